@@ -1,0 +1,86 @@
+# Two commands for a fresh machine: `make demo` and `make test`. Everything else is optional.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+ROOT := $(CURDIR)
+BUILD ?= build
+JOBS ?= $(shell nproc)
+VENV := $(ROOT)/.venv
+PY := $(VENV)/bin/python
+LCE_VENV := $(ROOT)/.cache/lce-venv
+FUZZ_SECONDS ?= 60
+XBNN := $(BUILD)/tools/xbnn
+
+.PHONY: help deps build demo test test-cpp test-python test-fuzz test-sanitize test-lce test-zoo \
+        test-aarch64 fuzz zoo lce-venv fixtures format clean
+
+help:
+	@echo "xbnn make targets:"
+	@echo "  make demo          install dependencies, build, run the shipped digits model"
+	@echo "  make test          install dependencies, build, run every test (C++, Python, fuzz smoke)"
+	@echo "  make build         Release build in $(BUILD)/"
+	@echo "  make test-sanitize ASan+UBSan build and unit tests (clang)"
+	@echo "  make fuzz          run the model-reader fuzzer longer (FUZZ_SECONDS=$(FUZZ_SECONDS))"
+	@echo "  make lce-venv      create the reference venv with TensorFlow + LCE (large download)"
+	@echo "  make fixtures      regenerate tests/models/lce from the real LCE (needs lce-venv)"
+	@echo "  make zoo           build LCE-converted Larq Zoo models into .cache/zoo (needs lce-venv)"
+	@echo "  make test-lce      interop tests against LCE's own interpreter (needs lce-venv)"
+	@echo "  make test-zoo      golden tests on the Zoo models in .cache/zoo"
+	@echo "  make test-aarch64  cross-compile the binary kernels and test them under qemu-aarch64"
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+
+build: deps $(BUILD)/build.ninja
+	@cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@bash scripts/demo.sh $(XBNN)
+
+test: build
+	@bash scripts/run-tests.sh
+
+test-cpp: build
+	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+test-python: build
+	@XBNN=$(ROOT)/$(XBNN) $(PY) -m pytest -q tests/python
+
+test-fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
+
+fuzz: deps
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-600} bash scripts/fuzz.sh
+
+test-sanitize: deps
+	@CC=clang CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DXBNN_SANITIZE=ON -DXBNN_BUILD_BENCH=OFF >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@ctest --test-dir build-asan --output-on-failure -j $(JOBS)
+
+lce-venv:
+	@bash tools/lce_reference/setup.sh
+
+fixtures: lce-venv
+	@$(LCE_VENV)/bin/python tools/lce_reference/generate.py --out tests/models/lce
+
+zoo: lce-venv
+	@$(LCE_VENV)/bin/python tools/lce_reference/generate.py --zoo --out .cache/zoo
+
+test-lce: build
+	@if [ ! -x $(LCE_VENV)/bin/python ]; then echo "test-lce: skipped: no reference venv (run 'make lce-venv')"; exit 0; fi; \
+	XBNN=$(ROOT)/$(XBNN) $(LCE_VENV)/bin/python -m pytest -q tests/lce
+
+test-zoo: build
+	@XBNN=$(ROOT)/$(XBNN) XBNN_ZOO=$(ROOT)/.cache/zoo $(PY) -m pytest -q tests/python -k zoo
+
+test-aarch64: deps
+	@bash scripts/test-aarch64.sh
+
+format:
+	@clang-format -i $$(git ls-files '*.cc' '*.h')
+
+clean:
+	rm -rf $(BUILD) build-asan build-fuzz build-aarch64

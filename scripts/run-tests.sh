@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `make test`: every suite, each reported, non-zero exit if any fails. Assumes `make build` ran.
+set -uo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+BUILD="${BUILD:-build}"
+export XBNN="$ROOT/$BUILD/tools/xbnn"
+PY="$ROOT/.venv/bin/python"
+passed=0
+failed=0
+failures=()
+
+step() {
+  local name="$1"
+  shift
+  echo "=== $name"
+  local start=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "=== $name: ok ($((SECONDS - start))s)"
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    echo "=== $name: FAILED ($((SECONDS - start))s)"
+  fi
+}
+
+pytest_suite() {
+  "$PY" -m pytest -q "$@"
+  local rc=$?
+  if [ $rc -eq 5 ]; then echo "(no tests collected)"; return 0; fi
+  return $rc
+}
+
+step "C++ unit and golden tests (ctest)" ctest --test-dir "$BUILD" --output-on-failure -j "$(nproc)"
+if [ -d tests/python ]; then step "Python tests (pytest)" pytest_suite tests/python; fi
+step "model reader fuzzing, ASan+UBSan (${FUZZ_SECONDS:-60}s)" bash scripts/fuzz.sh
+if [ -x scripts/test-aarch64.sh ]; then step "aarch64 kernels under qemu" bash scripts/test-aarch64.sh; fi
+
+echo
+if [ $failed -ne 0 ]; then echo "failed suites: ${failures[*]}"; fi
+echo "test suites: $passed passed, $failed failed"
+[ $failed -eq 0 ]

@@ -1,0 +1,301 @@
+// Flatbuffer -> graph. Nothing here trusts the file: the flatbuffers verifier runs first, option
+// tables are verified field by field, and ValidateGraph checks meaning before anyone allocates.
+#include <flatbuffers/flatbuffers.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <sys/stat.h>
+
+#include "format/builtin_options.h"
+#include "format/model_io.h"
+#include "tflite_subset_generated.h"
+
+namespace xbnn::format {
+namespace {
+
+namespace t = ::xbnn::tfl;
+using graph::Graph;
+
+template <typename T>
+std::vector<T> ToVector(const flatbuffers::Vector<T>* v) {
+  if (!v) return {};
+  return std::vector<T>(v->begin(), v->end());
+}
+
+std::string Str(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
+
+// Reads one option table generically. Fields are verified against the buffer before reading.
+Status ReadBuiltinOptions(const flatbuffers::Verifier& verifier, uint8_t type,
+                          const flatbuffers::Table* table, graph::BuiltinOptions* out) {
+  out->type = type;
+  if (!table || type == 0) return Status::Ok();
+  const OptionTableSpec* spec = FindOptionSpec(type);
+  if (!spec) {
+    // Unknown table: remember whether it carries any field, since writing it back would lose it.
+    const uint8_t* vtable = table->GetVTable();
+    auto vsize = flatbuffers::ReadScalar<flatbuffers::voffset_t>(vtable);
+    for (flatbuffers::voffset_t vo = 4; vo < vsize; vo += 2) {
+      if (table->GetOptionalFieldOffset(vo)) out->unmodeled = true;
+    }
+    return Status::Ok();
+  }
+  for (size_t i = 0; i < spec->fields.size(); ++i) {
+    const OptionField& f = spec->fields[i];
+    auto vo = static_cast<flatbuffers::voffset_t>(4 + 2 * i);
+    bool present = table->GetOptionalFieldOffset(vo) != 0;
+    auto bad = [&]() {
+      return Status::Error(std::string(spec->table_name) + "." + f.name + " is malformed");
+    };
+    graph::OptionValue value;
+    switch (f.kind) {
+      case FieldKind::kBool:
+      case FieldKind::kInt8:
+        if (!table->VerifyField<int8_t>(verifier, vo, 1)) return bad();
+        value = static_cast<int64_t>(f.kind == FieldKind::kBool
+                                         ? table->GetField<uint8_t>(vo, static_cast<uint8_t>(f.default_value))
+                                         : table->GetField<int8_t>(vo, static_cast<int8_t>(f.default_value)));
+        break;
+      case FieldKind::kInt32:
+        if (!table->VerifyField<int32_t>(verifier, vo, 4)) return bad();
+        value = static_cast<int64_t>(table->GetField<int32_t>(vo, static_cast<int32_t>(f.default_value)));
+        break;
+      case FieldKind::kUInt32:
+        if (!table->VerifyField<uint32_t>(verifier, vo, 4)) return bad();
+        value = static_cast<int64_t>(table->GetField<uint32_t>(vo, static_cast<uint32_t>(f.default_value)));
+        break;
+      case FieldKind::kInt64:
+        if (!table->VerifyField<int64_t>(verifier, vo, 8)) return bad();
+        value = table->GetField<int64_t>(vo, static_cast<int64_t>(f.default_value));
+        break;
+      case FieldKind::kFloat32:
+        if (!table->VerifyField<float>(verifier, vo, 4)) return bad();
+        value = static_cast<double>(table->GetField<float>(vo, static_cast<float>(f.default_value)));
+        break;
+      case FieldKind::kInt32Vector: {
+        if (!table->VerifyOffset(verifier, vo)) return bad();
+        auto* vec = table->GetPointer<const flatbuffers::Vector<int32_t>*>(vo);
+        if (!verifier.VerifyVector(vec)) return bad();
+        if (!present) continue;  // absent vectors stay absent (they have no default)
+        value = ToVector(vec);
+        break;
+      }
+    }
+    // Keep every modeled scalar (with its default when absent) so kernels and passes see values.
+    out->fields.emplace_back(f.name, std::move(value));
+  }
+  return Status::Ok();
+}
+
+Result<graph::Quantization> ReadQuantization(const t::QuantizationParameters* q) {
+  graph::Quantization out;
+  out.min = ToVector(q->min());
+  out.max = ToVector(q->max());
+  out.scale = ToVector(q->scale());
+  out.zero_point = ToVector(q->zero_point());
+  out.quantized_dimension = q->quantized_dimension();
+  if (q->details_type() != t::QuantizationDetails_NONE) {
+    return Status::Error("custom quantization details are not supported");
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<graph::Graph> ReadModel(std::span<const uint8_t> bytes, const ReadLimits& limits) {
+  if (bytes.empty()) return Status::Error("model is empty (0 bytes)");
+  if (static_cast<int64_t>(bytes.size()) > limits.max_file_bytes) {
+    return Status::Error("model is too large: " + std::to_string(bytes.size()) + " bytes");
+  }
+  if (bytes.size() < 8) {
+    return Status::Error("model is too small to be a TFLite flatbuffer (" + std::to_string(bytes.size()) + " bytes)");
+  }
+  if (!flatbuffers::BufferHasIdentifier(bytes.data(), t::ModelIdentifier())) {
+    std::string id(reinterpret_cast<const char*>(bytes.data()) + 4, 4);
+    for (char& c : id) {
+      if (c < 32 || c > 126) c = '?';
+    }
+    return Status::Error("not a TFLite model: file identifier is '" + id + "', expected 'TFL3'");
+  }
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size(), /*max_depth=*/64, /*max_tables=*/10'000'000);
+  if (!t::VerifyModelBuffer(verifier)) {
+    return Status::Error("model flatbuffer failed verification (truncated or corrupted file)");
+  }
+  const t::Model* model = t::GetModel(bytes.data());
+
+  Graph g;
+  g.version = model->version();
+  g.description = Str(model->description());
+  g.metadata_buffer = ToVector(model->metadata_buffer());
+
+  if (auto* codes = model->operator_codes()) {
+    for (const t::OperatorCode* c : *codes) {
+      graph::OperatorCode oc;
+      oc.builtin = std::max<int32_t>(c->deprecated_builtin_code(), c->builtin_code());
+      oc.custom_code = Str(c->custom_code());
+      oc.version = c->version();
+      g.operator_codes.push_back(std::move(oc));
+    }
+  }
+
+  if (auto* buffers = model->buffers()) {
+    for (size_t i = 0; i < buffers->size(); ++i) {
+      const t::Buffer* b = buffers->Get(i);
+      if (b->offset() > 1 || b->size() > 0) {
+        return Status::Error("buffer " + std::to_string(i) +
+                             " is stored outside the flatbuffer (models over 2 GiB are not supported)");
+      }
+      graph::Buffer gb;
+      if (b->data()) gb.view = std::span<const uint8_t>(b->data()->data(), b->data()->size());
+      g.buffers.push_back(std::move(gb));
+    }
+  }
+
+  if (auto* md = model->metadata()) {
+    for (const t::Metadata* m : *md) g.metadata.push_back({Str(m->name()), m->buffer()});
+  }
+  if (auto* sigs = model->signature_defs()) {
+    for (const t::SignatureDef* s : *sigs) {
+      graph::SignatureDef sd;
+      sd.signature_key = Str(s->signature_key());
+      sd.subgraph_index = s->subgraph_index();
+      if (s->inputs()) {
+        for (const t::TensorMap* m : *s->inputs()) sd.inputs.push_back({Str(m->name()), m->tensor_index()});
+      }
+      if (s->outputs()) {
+        for (const t::TensorMap* m : *s->outputs()) sd.outputs.push_back({Str(m->name()), m->tensor_index()});
+      }
+      g.signature_defs.push_back(std::move(sd));
+    }
+  }
+
+  if (auto* subgraphs = model->subgraphs()) {
+    for (size_t si = 0; si < subgraphs->size(); ++si) {
+      const t::SubGraph* sg = subgraphs->Get(si);
+      graph::Subgraph out;
+      out.name = Str(sg->name());
+      out.inputs = ToVector(sg->inputs());
+      out.outputs = ToVector(sg->outputs());
+      std::string where = "subgraph " + std::to_string(si) + ": ";
+      if (auto* tensors = sg->tensors()) {
+        for (size_t ti = 0; ti < tensors->size(); ++ti) {
+          const t::Tensor* tt = tensors->Get(ti);
+          graph::Tensor tensor;
+          tensor.name = Str(tt->name());
+          int8_t type = tt->type();
+          if (type < 0 || type > static_cast<int8_t>(graph::DType::kInt4)) {
+            return Status::Error(where + "tensor " + std::to_string(ti) + " '" + tensor.name +
+                                 "' has unknown type " + std::to_string(type));
+          }
+          tensor.type = static_cast<graph::DType>(type);
+          tensor.shape = ToVector(tt->shape());
+          tensor.shape_signature = ToVector(tt->shape_signature());
+          tensor.buffer = tt->buffer();
+          tensor.is_variable = tt->is_variable();
+          tensor.has_rank = tt->has_rank();
+          if (tt->sparsity()) {
+            return Status::Error(where + "tensor " + std::to_string(ti) + " '" + tensor.name +
+                                 "' is sparse; sparse tensors are not supported");
+          }
+          if (tt->variant_tensors() && tt->variant_tensors()->size() > 0) {
+            return Status::Error(where + "tensor " + std::to_string(ti) + " '" + tensor.name +
+                                 "' has variant subtypes, which are not supported");
+          }
+          if (const t::QuantizationParameters* q = tt->quantization()) {
+            auto quant = ReadQuantization(q);
+            if (!quant.ok()) {
+              return quant.status().Prefixed(where + "tensor " + std::to_string(ti) + " '" + tensor.name + "': ");
+            }
+            tensor.quantization = std::move(*quant);
+          }
+          out.tensors.push_back(std::move(tensor));
+        }
+      }
+      if (auto* ops = sg->operators()) {
+        for (size_t oi = 0; oi < ops->size(); ++oi) {
+          const t::Operator* o = ops->Get(oi);
+          graph::Operator op;
+          op.opcode_index = o->opcode_index();
+          op.inputs = ToVector(o->inputs());
+          op.outputs = ToVector(o->outputs());
+          op.intermediates = ToVector(o->intermediates());
+          if (auto* m = o->mutating_variable_inputs()) {
+            for (auto v : *m) op.mutating_variable_inputs.push_back(v != 0);
+          }
+          if (o->custom_options()) op.custom_options = ToVector(o->custom_options());
+          if (o->large_custom_options_offset() > 1 || o->large_custom_options_size() > 0) {
+            return Status::Error(where + "op " + std::to_string(oi) +
+                                 " stores custom options outside the flatbuffer (not supported)");
+          }
+          // builtin_options_2 (type at field id 11, voffset 26) carries StableHLO options xbnn
+          // never runs; remember it so the writer refuses instead of dropping it.
+          auto* tbl = reinterpret_cast<const flatbuffers::Table*>(o);
+          if (!tbl->VerifyField<uint8_t>(verifier, 26, 1)) {
+            return Status::Error(where + "op " + std::to_string(oi) + ": malformed builtin_options_2");
+          }
+          if (tbl->GetField<uint8_t>(26, 0) != 0) {
+            op.builtin_options.unmodeled = true;
+          }
+          Status s = ReadBuiltinOptions(verifier, o->builtin_options_type(),
+                                        static_cast<const flatbuffers::Table*>(o->builtin_options()),
+                                        &op.builtin_options);
+          if (!s.ok()) return s.Prefixed(where + "op " + std::to_string(oi) + ": ");
+          out.operators.push_back(std::move(op));
+        }
+      }
+      g.subgraphs.push_back(std::move(out));
+    }
+  }
+
+  XBNN_RETURN_IF_ERROR(ValidateGraph(g, limits));
+  return g;
+}
+
+Result<std::vector<uint8_t>> ReadFileBytes(const std::string& path, int64_t max_bytes) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return Status::Error("cannot open '" + path + "': " + std::strerror(errno));
+  }
+  if (S_ISDIR(st.st_mode)) return Status::Error("'" + path + "' is a directory, not a model file");
+  if (!S_ISREG(st.st_mode)) return Status::Error("'" + path + "' is not a regular file");
+  if (st.st_size > max_bytes) {
+    return Status::Error("'" + path + "' is too large (" + std::to_string(st.st_size) + " bytes)");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Error("cannot open '" + path + "': " + std::strerror(errno));
+  std::vector<uint8_t> data(static_cast<size_t>(st.st_size));
+  if (!data.empty() && !in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(data.size()))) {
+    return Status::Error("cannot read '" + path + "'");
+  }
+  return data;
+}
+
+Status WriteFileBytes(const std::string& path, std::span<const uint8_t> bytes) {
+  std::string tmp = path + ".tmp-xbnn";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return Status::Error("cannot write '" + path + "': " + std::strerror(errno));
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    if (!out.flush()) {
+      std::remove(tmp.c_str());
+      return Status::Error("cannot write '" + path + "': " + std::strerror(errno));
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return Status::Error("cannot write '" + path + "': " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+Result<ModelFile> LoadModelFile(const std::string& path, const ReadLimits& limits) {
+  auto data = ReadFileBytes(path, limits.max_file_bytes);
+  if (!data.ok()) return data.status();
+  auto bytes = std::make_shared<const std::vector<uint8_t>>(std::move(*data));
+  auto g = ReadModel(*bytes, limits);
+  if (!g.ok()) return g.status().Prefixed(path + ": ");
+  return ModelFile{std::move(bytes), std::move(*g)};
+}
+
+}  // namespace xbnn::format

@@ -1,0 +1,122 @@
+#include "graph/cost.h"
+
+#include <algorithm>
+#include <set>
+
+#include "graph/lce_options.h"
+
+namespace xbnn::graph {
+namespace {
+
+const Tensor* At(const Subgraph& sg, const std::vector<int32_t>& list, size_t i) {
+  if (i >= list.size() || list[i] < 0 || list[i] >= static_cast<int32_t>(sg.tensors.size())) return nullptr;
+  return &sg.tensors[list[i]];
+}
+
+int64_t Prod(const std::vector<int32_t>& s, size_t from, size_t to) {
+  int64_t p = 1;
+  for (size_t i = from; i < to && i < s.size(); ++i) p *= s[i];
+  return p;
+}
+
+}  // namespace
+
+int64_t TensorBytes(const Tensor& t) { return t.NumElements() * std::max(DTypeSize(t.type), 1); }
+
+bool IsConstant(const Graph& g, const Tensor& t) {
+  return t.buffer != 0 && t.buffer < g.buffers.size() && !g.buffers[t.buffer].empty();
+}
+
+OpCost EstimateOpCost(const Graph& g, const Subgraph& sg, const Operator& op) {
+  OpCost c;
+  if (op.opcode_index >= g.operator_codes.size()) return c;
+  const Tensor* in = At(sg, op.inputs, 0);
+  const Tensor* filter = At(sg, op.inputs, 1);
+  const Tensor* out = At(sg, op.outputs, 0);
+  if (!in || !filter || !out || filter->shape.size() < 2) return c;
+  const OperatorCode& code = g.CodeOf(op);
+  int64_t macs = 0;
+  bool binary = false;
+  if (code.builtin == op::kCustom && code.custom_code == "LceBconv2d") {
+    // Output [N, OH, OW, *]; filter [Cout, KH, KW, packed Cin/groups]. Unpacked Cin comes from the
+    // options, but the packed filter gives Cin/groups rounded up to 32, so use channels_in/groups.
+    if (filter->shape.size() != 4 || out->shape.size() != 4 || in->shape.size() != 4) return c;
+    // Unpacked channels come from the options: packed shapes round them up to 32.
+    auto options = ParseLceBconv2dOptions(op.custom_options);
+    if (!options.ok() || filter->shape[3] <= 0) return c;
+    int64_t cout = filter->shape[0];
+    int64_t groups = std::max<int64_t>(in->shape[3] / filter->shape[3], 1);
+    int64_t cin_per_group = options->channels_in / groups;
+    macs = Prod(out->shape, 0, 3) * cout * filter->shape[1] * filter->shape[2] * cin_per_group;
+    binary = true;
+  } else if (code.builtin == op::kConv2D) {
+    if (filter->shape.size() != 4 || out->shape.size() != 4) return c;
+    macs = Prod(out->shape, 0, 4) * filter->shape[1] * filter->shape[2] * filter->shape[3];
+  } else if (code.builtin == op::kDepthwiseConv2D) {
+    if (filter->shape.size() != 4 || out->shape.size() != 4) return c;
+    macs = Prod(out->shape, 0, 4) * filter->shape[1] * filter->shape[2];
+  } else if (code.builtin == op::kFullyConnected) {
+    macs = out->NumElements() * filter->shape.back();
+  } else {
+    return c;
+  }
+  if (binary) {
+    c.binary_macs = macs;
+  } else if (in->type == DType::kInt8) {
+    c.int8_macs = macs;
+  } else {
+    c.float_macs = macs;
+  }
+  return c;
+}
+
+int64_t ParameterBytes(const Graph& g, const Subgraph& sg) {
+  std::set<uint32_t> seen;
+  int64_t total = 0;
+  for (const Tensor& t : sg.tensors) {
+    if (IsConstant(g, t) && seen.insert(t.buffer).second) {
+      total += static_cast<int64_t>(g.buffers[t.buffer].bytes().size());
+    }
+  }
+  return total;
+}
+
+ActivationStats NaiveActivationStats(const Graph& g, const Subgraph& sg) {
+  const int n_ops = static_cast<int>(sg.operators.size());
+  const size_t n = sg.tensors.size();
+  std::vector<int> first(n, -2), last(n, -2);  // -2: unused; -1: before op 0; n_ops: after last op
+  auto valid = [&](int32_t t) { return t >= 0 && static_cast<size_t>(t) < n && !IsConstant(g, sg.tensors[t]); };
+  for (int32_t t : sg.inputs) {
+    if (valid(t)) first[t] = last[t] = -1;
+  }
+  for (int i = 0; i < n_ops; ++i) {
+    const Operator& op = sg.operators[i];
+    for (int32_t t : op.inputs) {
+      if (valid(t)) {
+        if (first[t] == -2) first[t] = i;
+        last[t] = std::max(last[t], i);
+      }
+    }
+    for (int32_t t : op.outputs) {
+      if (valid(t)) {
+        if (first[t] == -2) first[t] = i;
+        last[t] = std::max(last[t], i);
+      }
+    }
+  }
+  for (int32_t t : sg.outputs) {
+    if (valid(t)) last[t] = n_ops;
+  }
+  ActivationStats s;
+  std::vector<int64_t> live(n_ops + 2, 0);  // index step+1
+  for (size_t t = 0; t < n; ++t) {
+    if (first[t] == -2) continue;
+    int64_t bytes = TensorBytes(sg.tensors[t]);
+    s.total_bytes += bytes;
+    for (int step = first[t]; step <= last[t]; ++step) live[step + 1] += bytes;
+  }
+  s.peak_bytes = live.empty() ? 0 : *std::max_element(live.begin(), live.end());
+  return s;
+}
+
+}  // namespace xbnn::graph

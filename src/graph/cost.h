@@ -1,0 +1,37 @@
+// Static costs of a graph: MACs per op, parameter bytes, activation memory of a naive plan.
+// Shared by `xbnn inspect`, the profiler and the benchmarks.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "graph/graph.h"
+
+namespace xbnn::graph {
+
+struct OpCost {
+  int64_t binary_macs = 0;  // xor-popcount MACs (LceBconv2d)
+  int64_t float_macs = 0;   // float32 multiply-accumulates (CONV_2D, DEPTHWISE, FULLY_CONNECTED)
+  int64_t int8_macs = 0;    // the same ops on int8 tensors
+};
+
+// MACs of one op, from its tensor shapes (zero for ops without multiply-accumulates).
+OpCost EstimateOpCost(const Graph& g, const Subgraph& sg, const Operator& op);
+
+// Bytes of distinct constant buffers the subgraph's tensors refer to.
+int64_t ParameterBytes(const Graph& g, const Subgraph& sg);
+
+// True when the tensor holds data from the model (a constant) rather than an activation.
+bool IsConstant(const Graph& g, const Tensor& t);
+
+struct ActivationStats {
+  int64_t total_bytes = 0;  // every activation tensor with its own memory
+  int64_t peak_bytes = 0;   // max over op steps of the bytes live at once (no reuse gaps)
+};
+// Lifetimes in execution order: a tensor lives from its producer (or the start, for inputs) to
+// its last consumer (or the end, for outputs).
+ActivationStats NaiveActivationStats(const Graph& g, const Subgraph& sg);
+
+int64_t TensorBytes(const Tensor& t);
+
+}  // namespace xbnn::graph

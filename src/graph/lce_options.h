@@ -1,0 +1,46 @@
+// FlexBuffers custom options of the LCE operators.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "xbnn/status.h"
+
+namespace xbnn::graph {
+
+inline constexpr const char* kLceQuantize = "LceQuantize";
+inline constexpr const char* kLceDequantize = "LceDequantize";
+inline constexpr const char* kLceBconv2d = "LceBconv2d";
+inline constexpr const char* kLceBMaxPool2d = "LceBMaxPool2d";
+
+// Raw option values as stored; kernels validate their meaning.
+struct LceBconv2dOptions {
+  int32_t channels_in = 0;
+  int32_t stride_height = 1;
+  int32_t stride_width = 1;
+  int32_t dilation_height_factor = 1;
+  int32_t dilation_width_factor = 1;
+  int32_t padding = 0;  // SAME 0, VALID 1
+  int32_t pad_values = 0;
+  int32_t fused_activation_function = 0;
+  bool operator==(const LceBconv2dOptions&) const = default;
+};
+
+struct LceBMaxPool2dOptions {
+  int32_t padding = 0;
+  int32_t stride_height = 1;
+  int32_t stride_width = 1;
+  int32_t filter_height = 1;
+  int32_t filter_width = 1;
+  bool operator==(const LceBMaxPool2dOptions&) const = default;
+};
+
+// Parse after verifying the FlexBuffer; a missing `channels_in` or filter size is an error.
+Result<LceBconv2dOptions> ParseLceBconv2dOptions(std::span<const uint8_t> bytes);
+Result<LceBMaxPool2dOptions> ParseLceBMaxPool2dOptions(std::span<const uint8_t> bytes);
+
+std::vector<uint8_t> SerializeLceBconv2dOptions(const LceBconv2dOptions& o);
+std::vector<uint8_t> SerializeLceBMaxPool2dOptions(const LceBMaxPool2dOptions& o);
+
+}  // namespace xbnn::graph

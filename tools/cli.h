@@ -1,0 +1,22 @@
+// Shared command line plumbing: every subcommand is `int Main(args)` with its own --help.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace xbnn::tools {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*main)(const std::vector<std::string>& args);
+};
+
+int InspectMain(const std::vector<std::string>& args);
+
+// Prints "xbnn <cmd>: error: <message>" to stderr and returns the exit code 1.
+int Fail(const std::string& command, const std::string& message);
+
+bool WantsHelp(const std::vector<std::string>& args);
+
+}  // namespace xbnn::tools

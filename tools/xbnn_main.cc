@@ -1,0 +1,62 @@
+// `xbnn`: the command line front end. One subcommand per task; `xbnn help` lists them.
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+
+namespace xbnn::tools {
+
+int Fail(const std::string& command, const std::string& message) {
+  std::fprintf(stderr, "xbnn %s: error: %s\n", command.c_str(), message.c_str());
+  return 1;
+}
+
+bool WantsHelp(const std::vector<std::string>& args) {
+  for (const std::string& a : args) {
+    if (a == "--help" || a == "-h") return true;
+  }
+  return false;
+}
+
+namespace {
+
+const Command kCommands[] = {
+    {"inspect", "show a model's inputs, outputs, ops, MACs and memory", InspectMain},
+};
+
+void Usage(FILE* f) {
+  std::fprintf(f, "usage: xbnn <command> [options]\n\nA fast inference engine for binarized neural networks "
+                  "(Larq Compute Engine models).\n\ncommands:\n");
+  for (const Command& c : kCommands) std::fprintf(f, "  %-18s %s\n", c.name, c.summary);
+  std::fprintf(f, "\nRun `xbnn <command> --help` for a command's options.\n");
+}
+
+}  // namespace
+}  // namespace xbnn::tools
+
+int main(int argc, char** argv) {
+  using namespace xbnn::tools;  // NOLINT: a .cc file's main
+  if (argc < 2) {
+    Usage(stderr);
+    return 2;
+  }
+  std::string cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    Usage(stdout);
+    return 0;
+  }
+  if (cmd == "--version") {
+    std::printf("xbnn 0.1.0\n");
+    return 0;
+  }
+  std::vector<std::string> args(argv + 2, argv + argc);
+  for (const Command& c : kCommands) {
+    if (cmd == c.name) return c.main(args);
+  }
+  std::fprintf(stderr, "xbnn: unknown command '%s'\n\n", cmd.c_str());
+  Usage(stderr);
+  return 2;
+}
