@@ -7,7 +7,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 VENV="${XBNN_VENV:-$ROOT/.venv}"
 
 DEB_PKGS=(
-  cmake ninja-build g++ make pkg-config
+  cmake ninja-build g++ make pkg-config zlib1g-dev
   libflatbuffers-dev flatbuffers-compiler
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -25,6 +25,7 @@ namespace {
 
 const Command kCommands[] = {
     {"inspect", "show a model's inputs, outputs, ops, MACs and memory", InspectMain},
+    {"run", "run a model on .npy inputs (or random ones) and write its outputs", RunMain},
 };
 
 void Usage(FILE* f) {

@@ -31,6 +31,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import argparse
 import collections
 import json
+import re
 import sys
 import time
 import traceback
@@ -181,11 +182,11 @@ def multi_output_2():
 
 
 def multi_output_3():
-    x = Input(8, 32)
+    x = Input(8, 16)
     a = qconv(32, 3, padding="same", pad_values=1.0)(x)
     a = BN()(a)
     b = lq.quantizers.SteSign()(a)
-    c = qconv(40, 3, padding="valid")(b)
+    c = qconv(12, 3, padding="valid")(b)
     c = BN()(c)
     d = lq.quantizers.SteSign()(c)
     return tf.keras.Model(x, [a, d, c])  # float, binary, float
@@ -284,11 +285,12 @@ def toy_model_int8(hw=32):
 # --------------------------------------------------------------------------- #
 # Fixture specs
 # --------------------------------------------------------------------------- #
-Spec = collections.namedtuple("Spec", "name desc build convert ioint8 rounds")
+Spec = collections.namedtuple("Spec", "name desc build convert ioint8 rounds extra")
 
 
-def S(name, desc, build, convert=None, ioint8=False, rounds=None):
-    return Spec(name, desc, build, convert or {}, ioint8, rounds)
+def S(name, desc, build, convert=None, ioint8=False, rounds=None, extra=False):
+    """extra=True: not part of the default set (made only with --only NAME)."""
+    return Spec(name, desc, build, convert or {}, ioint8, rounds, extra)
 
 
 INT8_IO = dict(inference_input_type=tf.int8, inference_output_type=tf.int8)
@@ -314,18 +316,18 @@ SPECS = [
       lambda: bconv_model(12, 64, 32, 3, strides=2, **VALID)),
     S("bconv_k3_valid_d2_c32_32", "3x3 VALID dilation 2",
       lambda: bconv_model(12, 32, 32, 3, dilation=2, **VALID)),
-    S("bconv_k3_same_pad1_d2_c33_64", "3x3 SAME one-padding dilation 2, 33 -> 64",
-      lambda: bconv_model(10, 33, 64, 3, dilation=2, **SAME1)),
-    S("bconv_k3_same_pad0_d2_c64_33", "3x3 SAME zero-padding dilation 2, 64 -> 33",
-      lambda: bconv_model(10, 64, 33, 3, dilation=2, **SAME0)),
+    S("bconv_k3_same_pad1_d2_c33_40", "3x3 SAME one-padding dilation 2, 33 -> 40",
+      lambda: bconv_model(10, 33, 40, 3, dilation=2, **SAME1)),
+    S("bconv_k3_same_pad0_d2_c40_33", "3x3 SAME zero-padding dilation 2, 40 -> 33",
+      lambda: bconv_model(10, 40, 33, 3, dilation=2, **SAME0)),
     S("bconv_k1_valid_c70_70", "1x1 VALID, 70 -> 70",
       lambda: bconv_model(8, 70, 70, 1, **VALID)),
     S("bconv_k1_same_s2_c32_33", "1x1 SAME stride 2, odd 9x9 input",
       lambda: bconv_model(9, 32, 33, 1, strides=2, **SAME0)),
-    S("bconv_k5_same_pad0_s1_c33_32", "5x5 SAME zero-padding, 33 -> 32",
-      lambda: bconv_model(9, 33, 32, 5, **SAME0)),
-    S("bconv_k5_same_pad1_s2_c32_70", "5x5 SAME one-padding stride 2, 32 -> 70",
-      lambda: bconv_model(12, 32, 70, 5, strides=2, **SAME1)),
+    S("bconv_k5_same_pad0_s1_c33_16", "5x5 SAME zero-padding, 33 -> 16",
+      lambda: bconv_model(9, 33, 16, 5, **SAME0)),
+    S("bconv_k5_same_pad1_s2_c32_12", "5x5 SAME one-padding stride 2, 32 -> 12",
+      lambda: bconv_model(12, 32, 12, 5, strides=2, **SAME1)),
     S("bconv_k5_valid_c3_33", "5x5 VALID, Cin 3 -> 33",
       lambda: bconv_model(12, 3, 33, 5, **VALID)),
     S("bconv_k3_same_pad1_nobn_c32_32", "no BatchNormalization: multiplier 1, bias 0",
@@ -335,10 +337,10 @@ SPECS = [
     # ---- groups ----
     S("bconv_groups2_k3_same_pad1_c64_64", "grouped conv, groups 2 (32 ch/group), 64 -> 64",
       lambda: bconv_model(8, 64, 64, 3, groups=2, **SAME1)),
-    S("bconv_groups4_k3_valid_c128_64", "grouped conv, groups 4 (32 ch/group), VALID, 128 -> 64",
-      lambda: bconv_model(8, 128, 64, 3, groups=4, **VALID)),
-    S("bconv_groups2_k3_same_pad0_c64_96", "grouped conv, groups 2, zero-padding, 64 -> 96",
-      lambda: bconv_model(8, 64, 96, 3, groups=2, **SAME0)),
+    S("bconv_groups4_k3_valid_c128_32", "grouped conv, groups 4 (32 ch/group), VALID, 128 -> 32",
+      lambda: bconv_model(6, 128, 32, 3, groups=4, **VALID)),
+    S("bconv_groups2_k3_same_pad0_c64_34", "grouped conv, groups 2, zero-padding, 64 -> 34",
+      lambda: bconv_model(8, 64, 34, 3, groups=2, **SAME0)),
     # ---- fused activations ----
     S("bconv_relu_c32_32", "QuantConv2D(activation=relu) then BN: RELU fused on the raw sum",
       lambda: relu_model(8, 32, 32, "conv", "relu")),
@@ -349,35 +351,35 @@ SPECS = [
     # ---- int8 output ----
     S("bconv_int8_floatio_c32_33", "fake-quant -> bconv -> BN -> fake-quant, float IO: int8 bconv output then DEQUANTIZE",
       lambda: int8_bconv_model(8, 32, 33)),
-    S("bconv_int8_io_c33_64", "fake-quant -> bconv -> BN -> fake-quant, int8 IO",
-      lambda: int8_bconv_model(8, 33, 64), convert=INT8_IO),
+    S("bconv_int8_io_c33_40", "fake-quant -> bconv -> BN -> fake-quant, int8 IO",
+      lambda: int8_bconv_model(8, 33, 40), convert=INT8_IO),
     # ---- bitpacked output (two binary convs in a row) ----
-    S("bitpacked_same_pad1_c32_64_33", "conv(pad 1) -> BN -> conv(pad 1) -> BN: bitpacked activations with thresholds",
-      lambda: chain_model(8, 32, 64, 33)),
-    S("bitpacked_valid_c33_70_32", "VALID convs, 33 -> 70 (bitpacked partial word) -> 32",
-      lambda: chain_model(10, 33, 70, 32, first=VALID, second=VALID)),
-    S("bitpacked_s2_c32_32_70", "first conv stride 2 one-padding, second dilation 2",
-      lambda: chain_model(11, 32, 32, 70, first=dict(strides=2), second=dict(dilation=2))),
-    S("bitpacked_pad0_c32_32_32", "first conv zero-padding (LCE cannot write bitpacked here)",
-      lambda: chain_model(8, 32, 32, 32, first=dict(pad_values=0.0))),
-    S("bitpacked_groups2_c64_64_64", "grouped bitpacked conv -> grouped conv",
-      lambda: chain_model(8, 64, 64, 64, first=dict(groups=2), second=dict(groups=2))),
-    S("bitpacked_nobn2_c32_32_32", "chain without the last BN",
-      lambda: chain_model(8, 32, 32, 32, bn2=False)),
+    S("bitpacked_same_pad1_c32_40_16", "conv(pad 1) -> BN -> conv(pad 1) -> BN: bitpacked activations with thresholds (40 ch = 2 words)",
+      lambda: chain_model(8, 32, 40, 16)),
+    S("bitpacked_valid_c16_70_8", "VALID convs, 16 -> 70 (bitpacked, 3 words, partial) -> 8",
+      lambda: chain_model(10, 16, 70, 8, first=VALID, second=VALID)),
+    S("bitpacked_s2_c32_32_20", "first conv stride 2 one-padding, second dilation 2",
+      lambda: chain_model(11, 32, 32, 20, first=dict(strides=2), second=dict(dilation=2))),
+    S("bitpacked_pad0_c16_32_16", "first conv zero-padding (LCE cannot write bitpacked here)",
+      lambda: chain_model(8, 16, 32, 16, first=dict(pad_values=0.0))),
+    S("bitpacked_groups2_c64_64_16", "grouped bitpacked conv -> grouped conv (groups 2 both)",
+      lambda: chain_model(8, 64, 64, 16, first=dict(groups=2), second=dict(groups=2))),
+    S("bitpacked_nobn2_c16_32_16", "chain without the last BN",
+      lambda: chain_model(8, 16, 32, 16, bn2=False)),
     # ---- LceBMaxPool2d ----
     S("bmaxpool_float_2x2_c33", "float input -> MaxPool 2x2 -> binary conv (float->bitpacked max pool)",
       lambda: float_pool_model(12, 33, 32, dict(pool_size=2))),
     S("bmaxpool_float_3x3_s2_same_c64", "float input -> MaxPool 3x3 stride 2 SAME (odd input) -> binary conv",
-      lambda: float_pool_model(11, 64, 32, dict(pool_size=3, strides=2, padding="same"))),
+      lambda: float_pool_model(11, 64, 16, dict(pool_size=3, strides=2, padding="same"))),
     S("bmaxpool_bitpacked_3x2_s12_c32", "conv -> BN -> MaxPool (3,2) strides (1,2) -> conv: bitpacked->bitpacked max pool",
-      lambda: chain_model(8, 32, 32, 32, pool=dict(pool_size=(3, 2), strides=(1, 2)))),
-    S("bmaxpool_bitpacked_2x2_same_c70", "conv 33->70 -> BN -> MaxPool 2x2 SAME on odd input -> conv 70->32",
-      lambda: chain_model(9, 33, 70, 32, pool=dict(pool_size=2, padding="same"))),
+      lambda: chain_model(8, 16, 32, 16, pool=dict(pool_size=(3, 2), strides=(1, 2)))),
+    S("bmaxpool_bitpacked_2x2_same_c70", "conv 16->70 -> BN -> MaxPool 2x2 SAME on odd input -> conv 70->8",
+      lambda: chain_model(9, 16, 70, 8, pool=dict(pool_size=2, padding="same"))),
     # ---- batch 2 ----
     S("batch2_bconv_k3_same_pad0_c33_32", "fixed batch 2, zero-padding conv",
       lambda: bconv_model(8, 33, 32, 3, batch=2, **SAME0)),
-    S("batch2_bitpacked_maxpool_c32_64_32", "fixed batch 2, bitpacked chain with max pool",
-      lambda: chain_model(8, 32, 64, 32, batch=2, pool=dict(pool_size=2))),
+    S("batch2_bitpacked_maxpool_c16_40_8", "fixed batch 2, bitpacked chain with max pool",
+      lambda: chain_model(8, 16, 40, 8, batch=2, pool=dict(pool_size=2))),
     # ---- binary outputs / strip_lcedequantize_ops ----
     S("sign_output_c32", "conv -> BN -> SteSign: output is LceDequantize (+1/-1 floats)",
       lambda: sign_output_model(8, 32, 32)),
@@ -387,7 +389,7 @@ SPECS = [
       lambda: sign_then_float_model()),
     S("multi_output_2", "2 outputs in Keras order [binary SteSign (33 ch), float BN output]",
       lambda: multi_output_2()),
-    S("multi_output_3", "3 outputs in Keras order [float, binary, float]; only one is dequantized",
+    S("multi_output_3", "3 outputs in Keras order [float 32ch, binary 12ch, float 12ch]; only one is dequantized",
       lambda: multi_output_3()),
     S("two_inputs", "two model inputs (32 and 3 channels), one-/zero-padding convs, add",
       lambda: two_inputs()),
@@ -395,17 +397,17 @@ SPECS = [
       lambda: int8_sign_model(), convert=INT8_IO),
     S("int8_sign_floatio", "as int8_sign_io8 but float IO: LceDequantize(int8) -> DEQUANTIZE",
       lambda: int8_sign_model(), ioint8=True),
-    S("qdense_c8x16_40", "Flatten -> QuantDense(ste_sign) -> BN (documents how LCE handles binary dense)",
+    S("qdense_128_40", "Flatten -> QuantDense(ste_sign) -> BN (documents how LCE handles binary dense)",
       lambda: qdense_model()),
     # ---- LCE's end2end toy models ----
     S("toy_shortcut", "LCE end2end toy_model at 16x16x3: zero-/one-padding blocks with shortcuts, GAP",
       lambda: toy_model()),
-    S("toy_shortcut_where", "toy_shortcut with the tf.where binary quantizer",
-      lambda: toy_model(tf_where_binary_quantizer)),
+    S("toy_shortcut_where", "toy_shortcut with the tf.where binary quantizer (LCE 0.16 emits no LCE op)",
+      lambda: toy_model(tf_where_binary_quantizer), extra=True),
     S("toy_maxpool", "LCE end2end toy_model_sequential at 32x32x3: max pools between binary convs, negative BN gammas",
       lambda: toy_model_sequential()),
-    S("toy_maxpool_where", "toy_maxpool with the tf.where binary quantizer",
-      lambda: toy_model_sequential(tf_where_binary_quantizer)),
+    S("toy_maxpool_where", "toy_maxpool with the tf.where binary quantizer (LCE 0.16 emits no LCE op)",
+      lambda: toy_model_sequential(tf_where_binary_quantizer), extra=True),
     S("toy_int8", "LCE end2end toy_model_int8 at 32x32x3, int8 input and output",
       lambda: toy_model_int8(), convert=INT8_IO),
     S("toy_int8_floatio", "toy_model_int8 with float32 IO (QUANTIZE/DEQUANTIZE at the edges)",
@@ -553,8 +555,10 @@ def make_inputs(info, rng):
     for t in info["inputs"]:
         shape = t["shape"]
         if t["dtype"] == "float32":
-            x = rng.uniform(-1, 1, size=shape).astype(np.float32)
-            x[rng.random(shape) < 0.05] = 0.0  # exact zeros: ste_sign(0) = +1
+            # multiples of 1/64 in [-1, 1] (exact in float32, compress well),
+            # with extra exact zeros: ste_sign(0) = +1, LceQuantize packs 0.0 as +1
+            x = (rng.integers(-64, 65, size=shape) / 64.0).astype(np.float32)
+            x[rng.random(shape) < 0.05] = 0.0
         elif t["dtype"] == "int8":
             x = rng.integers(-128, 128, size=shape).astype(np.int8)
             zp = t.get("zero_point", 0)
@@ -642,7 +646,7 @@ def best_match_diff(ys, refs, infos=None):
 
 
 def save_npz(path, prefix, arrays):
-    np.savez(path, **{f"{prefix}_{i}": a for i, a in enumerate(arrays)})
+    np.savez_compressed(path, **{f"{prefix}_{i}": a for i, a in enumerate(arrays)})
 
 
 def strip_eligible(info):
@@ -656,6 +660,10 @@ def process(name, desc, model, convert_kwargs, out_dir, seed, ioint8=False,
     entry = {"name": name, "description": desc, "seed": seed,
              "convert_kwargs": {k: (v.name if isinstance(v, tf.DType) else v)
                                 for k, v in convert_kwargs.items()}}
+
+    for f in os.listdir(out_dir):  # drop stale files of an earlier run
+        if f.startswith(name + "."):
+            os.remove(os.path.join(out_dir, f))
 
     def write(fname, data):
         with open(os.path.join(out_dir, fname), "wb") as f:
@@ -765,9 +773,12 @@ def load_manifest(path):
 
 def write_manifest(path, manifest, fixtures):
     manifest["fixtures"] = dict(sorted(fixtures.items()))
+    text = json.dumps(manifest, indent=1)
+    # keep short leaf dicts / number lists on one line
+    text = re.sub(r"\[[^\[\]{}]*\]", lambda m: re.sub(r"\s+", " ", m.group(0)), text)
+    text = re.sub(r"\{[^\[\]{}]*\}", lambda m: re.sub(r"\s+", " ", m.group(0)), text)
     with open(path, "w") as f:
-        json.dump(manifest, f, indent=1, sort_keys=False)
-        f.write("\n")
+        f.write(text + "\n")
 
 
 def versions():
@@ -795,7 +806,7 @@ def main():
     only = {n for o in args.only for n in o.split(",") if n}
     if args.list:
         for s in (ZOO if args.zoo else SPECS):
-            print(s if args.zoo else f"{s.name:40s} {s.desc}")
+            print(s if args.zoo else f"{s.name:40s} {'(extra) ' if s.extra else ''}{s.desc}")
         return 0
     out_dir = args.out or (ZOO_OUT if args.zoo else DEFAULT_OUT)
     os.makedirs(out_dir, exist_ok=True)
@@ -839,7 +850,7 @@ def main():
                 write_manifest(mpath, manifest, fixtures)
                 print(f"[zoo] {name}: FAILED {failed[-1][1]}", flush=True)
     else:
-        specs = [s for s in SPECS if not only or s.name in only]
+        specs = [s for s in SPECS if ((s.name in only) if only else not s.extra)]
         unknown = only - {s.name for s in SPECS}
         if unknown:
             print(f"unknown fixture(s): {sorted(unknown)}", file=sys.stderr)

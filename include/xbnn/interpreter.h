@@ -1,0 +1,65 @@
+// Runs a Model: plans one arena, prepares every op once, then Invoke() runs without allocating.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xbnn/model.h"
+#include "xbnn/status.h"
+#include "xbnn/tensor.h"
+
+namespace xbnn {
+
+struct InterpreterOptions {
+  int num_threads = 1;
+  // Record the time of every op in Invoke (see op_profile()).
+  bool profile = false;
+};
+
+struct OpProfile {
+  int index = 0;
+  std::string op;                    // "CONV_2D", "LceBconv2d", ...
+  std::vector<int32_t> output_shape;
+  int64_t binary_macs = 0, float_macs = 0, int8_macs = 0;
+  double total_seconds = 0;          // summed over the invokes since the last reset
+  int64_t invokes = 0;
+};
+
+struct MemoryStats {
+  size_t arena_bytes = 0;            // the planned arena
+  size_t activation_bytes_sum = 0;   // all activation tensors laid end to end
+  size_t prepared_bytes = 0;         // repacked weights and other per-op state
+};
+
+class Interpreter {
+ public:
+  static Result<std::unique_ptr<Interpreter>> Create(std::shared_ptr<const Model> model,
+                                                     const InterpreterOptions& options = {});
+  ~Interpreter();
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
+
+  size_t num_inputs() const;
+  size_t num_outputs() const;
+  // Write inputs through these views before Invoke(); read outputs after.
+  TensorView input(size_t i);
+  TensorView output(size_t i);
+  const TensorInfo& input_info(size_t i) const;
+  const TensorInfo& output_info(size_t i) const;
+
+  Status Invoke();
+
+  const MemoryStats& memory() const;
+  const std::vector<OpProfile>& op_profile() const;
+  void ResetProfile();
+  int num_threads() const;
+
+ private:
+  struct Impl;
+  explicit Interpreter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace xbnn

@@ -1,0 +1,258 @@
+// LceQuantize, LceDequantize, LceBconv2d and LceBMaxPool2d: option and shape checks at Prepare,
+// then the fastest binary kernel the CPU runs (src/kernels/binary/optimized), reference kernels
+// for the rare types the optimized library does not cover (bool).
+#include "kernels/lce/lce_ops.h"
+
+#include "graph/lce_options.h"
+#include "kernels/binary/binary_ops.h"
+#include "kernels/binary/optimized/bconv2d.h"
+#include "kernels/binary/optimized/bitpack.h"
+#include "kernels/binary/optimized/bmaxpool2d.h"
+
+namespace xbnn::kernels {
+namespace {
+
+using graph::DType;
+using runtime::OpContext;
+using runtime::RuntimeTensor;
+using runtime::ShapeString;
+
+// Rows and channels of a tensor packed along its last dimension.
+Status PackedShape(const OpContext& ctx, const RuntimeTensor* unpacked, const RuntimeTensor* packed,
+                   int64_t* outer, int* channels) {
+  if (unpacked->rank() < 1) return ctx.Error("tensor '" + unpacked->desc->name + "' must have rank >= 1");
+  if (packed->rank() != unpacked->rank()) {
+    return ctx.Error("packed tensor '" + packed->desc->name + "' has rank " + std::to_string(packed->rank()) +
+                     ", expected " + std::to_string(unpacked->rank()));
+  }
+  *channels = unpacked->shape().back();
+  *outer = unpacked->elements() / std::max(*channels, 1);
+  std::vector<int32_t> expected = unpacked->shape();
+  expected.back() = PackedWords(*channels);
+  if (packed->shape() != expected) {
+    return ctx.Error("packed tensor '" + packed->desc->name + "' has shape " + ShapeString(packed->shape()) +
+                     ", expected " + ShapeString(expected) + " for " + std::to_string(*channels) + " channels");
+  }
+  return Status::Ok();
+}
+
+class LceQuantize final : public runtime::OpKernel {
+ public:
+  Status Prepare(OpContext& ctx) override {
+    in_ = ctx.input(0);
+    out_ = ctx.output(0);
+    XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, out_, DType::kInt32, "output"));
+    XBNN_RETURN_IF_ERROR(PackedShape(ctx, in_, out_, &outer_, &channels_));
+    if (in_->type() == DType::kBool) return Status::Ok();
+    optimized::PackParams p;
+    p.outer = outer_;
+    p.channels = channels_;
+    if (in_->type() == DType::kFloat32) {
+      p.source = optimized::PackSource::kFloat32;
+    } else if (in_->type() == DType::kInt8) {
+      float scale;
+      int32_t zp = 0;
+      if (!in_->PerTensorQuant(&scale, &zp)) zp = 0;
+      p.source = optimized::PackSource::kInt8;
+      p.zero_point = zp;
+    } else {
+      return ctx.Error(std::string("input must be float32, int8 or bool, found ") + graph::DTypeName(in_->type()));
+    }
+    auto k = optimized::PackKernel::Create(p);
+    if (!k.ok()) return ctx.Error(k.status().message());
+    kernel_ = std::move(*k);
+    return Status::Ok();
+  }
+  void Invoke(OpContext& ctx) override {
+    if (kernel_) {
+      kernel_->Run(in_->data, out_->as<int32_t>(), ctx.runner);
+    } else {
+      reference::PackBool(in_->as<bool>(), outer_, channels_, out_->as<int32_t>());
+    }
+  }
+
+ private:
+  RuntimeTensor* in_ = nullptr;
+  RuntimeTensor* out_ = nullptr;
+  int64_t outer_ = 0;
+  int channels_ = 0;
+  std::unique_ptr<optimized::PackKernel> kernel_;
+};
+
+class LceDequantize final : public runtime::OpKernel {
+ public:
+  Status Prepare(OpContext& ctx) override {
+    in_ = ctx.input(0);
+    out_ = ctx.output(0);
+    XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, in_, DType::kInt32, "input"));
+    XBNN_RETURN_IF_ERROR(PackedShape(ctx, out_, in_, &outer_, &channels_));
+    if (out_->type() == DType::kInt8) {
+      if (!out_->PerTensorQuant(&scale_, &zero_point_)) return ctx.Error("int8 output has no quantization");
+      XBNN_RETURN_IF_ERROR(CheckInt8Quantization(scale_, zero_point_));
+    } else if (out_->type() != DType::kFloat32 && out_->type() != DType::kBool) {
+      return ctx.Error(std::string("output must be float32, int8 or bool, found ") + graph::DTypeName(out_->type()));
+    }
+    return Status::Ok();
+  }
+  void Invoke(OpContext&) override {
+    switch (out_->type()) {
+      case DType::kFloat32: reference::UnpackFloat(in_->as<int32_t>(), outer_, channels_, out_->as<float>()); break;
+      case DType::kInt8:
+        reference::UnpackInt8(in_->as<int32_t>(), outer_, channels_, scale_, zero_point_, out_->as<int8_t>());
+        break;
+      default: reference::UnpackBool(in_->as<int32_t>(), outer_, channels_, out_->as<bool>()); break;
+    }
+  }
+
+ private:
+  RuntimeTensor* in_ = nullptr;
+  RuntimeTensor* out_ = nullptr;
+  int64_t outer_ = 0;
+  int channels_ = 0;
+  float scale_ = 1;
+  int32_t zero_point_ = 0;
+};
+
+class LceBconv2d final : public runtime::OpKernel {
+ public:
+  Status Prepare(OpContext& ctx) override {
+    auto o = graph::ParseLceBconv2dOptions(ctx.custom_options());
+    if (!o.ok()) return ctx.Error(o.status().message());
+    in_ = ctx.input(0);
+    out_ = ctx.output(0);
+    const RuntimeTensor* filter = ctx.input(1);
+    XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, in_, DType::kInt32, "input"));
+    XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, filter, DType::kInt32, "filter"));
+    if (in_->rank() != 4) return ctx.Error("input must have rank 4, found shape " + ShapeString(in_->shape()));
+    if (filter->rank() != 4) return ctx.Error("filter must have rank 4, found shape " + ShapeString(filter->shape()));
+    if (!filter->constant) return ctx.Error("filter must be a constant tensor");
+    if (o->channels_in <= 0) return ctx.Error("channels_in must be positive, got " + std::to_string(o->channels_in));
+    if (in_->dim(3) != PackedWords(o->channels_in)) {
+      return ctx.Error("input has " + std::to_string(in_->dim(3)) + " packed words per pixel, but channels_in " +
+                       std::to_string(o->channels_in) + " needs " + std::to_string(PackedWords(o->channels_in)));
+    }
+    if (filter->dim(3) <= 0 || in_->dim(3) % filter->dim(3) != 0) {
+      return ctx.Error("filter depth " + std::to_string(filter->dim(3)) + " words does not divide the input's " +
+                       std::to_string(in_->dim(3)) + " words into groups");
+    }
+    BConv2DParams p;
+    p.batch = in_->dim(0);
+    p.in_h = in_->dim(1);
+    p.in_w = in_->dim(2);
+    p.channels_in = o->channels_in;
+    p.out_channels = filter->dim(0);
+    p.kernel_h = filter->dim(1);
+    p.kernel_w = filter->dim(2);
+    p.groups = in_->dim(3) / filter->dim(3);
+    p.stride_h = o->stride_height;
+    p.stride_w = o->stride_width;
+    p.dilation_h = o->dilation_height_factor;
+    p.dilation_w = o->dilation_width_factor;
+    if (o->padding != 0 && o->padding != 1) return ctx.Error("padding must be SAME (0) or VALID (1), got " + std::to_string(o->padding));
+    p.padding = static_cast<Padding>(o->padding);
+    p.pad_values = o->pad_values;
+    p.activation = static_cast<Activation>(o->fused_activation_function);
+    const RuntimeTensor* multiplier = ctx.input(2);
+    const RuntimeTensor* bias = ctx.input(3);
+    const RuntimeTensor* thresholds = ctx.input(4);
+    switch (out_->type()) {
+      case DType::kFloat32: p.output_type = BOutputType::kFloat32; break;
+      case DType::kInt8: {
+        p.output_type = BOutputType::kInt8;
+        int32_t zp = 0;
+        if (!out_->PerTensorQuant(&p.output_scale, &zp)) return ctx.Error("int8 output has no quantization");
+        p.output_zero_point = zp;
+        break;
+      }
+      case DType::kInt32: p.output_type = BOutputType::kBitpacked; break;
+      default:
+        return ctx.Error(std::string("output must be float32, int8 or int32 (bitpacked), found ") +
+                         graph::DTypeName(out_->type()));
+    }
+    auto geometry = ComputeBConv2DGeometry(p);
+    if (!geometry.ok()) return ctx.Error(geometry.status().message());
+    auto check_vector = [&](const RuntimeTensor* t, DType type, const char* what) -> Status {
+      XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, t, type, what));
+      if (!t->constant) return ctx.Error(std::string(what) + " must be a constant tensor");
+      if (t->elements() != p.out_channels) {
+        return ctx.Error(std::string(what) + " has " + std::to_string(t->elements()) + " values, expected " +
+                         std::to_string(p.out_channels) + " (one per output channel)");
+      }
+      return Status::Ok();
+    };
+    if (p.output_type == BOutputType::kBitpacked) {
+      if (!thresholds) return ctx.Error("bitpacked output needs the output_threshold input (input 4)");
+      XBNN_RETURN_IF_ERROR(check_vector(thresholds, DType::kInt32, "output_threshold"));
+    } else {
+      XBNN_RETURN_IF_ERROR(check_vector(multiplier, DType::kFloat32, "post_activation_multiplier"));
+      XBNN_RETURN_IF_ERROR(check_vector(bias, DType::kFloat32, "post_activation_bias"));
+    }
+    int out_c = p.output_type == BOutputType::kBitpacked ? PackedWords(p.out_channels) : p.out_channels;
+    std::vector<int32_t> expected = {p.batch, geometry->out_h, geometry->out_w, out_c};
+    if (out_->shape() != expected) {
+      return ctx.Error("output has shape " + ShapeString(out_->shape()) + ", expected " + ShapeString(expected));
+    }
+    auto k = optimized::BConv2DKernel::Create(
+        p, filter->as<int32_t>(), multiplier ? multiplier->as<float>() : nullptr, bias ? bias->as<float>() : nullptr,
+        thresholds ? thresholds->as<int32_t>() : nullptr);
+    if (!k.ok()) return ctx.Error(k.status().message());
+    kernel_ = std::move(*k);
+    if (ctx.prepared_bytes) *ctx.prepared_bytes += static_cast<size_t>(kernel_->packed_bytes());
+    return Status::Ok();
+  }
+  void Invoke(OpContext& ctx) override { kernel_->Run(in_->as<int32_t>(), out_->data, ctx.runner); }
+
+ private:
+  RuntimeTensor* in_ = nullptr;
+  RuntimeTensor* out_ = nullptr;
+  std::unique_ptr<optimized::BConv2DKernel> kernel_;
+};
+
+class LceBMaxPool2d final : public runtime::OpKernel {
+ public:
+  Status Prepare(OpContext& ctx) override {
+    auto o = graph::ParseLceBMaxPool2dOptions(ctx.custom_options());
+    if (!o.ok()) return ctx.Error(o.status().message());
+    in_ = ctx.input(0);
+    out_ = ctx.output(0);
+    XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, in_, DType::kInt32, "input"));
+    XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, out_, DType::kInt32, "output"));
+    if (in_->rank() != 4) return ctx.Error("input must have rank 4, found shape " + ShapeString(in_->shape()));
+    if (o->padding != 0 && o->padding != 1) return ctx.Error("padding must be SAME (0) or VALID (1), got " + std::to_string(o->padding));
+    BMaxPool2DParams p;
+    p.batch = in_->dim(0);
+    p.in_h = in_->dim(1);
+    p.in_w = in_->dim(2);
+    p.packed_channels = in_->dim(3);
+    p.filter_h = o->filter_height;
+    p.filter_w = o->filter_width;
+    p.stride_h = o->stride_height;
+    p.stride_w = o->stride_width;
+    p.padding = static_cast<Padding>(o->padding);
+    auto g = ComputeBMaxPool2DGeometry(p);
+    if (!g.ok()) return ctx.Error(g.status().message());
+    std::vector<int32_t> expected = {p.batch, g->out_h, g->out_w, p.packed_channels};
+    if (out_->shape() != expected) {
+      return ctx.Error("output has shape " + ShapeString(out_->shape()) + ", expected " + ShapeString(expected));
+    }
+    auto k = optimized::BMaxPool2DKernel::Create(p);
+    if (!k.ok()) return ctx.Error(k.status().message());
+    kernel_ = std::move(*k);
+    return Status::Ok();
+  }
+  void Invoke(OpContext& ctx) override { kernel_->Run(in_->as<int32_t>(), out_->as<int32_t>(), ctx.runner); }
+
+ private:
+  RuntimeTensor* in_ = nullptr;
+  RuntimeTensor* out_ = nullptr;
+  std::unique_ptr<optimized::BMaxPool2DKernel> kernel_;
+};
+
+}  // namespace
+
+std::unique_ptr<runtime::OpKernel> CreateLceQuantize() { return std::make_unique<LceQuantize>(); }
+std::unique_ptr<runtime::OpKernel> CreateLceDequantize() { return std::make_unique<LceDequantize>(); }
+std::unique_ptr<runtime::OpKernel> CreateLceBconv2d() { return std::make_unique<LceBconv2d>(); }
+std::unique_ptr<runtime::OpKernel> CreateLceBMaxPool2d() { return std::make_unique<LceBMaxPool2d>(); }
+
+}  // namespace xbnn::kernels

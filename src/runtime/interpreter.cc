@@ -1,0 +1,297 @@
+#include "xbnn/interpreter.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+#include "graph/cost.h"
+#include "graph/graph.h"
+#include "graph/lce_options.h"
+#include "runtime/arena_plan.h"
+#include "runtime/op_kernel.h"
+#include "runtime/thread_pool.h"
+
+namespace xbnn {
+namespace {
+
+using runtime::RuntimeTensor;
+
+struct AlignedFree {
+  void operator()(uint8_t* p) const { std::free(p); }
+};
+
+DataType PublicType(graph::DType t) {
+  switch (t) {
+    case graph::DType::kFloat32: return DataType::kFloat32;
+    case graph::DType::kInt32: return DataType::kInt32;
+    case graph::DType::kUInt8: return DataType::kUInt8;
+    case graph::DType::kInt64: return DataType::kInt64;
+    case graph::DType::kBool: return DataType::kBool;
+    case graph::DType::kInt16: return DataType::kInt16;
+    case graph::DType::kInt8: return DataType::kInt8;
+    default: return DataType::kOther;
+  }
+}
+
+// Unpacked channel count of a bitpacked tensor, from the ops around it (0 when unknown).
+int32_t BitpackedChannels(const graph::Graph& g, const graph::Subgraph& sg, int32_t t, int depth = 0) {
+  if (depth > 64) return 0;
+  for (const graph::Operator& op : sg.operators) {
+    if (std::find(op.outputs.begin(), op.outputs.end(), t) != op.outputs.end()) {
+      if (g.IsCustom(op, graph::kLceQuantize) && !op.inputs.empty()) {
+        const auto& s = sg.tensors[op.inputs[0]].shape;
+        return s.empty() ? 0 : s.back();
+      }
+      if (g.IsCustom(op, graph::kLceBconv2d) && op.inputs.size() > 1 && op.inputs[1] >= 0) {
+        const auto& s = sg.tensors[op.inputs[1]].shape;
+        return s.empty() ? 0 : s[0];
+      }
+      if (g.IsCustom(op, graph::kLceBMaxPool2d) && !op.inputs.empty()) {
+        return BitpackedChannels(g, sg, op.inputs[0], depth + 1);
+      }
+      return 0;
+    }
+  }
+  for (const graph::Operator& op : sg.operators) {
+    if (op.inputs.empty() || op.inputs[0] != t) continue;
+    if (g.IsCustom(op, graph::kLceDequantize)) {
+      const auto& s = sg.tensors[op.outputs[0]].shape;
+      return s.empty() ? 0 : s.back();
+    }
+    if (g.IsCustom(op, graph::kLceBconv2d)) {
+      auto o = graph::ParseLceBconv2dOptions(op.custom_options);
+      return o.ok() ? o->channels_in : 0;
+    }
+  }
+  return 0;
+}
+
+bool IsBitpackedTensor(const graph::Graph& g, const graph::Subgraph& sg, int32_t t) {
+  if (sg.tensors[t].type != graph::DType::kInt32) return false;
+  for (const graph::Operator& op : sg.operators) {
+    bool lce_producer = g.IsCustom(op, graph::kLceQuantize) || g.IsCustom(op, graph::kLceBconv2d) ||
+                        g.IsCustom(op, graph::kLceBMaxPool2d);
+    if (lce_producer && std::find(op.outputs.begin(), op.outputs.end(), t) != op.outputs.end()) return true;
+    bool lce_consumer = g.IsCustom(op, graph::kLceDequantize) || g.IsCustom(op, graph::kLceBMaxPool2d) ||
+                        g.IsCustom(op, graph::kLceBconv2d);
+    if (lce_consumer && !op.inputs.empty() && op.inputs[0] == t) return true;
+  }
+  return false;
+}
+
+TensorInfo MakeInfo(const graph::Graph& g, const graph::Subgraph& sg, int32_t t) {
+  const graph::Tensor& d = sg.tensors[t];
+  TensorInfo info;
+  info.name = d.name;
+  info.type = PublicType(d.type);
+  info.shape = d.shape;
+  if (d.quantization) {
+    info.scale = d.quantization->scale;
+    info.zero_point = d.quantization->zero_point;
+  }
+  info.bitpacked = IsBitpackedTensor(g, sg, t);
+  if (info.bitpacked) info.channels = BitpackedChannels(g, sg, t);
+  return info;
+}
+
+}  // namespace
+
+struct Interpreter::Impl {
+  std::shared_ptr<const Model> model;
+  InterpreterOptions options;
+  const graph::Subgraph* sg = nullptr;
+  std::vector<RuntimeTensor> tensors;
+  std::unique_ptr<uint8_t, AlignedFree> arena;
+  std::unique_ptr<runtime::PthreadpoolRunner> pool;
+  std::vector<std::unique_ptr<runtime::OpKernel>> kernels;
+  std::vector<runtime::OpContext> contexts;
+  std::vector<TensorInfo> input_infos, output_infos;
+  MemoryStats memory;
+  std::vector<OpProfile> profile;
+
+  Status Init();
+};
+
+Status Interpreter::Impl::Init() {
+  const graph::Graph& g = model->graph();
+  if (g.subgraphs.size() > 1) {
+    // Only the first subgraph runs; the others are reachable only through control-flow ops, which
+    // the registry refuses anyway.
+  }
+  sg = &g.subgraphs[0];
+  const int n_ops = static_cast<int>(sg->operators.size());
+
+  // 1. Every op must have a kernel, reported at load time with its name and index.
+  std::vector<const runtime::KernelRegistration*> regs;
+  for (int i = 0; i < n_ops; ++i) {
+    std::string why;
+    const auto* r = runtime::FindKernel(g.CodeOf(sg->operators[i]), &why);
+    if (!r) return Status::Error("op " + std::to_string(i) + " (" + g.OpName(sg->operators[i]) + "): " + why);
+    regs.push_back(r);
+  }
+
+  // 2. Tensors: constants point into the model; activations get lifetimes.
+  const size_t n = sg->tensors.size();
+  tensors.resize(n);
+  std::vector<int> first(n, INT32_MAX), last(n, -2);
+  std::vector<bool> produced(n, false), is_input(n, false);
+  for (size_t i = 0; i < n; ++i) {
+    RuntimeTensor& t = tensors[i];
+    t.index = static_cast<int32_t>(i);
+    t.desc = &sg->tensors[i];
+    t.bytes = static_cast<size_t>(graph::TensorBytes(sg->tensors[i]));
+    if (graph::IsConstant(g, sg->tensors[i])) {
+      t.constant = true;
+      t.data = const_cast<uint8_t*>(g.buffers[sg->tensors[i].buffer].bytes().data());
+    }
+  }
+  for (int32_t t : sg->inputs) {
+    if (tensors[t].constant) continue;
+    is_input[t] = true;
+    first[t] = -1;
+    last[t] = std::max(last[t], -1);
+  }
+  for (int i = 0; i < n_ops; ++i) {
+    const graph::Operator& op = sg->operators[i];
+    for (int32_t t : op.inputs) {
+      if (t < 0 || tensors[t].constant) continue;
+      if (!produced[t] && !is_input[t]) {
+        return Status::Error("op " + std::to_string(i) + " (" + g.OpName(op) + ") reads tensor " + std::to_string(t) +
+                             " '" + sg->tensors[t].name + "', which no earlier op writes and is not a model input");
+      }
+      last[t] = std::max(last[t], i);
+    }
+    for (int32_t t : op.outputs) {
+      if (tensors[t].constant) {
+        return Status::Error("op " + std::to_string(i) + " (" + g.OpName(op) + ") writes constant tensor " +
+                             std::to_string(t) + " '" + sg->tensors[t].name + "'");
+      }
+      if (produced[t] || is_input[t]) {
+        return Status::Error("op " + std::to_string(i) + " (" + g.OpName(op) + ") writes tensor " + std::to_string(t) +
+                             " '" + sg->tensors[t].name + "', which is already written earlier");
+      }
+      produced[t] = true;
+      first[t] = std::min(first[t], i);
+      last[t] = std::max(last[t], i);
+    }
+  }
+  // Inputs stay intact for the whole invoke, so callers may invoke again without refilling them.
+  for (int32_t t : sg->inputs) {
+    if (!tensors[t].constant) last[t] = n_ops;
+  }
+  for (int32_t t : sg->outputs) {
+    if (tensors[t].constant) continue;
+    if (!produced[t] && !is_input[t]) {
+      return Status::Error("model output tensor " + std::to_string(t) + " '" + sg->tensors[t].name +
+                           "' is not computed by any op");
+    }
+    last[t] = n_ops;
+  }
+
+  // 3. Plan the arena.
+  std::vector<runtime::TensorLifetime> lifetimes;
+  std::vector<size_t> which;
+  for (size_t i = 0; i < n; ++i) {
+    if (tensors[i].constant || last[i] == -2) continue;
+    lifetimes.push_back({tensors[i].bytes, first[i], last[i]});
+    which.push_back(i);
+    memory.activation_bytes_sum += tensors[i].bytes;
+  }
+  runtime::ArenaPlan plan = runtime::PlanArena(lifetimes, 64);
+  memory.arena_bytes = plan.total_bytes;
+  arena.reset(static_cast<uint8_t*>(std::aligned_alloc(64, std::max<size_t>(64, (plan.total_bytes + 63) / 64 * 64))));
+  if (!arena) return Status::Error("cannot allocate the activation arena (" + std::to_string(plan.total_bytes) + " bytes)");
+  for (size_t k = 0; k < which.size(); ++k) tensors[which[k]].data = arena.get() + plan.offsets[k];
+
+  // 4. Threads and kernels; prepare every op once.
+  pool = std::make_unique<runtime::PthreadpoolRunner>(options.num_threads);
+  contexts.resize(static_cast<size_t>(n_ops));
+  for (int i = 0; i < n_ops; ++i) {
+    const graph::Operator& op = sg->operators[i];
+    runtime::OpContext& ctx = contexts[i];
+    ctx.graph = &g;
+    ctx.op = &op;
+    ctx.op_index = i;
+    for (int32_t t : op.inputs) ctx.inputs.push_back(t < 0 ? nullptr : &tensors[t]);
+    for (int32_t t : op.outputs) ctx.outputs.push_back(&tensors[t]);
+    ctx.pool = pool->pool();
+    ctx.runner = pool.get();
+    ctx.num_threads = pool->num_threads();
+    ctx.prepared_bytes = &memory.prepared_bytes;
+    kernels.push_back(regs[i]->create());
+    XBNN_RETURN_IF_ERROR(kernels.back()->Prepare(ctx));
+
+    OpProfile p;
+    p.index = i;
+    p.op = g.OpName(op);
+    if (!op.outputs.empty()) p.output_shape = sg->tensors[op.outputs[0]].shape;
+    graph::OpCost c = graph::EstimateOpCost(g, *sg, op);
+    p.binary_macs = c.binary_macs;
+    p.float_macs = c.float_macs;
+    p.int8_macs = c.int8_macs;
+    profile.push_back(std::move(p));
+  }
+  for (int32_t t : sg->inputs) input_infos.push_back(MakeInfo(g, *sg, t));
+  for (int32_t t : sg->outputs) output_infos.push_back(MakeInfo(g, *sg, t));
+  return Status::Ok();
+}
+
+Interpreter::Interpreter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Interpreter::~Interpreter() = default;
+
+Result<std::unique_ptr<Interpreter>> Interpreter::Create(std::shared_ptr<const Model> model,
+                                                         const InterpreterOptions& options) {
+  if (!model) return Status::Error("no model given");
+  if (options.num_threads < 1 || options.num_threads > 1024) {
+    return Status::Error("num_threads must be in [1, 1024], got " + std::to_string(options.num_threads));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->model = std::move(model);
+  impl->options = options;
+  XBNN_RETURN_IF_ERROR(impl->Init());
+  return std::unique_ptr<Interpreter>(new Interpreter(std::move(impl)));
+}
+
+size_t Interpreter::num_inputs() const { return impl_->sg->inputs.size(); }
+size_t Interpreter::num_outputs() const { return impl_->sg->outputs.size(); }
+const TensorInfo& Interpreter::input_info(size_t i) const { return impl_->input_infos.at(i); }
+const TensorInfo& Interpreter::output_info(size_t i) const { return impl_->output_infos.at(i); }
+
+TensorView Interpreter::input(size_t i) {
+  return TensorView(&impl_->input_infos.at(i), impl_->tensors[impl_->sg->inputs[i]].data);
+}
+
+TensorView Interpreter::output(size_t i) {
+  return TensorView(&impl_->output_infos.at(i), impl_->tensors[impl_->sg->outputs[i]].data);
+}
+
+Status Interpreter::Invoke() {
+  Impl& m = *impl_;
+  const size_t n = m.kernels.size();
+  if (!m.options.profile) {
+    for (size_t i = 0; i < n; ++i) m.kernels[i]->Invoke(m.contexts[i]);
+    return Status::Ok();
+  }
+  using Clock = std::chrono::steady_clock;
+  for (size_t i = 0; i < n; ++i) {
+    auto t0 = Clock::now();
+    m.kernels[i]->Invoke(m.contexts[i]);
+    m.profile[i].total_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+    m.profile[i].invokes++;
+  }
+  return Status::Ok();
+}
+
+const MemoryStats& Interpreter::memory() const { return impl_->memory; }
+const std::vector<OpProfile>& Interpreter::op_profile() const { return impl_->profile; }
+void Interpreter::ResetProfile() {
+  for (OpProfile& p : impl_->profile) {
+    p.total_seconds = 0;
+    p.invokes = 0;
+  }
+}
+int Interpreter::num_threads() const { return impl_->pool->num_threads(); }
+
+}  // namespace xbnn

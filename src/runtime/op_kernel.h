@@ -1,0 +1,88 @@
+// The interface every operator implements (TFLite Micro style): Prepare validates shapes and
+// options and does all one-time work (weight repacking, operator creation); Invoke computes and
+// never allocates or validates. Tensors already have their final data pointers at Prepare time
+// (activations in the arena, constants in the model), so kernels may keep pointers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "graph/graph.h"
+#include "xbnn/status.h"
+
+typedef struct pthreadpool* pthreadpool_t;
+
+namespace xbnn::kernels {
+class TaskRunner;
+}
+
+namespace xbnn::runtime {
+
+struct RuntimeTensor {
+  int32_t index = -1;
+  const graph::Tensor* desc = nullptr;  // name, type, shape, quantization from the model
+  uint8_t* data = nullptr;              // arena or (for constants) model memory: never write those
+  size_t bytes = 0;
+  bool constant = false;
+
+  graph::DType type() const { return desc->type; }
+  const std::vector<int32_t>& shape() const { return desc->shape; }
+  int rank() const { return static_cast<int>(desc->shape.size()); }
+  int32_t dim(int i) const { return desc->shape[static_cast<size_t>(i)]; }
+  int64_t elements() const { return desc->NumElements(); }
+  template <typename T>
+  T* as() const { return reinterpret_cast<T*>(data); }
+  // Per-tensor quantization (first scale / zero point); false when the tensor has none.
+  bool PerTensorQuant(float* scale, int32_t* zero_point) const;
+  const graph::Quantization* quant() const { return desc->quantization ? &*desc->quantization : nullptr; }
+};
+
+class OpContext {
+ public:
+  const graph::Graph* graph = nullptr;
+  const graph::Operator* op = nullptr;
+  int op_index = 0;
+  std::vector<RuntimeTensor*> inputs;   // null where the optional input is absent (-1)
+  std::vector<RuntimeTensor*> outputs;
+  pthreadpool_t pool = nullptr;         // shared thread pool (null: one thread)
+  kernels::TaskRunner* runner = nullptr;  // the same pool, for the binary kernels
+  int num_threads = 1;
+  size_t* prepared_bytes = nullptr;     // kernels add the memory they keep (repacked weights)
+
+  size_t num_inputs() const { return inputs.size(); }
+  RuntimeTensor* input(size_t i) const { return i < inputs.size() ? inputs[i] : nullptr; }
+  RuntimeTensor* output(size_t i) const { return i < outputs.size() ? outputs[i] : nullptr; }
+  const graph::BuiltinOptions& options() const { return op->builtin_options; }
+  std::span<const uint8_t> custom_options() const { return op->custom_options; }
+  // "op 3 (CONV_2D): " + message
+  Status Error(const std::string& message) const;
+};
+
+class OpKernel {
+ public:
+  virtual ~OpKernel() = default;
+  virtual Status Prepare(OpContext& ctx) = 0;
+  virtual void Invoke(OpContext& ctx) = 0;
+};
+
+using KernelFactory = std::unique_ptr<OpKernel> (*)();
+
+struct KernelRegistration {
+  int32_t builtin;         // graph::op code; kCustom for custom ops
+  const char* custom_code; // for custom ops, else nullptr
+  int max_version;         // highest op version the kernel implements
+  KernelFactory create;
+};
+
+// Finds the kernel for an op code; null with `why` set when unsupported.
+const KernelRegistration* FindKernel(const graph::OperatorCode& code, std::string* why);
+
+// Helpers shared by kernels.
+Status ExpectType(const OpContext& ctx, const RuntimeTensor* t, graph::DType type, const char* what);
+Status ExpectSameShape(const OpContext& ctx, const RuntimeTensor* a, const RuntimeTensor* b);
+std::string ShapeString(const std::vector<int32_t>& shape);
+
+}  // namespace xbnn::runtime

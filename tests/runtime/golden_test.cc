@@ -1,0 +1,147 @@
+// Golden tests: every LCE fixture model runs in xbnn on the inputs recorded with LCE's own
+// interpreter and must give LCE's recorded outputs: int8 and int32 (bitpacked) exactly, float
+// within 1e-4 of the output's range. XBNN_GOLDEN_DIR adds another directory (the Zoo cache).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "util/npy.h"
+#include "xbnn/interpreter.h"
+
+namespace xbnn {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Case {
+  std::string name;
+  fs::path model, inputs, outputs;
+};
+
+std::vector<Case> FindCases() {
+  std::vector<fs::path> dirs = {fs::path(XBNN_SOURCE_DIR) / "tests" / "models" / "lce"};
+  if (const char* extra = std::getenv("XBNN_GOLDEN_DIR")) dirs.emplace_back(extra);
+  std::vector<Case> cases;
+  for (const fs::path& dir : dirs) {
+    if (!fs::is_directory(dir)) continue;
+    for (const auto& e : fs::directory_iterator(dir)) {
+      std::string f = e.path().filename().string();
+      if (!f.ends_with(".tflite")) continue;
+      std::string stem = f.substr(0, f.size() - 7);
+      // NAME.tflite pairs with NAME.inputs.npz; variants (NAME.stripped.tflite) reuse the base inputs.
+      std::string base = stem.substr(0, stem.find('.'));
+      fs::path in = dir / (stem + ".inputs.npz");
+      if (!fs::exists(in)) in = dir / (base + ".inputs.npz");
+      fs::path out = dir / (stem + ".outputs.npz");
+      if (!fs::exists(in) || !fs::exists(out)) continue;
+      cases.push_back({stem, e.path(), in, out});
+    }
+  }
+  std::sort(cases.begin(), cases.end(), [](const Case& a, const Case& b) { return a.name < b.name; });
+  return cases;
+}
+
+// Compares one output; returns a description of the first mismatch, or "".
+std::string Compare(const TensorView& got, const util::NpyArray& want, double* worst_rel) {
+  if (static_cast<int64_t>(got.info().NumElements()) != want.NumElements()) {
+    return "element count " + std::to_string(got.info().NumElements()) + " vs " + std::to_string(want.NumElements());
+  }
+  const int64_t n = want.NumElements();
+  if (got.type() == DataType::kFloat32) {
+    if (want.dtype != "f4") return "dtype float32 vs " + want.dtype;
+    const float* g = got.data<float>().data();
+    const float* w = want.as<float>();
+    float lo = INFINITY, hi = -INFINITY;
+    for (int64_t i = 0; i < n; ++i) {
+      lo = std::min(lo, w[i]);
+      hi = std::max(hi, w[i]);
+    }
+    double range = std::max<double>(hi - lo, 1e-6);
+    for (int64_t i = 0; i < n; ++i) {
+      double rel = std::abs(static_cast<double>(g[i]) - w[i]) / range;
+      *worst_rel = std::max(*worst_rel, rel);
+      if (!(rel <= 1e-4)) {
+        return "float element " + std::to_string(i) + ": " + std::to_string(g[i]) + " vs " + std::to_string(w[i]);
+      }
+    }
+    return "";
+  }
+  size_t item = want.ItemSize();
+  if (got.bytes() != static_cast<size_t>(n) * item) return "byte size differs (dtype " + want.dtype + ")";
+  if (std::memcmp(got.raw(), want.data.data(), got.bytes()) != 0) {
+    for (int64_t i = 0; i < n; ++i) {
+      if (std::memcmp(static_cast<const uint8_t*>(got.raw()) + i * item, want.data.data() + i * item, item) != 0) {
+        return std::string(DataTypeName(got.type())) + " element " + std::to_string(i) + " differs";
+      }
+    }
+  }
+  return "";
+}
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
+class Golden : public ::testing::TestWithParam<Case> {};
+
+TEST_P(Golden, MatchesLce) {
+  const Case& c = GetParam();
+  auto model = Model::FromFile(c.model.string());
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  auto interp = Interpreter::Create(*model);
+  ASSERT_TRUE(interp.ok()) << interp.status().message();
+  auto inputs = util::ReadNpz(c.inputs.string());
+  ASSERT_TRUE(inputs.ok()) << inputs.status().message();
+  auto outputs = util::ReadNpz(c.outputs.string());
+  ASSERT_TRUE(outputs.ok()) << outputs.status().message();
+  Interpreter& it = **interp;
+  ASSERT_EQ(inputs->size(), it.num_inputs());
+  ASSERT_EQ(outputs->size(), it.num_outputs());
+  for (size_t i = 0; i < it.num_inputs(); ++i) {
+    const util::NpyArray& a = (*inputs)[i].second;
+    TensorView t = it.input(i);
+    ASSERT_EQ(a.data.size(), t.bytes()) << "input " << i;
+    std::memcpy(t.raw(), a.data.data(), t.bytes());
+  }
+  ASSERT_TRUE(it.Invoke().ok());
+  double worst = 0;
+  for (size_t i = 0; i < it.num_outputs(); ++i) {
+    std::string diff = Compare(it.output(i), (*outputs)[i].second, &worst);
+    EXPECT_EQ(diff, "") << c.name << " output " << i;
+  }
+  RecordProperty("worst_relative_error", std::to_string(worst));
+  // More threads give identical results.
+  InterpreterOptions two;
+  two.num_threads = 2;
+  auto interp2 = Interpreter::Create(*model, two);
+  ASSERT_TRUE(interp2.ok());
+  for (size_t i = 0; i < it.num_inputs(); ++i) {
+    std::memcpy((*interp2)->input(i).raw(), (*inputs)[i].second.data.data(), it.input(i).bytes());
+  }
+  ASSERT_TRUE((*interp2)->Invoke().ok());
+  for (size_t i = 0; i < it.num_outputs(); ++i) {
+    EXPECT_EQ(std::memcmp((*interp2)->output(i).raw(), it.output(i).raw(), it.output(i).bytes()), 0)
+        << "2 threads differ from 1 on output " << i;
+  }
+}
+
+std::vector<Case> AllCases() {
+  std::vector<Case> c = FindCases();
+  if (c.empty()) c.push_back({"none_found", "", "", ""});
+  return c;
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, Golden, ::testing::ValuesIn(AllCases()),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           std::string n = info.param.name;
+                           for (char& ch : n) {
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           }
+                           return n;
+                         });
+
+}  // namespace
+}  // namespace xbnn
