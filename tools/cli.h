@@ -14,6 +14,8 @@ struct Command {
 
 int InspectMain(const std::vector<std::string>& args);
 int RunMain(const std::vector<std::string>& args);
+int StripDequantizeMain(const std::vector<std::string>& args);
+int SetIoTypeMain(const std::vector<std::string>& args);
 
 // Prints "xbnn <cmd>: error: <message>" to stderr and returns the exit code 1.
 int Fail(const std::string& command, const std::string& message);

@@ -431,6 +431,27 @@ def all_bns(model):
     return out
 
 
+def calibrate_head(model, rng, calib_batch=2, target_std=2.0):
+    """Scale the last Dense layer so its logits have std ~target_std on random
+    inputs; with random weights, a 1000-class softmax is otherwise one-hot."""
+    dense = [l for l in model.layers if isinstance(l, layers.Dense)]
+    if not dense:
+        return None
+    d = dense[-1]
+    xs = float_inputs_for(model, rng, calib_batch)
+    feat = np.asarray(tf.keras.Model(model.inputs, d.input)(xs if len(xs) > 1 else xs[0]))
+    logits = feat.reshape(-1, feat.shape[-1]) @ np.asarray(d.kernel)
+    if d.use_bias:
+        logits = logits + np.asarray(d.bias)
+    std = float(np.std(logits))
+    if std > 0:
+        scale = target_std / std
+        d.kernel.assign(np.asarray(d.kernel) * scale)
+        if d.use_bias:
+            d.bias.assign(np.asarray(d.bias) * scale)
+    return std
+
+
 def float_inputs_for(model, rng, n):
     xs = []
     for t in model.inputs:
@@ -776,20 +797,40 @@ def write_manifest(path, manifest, fixtures):
     text = json.dumps(manifest, indent=1)
     # keep short leaf dicts / number lists on one line
     text = re.sub(r"\[[^\[\]{}]*\]", lambda m: re.sub(r"\s+", " ", m.group(0)), text)
-    text = re.sub(r"\{[^\[\]{}]*\}", lambda m: re.sub(r"\s+", " ", m.group(0)), text)
+    text = re.sub(r"\{[^{}]*\}", lambda m: re.sub(r"\s+", " ", m.group(0)), text)
     with open(path, "w") as f:
         f.write(text + "\n")
 
 
 def versions():
-    import larq_zoo
-    import sklearn
-    return {"tensorflow": tf.__version__, "tf_keras": tf.keras.__version__
-            if hasattr(tf.keras, "__version__") else "?",
-            "larq": lq.__version__ if hasattr(lq, "__version__") else "?",
-            "larq_zoo": getattr(larq_zoo, "__version__", "?"),
-            "larq_compute_engine": lce.__version__, "numpy": np.__version__,
-            "python": sys.version.split()[0]}
+    from importlib import metadata
+    out = {"python": sys.version.split()[0]}
+    for p in ("tensorflow", "tf-keras", "larq", "larq-zoo", "larq-compute-engine", "numpy",
+              "scikit-learn", "flatbuffers"):
+        try:
+            out[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            out[p] = None
+    return out
+
+
+def print_table(out_dir):
+    fx = load_manifest(os.path.join(out_dir, "manifest.json")).get("fixtures", {})
+    print("| fixture | Bconv2d | Quantize | Dequantize | BMaxPool2d | other ops | inputs -> outputs | extra files |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for n, e in fx.items():
+        if "error" in e:
+            print(f"| {n} | failed: {e['error'][:80]} | | | | | | |")
+            continue
+        c = e["lce_ops"]
+        other = ", ".join(f"{k} {v}" for k, v in e["ops"].items() if k not in LCE_OPS)
+        io = lambda ts: " ".join(t["dtype"] + "[" + ",".join(map(str, t["shape"])) + "]" for t in ts)
+        extra = ", ".join(sorted({f.split(".", 1)[1].split(".")[0] for f in e["files"]}
+                                 - {"tflite", "inputs", "outputs", "float"}))
+        kern = "" if e.get("lce_kernel", "optimized") == "optimized" else f" (kernel: {e['lce_kernel']})"
+        print(f"| {n}{kern} | {c['LceBconv2d']} | {c['LceQuantize']} | {c['LceDequantize']} | "
+              f"{c['LceBMaxPool2d']} | {other} | {io(e['inputs'])} -> {io(e['outputs'])} | {extra} |")
+    return 0
 
 
 def main():
@@ -801,7 +842,11 @@ def main():
                     help="comma-separated fixture (or zoo model) names; repeatable")
     ap.add_argument("--zoo", action="store_true", help="Larq Zoo models at 224x224x3")
     ap.add_argument("--list", action="store_true", help="list fixture names and exit")
+    ap.add_argument("--table", action="store_true",
+                    help="print a markdown table of the manifest in --out and exit")
     args = ap.parse_args()
+    if args.table:
+        return print_table(args.out or (ZOO_OUT if args.zoo else DEFAULT_OUT))
 
     only = {n for o in args.only for n in o.split(",") if n}
     if args.list:
@@ -815,9 +860,12 @@ def main():
     fixtures = dict(manifest.get("fixtures", {}))
     manifest = {"generator": "tools/lce_reference/generate.py" + (" --zoo" if args.zoo else ""),
                 "versions": versions(),
-                "notes": "Outputs recorded with LCE's Interpreter (num_threads=1, "
-                         "use_reference_bconv=False). Keys: input_i/output_i in the "
-                         "order of the tflite subgraph inputs/outputs."}
+                "notes": "Outputs recorded with LCE's Interpreter (num_threads=1) using "
+                         "the bconv kernel named in lce_kernel (the default optimized one "
+                         "unless it refuses the model, e.g. grouped convs); checks.* compare "
+                         "with the other LCE kernels, the Keras model and the stock float "
+                         "tflite. Keys input_i/output_i follow the order of the tflite "
+                         "subgraph inputs/outputs, which may differ from the Keras order."}
 
     failed = []
     if args.zoo:
@@ -836,7 +884,9 @@ def main():
                 tf.keras.utils.set_random_seed(seed)
                 cls = getattr(lqz.sota, name, None) or getattr(lqz.literature, name)
                 model = cls(weights=None, input_shape=(224, 224, 3))
-                randomize_bn(model, np.random.default_rng(seed), rounds=2, calib_batch=2)
+                rng = np.random.default_rng(seed)
+                randomize_bn(model, rng, rounds=2, calib_batch=2)
+                calibrate_head(model, rng)
                 e = process(name, f"Larq Zoo {name}, weights=None (random), random BN stats",
                             model, {}, out_dir, seed, reference_check=False)
                 fixtures[name] = e
