@@ -14,6 +14,7 @@ struct Command {
 
 int InspectMain(const std::vector<std::string>& args);
 int RunMain(const std::vector<std::string>& args);
+int BenchMain(const std::vector<std::string>& args);
 int StripDequantizeMain(const std::vector<std::string>& args);
 int SetIoTypeMain(const std::vector<std::string>& args);
 

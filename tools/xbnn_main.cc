@@ -26,6 +26,7 @@ namespace {
 const Command kCommands[] = {
     {"inspect", "show a model's inputs, outputs, ops, MACs and memory", InspectMain},
     {"run", "run a model on .npy inputs (or random ones) and write its outputs", RunMain},
+    {"bench", "measure latency and memory, with a per-op profile", BenchMain},
     {"strip-dequantize", "make a model output bitpacked int32 words (LCE's strip_lcedequantize_ops)",
      StripDequantizeMain},
     {"set-io-type", "give an int8 model int8 inputs/outputs (modify_integer_quantized_model_io_type)",

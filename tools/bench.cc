@@ -1,0 +1,226 @@
+// `xbnn bench`: load/prepare time, invoke latency statistics, memory, and a per-op profile.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "json.h"
+#include "tensor_io.h"
+#include "xbnn/interpreter.h"
+
+namespace xbnn::tools {
+namespace {
+
+constexpr const char* kHelp =
+    "usage: xbnn bench MODEL.tflite [--threads N] [--warmup N] [--runs N] [--min-seconds S]\n"
+    "                  [--profile] [--json]\n\n"
+    "Measures model load and prepare time, invoke latency over the runs (mean, median, p90,\n"
+    "min, max, std) on seeded random inputs, the arena and peak resident memory.\n\n"
+    "options:\n"
+    "  --threads N       threads (default 1)\n"
+    "  --warmup N        untimed invokes first (default 5)\n"
+    "  --runs N          timed invokes, at least (default 50)\n"
+    "  --min-seconds S   keep running until S seconds of timed invokes (default 1)\n"
+    "  --profile         per-op table (time, share, MACs, GOPS) and a per-op-type summary\n"
+    "  --json            print everything as one JSON document\n"
+    "  -h, --help        show this help\n";
+
+double Percentile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  if (v.empty()) return 0;
+  double pos = q * static_cast<double>(v.size() - 1);
+  size_t lo = static_cast<size_t>(pos);
+  size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+}
+
+std::string Shape(const std::vector<int32_t>& s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+}  // namespace
+
+int BenchMain(const std::vector<std::string>& argv) {
+  if (WantsHelp(argv)) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  std::string path;
+  int threads = 1;
+  long long warmup = 5, runs = 50;
+  double min_seconds = 1.0;
+  bool profile = false, json = false;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    auto number = [&](double lo, double hi, double* out) {
+      if (i + 1 >= argv.size()) return false;
+      char* end = nullptr;
+      double v = std::strtod(argv[++i].c_str(), &end);
+      if (*end != '\0' || !(v >= lo && v <= hi)) return false;
+      *out = v;
+      return true;
+    };
+    double v = 0;
+    if (a == "--threads") {
+      if (!number(1, 1024, &v) || v != std::floor(v)) return Fail("bench", "--threads needs an integer in [1, 1024]");
+      threads = static_cast<int>(v);
+    } else if (a == "--warmup") {
+      if (!number(0, 1e9, &v) || v != std::floor(v)) return Fail("bench", "--warmup needs a non-negative integer");
+      warmup = static_cast<long long>(v);
+    } else if (a == "--runs") {
+      if (!number(1, 1e9, &v) || v != std::floor(v)) return Fail("bench", "--runs needs a positive integer");
+      runs = static_cast<long long>(v);
+    } else if (a == "--min-seconds") {
+      if (!number(0, 1e6, &v)) return Fail("bench", "--min-seconds needs a non-negative number");
+      min_seconds = v;
+    } else if (a == "--profile") {
+      profile = true;
+    } else if (a == "--json") {
+      json = true;
+    } else if (a.starts_with("-")) {
+      return Fail("bench", "unknown option '" + a + "' (see --help)");
+    } else if (path.empty()) {
+      path = a;
+    } else {
+      return Fail("bench", "more than one model given");
+    }
+  }
+  if (path.empty()) return Fail("bench", "no model given (see --help)");
+
+  using Clock = std::chrono::steady_clock;
+  auto t0 = Clock::now();
+  auto model = Model::FromFile(path);
+  if (!model.ok()) return Fail("bench", model.status().message());
+  auto t1 = Clock::now();
+  InterpreterOptions opts;
+  opts.num_threads = threads;
+  opts.profile = profile;
+  auto created = Interpreter::Create(*model, opts);
+  if (!created.ok()) return Fail("bench", path + ": " + created.status().message());
+  auto t2 = Clock::now();
+  Interpreter& it = **created;
+  for (size_t i = 0; i < it.num_inputs(); ++i) FillRandom(it.input(i), 1234 + i);
+
+  for (long long i = 0; i < warmup; ++i) {
+    Status s = it.Invoke();
+    if (!s.ok()) return Fail("bench", s.message());
+  }
+  it.ResetProfile();
+  const bool tty = isatty(STDERR_FILENO) && !json;
+  std::vector<double> ms;
+  auto start = Clock::now();
+  auto last_report = start;
+  bool reported = false;
+  while (static_cast<long long>(ms.size()) < runs ||
+         std::chrono::duration<double>(Clock::now() - start).count() < min_seconds) {
+    auto a = Clock::now();
+    Status s = it.Invoke();
+    auto b = Clock::now();
+    if (!s.ok()) return Fail("bench", s.message());
+    ms.push_back(std::chrono::duration<double, std::milli>(b - a).count());
+    if (tty && std::chrono::duration<double>(b - last_report).count() > 0.25 &&
+        std::chrono::duration<double>(b - start).count() > 1.0) {
+      std::fprintf(stderr, "\rbench: %zu runs, median %.3f ms ...", ms.size(), Percentile(ms, 0.5));
+      last_report = b;
+      reported = true;
+    }
+  }
+  if (reported) std::fprintf(stderr, "\r%60s\r", "");
+  double mean = 0;
+  for (double x : ms) mean += x;
+  mean /= static_cast<double>(ms.size());
+  double var = 0;
+  for (double x : ms) var += (x - mean) * (x - mean);
+  double stdev = std::sqrt(var / static_cast<double>(ms.size()));
+  double median = Percentile(ms, 0.5), p90 = Percentile(ms, 0.9);
+  double mn = *std::min_element(ms.begin(), ms.end()), mx = *std::max_element(ms.begin(), ms.end());
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  long peak_rss_kb = ru.ru_maxrss;
+  double load_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+  double prepare_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
+  const MemoryStats& mem = it.memory();
+
+  JsonWriter j;
+  j.BeginObject().Key("model").String(path).Key("threads").Int(it.num_threads());
+  j.Key("load_ms").Double(load_ms).Key("prepare_ms").Double(prepare_ms);
+  j.Key("runs").Int(static_cast<int64_t>(ms.size())).Key("warmup").Int(warmup);
+  j.Key("latency_ms").BeginObject().Key("mean").Double(mean).Key("median").Double(median).Key("p90").Double(p90);
+  j.Key("min").Double(mn).Key("max").Double(mx).Key("std").Double(stdev).EndObject();
+  j.Key("memory").BeginObject().Key("arena_bytes").Int(static_cast<int64_t>(mem.arena_bytes));
+  j.Key("activation_bytes_sum").Int(static_cast<int64_t>(mem.activation_bytes_sum));
+  j.Key("prepared_bytes").Int(static_cast<int64_t>(mem.prepared_bytes));
+  j.Key("peak_rss_bytes").Int(static_cast<int64_t>(peak_rss_kb) * 1024).EndObject();
+
+  std::printf("%s", json ? "" : "");
+  if (!json) {
+    std::printf("model: %s\nthreads: %d\nload: %.3f ms, prepare: %.3f ms\n", path.c_str(), it.num_threads(), load_ms,
+                prepare_ms);
+    std::printf("invoke over %zu runs: median %.4f ms, mean %.4f, p90 %.4f, min %.4f, max %.4f, std %.4f\n", ms.size(),
+                median, mean, p90, mn, mx, stdev);
+    std::printf("memory: arena %zu bytes (activations laid end to end: %zu), prepared weights %zu bytes, peak RSS %.1f MiB\n",
+                mem.arena_bytes, mem.activation_bytes_sum, mem.prepared_bytes, static_cast<double>(peak_rss_kb) / 1024.0);
+  }
+  if (profile) {
+    const auto& prof = it.op_profile();
+    double total = 0;
+    for (const OpProfile& p : prof) total += p.total_seconds;
+    struct TypeSum {
+      int count = 0;
+      double seconds = 0;
+      int64_t macs = 0;
+    };
+    std::map<std::string, TypeSum> by_type;
+    j.Key("ops").BeginArray();
+    if (!json) {
+      std::printf("\n%-4s %-20s %-18s %10s %7s %12s %9s\n", "#", "op", "output", "ms/invoke", "share", "MACs", "GOPS");
+    }
+    for (const OpProfile& p : prof) {
+      double per = p.invokes ? p.total_seconds / static_cast<double>(p.invokes) : 0;
+      int64_t macs = p.binary_macs + p.float_macs + p.int8_macs;
+      double gops = per > 0 ? 2.0 * static_cast<double>(macs) / per / 1e9 : 0;
+      double share = total > 0 ? p.total_seconds / total : 0;
+      TypeSum& t = by_type[p.op];
+      t.count++;
+      t.seconds += per;
+      t.macs += macs;
+      if (!json) {
+        std::printf("%-4d %-20s %-18s %10.4f %6.1f%% %12lld %9.1f\n", p.index, p.op.c_str(), Shape(p.output_shape).c_str(),
+                    per * 1e3, share * 100, static_cast<long long>(macs), gops);
+      }
+      j.BeginObject().Key("index").Int(p.index).Key("op").String(p.op).Key("output_shape").IntArray(p.output_shape);
+      j.Key("ms").Double(per * 1e3).Key("share").Double(share).Key("binary_macs").Int(p.binary_macs);
+      j.Key("float_macs").Int(p.float_macs).Key("int8_macs").Int(p.int8_macs).Key("gops").Double(gops).EndObject();
+    }
+    j.EndArray().Key("op_types").BeginArray();
+    std::vector<std::pair<std::string, TypeSum>> sorted(by_type.begin(), by_type.end());
+    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second.seconds > b.second.seconds; });
+    double per_total = 0;
+    for (const auto& [name, t] : sorted) per_total += t.seconds;
+    if (!json) std::printf("\n%-20s %5s %10s %7s %9s\n", "op type", "count", "ms/invoke", "share", "GOPS");
+    for (const auto& [name, t] : sorted) {
+      double gops = t.seconds > 0 ? 2.0 * static_cast<double>(t.macs) / t.seconds / 1e9 : 0;
+      if (!json) {
+        std::printf("%-20s %5d %10.4f %6.1f%% %9.1f\n", name.c_str(), t.count, t.seconds * 1e3,
+                    per_total > 0 ? 100 * t.seconds / per_total : 0, gops);
+      }
+      j.BeginObject().Key("op").String(name).Key("count").Int(t.count).Key("ms").Double(t.seconds * 1e3);
+      j.Key("share").Double(per_total > 0 ? t.seconds / per_total : 0).Key("gops").Double(gops).EndObject();
+    }
+    j.EndArray();
+  }
+  j.EndObject();
+  if (json) std::printf("%s\n", j.str().c_str());
+  return 0;
+}
+
+}  // namespace xbnn::tools
