@@ -1,0 +1,327 @@
+#include "kernels/builtin/common.h"
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+
+namespace xbnn::kernels::builtin {
+
+void QuantizeMultiplier(double m, int32_t* multiplier, int* shift) {
+  if (m == 0.0) {
+    *multiplier = 0;
+    *shift = 0;
+    return;
+  }
+  const double q = std::frexp(m, shift);
+  auto q_fixed = static_cast<int64_t>(std::round(q * static_cast<double>(int64_t{1} << 31)));
+  if (q_fixed == (int64_t{1} << 31)) {
+    q_fixed /= 2;
+    ++*shift;
+  }
+  // Multipliers below 2^-31 flush to zero, as in TFLite.
+  if (*shift < -31) {
+    *shift = 0;
+    q_fixed = 0;
+  }
+  *multiplier = static_cast<int32_t>(q_fixed);
+}
+
+Status ReadActivation(const OpContext& ctx, Activation* act) {
+  const int64_t a = ctx.options().GetInt("fused_activation_function", 0);
+  switch (a) {
+    case 0: *act = Activation::kNone; return Status::Ok();
+    case 1: *act = Activation::kRelu; return Status::Ok();
+    case 2: *act = Activation::kReluN1To1; return Status::Ok();
+    case 3: *act = Activation::kRelu6; return Status::Ok();
+    case 4: return ctx.Error("fused activation TANH is not supported (only NONE, RELU, RELU_N1_TO_1, RELU6)");
+    case 5: return ctx.Error("fused activation SIGN_BIT is not supported (only NONE, RELU, RELU_N1_TO_1, RELU6)");
+    default: return ctx.Error("unknown fused activation " + std::to_string(a));
+  }
+}
+
+const char* ActivationName(Activation a) {
+  switch (a) {
+    case Activation::kNone: return "NONE";
+    case Activation::kRelu: return "RELU";
+    case Activation::kReluN1To1: return "RELU_N1_TO_1";
+    case Activation::kRelu6: return "RELU6";
+  }
+  return "?";
+}
+
+void FloatActivationRange(Activation a, float* lo, float* hi) {
+  switch (a) {
+    case Activation::kNone:
+      *lo = std::numeric_limits<float>::lowest();
+      *hi = std::numeric_limits<float>::max();
+      break;
+    case Activation::kRelu:
+      *lo = 0;
+      *hi = std::numeric_limits<float>::max();
+      break;
+    case Activation::kReluN1To1:
+      *lo = -1;
+      *hi = 1;
+      break;
+    case Activation::kRelu6:
+      *lo = 0;
+      *hi = 6;
+      break;
+  }
+}
+
+int32_t TypeMin(DType t) {
+  switch (t) {
+    case DType::kUInt8: return 0;
+    case DType::kInt16: return std::numeric_limits<int16_t>::min();
+    default: return std::numeric_limits<int8_t>::min();
+  }
+}
+
+int32_t TypeMax(DType t) {
+  switch (t) {
+    case DType::kUInt8: return 255;
+    case DType::kInt16: return std::numeric_limits<int16_t>::max();
+    default: return std::numeric_limits<int8_t>::max();
+  }
+}
+
+Status QuantizedActivationRange(const OpContext& ctx, Activation a, float scale, int32_t zero_point, DType type,
+                                int32_t* lo, int32_t* hi) {
+  // TFLite quantizes the activation bounds with a float division and round-half-away-from-zero.
+  auto quantize = [&](float f, int32_t* q) -> Status {
+    const float t = std::round(f / scale);
+    if (!(t >= -2147483648.0f && t <= 2147483520.0f)) {
+      return ctx.Error("activation bound " + std::to_string(f) + " overflows int32 at output scale " +
+                       std::to_string(scale));
+    }
+    *q = zero_point + static_cast<int32_t>(t);
+    return Status::Ok();
+  };
+  const int32_t qmin = TypeMin(type), qmax = TypeMax(type);
+  int32_t q = 0;
+  *lo = qmin;
+  *hi = qmax;
+  switch (a) {
+    case Activation::kNone: break;
+    case Activation::kRelu:
+      XBNN_RETURN_IF_ERROR(quantize(0.0f, &q));
+      *lo = std::max(qmin, q);
+      break;
+    case Activation::kRelu6:
+      XBNN_RETURN_IF_ERROR(quantize(0.0f, &q));
+      *lo = std::max(qmin, q);
+      XBNN_RETURN_IF_ERROR(quantize(6.0f, &q));
+      *hi = std::min(qmax, q);
+      break;
+    case Activation::kReluN1To1:
+      XBNN_RETURN_IF_ERROR(quantize(-1.0f, &q));
+      *lo = std::max(qmin, q);
+      XBNN_RETURN_IF_ERROR(quantize(1.0f, &q));
+      *hi = std::min(qmax, q);
+      break;
+  }
+  return Status::Ok();
+}
+
+std::string TensorName(const RuntimeTensor* t) { return "'" + t->desc->name + "'"; }
+
+Status GetQuant(const OpContext& ctx, const RuntimeTensor* t, const char* what, QuantParams* q) {
+  const graph::Quantization* qz = t->quant();
+  if (!qz || qz->scale.empty()) {
+    return ctx.Error(std::string(what) + " " + TensorName(t) + " (" + graph::DTypeName(t->type()) +
+                     ") has no quantization parameters");
+  }
+  if (qz->scale.size() != 1 && !std::all_of(qz->scale.begin(), qz->scale.end(),
+                                            [&](float s) { return s == qz->scale[0]; })) {
+    return ctx.Error(std::string(what) + " " + TensorName(t) + " must be quantized per tensor, found " +
+                     std::to_string(qz->scale.size()) + " scales");
+  }
+  q->scale = qz->scale[0];
+  const int64_t zp = qz->zero_point.empty() ? 0 : qz->zero_point[0];
+  if (!(q->scale > 0) || !std::isfinite(q->scale)) {
+    return ctx.Error(std::string(what) + " " + TensorName(t) + " has invalid scale " + std::to_string(q->scale));
+  }
+  const DType type = t->type();
+  const int64_t lo = type == DType::kInt16 ? 0 : TypeMin(type), hi = type == DType::kInt16 ? 0 : TypeMax(type);
+  if (zp < lo || zp > hi) {
+    return ctx.Error(std::string(what) + " " + TensorName(t) + " has zero point " + std::to_string(zp) +
+                     " outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "] for " +
+                     graph::DTypeName(type));
+  }
+  q->zero_point = static_cast<int32_t>(zp);
+  return Status::Ok();
+}
+
+Status ExpectInputCount(const OpContext& ctx, size_t min, size_t max) {
+  const size_t n = ctx.num_inputs();
+  if (n < min || n > max) {
+    std::string want = min == max ? std::to_string(min) : std::to_string(min) + " to " + std::to_string(max);
+    return ctx.Error("expects " + want + " inputs, found " + std::to_string(n));
+  }
+  for (size_t i = 0; i < min; ++i) {
+    if (!ctx.input(i)) return ctx.Error("input " + std::to_string(i) + " is missing");
+  }
+  return Status::Ok();
+}
+
+Status ExpectOutputCount(const OpContext& ctx, size_t n) {
+  if (ctx.outputs.size() != n) {
+    return ctx.Error("expects " + std::to_string(n) + " output(s), found " + std::to_string(ctx.outputs.size()));
+  }
+  return Status::Ok();
+}
+
+Status ExpectRank(const OpContext& ctx, const RuntimeTensor* t, int rank, const char* what) {
+  if (t->rank() != rank) {
+    return ctx.Error(std::string(what) + " " + TensorName(t) + " must have rank " + std::to_string(rank) +
+                     ", found shape " + ShapeString(t->shape()));
+  }
+  return Status::Ok();
+}
+
+Status ExpectShape(const OpContext& ctx, const RuntimeTensor* t, const std::vector<int32_t>& shape, const char* what) {
+  if (t->shape() != shape) {
+    return ctx.Error(std::string(what) + " " + TensorName(t) + " has shape " + ShapeString(t->shape()) +
+                     ", expected " + ShapeString(shape));
+  }
+  return Status::Ok();
+}
+
+Status ExpectConstant(const OpContext& ctx, const RuntimeTensor* t, const char* what) {
+  if (!t->constant) return ctx.Error(std::string(what) + " " + TensorName(t) + " must be a constant tensor");
+  return Status::Ok();
+}
+
+Status ExpectTypeIn(const OpContext& ctx, const RuntimeTensor* t, std::initializer_list<DType> types,
+                    const char* what) {
+  for (DType d : types) {
+    if (t->type() == d) return Status::Ok();
+  }
+  std::string list;
+  for (DType d : types) list += (list.empty() ? "" : ", ") + std::string(graph::DTypeName(d));
+  return ctx.Error(std::string(what) + " " + TensorName(t) + " has type " + graph::DTypeName(t->type()) +
+                   ", supported: " + list);
+}
+
+Status ReadConstInts(const OpContext& ctx, const RuntimeTensor* t, const char* what, std::vector<int64_t>* values) {
+  if (!t) return ctx.Error(std::string(what) + " is missing");
+  XBNN_RETURN_IF_ERROR(ExpectConstant(ctx, t, what));
+  values->clear();
+  const int64_t n = t->elements();
+  if (t->type() == DType::kInt32) {
+    for (int64_t i = 0; i < n; ++i) {
+      int32_t v;
+      std::memcpy(&v, t->data + i * 4, 4);
+      values->push_back(v);
+    }
+  } else if (t->type() == DType::kInt64) {
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t v;
+      std::memcpy(&v, t->data + i * 8, 8);
+      if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max()) {
+        return ctx.Error(std::string(what) + " " + TensorName(t) + " holds " + std::to_string(v) +
+                         ", which does not fit in int32");
+      }
+      values->push_back(v);
+    }
+  } else {
+    return ctx.Error(std::string(what) + " " + TensorName(t) + " must be int32 or int64, found " +
+                     graph::DTypeName(t->type()));
+  }
+  return Status::Ok();
+}
+
+Status ReadPadding(const OpContext& ctx, Padding* padding) {
+  const int64_t p = ctx.options().GetInt("padding", 0);
+  if (p != 0 && p != 1) return ctx.Error("padding must be SAME (0) or VALID (1), found " + std::to_string(p));
+  *padding = static_cast<Padding>(p);
+  return Status::Ok();
+}
+
+Status ComputeAxis(const OpContext& ctx, const char* axis, int in, int kernel, int stride, int dilation,
+                   Padding padding, AxisGeometry* g) {
+  if (stride < 1) return ctx.Error(std::string("stride_") + axis + " must be >= 1, found " + std::to_string(stride));
+  if (dilation < 1) {
+    return ctx.Error(std::string("dilation_") + axis + "_factor must be >= 1, found " + std::to_string(dilation));
+  }
+  if (kernel < 1) return ctx.Error(std::string("kernel ") + axis + " must be >= 1, found " + std::to_string(kernel));
+  if (in < 1) return ctx.Error(std::string("input ") + axis + " must be >= 1, found " + std::to_string(in));
+  const int64_t effective = static_cast<int64_t>(kernel - 1) * dilation + 1;
+  int64_t out = padding == Padding::kSame ? (static_cast<int64_t>(in) + stride - 1) / stride
+                                          : (static_cast<int64_t>(in) + stride - effective) / stride;
+  if (padding == Padding::kValid && in < effective) out = 0;
+  if (out < 1) {
+    return ctx.Error(std::string("VALID padding leaves no output along ") + axis + ": input " + std::to_string(in) +
+                     " is smaller than the effective kernel " + std::to_string(effective));
+  }
+  const int64_t total = std::max<int64_t>((out - 1) * stride + effective - in, 0);
+  g->out = static_cast<int>(out);
+  g->pad_before = static_cast<int>(total / 2);
+  g->pad_after = static_cast<int>(total - total / 2);
+  return Status::Ok();
+}
+
+Status PlanBroadcast(const OpContext& ctx, const std::vector<int32_t>& a, const std::vector<int32_t>& b,
+                     const RuntimeTensor* out, Broadcast* p) {
+  const int ra = static_cast<int>(a.size()), rb = static_cast<int>(b.size());
+  const int r = std::max({ra, rb, 1});
+  if (r > kMaxBroadcastRank) {
+    return ctx.Error("broadcasting supports up to rank " + std::to_string(kMaxBroadcastRank) + ", found shapes " +
+                     ShapeString(a) + " and " + ShapeString(b));
+  }
+  p->same_shape = a == b;
+  p->rank = r;
+  p->out_shape.assign(static_cast<size_t>(std::max(ra, rb)), 1);
+  std::array<int64_t, kMaxBroadcastRank> da{}, db{};
+  for (int i = 0; i < r; ++i) {
+    const int ia = i - (r - ra), ib = i - (r - rb);
+    da[i] = ia >= 0 ? a[ia] : 1;
+    db[i] = ib >= 0 ? b[ib] : 1;
+    if (da[i] != db[i] && da[i] != 1 && db[i] != 1) {
+      return ctx.Error("shapes " + ShapeString(a) + " and " + ShapeString(b) + " do not broadcast (dimension " +
+                       std::to_string(i) + ": " + std::to_string(da[i]) + " vs " + std::to_string(db[i]) + ")");
+    }
+    p->dims[i] = da[i] == 1 ? db[i] : da[i];
+  }
+  const int out_rank = std::max(ra, rb);
+  for (int i = 0; i < out_rank; ++i) p->out_shape[i] = static_cast<int32_t>(p->dims[i + (r - out_rank)]);
+  int64_t sa = 1, sb = 1;
+  for (int i = r - 1; i >= 0; --i) {
+    p->a_strides[i] = da[i] == 1 ? 0 : sa;
+    p->b_strides[i] = db[i] == 1 ? 0 : sb;
+    sa *= da[i];
+    sb *= db[i];
+  }
+  if (out && out->shape() != p->out_shape) {
+    return ctx.Error("output " + TensorName(out) + " has shape " + ShapeString(out->shape()) +
+                     ", but inputs " + ShapeString(a) + " and " + ShapeString(b) + " broadcast to " +
+                     ShapeString(p->out_shape));
+  }
+  return Status::Ok();
+}
+
+const char* XnnStatusName(xnn_status s) {
+  switch (s) {
+    case xnn_status_success: return "success";
+    case xnn_status_uninitialized: return "uninitialized";
+    case xnn_status_invalid_parameter: return "invalid parameter";
+    case xnn_status_invalid_state: return "invalid state";
+    case xnn_status_unsupported_parameter: return "unsupported parameter";
+    case xnn_status_unsupported_hardware: return "unsupported hardware";
+    case xnn_status_out_of_memory: return "out of memory";
+  }
+  return "unknown status";
+}
+
+Status InitXnnpack(const OpContext& ctx) {
+  static std::once_flag once;
+  static xnn_status status = xnn_status_uninitialized;
+  std::call_once(once, [] { status = xnn_initialize(nullptr); });
+  if (status != xnn_status_success) {
+    return ctx.Error(std::string("XNNPACK initialization failed: ") + XnnStatusName(status));
+  }
+  return Status::Ok();
+}
+
+}  // namespace xbnn::kernels::builtin

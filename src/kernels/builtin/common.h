@@ -1,0 +1,197 @@
+// Shared pieces of the TFLite builtin kernels: TFLite's fixed-point arithmetic (bit-exact),
+// fused activations, conv/pool geometry, NumPy broadcasting, quantization parameter checks and
+// the XNNPACK operator handle.
+#pragma once
+
+#include <xnnpack.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernels/binary/optimized/task_runner.h"
+#include "kernels/builtin/builtin_ops.h"
+#include "runtime/op_kernel.h"
+
+namespace xbnn::kernels::builtin {
+
+using graph::DType;
+using runtime::OpContext;
+using runtime::RuntimeTensor;
+using runtime::ShapeString;
+
+// ---------------------------------------------------------------------------------------------
+// Fixed-point arithmetic, exactly as TFLite (gemmlowp) defines it. TFLite's default build uses
+// the "double rounding" MultiplyByQuantizedMultiplier, which is what these implement.
+
+// round(a * b / 2^31), ties away from zero except that the one overflow case saturates.
+inline int32_t SaturatingRoundingDoublingHighMul(int32_t a, int32_t b) {
+  if (a == b && a == std::numeric_limits<int32_t>::min()) return std::numeric_limits<int32_t>::max();
+  const int64_t ab = static_cast<int64_t>(a) * static_cast<int64_t>(b);
+  const int64_t nudge = ab >= 0 ? (int64_t{1} << 30) : (1 - (int64_t{1} << 30));
+  return static_cast<int32_t>((ab + nudge) / (int64_t{1} << 31));  // division truncates toward zero
+}
+
+// x / 2^exponent rounded to nearest, ties away from zero. exponent in [0, 31].
+inline int32_t RoundingDivideByPOT(int32_t x, int exponent) {
+  const int32_t mask = static_cast<int32_t>((int64_t{1} << exponent) - 1);
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+// int32 multiplication that wraps like the two's-complement hardware TFLite runs on.
+inline int32_t WrappingMul(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) * static_cast<uint32_t>(b));
+}
+
+inline int32_t MultiplyByQuantizedMultiplier(int32_t x, int32_t multiplier, int shift) {
+  const int left_shift = shift > 0 ? shift : 0;
+  const int right_shift = shift > 0 ? 0 : -shift;
+  return RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(WrappingMul(x, int32_t{1} << left_shift), multiplier),
+                             right_shift);
+}
+
+// shift <= 0 (a right shift by -shift).
+inline int32_t MultiplyByQuantizedMultiplierSmallerThanOneExp(int32_t x, int32_t multiplier, int shift) {
+  return RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x, multiplier), -shift);
+}
+
+// Q31 significand and power-of-two exponent of `m` (TFLite's QuantizeMultiplier).
+void QuantizeMultiplier(double m, int32_t* multiplier, int* shift);
+
+// ---------------------------------------------------------------------------------------------
+// Fused activations.
+
+enum class Activation : int8_t { kNone = 0, kRelu = 1, kReluN1To1 = 2, kRelu6 = 3 };
+
+// Reads `fused_activation_function`; TANH, SIGN_BIT and unknown values are errors.
+Status ReadActivation(const OpContext& ctx, Activation* act);
+const char* ActivationName(Activation a);
+void FloatActivationRange(Activation a, float* lo, float* hi);
+// TFLite's CalculateActivationRangeQuantized for an output of type `type` (int8, uint8, int16).
+Status QuantizedActivationRange(const OpContext& ctx, Activation a, float scale, int32_t zero_point, DType type,
+                                int32_t* lo, int32_t* hi);
+int32_t TypeMin(DType t);  // int8 -128, uint8 0, int16 -32768
+int32_t TypeMax(DType t);
+
+// ---------------------------------------------------------------------------------------------
+// Quantization parameters.
+
+struct QuantParams {
+  float scale = 1;
+  int32_t zero_point = 0;
+};
+
+// Per-tensor affine quantization of a quantized (int8/uint8/int16) tensor: positive finite scale,
+// zero point inside the type's range (0 for int16). `what` names the tensor in errors.
+Status GetQuant(const OpContext& ctx, const RuntimeTensor* t, const char* what, QuantParams* q);
+
+// ---------------------------------------------------------------------------------------------
+// Tensor and option checks with messages that name the problem.
+
+Status ExpectInputCount(const OpContext& ctx, size_t min, size_t max);
+Status ExpectOutputCount(const OpContext& ctx, size_t n);
+Status ExpectRank(const OpContext& ctx, const RuntimeTensor* t, int rank, const char* what);
+Status ExpectShape(const OpContext& ctx, const RuntimeTensor* t, const std::vector<int32_t>& shape, const char* what);
+Status ExpectConstant(const OpContext& ctx, const RuntimeTensor* t, const char* what);
+Status ExpectTypeIn(const OpContext& ctx, const RuntimeTensor* t, std::initializer_list<DType> types, const char* what);
+std::string TensorName(const RuntimeTensor* t);  // "'name'"
+// Reads a constant int32 (or int64, each value within int32) tensor's values.
+Status ReadConstInts(const OpContext& ctx, const RuntimeTensor* t, const char* what, std::vector<int64_t>* values);
+
+// ---------------------------------------------------------------------------------------------
+// Convolution and pooling geometry (TFLite's ComputePaddingHeightWidth).
+
+enum class Padding : int8_t { kSame = 0, kValid = 1 };
+
+struct AxisGeometry {
+  int out = 0;
+  int pad_before = 0;
+  int pad_after = 0;
+};
+
+Status ReadPadding(const OpContext& ctx, Padding* padding);
+// Output size and padding of one spatial axis; errors on non-positive sizes.
+Status ComputeAxis(const OpContext& ctx, const char* axis, int in, int kernel, int stride, int dilation,
+                   Padding padding, AxisGeometry* g);
+
+// ---------------------------------------------------------------------------------------------
+// NumPy broadcasting of two operands, up to rank kMaxBroadcastRank.
+
+inline constexpr int kMaxBroadcastRank = 6;
+
+struct Broadcast {
+  bool same_shape = true;
+  int rank = 0;  // of the output (at least 1)
+  std::array<int64_t, kMaxBroadcastRank> dims{};       // output dims, outermost first
+  std::array<int64_t, kMaxBroadcastRank> a_strides{};  // element strides, 0 where broadcast
+  std::array<int64_t, kMaxBroadcastRank> b_strides{};
+  std::vector<int32_t> out_shape;
+};
+
+// Checks that `a` and `b` broadcast and that `out` has the broadcast shape.
+Status PlanBroadcast(const OpContext& ctx, const std::vector<int32_t>& a, const std::vector<int32_t>& b,
+                     const RuntimeTensor* out, Broadcast* plan);
+
+// Calls f(out_index, a_index, b_index) for every output element, in order.
+template <typename F>
+void ForEachBroadcast(const Broadcast& p, F&& f) {
+  const int r = p.rank;
+  std::array<int64_t, kMaxBroadcastRank> idx{};
+  const int64_t inner = p.dims[r - 1];
+  const int64_t sa = p.a_strides[r - 1], sb = p.b_strides[r - 1];
+  int64_t total = 1;
+  for (int i = 0; i < r; ++i) total *= p.dims[i];
+  if (total == 0) return;
+  int64_t o = 0;
+  while (true) {
+    int64_t ia = 0, ib = 0;
+    for (int i = 0; i < r - 1; ++i) {
+      ia += idx[i] * p.a_strides[i];
+      ib += idx[i] * p.b_strides[i];
+    }
+    for (int64_t j = 0; j < inner; ++j) f(o + j, ia + j * sa, ib + j * sb);
+    o += inner;
+    int d = r - 2;
+    while (d >= 0 && ++idx[d] == p.dims[d]) idx[d--] = 0;
+    if (d < 0) return;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Threads: fn(thread, i) for every i in [0, n) on the interpreter's pool (serially without one).
+// thread < NumThreads(ctx), and no two concurrent calls share it (per-thread scratch is safe).
+
+inline int NumThreads(const OpContext& ctx) { return ctx.runner ? std::max(1, ctx.runner->num_threads()) : 1; }
+
+template <typename F>
+void ParallelFor(const OpContext& ctx, int n, F& fn) {
+  if (!ctx.runner || ctx.runner->num_threads() <= 1 || n <= 1) {
+    for (int i = 0; i < n; ++i) fn(0, i);
+    return;
+  }
+  ctx.runner->ParallelFor(
+      n, [](void* f, int thread, int i) { (*static_cast<F*>(f))(thread, i); }, &fn);
+}
+
+// ---------------------------------------------------------------------------------------------
+// XNNPACK.
+
+// xnn_initialize once per process; an error names the XNNPACK status.
+Status InitXnnpack(const OpContext& ctx);
+const char* XnnStatusName(xnn_status s);
+
+struct XnnDeleter {
+  void operator()(xnn_operator_t op) const {
+    if (op) xnn_delete_operator(op);
+  }
+};
+using XnnOperator = std::unique_ptr<xnn_operator, XnnDeleter>;
+
+}  // namespace xbnn::kernels::builtin

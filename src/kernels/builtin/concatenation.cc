@@ -1,0 +1,106 @@
+// CONCATENATION (versions 1-2) along any axis, for float32 (with a fused activation), int8 (inputs
+// quantized like the output, as TFLite requires), and the plain types int32, uint8, int16, int64
+// and bool.
+#include <cstring>
+
+#include "kernels/builtin/builtin_ops.h"
+#include "kernels/builtin/common.h"
+
+namespace xbnn::kernels {
+namespace {
+
+using namespace builtin;  // NOLINT
+
+class Concatenation final : public runtime::OpKernel {
+ public:
+  Status Prepare(OpContext& ctx) override {
+    if (ctx.num_inputs() < 1) return ctx.Error("expects at least 1 input, found 0");
+    XBNN_RETURN_IF_ERROR(ExpectOutputCount(ctx, 1));
+    out_ = ctx.output(0);
+    XBNN_RETURN_IF_ERROR(ExpectTypeIn(ctx, out_,
+                                      {DType::kFloat32, DType::kInt8, DType::kInt32, DType::kUInt8, DType::kInt16,
+                                       DType::kInt64, DType::kBool},
+                                      "output"));
+    XBNN_RETURN_IF_ERROR(ReadActivation(ctx, &act_));
+    if (act_ != Activation::kNone && out_->type() != DType::kFloat32) {
+      return ctx.Error(std::string("fused activation ") + ActivationName(act_) + " needs float32, found " +
+                       graph::DTypeName(out_->type()));
+    }
+    const int rank = out_->rank();
+    int64_t axis = ctx.options().GetInt("axis", 0);
+    if (axis < -rank || axis >= rank) {
+      return ctx.Error("axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
+    }
+    if (axis < 0) axis += rank;
+    QuantParams qo;
+    if (out_->type() == DType::kInt8) XBNN_RETURN_IF_ERROR(GetQuant(ctx, out_, "output", &qo));
+    int64_t axis_total = 0;
+    for (size_t i = 0; i < ctx.num_inputs(); ++i) {
+      const RuntimeTensor* t = ctx.input(i);
+      const std::string what = "input " + std::to_string(i);
+      if (!t) return ctx.Error(what + " is missing");
+      XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, t, out_->type(), what.c_str()));
+      if (t->rank() != rank) {
+        return ctx.Error(what + " " + TensorName(t) + " has rank " + std::to_string(t->rank()) + ", expected " +
+                         std::to_string(rank));
+      }
+      for (int d = 0; d < rank; ++d) {
+        if (d != axis && t->dim(d) != out_->dim(d)) {
+          return ctx.Error(what + " " + TensorName(t) + " has shape " + ShapeString(t->shape()) +
+                           ", which does not match the output " + ShapeString(out_->shape()) + " outside axis " +
+                           std::to_string(axis));
+        }
+      }
+      axis_total += t->dim(static_cast<int>(axis));
+      if (out_->type() == DType::kInt8) {
+        QuantParams q;
+        XBNN_RETURN_IF_ERROR(GetQuant(ctx, t, what.c_str(), &q));
+        if (q.scale != qo.scale || q.zero_point != qo.zero_point) {
+          return ctx.Error("int8 " + what + " " + TensorName(t) + " must be quantized like the output (scale " +
+                           std::to_string(qo.scale) + ", zero point " + std::to_string(qo.zero_point) + "), found scale " +
+                           std::to_string(q.scale) + ", zero point " + std::to_string(q.zero_point));
+        }
+      }
+      inputs_.push_back(t);
+    }
+    if (axis_total != out_->dim(static_cast<int>(axis))) {
+      return ctx.Error("inputs add up to " + std::to_string(axis_total) + " along axis " + std::to_string(axis) +
+                       ", but the output has " + std::to_string(out_->dim(static_cast<int>(axis))));
+    }
+    outer_ = 1;
+    for (int d = 0; d < axis; ++d) outer_ *= out_->dim(d);
+    for (const RuntimeTensor* t : inputs_) chunk_bytes_.push_back(outer_ > 0 ? t->bytes / outer_ : 0);
+    if (out_->type() == DType::kFloat32) FloatActivationRange(act_, &lo_, &hi_);
+    return Status::Ok();
+  }
+
+  void Invoke(OpContext&) override {
+    uint8_t* o = out_->data;
+    for (int64_t k = 0; k < outer_; ++k) {
+      for (size_t i = 0; i < inputs_.size(); ++i) {
+        const size_t n = chunk_bytes_[i];
+        std::memcpy(o, inputs_[i]->data + k * n, n);
+        o += n;
+      }
+    }
+    if (act_ != Activation::kNone) {
+      float* y = out_->as<float>();
+      const int64_t n = out_->elements();
+      for (int64_t i = 0; i < n; ++i) y[i] = std::min(std::max(y[i], lo_), hi_);
+    }
+  }
+
+ private:
+  RuntimeTensor* out_ = nullptr;
+  std::vector<const RuntimeTensor*> inputs_;
+  std::vector<size_t> chunk_bytes_;
+  int64_t outer_ = 1;
+  Activation act_ = Activation::kNone;
+  float lo_ = 0, hi_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<runtime::OpKernel> CreateConcatenation() { return std::make_unique<Concatenation>(); }
+
+}  // namespace xbnn::kernels

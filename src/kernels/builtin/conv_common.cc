@@ -1,0 +1,56 @@
+#include "kernels/builtin/conv_common.h"
+
+namespace xbnn::kernels::builtin {
+
+Status PrepareChannelRequant(const OpContext& ctx, const RuntimeTensor* input, const RuntimeTensor* filter,
+                             const RuntimeTensor* bias, const RuntimeTensor* output, int channels, int channel_dim,
+                             Activation act, ChannelRequant* r) {
+  QuantParams in_q, out_q;
+  XBNN_RETURN_IF_ERROR(GetQuant(ctx, input, "input", &in_q));
+  XBNN_RETURN_IF_ERROR(GetQuant(ctx, output, "output", &out_q));
+  XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, filter, DType::kInt8, "filter"));
+  const graph::Quantization* fq = filter->quant();
+  if (!fq || fq->scale.empty()) return ctx.Error("filter " + TensorName(filter) + " has no quantization parameters");
+  const bool per_channel = fq->scale.size() > 1;
+  if (per_channel) {
+    if (static_cast<int>(fq->scale.size()) != channels) {
+      return ctx.Error("filter " + TensorName(filter) + " has " + std::to_string(fq->scale.size()) +
+                       " scales, expected 1 or " + std::to_string(channels) + " (one per output channel)");
+    }
+    if (fq->quantized_dimension != channel_dim) {
+      return ctx.Error("filter " + TensorName(filter) + " is quantized along dimension " +
+                       std::to_string(fq->quantized_dimension) + ", expected " + std::to_string(channel_dim));
+    }
+  }
+  for (int64_t zp : fq->zero_point) {
+    if (zp != 0) return ctx.Error("filter " + TensorName(filter) + " must be symmetric (zero point 0), found " + std::to_string(zp));
+  }
+  for (float s : fq->scale) {
+    if (!(s > 0) || !std::isfinite(s)) {
+      return ctx.Error("filter " + TensorName(filter) + " has invalid scale " + std::to_string(s));
+    }
+  }
+  if (bias) {
+    XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, bias, DType::kInt32, "bias"));
+    if (bias->elements() != channels) {
+      return ctx.Error("bias " + TensorName(bias) + " has " + std::to_string(bias->elements()) + " values, expected " +
+                       std::to_string(channels));
+    }
+  }
+  r->multiplier.resize(channels);
+  r->shift.resize(channels);
+  for (int c = 0; c < channels; ++c) {
+    const double filter_scale = static_cast<double>(per_channel ? fq->scale[c] : fq->scale[0]);
+    const double effective = static_cast<double>(in_q.scale) * filter_scale / static_cast<double>(out_q.scale);
+    QuantizeMultiplier(effective, &r->multiplier[c], &r->shift[c]);
+    if (r->shift[c] > 30) {
+      return ctx.Error("requantization multiplier " + std::to_string(effective) + " of channel " + std::to_string(c) +
+                       " is too large");
+    }
+  }
+  r->input_offset = -in_q.zero_point;
+  r->output_offset = out_q.zero_point;
+  return QuantizedActivationRange(ctx, act, out_q.scale, out_q.zero_point, DType::kInt8, &r->act_min, &r->act_max);
+}
+
+}  // namespace xbnn::kernels::builtin

@@ -1,0 +1,34 @@
+// Pieces shared by CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED: per-channel requantization of
+// int32 accumulators, exactly as TFLite's PopulateConvolutionQuantizationParams computes it.
+#pragma once
+
+#include <vector>
+
+#include "kernels/builtin/common.h"
+
+namespace xbnn::kernels::builtin {
+
+struct ChannelRequant {
+  std::vector<int32_t> multiplier;  // one per output channel
+  std::vector<int> shift;
+  int32_t input_offset = 0;   // -input zero point
+  int32_t output_offset = 0;  // output zero point
+  int32_t act_min = -128, act_max = 127;
+
+  int8_t Apply(int32_t acc, int channel) const {
+    int32_t v = MultiplyByQuantizedMultiplier(acc, multiplier[channel], shift[channel]) + output_offset;
+    v = std::max(v, act_min);
+    v = std::min(v, act_max);
+    return static_cast<int8_t>(v);
+  }
+};
+
+// int8 input, int8 filter (per tensor or per channel along `channel_dim`, zero points 0), optional
+// int32 bias of `channels` values, int8 output. The multiplier of channel c is
+// double(input_scale) * double(filter_scale[c]) / double(output_scale), as in TFLite's conv and
+// depthwise conv.
+Status PrepareChannelRequant(const OpContext& ctx, const RuntimeTensor* input, const RuntimeTensor* filter,
+                             const RuntimeTensor* bias, const RuntimeTensor* output, int channels, int channel_dim,
+                             Activation act, ChannelRequant* r);
+
+}  // namespace xbnn::kernels::builtin

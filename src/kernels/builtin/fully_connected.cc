@@ -1,0 +1,174 @@
+// FULLY_CONNECTED (versions 1-6): float32 on XNNPACK, int8 (per-tensor or per-channel weights)
+// in TFLite's integer arithmetic. keep_num_dims and the optional bias are supported; shuffled
+// weights and hybrid (float input, int8 weights) are not.
+#include "kernels/builtin/builtin_ops.h"
+#include "kernels/builtin/common.h"
+#include "kernels/builtin/conv_common.h"
+
+namespace xbnn::kernels {
+namespace {
+
+using namespace builtin;  // NOLINT
+
+constexpr int kUnitsPerTask = 16;
+
+class FullyConnected final : public runtime::OpKernel {
+ public:
+  Status Prepare(OpContext& ctx) override {
+    XBNN_RETURN_IF_ERROR(ExpectInputCount(ctx, 2, 3));
+    XBNN_RETURN_IF_ERROR(ExpectOutputCount(ctx, 1));
+    in_ = ctx.input(0);
+    filter_ = ctx.input(1);
+    bias_ = ctx.input(2);
+    out_ = ctx.output(0);
+    const auto& o = ctx.options();
+    XBNN_RETURN_IF_ERROR(ReadActivation(ctx, &act_));
+    if (o.GetInt("weights_format", 0) != 0) {
+      return ctx.Error("weights_format SHUFFLED4x16INT8 is not supported (only DEFAULT)");
+    }
+    XBNN_RETURN_IF_ERROR(ExpectRank(ctx, filter_, 2, "filter"));
+    XBNN_RETURN_IF_ERROR(ExpectConstant(ctx, filter_, "filter"));
+    if (bias_) XBNN_RETURN_IF_ERROR(ExpectConstant(ctx, bias_, "bias"));
+    units_ = filter_->dim(0);
+    depth_ = filter_->dim(1);
+    if (units_ < 1 || depth_ < 1) return ctx.Error("filter has an empty shape " + ShapeString(filter_->shape()));
+    if (in_->rank() < 1 || in_->elements() % depth_ != 0) {
+      return ctx.Error("input " + TensorName(in_) + " of shape " + ShapeString(in_->shape()) +
+                       " does not split into rows of the filter's " + std::to_string(depth_) + " values");
+    }
+    batch_ = static_cast<int>(in_->elements() / depth_);
+    std::vector<int32_t> expected;
+    if (o.GetInt("keep_num_dims", 0) != 0) {
+      if (in_->shape().back() != depth_) {
+        return ctx.Error("keep_num_dims needs the input's last dimension (" + std::to_string(in_->shape().back()) +
+                         ") to equal the filter depth " + std::to_string(depth_));
+      }
+      expected = in_->shape();
+      expected.back() = units_;
+    } else {
+      expected = {batch_, units_};
+    }
+    XBNN_RETURN_IF_ERROR(ExpectShape(ctx, out_, expected, "output"));
+    if (bias_ && bias_->elements() != units_) {
+      return ctx.Error("bias " + TensorName(bias_) + " has " + std::to_string(bias_->elements()) +
+                       " values, expected " + std::to_string(units_));
+    }
+    if (in_->type() == DType::kFloat32) return PrepareFloat(ctx);
+    if (in_->type() == DType::kInt8) return PrepareInt8(ctx);
+    return ctx.Error("input " + TensorName(in_) + " has type " + graph::DTypeName(in_->type()) +
+                     ", supported: float32, int8");
+  }
+
+  void Invoke(OpContext& ctx) override {
+    if (xnn_op_) {
+      xnn_run_operator(xnn_op_.get(), ctx.pool);
+    } else {
+      InvokeInt8(ctx);
+    }
+  }
+
+ private:
+  Status PrepareFloat(OpContext& ctx) {
+    if (filter_->type() != DType::kFloat32) {
+      return ctx.Error(std::string("float32 input with ") + graph::DTypeName(filter_->type()) +
+                       " filter (hybrid quantization) is not supported");
+    }
+    XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, out_, DType::kFloat32, "output"));
+    if (bias_) XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, bias_, DType::kFloat32, "bias"));
+    XBNN_RETURN_IF_ERROR(InitXnnpack(ctx));
+    float lo, hi;
+    FloatActivationRange(act_, &lo, &hi);
+    xnn_operator_t op = nullptr;
+    xnn_status s = xnn_create_fully_connected_nc_f32(depth_, units_, depth_, units_, filter_->as<float>(),
+                                                     bias_ ? bias_->as<float>() : nullptr, lo, hi, 0, &op);
+    xnn_op_.reset(op);
+    if (s != xnn_status_success) {
+      return ctx.Error(std::string("XNNPACK cannot create the fully connected operator: ") + XnnStatusName(s));
+    }
+    s = xnn_setup_fully_connected_nc_f32(op, batch_, in_->as<float>(), out_->as<float>(), ctx.pool);
+    if (s != xnn_status_success) {
+      return ctx.Error(std::string("XNNPACK cannot set up the fully connected operator: ") + XnnStatusName(s));
+    }
+    if (ctx.prepared_bytes) *ctx.prepared_bytes += static_cast<size_t>(filter_->bytes + (bias_ ? bias_->bytes : 0));
+    return Status::Ok();
+  }
+
+  Status PrepareInt8(OpContext& ctx) {
+    if (filter_->type() != DType::kInt8) {
+      return ctx.Error(std::string("int8 input needs an int8 filter, found ") + graph::DTypeName(filter_->type()));
+    }
+    XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, out_, DType::kInt8, "output"));
+    const graph::Quantization* fq = filter_->quant();
+    if (fq && fq->scale.size() > 1) {
+      // Per-channel weights: TFLite multiplies the scales in double, as for convolutions.
+      return PrepareChannelRequant(ctx, in_, filter_, bias_, out_, units_, 0, act_, &rq_);
+    }
+    // Per-tensor weights, which may carry a zero point. TFLite forms the product of the input and
+    // filter scales in float before widening to double (GetQuantizedConvolutionMultipler).
+    QuantParams in_q, f_q, out_q;
+    XBNN_RETURN_IF_ERROR(GetQuant(ctx, in_, "input", &in_q));
+    XBNN_RETURN_IF_ERROR(GetQuant(ctx, filter_, "filter", &f_q));
+    XBNN_RETURN_IF_ERROR(GetQuant(ctx, out_, "output", &out_q));
+    const float product = in_q.scale * f_q.scale;
+    if (bias_) {
+      XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, bias_, DType::kInt32, "bias"));
+      // TFLite refuses a bias whose scale is not (nearly) input_scale * filter_scale.
+      const graph::Quantization* bq = bias_->quant();
+      const double bias_scale = bq && !bq->scale.empty() ? bq->scale[0] : 0.0;
+      const double input_product = static_cast<double>(in_q.scale) * static_cast<double>(f_q.scale);
+      if (std::abs(input_product - bias_scale) / out_q.scale > 0.02) {
+        return ctx.Error("bias " + TensorName(bias_) + " has scale " + std::to_string(bias_scale) +
+                         ", but input_scale * filter_scale is " + std::to_string(input_product));
+      }
+    }
+    const double real = static_cast<double>(product) / static_cast<double>(out_q.scale);
+    rq_.multiplier.assign(units_, 0);
+    rq_.shift.assign(units_, 0);
+    QuantizeMultiplier(real, &rq_.multiplier[0], &rq_.shift[0]);
+    if (rq_.shift[0] > 30) return ctx.Error("requantization multiplier " + std::to_string(real) + " is too large");
+    for (int u = 1; u < units_; ++u) {
+      rq_.multiplier[u] = rq_.multiplier[0];
+      rq_.shift[u] = rq_.shift[0];
+    }
+    rq_.input_offset = -in_q.zero_point;
+    rq_.output_offset = out_q.zero_point;
+    filter_offset_ = -f_q.zero_point;
+    return QuantizedActivationRange(ctx, act_, out_q.scale, out_q.zero_point, DType::kInt8, &rq_.act_min,
+                                    &rq_.act_max);
+  }
+
+  void InvokeInt8(OpContext& ctx) {
+    const int8_t* in = in_->as<int8_t>();
+    const int8_t* w = filter_->as<int8_t>();
+    const int32_t* bias = bias_ ? bias_->as<int32_t>() : nullptr;
+    int8_t* out = out_->as<int8_t>();
+    const int blocks = (units_ + kUnitsPerTask - 1) / kUnitsPerTask;
+    const int32_t in_off = rq_.input_offset, f_off = filter_offset_;
+    auto task = [&](int, int t) {
+      const int b = t / blocks, u0 = (t % blocks) * kUnitsPerTask;
+      const int u1 = std::min(units_, u0 + kUnitsPerTask);
+      const int8_t* x = in + static_cast<int64_t>(b) * depth_;
+      for (int u = u0; u < u1; ++u) {
+        const int8_t* f = w + static_cast<int64_t>(u) * depth_;
+        int32_t acc = 0;
+        for (int k = 0; k < depth_; ++k) acc += (f[k] + f_off) * (x[k] + in_off);
+        if (bias) acc += bias[u];
+        out[static_cast<int64_t>(b) * units_ + u] = rq_.Apply(acc, u);
+      }
+    };
+    ParallelFor(ctx, batch_ * blocks, task);
+  }
+
+  RuntimeTensor *in_ = nullptr, *filter_ = nullptr, *bias_ = nullptr, *out_ = nullptr;
+  int batch_ = 0, units_ = 0, depth_ = 0;
+  int32_t filter_offset_ = 0;
+  Activation act_ = Activation::kNone;
+  XnnOperator xnn_op_;
+  ChannelRequant rq_;
+};
+
+}  // namespace
+
+std::unique_ptr<runtime::OpKernel> CreateFullyConnected() { return std::make_unique<FullyConnected>(); }
+
+}  // namespace xbnn::kernels

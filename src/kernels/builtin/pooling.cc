@@ -1,0 +1,150 @@
+// MAX_POOL_2D and AVERAGE_POOL_2D (versions 1-2): float32 and int8, SAME/VALID padding, any
+// stride, fused activations. Float max pooling runs on XNNPACK where it accepts the shape. Padded positions are left out of the window (the average divides by
+// the number of positions inside the input), as in TFLite. int8 pooling works on the stored
+// values and needs the output quantized like the input; the int8 average rounds half away from
+// zero, as TFLite's integer kernel does.
+#include "kernels/builtin/builtin_ops.h"
+#include "kernels/builtin/common.h"
+
+namespace xbnn::kernels {
+namespace {
+
+using namespace builtin;  // NOLINT
+
+enum class PoolKind { kMax, kAverage };
+
+class Pool2D final : public runtime::OpKernel {
+ public:
+  explicit Pool2D(PoolKind kind) : kind_(kind) {}
+
+  Status Prepare(OpContext& ctx) override {
+    XBNN_RETURN_IF_ERROR(ExpectInputCount(ctx, 1, 1));
+    XBNN_RETURN_IF_ERROR(ExpectOutputCount(ctx, 1));
+    in_ = ctx.input(0);
+    out_ = ctx.output(0);
+    XBNN_RETURN_IF_ERROR(ExpectRank(ctx, in_, 4, "input"));
+    XBNN_RETURN_IF_ERROR(ExpectTypeIn(ctx, in_, {DType::kFloat32, DType::kInt8}, "input"));
+    XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, out_, in_->type(), "output"));
+    const auto& o = ctx.options();
+    Padding padding;
+    XBNN_RETURN_IF_ERROR(ReadPadding(ctx, &padding));
+    XBNN_RETURN_IF_ERROR(ReadActivation(ctx, &act_));
+    stride_h_ = static_cast<int>(o.GetInt("stride_h", 1));
+    stride_w_ = static_cast<int>(o.GetInt("stride_w", 1));
+    f_h_ = static_cast<int>(o.GetInt("filter_height", 1));
+    f_w_ = static_cast<int>(o.GetInt("filter_width", 1));
+    batch_ = in_->dim(0);
+    in_h_ = in_->dim(1);
+    in_w_ = in_->dim(2);
+    c_ = in_->dim(3);
+    XBNN_RETURN_IF_ERROR(ComputeAxis(ctx, "h", in_h_, f_h_, stride_h_, 1, padding, &gh_));
+    XBNN_RETURN_IF_ERROR(ComputeAxis(ctx, "w", in_w_, f_w_, stride_w_, 1, padding, &gw_));
+    XBNN_RETURN_IF_ERROR(ExpectShape(ctx, out_, {batch_, gh_.out, gw_.out, c_}, "output"));
+    if (in_->type() == DType::kFloat32) {
+      FloatActivationRange(act_, &flo_, &fhi_);
+      facc_.assign(static_cast<size_t>(NumThreads(ctx)) * c_, 0.0f);
+      if (kind_ == PoolKind::kMax && f_h_ * f_w_ > 1) {
+        // XNNPACK leaves padded positions out of the window, as TFLite does (its delegate maps
+        // MAX_POOL_2D onto this operator). Shapes it refuses run on the loop below instead.
+        XBNN_RETURN_IF_ERROR(InitXnnpack(ctx));
+        xnn_operator_t op = nullptr;
+        if (xnn_create_max_pooling2d_nhwc_f32(gh_.pad_before, gw_.pad_after, gh_.pad_after, gw_.pad_before, f_h_, f_w_,
+                                              stride_h_, stride_w_, 1, 1, c_, c_, c_, flo_, fhi_, 0,
+                                              &op) == xnn_status_success) {
+          xnn_op_.reset(op);
+          if (xnn_setup_max_pooling2d_nhwc_f32(op, batch_, in_h_, in_w_, in_->as<float>(), out_->as<float>(),
+                                               ctx.pool) != xnn_status_success) {
+            xnn_op_.reset();
+          }
+        }
+      }
+    } else {
+      QuantParams qi, qo;
+      XBNN_RETURN_IF_ERROR(GetQuant(ctx, in_, "input", &qi));
+      XBNN_RETURN_IF_ERROR(GetQuant(ctx, out_, "output", &qo));
+      if (std::abs(qi.scale - qo.scale) > 1e-6f || qi.zero_point != qo.zero_point) {
+        return ctx.Error("int8 pooling needs the output quantized like the input: input scale " +
+                         std::to_string(qi.scale) + " zero point " + std::to_string(qi.zero_point) +
+                         ", output scale " + std::to_string(qo.scale) + " zero point " +
+                         std::to_string(qo.zero_point));
+      }
+      XBNN_RETURN_IF_ERROR(QuantizedActivationRange(ctx, act_, qo.scale, qo.zero_point, DType::kInt8, &ilo_, &ihi_));
+      iacc_.assign(static_cast<size_t>(NumThreads(ctx)) * c_, 0);
+    }
+    return Status::Ok();
+  }
+
+  void Invoke(OpContext& ctx) override {
+    if (xnn_op_) {
+      xnn_run_operator(xnn_op_.get(), ctx.pool);
+      return;
+    }
+    if (in_->type() == DType::kFloat32) {
+      auto row = [&](int thread, int task) { Row<float>(thread, task, facc_.data()); };
+      ParallelFor(ctx, batch_ * gh_.out, row);
+    } else {
+      auto row = [&](int thread, int task) { Row<int8_t>(thread, task, iacc_.data()); };
+      ParallelFor(ctx, batch_ * gh_.out, row);
+    }
+  }
+
+ private:
+  template <typename T, typename Acc>
+  void Row(int thread, int task, Acc* acc_all) {
+    const T* in = in_->as<T>();
+    T* out = out_->as<T>();
+    Acc* acc = acc_all + static_cast<size_t>(thread) * c_;
+    const int b = task / gh_.out, oy = task % gh_.out;
+    const int y0 = oy * stride_h_ - gh_.pad_before;
+    const int ky0 = std::max(0, -y0), ky1 = std::min(f_h_, in_h_ - y0);
+    for (int ox = 0; ox < gw_.out; ++ox) {
+      const int x0 = ox * stride_w_ - gw_.pad_before;
+      const int kx0 = std::max(0, -x0), kx1 = std::min(f_w_, in_w_ - x0);
+      const Acc init = kind_ == PoolKind::kMax ? std::numeric_limits<Acc>::lowest() : Acc(0);
+      for (int c = 0; c < c_; ++c) acc[c] = init;
+      int count = 0;
+      for (int ky = ky0; ky < ky1; ++ky) {
+        for (int kx = kx0; kx < kx1; ++kx) {
+          const T* px = in + ((static_cast<int64_t>(b) * in_h_ + y0 + ky) * in_w_ + x0 + kx) * c_;
+          if (kind_ == PoolKind::kMax) {
+            for (int c = 0; c < c_; ++c) acc[c] = std::max<Acc>(acc[c], px[c]);
+          } else {
+            for (int c = 0; c < c_; ++c) acc[c] += px[c];
+          }
+          ++count;
+        }
+      }
+      T* po = out + ((static_cast<int64_t>(b) * gh_.out + oy) * gw_.out + ox) * c_;
+      if constexpr (std::is_same_v<T, float>) {
+        for (int c = 0; c < c_; ++c) {
+          const float v = kind_ == PoolKind::kMax ? acc[c] : acc[c] / static_cast<float>(count);
+          po[c] = std::min(std::max(v, flo_), fhi_);
+        }
+      } else {
+        for (int c = 0; c < c_; ++c) {
+          int32_t v = acc[c];
+          if (kind_ == PoolKind::kAverage) v = v > 0 ? (v + count / 2) / count : (v - count / 2) / count;
+          po[c] = static_cast<T>(std::min(std::max(v, ilo_), ihi_));
+        }
+      }
+    }
+  }
+
+  PoolKind kind_;
+  RuntimeTensor *in_ = nullptr, *out_ = nullptr;
+  Activation act_ = Activation::kNone;
+  int batch_ = 0, in_h_ = 0, in_w_ = 0, c_ = 0, f_h_ = 1, f_w_ = 1, stride_h_ = 1, stride_w_ = 1;
+  AxisGeometry gh_, gw_;
+  float flo_ = 0, fhi_ = 0;
+  int32_t ilo_ = -128, ihi_ = 127;
+  std::vector<float> facc_;
+  std::vector<int32_t> iacc_;
+  XnnOperator xnn_op_;
+};
+
+}  // namespace
+
+std::unique_ptr<runtime::OpKernel> CreateMaxPool2D() { return std::make_unique<Pool2D>(PoolKind::kMax); }
+std::unique_ptr<runtime::OpKernel> CreateAveragePool2D() { return std::make_unique<Pool2D>(PoolKind::kAverage); }
+
+}  // namespace xbnn::kernels

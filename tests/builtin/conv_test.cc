@@ -1,0 +1,435 @@
+// CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED against plain loops: float within 1e-5, int8
+// bit-exact with TFLite's integer formula written out in the test.
+#include "builtin/op_test_util.h"
+
+namespace xbnn::testing {
+namespace {
+
+namespace op = graph::op;
+
+struct ConvCase {
+  int n, h, w, cin, cout, kh, kw, stride_h, stride_w, dil_h, dil_w, groups;
+  bool same, bias;
+  int act;
+};
+
+std::string Name(const ConvCase& c) {
+  return std::to_string(c.n) + "x" + std::to_string(c.h) + "x" + std::to_string(c.w) + "x" + std::to_string(c.cin) +
+         "_o" + std::to_string(c.cout) + "_k" + std::to_string(c.kh) + "x" + std::to_string(c.kw) + "_s" +
+         std::to_string(c.stride_h) + std::to_string(c.stride_w) + "_d" + std::to_string(c.dil_h) +
+         std::to_string(c.dil_w) + "_g" + std::to_string(c.groups) + (c.same ? "_same" : "_valid") +
+         (c.bias ? "_bias" : "") + "_act" + std::to_string(c.act);
+}
+
+// out[n,y,x,o] = sum over the in-bounds taps and the group's input channels.
+template <typename Acc, typename Tap>
+void ConvLoop(const ConvCase& c, int oh, int ow, int pad_t, int pad_l, Tap&& tap, std::vector<Acc>* out) {
+  const int cg = c.cin / c.groups, og = c.cout / c.groups;
+  out->assign(static_cast<size_t>(c.n) * oh * ow * c.cout, Acc(0));
+  for (int b = 0; b < c.n; ++b)
+    for (int y = 0; y < oh; ++y)
+      for (int x = 0; x < ow; ++x)
+        for (int o = 0; o < c.cout; ++o) {
+          Acc acc = 0;
+          for (int ky = 0; ky < c.kh; ++ky)
+            for (int kx = 0; kx < c.kw; ++kx) {
+              const int iy = y * c.stride_h - pad_t + ky * c.dil_h, ix = x * c.stride_w - pad_l + kx * c.dil_w;
+              if (iy < 0 || iy >= c.h || ix < 0 || ix >= c.w) continue;
+              for (int i = 0; i < cg; ++i) {
+                const int64_t in_idx = ((static_cast<int64_t>(b) * c.h + iy) * c.w + ix) * c.cin + (o / og) * cg + i;
+                const int64_t w_idx = ((static_cast<int64_t>(o) * c.kh + ky) * c.kw + kx) * cg + i;
+                acc += tap(in_idx, w_idx);
+              }
+            }
+          (*out)[((static_cast<size_t>(b) * oh + y) * ow + x) * c.cout + o] = acc;
+        }
+}
+
+std::vector<Field> ConvOptions(const ConvCase& c) {
+  return {{"padding", int64_t{c.same ? 0 : 1}},        {"stride_w", int64_t{c.stride_w}},
+          {"stride_h", int64_t{c.stride_h}},           {"fused_activation_function", int64_t{c.act}},
+          {"dilation_w_factor", int64_t{c.dil_w}},     {"dilation_h_factor", int64_t{c.dil_h}}};
+}
+
+class ConvTest : public ::testing::TestWithParam<ConvCase> {};
+
+TEST_P(ConvTest, Float) {
+  const ConvCase c = GetParam();
+  const int oh = OutSize(c.h, c.kh, c.stride_h, c.dil_h, c.same), ow = OutSize(c.w, c.kw, c.stride_w, c.dil_w, c.same);
+  const int pt = PadBefore(c.h, c.kh, c.stride_h, c.dil_h, c.same), pl = PadBefore(c.w, c.kw, c.stride_w, c.dil_w, c.same);
+  const int cg = c.cin / c.groups;
+  auto x = RandomFloats(static_cast<size_t>(c.n) * c.h * c.w * c.cin, 1);
+  auto w = RandomFloats(static_cast<size_t>(c.cout) * c.kh * c.kw * cg, 2);
+  auto bias = RandomFloats(c.cout, 3);
+  OpModel m;
+  const int in = m.Input(DType::kFloat32, {c.n, c.h, c.w, c.cin});
+  const int wt = m.Const(DType::kFloat32, {c.cout, c.kh, c.kw, cg}, w);
+  const int bt = c.bias ? m.Const(DType::kFloat32, {c.cout}, bias) : -1;
+  const int out = m.Output(DType::kFloat32, {c.n, oh, ow, c.cout});
+  m.Op(op::kConv2D, c.bias ? std::vector<int32_t>{in, wt, bt} : std::vector<int32_t>{in, wt}, {out}, opt::kConv2D,
+       ConvOptions(c), c.groups > 1 ? 6 : 1);
+  ASSERT_TRUE(m.Build().ok());
+  m.SetInput(0, x);
+  ASSERT_TRUE(m.Invoke().ok());
+  std::vector<double> acc;
+  ConvLoop<double>(c, oh, ow, pt, pl, [&](int64_t i, int64_t j) { return double(x[i]) * w[j]; }, &acc);
+  float lo, hi;
+  RefFloatActivation(c.act, &lo, &hi);
+  std::vector<float> want(acc.size());
+  for (size_t i = 0; i < acc.size(); ++i) {
+    const double v = acc[i] + (c.bias ? bias[i % c.cout] : 0.0);
+    want[i] = std::min(std::max(static_cast<float>(v), lo), hi);
+  }
+  ExpectClose(m.GetOutput<float>(0), want);
+}
+
+TEST_P(ConvTest, Int8PerChannel) {
+  const ConvCase c = GetParam();
+  const int oh = OutSize(c.h, c.kh, c.stride_h, c.dil_h, c.same), ow = OutSize(c.w, c.kw, c.stride_w, c.dil_w, c.same);
+  const int pt = PadBefore(c.h, c.kh, c.stride_h, c.dil_h, c.same), pl = PadBefore(c.w, c.kw, c.stride_w, c.dil_w, c.same);
+  const int cg = c.cin / c.groups;
+  auto x = RandomInt8(static_cast<size_t>(c.n) * c.h * c.w * c.cin, 4);
+  auto w = RandomInt8(static_cast<size_t>(c.cout) * c.kh * c.kw * cg, 5, -127, 127);
+  auto bias = RandomInt32(c.cout, 6, -2000, 2000);
+  std::vector<float> w_scales(c.cout);
+  for (int o = 0; o < c.cout; ++o) w_scales[o] = 0.002f + 0.0005f * static_cast<float>(o % 7);
+  const float in_s = 0.05f, out_s = 0.04f + 0.01f * static_cast<float>(c.act);
+  const int32_t in_zp = 3, out_zp = -7;
+  OpModel m;
+  const int in = m.Input(DType::kInt8, {c.n, c.h, c.w, c.cin}, Q(in_s, in_zp));
+  Quant wq{w_scales, std::vector<int64_t>(c.cout, 0), 0};
+  const int wt = m.Const(DType::kInt8, {c.cout, c.kh, c.kw, cg}, w, wq);
+  const int bt = c.bias ? m.Const(DType::kInt32, {c.cout}, bias) : -1;
+  const int out = m.Output(DType::kInt8, {c.n, oh, ow, c.cout}, Q(out_s, out_zp));
+  m.Op(op::kConv2D, c.bias ? std::vector<int32_t>{in, wt, bt} : std::vector<int32_t>{in, wt}, {out}, opt::kConv2D,
+       ConvOptions(c), c.groups > 1 ? 6 : 3);
+  ASSERT_TRUE(m.Build().ok());
+  m.SetInput(0, x);
+  ASSERT_TRUE(m.Invoke().ok());
+  std::vector<int32_t> acc;
+  ConvLoop<int32_t>(c, oh, ow, pt, pl, [&](int64_t i, int64_t j) { return int32_t{w[j]} * (x[i] - in_zp); }, &acc);
+  int32_t lo, hi;
+  RefActivationRange(c.act, out_s, out_zp, &lo, &hi);
+  std::vector<int8_t> want(acc.size());
+  for (size_t i = 0; i < acc.size(); ++i) {
+    const int o = static_cast<int>(i % c.cout);
+    int32_t mult;
+    int shift;
+    RefQuantizeMultiplier(double(in_s) * double(w_scales[o]) / double(out_s), &mult, &shift);
+    const int32_t v = RefMultiplyByQuantizedMultiplier(acc[i] + (c.bias ? bias[o] : 0), mult, shift) + out_zp;
+    want[i] = static_cast<int8_t>(std::min(std::max(v, lo), hi));
+  }
+  ExpectEqual(m.GetOutput<int8_t>(0), want);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Grid, ConvTest,
+    ::testing::Values(ConvCase{1, 5, 5, 3, 4, 3, 3, 1, 1, 1, 1, 1, true, true, 0},
+                      ConvCase{1, 5, 5, 3, 4, 3, 3, 1, 1, 1, 1, 1, false, true, 1},
+                      ConvCase{2, 7, 6, 5, 7, 3, 3, 2, 2, 1, 1, 1, true, false, 3},
+                      ConvCase{1, 8, 8, 4, 6, 3, 3, 2, 1, 1, 1, 1, false, true, 2},
+                      ConvCase{1, 9, 9, 4, 8, 3, 3, 1, 1, 2, 2, 1, true, true, 0},
+                      ConvCase{1, 9, 7, 4, 8, 3, 2, 1, 2, 2, 1, 1, false, true, 1},
+                      ConvCase{1, 6, 6, 8, 4, 1, 1, 1, 1, 1, 1, 1, true, true, 0},
+                      ConvCase{1, 7, 7, 8, 6, 1, 1, 2, 2, 1, 1, 1, true, false, 3},
+                      ConvCase{1, 6, 6, 8, 6, 3, 3, 1, 1, 1, 1, 2, true, true, 0},
+                      ConvCase{2, 6, 5, 12, 8, 3, 3, 2, 2, 1, 1, 4, false, true, 1},
+                      ConvCase{1, 11, 11, 3, 16, 3, 3, 2, 2, 1, 1, 1, true, true, 3},
+                      ConvCase{1, 4, 4, 33, 17, 2, 2, 1, 1, 1, 1, 1, true, true, 2}),
+    [](const ::testing::TestParamInfo<ConvCase>& i) { return Name(i.param); });
+
+TEST(ConvTest, MultiThreadedMatchesSingleThread) {
+  const ConvCase c{1, 12, 12, 16, 24, 3, 3, 1, 1, 1, 1, 1, true, true, 1};
+  auto x = RandomFloats(12 * 12 * 16, 7);
+  auto w = RandomFloats(24 * 9 * 16, 8);
+  auto x8 = RandomInt8(12 * 12 * 16, 9);
+  auto w8 = RandomInt8(24 * 9 * 16, 10, -127, 127);
+  std::vector<std::vector<float>> f;
+  std::vector<std::vector<int8_t>> q;
+  for (int threads : {1, 3}) {
+    OpModel m;
+    const int in = m.Input(DType::kFloat32, {1, 12, 12, 16});
+    const int wt = m.Const(DType::kFloat32, {24, 3, 3, 16}, w);
+    const int out = m.Output(DType::kFloat32, {1, 12, 12, 24});
+    m.Op(op::kConv2D, {in, wt}, {out}, opt::kConv2D, ConvOptions(c));
+    ASSERT_TRUE(m.Build(threads).ok());
+    m.SetInput(0, x);
+    ASSERT_TRUE(m.Invoke().ok());
+    f.push_back(m.GetOutput<float>(0));
+    OpModel m8;
+    const int in8 = m8.Input(DType::kInt8, {1, 12, 12, 16}, Q(0.1f, 0));
+    const int wt8 = m8.Const(DType::kInt8, {24, 3, 3, 16}, w8, Q(0.01f, 0));
+    const int out8 = m8.Output(DType::kInt8, {1, 12, 12, 24}, Q(0.2f, 5));
+    m8.Op(op::kConv2D, {in8, wt8}, {out8}, opt::kConv2D, ConvOptions(c), 3);
+    ASSERT_TRUE(m8.Build(threads).ok());
+    m8.SetInput(0, x8);
+    ASSERT_TRUE(m8.Invoke().ok());
+    q.push_back(m8.GetOutput<int8_t>(0));
+  }
+  ExpectClose(f[1], f[0], 1e-6);
+  ExpectEqual(q[1], q[0]);
+}
+
+// A hand-checked int8 convolution: 1x1 kernel, one channel, scales chosen to give exact values.
+TEST(ConvTest, Int8HandChecked) {
+  OpModel m;
+  const int in = m.Input(DType::kInt8, {1, 1, 4, 1}, Q(0.5f, -1));
+  const int wt = m.Const(DType::kInt8, {1, 1, 1, 1}, std::vector<int8_t>{4}, Q(0.25f, 0));
+  const int bt = m.Const(DType::kInt32, {1}, std::vector<int32_t>{2});
+  const int out = m.Output(DType::kInt8, {1, 1, 4, 1}, Q(1.0f, 0));
+  m.Op(op::kConv2D, {in, wt, bt}, {out}, opt::kConv2D,
+       {{"padding", int64_t{1}}, {"stride_w", int64_t{1}}, {"stride_h", int64_t{1}}}, 3);
+  ASSERT_TRUE(m.Build().ok());
+  // real x = 0.5 * (q + 1); y = 1.0 * x + bias (2 * 0.125 = 0.25).
+  m.SetInput(0, std::vector<int8_t>{-1, 1, 4, 100});
+  ASSERT_TRUE(m.Invoke().ok());
+  // x = 0, 1, 2.5, 50.5 -> y = 0.25, 1.25, 2.75, 50.75 -> rounded 0, 1, 3, 51
+  ExpectEqual(m.GetOutput<int8_t>(0), std::vector<int8_t>{0, 1, 3, 51});
+}
+
+// ---- DEPTHWISE_CONV_2D -----------------------------------------------------------------------
+
+struct DwCase {
+  int n, h, w, cin, mult, kh, kw, stride, dil;
+  bool same;
+  int act;
+};
+
+class DepthwiseTest : public ::testing::TestWithParam<DwCase> {};
+
+template <typename Acc, typename Tap>
+void DwLoop(const DwCase& c, int oh, int ow, int pt, int pl, Tap&& tap, std::vector<Acc>* out) {
+  const int cout = c.cin * c.mult;
+  out->assign(static_cast<size_t>(c.n) * oh * ow * cout, Acc(0));
+  for (int b = 0; b < c.n; ++b)
+    for (int y = 0; y < oh; ++y)
+      for (int x = 0; x < ow; ++x)
+        for (int o = 0; o < cout; ++o) {
+          Acc acc = 0;
+          for (int ky = 0; ky < c.kh; ++ky)
+            for (int kx = 0; kx < c.kw; ++kx) {
+              const int iy = y * c.stride - pt + ky * c.dil, ix = x * c.stride - pl + kx * c.dil;
+              if (iy < 0 || iy >= c.h || ix < 0 || ix >= c.w) continue;
+              acc += tap(((static_cast<int64_t>(b) * c.h + iy) * c.w + ix) * c.cin + o / c.mult,
+                         (static_cast<int64_t>(ky) * c.kw + kx) * cout + o);
+            }
+          (*out)[((static_cast<size_t>(b) * oh + y) * ow + x) * cout + o] = acc;
+        }
+}
+
+std::vector<Field> DwOptions(const DwCase& c) {
+  return {{"padding", int64_t{c.same ? 0 : 1}},    {"stride_w", int64_t{c.stride}},
+          {"stride_h", int64_t{c.stride}},         {"depth_multiplier", int64_t{c.mult}},
+          {"fused_activation_function", int64_t{c.act}}, {"dilation_w_factor", int64_t{c.dil}},
+          {"dilation_h_factor", int64_t{c.dil}}};
+}
+
+TEST_P(DepthwiseTest, Float) {
+  const DwCase c = GetParam();
+  const int cout = c.cin * c.mult;
+  const int oh = OutSize(c.h, c.kh, c.stride, c.dil, c.same), ow = OutSize(c.w, c.kw, c.stride, c.dil, c.same);
+  const int pt = PadBefore(c.h, c.kh, c.stride, c.dil, c.same), pl = PadBefore(c.w, c.kw, c.stride, c.dil, c.same);
+  auto x = RandomFloats(static_cast<size_t>(c.n) * c.h * c.w * c.cin, 11);
+  auto w = RandomFloats(static_cast<size_t>(c.kh) * c.kw * cout, 12);
+  auto bias = RandomFloats(cout, 13);
+  OpModel m;
+  const int in = m.Input(DType::kFloat32, {c.n, c.h, c.w, c.cin});
+  const int wt = m.Const(DType::kFloat32, {1, c.kh, c.kw, cout}, w);
+  const int bt = m.Const(DType::kFloat32, {cout}, bias);
+  const int out = m.Output(DType::kFloat32, {c.n, oh, ow, cout});
+  m.Op(op::kDepthwiseConv2D, {in, wt, bt}, {out}, opt::kDepthwiseConv2D, DwOptions(c), c.dil > 1 ? 2 : 1);
+  ASSERT_TRUE(m.Build().ok());
+  m.SetInput(0, x);
+  ASSERT_TRUE(m.Invoke().ok());
+  std::vector<double> acc;
+  DwLoop<double>(c, oh, ow, pt, pl, [&](int64_t i, int64_t j) { return double(x[i]) * w[j]; }, &acc);
+  float lo, hi;
+  RefFloatActivation(c.act, &lo, &hi);
+  std::vector<float> want(acc.size());
+  for (size_t i = 0; i < acc.size(); ++i) {
+    want[i] = std::min(std::max(static_cast<float>(acc[i] + bias[i % cout]), lo), hi);
+  }
+  ExpectClose(m.GetOutput<float>(0), want);
+}
+
+TEST_P(DepthwiseTest, Int8PerChannel) {
+  const DwCase c = GetParam();
+  const int cout = c.cin * c.mult;
+  const int oh = OutSize(c.h, c.kh, c.stride, c.dil, c.same), ow = OutSize(c.w, c.kw, c.stride, c.dil, c.same);
+  const int pt = PadBefore(c.h, c.kh, c.stride, c.dil, c.same), pl = PadBefore(c.w, c.kw, c.stride, c.dil, c.same);
+  auto x = RandomInt8(static_cast<size_t>(c.n) * c.h * c.w * c.cin, 14);
+  auto w = RandomInt8(static_cast<size_t>(c.kh) * c.kw * cout, 15, -127, 127);
+  auto bias = RandomInt32(cout, 16, -500, 500);
+  std::vector<float> ws(cout);
+  for (int o = 0; o < cout; ++o) ws[o] = 0.003f * static_cast<float>(1 + o % 5);
+  const float in_s = 0.07f, out_s = 0.03f;
+  const int32_t in_zp = -5, out_zp = 9;
+  OpModel m;
+  const int in = m.Input(DType::kInt8, {c.n, c.h, c.w, c.cin}, Q(in_s, in_zp));
+  const int wt = m.Const(DType::kInt8, {1, c.kh, c.kw, cout}, w, Quant{ws, std::vector<int64_t>(cout, 0), 3});
+  const int bt = m.Const(DType::kInt32, {cout}, bias);
+  const int out = m.Output(DType::kInt8, {c.n, oh, ow, cout}, Q(out_s, out_zp));
+  m.Op(op::kDepthwiseConv2D, {in, wt, bt}, {out}, opt::kDepthwiseConv2D, DwOptions(c), 3);
+  ASSERT_TRUE(m.Build().ok());
+  m.SetInput(0, x);
+  ASSERT_TRUE(m.Invoke().ok());
+  std::vector<int32_t> acc;
+  DwLoop<int32_t>(c, oh, ow, pt, pl, [&](int64_t i, int64_t j) { return int32_t{w[j]} * (x[i] - in_zp); }, &acc);
+  int32_t lo, hi;
+  RefActivationRange(c.act, out_s, out_zp, &lo, &hi);
+  std::vector<int8_t> want(acc.size());
+  for (size_t i = 0; i < acc.size(); ++i) {
+    const int o = static_cast<int>(i % cout);
+    int32_t mult;
+    int shift;
+    RefQuantizeMultiplier(double(in_s) * double(ws[o]) / double(out_s), &mult, &shift);
+    const int32_t v = RefMultiplyByQuantizedMultiplier(acc[i] + bias[o], mult, shift) + out_zp;
+    want[i] = static_cast<int8_t>(std::min(std::max(v, lo), hi));
+  }
+  ExpectEqual(m.GetOutput<int8_t>(0), want);
+}
+
+INSTANTIATE_TEST_SUITE_P(Grid, DepthwiseTest,
+                         ::testing::Values(DwCase{1, 6, 6, 4, 1, 3, 3, 1, 1, true, 0},
+                                           DwCase{1, 6, 6, 4, 1, 3, 3, 1, 1, false, 1},
+                                           DwCase{2, 7, 7, 3, 2, 3, 3, 2, 1, true, 3},
+                                           DwCase{1, 9, 9, 5, 1, 3, 3, 1, 2, true, 2},
+                                           DwCase{1, 10, 8, 2, 3, 5, 3, 2, 1, false, 0},
+                                           DwCase{1, 8, 8, 1, 4, 3, 3, 1, 1, true, 1},
+                                           DwCase{1, 11, 11, 32, 1, 3, 3, 2, 1, true, 3}),
+                         [](const ::testing::TestParamInfo<DwCase>& i) {
+                           const DwCase& c = i.param;
+                           return std::to_string(c.h) + "x" + std::to_string(c.w) + "x" + std::to_string(c.cin) +
+                                  "_m" + std::to_string(c.mult) + "_k" + std::to_string(c.kh) +
+                                  std::to_string(c.kw) + "_s" + std::to_string(c.stride) + "_d" +
+                                  std::to_string(c.dil) + (c.same ? "_same" : "_valid") + "_act" +
+                                  std::to_string(c.act);
+                         });
+
+// ---- FULLY_CONNECTED ----------------------------------------------------------------------
+
+struct FcCase {
+  std::vector<int32_t> in_shape;
+  int units;
+  bool keep_dims, bias;
+  int act;
+};
+
+class FullyConnectedTest : public ::testing::TestWithParam<FcCase> {};
+
+std::vector<int32_t> FcOutShape(const FcCase& c) {
+  const int depth = c.in_shape.back();
+  if (c.keep_dims) {
+    auto s = c.in_shape;
+    s.back() = c.units;
+    return s;
+  }
+  return {static_cast<int32_t>(Elements(c.in_shape) / depth), c.units};
+}
+
+TEST_P(FullyConnectedTest, Float) {
+  const FcCase c = GetParam();
+  const int depth = c.in_shape.back();
+  const int64_t rows = Elements(c.in_shape) / depth;
+  auto x = RandomFloats(static_cast<size_t>(Elements(c.in_shape)), 21);
+  auto w = RandomFloats(static_cast<size_t>(c.units) * depth, 22);
+  auto bias = RandomFloats(c.units, 23);
+  OpModel m;
+  const int in = m.Input(DType::kFloat32, c.in_shape);
+  const int wt = m.Const(DType::kFloat32, {c.units, depth}, w);
+  const int bt = c.bias ? m.Const(DType::kFloat32, {c.units}, bias) : -1;
+  const int out = m.Output(DType::kFloat32, FcOutShape(c));
+  m.Op(op::kFullyConnected, {in, wt, bt}, {out}, opt::kFullyConnected,
+       {{"fused_activation_function", int64_t{c.act}}, {"keep_num_dims", int64_t{c.keep_dims}}},
+       c.bias ? (c.keep_dims ? 5 : 1) : 6);
+  ASSERT_TRUE(m.Build().ok());
+  m.SetInput(0, x);
+  ASSERT_TRUE(m.Invoke().ok());
+  float lo, hi;
+  RefFloatActivation(c.act, &lo, &hi);
+  std::vector<float> want(static_cast<size_t>(rows) * c.units);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int u = 0; u < c.units; ++u) {
+      double acc = c.bias ? bias[u] : 0.0;
+      for (int k = 0; k < depth; ++k) acc += double(x[r * depth + k]) * w[static_cast<size_t>(u) * depth + k];
+      want[r * c.units + u] = std::min(std::max(static_cast<float>(acc), lo), hi);
+    }
+  ExpectClose(m.GetOutput<float>(0), want);
+}
+
+TEST_P(FullyConnectedTest, Int8) {
+  const FcCase c = GetParam();
+  const int depth = c.in_shape.back();
+  const int64_t rows = Elements(c.in_shape) / depth;
+  auto x = RandomInt8(static_cast<size_t>(Elements(c.in_shape)), 24);
+  auto w = RandomInt8(static_cast<size_t>(c.units) * depth, 25, -127, 127);
+  auto bias = RandomInt32(c.units, 26, -3000, 3000);
+  const float in_s = 0.02f, w_s = 0.013f, out_s = 0.09f;
+  const int32_t in_zp = 11, out_zp = -3;
+  OpModel m;
+  const int in = m.Input(DType::kInt8, c.in_shape, Q(in_s, in_zp));
+  const int wt = m.Const(DType::kInt8, {c.units, depth}, w, Q(w_s, 0));
+  const int bt = c.bias ? m.Const(DType::kInt32, {c.units}, bias, Q(in_s * w_s, 0)) : -1;
+  const int out = m.Output(DType::kInt8, FcOutShape(c), Q(out_s, out_zp));
+  m.Op(op::kFullyConnected, {in, wt, bt}, {out}, opt::kFullyConnected,
+       {{"fused_activation_function", int64_t{c.act}}, {"keep_num_dims", int64_t{c.keep_dims}}}, 6);
+  ASSERT_TRUE(m.Build().ok());
+  m.SetInput(0, x);
+  ASSERT_TRUE(m.Invoke().ok());
+  // TFLite forms the scale product in float (GetQuantizedConvolutionMultipler).
+  int32_t mult;
+  int shift;
+  RefQuantizeMultiplier(static_cast<double>(in_s * w_s) / out_s, &mult, &shift);
+  int32_t lo, hi;
+  RefActivationRange(c.act, out_s, out_zp, &lo, &hi);
+  std::vector<int8_t> want(static_cast<size_t>(rows) * c.units);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int u = 0; u < c.units; ++u) {
+      int32_t acc = c.bias ? bias[u] : 0;
+      for (int k = 0; k < depth; ++k) acc += int32_t{w[static_cast<size_t>(u) * depth + k]} * (x[r * depth + k] - in_zp);
+      const int32_t v = RefMultiplyByQuantizedMultiplier(acc, mult, shift) + out_zp;
+      want[r * c.units + u] = static_cast<int8_t>(std::min(std::max(v, lo), hi));
+    }
+  ExpectEqual(m.GetOutput<int8_t>(0), want);
+}
+
+INSTANTIATE_TEST_SUITE_P(Grid, FullyConnectedTest,
+                         ::testing::Values(FcCase{{1, 16}, 10, false, true, 0}, FcCase{{3, 20}, 7, false, false, 1},
+                                           FcCase{{2, 3, 8}, 5, true, true, 3}, FcCase{{1, 2, 2, 6}, 9, false, true, 2},
+                                           FcCase{{4, 33}, 40, false, true, 0}),
+                         [](const ::testing::TestParamInfo<FcCase>& i) {
+                           std::string s = "in";
+                           for (int32_t d : i.param.in_shape) s += "_" + std::to_string(d);
+                           return s + "_u" + std::to_string(i.param.units) + (i.param.keep_dims ? "_keep" : "") +
+                                  (i.param.bias ? "_bias" : "") + "_act" + std::to_string(i.param.act);
+                         });
+
+TEST(FullyConnectedTest, Int8PerChannelWeights) {
+  const int depth = 12, units = 6;
+  auto x = RandomInt8(2 * depth, 27);
+  auto w = RandomInt8(units * depth, 28, -127, 127);
+  std::vector<float> ws = {0.01f, 0.02f, 0.005f, 0.013f, 0.007f, 0.03f};
+  OpModel m;
+  const int in = m.Input(DType::kInt8, {2, depth}, Q(0.04f, -2));
+  const int wt = m.Const(DType::kInt8, {units, depth}, w, Quant{ws, std::vector<int64_t>(units, 0), 0});
+  const int out = m.Output(DType::kInt8, {2, units}, Q(0.1f, 1));
+  m.Op(op::kFullyConnected, {in, wt, -1}, {out}, opt::kFullyConnected, {}, 6);
+  ASSERT_TRUE(m.Build().ok());
+  m.SetInput(0, x);
+  ASSERT_TRUE(m.Invoke().ok());
+  std::vector<int8_t> want(2 * units);
+  for (int r = 0; r < 2; ++r)
+    for (int u = 0; u < units; ++u) {
+      int32_t acc = 0;
+      for (int k = 0; k < depth; ++k) acc += int32_t{w[u * depth + k]} * (x[r * depth + k] + 2);
+      int32_t mult;
+      int shift;
+      RefQuantizeMultiplier(double(0.04f) * double(ws[u]) / double(0.1f), &mult, &shift);
+      const int32_t v = RefMultiplyByQuantizedMultiplier(acc, mult, shift) + 1;
+      want[r * units + u] = static_cast<int8_t>(std::min(std::max(v, -128), 127));
+    }
+  ExpectEqual(m.GetOutput<int8_t>(0), want);
+}
+
+}  // namespace
+}  // namespace xbnn::testing
