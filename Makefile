@@ -10,7 +10,7 @@ LCE_VENV := $(ROOT)/.cache/lce-venv
 FUZZ_SECONDS ?= 60
 XBNN := $(BUILD)/tools/xbnn
 
-.PHONY: help deps build demo test test-cpp test-python test-fuzz test-sanitize test-lce test-zoo \
+.PHONY: help deps configure build demo test test-cpp test-python test-fuzz test-sanitize test-lce test-zoo \
         test-aarch64 fuzz zoo lce-venv fixtures format clean
 
 help:
@@ -25,15 +25,18 @@ help:
 	@echo "  make zoo           build LCE-converted Larq Zoo models into .cache/zoo (needs lce-venv)"
 	@echo "  make test-lce      interop tests against LCE's own interpreter (needs lce-venv)"
 	@echo "  make test-zoo      golden tests on the Zoo models in .cache/zoo"
+	@echo "  make test-python-install  fresh venv, pip install ., README example"
 	@echo "  make test-aarch64  cross-compile the binary kernels and test them under qemu-aarch64"
 
 deps:
 	@bash scripts/install-deps.sh
 
-$(BUILD)/build.ninja:
-	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+# Configure every time (cheap), so option changes reach existing build dirs.
+configure: deps
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DXBNN_BUILD_PYTHON=ON \
+	  -DPython_EXECUTABLE=$(PY) >/dev/null
 
-build: deps $(BUILD)/build.ninja
+build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
@@ -46,7 +49,11 @@ test-cpp: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 test-python: build
-	@XBNN=$(ROOT)/$(XBNN) $(PY) -m pytest -q tests/python
+	@PYTHONPATH=$(ROOT)/$(BUILD)/python XBNN=$(ROOT)/$(XBNN) $(PY) -m pytest -q tests/python
+
+# A fresh venv, `pip install .`, and the README's Python example (slow: builds the extension).
+test-python-install: deps
+	@bash scripts/test-python-install.sh
 
 test-fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
@@ -74,7 +81,7 @@ test-lce: build
 	XBNN=$(ROOT)/$(XBNN) $(LCE_VENV)/bin/python -m pytest -q tests/lce
 
 test-zoo: build
-	@XBNN=$(ROOT)/$(XBNN) XBNN_ZOO=$(ROOT)/.cache/zoo $(PY) -m pytest -q tests/python -k zoo
+	@XBNN_GOLDEN_DIR=$(ROOT)/.cache/zoo $(BUILD)/tests/runtime/runtime_test --gtest_filter='Fixtures/*'
 
 test-aarch64: deps
 	@bash scripts/test-aarch64.sh

@@ -26,7 +26,7 @@ step() {
 }
 
 pytest_suite() {
-  "$PY" -m pytest -q "$@"
+  PYTHONPATH="$ROOT/$BUILD/python" "$PY" -m pytest -q "$@"
   local rc=$?
   if [ $rc -eq 5 ]; then echo "(no tests collected)"; return 0; fi
   return $rc

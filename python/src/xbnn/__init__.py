@@ -1,0 +1,25 @@
+"""xbnn: a fast inference engine for binarized neural networks (Larq Compute Engine models).
+
+LCE users switch by changing the import::
+
+    from xbnn import Interpreter                      # was: larq_compute_engine.testing
+    from xbnn import strip_lcedequantize_ops          # was: larq_compute_engine.mlir.python.util
+    from xbnn import modify_integer_quantized_model_io_type
+
+Importing xbnn needs only NumPy (never TensorFlow).
+"""
+from . import _xbnn
+from ._bits import pack_bits, unpack_bits
+from ._interpreter import Interpreter
+from ._utils import modify_integer_quantized_model_io_type, strip_lcedequantize_ops
+
+__version__ = _xbnn.__version__
+
+__all__ = [
+    "Interpreter",
+    "modify_integer_quantized_model_io_type",
+    "pack_bits",
+    "strip_lcedequantize_ops",
+    "unpack_bits",
+    "__version__",
+]

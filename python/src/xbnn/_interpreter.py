@@ -1,0 +1,341 @@
+"""xbnn.Interpreter: the API of larq_compute_engine.testing.Interpreter on xbnn's engine."""
+import numbers
+import sys
+import time
+
+import numpy as np
+
+from . import _xbnn
+
+__all__ = ["Interpreter"]
+
+# xbnn::DataType (TFLite TensorType values) -> NumPy dtype.
+_DTYPES = {
+    0: np.dtype(np.float32),
+    2: np.dtype(np.int32),
+    3: np.dtype(np.uint8),
+    4: np.dtype(np.int64),
+    6: np.dtype(np.bool_),
+    7: np.dtype(np.int16),
+    9: np.dtype(np.int8),
+}
+
+
+class _Tensor:
+    __slots__ = ("index", "kind", "name", "dtype", "shape", "scale", "zero_point", "bitpacked",
+                 "channels")
+
+    def __init__(self, kind, index, d):
+        self.kind = kind
+        self.index = index
+        self.name = d["name"]
+        self.shape = tuple(int(s) for s in d["shape"])
+        dtype = _DTYPES.get(d["type"])
+        if dtype is None:
+            raise ValueError(f"model {kind} {index} ('{self.name}') has type {d['type_name']}, "
+                             f"which xbnn's Python API does not support")
+        self.dtype = dtype
+        scale, zero_point = list(d["scale"]), list(d["zero_point"])
+        # As LCE: None when not quantized, a float for one scale, a list for per-channel scales;
+        # the zero point as one int.
+        self.scale = None if not scale else (float(scale[0]) if len(scale) == 1 else scale)
+        self.zero_point = int(zero_point[0]) if zero_point else (0 if scale else None)
+        self.bitpacked = bool(d["bitpacked"])
+        self.channels = int(d["channels"])
+
+    def describe(self):
+        return f"{self.kind} {self.index} ('{self.name}')"
+
+    @property
+    def batch(self):
+        """Rows per invoke, or None when the tensor has no batch dimension to slice."""
+        if len(self.shape) == 0 or self.shape[0] <= 0:
+            return None
+        return self.shape[0]
+
+
+def _model_bytes(model):
+    if isinstance(model, bytes):
+        return model
+    if isinstance(model, (bytearray, memoryview)):
+        return bytes(model)
+    if isinstance(model, np.ndarray) and model.dtype == np.uint8:
+        return model.tobytes()
+    raise TypeError("flatbuffer_model must be the model's bytes (e.g. open(path, 'rb').read()), "
+                    f"got {type(model).__name__}")
+
+
+class _Progress:
+    """Progress over samples, like LCE's tqdm bar; tqdm is used when installed."""
+
+    def __init__(self, total, enabled):
+        self.bar = None
+        self.plain = False
+        if not enabled:
+            return
+        try:
+            from tqdm import tqdm  # optional
+            self.bar = tqdm(total=total, unit="sample")
+        except ImportError:
+            self.plain = True
+            self.total, self.done, self.start = total, 0, time.monotonic()
+            self._draw()
+
+    def _draw(self, end=""):
+        t = time.monotonic() - self.start
+        if self.total:
+            frac = self.done / self.total
+            bar = "#" * int(30 * frac)
+            sys.stderr.write(f"\r{self.done}/{self.total} [{bar:30s}] {t:.1f}s{end}")
+        else:
+            sys.stderr.write(f"\r{self.done} samples {t:.1f}s{end}")
+        sys.stderr.flush()
+
+    def update(self, n):
+        if self.bar is not None:
+            self.bar.update(n)
+        elif self.plain:
+            self.done += n
+            self._draw()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+        elif self.plain:
+            self._draw("\n")
+
+
+class Interpreter:
+    """Runs a Larq Compute Engine model (.tflite flatbuffer) with xbnn.
+
+    The same constructor and attributes as `larq_compute_engine.testing.Interpreter`.
+
+    !!! example
+        ```python
+        interpreter = xbnn.Interpreter(open("model.tflite", "rb").read(), num_threads=4)
+        outputs = interpreter.predict(input_data, verbose=1)
+        ```
+
+    # Arguments
+        flatbuffer_model: the model's bytes (bytes, bytearray or memoryview).
+        num_threads: the number of threads the interpreter uses (1 to 1024).
+
+    # Attributes
+        input_types, output_types: lists of NumPy dtypes.
+        input_shapes, output_shapes: lists of shape tuples (with the model's batch size).
+        input_scales, output_scales: per tensor None (not quantized), a float or a list.
+        input_zero_points, output_zero_points: per tensor None (not quantized) or an int.
+        input_names, output_names: tensor names (xbnn only).
+
+    One interpreter may be shared by several threads (calls on it run one at a time); for
+    parallel work give each thread its own interpreter: `predict` releases the GIL while the
+    model runs.
+    """
+
+    def __init__(self, flatbuffer_model, num_threads=1):
+        model = _model_bytes(flatbuffer_model)
+        if isinstance(num_threads, bool) or not isinstance(num_threads, numbers.Integral):
+            raise TypeError(f"num_threads must be an int, got {type(num_threads).__name__}")
+        if not 1 <= num_threads <= 1024:
+            raise ValueError(f"num_threads must be in [1, 1024], got {num_threads}")
+        self._impl = _xbnn.Interpreter(model, int(num_threads))
+        self._inputs = [_Tensor("input", i, d) for i, d in enumerate(self._impl.input_details())]
+        self._outputs = [_Tensor("output", i, d) for i, d in enumerate(self._impl.output_details())]
+
+    # LCE's attributes ------------------------------------------------------------------------
+    @property
+    def input_types(self):
+        """Returns a list of input types."""
+        return [t.dtype for t in self._inputs]
+
+    @property
+    def input_shapes(self):
+        """Returns a list of input shapes."""
+        return [t.shape for t in self._inputs]
+
+    @property
+    def input_scales(self):
+        """Returns a list of input scales (None where not quantized)."""
+        return [t.scale for t in self._inputs]
+
+    @property
+    def input_zero_points(self):
+        """Returns a list of input zero points (None where not quantized)."""
+        return [t.zero_point for t in self._inputs]
+
+    @property
+    def output_types(self):
+        """Returns a list of output types."""
+        return [t.dtype for t in self._outputs]
+
+    @property
+    def output_shapes(self):
+        """Returns a list of output shapes."""
+        return [t.shape for t in self._outputs]
+
+    @property
+    def output_scales(self):
+        """Returns a list of output scales (None where not quantized)."""
+        return [t.scale for t in self._outputs]
+
+    @property
+    def output_zero_points(self):
+        """Returns a list of output zero points (None where not quantized)."""
+        return [t.zero_point for t in self._outputs]
+
+    # xbnn extras -----------------------------------------------------------------------------
+    @property
+    def input_names(self):
+        return [t.name for t in self._inputs]
+
+    @property
+    def output_names(self):
+        return [t.name for t in self._outputs]
+
+    @property
+    def num_threads(self):
+        return self._impl.num_threads
+
+    def __repr__(self):
+        if not hasattr(self, "_outputs"):
+            return "xbnn.Interpreter(<not constructed>)"
+        ins = ", ".join(f"{t.name}: {t.dtype}{list(t.shape)}" for t in self._inputs)
+        outs = ", ".join(f"{t.name}: {t.dtype}{list(t.shape)}" for t in self._outputs)
+        return f"xbnn.Interpreter(inputs=[{ins}], outputs=[{outs}], num_threads={self.num_threads})"
+
+    # predict ---------------------------------------------------------------------------------
+    def predict(self, x, verbose=0):
+        """Generates output predictions for the input samples.
+
+        # Arguments
+            x: Input samples. A NumPy array, or a list of arrays (one per model input). The
+                first dimension may hold any multiple of the model's batch size: the model runs
+                on consecutive slices of that many rows and the outputs are concatenated. Also
+                accepted, as in LCE: an iterator yielding one sample at a time (an array, or a
+                list of arrays for several inputs), without the batch dimension.
+            verbose: Verbosity mode, 0 or 1 (a progress bar on stderr).
+
+        # Returns
+            NumPy array(s) of output predictions: one array for a single-output model, else a
+            list with one array per output.
+        """
+        if isinstance(x, np.ndarray):
+            arrays = [x]
+        elif isinstance(x, (list, tuple)):
+            arrays = [a if isinstance(a, np.ndarray) else np.asarray(a) for a in x]
+        elif hasattr(x, "__next__") and hasattr(x, "__iter__"):
+            return self._unwrap(self._predict_iterator(x, verbose))
+        else:
+            raise ValueError(
+                "Expected either a list of inputs or a Numpy array with implicit initial batch "
+                f"dimension or an iterator yielding one of the above. Received: {type(x).__name__}")
+        return self._unwrap(self._predict_arrays(arrays, verbose))
+
+    def _unwrap(self, outputs):
+        return outputs[0] if len(self._outputs) == 1 else outputs
+
+    def _check_count(self, n):
+        if n != len(self._inputs):
+            names = ", ".join(f"'{t.name}'" for t in self._inputs)
+            raise ValueError(f"the model has {len(self._inputs)} input(s) ({names}), "
+                             f"got {n} array(s)")
+
+    def _check_array(self, t, a, exact=False):
+        """Checks dtype and shape of array `a` for input tensor `t`; returns its slice count."""
+        if a.dtype != t.dtype:
+            raise ValueError(f"{t.describe()}: expected dtype {t.dtype}, found {a.dtype}"
+                             + (f" (convert with .astype(np.{t.dtype}))"
+                                if a.dtype.kind in "biuf" else ""))
+        batch = None if exact else t.batch
+        if batch is None:
+            if a.shape != t.shape:
+                raise ValueError(f"{t.describe()}: expected shape {t.shape}, found {a.shape}")
+            return 1
+        if a.ndim != len(t.shape) or a.shape[1:] != t.shape[1:]:
+            want = "(N, " + ", ".join(str(s) for s in t.shape[1:]) + ")" if len(t.shape) > 1 else "(N,)"
+            hint = ""
+            if a.shape == t.shape[1:] and batch == 1:
+                hint = " (add the batch dimension: x[np.newaxis])"
+            raise ValueError(f"{t.describe()}: expected shape {want} with N a multiple of the "
+                             f"model's batch size {batch}, found {a.shape}{hint}")
+        if a.shape[0] % batch != 0:
+            raise ValueError(f"{t.describe()}: the batch dimension {a.shape[0]} is not a multiple "
+                             f"of the model's batch size {batch} (model shape {t.shape})")
+        return a.shape[0] // batch
+
+    def _output_buffers(self, n_slices):
+        outs = []
+        for t in self._outputs:
+            if len(t.shape) == 0:
+                outs.append(np.empty((n_slices,), dtype=t.dtype))
+            else:
+                outs.append(np.empty((n_slices * t.shape[0],) + t.shape[1:], dtype=t.dtype))
+        return outs
+
+    def _output_slices(self, outs, s):
+        views = []
+        for t, o in zip(self._outputs, outs):
+            rows = t.shape[0] if len(t.shape) else 1
+            views.append(o[s * rows:(s + 1) * rows])
+        return views
+
+    def _predict_arrays(self, arrays, verbose):
+        self._check_count(len(arrays))
+        # A model input without a batch dimension (a scalar, or batch 0) runs once on exact shapes.
+        sliceable = all(t.batch is not None for t in self._inputs)
+        counts = [self._check_array(t, a, exact=not sliceable) for t, a in zip(self._inputs, arrays)]
+        n_slices = counts[0] if counts else 1
+        if any(c != n_slices for c in counts):
+            rows = ", ".join(f"{t.describe()}: {a.shape[0]} rows" for t, a in zip(self._inputs, arrays))
+            raise ValueError(f"the inputs hold different numbers of samples ({rows})")
+        arrays = [np.ascontiguousarray(a) for a in arrays]
+        if not sliceable:
+            outs = [np.empty(t.shape, dtype=t.dtype) for t in self._outputs]
+            self._impl.invoke(arrays, outs)
+            return outs
+        outs = self._output_buffers(n_slices)
+        batch = self._inputs[0].batch if self._inputs else 1
+        progress = _Progress(n_slices * batch, verbose >= 1)
+        try:
+            for s in range(n_slices):
+                ins = [a[s * t.batch:(s + 1) * t.batch] for t, a in zip(self._inputs, arrays)]
+                self._impl.invoke(ins, self._output_slices(outs, s))
+                progress.update(batch)
+        finally:
+            progress.close()
+        return outs
+
+    def _predict_iterator(self, iterator, verbose):
+        if not all(t.batch is not None for t in self._inputs):
+            raise ValueError("an iterator of samples needs model inputs with a batch dimension")
+        batch = self._inputs[0].batch if self._inputs else 1
+        if any(t.batch != batch for t in self._inputs):
+            raise ValueError("an iterator of samples needs model inputs with one batch size, got "
+                             + ", ".join(f"{t.describe()}: {t.batch}" for t in self._inputs))
+        progress = _Progress(None, verbose >= 1)
+        pending = []  # samples of the current slice, each a list of per-input arrays
+        results = []  # per slice, the list of outputs
+        count = 0
+        try:
+            for item in iterator:
+                sample = [item] if isinstance(item, np.ndarray) else [np.asarray(a) for a in item]
+                self._check_count(len(sample))
+                pending.append(sample)
+                count += 1
+                if len(pending) == batch:
+                    ins = [np.stack([p[i] for p in pending]) for i in range(len(self._inputs))]
+                    for t, a in zip(self._inputs, ins):
+                        self._check_array(t, a)
+                    outs = self._output_buffers(1)
+                    self._impl.invoke(ins, outs)
+                    results.append(outs)
+                    pending = []
+                    progress.update(batch)
+        finally:
+            progress.close()
+        if pending:
+            raise ValueError(f"the iterator yielded {count} samples, not a multiple of the "
+                             f"model's batch size {batch}")
+        if not results:
+            return self._output_buffers(0)
+        return [np.concatenate([r[i] for r in results]) for i in range(len(self._outputs))]
