@@ -1,0 +1,142 @@
+// Binary convolution throughput on QuickNet's binary conv shapes, in binary MACs/s
+// (out_channels * out_h * out_w * kernel_h * kernel_w * channels_in per image) and as a fraction
+// of this CPU's xor+popcount ceiling (ceiling.h).
+//
+// Arguments: shape index, output type (0 float, 2 bitpacked), threads, ISA (Isa enum; 0 = best).
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "ceiling.h"
+#include "kernels/binary/binary_ops.h"
+#include "kernels/binary/optimized/bconv2d.h"
+
+namespace {
+
+using xbnn::kernels::BConv2DParams;
+using xbnn::kernels::BOutputType;
+using xbnn::kernels::Padding;
+using xbnn::kernels::optimized::BConv2DKernel;
+using xbnn::kernels::optimized::Isa;
+
+struct Shape {
+  const char* name;
+  int in_hw, cin, cout, k, stride;
+};
+
+// QuickNet's binary 3x3 convolutions, its stride-2 transitions and 1x1 shapes.
+const Shape kShapes[] = {
+    {"56x56x64->64_3x3", 56, 64, 64, 3, 1},    {"28x28x128->128_3x3", 28, 128, 128, 3, 1},
+    {"14x14x256->256_3x3", 14, 256, 256, 3, 1}, {"7x7x512->512_3x3", 7, 512, 512, 3, 1},
+    {"56x56x64->128_3x3s2", 56, 64, 128, 3, 2}, {"28x28x128->256_3x3s2", 28, 128, 256, 3, 2},
+    {"14x14x256->512_3x3s2", 14, 256, 512, 3, 2}, {"28x28x128->256_1x1", 28, 128, 256, 1, 1},
+    {"14x14x256->512_1x1", 14, 256, 512, 1, 1},
+};
+
+xbnn::kernels::TaskRunner* Runner(int threads) {
+  static auto* one = new xbnn::kernels::SerialRunner();
+  static auto* two = new xbnn::kernels::StdThreadRunner(2);
+  static auto* four = new xbnn::kernels::StdThreadRunner(4);
+  return threads == 1 ? static_cast<xbnn::kernels::TaskRunner*>(one)
+         : threads == 2 ? static_cast<xbnn::kernels::TaskRunner*>(two)
+                        : four;
+}
+
+void BM_BConv2D(benchmark::State& state) {
+  const Shape& s = kShapes[state.range(0)];
+  const auto out_type = static_cast<BOutputType>(state.range(1));
+  const int threads = static_cast<int>(state.range(2));
+  const auto isa = static_cast<Isa>(state.range(3));
+
+  BConv2DParams p;
+  p.in_h = p.in_w = s.in_hw;
+  p.channels_in = s.cin;
+  p.out_channels = s.cout;
+  p.kernel_h = p.kernel_w = s.k;
+  p.stride_h = p.stride_w = s.stride;
+  p.padding = Padding::kSame;
+  p.pad_values = 1;  // QuickNet / Larq default for binary convs
+  p.output_type = out_type;
+  std::mt19937 rng(1);
+  const int in_words = xbnn::kernels::PackedWords(s.cin);
+  std::vector<int32_t> input(int64_t{s.in_hw} * s.in_hw * in_words);
+  for (auto& w : input) w = static_cast<int32_t>(rng());
+  std::vector<int32_t> filter(int64_t{s.cout} * s.k * s.k * in_words);
+  for (auto& w : filter) w = static_cast<int32_t>(rng());
+  std::vector<float> mult(s.cout, 0.01f), bias(s.cout, 0.5f);
+  std::vector<int32_t> thr(s.cout, s.k * s.k * s.cin / 2);
+  const bool bits = out_type == BOutputType::kBitpacked;
+  auto kernel = BConv2DKernel::Create(p, filter.data(), bits ? nullptr : mult.data(),
+                                      bits ? nullptr : bias.data(), bits ? thr.data() : nullptr,
+                                      isa);
+  if (!kernel.ok()) {
+    state.SkipWithError(kernel.status().message().c_str());
+    return;
+  }
+  const auto& g = (*kernel)->geometry();
+  const int64_t pixels = int64_t{g.out_h} * g.out_w;
+  std::vector<float> output(pixels * s.cout);  // large enough for every output type
+  xbnn::kernels::TaskRunner* runner = Runner(threads);
+
+  const double macs = static_cast<double>(pixels) * s.cout * s.k * s.k * s.cin;
+  (*kernel)->Run(input.data(), output.data(), runner);  // warm up
+  double seconds = 0, fastest = 1e9;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    (*kernel)->Run(input.data(), output.data(), runner);
+    const auto t1 = std::chrono::steady_clock::now();
+    const double s = std::chrono::duration<double>(t1 - t0).count();
+    seconds += s;
+    fastest = std::min(fastest, s);
+    benchmark::ClobberMemory();
+  }
+  const double rate = macs * static_cast<double>(state.iterations()) / seconds;
+  const double ceiling = xbnn::bench::CeilingMacsPerSecond();
+  state.counters["GMAC/s"] = rate * 1e-9;
+  // Fraction of the single-core ceiling times the thread count.
+  state.counters["ceiling_frac"] = rate / (ceiling * threads);
+  // The fastest single call: robust against other processes on a shared machine.
+  state.counters["best_GMAC/s"] = macs / fastest * 1e-9;
+  state.counters["best_frac"] = macs / fastest / (ceiling * threads);
+  state.SetLabel(std::string(s.name) + (bits ? " bitpacked" : " float") + " " +
+                 xbnn::kernels::optimized::IsaName((*kernel)->isa()) + " t" +
+                 std::to_string(threads));
+}
+
+void Args(benchmark::internal::Benchmark* b) {
+  const int n = static_cast<int>(sizeof(kShapes) / sizeof(kShapes[0]));
+  for (int shape = 0; shape < n; ++shape) {
+    for (int out : {0, 2}) {
+      for (int threads : {1, 2}) b->Args({shape, out, threads, 0});
+    }
+  }
+  // Every x86 variant on the 3x3 shapes, one thread, float output.
+  for (int shape = 0; shape < 4; ++shape) {
+    for (Isa isa : {Isa::kPortable, Isa::kAvx2, Isa::kAvx512Bw, Isa::kAvx512Vpopcnt}) {
+      if (xbnn::kernels::optimized::IsaAvailable(isa)) {
+        b->Args({shape, 0, 1, static_cast<int>(isa)});
+      }
+    }
+  }
+}
+
+BENCHMARK(BM_BConv2D)->Apply(Args)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string which;
+  const double ceiling = xbnn::bench::CeilingMacsPerSecond(&which);
+  std::printf("xor+popcount ceiling (1 core, %s): %.1f GMAC/s\n", which.c_str(), ceiling * 1e-9);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,180 @@
+// The xor+popcount ceiling: the throughput of the best instruction sequence this CPU has for
+// "xor two 512-bit (or 256/64-bit) blocks, count the ones, accumulate", with data in L1. Each bit
+// xor-ed and counted is one binary multiply-accumulate (MAC). Kernels are reported as a fraction
+// of this number.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace xbnn::bench {
+
+// 16 KiB of operands: stays in L1.
+inline constexpr int kCeilingWords = 4096;
+
+// Each function runs `iters` passes over `a` (kCeilingWords int32 words) and returns a checksum;
+// every pass is kCeilingWords * 32 binary MACs.
+using CeilingFn = uint64_t (*)(const int32_t* a, int64_t iters);
+
+inline uint64_t CeilingScalar(const int32_t* a, int64_t iters) {
+  // 64-bit xor + popcnt + add, 4 independent accumulators.
+  const uint64_t* p = reinterpret_cast<const uint64_t*>(a);
+  uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  const uint64_t k = 0x9E3779B97F4A7C15ull;
+  for (int64_t it = 0; it < iters; ++it) {
+    for (int i = 0; i < kCeilingWords / 2; i += 4) {
+      s0 += static_cast<uint64_t>(__builtin_popcountll(p[i] ^ k));
+      s1 += static_cast<uint64_t>(__builtin_popcountll(p[i + 1] ^ k));
+      s2 += static_cast<uint64_t>(__builtin_popcountll(p[i + 2] ^ k));
+      s3 += static_cast<uint64_t>(__builtin_popcountll(p[i + 3] ^ k));
+    }
+    __asm__ volatile("" : "+r"(s0), "+r"(s1), "+r"(s2), "+r"(s3));
+  }
+  return s0 + s1 + s2 + s3;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("popcnt"))) inline uint64_t CeilingScalarPopcnt(const int32_t* a,
+                                                                      int64_t iters) {
+  const uint64_t* p = reinterpret_cast<const uint64_t*>(a);
+  uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  const uint64_t k = 0x9E3779B97F4A7C15ull;
+  for (int64_t it = 0; it < iters; ++it) {
+    for (int i = 0; i < kCeilingWords / 2; i += 4) {
+      s0 += static_cast<uint64_t>(__builtin_popcountll(p[i] ^ k));
+      s1 += static_cast<uint64_t>(__builtin_popcountll(p[i + 1] ^ k));
+      s2 += static_cast<uint64_t>(__builtin_popcountll(p[i + 2] ^ k));
+      s3 += static_cast<uint64_t>(__builtin_popcountll(p[i + 3] ^ k));
+    }
+    __asm__ volatile("" : "+r"(s0), "+r"(s1), "+r"(s2), "+r"(s3));
+  }
+  return s0 + s1 + s2 + s3;
+}
+
+// AVX2: vpxor, two vpshufb nibble lookups, vpaddb into byte counters (flushed with vpsadbw).
+__attribute__((target("avx2"))) inline uint64_t CeilingAvx2(const int32_t* a, int64_t iters) {
+  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2,
+                                       1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+  const __m256i nib = _mm256_set1_epi8(0x0F);
+  const __m256i k = _mm256_set1_epi32(0x5A3C96E1);
+  __m256i total = _mm256_setzero_si256();
+  for (int64_t it = 0; it < iters; ++it) {
+    const __m256i* p = reinterpret_cast<const __m256i*>(a);
+    for (int i = 0; i < kCeilingWords / 8; i += 16) {  // 16 blocks: 8 * 16 < 256 per byte
+      __m256i c0 = _mm256_setzero_si256(), c1 = _mm256_setzero_si256();
+      __m256i c2 = _mm256_setzero_si256(), c3 = _mm256_setzero_si256();
+      for (int j = 0; j < 16; j += 4) {
+        __m256i x0 = _mm256_xor_si256(_mm256_load_si256(p + i + j), k);
+        __m256i x1 = _mm256_xor_si256(_mm256_load_si256(p + i + j + 1), k);
+        __m256i x2 = _mm256_xor_si256(_mm256_load_si256(p + i + j + 2), k);
+        __m256i x3 = _mm256_xor_si256(_mm256_load_si256(p + i + j + 3), k);
+        c0 = _mm256_add_epi8(c0, _mm256_add_epi8(
+            _mm256_shuffle_epi8(lut, _mm256_and_si256(x0, nib)),
+            _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x0, 4), nib))));
+        c1 = _mm256_add_epi8(c1, _mm256_add_epi8(
+            _mm256_shuffle_epi8(lut, _mm256_and_si256(x1, nib)),
+            _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x1, 4), nib))));
+        c2 = _mm256_add_epi8(c2, _mm256_add_epi8(
+            _mm256_shuffle_epi8(lut, _mm256_and_si256(x2, nib)),
+            _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x2, 4), nib))));
+        c3 = _mm256_add_epi8(c3, _mm256_add_epi8(
+            _mm256_shuffle_epi8(lut, _mm256_and_si256(x3, nib)),
+            _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x3, 4), nib))));
+      }
+      const __m256i c = _mm256_add_epi8(_mm256_add_epi8(c0, c1), _mm256_add_epi8(c2, c3));
+      total = _mm256_add_epi64(total, _mm256_sad_epu8(c, _mm256_setzero_si256()));
+    }
+  }
+  alignas(32) uint64_t t[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(t), total);
+  return t[0] + t[1] + t[2] + t[3];
+}
+
+// AVX-512 VPOPCNTDQ: vpxord (memory operand), vpopcntd, vpaddd; 8 independent accumulators.
+__attribute__((target("avx512f,avx512vpopcntdq"))) inline uint64_t CeilingAvx512Vpopcnt(
+    const int32_t* a, int64_t iters) {
+  const __m512i k = _mm512_set1_epi32(0x5A3C96E1);
+  __m512i s[8];
+  for (auto& v : s) v = _mm512_setzero_si512();
+  for (int64_t it = 0; it < iters; ++it) {
+    for (int i = 0; i < kCeilingWords; i += 128) {
+#pragma GCC unroll 8
+      for (int j = 0; j < 8; ++j) {
+        const __m512i x = _mm512_xor_si512(_mm512_load_si512(a + i + 16 * j), k);
+        s[j] = _mm512_add_epi32(s[j], _mm512_popcnt_epi32(x));
+      }
+    }
+  }
+  __m512i t = s[0];
+  for (int j = 1; j < 8; ++j) t = _mm512_add_epi32(t, s[j]);
+  alignas(64) uint32_t lanes[16];
+  _mm512_store_si512(lanes, t);
+  uint64_t sum = 0;
+  for (uint32_t x : lanes) sum += x;
+  return sum;
+}
+#endif
+
+struct CeilingVariant {
+  std::string name;
+  CeilingFn fn;
+};
+
+inline std::vector<CeilingVariant> CeilingVariants() {
+  std::vector<CeilingVariant> v;
+  v.push_back({"scalar_swar_or_libgcc", &CeilingScalar});
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("popcnt")) v.push_back({"scalar_popcnt64", &CeilingScalarPopcnt});
+  if (__builtin_cpu_supports("avx2")) v.push_back({"avx2_pshufb", &CeilingAvx2});
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq")) {
+    v.push_back({"avx512_vpopcntd", &CeilingAvx512Vpopcnt});
+  }
+#endif
+  return v;
+}
+
+// Binary MACs per second of `fn`, median-free best of a few ~20 ms runs (a ceiling).
+inline double MeasureMacsPerSecond(CeilingFn fn) {
+  alignas(64) static int32_t data[kCeilingWords];
+  for (int i = 0; i < kCeilingWords; ++i) data[i] = static_cast<int32_t>(i * 2654435761u);
+  volatile uint64_t sink = fn(data, 100);  // warm up (clocks, caches)
+  double best = 0;
+  for (int rep = 0; rep < 20; ++rep) {
+    const int64_t iters = 2000;
+    const auto t0 = std::chrono::steady_clock::now();
+    sink = sink + fn(data, iters);
+    const auto t1 = std::chrono::steady_clock::now();
+    const double s = std::chrono::duration<double>(t1 - t0).count();
+    const double macs = static_cast<double>(iters) * kCeilingWords * 32;
+    if (macs / s > best) best = macs / s;
+  }
+  (void)sink;
+  return best;
+}
+
+// The ceiling: the best of every variant this CPU runs.
+inline double CeilingMacsPerSecond(std::string* which = nullptr) {
+  static double best = 0;
+  static std::string best_name;
+  if (best == 0) {
+    for (const CeilingVariant& v : CeilingVariants()) {
+      const double r = MeasureMacsPerSecond(v.fn);
+      if (r > best) {
+        best = r;
+        best_name = v.name;
+      }
+    }
+  }
+  if (which != nullptr) *which = best_name;
+  return best;
+}
+
+}  // namespace xbnn::bench

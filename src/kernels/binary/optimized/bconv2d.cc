@@ -1,0 +1,335 @@
+#include "kernels/binary/optimized/bconv2d.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace xbnn::kernels::optimized {
+
+namespace {
+
+constexpr int64_t kMaxInt32 = std::numeric_limits<int32_t>::max();
+
+// LCE's border correction sums the outside taps' filter sums in float; that equals the exact
+// integer sum (which the kernels use) while every partial sum is below 2^24.
+constexpr int64_t kExactFloatSum = int64_t{1} << 24;
+
+int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Valid kernel positions [lo, hi) along one axis for output coordinate `o`.
+void InBoundsRange(int o, int stride, int pad, int dilation, int kernel, int in, int32_t* lo,
+                   int32_t* hi) {
+  int first = -1, last = -1;
+  for (int k = 0; k < kernel; ++k) {
+    const int i = o * stride - pad + k * dilation;
+    if (i >= 0 && i < in) {
+      if (first < 0) first = k;
+      last = k;
+    }
+  }
+  // The in-bounds positions are contiguous: the input coordinate is monotonic in k.
+  *lo = first < 0 ? 0 : first;
+  *hi = first < 0 ? 0 : last + 1;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(const BConv2DParams& p,
+                                                             const int32_t* filter,
+                                                             const float* multiplier,
+                                                             const float* bias,
+                                                             const int32_t* thresholds, Isa isa) {
+  Result<BConv2DGeometry> geometry = ComputeBConv2DGeometry(p);
+  if (!geometry.ok()) return geometry.status();
+  const BConv2DGeometry& g = *geometry;
+  if (filter == nullptr) return Status::Error("bconv2d: filter is null");
+  if (p.output_type == BOutputType::kBitpacked) {
+    if (thresholds == nullptr) return Status::Error("bconv2d: bitpacked output needs thresholds");
+  } else {
+    if (multiplier == nullptr || bias == nullptr) {
+      return Status::Error("bconv2d: float/int8 output needs post_activation_multiplier and "
+                           "post_activation_bias");
+    }
+  }
+  Result<Isa> resolved = ResolveIsa(isa);
+  if (!resolved.ok()) return resolved.status().Prefixed("bconv2d: ");
+  const BConvVariant* variant = BConvVariantFor(*resolved);
+  if (variant == nullptr) {
+    return Status::Error(std::string("bconv2d: no ") + IsaName(*resolved) + " variant");
+  }
+
+  const int taps = p.kernel_h * p.kernel_w;
+  const int in_words = PackedWords(p.channels_in);
+  const int cw = g.packed_channels_per_group;
+  const int cin_g = g.channels_per_group;
+  const int cout_g = g.out_channels_per_group;
+  const int64_t total_pixels = int64_t{p.batch} * g.out_h * g.out_w;
+  const int64_t image_words = int64_t{p.in_h} * p.in_w * in_words;
+  if (total_pixels > kMaxInt32 || image_words > kMaxInt32 ||
+      int64_t{g.out_h} * g.out_w * taps > kMaxInt32 || int64_t{taps} * cin_g > kMaxInt32 / 2 ||
+      int64_t{p.batch} * image_words > std::numeric_limits<int64_t>::max() / 8) {
+    return Status::Error("bconv2d: tensor too large for the optimized kernel");
+  }
+
+  std::unique_ptr<BConv2DKernel> k(new BConv2DKernel());
+  k->params_ = p;
+  k->geometry_ = g;
+  k->isa_ = *resolved;
+  k->variant_ = variant;
+  k->total_pixels_ = static_cast<int>(total_pixels);
+  BConvPlan& plan = k->plan_;
+  plan.batch = p.batch;
+  plan.in_h = p.in_h;
+  plan.in_w = p.in_w;
+  plan.in_words = in_words;
+  plan.out_h = g.out_h;
+  plan.out_w = g.out_w;
+  plan.kernel_h = p.kernel_h;
+  plan.kernel_w = p.kernel_w;
+  plan.taps = taps;
+  plan.groups = p.groups;
+  plan.group_words = cw;
+  plan.out_channels = p.out_channels;
+  plan.out_channels_per_group = cout_g;
+  plan.out_words = PackedWords(p.out_channels);
+  plan.output_type = p.output_type;
+  plan.lanes = variant->lanes;
+  plan.max_vectors = variant->max_vectors;
+  plan.rows = variant->rows;
+  plan.tile_channels = variant->lanes * variant->max_vectors;
+  plan.tiles_per_group = static_cast<int>(CeilDiv(cout_g, plan.tile_channels));
+  plan.total_tiles = plan.tiles_per_group * p.groups;
+  plan.padded_channels = plan.total_tiles * plan.tile_channels;
+  plan.bitpacked_aligned = p.groups == 1 || cout_g % 32 == 0;
+
+  // Filter: OHWI words -> per tile [tap][word][vector][lane]. Unused bits are kept: like LCE,
+  // the reference counts them when they are not 0.
+  const int64_t k_words = int64_t{taps} * cw;
+  k->tile_offset_ = AlignedBuffer<int64_t>(plan.total_tiles);
+  int64_t filter_size = 0;
+  for (int tile = 0; tile < plan.total_tiles; ++tile) {
+    const int t = tile % plan.tiles_per_group;
+    const int real = std::min(plan.tile_channels, cout_g - t * plan.tile_channels);
+    const int vectors = static_cast<int>(CeilDiv(real, plan.lanes));
+    k->tile_offset_[tile] = filter_size;
+    filter_size += k_words * vectors * plan.lanes;
+  }
+  k->filter_ = AlignedBuffer<int32_t>(filter_size);
+  for (int tile = 0; tile < plan.total_tiles; ++tile) {
+    const int grp = tile / plan.tiles_per_group;
+    const int t = tile % plan.tiles_per_group;
+    const int real = std::min(plan.tile_channels, cout_g - t * plan.tile_channels);
+    const int width = static_cast<int>(CeilDiv(real, plan.lanes)) * plan.lanes;
+    int32_t* dst = k->filter_.data() + k->tile_offset_[tile];
+    for (int64_t kw = 0; kw < k_words; ++kw) {
+      for (int l = 0; l < real; ++l) {
+        const int64_t c = int64_t{grp} * cout_g + t * plan.tile_channels + l;
+        dst[kw * width + l] = filter[c * k_words + kw];
+      }
+    }
+  }
+  plan.tile_offset = k->tile_offset_.data();
+  plan.filter = k->filter_.data();
+
+  // Indirection over one image; padding taps are -1.
+  const bool same = p.padding == Padding::kSame;
+  k->indirection_ = AlignedBuffer<int32_t>(int64_t{g.out_h} * g.out_w * taps);
+  for (int oy = 0; oy < g.out_h; ++oy) {
+    for (int ox = 0; ox < g.out_w; ++ox) {
+      int32_t* row = k->indirection_.data() + (int64_t{oy} * g.out_w + ox) * taps;
+      for (int ky = 0; ky < p.kernel_h; ++ky) {
+        for (int kx = 0; kx < p.kernel_w; ++kx) {
+          const int iy = oy * p.stride_h - g.pad_top + ky * p.dilation_h;
+          const int ix = ox * p.stride_w - g.pad_left + kx * p.dilation_w;
+          const bool inside = iy >= 0 && iy < p.in_h && ix >= 0 && ix < p.in_w;
+          row[ky * p.kernel_w + kx] =
+              inside ? static_cast<int32_t>((int64_t{iy} * p.in_w + ix) * in_words) : -1;
+        }
+      }
+    }
+  }
+  plan.indirection = k->indirection_.data();
+  k->zero_row_ = AlignedBuffer<int32_t>(cw + 16);
+  plan.zero_row = k->zero_row_.data();
+
+  // Epilogue tables in padded channel order.
+  auto padded_index = [&](int c) {
+    const int grp = c / cout_g;
+    const int local = c - grp * cout_g;
+    return (grp * plan.tiles_per_group + local / plan.tile_channels) * plan.tile_channels +
+           local % plan.tile_channels;
+  };
+  const bool zero_padding = same && p.pad_values == 0;
+  if (p.output_type == BOutputType::kBitpacked) {
+    k->threshold_ = AlignedBuffer<int32_t>(plan.padded_channels);
+    k->threshold_x2_ = AlignedBuffer<int32_t>(plan.padded_channels);
+    std::fill(k->threshold_.data(), k->threshold_.data() + plan.padded_channels, kMaxInt32);
+    std::fill(k->threshold_x2_.data(), k->threshold_x2_.data() + plan.padded_channels, kMaxInt32);
+    for (int c = 0; c < p.out_channels; ++c) {
+      k->threshold_[padded_index(c)] = thresholds[c];
+      k->threshold_x2_[padded_index(c)] = static_cast<int32_t>(
+          std::clamp<int64_t>(2 * int64_t{thresholds[c]}, -kMaxInt32 - 1, kMaxInt32));
+    }
+    plan.threshold = k->threshold_.data();
+    plan.threshold_x2 = k->threshold_x2_.data();
+  } else {
+    // LCE's folded output transform (geometry.cc), so every variant rounds exactly alike.
+    std::vector<float> folded_multiplier(p.out_channels), folded_bias(p.out_channels);
+    FoldOutputTransform(p, g, multiplier, bias, folded_multiplier.data(), folded_bias.data());
+    k->multiplier_ = AlignedBuffer<float>(plan.padded_channels);
+    k->bias_ = AlignedBuffer<float>(plan.padded_channels);
+    k->neg_multiplier_ = AlignedBuffer<float>(plan.padded_channels);
+    for (int c = 0; c < p.out_channels; ++c) {
+      k->multiplier_[padded_index(c)] = folded_multiplier[c];
+      k->bias_[padded_index(c)] = folded_bias[c];
+      k->neg_multiplier_[padded_index(c)] = -1.0f * multiplier[c];
+    }
+    plan.multiplier = k->multiplier_.data();
+    plan.bias = k->bias_.data();
+    plan.neg_multiplier = k->neg_multiplier_.data();
+    const OutputClamp clamp = ComputeOutputClamp(p, g);
+    plan.clamp_min = clamp.min;
+    plan.clamp_max = clamp.max;
+  }
+
+  // Zero padding: per output row/column the in-bounds kernel range, and per channel the 2-D
+  // prefix sums over taps of the taps' +1/-1 filter sums, cin_g - 2 * popcount(w).
+  if (zero_padding) {
+    k->row_range_ = AlignedBuffer<int32_t>(2 * int64_t{g.out_h});
+    k->col_range_ = AlignedBuffer<int32_t>(2 * int64_t{g.out_w});
+    bool any = false;
+    for (int oy = 0; oy < g.out_h; ++oy) {
+      InBoundsRange(oy, p.stride_h, g.pad_top, p.dilation_h, p.kernel_h, p.in_h,
+                    &k->row_range_[2 * oy], &k->row_range_[2 * oy + 1]);
+      any |= k->row_range_[2 * oy] != 0 || k->row_range_[2 * oy + 1] != p.kernel_h;
+    }
+    for (int ox = 0; ox < g.out_w; ++ox) {
+      InBoundsRange(ox, p.stride_w, g.pad_left, p.dilation_w, p.kernel_w, p.in_w,
+                    &k->col_range_[2 * ox], &k->col_range_[2 * ox + 1]);
+      any |= k->col_range_[2 * ox] != 0 || k->col_range_[2 * ox + 1] != p.kernel_w;
+    }
+    if (any) {
+      plan.zero_padding = true;
+      plan.lce_border =
+          p.output_type == BOutputType::kFloat32 && p.activation == Activation::kNone;
+      const int row = p.kernel_w + 1;
+      const int64_t pc = plan.padded_channels;
+      k->prefix_ = AlignedBuffer<int32_t>(int64_t{p.kernel_h + 1} * row * pc);
+      int32_t* pr = k->prefix_.data();
+      for (int c = 0; c < p.out_channels; ++c) {
+        const int cp = padded_index(c);
+        for (int ky = 0; ky < p.kernel_h; ++ky) {
+          for (int kx = 0; kx < p.kernel_w; ++kx) {
+            const int32_t* w = filter + (int64_t{c} * taps + ky * p.kernel_w + kx) * cw;
+            int ones = 0;
+            for (int i = 0; i < cw; ++i) ones += std::popcount(static_cast<uint32_t>(w[i]));
+            const int32_t s = cin_g - 2 * ones;
+            pr[((ky + 1) * row + kx + 1) * pc + cp] = s + pr[(ky * row + kx + 1) * pc + cp] +
+                                                       pr[((ky + 1) * row + kx) * pc + cp] -
+                                                       pr[(ky * row + kx) * pc + cp];
+          }
+        }
+      }
+      plan.row_range = k->row_range_.data();
+      plan.col_range = k->col_range_.data();
+      plan.prefix = k->prefix_.data();
+      if (plan.lce_border && g.kernel_elements >= kExactFloatSum) {
+        // LCE's float accumulation may round here: run the reference kernel instead.
+        k->fallback_ = true;
+        k->filter_copy_.assign(filter, filter + int64_t{p.out_channels} * k_words);
+        k->multiplier_copy_.assign(multiplier, multiplier + p.out_channels);
+        k->bias_copy_.assign(bias, bias + p.out_channels);
+      }
+    }
+  }
+  return k;
+}
+
+int64_t BConv2DKernel::packed_bytes() const {
+  return static_cast<int64_t>(
+      filter_.size() * 4 + tile_offset_.size() * 8 + indirection_.size() * 4 +
+      zero_row_.size() * 4 + multiplier_.size() * 4 + bias_.size() * 4 +
+      neg_multiplier_.size() * 4 + threshold_.size() * 4 + threshold_x2_.size() * 4 +
+      row_range_.size() * 4 + col_range_.size() * 4 + prefix_.size() * 4 +
+      filter_copy_.size() * 4 + multiplier_copy_.size() * 4 + bias_copy_.size() * 4);
+}
+
+namespace {
+
+struct RunContext {
+  const BConvPlan* plan;
+  const BConvVariant* variant;
+  const int32_t* input;
+  void* output;
+  int total_pixels;
+  int64_t blocks;       // pixel blocks of plan->rows pixels
+  int64_t pixel_chunks;
+  int64_t tile_chunks;
+  bool zero_output;     // bitpacked output OR-ed bit by bit: clear the task's rows first
+};
+
+// Chunk `i` of `n` over [0, total): sizes differ by at most one.
+int64_t SplitPoint(int64_t total, int64_t n, int64_t i) { return total * i / n; }
+
+void RunChunk(const RunContext& c, int64_t task) {
+  const int64_t pc = task / c.tile_chunks;
+  const int64_t tc = task - pc * c.tile_chunks;
+  const int rows = c.plan->rows;
+  const int pb = static_cast<int>(
+      std::min<int64_t>(c.total_pixels, SplitPoint(c.blocks, c.pixel_chunks, pc) * rows));
+  const int pe = static_cast<int>(
+      std::min<int64_t>(c.total_pixels, SplitPoint(c.blocks, c.pixel_chunks, pc + 1) * rows));
+  const int tb = static_cast<int>(SplitPoint(c.plan->total_tiles, c.tile_chunks, tc));
+  const int te = static_cast<int>(SplitPoint(c.plan->total_tiles, c.tile_chunks, tc + 1));
+  if (pb >= pe || tb >= te) return;
+  if (c.zero_output) {
+    int32_t* out = static_cast<int32_t*>(c.output);
+    std::memset(out + int64_t{pb} * c.plan->out_words, 0,
+                sizeof(int32_t) * static_cast<size_t>(pe - pb) * c.plan->out_words);
+  }
+  c.variant->run(*c.plan, c.input, c.output, pb, pe, tb, te);
+}
+
+}  // namespace
+
+void BConv2DKernel::RunTask(void* ctx, int /*thread*/, int task) {
+  RunChunk(*static_cast<const RunContext*>(ctx), task);
+}
+
+void BConv2DKernel::Run(const int32_t* input, void* output, TaskRunner* runner) const {
+  if (fallback_) {
+    BConv2DArgs args;
+    args.input = input;
+    args.filter = filter_copy_.data();
+    args.multiplier = multiplier_copy_.data();
+    args.bias = bias_copy_.data();
+    args.output = output;
+    reference::BConv2D(params_, geometry_, args);
+    return;
+  }
+  const int threads = runner == nullptr ? 1 : runner->num_threads();
+  const bool bitpacked = plan_.output_type == BOutputType::kBitpacked;
+  RunContext c{&plan_, variant_, input, output, total_pixels_,
+               CeilDiv(total_pixels_, plan_.rows), 1, 1, bitpacked && !plan_.bitpacked_aligned};
+  if (threads <= 1 || total_pixels_ == 0) {
+    RunChunk(c, 0);
+    return;
+  }
+  // 4 tasks per thread, split evenly (sizes differ by at most one pixel block or tile) and claimed
+  // dynamically: enough to absorb a late or slower thread, few enough that the claims (a cache
+  // line moving between cores, ~0.1 us each) stay negligible. With few pixel blocks the output
+  // channels are split too, except for bit-by-bit bitpacked output, which keeps all of a pixel's
+  // channels in one task.
+  const int64_t target = int64_t{threads} * 4;
+  if (!c.zero_output && c.blocks < target) {
+    c.tile_chunks = std::min<int64_t>(plan_.total_tiles, CeilDiv(target, c.blocks));
+  }
+  c.pixel_chunks = std::min(c.blocks, std::max<int64_t>(1, CeilDiv(target, c.tile_chunks)));
+  RunParallel(runner, static_cast<int>(c.pixel_chunks * c.tile_chunks), &BConv2DKernel::RunTask,
+              &c);
+}
+
+}  // namespace xbnn::kernels::optimized

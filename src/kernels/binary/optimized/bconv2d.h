@@ -1,0 +1,76 @@
+// Optimized LceBconv2d: weights repacked once at Create, an xor-popcount GEMM with a fused
+// epilogue at Run, in the fastest instruction-set variant the CPU supports.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "kernels/binary/binary_ops.h"
+#include "kernels/binary/optimized/aligned_buffer.h"
+#include "kernels/binary/optimized/isa.h"
+#include "kernels/binary/optimized/task_runner.h"
+#include "kernels/binary/optimized/variants.h"
+#include "xbnn/status.h"
+
+namespace xbnn::kernels::optimized {
+
+class BConv2DKernel {
+ public:
+  // Validates `params` (as ComputeBConv2DGeometry does) and the tensors the output type needs
+  // (multiplier and bias for float/int8 output, thresholds for bitpacked output; the others may
+  // be null), then repacks them. Tensors follow binary_ops.h / BConv2DArgs; they are copied, so
+  // the caller may free them afterwards. `isa` picks a variant (kBest: the CPU's fastest, or the
+  // one named by the XBNN_ISA environment variable).
+  static Result<std::unique_ptr<BConv2DKernel>> Create(const BConv2DParams& params,
+                                                       const int32_t* filter,
+                                                       const float* multiplier, const float* bias,
+                                                       const int32_t* thresholds,
+                                                       Isa isa = Isa::kBest);
+
+  // input: bitpacked [batch, in_h, in_w, PackedWords(channels_in)];
+  // output: float or int8 [batch, out_h, out_w, out_channels], or int32
+  // [batch, out_h, out_w, PackedWords(out_channels)]. No allocation, no validation. `runner` may
+  // be null (runs on the calling thread); results do not depend on the thread count.
+  void Run(const int32_t* input, void* output, TaskRunner* runner) const;
+
+  Isa isa() const { return isa_; }
+  const BConv2DParams& params() const { return params_; }
+  const BConv2DGeometry& geometry() const { return geometry_; }
+  // Bytes held for packed weights, indirection and epilogue tables.
+  int64_t packed_bytes() const;
+
+  BConv2DKernel(const BConv2DKernel&) = delete;
+  BConv2DKernel& operator=(const BConv2DKernel&) = delete;
+
+ private:
+  BConv2DKernel() = default;
+  static void RunTask(void* ctx, int thread, int task);
+
+  BConv2DParams params_;
+  BConv2DGeometry geometry_;
+  Isa isa_ = Isa::kPortable;
+  const BConvVariant* variant_ = nullptr;
+  BConvPlan plan_;
+  int total_pixels_ = 0;
+  AlignedBuffer<int32_t> filter_;
+  AlignedBuffer<int64_t> tile_offset_;
+  AlignedBuffer<int32_t> indirection_;
+  AlignedBuffer<int32_t> zero_row_;
+  AlignedBuffer<float> multiplier_;
+  AlignedBuffer<float> bias_;
+  AlignedBuffer<float> neg_multiplier_;
+  AlignedBuffer<int32_t> threshold_;
+  AlignedBuffer<int32_t> threshold_x2_;
+  AlignedBuffer<int32_t> row_range_;
+  AlignedBuffer<int32_t> col_range_;
+  AlignedBuffer<int32_t> prefix_;
+  // Kernels whose LCE border correction could round differently (kernel_elements >= 2^24, far
+  // beyond real models) run the reference kernel on these copies.
+  bool fallback_ = false;
+  std::vector<int32_t> filter_copy_;
+  std::vector<float> multiplier_copy_;
+  std::vector<float> bias_copy_;
+};
+
+}  // namespace xbnn::kernels::optimized

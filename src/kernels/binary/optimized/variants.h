@@ -1,0 +1,130 @@
+// Internal: the plans that the public kernels build at Create, and the per-ISA entry points that
+// run them. Each ISA lives in its own translation unit compiled with its own target flags; those
+// units include only this header, <cstdint>/<cstring> and intrinsics (no inline std:: code, whose
+// COMDAT copies compiled for a wider ISA could leak into baseline code at link time).
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/binary/binary_ops.h"
+#include "kernels/binary/optimized/isa.h"
+
+namespace xbnn::kernels::optimized {
+
+// ---------------------------------------------------------------------------------------------
+// BConv2D as an xor-popcount GEMM: rows are output pixels, columns output channels, K runs over
+// kernel taps x input words of one group. The packed filter is split into tiles of
+// `lanes * vectors` output channels; inside a tile it is laid out [tap][word][vector][lane] so a
+// micro-kernel loads whole vectors of output channels and broadcasts one input word per pixel.
+// Channel-indexed epilogue arrays use the "padded" channel index
+//   (group * tiles_per_group + tile) * tile_channels + lane_in_tile.
+struct BConvPlan {
+  // Geometry.
+  int batch = 0, in_h = 0, in_w = 0;
+  int in_words = 0;        // words per input pixel (all groups)
+  int out_h = 0, out_w = 0;
+  int kernel_h = 0, kernel_w = 0, taps = 0;
+  int groups = 1;
+  int group_words = 0;     // words per input pixel and group: K words per tap
+  int out_channels = 0, out_channels_per_group = 0;
+  int out_words = 0;       // PackedWords(out_channels), for bitpacked output
+  BOutputType output_type = BOutputType::kFloat32;
+
+  // Tiling.
+  int lanes = 0, max_vectors = 0, rows = 0;
+  int tile_channels = 0;   // lanes * max_vectors
+  int tiles_per_group = 0;
+  int total_tiles = 0;     // groups * tiles_per_group
+  const int64_t* tile_offset = nullptr;   // [total_tiles] start of each tile in `filter`
+  const int32_t* filter = nullptr;
+
+  // Indirection: [out_h * out_w][taps] word offset of the tap's input pixel inside one image, or
+  // -1 for a padding position (read from `zero_row`, i.e. +1).
+  const int32_t* indirection = nullptr;
+  const int32_t* zero_row = nullptr;      // group_words zero words
+
+  // Epilogue (binary_ops.h): x = 2 * acc for one-padding/VALID; float/int8 output
+  // value = float(clamp(x, clamp_min, clamp_max)) * multiplier + bias with LCE's folded
+  // multiplier and bias; bitpacked output bit = acc > threshold.
+  int32_t clamp_min = 0, clamp_max = 0;
+  const float* multiplier = nullptr;       // folded, padded channel index
+  const float* bias = nullptr;             // folded
+  const int32_t* threshold = nullptr;      // INT32_MAX on padding lanes, so their bits are 0
+  // The tile of every group starts at a word boundary of the bitpacked output.
+  bool bitpacked_aligned = true;
+
+  // SAME zero-padding. The GEMM reads padding as +1 (zero bits); for a pixel whose window sticks
+  // out, s_out = sum over the outside taps of the tap's +1/-1 filter sum (channels - 2 popcount),
+  // so that the zero-padded x = 2 * acc + s_out. `prefix` holds, per padded channel, 2-D prefix
+  // sums over taps of those filter sums ([(kernel_h + 1) * (kernel_w + 1)][padded channels]) and
+  // row/col_range the in-bounds taps [lo, hi) of each output row/column.
+  bool zero_padding = false;
+  // LCE's border correction (float output, activation NONE): x stays one-padded and the output
+  // gets + neg_multiplier * float(s_out) afterwards.
+  bool lce_border = false;
+  const float* neg_multiplier = nullptr;   // -1.0f * the op's multiplier
+  const int32_t* threshold_x2 = nullptr;   // 2 * threshold clamped to int32: compared with x
+  const int32_t* row_range = nullptr;      // [out_h][2]
+  const int32_t* col_range = nullptr;      // [out_w][2]
+  const int32_t* prefix = nullptr;
+  int padded_channels = 0;
+};
+
+struct BConvVariant {
+  int lanes;         // output channels per vector
+  int max_vectors;   // vectors per output-channel tile
+  int rows;          // output pixels per micro-kernel call
+  // Computes output pixels [pixel_begin, pixel_end) (numbered over the whole batch) for the tiles
+  // [tile_begin, tile_end). With !plan.bitpacked_aligned, bitpacked output is OR-ed into words
+  // that the caller has zeroed.
+  void (*run)(const BConvPlan& plan, const int32_t* input, void* output, int pixel_begin,
+              int pixel_end, int tile_begin, int tile_end);
+};
+
+// ---------------------------------------------------------------------------------------------
+// BMaxPool2D: AND over the window; the in-bounds columns of one input row are contiguous.
+struct BMaxPoolPlan {
+  int batch = 0, in_h = 0, in_w = 0, words = 0;
+  int out_h = 0, out_w = 0;
+  int filter_h = 0, filter_w = 0, stride_h = 0, stride_w = 0, pad_top = 0, pad_left = 0;
+};
+
+struct BMaxPoolVariant {
+  // Output rows [row_begin, row_end), numbered over the batch.
+  void (*run)(const BMaxPoolPlan& plan, const int32_t* input, int32_t* output, int row_begin,
+              int row_end);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Bitpacking of `outer` rows of `channels` values.
+struct PackVariant {
+  void (*pack_float)(const float* in, int64_t outer, int64_t channels, int32_t* out);
+  void (*pack_int8)(const int8_t* in, int64_t outer, int64_t channels, int zero_point,
+                    int32_t* out);
+};
+
+// Variant tables; null where the variant is not compiled into this build.
+const BConvVariant* BConvVariantFor(Isa isa);
+const BMaxPoolVariant* BMaxPoolVariantFor(Isa isa);
+const PackVariant* PackVariantFor(Isa isa);
+bool VariantCompiled(Isa isa);
+
+// Defined by the per-ISA translation units (x86/, arm/, portable); null when compiled without the
+// needed target flags.
+const BConvVariant* BConvVariantPortable();
+const BMaxPoolVariant* BMaxPoolVariantPortable();
+const PackVariant* PackVariantPortable();
+#if defined(__x86_64__)
+const BConvVariant* BConvVariantAvx2();
+const BConvVariant* BConvVariantAvx512Bw();
+const BConvVariant* BConvVariantAvx512Vpopcnt();
+const BMaxPoolVariant* BMaxPoolVariantAvx2();
+const BMaxPoolVariant* BMaxPoolVariantAvx512();
+const PackVariant* PackVariantAvx2();
+const PackVariant* PackVariantAvx512();
+#endif
+#if defined(__aarch64__)
+const BConvVariant* BConvVariantNeon();
+#endif
+
+}  // namespace xbnn::kernels::optimized

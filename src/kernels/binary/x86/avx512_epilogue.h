@@ -1,0 +1,64 @@
+// Epilogue vector operations shared by the AVX-512 BConv2D variants (16 int32/float lanes).
+// Internal linkage on purpose: every ISA unit gets its own copy compiled with its own flags.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace xbnn::kernels::optimized {
+namespace {
+
+// A mask as a plain 32-bit integer in a general register. GCC 12 may spill a __mmask16 with kmovw
+// (16 bits) and reload it with a 64-bit mov, picking up stale stack bytes (seen under
+// -fsanitize=thread); _cvtmask16_u32 alone is folded away, the empty asm pins the conversion.
+inline uint32_t MaskBits(uint32_t bits) {
+  __asm__("" : "+r"(bits));
+  return bits;
+}
+
+struct Avx512Epilogue {
+  using VI = __m512i;
+  using VF = __m512;
+  static inline VI LoadI(const int32_t* p) { return _mm512_loadu_si512(p); }
+  static inline VI Set1I(int32_t v) { return _mm512_set1_epi32(v); }
+  static inline VI AddI(VI a, VI b) { return _mm512_add_epi32(a, b); }
+  static inline VI SubI(VI a, VI b) { return _mm512_sub_epi32(a, b); }
+  static inline VF ToF(VI a) { return _mm512_cvtepi32_ps(a); }
+  static inline VF LoadF(const float* p) { return _mm512_loadu_ps(p); }
+  static inline VF Set1F(float v) { return _mm512_set1_ps(v); }
+  static inline VF MinF(VF a, VF b) { return _mm512_min_ps(a, b); }
+  static inline VF MaxF(VF a, VF b) { return _mm512_max_ps(a, b); }
+  static inline VF MulF(VF a, VF b) { return _mm512_mul_ps(a, b); }
+  static inline VF AddF(VF a, VF b) { return _mm512_add_ps(a, b); }
+  static inline __mmask16 Mask(int n) {
+    return static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << n) - 1);
+  }
+  static inline void StoreF(float* p, VF v, int n) {
+    if (n >= 16) {
+      _mm512_storeu_ps(p, v);
+    } else {
+      _mm512_mask_storeu_ps(p, Mask(n), v);
+    }
+  }
+  static inline uint32_t GtBits(VI a, VI b) {
+    return MaskBits(_cvtmask16_u32(_mm512_cmpgt_epi32_mask(a, b)));
+  }
+  static inline VI MinI(VI a, VI b) { return _mm512_min_epi32(a, b); }
+  static inline VI MaxI(VI a, VI b) { return _mm512_max_epi32(a, b); }
+  // Rounded half away from zero and saturated to int8; NaN gives -128 (vmaxps returns its second
+  // operand for NaN).
+  static inline void StoreI8(int8_t* p, VF v, int n) {
+    const VF t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const VF frac = _mm512_sub_ps(v, t);  // exact
+    const __mmask16 up = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+    const __mmask16 down = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(-0.5f), _CMP_LE_OQ);
+    VF r = _mm512_mask_add_ps(t, up, t, _mm512_set1_ps(1.0f));
+    r = _mm512_mask_sub_ps(r, down, r, _mm512_set1_ps(1.0f));
+    r = _mm512_min_ps(_mm512_max_ps(r, _mm512_set1_ps(-128.0f)), _mm512_set1_ps(127.0f));
+    _mm512_mask_cvtepi32_storeu_epi8(p, Mask(n), _mm512_cvtps_epi32(r));
+  }
+};
+
+}  // namespace
+}  // namespace xbnn::kernels::optimized

@@ -1,0 +1,159 @@
+// BConv2D micro-kernel for AVX2 (Haswell, Zen 1-3): like the AVX-512BW kernel on 256-bit vectors,
+// vpshufb nibble popcount into byte accumulators widened to int32 every 31 steps. 2 pixels x 32
+// channels per call (16 ymm registers).
+#include "kernels/binary/optimized/variants.h"
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+
+namespace xbnn::kernels::optimized {
+namespace {
+
+struct Traits {
+  static constexpr int kLanes = 8;
+  static constexpr int kMaxVectors = 4;
+  static constexpr int kRows = 2;
+  static constexpr int kFlushSteps = 31;
+  using VI = __m256i;
+  using VF = __m256;
+
+  template <int MR, int NV>
+  static inline __attribute__((always_inline)) void Gemm(const int32_t* const* img,
+                                                         const int32_t* const* ind,
+                                                         const int32_t* zero, int taps, int cw,
+                                                         const int32_t* f, __m256i (&acc)[MR][NV]) {
+    const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1,
+                                         2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const __m256i nibble = _mm256_set1_epi8(0x0F);
+    __m256i acc8[MR][NV];
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) {
+        acc[i][j] = _mm256_setzero_si256();
+        acc8[i][j] = _mm256_setzero_si256();
+      }
+    }
+    int budget = kFlushSteps;
+    for (int t = 0; t < taps; ++t) {
+      const int32_t* a[MR];
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; ++i) {
+        const int32_t off = ind[i][t];
+        a[i] = off >= 0 ? img[i] + off : zero;
+      }
+      int w = 0;
+      while (w < cw) {
+        const int steps = cw - w < budget ? cw - w : budget;
+        for (int s = 0; s < steps; ++s, ++w) {
+#pragma GCC unroll 8
+          for (int i = 0; i < MR; ++i) {
+            const __m256i b = _mm256_set1_epi32(a[i][w]);
+#pragma GCC unroll 4
+            for (int j = 0; j < NV; ++j) {
+              const __m256i x = _mm256_xor_si256(
+                  _mm256_loadu_si256(reinterpret_cast<const __m256i*>(f + 8 * j)), b);
+              const __m256i lo = _mm256_and_si256(x, nibble);
+              const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble);
+              acc8[i][j] = _mm256_add_epi8(
+                  acc8[i][j],
+                  _mm256_add_epi8(_mm256_shuffle_epi8(lut, lo), _mm256_shuffle_epi8(lut, hi)));
+            }
+          }
+          f += 8 * NV;
+        }
+        budget -= steps;
+        if (budget == 0) {
+          Flush<MR, NV>(acc, acc8);
+          budget = kFlushSteps;
+        }
+      }
+    }
+    Flush<MR, NV>(acc, acc8);
+  }
+
+  template <int MR, int NV>
+  static inline __attribute__((always_inline)) void Flush(__m256i (&acc)[MR][NV],
+                                                          __m256i (&acc8)[MR][NV]) {
+    const __m256i ones8 = _mm256_set1_epi8(1);
+    const __m256i ones16 = _mm256_set1_epi16(1);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) {
+        acc[i][j] = _mm256_add_epi32(
+            acc[i][j], _mm256_madd_epi16(_mm256_maddubs_epi16(acc8[i][j], ones8), ones16));
+        acc8[i][j] = _mm256_setzero_si256();
+      }
+    }
+  }
+
+  static inline VI LoadI(const int32_t* p) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  }
+  static inline VI Set1I(int32_t v) { return _mm256_set1_epi32(v); }
+  static inline VI AddI(VI a, VI b) { return _mm256_add_epi32(a, b); }
+  static inline VI SubI(VI a, VI b) { return _mm256_sub_epi32(a, b); }
+  static inline VF ToF(VI a) { return _mm256_cvtepi32_ps(a); }
+  static inline VF LoadF(const float* p) { return _mm256_loadu_ps(p); }
+  static inline VF Set1F(float v) { return _mm256_set1_ps(v); }
+  static inline VF MinF(VF a, VF b) { return _mm256_min_ps(a, b); }
+  static inline VF MaxF(VF a, VF b) { return _mm256_max_ps(a, b); }
+  static inline VF MulF(VF a, VF b) { return _mm256_mul_ps(a, b); }
+  static inline VF AddF(VF a, VF b) { return _mm256_add_ps(a, b); }
+  static inline __m256i LaneMask(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static inline void StoreF(float* p, VF v, int n) {
+    if (n >= 8) {
+      _mm256_storeu_ps(p, v);
+    } else {
+      _mm256_maskstore_ps(p, LaneMask(n), v);
+    }
+  }
+  static inline uint32_t GtBits(VI a, VI b) {
+    return static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(a, b))));
+  }
+  static inline VI MinI(VI a, VI b) { return _mm256_min_epi32(a, b); }
+  static inline VI MaxI(VI a, VI b) { return _mm256_max_epi32(a, b); }
+  // Rounded half away from zero and saturated to int8; NaN gives -128 (vmaxps returns its second
+  // operand for NaN).
+  static inline void StoreI8(int8_t* p, VF v, int n) {
+    const VF t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const VF frac = _mm256_sub_ps(v, t);  // exact
+    const VF one = _mm256_set1_ps(1.0f);
+    const VF up = _mm256_and_ps(_mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ), one);
+    const VF down = _mm256_and_ps(_mm256_cmp_ps(frac, _mm256_set1_ps(-0.5f), _CMP_LE_OQ), one);
+    VF r = _mm256_sub_ps(_mm256_add_ps(t, up), down);
+    r = _mm256_min_ps(_mm256_max_ps(r, _mm256_set1_ps(-128.0f)), _mm256_set1_ps(127.0f));
+    const __m256i q = _mm256_cvtps_epi32(r);
+    const __m128i q16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+    const __m128i q8 = _mm_packs_epi16(q16, q16);
+    if (n >= 8) {
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(p), q8);
+    } else {
+      alignas(16) int8_t tmp[16];
+      _mm_store_si128(reinterpret_cast<__m128i*>(tmp), q8);
+      for (int l = 0; l < n; ++l) p[l] = tmp[l];
+    }
+  }
+};
+
+#include "kernels/binary/optimized/bconv_driver.inc"
+
+constexpr BConvVariant kVariant = {Traits::kLanes, Traits::kMaxVectors, Traits::kRows,
+                                   &BConvDriver<Traits>::Run};
+
+}  // namespace
+
+const BConvVariant* BConvVariantAvx2() { return &kVariant; }
+
+}  // namespace xbnn::kernels::optimized
+
+#else
+
+namespace xbnn::kernels::optimized {
+const BConvVariant* BConvVariantAvx2() { return nullptr; }
+}  // namespace xbnn::kernels::optimized
+
+#endif

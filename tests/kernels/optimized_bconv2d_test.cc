@@ -1,0 +1,273 @@
+// Optimized BConv2D against the reference kernel, bit for bit: a fixed list of edge shapes and a
+// seeded random grid, every padding / pad value / activation / output type, every variant the
+// CPU runs, with 1, 2 and 3 threads.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "kernels/binary/binary_ops.h"
+#include "kernels/binary/optimized/bconv2d.h"
+#include "optimized_test_util.h"
+
+namespace xbnn::kernels::optimized {
+namespace {
+
+using testing::AllVariants;
+using testing::RandomPacked;
+using testing::SameBytes;
+using testing::SharedRunners;
+
+struct Shape {
+  int batch, in_h, in_w, cin, cout, kh, kw, groups, sh, sw, dh, dw;
+};
+
+std::string Describe(const BConv2DParams& p) {
+  std::ostringstream s;
+  s << "N" << p.batch << " " << p.in_h << "x" << p.in_w << "x" << p.channels_in << " -> "
+    << p.out_channels << " k" << p.kernel_h << "x" << p.kernel_w << " g" << p.groups << " s"
+    << p.stride_h << "," << p.stride_w << " d" << p.dilation_h << "," << p.dilation_w
+    << (p.padding == Padding::kSame ? " SAME" : " VALID") << " pad_values=" << p.pad_values
+    << " act=" << static_cast<int>(p.activation) << " out=" << static_cast<int>(p.output_type);
+  if (p.output_type == BOutputType::kInt8) {
+    s << " scale=" << p.output_scale << " zp=" << p.output_zero_point;
+  }
+  return s.str();
+}
+
+// Builds random tensors for `p`, runs the reference and the optimized kernel (with every runner)
+// and compares the raw output bytes. Returns false when the geometry is invalid (skipped case).
+bool CheckCase(Isa isa, const BConv2DParams& p, std::mt19937_64& rng, bool garbage_bits) {
+  Result<BConv2DGeometry> geometry = ComputeBConv2DGeometry(p);
+  if (!geometry.ok()) return false;
+  const BConv2DGeometry& g = *geometry;
+  const std::string what = Describe(p) + (garbage_bits ? " garbage-bits" : "");
+
+  const std::vector<int32_t> input =
+      RandomPacked(rng, int64_t{p.batch} * p.in_h * p.in_w, p.channels_in, garbage_bits);
+  // The filter's rows are [kh][kw][group words]; pack per tap so unused bits stay 0.
+  std::vector<int32_t> filter =
+      RandomPacked(rng, int64_t{p.out_channels} * p.kernel_h * p.kernel_w, g.channels_per_group,
+                   garbage_bits);
+  std::vector<float> multiplier(p.out_channels), bias(p.out_channels);
+  std::vector<int32_t> thresholds(p.out_channels);
+  std::uniform_real_distribution<float> real(-1.5f, 1.5f);
+  std::uniform_int_distribution<int> pick(0, 7);
+  const int k = g.kernel_elements;
+  std::uniform_int_distribution<int> thr(-3, k + 3);
+  for (int c = 0; c < p.out_channels; ++c) {
+    // Quarter steps make exact .5 fractions (int8 rounding ties) common.
+    const int kind = pick(rng);
+    multiplier[c] = kind == 0 ? 0.25f : kind == 1 ? -0.5f : kind == 2 ? 0.0f : real(rng);
+    bias[c] = kind < 3 ? 0.25f * static_cast<float>(pick(rng) - 4) : 8.0f * real(rng);
+    const int tkind = pick(rng);
+    thresholds[c] = tkind == 0   ? std::numeric_limits<int32_t>::min()
+                    : tkind == 1 ? std::numeric_limits<int32_t>::max()
+                                 : thr(rng) / 2;
+  }
+
+  size_t out_bytes = 0;
+  const int64_t pixels = int64_t{p.batch} * g.out_h * g.out_w;
+  switch (p.output_type) {
+    case BOutputType::kFloat32: out_bytes = pixels * p.out_channels * sizeof(float); break;
+    case BOutputType::kInt8: out_bytes = pixels * p.out_channels; break;
+    case BOutputType::kBitpacked: out_bytes = pixels * PackedWords(p.out_channels) * 4; break;
+  }
+  std::vector<uint8_t> expected(out_bytes, 0x5A);
+  BConv2DArgs args;
+  args.input = input.data();
+  args.filter = filter.data();
+  const bool bitpacked = p.output_type == BOutputType::kBitpacked;
+  args.multiplier = bitpacked ? nullptr : multiplier.data();
+  args.bias = bitpacked ? nullptr : bias.data();
+  args.thresholds = bitpacked ? thresholds.data() : nullptr;
+  args.output = expected.data();
+  reference::BConv2D(p, g, args);
+
+  auto kernel = BConv2DKernel::Create(p, filter.data(), args.multiplier, args.bias,
+                                      args.thresholds, isa);
+  EXPECT_TRUE(kernel.ok()) << what << ": " << kernel.status().message();
+  if (!kernel.ok()) return true;
+  EXPECT_EQ((*kernel)->isa(), isa);
+  // The kernel keeps its own copies.
+  std::fill(filter.begin(), filter.end(), -1);
+  std::fill(multiplier.begin(), multiplier.end(), 1e30f);
+  std::fill(bias.begin(), bias.end(), -1e30f);
+  std::fill(thresholds.begin(), thresholds.end(), 7);
+
+  for (auto& [name, runner] : SharedRunners().All()) {
+    std::vector<uint8_t> actual(out_bytes, 0x5A);
+    (*kernel)->Run(input.data(), actual.data(), runner);
+    EXPECT_TRUE(SameBytes(expected, actual)) << what << " (" << name << ")";
+  }
+  return true;
+}
+
+void CheckAllOptions(Isa isa, const Shape& s, std::mt19937_64& rng, int* cases) {
+  for (Padding padding : {Padding::kValid, Padding::kSame}) {
+    for (int pad_values : {0, 1}) {
+      for (BOutputType out : {BOutputType::kFloat32, BOutputType::kInt8, BOutputType::kBitpacked}) {
+        for (int act = 0; act < 4; ++act) {
+          if (out == BOutputType::kBitpacked && act > 0) break;  // no activation on bits
+          BConv2DParams p;
+          p.batch = s.batch;
+          p.in_h = s.in_h;
+          p.in_w = s.in_w;
+          p.channels_in = s.cin;
+          p.out_channels = s.cout;
+          p.kernel_h = s.kh;
+          p.kernel_w = s.kw;
+          p.groups = s.groups;
+          p.stride_h = s.sh;
+          p.stride_w = s.sw;
+          p.dilation_h = s.dh;
+          p.dilation_w = s.dw;
+          p.padding = padding;
+          p.pad_values = pad_values;
+          p.activation = static_cast<Activation>(act);
+          p.output_type = out;
+          if (out == BOutputType::kInt8) {
+            std::uniform_real_distribution<float> scale(0.05f, 2.0f);
+            std::uniform_int_distribution<int> zp(-128, 127);
+            p.output_scale = (*cases % 3 == 0) ? 1.0f : scale(rng);
+            p.output_zero_point = zp(rng);
+          }
+          if (CheckCase(isa, p, rng, /*garbage_bits=*/false)) ++*cases;
+          if (::testing::Test::HasFailure()) return;
+        }
+      }
+    }
+  }
+}
+
+class OptimizedBConv2DTest : public ::testing::TestWithParam<Isa> {};
+
+TEST_P(OptimizedBConv2DTest, EdgeShapesMatchReference) {
+  XBNN_SKIP_IF_UNAVAILABLE(GetParam());
+  std::mt19937_64 rng(20240611);
+  // batch, h, w, cin, cout, kh, kw, groups, sh, sw, dh, dw
+  const Shape shapes[] = {
+      {1, 1, 1, 32, 32, 3, 3, 1, 1, 1, 1, 1},      // 1x1 input, window all padding but centre
+      {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},        // smallest
+      {2, 5, 7, 33, 31, 3, 3, 1, 1, 1, 1, 1},      // batch 2, odd channels
+      {1, 3, 3, 64, 65, 5, 5, 1, 1, 1, 1, 1},      // kernel larger than the input
+      {1, 2, 4, 1, 1, 7, 7, 1, 1, 1, 1, 1},        // one channel, big kernel
+      {1, 2, 2, 31, 17, 2, 2, 1, 1, 1, 3, 3},      // dilated taps entirely outside
+      {1, 6, 6, 31, 200, 1, 1, 1, 3, 3, 1, 1},     // stride > kernel
+      {1, 7, 9, 65, 64, 2, 2, 1, 3, 2, 2, 1},      // stride > kernel, dilation
+      {1, 9, 8, 200, 33, 3, 3, 1, 2, 1, 3, 2},     // dilation 3
+      {1, 4, 4, 512, 64, 3, 3, 1, 1, 1, 1, 1},     // 512 channels
+      {1, 3, 5, 512, 512, 3, 3, 1, 2, 2, 1, 1},    // 512 -> 512, stride 2
+      {2, 7, 7, 256, 200, 1, 1, 1, 1, 1, 1, 1},    // 1x1 stride 1
+      {1, 3, 3, 1056, 40, 3, 3, 1, 1, 1, 1, 1},    // > 31 words per tap (byte-counter flush)
+      {1, 8, 8, 64, 64, 3, 3, 2, 1, 1, 1, 1},      // groups 2, 32 out channels per group
+      {2, 5, 5, 128, 8, 3, 3, 4, 1, 1, 1, 1},      // groups 4, 2 out channels per group
+      {1, 6, 6, 96, 99, 3, 3, 3, 2, 1, 1, 1},      // groups 3, 33 out channels per group
+      {1, 10, 10, 64, 130, 3, 3, 2, 1, 1, 1, 2},   // groups 2, 65 out channels per group
+      {1, 16, 16, 32, 96, 3, 3, 1, 1, 1, 1, 1},    // many pixel blocks
+      {1, 12, 12, 64, 48, 3, 3, 1, 2, 2, 1, 1},    // stride 2
+  };
+  int cases = 0;
+  for (const Shape& s : shapes) {
+    CheckAllOptions(GetParam(), s, rng, &cases);
+    if (HasFailure()) return;
+  }
+  EXPECT_GT(cases, 300);
+}
+
+TEST_P(OptimizedBConv2DTest, RandomGridMatchesReference) {
+  XBNN_SKIP_IF_UNAVAILABLE(GetParam());
+  std::mt19937_64 rng(777);
+  const int channel_choices[] = {1, 31, 32, 33, 64, 65, 200, 512};
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  int cases = 0;
+  for (int iter = 0; iter < 60; ++iter) {
+    Shape s;
+    s.batch = pick(1, 2);
+    s.in_h = pick(1, 9);
+    s.in_w = pick(1, 9);
+    s.groups = pick(0, 3) == 0 ? pick(2, 4) : 1;
+    if (s.groups > 1) {
+      s.cin = 32 * s.groups * pick(1, 3);
+      s.cout = s.groups * pick(1, 40);
+    } else {
+      s.cin = channel_choices[pick(0, 7)];
+      s.cout = channel_choices[pick(0, 7)];
+    }
+    s.kh = pick(1, 4);
+    s.kw = pick(1, 4);
+    s.sh = pick(1, 3);
+    s.sw = pick(1, 3);
+    s.dh = pick(1, 2);
+    s.dw = pick(1, 2);
+    BConv2DParams p;
+    p.batch = s.batch;
+    p.in_h = s.in_h;
+    p.in_w = s.in_w;
+    p.channels_in = s.cin;
+    p.out_channels = s.cout;
+    p.kernel_h = s.kh;
+    p.kernel_w = s.kw;
+    p.groups = s.groups;
+    p.stride_h = s.sh;
+    p.stride_w = s.sw;
+    p.dilation_h = s.dh;
+    p.dilation_w = s.dw;
+    p.padding = pick(0, 1) == 0 ? Padding::kSame : Padding::kValid;
+    p.pad_values = pick(0, 1);
+    p.output_type = static_cast<BOutputType>(pick(0, 2));
+    p.activation =
+        p.output_type == BOutputType::kBitpacked ? Activation::kNone
+                                                 : static_cast<Activation>(pick(0, 3));
+    if (p.output_type == BOutputType::kInt8) {
+      p.output_scale = std::uniform_real_distribution<float>(0.05f, 2.0f)(rng);
+      p.output_zero_point = pick(-128, 127);
+    }
+    if (CheckCase(GetParam(), p, rng, /*garbage_bits=*/iter % 10 == 9)) ++cases;
+    if (HasFailure()) return;
+  }
+  EXPECT_GT(cases, 30);
+}
+
+TEST_P(OptimizedBConv2DTest, RejectsBadParametersAndMissingTensors) {
+  XBNN_SKIP_IF_UNAVAILABLE(GetParam());
+  BConv2DParams p;
+  p.in_h = p.in_w = 4;
+  p.channels_in = 32;
+  p.out_channels = 8;
+  p.kernel_h = p.kernel_w = 3;
+  const std::vector<int32_t> filter(8 * 9, 0);
+  const std::vector<float> ones(8, 1.0f);
+  const std::vector<int32_t> thresholds(8, 0);
+  auto ok = BConv2DKernel::Create(p, filter.data(), ones.data(), ones.data(), nullptr, GetParam());
+  EXPECT_TRUE(ok.ok()) << ok.status().message();
+
+  auto no_bias = BConv2DKernel::Create(p, filter.data(), ones.data(), nullptr, nullptr,
+                                       GetParam());
+  ASSERT_FALSE(no_bias.ok());
+  EXPECT_NE(no_bias.status().message().find("bias"), std::string::npos);
+
+  BConv2DParams bits = p;
+  bits.output_type = BOutputType::kBitpacked;
+  auto no_thresholds =
+      BConv2DKernel::Create(bits, filter.data(), nullptr, nullptr, nullptr, GetParam());
+  ASSERT_FALSE(no_thresholds.ok());
+  EXPECT_NE(no_thresholds.status().message().find("threshold"), std::string::npos);
+
+  BConv2DParams bad = p;
+  bad.pad_values = 2;
+  auto bad_pad = BConv2DKernel::Create(bad, filter.data(), ones.data(), ones.data(), nullptr,
+                                       GetParam());
+  ASSERT_FALSE(bad_pad.ok());
+  EXPECT_NE(bad_pad.status().message().find("pad_values"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, OptimizedBConv2DTest, ::testing::ValuesIn(AllVariants()),
+                         testing::VariantName);
+
+}  // namespace
+}  // namespace xbnn::kernels::optimized

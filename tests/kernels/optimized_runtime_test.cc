@@ -1,0 +1,110 @@
+// Variant selection (CPU features, XBNN_ISA) and the thread runners.
+#include <atomic>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "kernels/binary/optimized/bconv2d.h"
+#include "kernels/binary/optimized/isa.h"
+#include "kernels/binary/optimized/task_runner.h"
+#include "optimized_test_util.h"
+
+namespace xbnn::kernels::optimized {
+namespace {
+
+TEST(IsaTest, NamesRoundTrip) {
+  for (Isa isa : {Isa::kBest, Isa::kPortable, Isa::kAvx2, Isa::kAvx512Bw, Isa::kAvx512Vpopcnt,
+                  Isa::kNeon}) {
+    auto parsed = ParseIsa(IsaName(isa));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(*parsed, isa);
+  }
+  auto bad = ParseIsa("sse9");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("sse9"), std::string::npos);
+}
+
+TEST(IsaTest, PortableAlwaysAvailableAndBestIsAvailable) {
+  EXPECT_TRUE(IsaAvailable(Isa::kPortable));
+  EXPECT_TRUE(IsaAvailable(DetectBestIsa()));
+  for (Isa isa : kAllIsas) {
+    if (!IsaAvailable(isa)) {
+      EXPECT_FALSE(IsaUnavailableReason(isa).empty());
+      auto resolved = ResolveIsa(isa);
+      ASSERT_FALSE(resolved.ok());
+      EXPECT_NE(resolved.status().message().find(IsaName(isa)), std::string::npos);
+    }
+  }
+#if defined(__x86_64__)
+  EXPECT_FALSE(IsaAvailable(Isa::kNeon));
+#endif
+}
+
+TEST(IsaTest, EnvironmentForcesVariant) {
+  const char* old = std::getenv("XBNN_ISA");
+  const std::string saved = old ? old : "";
+  setenv("XBNN_ISA", "portable", 1);
+  auto forced = ResolveIsa(Isa::kBest);
+  ASSERT_TRUE(forced.ok());
+  EXPECT_EQ(*forced, Isa::kPortable);
+
+  BConv2DParams p;
+  p.in_h = p.in_w = 3;
+  p.channels_in = 32;
+  p.out_channels = 4;
+  p.kernel_h = p.kernel_w = 1;
+  p.output_type = BOutputType::kBitpacked;
+  const std::vector<int32_t> filter(4, 0), thresholds(4, 0);
+  auto kernel = BConv2DKernel::Create(p, filter.data(), nullptr, nullptr, thresholds.data());
+  ASSERT_TRUE(kernel.ok());
+  EXPECT_EQ((*kernel)->isa(), Isa::kPortable);
+  // An explicit request wins over the environment.
+  auto explicit_best = ResolveIsa(DetectBestIsa());
+  ASSERT_TRUE(explicit_best.ok());
+  EXPECT_EQ(*explicit_best, DetectBestIsa());
+
+  setenv("XBNN_ISA", "nonsense", 1);
+  auto bad = ResolveIsa(Isa::kBest);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("XBNN_ISA"), std::string::npos);
+
+  if (old) {
+    setenv("XBNN_ISA", saved.c_str(), 1);
+  } else {
+    unsetenv("XBNN_ISA");
+  }
+}
+
+void CountTask(void* ctx, int thread, int i) {
+  auto* hits = static_cast<std::vector<std::atomic<int>>*>(ctx);
+  (*hits)[i].fetch_add(1 + 1000 * thread);
+}
+
+TEST(TaskRunnerTest, EveryTaskRunsOnceWithValidThreadIds) {
+  for (int threads : {1, 2, 3, 8}) {
+    StdThreadRunner runner(threads);
+    EXPECT_EQ(runner.num_threads(), threads);
+    for (int round = 0; round < 50; ++round) {
+      const int n = round % 7 == 0 ? 1 : 1 + round * 13;
+      std::vector<std::atomic<int>> hits(n);
+      runner.ParallelFor(n, &CountTask, &hits);
+      for (int i = 0; i < n; ++i) {
+        const int v = hits[i].load();
+        EXPECT_EQ(v % 1000, 1) << "task " << i;
+        EXPECT_LT(v / 1000, threads);
+      }
+    }
+  }
+}
+
+TEST(TaskRunnerTest, ZeroTasksAndSerialRunner) {
+  StdThreadRunner runner(2);
+  runner.ParallelFor(0, &CountTask, nullptr);
+  SerialRunner serial;
+  std::vector<std::atomic<int>> hits(5);
+  serial.ParallelFor(5, &CountTask, &hits);
+  for (auto& h : hits) EXPECT_EQ(h.load(), 1);
+}
+
+}  // namespace
+}  // namespace xbnn::kernels::optimized
