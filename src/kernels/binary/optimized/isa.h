@@ -16,7 +16,7 @@ enum class Isa : int {
   kNeon,            // AArch64 NEON: cnt + uadalp
 };
 
-// Every concrete variant, fastest last.
+// Every concrete variant (x86 ones from slowest to fastest, then ARM).
 inline constexpr Isa kAllIsas[] = {Isa::kPortable, Isa::kAvx2, Isa::kAvx512Bw,
                                    Isa::kAvx512Vpopcnt, Isa::kNeon};
 
