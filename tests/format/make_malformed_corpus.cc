@@ -37,9 +37,18 @@ void SaveGraph(const std::string& dir, const std::string& name, void (*corrupt)(
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s OUT_DIR\n", argv[0]);
+  if (argc != 2 && argc != 3) {
+    std::fprintf(stderr, "usage: %s OUT_DIR [UNSUPPORTED_OP_MODEL]\n", argv[0]);
     return 2;
+  }
+  if (argc == 3) {
+    // A valid model with an op xbnn does not implement (SQUARED_DIFFERENCE): inspect works,
+    // run must refuse it by name.
+    Graph g = xbnn::testing::MakeTinyBconvModel();
+    g.operator_codes[2].builtin = 99;
+    g.subgraphs[0].operators[2].builtin_options = {};
+    auto b = xbnn::format::WriteModel(g);
+    if (!b.ok() || !xbnn::format::WriteFileBytes(argv[2], *b).ok()) return 1;
   }
   std::string dir = argv[1];
   auto good = xbnn::format::WriteModel(xbnn::testing::MakeTinyBconvModel());
