@@ -31,6 +31,7 @@ const Command kCommands[] = {
      StripDequantizeMain},
     {"set-io-type", "give an int8 model int8 inputs/outputs (modify_integer_quantized_model_io_type)",
      SetIoTypeMain},
+    {"convert", "convert a stock-TFLite Larq model (float binarization) to LCE ops", ConvertMain},
 };
 
 void Usage(FILE* f) {

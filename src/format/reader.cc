@@ -24,15 +24,42 @@ std::vector<T> ToVector(const flatbuffers::Vector<T>* v) {
   return std::vector<T>(v->begin(), v->end());
 }
 
+// 8-byte vector elements are only 4-byte aligned in some (hostile) files: copy them bytewise.
+std::vector<int64_t> ToVector64(const flatbuffers::Vector<int64_t>* v) {
+  if (!v) return {};
+  std::vector<int64_t> out(v->size());
+  if (!out.empty()) std::memcpy(out.data(), v->Data(), out.size() * sizeof(int64_t));
+  return out;
+}
+
 std::string Str(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
 
 // Reads one option table generically. Fields are verified against the buffer before reading.
-Status ReadBuiltinOptions(const flatbuffers::Verifier& verifier, uint8_t type,
+Status ReadBuiltinOptions(flatbuffers::Verifier& verifier, uint8_t type,
                           const flatbuffers::Table* table, graph::BuiltinOptions* out) {
   out->type = type;
-  if (!table || type == 0) return Status::Ok();
+  if (type == 0) return Status::Ok();
   const OptionTableSpec* spec = FindOptionSpec(type);
+  if (!table) {
+    // A union type without its table reads as the defaults, which is what TFLite assumes too.
+    if (spec) {
+      for (const OptionField& f : spec->fields) {
+        if (f.kind == FieldKind::kInt32Vector) continue;
+        if (f.kind == FieldKind::kFloat32) {
+          out->fields.emplace_back(f.name, f.default_value);
+        } else {
+          out->fields.emplace_back(f.name, static_cast<int64_t>(f.default_value));
+        }
+      }
+    }
+    return Status::Ok();
+  }
   if (!spec) {
+    // The generated verifier skips union types it does not know, so check the table header and
+    // vtable before looking at them.
+    if (!verifier.VerifyTableStart(reinterpret_cast<const uint8_t*>(table)) || !verifier.EndTable()) {
+      return Status::Error("builtin options table of union type " + std::to_string(type) + " is malformed");
+    }
     // Unknown table: remember whether it carries any field, since writing it back would lose it.
     const uint8_t* vtable = table->GetVTable();
     auto vsize = flatbuffers::ReadScalar<flatbuffers::voffset_t>(vtable);
@@ -53,9 +80,10 @@ Status ReadBuiltinOptions(const flatbuffers::Verifier& verifier, uint8_t type,
       case FieldKind::kBool:
       case FieldKind::kInt8:
         if (!table->VerifyField<int8_t>(verifier, vo, 1)) return bad();
-        value = static_cast<int64_t>(f.kind == FieldKind::kBool
-                                         ? table->GetField<uint8_t>(vo, static_cast<uint8_t>(f.default_value))
-                                         : table->GetField<int8_t>(vo, static_cast<int8_t>(f.default_value)));
+        // Bools are normalized to 0/1 (any non-zero byte is true), so they write back equal.
+        value = f.kind == FieldKind::kBool
+                    ? static_cast<int64_t>(table->GetField<uint8_t>(vo, static_cast<uint8_t>(f.default_value)) != 0)
+                    : static_cast<int64_t>(table->GetField<int8_t>(vo, static_cast<int8_t>(f.default_value)));
         break;
       case FieldKind::kInt32:
         if (!table->VerifyField<int32_t>(verifier, vo, 4)) return bad();
@@ -93,7 +121,7 @@ Result<graph::Quantization> ReadQuantization(const t::QuantizationParameters* q)
   out.min = ToVector(q->min());
   out.max = ToVector(q->max());
   out.scale = ToVector(q->scale());
-  out.zero_point = ToVector(q->zero_point());
+  out.zero_point = ToVector64(q->zero_point());
   out.quantized_dimension = q->quantized_dimension();
   if (q->details_type() != t::QuantizationDetails_NONE) {
     return Status::Error("custom quantization details are not supported");

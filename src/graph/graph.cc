@@ -1,6 +1,8 @@
 #include "graph/graph.h"
 
 #include <array>
+#include <cmath>
+#include <cstring>
 #include <sstream>
 
 namespace xbnn::graph {
@@ -257,6 +259,33 @@ void BuiltinOptions::Set(const std::string& name, OptionValue value) {
   fields.emplace_back(name, std::move(value));
 }
 
+namespace {
+bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+}
+}  // namespace
+
+bool Quantization::operator==(const Quantization& o) const {
+  return SameBits(min, o.min) && SameBits(max, o.max) && SameBits(scale, o.scale) && zero_point == o.zero_point &&
+         quantized_dimension == o.quantized_dimension;
+}
+
+bool BuiltinOptions::operator==(const BuiltinOptions& other) const {
+  if (type != other.type || unmodeled != other.unmodeled || fields.size() != other.fields.size()) return false;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const auto& [n1, v1] = fields[i];
+    const auto& [n2, v2] = other.fields[i];
+    if (n1 != n2 || v1.index() != v2.index()) return false;
+    if (const double* a = std::get_if<double>(&v1)) {
+      double b = std::get<double>(v2);
+      if (!(*a == b || (std::isnan(*a) && std::isnan(b)))) return false;
+    } else if (!(v1 == v2)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 std::string Graph::OpName(const Operator& op) const {
   if (op.opcode_index >= operator_codes.size()) return "INVALID_OPCODE";
   const OperatorCode& c = operator_codes[op.opcode_index];
@@ -303,7 +332,16 @@ bool GraphsEqual(const Graph& a, const Graph& b, std::string* difference) {
     }
     if (x.operators.size() != y.operators.size()) return differ(where + "operator count");
     for (size_t o = 0; o < x.operators.size(); ++o) {
-      if (!(x.operators[o] == y.operators[o])) return differ(where + "operator " + std::to_string(o));
+      const Operator& p = x.operators[o];
+      const Operator& q = y.operators[o];
+      if (p == q) continue;
+      std::string what = p.opcode_index != q.opcode_index ? "opcode index"
+                         : p.inputs != q.inputs || p.outputs != q.outputs ? "inputs/outputs"
+                         : p.custom_options != q.custom_options ? "custom options"
+                         : p.builtin_options.type != q.builtin_options.type ? "builtin options type"
+                         : !(p.builtin_options == q.builtin_options) ? "builtin options"
+                                                                      : "intermediates/mutating inputs";
+      return differ(where + "operator " + std::to_string(o) + " (" + what + ")");
     }
   }
   return true;

@@ -56,7 +56,8 @@ struct Quantization {
   std::vector<float> min, max, scale;
   std::vector<int64_t> zero_point;
   int32_t quantized_dimension = 0;
-  bool operator==(const Quantization&) const = default;
+  // Floats compare bit for bit, so NaN parameters survive a round trip as equal.
+  bool operator==(const Quantization& other) const;
 };
 
 struct Tensor {
@@ -107,7 +108,8 @@ struct BuiltinOptions {
   double GetFloat(const std::string& name, double fallback) const;
   const std::vector<int32_t>* GetInts(const std::string& name) const;
   void Set(const std::string& name, OptionValue value);
-  bool operator==(const BuiltinOptions&) const = default;
+  // Floats compare by value, with NaN equal to NaN (a NaN option must survive a round trip).
+  bool operator==(const BuiltinOptions& other) const;
 };
 
 struct Operator {

@@ -2,6 +2,7 @@
 // A model that reads must also write and read back to an equal graph.
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "format/model_io.h"
@@ -20,8 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto written = xbnn::format::WriteModel(*g);
   if (!written.ok()) return 0;  // e.g. unmodeled options: refused, not lost
   auto again = xbnn::format::ReadModel(*written);
-  if (!again.ok() || !xbnn::graph::GraphsEqual(*g, *again)) {
-    std::fprintf(stderr, "round trip failed: %s\n", again.ok() ? "graphs differ" : again.status().message().c_str());
+  std::string diff;
+  if (!again.ok() || !xbnn::graph::GraphsEqual(*g, *again, &diff)) {
+    std::fprintf(stderr, "round trip failed: %s\n", again.ok() ? ("graphs differ in " + diff).c_str() : again.status().message().c_str());
     std::abort();
   }
   return 0;
