@@ -78,7 +78,7 @@ zoo: lce-venv
 
 test-lce: build
 	@if [ ! -x $(LCE_VENV)/bin/python ]; then echo "test-lce: skipped: no reference venv (run 'make lce-venv')"; exit 0; fi; \
-	XBNN_BUILD_DIR=$(ROOT)/$(BUILD) $(LCE_VENV)/bin/python -m pytest -q tests/lce
+	PYTHONPATH=$(ROOT)/$(BUILD)/python XBNN_BUILD_DIR=$(ROOT)/$(BUILD) $(LCE_VENV)/bin/python -m pytest -q tests/lce
 
 test-zoo: build
 	@XBNN_GOLDEN_DIR=$(ROOT)/.cache/zoo $(BUILD)/tests/runtime/runtime_test --gtest_filter='Fixtures/*'

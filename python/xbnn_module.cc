@@ -22,6 +22,7 @@
 #include "xbnn/tensor.h"
 
 #ifdef XBNN_HAVE_PASSES
+#include "graph/passes/convert.h"
 #include "graph/passes/io_passes.h"
 #endif
 
@@ -222,6 +223,29 @@ py::bytes ModifyIntegerQuantizedModelIoType(const py::bytes& model, int input_ty
 #endif
 }
 
+// The C++ converter on a stock-converter float model: returns (model bytes, applied, skipped).
+py::tuple ConvertFloatModel(const py::bytes& model, int input_type, int output_type) {
+#ifdef XBNN_HAVE_PASSES
+  std::span<const uint8_t> view = BytesView(model);
+  xbnn::passes::ConvertOptions options;
+  options.inference_input_type = static_cast<xbnn::graph::DType>(input_type);
+  options.inference_output_type = static_cast<xbnn::graph::DType>(output_type);
+  xbnn::passes::ConvertReport report;
+  std::optional<xbnn::Result<std::vector<uint8_t>>> r;
+  {
+    py::gil_scoped_release release;
+    r.emplace(xbnn::passes::ConvertModel(view, options, &report));
+  }
+  if (!r->ok()) throw py::value_error(r->status().message());
+  return py::make_tuple(ToPyBytes(r->value()), report.applied, report.skipped);
+#else
+  (void)model;
+  (void)input_type;
+  (void)output_type;
+  NoPasses();
+#endif
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_xbnn, m) {
@@ -245,4 +269,5 @@ PYBIND11_MODULE(_xbnn, m) {
   m.def("strip_lcedequantize_ops", &StripLceDequantizeOps, py::arg("model"));
   m.def("modify_integer_quantized_model_io_type", &ModifyIntegerQuantizedModelIoType, py::arg("model"),
         py::arg("input_type"), py::arg("output_type"));
+  m.def("convert_float_model", &ConvertFloatModel, py::arg("model"), py::arg("input_type"), py::arg("output_type"));
 }

@@ -117,10 +117,16 @@ def test_converted_runs_in_lce(name, tmp):
     if "convert" not in xbnn_cmd("help").stdout:
         pytest.skip("this build has no `xbnn convert`")
     out = os.path.join(tmp, name + ".xc.tflite")
-    p = xbnn_cmd("convert", os.path.join(FIXTURES, name + ".float.tflite"), out, "--overwrite")
+    # Convert to the IO types LCE's model has (int8 for the fixtures converted with int8 IO).
+    doc = json.loads(xbnn_cmd("inspect", "--json", os.path.join(FIXTURES, name + ".tflite")).stdout)
+    io = ["--inference-input-type", doc["subgraphs"][0]["inputs"][0]["dtype"],
+          "--inference-output-type", doc["subgraphs"][0]["outputs"][0]["dtype"]]
+    if any(t not in ("float32", "int8") for t in io[1::2]):
+        io = []
+    p = xbnn_cmd("convert", os.path.join(FIXTURES, name + ".float.tflite"), out, "--overwrite", *io)
     assert p.returncode == 0, p.stderr
-    float_inputs = os.path.join(FIXTURES, name + ".float.inputs.npz")
-    xs = load_npz(float_inputs if os.path.exists(float_inputs) else os.path.join(FIXTURES, name + ".inputs.npz"))
+    # NAME.inputs.npz holds the inputs in the dtypes LCE's model takes, which is what we asked for.
+    xs = load_npz(os.path.join(FIXTURES, name + ".inputs.npz"))
     want = load_npz(os.path.join(FIXTURES, name + ".outputs.npz"))
     got = run_lce(out, xs)
     if any(w.dtype != g.dtype for w, g in zip(want, got)):

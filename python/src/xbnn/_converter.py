@@ -1,0 +1,73 @@
+"""LCE's converter API (larq_compute_engine.convert_keras_model / convert_saved_model) on xbnn.
+
+The stock TensorFlow Lite converter turns the Larq/Keras model into a float .tflite (binarization
+stays as float ops); xbnn's C++ converter then rewrites it to LCE ops. TensorFlow is imported
+here only, when a conversion is asked for: `import xbnn` never needs it, and any TensorFlow
+version whose converter emits the usual SIGN/ADD/SIGN patterns works.
+"""
+from . import _xbnn
+from ._utils import _io_type_code
+
+__all__ = ["convert_keras_model", "convert_saved_model", "convert_tflite_model"]
+
+
+def _tf():
+    try:
+        import tensorflow as tf  # noqa: PLC0415 (only for the stock converter)
+    except ImportError as e:
+        raise ImportError("xbnn.convert_keras_model / convert_saved_model need TensorFlow for the stock "
+                          "TFLite converter; install tensorflow, or convert a float .tflite with "
+                          "xbnn.convert_tflite_model / `xbnn convert`") from e
+    return tf
+
+
+def convert_tflite_model(float_model: bytes, *, inference_input_type="float32",
+                         inference_output_type="float32", verbose=False) -> bytes:
+    """Converts a float .tflite made by the stock TFLite converter from a Larq model (no
+    TensorFlow needed). Patterns that cannot be converted exactly stay float; with `verbose` the
+    applied and skipped rewrites are printed."""
+    if not isinstance(float_model, (bytes, bytearray, memoryview)):
+        raise TypeError(f"float_model must be bytes, got {type(float_model).__name__}")
+    model, applied, skipped = _xbnn.convert_float_model(
+        bytes(float_model), _io_type_code(inference_input_type, "inference_input_type"),
+        _io_type_code(inference_output_type, "inference_output_type"))
+    if verbose:
+        for line in applied:
+            print("xbnn convert:", line)
+        for line in skipped:
+            print("xbnn convert: left as float:", line)
+    return model
+
+
+def _stock_convert(converter, experimental_default_int8_range):
+    tf = _tf()
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if experimental_default_int8_range is not None:
+        # Fake-quantized models: the converter keeps the QUANTIZE/DEQUANTIZE pairs xbnn turns
+        # into int8 ops.
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    return converter.convert()
+
+
+def convert_keras_model(model, *, inference_input_type="float32", inference_output_type="float32",
+                        experimental_default_int8_range=None, verbose=False) -> bytes:
+    """Converts a Larq/Keras model to a .tflite with LCE ops that xbnn and LCE run.
+
+    Same signature as larq_compute_engine.convert_keras_model (target and
+    experimental_enable_bitpacked_activations are not needed: bitpacked activations are always
+    used where they are exact)."""
+    tf = _tf()
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    return convert_tflite_model(_stock_convert(converter, experimental_default_int8_range),
+                                inference_input_type=inference_input_type,
+                                inference_output_type=inference_output_type, verbose=verbose)
+
+
+def convert_saved_model(saved_model_dir, *, inference_input_type="float32", inference_output_type="float32",
+                        experimental_default_int8_range=None, verbose=False) -> bytes:
+    """Converts a SavedModel directory (as larq_compute_engine.convert_saved_model)."""
+    tf = _tf()
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir))
+    return convert_tflite_model(_stock_convert(converter, experimental_default_int8_range),
+                                inference_input_type=inference_input_type,
+                                inference_output_type=inference_output_type, verbose=verbose)
