@@ -16,6 +16,9 @@ struct InterpreterOptions {
   int num_threads = 1;
   // Record the time of every op in Invoke (see op_profile()).
   bool profile = false;
+  // Run the LCE ops with the plain reference kernels (the oracle) instead of the optimized
+  // ones: slow, for checking and debugging (LCE's use_reference_bconv).
+  bool use_reference_kernels = false;
 };
 
 struct OpProfile {

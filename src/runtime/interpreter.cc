@@ -11,6 +11,7 @@
 #include "graph/lce_options.h"
 #include "runtime/arena_plan.h"
 #include "runtime/op_kernel.h"
+#include "runtime/shape_inference.h"
 #include "runtime/thread_pool.h"
 
 namespace xbnn {
@@ -81,12 +82,13 @@ bool IsBitpackedTensor(const graph::Graph& g, const graph::Subgraph& sg, int32_t
   return false;
 }
 
-TensorInfo MakeInfo(const graph::Graph& g, const graph::Subgraph& sg, int32_t t) {
+// `shape` is the inferred shape, which wins over the file's where they differ.
+TensorInfo MakeInfo(const graph::Graph& g, const graph::Subgraph& sg, int32_t t, const std::vector<int32_t>& shape) {
   const graph::Tensor& d = sg.tensors[t];
   TensorInfo info;
   info.name = d.name;
   info.type = PublicType(d.type);
-  info.shape = d.shape;
+  info.shape = shape;
   if (d.quantization) {
     info.scale = d.quantization->scale;
     info.zero_point = d.quantization->zero_point;
@@ -103,6 +105,8 @@ struct Interpreter::Impl {
   InterpreterOptions options;
   const graph::Subgraph* sg = nullptr;
   std::vector<RuntimeTensor> tensors;
+  // Values of tensors computed at load time (shape arithmetic, ops on constants only).
+  std::vector<std::unique_ptr<uint8_t, AlignedFree>> folded_data;
   std::unique_ptr<uint8_t, AlignedFree> arena;
   std::unique_ptr<runtime::PthreadpoolRunner> pool;
   std::vector<std::unique_ptr<runtime::OpKernel>> kernels;
@@ -111,8 +115,69 @@ struct Interpreter::Impl {
   MemoryStats memory;
   std::vector<OpProfile> profile;
 
+  std::vector<size_t> folded_sizes;
+  size_t folded_bytes = 0;
+
   Status Init();
+  uint8_t* AllocateFolded(size_t bytes);
+  void ReleaseFolded(int32_t t);
+  Status FoldOp(int i, const runtime::KernelRegistration& reg);
 };
+
+uint8_t* Interpreter::Impl::AllocateFolded(size_t bytes) {
+  const size_t size = std::max<size_t>(64, (bytes + 63) / 64 * 64);
+  auto* p = static_cast<uint8_t*>(std::aligned_alloc(64, size));
+  if (!p) return nullptr;
+  std::memset(p, 0, size);
+  folded_data.emplace_back(p);
+  folded_sizes.push_back(size);
+  folded_bytes += size;
+  return p;
+}
+
+// Frees the load-time memory of tensor `t` (when it has any).
+void Interpreter::Impl::ReleaseFolded(int32_t t) {
+  for (size_t k = 0; k < folded_data.size(); ++k) {
+    if (folded_data[k].get() != tensors[t].data) continue;
+    folded_bytes -= folded_sizes[k];
+    folded_data.erase(folded_data.begin() + static_cast<std::ptrdiff_t>(k));
+    folded_sizes.erase(folded_sizes.begin() + static_cast<std::ptrdiff_t>(k));
+    tensors[t].data = nullptr;
+    return;
+  }
+}
+
+// Runs op `i`, whose inputs are all constant, once: its outputs get memory of their own and
+// become constants. The kernel is dropped afterwards.
+Status Interpreter::Impl::FoldOp(int i, const runtime::KernelRegistration& reg) {
+  const graph::Graph& g = model->graph();
+  const graph::Operator& op = sg->operators[i];
+  for (int32_t t : op.outputs) {
+    RuntimeTensor& rt = tensors[t];
+    rt.data = AllocateFolded(rt.bytes);
+    if (!rt.data) {
+      return Status::Error("op " + std::to_string(i) + " (" + g.OpName(op) + "): cannot allocate " +
+                           std::to_string(rt.bytes) + " bytes to fold it");
+    }
+  }
+  runtime::OpContext ctx;
+  ctx.graph = &g;
+  ctx.op = &op;
+  ctx.op_index = i;
+  for (int32_t t : op.inputs) ctx.inputs.push_back(t < 0 ? nullptr : &tensors[t]);
+  for (int32_t t : op.outputs) ctx.outputs.push_back(&tensors[t]);
+  ctx.pool = pool->pool();
+  ctx.runner = pool.get();
+  ctx.num_threads = pool->num_threads();
+  size_t ignored = 0;
+  ctx.prepared_bytes = &ignored;
+  ctx.use_reference_kernels = options.use_reference_kernels;
+  std::unique_ptr<runtime::OpKernel> kernel = reg.create();
+  XBNN_RETURN_IF_ERROR(kernel->Prepare(ctx));
+  kernel->Invoke(ctx);
+  for (int32_t t : op.outputs) tensors[t].constant = true;
+  return Status::Ok();
+}
 
 Status Interpreter::Impl::Init() {
   const graph::Graph& g = model->graph();
@@ -132,7 +197,12 @@ Status Interpreter::Impl::Init() {
     regs.push_back(r);
   }
 
-  // 2. Tensors: constants point into the model; activations get lifetimes.
+  // 2. Shapes: inferred from the input shapes op by op (the file's may be wrong); small integer
+  // tensors that follow from shapes alone are computed now and their ops folded away.
+  runtime::InferredShapes inferred;
+  XBNN_RETURN_IF_ERROR(runtime::InferShapes(g, *sg, &inferred));
+
+  // 3. Tensors: constants point into the model; activations get lifetimes.
   const size_t n = sg->tensors.size();
   tensors.resize(n);
   std::vector<int> first(n, INT32_MAX), last(n, -2);
@@ -141,12 +211,73 @@ Status Interpreter::Impl::Init() {
     RuntimeTensor& t = tensors[i];
     t.index = static_cast<int32_t>(i);
     t.desc = &sg->tensors[i];
-    t.bytes = static_cast<size_t>(graph::TensorBytes(sg->tensors[i]));
+    t.dims = inferred.shapes[i];
+    t.bytes = static_cast<size_t>(t.elements() * std::max(graph::DTypeSize(t.type()), 1));
     if (graph::IsConstant(g, sg->tensors[i])) {
       t.constant = true;
+      t.bytes = static_cast<size_t>(graph::TensorBytes(sg->tensors[i]));
       t.data = const_cast<uint8_t*>(g.buffers[sg->tensors[i].buffer].bytes().data());
     }
   }
+  for (int i = 0; i < n_ops; ++i) {
+    if (!inferred.folded[i]) continue;
+    for (int32_t o : sg->operators[i].outputs) {
+      RuntimeTensor& t = tensors[o];
+      const std::vector<int64_t>& v = *inferred.values[o];
+      uint8_t* bytes = AllocateFolded(t.bytes);
+      if (!bytes) return Status::Error("cannot allocate " + std::to_string(t.bytes) + " bytes for a folded tensor");
+      for (size_t k = 0; k < v.size(); ++k) {
+        if (t.type() == graph::DType::kInt32) {
+          const int32_t x = static_cast<int32_t>(v[k]);
+          std::memcpy(bytes + 4 * k, &x, 4);
+        } else {
+          std::memcpy(bytes + 8 * k, &v[k], 8);
+        }
+      }
+      t.data = bytes;
+      t.constant = true;
+      produced[o] = true;
+    }
+  }
+
+  // Ops whose inputs are all constant (XNORNet scales and transposes a weight tensor in the
+  // graph) run once now, on their kernels, and their outputs become constants: Invoke never
+  // repeats them, and kernels that need constant weights get them.
+  // A folded tensor's memory goes as soon as no op that still runs reads it.
+  pool = std::make_unique<runtime::PthreadpoolRunner>(options.num_threads);
+  std::vector<int> last_reader(n, -1);
+  for (int i = 0; i < n_ops; ++i) {
+    for (int32_t t : sg->operators[i].inputs) {
+      if (t >= 0) last_reader[t] = i;
+    }
+  }
+  for (int32_t t : sg->outputs) last_reader[t] = n_ops;
+  for (int i = 0; i < n_ops; ++i) {
+    const graph::Operator& op = sg->operators[i];
+    if (inferred.folded[i] || op.outputs.empty()) continue;
+    bool all_constant = false;
+    for (int32_t t : op.inputs) {
+      if (t < 0) continue;
+      all_constant = tensors[t].constant;
+      if (!all_constant) break;
+    }
+    for (int32_t t : op.outputs) {
+      if (tensors[t].constant || std::find(sg->inputs.begin(), sg->inputs.end(), t) != sg->inputs.end()) {
+        all_constant = false;  // malformed; the checks below report it
+      }
+    }
+    if (!all_constant) continue;
+    XBNN_RETURN_IF_ERROR(FoldOp(i, *regs[i]));
+    inferred.folded[i] = true;
+    for (int32_t o : op.outputs) produced[o] = true;
+    for (int32_t t : op.inputs) {
+      if (t >= 0 && last_reader[t] == i) ReleaseFolded(t);
+    }
+    for (int32_t o : op.outputs) {
+      if (last_reader[o] < 0) ReleaseFolded(o);
+    }
+  }
+  memory.prepared_bytes += folded_bytes;
   for (int32_t t : sg->inputs) {
     if (tensors[t].constant) continue;
     is_input[t] = true;
@@ -155,6 +286,7 @@ Status Interpreter::Impl::Init() {
   }
   for (int i = 0; i < n_ops; ++i) {
     const graph::Operator& op = sg->operators[i];
+    if (inferred.folded[i]) continue;
     for (int32_t t : op.inputs) {
       if (t < 0 || tensors[t].constant) continue;
       if (!produced[t] && !is_input[t]) {
@@ -190,7 +322,7 @@ Status Interpreter::Impl::Init() {
     last[t] = n_ops;
   }
 
-  // 3. Plan the arena.
+  // 4. Plan the arena.
   std::vector<runtime::TensorLifetime> lifetimes;
   std::vector<size_t> which;
   for (size_t i = 0; i < n; ++i) {
@@ -205,11 +337,19 @@ Status Interpreter::Impl::Init() {
   if (!arena) return Status::Error("cannot allocate the activation arena (" + std::to_string(plan.total_bytes) + " bytes)");
   for (size_t k = 0; k < which.size(); ++k) tensors[which[k]].data = arena.get() + plan.offsets[k];
 
-  // 4. Threads and kernels; prepare every op once.
-  pool = std::make_unique<runtime::PthreadpoolRunner>(options.num_threads);
+  // 5. Kernels; prepare every op once (folded ops have nothing left to do).
   contexts.resize(static_cast<size_t>(n_ops));
   for (int i = 0; i < n_ops; ++i) {
     const graph::Operator& op = sg->operators[i];
+    OpProfile p;
+    p.index = i;
+    p.op = g.OpName(op);
+    if (!op.outputs.empty()) p.output_shape = tensors[op.outputs[0]].dims;
+    if (inferred.folded[i]) {
+      kernels.push_back(nullptr);
+      profile.push_back(std::move(p));
+      continue;
+    }
     runtime::OpContext& ctx = contexts[i];
     ctx.graph = &g;
     ctx.op = &op;
@@ -220,21 +360,18 @@ Status Interpreter::Impl::Init() {
     ctx.runner = pool.get();
     ctx.num_threads = pool->num_threads();
     ctx.prepared_bytes = &memory.prepared_bytes;
+    ctx.use_reference_kernels = options.use_reference_kernels;
     kernels.push_back(regs[i]->create());
     XBNN_RETURN_IF_ERROR(kernels.back()->Prepare(ctx));
 
-    OpProfile p;
-    p.index = i;
-    p.op = g.OpName(op);
-    if (!op.outputs.empty()) p.output_shape = sg->tensors[op.outputs[0]].shape;
     graph::OpCost c = graph::EstimateOpCost(g, *sg, op);
     p.binary_macs = c.binary_macs;
     p.float_macs = c.float_macs;
     p.int8_macs = c.int8_macs;
     profile.push_back(std::move(p));
   }
-  for (int32_t t : sg->inputs) input_infos.push_back(MakeInfo(g, *sg, t));
-  for (int32_t t : sg->outputs) output_infos.push_back(MakeInfo(g, *sg, t));
+  for (int32_t t : sg->inputs) input_infos.push_back(MakeInfo(g, *sg, t, tensors[t].dims));
+  for (int32_t t : sg->outputs) output_infos.push_back(MakeInfo(g, *sg, t, tensors[t].dims));
   return Status::Ok();
 }
 
@@ -271,11 +408,14 @@ Status Interpreter::Invoke() {
   Impl& m = *impl_;
   const size_t n = m.kernels.size();
   if (!m.options.profile) {
-    for (size_t i = 0; i < n; ++i) m.kernels[i]->Invoke(m.contexts[i]);
+    for (size_t i = 0; i < n; ++i) {
+      if (m.kernels[i]) m.kernels[i]->Invoke(m.contexts[i]);
+    }
     return Status::Ok();
   }
   using Clock = std::chrono::steady_clock;
   for (size_t i = 0; i < n; ++i) {
+    if (!m.kernels[i]) continue;
     auto t0 = Clock::now();
     m.kernels[i]->Invoke(m.contexts[i]);
     m.profile[i].total_seconds += std::chrono::duration<double>(Clock::now() - t0).count();

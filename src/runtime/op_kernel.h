@@ -1,7 +1,8 @@
 // The interface every operator implements (TFLite Micro style): Prepare validates shapes and
 // options and does all one-time work (weight repacking, operator creation); Invoke computes and
-// never allocates or validates. Tensors already have their final data pointers at Prepare time
-// (activations in the arena, constants in the model), so kernels may keep pointers.
+// never allocates or validates. Tensors already have their final data pointers and shapes at
+// Prepare time (activations in the arena, constants in the model or computed at load time), so
+// kernels may keep pointers.
 #pragma once
 
 #include <cstdint>
@@ -23,16 +24,24 @@ namespace xbnn::runtime {
 
 struct RuntimeTensor {
   int32_t index = -1;
-  const graph::Tensor* desc = nullptr;  // name, type, shape, quantization from the model
+  const graph::Tensor* desc = nullptr;  // name, type, quantization from the model (not the shape)
+  // The shape the interpreter computed from the model's inputs (runtime/shape_inference.h); it
+  // differs from desc->shape where the file's shape is wrong (e.g. the batch of a dilated
+  // convolution's SPACE_TO_BATCH_ND output).
+  std::vector<int32_t> dims;
   uint8_t* data = nullptr;              // arena or (for constants) model memory: never write those
   size_t bytes = 0;
-  bool constant = false;
+  bool constant = false;                // model data, or values computed once at load time
 
   graph::DType type() const { return desc->type; }
-  const std::vector<int32_t>& shape() const { return desc->shape; }
-  int rank() const { return static_cast<int>(desc->shape.size()); }
-  int32_t dim(int i) const { return desc->shape[static_cast<size_t>(i)]; }
-  int64_t elements() const { return desc->NumElements(); }
+  const std::vector<int32_t>& shape() const { return dims; }
+  int rank() const { return static_cast<int>(dims.size()); }
+  int32_t dim(int i) const { return dims[static_cast<size_t>(i)]; }
+  int64_t elements() const {
+    int64_t n = 1;
+    for (int32_t d : dims) n *= d;
+    return n;
+  }
   template <typename T>
   T* as() const { return reinterpret_cast<T*>(data); }
   // Per-tensor quantization (first scale / zero point); false when the tensor has none.
@@ -51,6 +60,7 @@ class OpContext {
   kernels::TaskRunner* runner = nullptr;  // the same pool, for the binary kernels
   int num_threads = 1;
   size_t* prepared_bytes = nullptr;     // kernels add the memory they keep (repacked weights)
+  bool use_reference_kernels = false;   // InterpreterOptions::use_reference_kernels
 
   size_t num_inputs() const { return inputs.size(); }
   RuntimeTensor* input(size_t i) const { return i < inputs.size() ? inputs[i] : nullptr; }

@@ -116,7 +116,8 @@ TEST_P(ConvTest, Int8PerChannel) {
     int32_t mult;
     int shift;
     RefQuantizeMultiplier(double(in_s) * double(w_scales[o]) / double(out_s), &mult, &shift);
-    const int32_t v = RefMultiplyByQuantizedMultiplier(acc[i] + (c.bias ? bias[o] : 0), mult, shift) + out_zp;
+    // ruy's x86 kernels round the final shift half up.
+    const int32_t v = RefMultiplyByQuantizedMultiplierRoundUp(acc[i] + (c.bias ? bias[o] : 0), mult, shift) + out_zp;
     want[i] = static_cast<int8_t>(std::min(std::max(v, lo), hi));
   }
   ExpectEqual(m.GetOutput<int8_t>(0), want);
@@ -283,7 +284,12 @@ TEST_P(DepthwiseTest, Int8PerChannel) {
     int32_t mult;
     int shift;
     RefQuantizeMultiplier(double(in_s) * double(ws[o]) / double(out_s), &mult, &shift);
-    const int32_t v = RefMultiplyByQuantizedMultiplier(acc[i] + bias[o], mult, shift) + out_zp;
+    // optimized_ops::Quantize: blocks of 8 channels round the final shift half up, the rest away
+    // from zero.
+    const bool blocked = o < cout - cout % 8;
+    const int32_t v = (blocked ? RefMultiplyByQuantizedMultiplierRoundUp(acc[i] + bias[o], mult, shift)
+                               : RefMultiplyByQuantizedMultiplier(acc[i] + bias[o], mult, shift)) +
+                      out_zp;
     want[i] = static_cast<int8_t>(std::min(std::max(v, lo), hi));
   }
   ExpectEqual(m.GetOutput<int8_t>(0), want);
@@ -387,7 +393,7 @@ TEST_P(FullyConnectedTest, Int8) {
     for (int u = 0; u < c.units; ++u) {
       int32_t acc = c.bias ? bias[u] : 0;
       for (int k = 0; k < depth; ++k) acc += int32_t{w[static_cast<size_t>(u) * depth + k]} * (x[r * depth + k] - in_zp);
-      const int32_t v = RefMultiplyByQuantizedMultiplier(acc, mult, shift) + out_zp;
+      const int32_t v = RefMultiplyByQuantizedMultiplierRoundUp(acc, mult, shift) + out_zp;  // ruy / GEMV
       want[r * c.units + u] = static_cast<int8_t>(std::min(std::max(v, lo), hi));
     }
   ExpectEqual(m.GetOutput<int8_t>(0), want);
@@ -425,7 +431,7 @@ TEST(FullyConnectedTest, Int8PerChannelWeights) {
       int32_t mult;
       int shift;
       RefQuantizeMultiplier(double(0.04f) * double(ws[u]) / double(0.1f), &mult, &shift);
-      const int32_t v = RefMultiplyByQuantizedMultiplier(acc, mult, shift) + 1;
+      const int32_t v = RefMultiplyByQuantizedMultiplierRoundUp(acc, mult, shift) + 1;
       want[r * units + u] = static_cast<int8_t>(std::min(std::max(v, -128), 127));
     }
   ExpectEqual(m.GetOutput<int8_t>(0), want);

@@ -169,6 +169,12 @@ TEST_P(BinaryIntTest, Int8) {
   } else {
     f = [](int8_t x, int8_t y) { return std::min(x, y); };
   }
+  if (n == "ADD") {
+    // TFLite's default kernel: SIMD blocks take other formulas than the leftovers.
+    RefAddParams rp{z1, z2, zo, lo, hi, s1, s2, so};
+    ExpectEqual(m.GetOutput<int8_t>(0), RefAddInt8Optimized(p.a, a, p.b, b, rp));
+    return;
+  }
   ExpectEqual(m.GetOutput<int8_t>(0), RefBinary<int8_t>(p, a, b, f));
 }
 
@@ -264,6 +270,12 @@ TEST(BinaryHandChecked, FixedPointPrimitives) {
   EXPECT_EQ(RefMultiplyByQuantizedMultiplier(-3, 1 << 30, 0), -1);  // -1.5 -> -1: the high mul rounds half up
   EXPECT_EQ(RefMultiplyByQuantizedMultiplier(-3, 1 << 30, -1), -1);  // -0.75 -> -1
   EXPECT_EQ(RefRoundingDivideByPOT(-3, 1), -2);                       // the shift rounds half away from zero
+  // TFLite's x86 SIMD code and ruy: the shift rounds half up.
+  EXPECT_EQ(RefRoundingRightShiftUp(-3, 1), -1);                          // -1.5 -> -1
+  EXPECT_EQ(RefRoundingRightShiftUp(3, 1), 2);                            // 1.5 -> 2
+  EXPECT_EQ(RefMultiplyByQuantizedMultiplierRoundUp(-3, 1 << 30, -1), 0);  // -1.5 -> -1, then -0.5 -> 0
+  EXPECT_EQ(RefMultiplyByQuantizedMultiplier(-3, 1 << 30, -1), -1);        // ... the reference: -0.5 -> -1
+  EXPECT_EQ(RefMultiplyByQuantizedMultiplierRoundUp(-5, 1 << 30, -2), 0);  // -2.5 -> -2, then -0.5 -> 0
 }
 
 }  // namespace

@@ -29,15 +29,14 @@ TEST(ErrorsTest, Conv2D) {
     m.Op(op::kConv2D, {in, w}, {out}, opt::kConv2D, Conv(), 2);
     EXPECT_THAT(ErrorOf(m), HasSubstr("hybrid quantization) is not supported"));
   }
-  {  // wrong output shape
+  {  // a wrong output shape in the file: the inferred one wins, as in TFLite
     OpModel m;
     const int in = m.Input(DType::kFloat32, {1, 4, 4, 2});
     const int w = m.Const(DType::kFloat32, {3, 3, 3, 2}, std::vector<float>(54, 1));
     const int out = m.Output(DType::kFloat32, {1, 4, 4, 3});  // VALID gives 2x2
     m.Op(op::kConv2D, {in, w}, {out}, opt::kConv2D, Conv(1));
-    const std::string e = ErrorOf(m);
-    EXPECT_THAT(e, HasSubstr("op 0 (CONV_2D)"));
-    EXPECT_THAT(e, HasSubstr("has shape [1,4,4,3], expected [1,2,2,3]"));
+    ASSERT_TRUE(m.Build().ok());
+    EXPECT_EQ(m.interpreter().output_info(0).shape, (std::vector<int32_t>{1, 2, 2, 3}));
   }
   {  // TANH activation
     OpModel m;
@@ -145,9 +144,10 @@ TEST(ErrorsTest, Elementwise) {
     OpModel m;
     const int a = m.Input(DType::kFloat32, {2, 3});
     const int b = m.Input(DType::kFloat32, {3});
-    const int out = m.Output(DType::kFloat32, {3, 3});
+    const int out = m.Output(DType::kFloat32, {3, 3});  // wrong in the file: inferred [2,3]
     m.Op(op::kSub, {a, b}, {out}, opt::kSub);
-    EXPECT_THAT(ErrorOf(m), HasSubstr("broadcast to [2,3]"));
+    ASSERT_TRUE(m.Build().ok());
+    EXPECT_EQ(m.interpreter().output_info(0).shape, (std::vector<int32_t>{2, 3}));
   }
   {
     OpModel m;
@@ -263,9 +263,10 @@ TEST(ErrorsTest, ActivationsAndQuantize) {
   {
     OpModel m;
     const int in = m.Input(DType::kFloat32, {4});
-    const int out = m.Output(DType::kFloat32, {5});
+    const int out = m.Output(DType::kFloat32, {5});  // wrong in the file: inferred [4]
     m.Op(op::kRelu, {in}, {out});
-    EXPECT_THAT(ErrorOf(m), HasSubstr("shape mismatch"));
+    ASSERT_TRUE(m.Build().ok());
+    EXPECT_EQ(m.interpreter().output_info(0).shape, (std::vector<int32_t>{4}));
   }
   {
     OpModel m;

@@ -1,6 +1,7 @@
 #include "builtin/op_test_util.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <fstream>
 #include <limits>
@@ -196,6 +197,126 @@ void RefQuantizeMultiplier(double m, int32_t* multiplier, int* shift) {
   if (s < -31) s = 0, qf = 0;
   *multiplier = static_cast<int32_t>(qf);
   *shift = s;
+}
+
+int32_t RefRoundingRightShiftUp(int32_t x, int exponent) {
+  if (exponent == 0) return x;
+  // floor(x / 2^e + 1/2), exactly, in double (|x| < 2^31 is exact).
+  return static_cast<int32_t>(std::floor(static_cast<double>(x) / std::ldexp(1.0, exponent) + 0.5));
+}
+
+int32_t RefMultiplyByQuantizedMultiplierRoundUp(int32_t x, int32_t multiplier, int shift) {
+  const int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+  const int32_t shifted = static_cast<int32_t>(static_cast<int64_t>(x) * (int64_t{1} << left));
+  return RefRoundingRightShiftUp(RefSrdhm(shifted, multiplier), right);
+}
+
+namespace {
+
+int32_t Shl(int32_t x, int s) {  // NEON vshl: wrapping left, truncating right
+  return s >= 0 ? static_cast<int32_t>(static_cast<uint32_t>(x) << s) : x >> -s;
+}
+
+}  // namespace
+
+std::vector<int8_t> RefAddInt8Optimized(const std::vector<int32_t>& a_shape, const std::vector<int8_t>& a,
+                                        const std::vector<int32_t>& b_shape, const std::vector<int8_t>& b,
+                                        const RefAddParams& p) {
+  const int left_shift = 20;
+  const double twice_max = 2 * std::max(p.s1, p.s2);
+  int32_t m1, m2, mo;
+  int sh1, sh2, sho;
+  RefQuantizeMultiplier(p.s1 / twice_max, &m1, &sh1);
+  RefQuantizeMultiplier(p.s2 / twice_max, &m2, &sh2);
+  RefQuantizeMultiplier(twice_max / ((1 << left_shift) * p.so), &mo, &sho);
+  auto clamp = [&](int32_t v) { return static_cast<int8_t>(std::min(std::max(v, p.lo), p.hi)); };
+  // The scalar formula, with operand order (x from input 0, y from input 1).
+  auto scalar = [&](int8_t x, int8_t y) {
+    const int32_t qx = RefMultiplyByQuantizedMultiplier((x - p.z1) * (1 << left_shift), m1, sh1);
+    const int32_t qy = RefMultiplyByQuantizedMultiplier((y - p.z2) * (1 << left_shift), m2, sh2);
+    return clamp(RefMultiplyByQuantizedMultiplier(qx + qy, mo, sho) + p.zo);
+  };
+  auto narrow = [&](int32_t s) {  // vmovn to int16, add the offset in int16, saturate to int8
+    const int16_t v = static_cast<int16_t>(static_cast<int16_t>(s) + p.zo);
+    return clamp(std::min<int32_t>(std::max<int32_t>(v, -128), 127));
+  };
+  auto out_stage = [&](int32_t sum) { return narrow(RefRoundingDivideByPOT(RefSrdhm(sum, mo), -sho)); };
+  // 16-wide blocks: each input's right shift folded into its left shift.
+  auto block16 = [&](int8_t x, int8_t y) {
+    const int32_t qx = RefSrdhm(Shl(x - p.z1, left_shift + sh1), m1);
+    const int32_t qy = RefSrdhm(Shl(y - p.z2, left_shift + sh2), m2);
+    return out_stage(static_cast<int32_t>(static_cast<uint32_t>(qx) + static_cast<uint32_t>(qy)));
+  };
+  // 8-wide blocks against a broadcast scalar: the input shifts truncate.
+  auto block8 = [&](int8_t x, int8_t y) {
+    const int32_t qx = Shl(RefSrdhm(Shl(x - p.z1, left_shift), m1), sh1);
+    const int32_t qy = Shl(RefSrdhm(Shl(y - p.z2, left_shift), m2), sh2);
+    return out_stage(static_cast<int32_t>(static_cast<uint32_t>(qx) + static_cast<uint32_t>(qy)));
+  };
+  const size_t rank = std::max(a_shape.size(), b_shape.size());
+  std::vector<int64_t> ea(rank, 1), eb(rank, 1), eo(rank, 1);
+  for (size_t i = 0; i < a_shape.size(); ++i) ea[rank - a_shape.size() + i] = a_shape[i];
+  for (size_t i = 0; i < b_shape.size(); ++i) eb[rank - b_shape.size() + i] = b_shape[i];
+  int64_t total = 1;
+  for (size_t i = 0; i < rank; ++i) total *= eo[i] = std::max(ea[i], eb[i]);
+  std::vector<int8_t> out(static_cast<size_t>(total));
+  if (ea == eb) {  // one flat run
+    for (int64_t i = 0; i < total; ++i) out[i] = i < total - total % 16 ? block16(a[i], b[i]) : scalar(a[i], b[i]);
+    return out;
+  }
+  // Which input broadcasts at the innermost differing dimension ("fast"), then the five runs
+  // y0..y4 of TFLite's fivefold loop, outermost first: equal, fast-side broadcast (y1 counts the
+  // slow side's unit dims), equal, slow-side broadcast (y3), equal (y4, innermost).
+  int first_diff = static_cast<int>(rank) - 1;
+  while (ea[first_diff] == eb[first_diff]) --first_diff;
+  const bool a_fast = ea[first_diff] == 1;
+  const std::vector<int64_t>& f = a_fast ? ea : eb;  // broadcasts fast
+  const std::vector<int64_t>& g = a_fast ? eb : ea;
+  std::array<int64_t, 5> y{1, 1, 1, 1, 1};
+  int i = static_cast<int>(rank) - 1;
+  auto run = [&](int slot, auto cond) {
+    while (i >= 0 && cond(i)) y[slot] *= std::max(f[i], g[i]), --i;
+  };
+  run(4, [&](int d) { return f[d] == g[d]; });
+  run(3, [&](int d) { return f[d] == 1; });
+  run(2, [&](int d) { return f[d] == g[d]; });
+  run(1, [&](int d) { return g[d] == 1; });
+  run(0, [&](int d) { return f[d] == g[d]; });
+  const bool generic = i >= 0;
+  // Output element o in row-major order of the broadcast shape; its operands by plain indexing.
+  std::vector<int64_t> stride_a(rank, 0), stride_b(rank, 0);
+  for (int64_t d = static_cast<int64_t>(rank) - 1, sa = 1, sb = 1; d >= 0; --d) {
+    stride_a[d] = ea[d] == 1 ? 0 : sa;
+    stride_b[d] = eb[d] == 1 ? 0 : sb;
+    sa *= ea[d];
+    sb *= eb[d];
+  }
+  for (int64_t o = 0; o < total; ++o) {
+    int64_t rest = o, ia = 0, ib = 0;
+    for (int64_t d = static_cast<int64_t>(rank) - 1; d >= 0; --d) {
+      const int64_t idx = rest % eo[d];
+      rest /= eo[d];
+      ia += idx * stride_a[d];
+      ib += idx * stride_b[d];
+    }
+    if (generic) {
+      out[o] = scalar(a[ia], b[ib]);
+      continue;
+    }
+    // Position inside the innermost run of the fivefold loop: y4 elements, or y3 when y4 == 1.
+    const int64_t len = y[4] > 1 ? y[4] : y[3];
+    const int64_t pos = o % len;
+    const int blk = y[4] > 1 ? 16 : 8;
+    const bool vector = pos < len - len % blk;
+    // TFLite swaps the operands so that "input 1" is the fast-broadcasting one; the formulas are
+    // per operand, so only which scale goes with which value matters.
+    if (!vector) {
+      out[o] = scalar(a[ia], b[ib]);
+    } else {
+      out[o] = y[4] > 1 ? block16(a[ia], b[ib]) : block8(a[ia], b[ib]);
+    }
+  }
+  return out;
 }
 
 void RefActivationRange(int act, float scale, int32_t zp, int32_t* lo, int32_t* hi) {

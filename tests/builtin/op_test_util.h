@@ -120,6 +120,19 @@ int32_t RefSrdhm(int32_t a, int32_t b);
 int32_t RefRoundingDivideByPOT(int32_t x, int exponent);
 int32_t RefMultiplyByQuantizedMultiplier(int32_t x, int32_t multiplier, int shift);
 void RefQuantizeMultiplier(double m, int32_t* multiplier, int* shift);
+// TFLite's default x86 kernels (ruy, the custom GEMV, NEON blocks through NEON_2_SSE): the same
+// high multiply, then a right shift that rounds ties toward +infinity.
+int32_t RefRoundingRightShiftUp(int32_t x, int exponent);
+int32_t RefMultiplyByQuantizedMultiplierRoundUp(int32_t x, int32_t multiplier, int shift);
+// int8 ADD of TFLite's default kernel (optimized_integer_ops::Add / BroadcastAddDispatch), by
+// output index: which formula an element gets depends on its place in TFLite's SIMD blocks.
+struct RefAddParams {
+  int32_t z1 = 0, z2 = 0, zo = 0, lo = -128, hi = 127;
+  float s1 = 1, s2 = 1, so = 1;
+};
+std::vector<int8_t> RefAddInt8Optimized(const std::vector<int32_t>& a_shape, const std::vector<int8_t>& a,
+                                        const std::vector<int32_t>& b_shape, const std::vector<int8_t>& b,
+                                        const RefAddParams& p);
 // Quantized activation range of an int8 output (TFLite's CalculateActivationRangeQuantized).
 void RefActivationRange(int act, float scale, int32_t zp, int32_t* lo, int32_t* hi);
 void RefFloatActivation(int act, float* lo, float* hi);

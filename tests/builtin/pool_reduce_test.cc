@@ -197,7 +197,28 @@ TEST_P(MeanTest, Int8) {
     int64_t count;
     MeanGroups(c, reduced, x, &sums, &count);
     std::vector<int8_t> want(sums.size());
-    for (size_t i = 0; i < sums.size(); ++i) {
+    const bool spatial = c.keep_dims && c.shape.size() == 4 && c.axes.size() == 2 &&
+                         ((c.axes[0] == 1 && c.axes[1] == 2) || (c.axes[0] == 2 && c.axes[1] == 1));
+    for (size_t i = 0; i < sums.size() && spatial; ++i) {
+      // TFLite's default kernel for the keep_dims spatial mean (optimized_integer_ops::Mean): the raw
+      // sum, a multiplier for the float input_scale / (count * output_scale) and a bias from
+      // float arithmetic; 16-channel blocks round the final shift half up.
+      const float n = static_cast<float>(count);
+      float t = static_cast<float>(zi) * si / so;
+      t = t > 0 ? t + 0.5f : t - 0.5f;
+      const int32_t bias = zo - static_cast<int32_t>(t);
+      int32_t mult;
+      int shift;
+      RefQuantizeMultiplier(static_cast<double>(si / (n * so)), &mult, &shift);
+      const int ch = c.shape[3];
+      const int32_t sum = static_cast<int32_t>(sums[i]);
+      const bool blocked = static_cast<int>(i % static_cast<size_t>(ch)) < ch - ch % 16;
+      const int32_t v = (blocked ? RefMultiplyByQuantizedMultiplierRoundUp(sum, mult, shift)
+                                 : RefMultiplyByQuantizedMultiplier(sum, mult, shift)) +
+                        bias;
+      want[i] = static_cast<int8_t>(std::min(std::max(v, -128), 127));
+    }
+    for (size_t i = 0; i < sums.size() && !spatial; ++i) {
       const int32_t sum = static_cast<int32_t>(sums[i]);
       const int32_t n = static_cast<int32_t>(count);
       int32_t mult;
@@ -219,7 +240,8 @@ INSTANTIATE_TEST_SUITE_P(Axes, MeanTest,
                          ::testing::Values(MeanCase{{1, 5, 5, 8}, {1, 2}, false}, MeanCase{{2, 4, 3, 6}, {1, 2}, true},
                                            MeanCase{{2, 4, 3, 6}, {2, 1}, true}, MeanCase{{3, 4, 5}, {-1}, false},
                                            MeanCase{{3, 4, 5}, {0, 2}, true}, MeanCase{{2, 3, 4, 5}, {1, 1, 3}, false},
-                                           MeanCase{{6, 7}, {0, 1}, false}, MeanCase{{1, 7, 7, 33}, {-3, -2}, true}),
+                                           MeanCase{{6, 7}, {0, 1}, false}, MeanCase{{1, 7, 7, 33}, {-3, -2}, true},
+                                           MeanCase{{2, 3, 4, 37}, {1, 2}, true}),
                          [](const ::testing::TestParamInfo<MeanCase>& i) {
                            std::string s = "in";
                            for (int32_t d : i.param.shape) s += "_" + std::to_string(d);

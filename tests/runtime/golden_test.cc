@@ -113,6 +113,20 @@ TEST_P(Golden, MatchesLce) {
     EXPECT_EQ(diff, "") << c.name << " output " << i;
   }
   RecordProperty("worst_relative_error", std::to_string(worst));
+  // The reference kernels (the oracle of the optimized ones) give LCE's outputs too.
+  InterpreterOptions ref;
+  ref.use_reference_kernels = true;
+  auto interp_ref = Interpreter::Create(*model, ref);
+  ASSERT_TRUE(interp_ref.ok()) << interp_ref.status().message();
+  for (size_t i = 0; i < it.num_inputs(); ++i) {
+    std::memcpy((*interp_ref)->input(i).raw(), (*inputs)[i].second.data.data(), it.input(i).bytes());
+  }
+  ASSERT_TRUE((*interp_ref)->Invoke().ok());
+  double worst_ref = 0;
+  for (size_t i = 0; i < it.num_outputs(); ++i) {
+    EXPECT_EQ(Compare((*interp_ref)->output(i), (*outputs)[i].second, &worst_ref), "")
+        << c.name << " output " << i << " (reference kernels)";
+  }
   // More threads give identical results.
   InterpreterOptions two;
   two.num_threads = 2;

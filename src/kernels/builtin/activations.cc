@@ -1,5 +1,5 @@
-// Unary activations: RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, LOGISTIC, HARD_SWISH, SIGN and the
-// binary PRELU. float32 everywhere; int8 as TFLite computes it (RELU* requantize then clamp,
+// Unary activations: RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, LOGISTIC, HARD_SWISH, SIGN, ABS and
+// the binary PRELU. float32 everywhere; int8 as TFLite computes it (RELU* requantize then clamp,
 // LEAKY_RELU and PRELU pick one of two multipliers, LOGISTIC uses TFLite's float-built lookup
 // table, HARD_SWISH its 16-bit fixed-point scheme). SIGN also takes int32.
 #include "kernels/builtin/builtin_ops.h"
@@ -330,8 +330,61 @@ class Sign final : public runtime::OpKernel {
   RuntimeTensor *in_ = nullptr, *out_ = nullptr;
 };
 
+// ---- ABS ------------------------------------------------------------------------------------------
+
+// int8 as TFLite's elementwise.cc: |x - input_zero_point|, rescaled by input_scale / output_scale
+// (QuantizeMultiplier) only when the scales differ, plus the output zero point, clamped.
+class Abs final : public runtime::OpKernel {
+ public:
+  Status Prepare(OpContext& ctx) override {
+    XBNN_RETURN_IF_ERROR(PrepareUnary(ctx, {DType::kFloat32, DType::kInt8, DType::kInt32}, &in_, &out_));
+    if (in_->type() != DType::kInt8) return Status::Ok();
+    QuantParams qi, qo;
+    XBNN_RETURN_IF_ERROR(GetQuant(ctx, in_, "input", &qi));
+    XBNN_RETURN_IF_ERROR(GetQuant(ctx, out_, "output", &qo));
+    in_zp_ = qi.zero_point;
+    out_zp_ = qo.zero_point;
+    rescale_ = qi.scale != qo.scale;
+    if (rescale_) {
+      const double real = static_cast<double>(qi.scale) / static_cast<double>(qo.scale);
+      QuantizeMultiplier(real, &mult_, &shift_);
+      if (shift_ > 30) return ctx.Error("input/output scale ratio " + std::to_string(real) + " is too large");
+    }
+    return Status::Ok();
+  }
+
+  void Invoke(OpContext&) override {
+    const int64_t n = in_->elements();
+    if (in_->type() == DType::kFloat32) {
+      const float* x = in_->as<float>();
+      float* y = out_->as<float>();
+      for (int64_t i = 0; i < n; ++i) y[i] = std::fabs(x[i]);
+    } else if (in_->type() == DType::kInt32) {
+      const int32_t* x = in_->as<int32_t>();
+      int32_t* y = out_->as<int32_t>();
+      // Wraps at INT32_MIN like the hardware.
+      for (int64_t i = 0; i < n; ++i) y[i] = x[i] < 0 ? static_cast<int32_t>(0u - static_cast<uint32_t>(x[i])) : x[i];
+    } else {
+      const int8_t* x = in_->as<int8_t>();
+      int8_t* y = out_->as<int8_t>();
+      for (int64_t i = 0; i < n; ++i) {
+        const int32_t v = std::abs(x[i] - in_zp_);
+        const int32_t r = (rescale_ ? MultiplyByQuantizedMultiplier(v, mult_, shift_) : v) + out_zp_;
+        y[i] = static_cast<int8_t>(std::min(std::max(r, -128), 127));
+      }
+    }
+  }
+
+ private:
+  RuntimeTensor *in_ = nullptr, *out_ = nullptr;
+  int32_t in_zp_ = 0, out_zp_ = 0, mult_ = 0;
+  int shift_ = 0;
+  bool rescale_ = false;
+};
+
 }  // namespace
 
+std::unique_ptr<runtime::OpKernel> CreateAbs() { return std::make_unique<Abs>(); }
 std::unique_ptr<runtime::OpKernel> CreateRelu() {
   return std::make_unique<ReluX>(0.0f, std::numeric_limits<float>::infinity());
 }

@@ -9,7 +9,8 @@ namespace xbnn::kernels {
 
 // TFLite builtin codes that graph::op does not name.
 namespace builtin::op_code {
-inline constexpr int32_t kBatchToSpaceND = 37, kSpaceToBatchND = 38;
+inline constexpr int32_t kBatchToSpaceND = 37, kSpaceToBatchND = 38, kTranspose = 39, kSplit = 49, kShape = 77,
+                         kPack = 83, kAbs = 101, kSplitV = 102;
 }
 
 // conv.cc, depthwise_conv.cc, fully_connected.cc
@@ -36,6 +37,12 @@ std::unique_ptr<runtime::OpKernel> CreatePadV2();
 std::unique_ptr<runtime::OpKernel> CreateSpaceToBatchND();
 std::unique_ptr<runtime::OpKernel> CreateBatchToSpaceND();
 std::unique_ptr<runtime::OpKernel> CreateStridedSlice();
+// split.cc, pack.cc, transpose.cc, shape.cc
+std::unique_ptr<runtime::OpKernel> CreateSplit();
+std::unique_ptr<runtime::OpKernel> CreateSplitV();
+std::unique_ptr<runtime::OpKernel> CreatePack();
+std::unique_ptr<runtime::OpKernel> CreateTranspose();
+std::unique_ptr<runtime::OpKernel> CreateShape();
 // softmax.cc, activations.cc
 std::unique_ptr<runtime::OpKernel> CreateSoftmax();
 std::unique_ptr<runtime::OpKernel> CreateRelu();
@@ -46,6 +53,7 @@ std::unique_ptr<runtime::OpKernel> CreatePrelu();
 std::unique_ptr<runtime::OpKernel> CreateLogistic();
 std::unique_ptr<runtime::OpKernel> CreateHardSwish();
 std::unique_ptr<runtime::OpKernel> CreateSign();
+std::unique_ptr<runtime::OpKernel> CreateAbs();
 // quantize.cc, select.cc
 std::unique_ptr<runtime::OpKernel> CreateQuantize();
 std::unique_ptr<runtime::OpKernel> CreateDequantize();

@@ -62,6 +62,31 @@ inline int32_t MultiplyByQuantizedMultiplierSmallerThanOneExp(int32_t x, int32_t
   return RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x, multiplier), -shift);
 }
 
+// ---- TFLite's default x86 kernels --------------------------------------------------------------
+// LCE's interpreter runs TFLite 2.16's optimized kernels. On x86 these requantize int32
+// accumulators with the same high multiply but a right shift that rounds ties up rather than away
+// from zero: ruy's AVX2/AVX-512 kernels (CONV_2D, FULLY_CONNECTED; ruy/kernel_avx512.cc adds
+// 2^(exponent-1) and shifts), TFLite's custom GEMV (batch-1 FULLY_CONNECTED,
+// cpu_backend_gemm_custom_gemv.h: vshl, vqrdmulh, vrshl) and the NEON blocks that TFLite builds
+// for x86 through its NEON-to-SSE header (optimized_ops::Quantize in depthwise conv,
+// MultiplyByQuantizedMultiplier4Rows in MEAN). Only negative ties differ from the reference.
+
+// x / 2^exponent rounded to nearest, ties toward +infinity (NEON vrshl by -exponent, computed wide
+// as NEON does). exponent in [0, 31].
+inline int32_t RoundingRightShiftUp(int32_t x, int exponent) {
+  if (exponent == 0) return x;
+  return static_cast<int32_t>((static_cast<int64_t>(x) + (int64_t{1} << (exponent - 1))) >> exponent);
+}
+
+// Left shift, SaturatingRoundingDoublingHighMul (vqrdmulh rounds ties up as well), then the
+// round-up right shift.
+inline int32_t MultiplyByQuantizedMultiplierRoundUp(int32_t x, int32_t multiplier, int shift) {
+  const int left_shift = shift > 0 ? shift : 0;
+  const int right_shift = shift > 0 ? 0 : -shift;
+  return RoundingRightShiftUp(
+      SaturatingRoundingDoublingHighMul(WrappingMul(x, int32_t{1} << left_shift), multiplier), right_shift);
+}
+
 // Q31 significand and power-of-two exponent of `m` (TFLite's QuantizeMultiplier).
 void QuantizeMultiplier(double m, int32_t* multiplier, int* shift);
 
@@ -164,15 +189,57 @@ void ForEachBroadcast(const Broadcast& p, F&& f) {
   }
 }
 
+// Calls f(out_index, a_index, b_index, n, a_step, b_step) for every innermost row of the output,
+// in order: n elements whose operands advance by a_step and b_step (0 where broadcast, else 1).
+template <typename F>
+void ForEachBroadcastRow(const Broadcast& p, F&& f) {
+  const int r = p.rank;
+  std::array<int64_t, kMaxBroadcastRank> idx{};
+  const int64_t inner = p.dims[r - 1];
+  int64_t total = 1;
+  for (int i = 0; i < r; ++i) total *= p.dims[i];
+  if (total == 0) return;
+  for (int64_t o = 0;; o += inner) {
+    int64_t ia = 0, ib = 0;
+    for (int i = 0; i < r - 1; ++i) {
+      ia += idx[i] * p.a_strides[i];
+      ib += idx[i] * p.b_strides[i];
+    }
+    f(o, ia, ib, inner, p.a_strides[r - 1], p.b_strides[r - 1]);
+    int d = r - 2;
+    while (d >= 0 && ++idx[d] == p.dims[d]) idx[d--] = 0;
+    if (d < 0) return;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Threads: fn(thread, i) for every i in [0, n) on the interpreter's pool (serially without one).
 // thread < NumThreads(ctx), and no two concurrent calls share it (per-thread scratch is safe).
 
 inline int NumThreads(const OpContext& ctx) { return ctx.runner ? std::max(1, ctx.runner->num_threads()) : 1; }
 
+// Ops whose estimated single-thread time is below kMinParallelSeconds run on the calling thread.
+// Handing work to a pool thread costs ~1 us when the worker is spinning, but a whole scheduler
+// slice (~5 ms per op, measured: QuickNet at 2 threads went from 3 ms to 255 ms on the shared
+// 2-core machine under load) when the worker has been descheduled; a 20 us op can save at most
+// ~10 us by splitting. Estimates use single-thread rates measured on the 2-core AMD EPYC
+// (AVX-512) with `xbnn bench --profile` (tests/builtin/README.md).
+inline constexpr double kMinParallelSeconds = 20e-6;
+inline constexpr double kConvMacsPerSecond = 50e9;       // CONV_2D, batched FULLY_CONNECTED (XNNPACK GEMM)
+inline constexpr double kDepthwiseMacsPerSecond = 20e9;  // DEPTHWISE_CONV_2D
+inline constexpr double kGemvMacsPerSecond = 5e9;        // batch-1 FULLY_CONNECTED: reads every weight once
+inline constexpr double kInt8MacsPerSecond = 2e9;        // the plain int8 loops
+inline constexpr double kPoolVisitsPerSecond = 9e9;      // pooling: output elements x window
+
+// The interpreter's pool when an op of `seconds` is worth splitting, else null (XNNPACK then
+// runs on the calling thread).
+inline pthreadpool_t PoolFor(const OpContext& ctx, double seconds) {
+  return seconds >= kMinParallelSeconds ? ctx.pool : nullptr;
+}
+
 template <typename F>
-void ParallelFor(const OpContext& ctx, int n, F& fn) {
-  if (!ctx.runner || ctx.runner->num_threads() <= 1 || n <= 1) {
+void ParallelFor(const OpContext& ctx, int n, F& fn, double seconds) {
+  if (!ctx.runner || ctx.runner->num_threads() <= 1 || n <= 1 || seconds < kMinParallelSeconds) {
     for (int i = 0; i < n; ++i) fn(0, i);
     return;
   }

@@ -55,6 +55,9 @@ class Conv2D final : public runtime::OpKernel {
                        " values, expected " + std::to_string(out_c_));
     }
 
+    const double macs = static_cast<double>(batch_) * gh_.out * gw_.out * out_c_ * k_h_ * k_w_ * filter_c_;
+    seconds_ = macs / (in_->type() == DType::kFloat32 ? kConvMacsPerSecond : kInt8MacsPerSecond);
+    pool_ = PoolFor(ctx, seconds_);
     if (in_->type() == DType::kFloat32) return PrepareFloat(ctx);
     if (in_->type() == DType::kInt8) return PrepareInt8(ctx);
     return ctx.Error("input " + TensorName(in_) + " has type " + graph::DTypeName(in_->type()) +
@@ -63,7 +66,7 @@ class Conv2D final : public runtime::OpKernel {
 
   void Invoke(OpContext& ctx) override {
     if (xnn_op_) {
-      xnn_run_operator(xnn_op_.get(), ctx.pool);
+      xnn_run_operator(xnn_op_.get(), pool_);
     } else {
       InvokeInt8(ctx);
     }
@@ -89,7 +92,7 @@ class Conv2D final : public runtime::OpKernel {
     if (s != xnn_status_success) {
       return ctx.Error(std::string("XNNPACK cannot create the convolution: ") + XnnStatusName(s));
     }
-    s = xnn_setup_convolution2d_nhwc_f32(op, batch_, in_h_, in_w_, in_->as<float>(), out_->as<float>(), ctx.pool);
+    s = xnn_setup_convolution2d_nhwc_f32(op, batch_, in_h_, in_w_, in_->as<float>(), out_->as<float>(), pool_);
     if (s != xnn_status_success) {
       return ctx.Error(std::string("XNNPACK cannot set up the convolution: ") + XnnStatusName(s));
     }
@@ -140,7 +143,7 @@ class Conv2D final : public runtime::OpKernel {
         for (int oc = 0; oc < out_c_; ++oc) po[oc] = rq_.Apply(acc[oc] + (bias ? bias[oc] : 0), oc);
       }
     };
-    ParallelFor(ctx, batch_ * gh_.out, row);
+    ParallelFor(ctx, batch_ * gh_.out, row, seconds_);
   }
 
   RuntimeTensor *in_ = nullptr, *filter_ = nullptr, *bias_ = nullptr, *out_ = nullptr;
@@ -149,6 +152,8 @@ class Conv2D final : public runtime::OpKernel {
   Padding padding_ = Padding::kSame;
   Activation act_ = Activation::kNone;
   AxisGeometry gh_, gw_;
+  double seconds_ = 0;            // estimated single-thread time
+  pthreadpool_t pool_ = nullptr;  // the interpreter's pool, or null for small convolutions
   XnnOperator xnn_op_;
   ChannelRequant rq_;
   std::vector<int32_t> acc_;

@@ -14,9 +14,15 @@ struct ChannelRequant {
   int32_t input_offset = 0;   // -input zero point
   int32_t output_offset = 0;  // output zero point
   int32_t act_min = -128, act_max = 127;
+  // Channels below this requantize as TFLite's SIMD code does (MultiplyByQuantizedMultiplierRoundUp),
+  // the rest as its scalar code. CONV_2D and FULLY_CONNECTED (ruy, GEMV): all channels.
+  int round_up_channels = std::numeric_limits<int>::max();
 
   int8_t Apply(int32_t acc, int channel) const {
-    int32_t v = MultiplyByQuantizedMultiplier(acc, multiplier[channel], shift[channel]) + output_offset;
+    int32_t v = (channel < round_up_channels
+                     ? MultiplyByQuantizedMultiplierRoundUp(acc, multiplier[channel], shift[channel])
+                     : MultiplyByQuantizedMultiplier(acc, multiplier[channel], shift[channel])) +
+                output_offset;
     v = std::max(v, act_min);
     v = std::min(v, act_max);
     return static_cast<int8_t>(v);

@@ -9,6 +9,8 @@ namespace {
 
 using namespace builtin;  // NOLINT
 
+constexpr int kQuantizeBlock = 8;
+
 class DepthwiseConv2D final : public runtime::OpKernel {
  public:
   Status Prepare(OpContext& ctx) override {
@@ -58,6 +60,9 @@ class DepthwiseConv2D final : public runtime::OpKernel {
       return ctx.Error("bias " + TensorName(bias_) + " has " + std::to_string(bias_->elements()) +
                        " values, expected " + std::to_string(out_c_));
     }
+    const double macs = static_cast<double>(batch_) * gh_.out * gw_.out * out_c_ * k_h_ * k_w_;
+    seconds_ = macs / (in_->type() == DType::kFloat32 ? kDepthwiseMacsPerSecond : kInt8MacsPerSecond);
+    pool_ = PoolFor(ctx, seconds_);
     if (in_->type() == DType::kFloat32) return PrepareFloat(ctx);
     if (in_->type() == DType::kInt8) {
       if (filter_->type() != DType::kInt8) {
@@ -65,6 +70,10 @@ class DepthwiseConv2D final : public runtime::OpKernel {
       }
       XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, out_, DType::kInt8, "output"));
       XBNN_RETURN_IF_ERROR(PrepareChannelRequant(ctx, in_, filter_, bias_, out_, out_c_, 3, act_, &rq_));
+      // TFLite's x86 depthwise conv (DepthwiseConvGeneral) requantizes through
+      // optimized_ops::Quantize: NEON blocks of 8 channels round ties up, the last out_c % 8
+      // channels take the scalar MultiplyByQuantizedMultiplier.
+      rq_.round_up_channels = out_c_ - out_c_ % kQuantizeBlock;
       acc_.assign(static_cast<size_t>(NumThreads(ctx)) * out_c_, 0);
       return Status::Ok();
     }
@@ -74,7 +83,7 @@ class DepthwiseConv2D final : public runtime::OpKernel {
 
   void Invoke(OpContext& ctx) override {
     if (xnn_op_) {
-      xnn_run_operator(xnn_op_.get(), ctx.pool);
+      xnn_run_operator(xnn_op_.get(), pool_);
     } else {
       InvokeInt8(ctx);
     }
@@ -102,7 +111,7 @@ class DepthwiseConv2D final : public runtime::OpKernel {
     if (s != xnn_status_success) {
       return ctx.Error(std::string("XNNPACK cannot create the depthwise convolution: ") + XnnStatusName(s));
     }
-    s = xnn_setup_convolution2d_nhwc_f32(op, batch_, in_h_, in_w_, in_->as<float>(), out_->as<float>(), ctx.pool);
+    s = xnn_setup_convolution2d_nhwc_f32(op, batch_, in_h_, in_w_, in_->as<float>(), out_->as<float>(), pool_);
     if (s != xnn_status_success) {
       return ctx.Error(std::string("XNNPACK cannot set up the depthwise convolution: ") + XnnStatusName(s));
     }
@@ -143,7 +152,7 @@ class DepthwiseConv2D final : public runtime::OpKernel {
         for (int oc = 0; oc < out_c_; ++oc) po[oc] = rq_.Apply(acc[oc] + (bias ? bias[oc] : 0), oc);
       }
     };
-    ParallelFor(ctx, batch_ * gh_.out, row);
+    ParallelFor(ctx, batch_ * gh_.out, row, seconds_);
   }
 
   RuntimeTensor *in_ = nullptr, *filter_ = nullptr, *bias_ = nullptr, *out_ = nullptr;
@@ -152,6 +161,8 @@ class DepthwiseConv2D final : public runtime::OpKernel {
   Padding padding_ = Padding::kSame;
   Activation act_ = Activation::kNone;
   AxisGeometry gh_, gw_;
+  double seconds_ = 0;            // estimated single-thread time
+  pthreadpool_t pool_ = nullptr;  // the interpreter's pool, or null for small convolutions
   XnnOperator xnn_op_;
   ChannelRequant rq_;
   std::vector<int32_t> acc_;

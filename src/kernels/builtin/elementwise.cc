@@ -2,9 +2,12 @@
 // ADD, SUB, MUL (float32, int32, int8), DIV (float32), MAXIMUM, MINIMUM (float32, int32, int8).
 // int8 follows TFLite's integer arithmetic: ADD/SUB rescale both inputs to a common scale with
 // left_shift 20, MUL requantizes the product of the offset inputs, MAXIMUM/MINIMUM compare the
-// stored values (the converter gives inputs and output one scale).
+// stored values (the converter gives inputs and output one scale). ADD and MUL reproduce TFLite's
+// default x86 kernels, whose SIMD blocks compute differently from the leftovers (see below).
+// Float rows run in vector_loops.cc.
 #include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
+#include "kernels/builtin/vector_loops.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -18,7 +21,133 @@ struct AddSubParams {
   int32_t in1_mult = 0, in2_mult = 0, out_mult = 0;
   int in1_shift = 0, in2_shift = 0, out_shift = 0;
   int left_shift = 20;
+  int32_t act_min = -128, act_max = 127;
 };
+
+// ---- int8 ADD as TFLite's default x86 kernel computes it (optimized_integer_ops::Add and
+// BroadcastAddDispatch, NEON code built for x86 through TFLite's NEON-to-SSE header) ------------
+//
+// Full blocks of 16 elements (AddElementwise) fold each input's right shift into its left shift
+// before the high multiply; blocks of 8 against a broadcast scalar (AddScalarBroadcast) truncate
+// the input shifts (vshl by a negative amount); both narrow the result to int16 (vmovn, wrapping)
+// before adding the output offset and saturating to int8. Leftover elements take the reference
+// formula.
+
+int32_t VectorShift(int32_t x, int shift) {  // NEON vshl: left wraps, right truncates
+  return shift >= 0 ? WrappingMul(x, int32_t{1} << shift) : (x >> -shift);
+}
+
+int8_t AddNarrow(int32_t s, const AddSubParams& p) {
+  const int16_t narrowed = static_cast<int16_t>(static_cast<uint16_t>(static_cast<uint32_t>(s)));
+  const int16_t with_offset = static_cast<int16_t>(static_cast<uint16_t>(narrowed + p.out_offset));
+  const int32_t saturated = std::min(std::max<int32_t>(with_offset, -128), 127);
+  return static_cast<int8_t>(std::min(std::max(saturated, p.act_min), p.act_max));
+}
+
+int8_t AddScalar(int8_t x, int8_t y, const AddSubParams& p) {
+  const int32_t sx = (x + p.in1_offset) * (1 << p.left_shift);
+  const int32_t sy = (y + p.in2_offset) * (1 << p.left_shift);
+  const int32_t qx = MultiplyByQuantizedMultiplierSmallerThanOneExp(sx, p.in1_mult, p.in1_shift);
+  const int32_t qy = MultiplyByQuantizedMultiplierSmallerThanOneExp(sy, p.in2_mult, p.in2_shift);
+  const int32_t raw = MultiplyByQuantizedMultiplierSmallerThanOneExp(qx + qy, p.out_mult, p.out_shift) + p.out_offset;
+  return static_cast<int8_t>(std::min(std::max(raw, p.act_min), p.act_max));
+}
+
+int8_t AddOutput(int32_t sum, const AddSubParams& p) {
+  return AddNarrow(RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(sum, p.out_mult), -p.out_shift), p);
+}
+
+void AddElementwise(int64_t n, const AddSubParams& p, const int8_t* a, const int8_t* b, int8_t* out) {
+  const int s1 = p.left_shift + p.in1_shift, s2 = p.left_shift + p.in2_shift;
+  const int64_t blocked = n - n % 16;
+  int64_t i = 0;
+  for (; i < blocked; ++i) {
+    const int32_t x = SaturatingRoundingDoublingHighMul(VectorShift(a[i] + p.in1_offset, s1), p.in1_mult);
+    const int32_t y = SaturatingRoundingDoublingHighMul(VectorShift(b[i] + p.in2_offset, s2), p.in2_mult);
+    out[i] = AddOutput(static_cast<int32_t>(static_cast<uint32_t>(x) + static_cast<uint32_t>(y)), p);
+  }
+  for (; i < n; ++i) out[i] = AddScalar(a[i], b[i], p);
+}
+
+// `a` is one value broadcast against n values of `b`.
+void AddScalarBroadcast(int64_t n, const AddSubParams& p, int8_t a, const int8_t* b, int8_t* out) {
+  const int32_t x = VectorShift(
+      SaturatingRoundingDoublingHighMul(VectorShift(a + p.in1_offset, p.left_shift), p.in1_mult), p.in1_shift);
+  const int64_t blocked = n - n % 8;
+  int64_t i = 0;
+  for (; i < blocked; ++i) {
+    const int32_t y = VectorShift(
+        SaturatingRoundingDoublingHighMul(VectorShift(b[i] + p.in2_offset, p.left_shift), p.in2_mult), p.in2_shift);
+    out[i] = AddOutput(static_cast<int32_t>(static_cast<uint32_t>(x) + static_cast<uint32_t>(y)), p);
+  }
+  for (; i < n; ++i) out[i] = AddScalar(a, b[i], p);
+}
+
+// int8 MUL (optimized_integer_ops::Mul, BroadcastMulFivefold): blocks of 8 compute as the scalar
+// code but narrow to int16 without saturation (vmovn) before adding the output offset, which
+// only matters when the output scale is far too small for the product.
+int8_t MulScalar(int8_t x, int8_t y, const AddSubParams& p) {
+  const int32_t v = MultiplyByQuantizedMultiplier((x + p.in1_offset) * (y + p.in2_offset), p.out_mult, p.out_shift);
+  return static_cast<int8_t>(std::min(std::max(v + p.out_offset, p.act_min), p.act_max));
+}
+
+int8_t MulBlock(int8_t x, int8_t y, const AddSubParams& p) {
+  return AddNarrow(MultiplyByQuantizedMultiplier((x + p.in1_offset) * (y + p.in2_offset), p.out_mult, p.out_shift), p);
+}
+
+void MulElementwise(int64_t n, const AddSubParams& p, const int8_t* a, const int8_t* b, int8_t* out) {
+  const int64_t blocked = n - n % 8;
+  int64_t i = 0;
+  for (; i < blocked; ++i) out[i] = MulBlock(a[i], b[i], p);
+  for (; i < n; ++i) out[i] = MulScalar(a[i], b[i], p);
+}
+
+void MulScalarBroadcast(int64_t n, const AddSubParams& p, int8_t a, const int8_t* b, int8_t* out) {
+  const int64_t blocked = n - n % 8;
+  int64_t i = 0;
+  for (; i < blocked; ++i) out[i] = MulBlock(a, b[i], p);
+  for (; i < n; ++i) out[i] = MulScalar(a, b[i], p);
+}
+
+// TFLite's ProcessBroadcastShapes: how the two shapes broadcast, and the five loop counts of
+// BroadcastAddFivefold (input `first` has the unit dimensions of y3, the other those of y1).
+enum class BroadcastCategory { kNone, kFirstFast, kSecondFast, kGeneric };
+struct Fivefold {
+  BroadcastCategory category = BroadcastCategory::kNone;
+  std::array<int64_t, 5> y{1, 1, 1, 1, 1};
+};
+
+Fivefold ProcessBroadcastShapes(const std::vector<int32_t>& s0, const std::vector<int32_t>& s1) {
+  Fivefold f;
+  const int n = static_cast<int>(std::max(s0.size(), s1.size()));
+  std::vector<int64_t> e0(static_cast<size_t>(n), 1), e1(static_cast<size_t>(n), 1);
+  for (size_t i = 0; i < s0.size(); ++i) e0[n - s0.size() + i] = s0[i];
+  for (size_t i = 0; i < s1.size(); ++i) e1[n - s1.size() + i] = s1[i];
+  if (e0 == e1) return f;
+  f.category = BroadcastCategory::kGeneric;
+  for (int i = n - 1; i >= 0; --i) {
+    if (e0[i] == e1[i]) continue;
+    if (e0[i] == 1) {
+      f.category = BroadcastCategory::kFirstFast;
+    } else if (e1[i] == 1) {
+      f.category = BroadcastCategory::kSecondFast;
+    } else {
+      return f;
+    }
+    break;
+  }
+  const bool swap = f.category == BroadcastCategory::kSecondFast;
+  const std::vector<int64_t>& a = swap ? e1 : e0;
+  const std::vector<int64_t>& b = swap ? e0 : e1;
+  int i = n - 1;
+  while (i >= 0 && a[i] == b[i]) f.y[4] *= b[i--];
+  while (i >= 0 && a[i] == 1) f.y[3] *= b[i--];
+  while (i >= 0 && a[i] == b[i]) f.y[2] *= a[i--];
+  while (i >= 0 && b[i] == 1) f.y[1] *= a[i--];
+  while (i >= 0 && a[i] == b[i]) f.y[0] *= b[i--];
+  if (i >= 0) f.category = BroadcastCategory::kGeneric;
+  return f;
+}
 
 class Binary final : public runtime::OpKernel {
  public:
@@ -74,19 +203,19 @@ class Binary final : public runtime::OpKernel {
   }
 
   void InvokeFloat() {
+    static constexpr FloatBinary kKinds[] = {FloatBinary::kAdd, FloatBinary::kSub, FloatBinary::kMul,
+                                             FloatBinary::kDiv, FloatBinary::kMax, FloatBinary::kMin};
+    const FloatBinary kind = kKinds[static_cast<int>(op_)];
     const float* a = a_->as<float>();
     const float* b = b_->as<float>();
     float* out = out_->as<float>();
-    const float lo = flo_, hi = fhi_;
-    auto clamp = [lo, hi](float x) { return std::min(std::max(x, lo), hi); };
-    switch (op_) {
-      case BinOp::kAdd: Run(a, b, out, [&](float x, float y) { return clamp(x + y); }); break;
-      case BinOp::kSub: Run(a, b, out, [&](float x, float y) { return clamp(x - y); }); break;
-      case BinOp::kMul: Run(a, b, out, [&](float x, float y) { return clamp(x * y); }); break;
-      case BinOp::kDiv: Run(a, b, out, [&](float x, float y) { return clamp(x / y); }); break;
-      case BinOp::kMax: Run(a, b, out, [](float x, float y) { return x > y ? x : y; }); break;
-      case BinOp::kMin: Run(a, b, out, [](float x, float y) { return x < y ? x : y; }); break;
+    if (plan_.same_shape) {
+      BinaryRowF32(kind, a, 1, b, 1, out, out_->elements(), flo_, fhi_);
+      return;
     }
+    ForEachBroadcastRow(plan_, [&](int64_t o, int64_t ia, int64_t ib, int64_t n, int64_t sa, int64_t sb) {
+      BinaryRowF32(kind, a + ia, sa, b + ib, sb, out + o, n, flo_, fhi_);
+    });
   }
 
   void InvokeInt32() {
@@ -107,10 +236,67 @@ class Binary final : public runtime::OpKernel {
     }
   }
 
+  // TFLite's BroadcastAddFivefold / BroadcastMulFivefold: `x` is the input whose unit dimensions
+  // broadcast fastest (TFLite swaps the operands and their parameters so that it comes first);
+  // elementwise(n, p, x, y, out) runs over y4 > 1 elements, scalar(n, p, x_value, y, out) over y3.
+  template <typename Elementwise, typename Scalar>
+  void RunFivefold(const int8_t* in0, const int8_t* in1, int8_t* out, Elementwise elementwise, Scalar scalar) const {
+    const bool unswitched = fivefold_.category == BroadcastCategory::kFirstFast;
+    AddSubParams p = as_;
+    if (!unswitched) {
+      std::swap(p.in1_offset, p.in2_offset);
+      std::swap(p.in1_mult, p.in2_mult);
+      std::swap(p.in1_shift, p.in2_shift);
+    }
+    const int8_t* x = unswitched ? in0 : in1;
+    const int8_t* y_reset = unswitched ? in1 : in0;
+    const auto& y = fivefold_.y;
+    for (int64_t i0 = 0; i0 < y[0]; ++i0) {
+      const int8_t* yp = nullptr;
+      for (int64_t i1 = 0; i1 < y[1]; ++i1) {
+        yp = y_reset;
+        for (int64_t i2 = 0; i2 < y[2]; ++i2) {
+          if (y[4] > 1) {
+            for (int64_t i3 = 0; i3 < y[3]; ++i3) {
+              elementwise(y[4], p, x, yp, out);
+              yp += y[4];
+              out += y[4];
+            }
+            x += y[4];
+          } else {
+            scalar(y[3], p, *x, yp, out);
+            yp += y[3];
+            out += y[3];
+            x += 1;
+          }
+        }
+      }
+      y_reset = yp;
+    }
+  }
+
   void InvokeInt8() {
     const int8_t* a = a_->as<int8_t>();
     const int8_t* b = b_->as<int8_t>();
     int8_t* out = out_->as<int8_t>();
+    if (op_ == BinOp::kAdd && fivefold_.category != BroadcastCategory::kGeneric) {
+      if (fivefold_.category == BroadcastCategory::kNone) {
+        AddElementwise(out_->elements(), as_, a, b, out);
+      } else {
+        RunFivefold(a, b, out, AddElementwise, AddScalarBroadcast);
+      }
+      return;
+    }
+    // (With a multiplier >= 1 TFLite's NEON blocks skip the left shift; xbnn keeps the scalar
+    // formula there, which differs only when the result overflows int16.)
+    if (op_ == BinOp::kMul && fivefold_.category != BroadcastCategory::kGeneric && as_.out_shift <= 0) {
+      if (fivefold_.category == BroadcastCategory::kNone) {
+        MulElementwise(out_->elements(), as_, a, b, out);
+      } else {
+        RunFivefold(a, b, out, MulElementwise, MulScalarBroadcast);
+      }
+      return;
+    }
     const int32_t lo = ilo_, hi = ihi_;
     auto clamp8 = [lo, hi](int32_t x) { return static_cast<int8_t>(std::min(std::max(x, lo), hi)); };
     const AddSubParams& p = as_;
@@ -172,6 +358,9 @@ class Binary final : public runtime::OpKernel {
     XBNN_RETURN_IF_ERROR(GetQuant(ctx, b_, "input 1", &q2));
     XBNN_RETURN_IF_ERROR(GetQuant(ctx, out_, "output", &qo));
     XBNN_RETURN_IF_ERROR(QuantizedActivationRange(ctx, act_, qo.scale, qo.zero_point, DType::kInt8, &ilo_, &ihi_));
+    as_.act_min = ilo_;
+    as_.act_max = ihi_;
+    fivefold_ = ProcessBroadcastShapes(a_->shape(), b_->shape());
     as_.in1_offset = -q1.zero_point;
     as_.in2_offset = -q2.zero_point;
     as_.out_offset = qo.zero_point;
@@ -204,6 +393,7 @@ class Binary final : public runtime::OpKernel {
   float flo_ = 0, fhi_ = 0;
   int32_t ilo_ = 0, ihi_ = 0;
   AddSubParams as_;
+  Fivefold fivefold_;
 };
 
 }  // namespace

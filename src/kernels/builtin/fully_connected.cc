@@ -53,6 +53,11 @@ class FullyConnected final : public runtime::OpKernel {
       return ctx.Error("bias " + TensorName(bias_) + " has " + std::to_string(bias_->elements()) +
                        " values, expected " + std::to_string(units_));
     }
+    const double macs = static_cast<double>(batch_) * units_ * depth_;
+    seconds_ = macs / (in_->type() != DType::kFloat32 ? kInt8MacsPerSecond
+                       : batch_ == 1                  ? kGemvMacsPerSecond
+                                                      : kConvMacsPerSecond);
+    pool_ = PoolFor(ctx, seconds_);
     if (in_->type() == DType::kFloat32) return PrepareFloat(ctx);
     if (in_->type() == DType::kInt8) return PrepareInt8(ctx);
     return ctx.Error("input " + TensorName(in_) + " has type " + graph::DTypeName(in_->type()) +
@@ -61,7 +66,7 @@ class FullyConnected final : public runtime::OpKernel {
 
   void Invoke(OpContext& ctx) override {
     if (xnn_op_) {
-      xnn_run_operator(xnn_op_.get(), ctx.pool);
+      xnn_run_operator(xnn_op_.get(), pool_);
     } else {
       InvokeInt8(ctx);
     }
@@ -85,7 +90,7 @@ class FullyConnected final : public runtime::OpKernel {
     if (s != xnn_status_success) {
       return ctx.Error(std::string("XNNPACK cannot create the fully connected operator: ") + XnnStatusName(s));
     }
-    s = xnn_setup_fully_connected_nc_f32(op, batch_, in_->as<float>(), out_->as<float>(), ctx.pool);
+    s = xnn_setup_fully_connected_nc_f32(op, batch_, in_->as<float>(), out_->as<float>(), pool_);
     if (s != xnn_status_success) {
       return ctx.Error(std::string("XNNPACK cannot set up the fully connected operator: ") + XnnStatusName(s));
     }
@@ -156,13 +161,15 @@ class FullyConnected final : public runtime::OpKernel {
         out[static_cast<int64_t>(b) * units_ + u] = rq_.Apply(acc, u);
       }
     };
-    ParallelFor(ctx, batch_ * blocks, task);
+    ParallelFor(ctx, batch_ * blocks, task, seconds_);
   }
 
   RuntimeTensor *in_ = nullptr, *filter_ = nullptr, *bias_ = nullptr, *out_ = nullptr;
   int batch_ = 0, units_ = 0, depth_ = 0;
   int32_t filter_offset_ = 0;
   Activation act_ = Activation::kNone;
+  double seconds_ = 0;            // estimated single-thread time
+  pthreadpool_t pool_ = nullptr;  // the interpreter's pool, or null for small layers
   XnnOperator xnn_op_;
   ChannelRequant rq_;
 };

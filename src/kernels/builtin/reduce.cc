@@ -2,8 +2,11 @@
 //
 // int8 is TFLite's reference QuantizedMeanOrSum: the zero-point-offset integer sum times a Q31
 // multiplier for input_scale / (count * output_scale), where 1/count is folded into the
-// multiplier of input_scale / output_scale. (TFLite's optimized kernel has a different formula for
-// the keep_dims spatial mean; see tests/builtin/README.md.)
+// multiplier of input_scale / output_scale. The keep_dims mean of a 4-D tensor over axes {1, 2}
+// (the global average pool) follows TFLite's default kernel instead (optimized_integer_ops::Mean,
+// which reduce.cc picks for exactly that case): the raw int8 sum times a multiplier for the float
+// input_scale / (count * output_scale), plus a float-computed bias; 16-channel NEON blocks round
+// the final shift half up, the leftover channels half away from zero.
 #include <cstring>
 
 #include "kernels/builtin/builtin_ops.h"
@@ -65,6 +68,20 @@ class Mean final : public runtime::OpKernel {
     XBNN_RETURN_IF_ERROR(GetQuant(ctx, in_, "input", &qi_));
     XBNN_RETURN_IF_ERROR(GetQuant(ctx, out_, "output", &qo_));
     isum_.assign(static_cast<size_t>(out_->elements()), 0);
+    std::vector<int64_t> raw_axes;
+    if (ctx.input(1)->type() == DType::kInt32) raw_axes = axes;
+    spatial_mean_ = keep_dims && rank == 4 && raw_axes.size() == 2 &&
+                    ((raw_axes[0] == 1 && raw_axes[1] == 2) || (raw_axes[0] == 2 && raw_axes[1] == 1));
+    if (spatial_mean_) {
+      // Float arithmetic in TFLite's order (optimized_integer_ops::Mean).
+      const float count = static_cast<float>(in_->dim(1) * in_->dim(2));
+      float temp = static_cast<float>(qi_.zero_point) * qi_.scale / qo_.scale;
+      temp = temp > 0 ? temp + 0.5f : temp - 0.5f;
+      bias_ = qo_.zero_point - static_cast<int32_t>(temp);
+      const float real_scale = qi_.scale / (count * qo_.scale);
+      QuantizeMultiplier(real_scale, &mult_, &shift_);
+      return Status::Ok();
+    }
     const double real = static_cast<double>(qi_.scale) / static_cast<double>(qo_.scale);
     QuantizeMultiplier(real, &mult_, &shift_);
     if (count_ > 0) {
@@ -94,6 +111,18 @@ class Mean final : public runtime::OpKernel {
       return;
     }
     Sum(in_->as<int8_t>(), isum_.data());
+    if (spatial_mean_) {
+      const int channels = in_->dim(3);
+      const int blocked = channels - channels % 16;
+      for (size_t i = 0; i < n_out; ++i) {
+        const int c = static_cast<int>(i % static_cast<size_t>(channels));
+        const int32_t v = (c < blocked ? MultiplyByQuantizedMultiplierRoundUp(isum_[i], mult_, shift_)
+                                       : MultiplyByQuantizedMultiplier(isum_[i], mult_, shift_)) +
+                          bias_;
+        out[i] = static_cast<int8_t>(std::min(std::max(v, -128), 127));
+      }
+      return;
+    }
     const int32_t n = static_cast<int32_t>(count_);
     for (size_t i = 0; i < n_out; ++i) {
       const int32_t v = MultiplyByQuantizedMultiplier(isum_[i] - qi_.zero_point * n, mult_, shift_) + qo_.zero_point;
@@ -134,8 +163,9 @@ class Mean final : public runtime::OpKernel {
   std::vector<float> fsum_;
   std::vector<int32_t> isum_;
   QuantParams qi_, qo_;
-  int32_t mult_ = 0;
+  int32_t mult_ = 0, bias_ = 0;
   int shift_ = 0;
+  bool spatial_mean_ = false;
 };
 
 }  // namespace

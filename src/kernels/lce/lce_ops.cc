@@ -44,20 +44,18 @@ class LceQuantize final : public runtime::OpKernel {
     XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, out_, DType::kInt32, "output"));
     XBNN_RETURN_IF_ERROR(PackedShape(ctx, in_, out_, &outer_, &channels_));
     if (in_->type() == DType::kBool) return Status::Ok();
+    if (in_->type() == DType::kInt8) {
+      float scale;
+      if (!in_->PerTensorQuant(&scale, &zero_point_)) zero_point_ = 0;
+    } else if (in_->type() != DType::kFloat32) {
+      return ctx.Error(std::string("input must be float32, int8 or bool, found ") + graph::DTypeName(in_->type()));
+    }
+    if (ctx.use_reference_kernels) return Status::Ok();
     optimized::PackParams p;
     p.outer = outer_;
     p.channels = channels_;
-    if (in_->type() == DType::kFloat32) {
-      p.source = optimized::PackSource::kFloat32;
-    } else if (in_->type() == DType::kInt8) {
-      float scale;
-      int32_t zp = 0;
-      if (!in_->PerTensorQuant(&scale, &zp)) zp = 0;
-      p.source = optimized::PackSource::kInt8;
-      p.zero_point = zp;
-    } else {
-      return ctx.Error(std::string("input must be float32, int8 or bool, found ") + graph::DTypeName(in_->type()));
-    }
+    p.source = in_->type() == DType::kInt8 ? optimized::PackSource::kInt8 : optimized::PackSource::kFloat32;
+    p.zero_point = zero_point_;
     auto k = optimized::PackKernel::Create(p);
     if (!k.ok()) return ctx.Error(k.status().message());
     kernel_ = std::move(*k);
@@ -66,6 +64,10 @@ class LceQuantize final : public runtime::OpKernel {
   void Invoke(OpContext& ctx) override {
     if (kernel_) {
       kernel_->Run(in_->data, out_->as<int32_t>(), ctx.runner);
+    } else if (in_->type() == DType::kFloat32) {
+      reference::PackFloat(in_->as<float>(), outer_, channels_, out_->as<int32_t>());
+    } else if (in_->type() == DType::kInt8) {
+      reference::PackInt8(in_->as<int8_t>(), outer_, channels_, zero_point_, out_->as<int32_t>());
     } else {
       reference::PackBool(in_->as<bool>(), outer_, channels_, out_->as<int32_t>());
     }
@@ -76,6 +78,7 @@ class LceQuantize final : public runtime::OpKernel {
   RuntimeTensor* out_ = nullptr;
   int64_t outer_ = 0;
   int channels_ = 0;
+  int32_t zero_point_ = 0;
   std::unique_ptr<optimized::PackKernel> kernel_;
 };
 
@@ -192,6 +195,17 @@ class LceBconv2d final : public runtime::OpKernel {
     if (out_->shape() != expected) {
       return ctx.Error("output has shape " + ShapeString(out_->shape()) + ", expected " + ShapeString(expected));
     }
+    if (ctx.use_reference_kernels) {
+      params_ = p;
+      geometry_ = *geometry;
+      args_.filter = filter->as<int32_t>();
+      args_.multiplier = p.output_type == BOutputType::kBitpacked ? nullptr : multiplier->as<float>();
+      args_.bias = p.output_type == BOutputType::kBitpacked ? nullptr : bias->as<float>();
+      args_.thresholds = p.output_type == BOutputType::kBitpacked ? thresholds->as<int32_t>() : nullptr;
+      args_.input = in_->as<int32_t>();
+      args_.output = out_->data;
+      return Status::Ok();
+    }
     auto k = optimized::BConv2DKernel::Create(
         p, filter->as<int32_t>(), multiplier ? multiplier->as<float>() : nullptr, bias ? bias->as<float>() : nullptr,
         thresholds ? thresholds->as<int32_t>() : nullptr);
@@ -200,12 +214,22 @@ class LceBconv2d final : public runtime::OpKernel {
     if (ctx.prepared_bytes) *ctx.prepared_bytes += static_cast<size_t>(kernel_->packed_bytes());
     return Status::Ok();
   }
-  void Invoke(OpContext& ctx) override { kernel_->Run(in_->as<int32_t>(), out_->data, ctx.runner); }
+  void Invoke(OpContext& ctx) override {
+    if (kernel_) {
+      kernel_->Run(in_->as<int32_t>(), out_->data, ctx.runner);
+    } else {
+      reference::BConv2D(params_, geometry_, args_);
+    }
+  }
 
  private:
   RuntimeTensor* in_ = nullptr;
   RuntimeTensor* out_ = nullptr;
   std::unique_ptr<optimized::BConv2DKernel> kernel_;
+  // The reference path (use_reference_kernels).
+  BConv2DParams params_;
+  BConv2DGeometry geometry_;
+  BConv2DArgs args_;
 };
 
 class LceBMaxPool2d final : public runtime::OpKernel {
@@ -235,17 +259,30 @@ class LceBMaxPool2d final : public runtime::OpKernel {
     if (out_->shape() != expected) {
       return ctx.Error("output has shape " + ShapeString(out_->shape()) + ", expected " + ShapeString(expected));
     }
+    if (ctx.use_reference_kernels) {
+      params_ = p;
+      geometry_ = *g;
+      return Status::Ok();
+    }
     auto k = optimized::BMaxPool2DKernel::Create(p);
     if (!k.ok()) return ctx.Error(k.status().message());
     kernel_ = std::move(*k);
     return Status::Ok();
   }
-  void Invoke(OpContext& ctx) override { kernel_->Run(in_->as<int32_t>(), out_->as<int32_t>(), ctx.runner); }
+  void Invoke(OpContext& ctx) override {
+    if (kernel_) {
+      kernel_->Run(in_->as<int32_t>(), out_->as<int32_t>(), ctx.runner);
+    } else {
+      reference::BMaxPool2D(params_, geometry_, in_->as<int32_t>(), out_->as<int32_t>());
+    }
+  }
 
  private:
   RuntimeTensor* in_ = nullptr;
   RuntimeTensor* out_ = nullptr;
   std::unique_ptr<optimized::BMaxPool2DKernel> kernel_;
+  BMaxPool2DParams params_;
+  BMaxPool2DGeometry geometry_;
 };
 
 }  // namespace

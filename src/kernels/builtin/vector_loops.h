@@ -1,0 +1,27 @@
+// Hot float loops of the builtin ops that XNNPACK does not cover well, compiled for AVX-512, AVX2
+// and baseline x86-64 and chosen at load time (GCC/Clang target_clones), so the library still runs
+// on any x86-64 while using the wide registers where they exist. Plain loops elsewhere.
+#pragma once
+
+#include <cstdint>
+
+namespace xbnn::kernels::builtin {
+
+enum class FloatBinary : int8_t { kAdd, kSub, kMul, kDiv, kMax, kMin };
+
+// out[i] = clamp(a[i * sa] op b[i * sb], lo, hi) for i < n; sa and sb are 0 (broadcast) or 1.
+// MAXIMUM/MINIMUM ignore lo/hi.
+void BinaryRowF32(FloatBinary op, const float* a, int64_t sa, const float* b, int64_t sb, float* out, int64_t n,
+                  float lo, float hi);
+
+struct MaxPoolGeometry {
+  int in_h = 0, in_w = 0, channels = 0, out_h = 0, out_w = 0;
+  int filter_h = 1, filter_w = 1, stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0;
+  bool clamp = false;
+  float lo = 0, hi = 0;
+};
+
+// Output row `oy` of batch `b` of a float max pooling (padding left out of the window).
+void MaxPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out, int b, int oy);
+
+}  // namespace xbnn::kernels::builtin
