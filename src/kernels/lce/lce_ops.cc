@@ -17,6 +17,16 @@ using runtime::OpContext;
 using runtime::RuntimeTensor;
 using runtime::ShapeString;
 
+// Splitting an op over threads pays off only when one thread would take longer than about 20 us:
+// below that, waking workers costs more than it saves, and on a loaded machine a worker that is
+// not scheduled stalls the op for a whole time slice (see tests/builtin/README.md for the
+// measurements behind the builtin ops' same rule). Rates measured on Zen 4, one thread:
+// ~1e12 binary MACs/s for bconv, ~2e10 packed values/s for quantize and max-pool.
+constexpr double kParallelSeconds = 20e-6;
+kernels::TaskRunner* RunnerFor(const OpContext& ctx, double work, double per_second) {
+  return work / per_second >= kParallelSeconds ? ctx.runner : nullptr;
+}
+
 // Rows and channels of a tensor packed along its last dimension.
 Status PackedShape(const OpContext& ctx, const RuntimeTensor* unpacked, const RuntimeTensor* packed,
                    int64_t* outer, int* channels) {
@@ -59,11 +69,12 @@ class LceQuantize final : public runtime::OpKernel {
     auto k = optimized::PackKernel::Create(p);
     if (!k.ok()) return ctx.Error(k.status().message());
     kernel_ = std::move(*k);
+    runner_ = RunnerFor(ctx, static_cast<double>(in_->elements()), 2e10);
     return Status::Ok();
   }
-  void Invoke(OpContext& ctx) override {
+  void Invoke(OpContext&) override {
     if (kernel_) {
-      kernel_->Run(in_->data, out_->as<int32_t>(), ctx.runner);
+      kernel_->Run(in_->data, out_->as<int32_t>(), runner_);
     } else if (in_->type() == DType::kFloat32) {
       reference::PackFloat(in_->as<float>(), outer_, channels_, out_->as<int32_t>());
     } else if (in_->type() == DType::kInt8) {
@@ -80,6 +91,7 @@ class LceQuantize final : public runtime::OpKernel {
   int channels_ = 0;
   int32_t zero_point_ = 0;
   std::unique_ptr<optimized::PackKernel> kernel_;
+  kernels::TaskRunner* runner_ = nullptr;
 };
 
 class LceDequantize final : public runtime::OpKernel {
@@ -212,11 +224,14 @@ class LceBconv2d final : public runtime::OpKernel {
     if (!k.ok()) return ctx.Error(k.status().message());
     kernel_ = std::move(*k);
     if (ctx.prepared_bytes) *ctx.prepared_bytes += static_cast<size_t>(kernel_->packed_bytes());
+    double macs = static_cast<double>(p.batch) * geometry->out_h * geometry->out_w * p.out_channels * p.kernel_h *
+                  p.kernel_w * geometry->channels_per_group;
+    runner_ = RunnerFor(ctx, macs, 1e12);
     return Status::Ok();
   }
-  void Invoke(OpContext& ctx) override {
+  void Invoke(OpContext&) override {
     if (kernel_) {
-      kernel_->Run(in_->as<int32_t>(), out_->data, ctx.runner);
+      kernel_->Run(in_->as<int32_t>(), out_->data, runner_);
     } else {
       reference::BConv2D(params_, geometry_, args_);
     }
@@ -226,6 +241,7 @@ class LceBconv2d final : public runtime::OpKernel {
   RuntimeTensor* in_ = nullptr;
   RuntimeTensor* out_ = nullptr;
   std::unique_ptr<optimized::BConv2DKernel> kernel_;
+  kernels::TaskRunner* runner_ = nullptr;
   // The reference path (use_reference_kernels).
   BConv2DParams params_;
   BConv2DGeometry geometry_;
@@ -267,11 +283,12 @@ class LceBMaxPool2d final : public runtime::OpKernel {
     auto k = optimized::BMaxPool2DKernel::Create(p);
     if (!k.ok()) return ctx.Error(k.status().message());
     kernel_ = std::move(*k);
+    runner_ = RunnerFor(ctx, static_cast<double>(out_->elements()) * p.filter_h * p.filter_w, 2e10);
     return Status::Ok();
   }
-  void Invoke(OpContext& ctx) override {
+  void Invoke(OpContext&) override {
     if (kernel_) {
-      kernel_->Run(in_->as<int32_t>(), out_->as<int32_t>(), ctx.runner);
+      kernel_->Run(in_->as<int32_t>(), out_->as<int32_t>(), runner_);
     } else {
       reference::BMaxPool2D(params_, geometry_, in_->as<int32_t>(), out_->as<int32_t>());
     }
@@ -281,6 +298,7 @@ class LceBMaxPool2d final : public runtime::OpKernel {
   RuntimeTensor* in_ = nullptr;
   RuntimeTensor* out_ = nullptr;
   std::unique_ptr<optimized::BMaxPool2DKernel> kernel_;
+  kernels::TaskRunner* runner_ = nullptr;
   BMaxPool2DParams params_;
   BMaxPool2DGeometry geometry_;
 };
