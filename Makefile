@@ -50,6 +50,7 @@ test-cpp: build
 
 test-python: build
 	@PYTHONPATH=$(ROOT)/$(BUILD)/python XBNN=$(ROOT)/$(XBNN) $(PY) -m pytest -q tests/python
+	@bash scripts/test-python-install.sh
 
 # A fresh venv, `pip install .`, and the README's Python example (slow: builds the extension).
 test-python-install: deps

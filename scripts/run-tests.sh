@@ -39,5 +39,5 @@ if [ -x scripts/test-aarch64.sh ]; then step "aarch64 kernels under qemu" bash s
 
 echo
 if [ $failed -ne 0 ]; then echo "failed suites: ${failures[*]}"; fi
-echo "test suites: $passed passed, $failed failed"
+echo "suites: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -28,7 +28,8 @@ TEST(Format, TinyModelRoundTrip) {
   ASSERT_TRUE(back.ok()) << back.status().message();
   std::string diff;
   // Reading fills defaults for every modeled option field; normalize the original the same way.
-  auto again = format::ReadModel(Write(*back));
+  std::vector<uint8_t> again_bytes = Write(*back);  // the graph views these bytes: keep them
+  auto again = format::ReadModel(again_bytes);
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(graph::GraphsEqual(*back, *again, &diff)) << diff;
   EXPECT_EQ(back->subgraphs[0].operators.size(), 3u);
@@ -229,7 +230,8 @@ TEST(Format, OptionsTypeWithoutTable) {
   ASSERT_TRUE(bytes.ok());
   auto back = format::ReadModel(*bytes);
   ASSERT_TRUE(back.ok());
-  auto again = format::ReadModel(Write(*back));
+  std::vector<uint8_t> again_bytes = Write(*back);  // the graph views these bytes: keep them
+  auto again = format::ReadModel(again_bytes);
   ASSERT_TRUE(again.ok());
   std::string diff;
   EXPECT_TRUE(graph::GraphsEqual(*back, *again, &diff)) << diff;
