@@ -143,9 +143,20 @@ int BenchMain(const std::vector<std::string>& argv) {
   double stdev = std::sqrt(var / static_cast<double>(ms.size()));
   double median = Percentile(ms, 0.5), p90 = Percentile(ms, 0.9);
   double mn = *std::min_element(ms.begin(), ms.end()), mx = *std::max_element(ms.begin(), ms.end());
-  struct rusage ru {};
-  getrusage(RUSAGE_SELF, &ru);
-  long peak_rss_kb = ru.ru_maxrss;
+  // VmHWM is this process's own peak; ru_maxrss can report a larger parent's after exec.
+  long peak_rss_kb = 0;
+  if (FILE* f = std::fopen("/proc/self/status", "r")) {
+    char line[256];
+    while (std::fgets(line, sizeof(line), f)) {
+      if (std::sscanf(line, "VmHWM: %ld kB", &peak_rss_kb) == 1) break;
+    }
+    std::fclose(f);
+  }
+  if (peak_rss_kb == 0) {
+    struct rusage ru {};
+    getrusage(RUSAGE_SELF, &ru);
+    peak_rss_kb = ru.ru_maxrss;
+  }
   double load_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
   double prepare_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
   const MemoryStats& mem = it.memory();

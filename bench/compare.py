@@ -1,0 +1,1110 @@
+#!/usr/bin/env python3
+"""xbnn vs Larq Compute Engine 0.16 vs stock TensorFlow Lite on Larq Zoo models.
+
+For every model and thread count, three engines run the same input, in one process,
+interleaved (round robin in a freshly shuffled order every round, so that machine noise
+falls on all of them alike):
+
+  xbnn     the LCE-converted NAME.tflite through xbnn's Python package (Interpreter.predict)
+  LCE      the same file in LCE 0.16's own interpreter
+           (larq_compute_engine.tflite.python.interpreter.Interpreter(model, num_threads),
+           its defaults: optimized bconv kernel, no XNNPACK)
+  TFLite   NAME.float.tflite (the Keras model through the stock TFLite converter,
+           binarization as float ops) in tf.lite.Interpreter(num_threads=N), XNNPACK on
+           (TensorFlow's default): what a user without a BNN engine runs
+
+Each engine's turn is one untimed call (--settle) and one timed call, so the timed call has
+its own data in cache and no other engine's worker threads spinning. The script also reads
+/proc/stat every round: rounds in which other processes used the CPUs are reported apart
+("quiet rounds"), and --wait-quiet waits for a quiet machine before each phase.
+
+Before timing, every interpreter's outputs are compared (xbnn and LCE with several threads
+against LCE with one thread: max |diff| <= 1e-4 of the output range; stock TFLite against LCE:
+max |diff| of the softmax and argmax agreement); a model that disagrees is not timed.
+
+Run it with the reference venv's Python (TensorFlow + LCE), after `make build`:
+
+    .cache/lce-venv/bin/python bench/compare.py                       # all models in .cache/zoo
+    .cache/lce-venv/bin/python bench/compare.py QuickNet --threads 1 2 --runs 30 \\
+        --out docs/benchmarks.md --png docs/benchmarks.png
+
+`make lce-venv` creates the venv, `make zoo` the models, `make build` the xbnn package
+(build/python, used from there unless --xbnn-path says otherwise).
+"""
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import random
+import re
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_PY = ".cache/lce-venv/bin/python"
+
+ENGINES = ("xbnn", "LCE", "TFLite")
+ENGINE_LABELS = {
+    "xbnn": "xbnn",
+    "LCE": "LCE 0.16",
+    "TFLite": "TFLite float (XNNPACK)",
+}
+MIN_QUIET_ROUNDS = 5
+NOTES_BEGIN = "<!-- notes:begin -->"
+NOTES_END = "<!-- notes:end -->"
+
+
+def die(message, code=2):
+    print(f"compare.py: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+# ------------------------------------------------------------------------------------------
+# Imports, with a message that says what fixes a missing piece.
+
+
+def import_engines(args):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF's CUDA/oneDNN start-up chatter
+    mods = {}
+    try:
+        import numpy as np
+    except ImportError:
+        die(f"cannot import numpy with {sys.executable}: run this script with the reference "
+            f"venv's Python, {VENV_PY} (created by `make lce-venv`)")
+    mods["np"] = np
+
+    xbnn_dir = Path(args.xbnn_path) if args.xbnn_path else ROOT / "build" / "python"
+    if (xbnn_dir / "xbnn").is_dir():
+        sys.path.insert(0, str(xbnn_dir))
+    try:
+        import xbnn
+    except ImportError as e:
+        die(f"cannot import xbnn ({e}) from {xbnn_dir}: run `make build` (it builds the Python "
+            f"package into build/python), or give --xbnn-path DIR")
+    mods["xbnn"] = xbnn
+
+    try:
+        from larq_compute_engine.tflite.python.interpreter import Interpreter as LceInterpreter
+        import larq_compute_engine
+    except ImportError as e:
+        die(f"cannot import Larq Compute Engine ({e}) with {sys.executable}: run `make lce-venv` "
+            f"and run this script with {VENV_PY}")
+    mods["LceInterpreter"] = LceInterpreter
+    mods["lce_version"] = getattr(larq_compute_engine, "__version__", "?")
+
+    try:
+        import tensorflow as tf
+    except ImportError as e:
+        die(f"cannot import TensorFlow ({e}) with {sys.executable}: run `make lce-venv` and run "
+            f"this script with {VENV_PY}")
+    mods["tf"] = tf
+
+    if args.png:
+        try:
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot  # noqa: F401
+        except ImportError as e:
+            die(f"cannot import matplotlib ({e}) for --png: run `make lce-venv` (it is pinned in "
+                f"tools/lce_reference/requirements.txt), or leave out --png")
+        mods["matplotlib"] = matplotlib
+    return mods
+
+
+# ------------------------------------------------------------------------------------------
+# Terminal progress.
+
+
+class Progress:
+    def __init__(self):
+        self.tty = sys.stderr.isatty()
+        self.last_plain = 0.0
+        self.width = 0
+
+    def update(self, text, force=False):
+        if self.tty:
+            pad = max(0, self.width - len(text))
+            sys.stderr.write("\r" + text + " " * pad)
+            sys.stderr.flush()
+            self.width = len(text)
+        else:
+            now = time.monotonic()
+            if force or now - self.last_plain > 15:
+                sys.stderr.write(text + "\n")
+                sys.stderr.flush()
+                self.last_plain = now
+
+    def done(self, text):
+        if self.tty:
+            self.update(text)
+            sys.stderr.write("\n")
+            self.width = 0
+        else:
+            sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+    def log(self, text):
+        if self.tty and self.width:
+            sys.stderr.write("\r" + " " * self.width + "\r")
+            self.width = 0
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+
+# ------------------------------------------------------------------------------------------
+# Engines: each holds one interpreter and a `call()` that runs one inference on the inputs
+# through the engine's public Python API and returns the outputs (a list of arrays).
+
+
+class XbnnEngine:
+    name = "xbnn"
+
+    def __init__(self, mods, model_bytes, inputs, threads):
+        self.interpreter = mods["xbnn"].Interpreter(model_bytes, num_threads=threads)
+        self.inputs = inputs
+
+    def call(self):
+        out = self.interpreter.predict(list(self.inputs))
+        return out if isinstance(out, list) else [out]
+
+
+class LceEngine:
+    name = "LCE"
+
+    def __init__(self, mods, model_bytes, inputs, threads):
+        self.interpreter = mods["LceInterpreter"](model_bytes, num_threads=threads)
+        self.inputs = inputs
+        # LCE's public predict splits the batch into samples: one call per batch-1 model run.
+        if any(s[0] != 1 for s in self.interpreter.input_shapes):
+            raise ValueError("LCE's Interpreter.predict needs batch-1 inputs")
+
+    def call(self):
+        out = self.interpreter.predict(list(self.inputs) if len(self.inputs) > 1 else self.inputs[0])
+        return out if isinstance(out, list) else [out]
+
+
+class TfliteEngine:
+    name = "TFLite"
+
+    def __init__(self, mods, model_path, inputs, threads):
+        tf = mods["tf"]
+        self.interpreter = tf.lite.Interpreter(model_path=str(model_path), num_threads=threads)
+        self.interpreter.allocate_tensors()
+        self.in_idx = [d["index"] for d in self.interpreter.get_input_details()]
+        self.out_idx = [d["index"] for d in self.interpreter.get_output_details()]
+        self.inputs = inputs
+
+    def call(self):
+        it = self.interpreter
+        for i, x in zip(self.in_idx, self.inputs):
+            it.set_tensor(i, x)
+        it.invoke()
+        return [it.get_tensor(i) for i in self.out_idx]
+
+
+# ------------------------------------------------------------------------------------------
+# Models and output checks.
+
+
+def find_models(args):
+    zoo = Path(args.zoo_dir)
+    if args.models:
+        paths = []
+        for m in args.models:
+            p = Path(m)
+            if not p.suffix:
+                p = zoo / f"{m}.tflite"
+            if not p.is_file():
+                die(f"model {m}: {p} does not exist (`make zoo` builds .cache/zoo)")
+            paths.append(p)
+        return paths
+    if not zoo.is_dir():
+        die(f"{zoo} does not exist: run `make zoo` (LCE-converted Larq Zoo models)")
+    paths = sorted(p for p in zoo.glob("*.tflite") if p.name.count(".") == 1)
+    if not paths:
+        die(f"no LCE-converted models (NAME.tflite) in {zoo}: run `make zoo`")
+    # QuickNet family first, then the rest by name.
+    order = {"QuickNetSmall": 0, "QuickNet": 1, "QuickNetLarge": 2}
+    return sorted(paths, key=lambda p: (order.get(p.stem, 3), p.stem))
+
+
+def load_inputs(np, path):
+    with np.load(path) as z:
+        keys = sorted(z.files, key=lambda k: int(k.split("_")[-1]))
+        return [np.ascontiguousarray(z[k]) for k in keys]
+
+
+def random_like(np, arrays, seed):
+    rng = np.random.default_rng(seed)
+    out = []
+    for a in arrays:
+        if a.dtype.kind == "f":
+            v = rng.integers(-64, 65, size=a.shape) / 64.0
+            out.append(v.astype(a.dtype))
+        else:
+            info = np.iinfo(a.dtype)
+            out.append(rng.integers(info.min, info.max + 1, size=a.shape).astype(a.dtype))
+    return out
+
+
+def rel_diff(np, a, ref):
+    a = a.astype(np.float64)
+    ref = ref.astype(np.float64)
+    rng = float(ref.max() - ref.min()) if ref.size else 0.0
+    diff = float(np.abs(a - ref).max()) if ref.size else 0.0
+    return diff, diff / rng if rng > 0 else (0.0 if diff == 0 else math.inf)
+
+
+def reference_outputs(mods, model_bytes, inputs_sets):
+    """LCE with one thread on every input set: the reference all engines are checked against."""
+    ref = LceEngine(mods, model_bytes, inputs_sets[0], 1)
+    outs = []
+    for inputs in inputs_sets:
+        ref.inputs = inputs
+        outs.append([mods["np"].array(o) for o in ref.call()])
+    return outs
+
+
+def check_engines(np, engines, refs, inputs_sets, float_sets, args, report):
+    """Runs every engine on every input set against LCE's one-thread outputs `refs`; adds to
+    `report`; returns the list of disagreements."""
+    lines = []
+    for set_i, (inputs, finputs, ref) in enumerate(zip(inputs_sets, float_sets, refs)):
+        for (name, threads), eng in engines.items():
+            eng.inputs = finputs if eng.name == "TFLite" else inputs
+            outs = eng.call()
+            if len(outs) != len(ref):
+                lines.append(f"{name} {threads}T: {len(outs)} outputs, LCE has {len(ref)}")
+                continue
+            for k, (o, r) in enumerate(zip(outs, ref)):
+                o = np.asarray(o)
+                if o.shape != r.shape:
+                    lines.append(f"{name} {threads}T output {k}: shape {o.shape}, LCE {r.shape}")
+                    continue
+                diff, rel = rel_diff(np, o, r)
+                key = f"{name} {threads}T out{k}"
+                if name in ("xbnn", "LCE"):
+                    rec = report["xbnn_vs_lce"].setdefault(key, {"max_abs": 0.0, "max_rel": 0.0})
+                    rec["max_abs"] = max(rec["max_abs"], diff)
+                    rec["max_rel"] = max(rec["max_rel"], rel)
+                    if not rel <= args.tol:
+                        lines.append(f"input set {set_i}: {key}: max |diff| {diff:.3g} = "
+                                     f"{rel:.3g} of LCE's output range (limit {args.tol:g})")
+                else:
+                    flat_o, flat_r = o.reshape(o.shape[0], -1), r.reshape(r.shape[0], -1)
+                    same_argmax = bool(np.array_equal(flat_o.argmax(-1), flat_r.argmax(-1)))
+                    top5 = None
+                    if flat_r.shape[-1] >= 5:
+                        top5 = min(len(set(np.argsort(-a)[:5]) & set(np.argsort(-b)[:5]))
+                                   for a, b in zip(flat_o, flat_r))
+                    rec = report["tflite_vs_lce"].setdefault(
+                        key, {"max_abs": 0.0, "argmax_agree": True, "top5_overlap_min": 5})
+                    rec["max_abs"] = max(rec["max_abs"], diff)
+                    rec["argmax_agree"] = rec["argmax_agree"] and same_argmax
+                    if top5 is not None:
+                        rec["top5_overlap_min"] = min(rec["top5_overlap_min"], top5)
+                    if not same_argmax or not diff <= args.float_tol:
+                        lines.append(f"input set {set_i}: {key}: stock float model vs LCE: max "
+                                     f"|diff| {diff:.3g} (limit {args.float_tol:g}), argmax "
+                                     f"{'agrees' if same_argmax else 'DIFFERS'}")
+    # Timing uses the first input set (the model's recorded inputs).
+    for eng in engines.values():
+        eng.inputs = float_sets[0] if eng.name == "TFLite" else inputs_sets[0]
+    return lines
+
+
+# ------------------------------------------------------------------------------------------
+# Timing.
+
+
+def percentile(values, q):
+    s = sorted(values)
+    if not s:
+        return math.nan
+    pos = (len(s) - 1) * q
+    lo, hi = int(math.floor(pos)), int(math.ceil(pos))
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+def median(values):
+    return percentile(values, 0.5)
+
+
+_HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_snapshot():
+    """(machine busy+steal CPU seconds from /proc/stat, this process's CPU seconds, wall)."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        # user nice system idle iowait irq softirq steal ...
+        busy = (v[0] + v[1] + v[2] + v[5] + v[6] + (v[7] if len(v) > 7 else 0)) / _HZ
+    except (OSError, ValueError, IndexError):
+        busy = math.nan
+    t = os.times()
+    return busy, t.user + t.system, time.monotonic()
+
+
+def others_share(a, b):
+    """CPU used by other processes (and the hypervisor's steal) between snapshots a and b, as a
+    fraction of the whole machine."""
+    wall = b[2] - a[2]
+    if wall <= 0 or math.isnan(a[0]):
+        return math.nan
+    return max(0.0, ((b[0] - a[0]) - (b[1] - a[1])) / (wall * (os.cpu_count() or 1)))
+
+
+def wait_quiet(args, progress, label):
+    """Waits (at most args.wait_quiet seconds) until other processes use at most args.quiet of
+    the machine over 2 s; returns the seconds waited."""
+    if args.wait_quiet <= 0:
+        return 0.0
+    start = time.monotonic()
+    while True:
+        a = cpu_snapshot()
+        time.sleep(2)
+        busy = others_share(a, cpu_snapshot())
+        waited = time.monotonic() - start
+        if not busy > args.quiet or waited >= args.wait_quiet:
+            return waited
+        progress.update(f"  {label}: other processes use {busy:.0%} of the CPUs, waiting "
+                        f"({waited:.0f}/{args.wait_quiet:g}s) ...")
+
+
+def time_model(model_name, engines, args, progress):
+    keys = list(engines)
+    others = []
+    samples = {k: [] for k in keys}
+    rng = random.Random(args.seed)
+    pause = args.pause_ms / 1000.0
+    clock = time.perf_counter_ns
+    for _ in range(args.warmup):
+        for k in keys:
+            engines[k].call()
+    start = time.monotonic()
+    rounds = 0
+    while True:
+        order = keys[:]
+        rng.shuffle(order)
+        snap = cpu_snapshot()
+        for k in order:
+            call = engines[k].call
+            for _ in range(args.settle):
+                call()
+            if pause:
+                time.sleep(pause)
+            t0 = clock()
+            call()
+            samples[k].append((clock() - t0) / 1e6)
+        others.append(others_share(snap, cpu_snapshot()))
+        rounds += 1
+        elapsed = time.monotonic() - start
+        meds = "  ".join(f"{e} {t}T {median(samples[(e, t)]):.1f}" for e, t in keys)
+        progress.update(f"  {model_name}: round {rounds} ({elapsed:.0f}s, other processes "
+                        f"{others[-1]:.0%} of the CPUs)  median ms: {meds}")
+        if rounds >= args.runs and elapsed >= args.min_seconds:
+            break
+        if args.max_rounds and rounds >= args.max_rounds:
+            break
+    return samples, rounds, time.monotonic() - start, others
+
+
+def wrapper_overhead(mods, args, progress):
+    """Per-call cost of the Python wrappers (xbnn.Interpreter.predict over the extension's
+    invoke; LCE's Interpreter.predict over its extension's predict), on a tiny model where the
+    inference itself is a few microseconds; alternating, medians of many calls."""
+    np = mods["np"]
+    path = ROOT / "models" / "digits.tflite"
+    if not path.is_file():
+        return None
+    model = path.read_bytes()
+    x = np.zeros((1, 8, 8, 1), np.float32)
+    xi = mods["xbnn"].Interpreter(model, num_threads=1)
+    impl = getattr(xi, "_impl", None)
+    li = mods["LceInterpreter"](model, num_threads=1)
+    if tuple(xi.input_shapes[0]) != x.shape:
+        return None
+    outs = [np.empty(s, t) for s, t in zip(xi.output_shapes, xi.output_types)]
+    fns = {
+        "xbnn predict": lambda: xi.predict(x),
+        "xbnn _impl.invoke": (lambda: impl.invoke([x], outs)) if impl is not None else None,
+        "LCE predict": lambda: li.predict(x),
+        "LCE extension predict": lambda: li.interpreter.predict([x]),
+    }
+    fns = {k: f for k, f in fns.items() if f is not None}
+    progress.update("  wrapper overhead (models/digits.tflite) ...")
+    times = {k: [] for k in fns}
+    for _ in range(50):
+        for f in fns.values():
+            f()
+    for _ in range(2000):
+        for k, f in fns.items():
+            t0 = time.perf_counter_ns()
+            f()
+            times[k].append((time.perf_counter_ns() - t0) / 1e3)
+    res = {k: median(v) for k, v in times.items()}
+    progress.done("  wrapper overhead measured")
+    return res
+
+
+# ------------------------------------------------------------------------------------------
+# Environment.
+
+
+def run_text(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT).stdout
+    except OSError:
+        return ""
+
+
+def environment(mods):
+    np, tf, xbnn = mods["np"], mods["tf"], mods["xbnn"]
+    cpu = "?"
+    for line in run_text(["lscpu"]).splitlines():
+        if line.startswith("Model name:"):
+            cpu = line.split(":", 1)[1].strip()
+    lscpu = run_text(["lscpu"])
+    fam = re.search(r"CPU family:\s*(\S+)", lscpu)
+    model = re.search(r"^Model:\s*(\S+)", lscpu, re.M)
+    flags = re.search(r"Flags:\s*(.*)", lscpu)
+    flagset = set(flags.group(1).split()) if flags else set()
+    isa = [f for f in ("avx2", "avx512f", "avx512bw", "avx512_vpopcntdq") if f in flagset]
+    hyp = re.search(r"Hypervisor vendor:\s*(\S+)", lscpu)
+    so = Path(mods["xbnn"]._xbnn.__file__).resolve()
+    # The git checkout the xbnn package was built from (build/python/xbnn -> its repository).
+    repo = run_text(["git", "-C", str(so.parent), "rev-parse", "--show-toplevel"]).strip()
+    git = ["git", "-C", repo] if repo else ["git"]
+    commit = run_text(git + ["rev-parse", "--short=12", "HEAD"]).strip() or "?"
+    subject = run_text(git + ["log", "-1", "--format=%s"]).strip()
+    status = run_text(git + ["status", "--porcelain"]).splitlines()
+    dirty = [l[3:] for l in status if l.strip() and not l.startswith("??")]
+    untracked = [l[3:] for l in status if l.startswith("??")]
+    return {
+        "cpu": cpu,
+        "cpu_family_model": f"family {fam.group(1) if fam else '?'} model "
+                            f"{model.group(1) if model else '?'}",
+        "hypervisor": hyp.group(1) if hyp else None,
+        "cpus": os.cpu_count(),
+        "isa": isa,
+        "xbnn_version": getattr(xbnn, "__version__", "?"),
+        "xbnn_commit": commit,
+        "xbnn_commit_subject": subject,
+        "xbnn_dirty": dirty,
+        "xbnn_untracked": untracked,
+        "xbnn_repo": repo or "?",
+        "xbnn_module": str(so.relative_to(ROOT)) if so.is_relative_to(ROOT) else str(so),
+        "xbnn_module_mtime": datetime.datetime.fromtimestamp(so.stat().st_mtime)
+                             .strftime("%Y-%m-%d %H:%M"),
+        "lce": mods["lce_version"],
+        "tf": tf.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M %Z").strip(),
+    }
+
+
+def loadavg():
+    try:
+        return tuple(round(v, 2) for v in os.getloadavg())
+    except OSError:
+        return None
+
+
+# ------------------------------------------------------------------------------------------
+# Results: markdown, chart.
+
+
+def fmt_ms(v):
+    if v is None or math.isnan(v):
+        return "-"
+    return f"{v:.1f}" if v >= 10 else f"{v:.2f}"
+
+
+def fmt_x(v):
+    if v is None or math.isnan(v):
+        return "-"
+    return f"{v:.1f}x" if v >= 10 else f"{v:.2f}x"
+
+
+def summarize(results, threads, quiet):
+    """Per model: medians, p10/p90 per (engine, threads), and ratios (of medians and the
+    median of per-round ratios); the same medians over the quiet rounds only (other processes
+    used at most `quiet` of the machine)."""
+    rows = []
+    for r in results:
+        if r.get("skipped"):
+            continue
+        s = r["samples"]
+        med = {k: median(v) for k, v in s.items()}
+
+        def paired(a, b):
+            if a not in s or b not in s:
+                return math.nan
+            return median([x / y for x, y in zip(s[a], s[b])])
+
+        for t in threads:
+            row = {"model": r["model"], "threads": t, "rounds": r["rounds"].get(t, 0)}
+            for e in ENGINES:
+                k = (e, t)
+                row[e] = med.get(k, math.nan)
+                row[e + "_p10"] = percentile(s[k], 0.1) if k in s else math.nan
+                row[e + "_p90"] = percentile(s[k], 0.9) if k in s else math.nan
+                row[e + "_min"] = min(s[k]) if k in s else math.nan
+            oth = r.get("others", {}).get(t, [])
+            keep = [i for i, o in enumerate(oth) if o <= quiet]
+            row["others_median"] = median(oth) if oth else math.nan
+            row["q_n"] = len(keep)
+            for e in ENGINES:
+                k = (e, t)
+                row["q_" + e] = (median([s[k][i] for i in keep])
+                                 if k in s and len(keep) >= MIN_QUIET_ROUNDS else math.nan)
+            row["q_lce_x"] = row["q_LCE"] / row["q_xbnn"]
+            row["q_tfl_x"] = row["q_TFLite"] / row["q_xbnn"]
+            row["lce_x"] = row["LCE"] / row["xbnn"]
+            row["tfl_x"] = row["TFLite"] / row["xbnn"]
+            row["lce_x_paired"] = paired(("LCE", t), ("xbnn", t))
+            row["tfl_x_paired"] = paired(("TFLite", t), ("xbnn", t))
+            t1 = min(threads)
+            if t != t1 and ("xbnn", t1) in s:
+                row["scale"] = med[("xbnn", t1)] / row["xbnn"]
+                row["scale_lce"] = med.get(("LCE", t1), math.nan) / row["LCE"]
+                row["scale_tfl"] = med.get(("TFLite", t1), math.nan) / row["TFLite"]
+            rows.append(row)
+    # xbnn 1T / nT over quiet rounds (the rounds of the two thread counts are not paired).
+    by = {(r["model"], r["threads"]): r for r in rows}
+    t1 = min(threads)
+    for r in rows:
+        if r["threads"] != t1 and (r["model"], t1) in by:
+            r["q_scale"] = by[(r["model"], t1)]["q_xbnn"] / r["q_xbnn"]
+    return rows
+
+
+def quiet_table(rows, threads, quiet):
+    t1 = min(threads)
+    lines = ["| model | threads | quiet rounds / all | xbnn ms | LCE 0.16 ms | TFLite float ms | "
+             f"LCE / xbnn | TFLite / xbnn | xbnn {t1}T / nT |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in rows:
+        scale = fmt_x(r.get("q_scale")) if "q_scale" in r else ""
+        lines.append(f"| {r['model']} | {r['threads']} | {r['q_n']} / {r['rounds']} | "
+                     f"{fmt_ms(r['q_xbnn'])} | {fmt_ms(r['q_LCE'])} | {fmt_ms(r['q_TFLite'])} | "
+                     f"{fmt_x(r['q_lce_x'])} | {fmt_x(r['q_tfl_x'])} | {scale} |")
+    return "\n".join(lines)
+
+
+def main_table(rows, threads):
+    t1 = min(threads)
+    head = ("| model | threads | xbnn ms | LCE 0.16 ms | TFLite float ms | LCE / xbnn | "
+            f"TFLite / xbnn | xbnn {t1}T / nT |")
+    lines = [head, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in rows:
+        scale = fmt_x(r.get("scale")) if "scale" in r else ""
+        lines.append(f"| {r['model']} | {r['threads']} | {fmt_ms(r['xbnn'])} | {fmt_ms(r['LCE'])} "
+                     f"| {fmt_ms(r['TFLite'])} | {fmt_x(r['lce_x'])} | {fmt_x(r['tfl_x'])} | "
+                     f"{scale} |")
+    return "\n".join(lines)
+
+
+def detail_table(rows):
+    lines = ["| model | threads | rounds | xbnn p10 / p90 / min | LCE p10 / p90 / min | "
+             "TFLite p10 / p90 / min | LCE / xbnn paired | TFLite / xbnn paired | "
+             "1T / nT (medians): xbnn, LCE, TFLite | other processes (median over rounds) |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in rows:
+        cols = []
+        for e in ENGINES:
+            cols.append(f"{fmt_ms(r[e + '_p10'])} / {fmt_ms(r[e + '_p90'])} / "
+                        f"{fmt_ms(r[e + '_min'])}")
+        sc = ""
+        if "scale" in r:
+            sc = (f"{fmt_x(r['scale'])}, {fmt_x(r['scale_lce'])}, "
+                  f"{fmt_x(r['scale_tfl'])}")
+        lines.append(f"| {r['model']} | {r['threads']} | {r['rounds']} | " + " | ".join(cols)
+                     + f" | {fmt_x(r['lce_x_paired'])} | {fmt_x(r['tfl_x_paired'])} | {sc} | "
+                     f"{r['others_median']:.0%} |")
+    return "\n".join(lines)
+
+
+TARGET_MODELS = ("QuickNetSmall", "QuickNet", "QuickNetLarge")
+
+
+def target_lines(rows, threads):
+    """The project's targets: at 1 thread xbnn >= 20x LCE and >= 5x stock TFLite on the
+    QuickNet family; at 2 threads >= 1.7x xbnn at 1 thread. Judged on the medians of all rounds;
+    the quiet-round ratio is shown beside it."""
+    out = []
+    short = []
+    checks = []
+    for r in rows:
+        if r["model"] not in TARGET_MODELS:
+            continue
+        if r["threads"] == 1:
+            checks += [(r, "lce_x", 20, "LCE / xbnn"), (r, "tfl_x", 5, "TFLite / xbnn")]
+        elif r["threads"] == 2 and "scale" in r:
+            checks.append((r, "scale", 1.7, "xbnn 1T / 2T"))
+    for r, key, want, what in checks:
+        v, q = r[key], r.get("q_" + key, math.nan)
+        if v >= want:
+            verdict = "met"
+        elif q >= want:
+            verdict = "**not met** (met on quiet rounds)"
+        else:
+            verdict = "**not met**"
+        out.append(f"| {r['model']} | {r['threads']} | {what} >= {want:g}x | {fmt_x(v)} | "
+                   f"{fmt_x(q)} | {verdict} |")
+        if v < want:
+            short.append(r["model"])
+    if not out:
+        return "", []
+    return ("| model | threads | target | all rounds | quiet rounds | |\n"
+            "| --- | ---: | --- | ---: | ---: | --- |\n" + "\n".join(out)), sorted(set(short))
+
+
+def write_png(mods, rows, threads, path, subtitle=""):
+    import matplotlib.pyplot as plt
+    np = mods["np"]
+    models = []
+    for r in rows:
+        if r["model"] not in models:
+            models.append(r["model"])
+    by = {(r["model"], r["threads"]): r for r in rows}
+    colors = {"xbnn": "#1f77b4", "LCE": "#d62728", "TFLite": "#7f7f7f"}
+    series = [(e, t) for e in ENGINES for t in threads]
+    labels = []
+    width = 0.8 / len(series)
+    fig, ax = plt.subplots(figsize=(max(7, 1.9 * len(models) + 2), 5.2), dpi=110)
+    x = np.arange(len(models))
+    for i, (e, t) in enumerate(series):
+        vals = [by[(m, t)][e] if (m, t) in by else np.nan for m in models]
+        lo = [by[(m, t)][e] - by[(m, t)][e + "_p10"] if (m, t) in by else 0 for m in models]
+        hi = [by[(m, t)][e + "_p90"] - by[(m, t)][e] if (m, t) in by else 0 for m in models]
+        pos = x - 0.4 + width * (i + 0.5)
+        alpha = 1.0 if t == min(threads) else 0.55
+        bars = ax.bar(pos, vals, width, color=colors[e], alpha=alpha,
+                      hatch=None if t == min(threads) else "//", edgecolor="white",
+                      label=f"{ENGINE_LABELS[e]}, {t} thread{'s' if t > 1 else ''}",
+                      yerr=[lo, hi], error_kw={"elinewidth": 0.8, "capsize": 1.5,
+                                               "ecolor": "#333333"})
+        labels.append((bars, vals, e))
+    ax.set_yscale("log")
+    ax.set_xticks(x)
+    ax.set_xticklabels(models)
+    ax.set_ylabel("latency per inference, ms (median; bars p10-p90), log scale")
+    ax.set_title("Larq Zoo, 224x224, batch 1: xbnn vs LCE 0.16 vs stock TFLite (float model)"
+                 + (f"\n{subtitle}" if subtitle else ""), fontsize=10)
+    ax.grid(axis="y", which="both", alpha=0.25)
+    top = max((r[e + "_p90"] for r in rows for e in ENGINES), default=1)
+    bottom = min((r["xbnn_p10"] for r in rows), default=1) * 0.4
+    ax.set_ylim(bottom=bottom, top=top * 3)
+    # Values inside the bars, at their foot (the p10-p90 whiskers run through the tops).
+    for bars, vals, e in labels:
+        for b, v in zip(bars, vals):
+            if not np.isnan(v):
+                ax.text(b.get_x() + b.get_width() / 2, bottom * 1.12,
+                        f"{v:.0f}" if v >= 10 else f"{v:.1f}", ha="center", va="bottom",
+                        fontsize=6.5, rotation=90, color="white" if e != "TFLite" else "black")
+    ax.legend(fontsize=7.5, ncol=3, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def profile_text(exe, model_path, threads):
+    if not exe or not Path(exe).is_file():
+        return None
+    res = subprocess.run([str(exe), "bench", str(model_path), "--profile", "--threads",
+                          str(threads), "--runs", "300", "--min-seconds", "3"],
+                         capture_output=True, text=True, cwd=ROOT)
+    return (res.stdout + res.stderr).rstrip()
+
+
+def relpath(p):
+    p = Path(p).resolve()
+    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p)
+
+
+def write_markdown(path, args, env, rows, results, threads, loads, overhead, profiles, targets,
+                   command, total_s):
+    old_notes = None
+    if Path(path).is_file():
+        text = Path(path).read_text()
+        if NOTES_BEGIN in text and NOTES_END in text:
+            old_notes = text[text.index(NOTES_BEGIN):text.index(NOTES_END) + len(NOTES_END)]
+    L = []
+    L.append("# Benchmarks: xbnn vs Larq Compute Engine 0.16 vs stock TensorFlow Lite\n")
+    L.append(f"Generated by `bench/compare.py` on {env['date']}; regenerate with\n")
+    L.append(f"```sh\n{command}\n```\n")
+    L.append("(`make build` builds the xbnn Python package into `build/python`, `make lce-venv` the "
+             "reference venv with TensorFlow, LCE and matplotlib, `make zoo` the models.)\n")
+    L.append("## Method\n")
+    L.append(
+        "- **Models**: Larq Zoo architectures with random weights at 224x224x3, batch 1, converted by "
+        "LCE 0.16 (`.cache/zoo/NAME.tflite`, `tools/lce_reference/generate.py --zoo`). The stock "
+        "TFLite column runs `NAME.float.tflite`: the same Keras model through "
+        "`tf.lite.TFLiteConverter` (binarization as float SIGN/ADD ops, ±1 float weights), which "
+        "is what a user without a BNN engine runs.\n"
+        "- **Engines**, each through its public Python API, all in one process:\n"
+        "  - xbnn: `xbnn.Interpreter(model_bytes, num_threads=N).predict(x)`;\n"
+        "  - LCE: `larq_compute_engine.tflite.python.interpreter.Interpreter(model_bytes, "
+        "num_threads=N).predict(x)` with its defaults (optimized bconv kernel, "
+        "`use_xnnpack=False`);\n"
+        "  - TFLite: `tf.lite.Interpreter(model_path=NAME.float.tflite, num_threads=N)`, "
+        "`set_tensor` / `invoke` / `get_tensor` (the XNNPACK delegate is on by default).\n"
+        "- **Same inputs**: the model's recorded `NAME.inputs.npz`.\n"
+        "- **Interleaved**: per model and thread count, the three engines' interpreters are "
+        "created (and only those: the other thread count's interpreters and their worker "
+        f"threads are gone); after {args.warmup} warm-up calls each, every round calls each "
+        f"engine in a freshly shuffled order, for at least {args.runs} rounds and "
+        f"{args.min_seconds:g} s" + (f" (at most {args.max_rounds} rounds)" if args.max_rounds
+                                     else "") +
+        (f", with a {args.pause_ms:g} ms sleep before each call" if args.pause_ms else "") +
+        ", so a noisy moment hits all engines alike" +
+        (f" (before each such phase the script waited up to {args.wait_quiet:g} s for the "
+         "other processes on the machine to quiet down)" if args.wait_quiet else "") + ". " +
+        (f"In its turn an engine runs {args.settle} untimed call(s) and then the timed one: "
+         "the timed call finds its own weights and activations in cache and the previous "
+         "engine's worker threads no longer spinning, as in steady-state inference (`--settle "
+         "0` times the first call after another engine instead). " if args.settle else
+         "Each timed call is the engine's first after another engine's (`--settle 0`: cold "
+         "caches, other engines' worker threads possibly still spinning). ") +
+        "Latency = wall time of one call "
+        "(`time.perf_counter_ns`), including the input copy in and the output copy out. Table: "
+        "medians; ratios are ratios of medians (the details table also gives the median of "
+        "per-round ratios, which cancels slow phases of the machine).\n"
+        "- **Checked before timing** (a model that fails is not timed), on the recorded input and "
+        f"{args.check_inputs} seeded random input(s), every interpreter that is timed against a "
+        f"separate LCE interpreter with one thread: xbnn and LCE, max |diff| <= {args.tol:g} "
+        "of LCE's output range; the stock float model against LCE: max |diff| of the softmax "
+        f"<= {args.float_tol:g} and the same argmax." + ("" if overhead else "\n"))
+    if overhead:
+        xo = overhead.get("xbnn predict", math.nan) - overhead.get("xbnn _impl.invoke", math.nan)
+        lo = overhead.get("LCE predict", math.nan) - overhead.get("LCE extension predict",
+                                                                   math.nan)
+        L.append(
+            "- **Wrapper cost** (measured on `models/digits.tflite`, an 8x8 model, median of "
+            "2000 alternating calls): "
+            f"`xbnn.Interpreter.predict` {overhead.get('xbnn predict', math.nan):.1f} µs per "
+            f"call vs {overhead.get('xbnn _impl.invoke', math.nan):.1f} µs for the extension's "
+            f"`invoke` with preallocated outputs: the Python wrapper adds ~{xo:.0f} µs per call "
+            f"(argument checks, output allocation). LCE's `predict`: "
+            f"{overhead.get('LCE predict', math.nan):.1f} µs vs "
+            f"{overhead.get('LCE extension predict', math.nan):.1f} µs for its extension's "
+            f"`predict` (~{lo:.0f} µs of generator/concatenate). Both are negligible at the "
+            "millisecond latencies below, so the public `predict` is timed.\n")
+    L.append("## Results\n")
+    L.append("Median latency per inference in ms (lower is better); ratios > 1 mean xbnn is "
+             "faster. `xbnn 1T / nT`: xbnn's one-thread median over its n-thread median.\n")
+    L.append(main_table(rows, threads) + "\n")
+    if args.png:
+        L.append(f"![latency chart]({os.path.relpath(Path(args.png).resolve(), Path(path).resolve().parent)})\n")
+    L.append("### Quiet rounds only\n")
+    L.append("The machine is shared: during each round the script reads `/proc/stat` and its own "
+             "CPU time, and counts the CPU time of other processes (and hypervisor steal). Rounds "
+             f"in which they used at most {args.quiet:.0%} of the {os.cpu_count()} CPUs are "
+             "quiet; the medians over those rounds only (all engines lose the same rounds; at "
+             f"least {MIN_QUIET_ROUNDS} needed):\n")
+    L.append(quiet_table(rows, threads, args.quiet) + "\n")
+    skipped = [r for r in results if r.get("skipped")]
+    if skipped:
+        L.append("Not timed:\n")
+        for r in skipped:
+            L.append(f"- {r['model']}: {r['skipped']}")
+        L.append("")
+    if targets[0]:
+        L.append("### Targets\n")
+        L.append("At 1 thread xbnn >= 20x faster than LCE 0.16 and >= 5x faster than stock TFLite "
+                 "on the QuickNet family; at 2 threads >= 1.7x faster than xbnn at 1 thread.\n")
+        L.append(targets[0] + "\n")
+    L.append("### Spread and paired ratios\n")
+    L.append("p10 / p90 / min of the per-call latencies (ms); `paired`: median over rounds of the "
+             "ratio of the two engines' calls in the same round.\n")
+    L.append(detail_table(rows) + "\n")
+    L.append("### Output agreement (checked before timing)\n")
+    L.append("| model | xbnn vs LCE (max \\|diff\\| / LCE range, worst thread count) | "
+             "LCE nT vs 1T | stock float model vs LCE: max \\|diff\\| softmax | argmax agrees | "
+             "top-5 overlap (min) | LCE vs its recorded `NAME.outputs.npz` |")
+    L.append("| --- | ---: | ---: | ---: | --- | ---: | ---: |")
+    for r in results:
+        c = r.get("check")
+        if not c:
+            continue
+        xr = max((v["max_rel"] for k, v in c["xbnn_vs_lce"].items() if k.startswith("xbnn")),
+                 default=math.nan)
+        xa = max((v["max_abs"] for k, v in c["xbnn_vs_lce"].items() if k.startswith("xbnn")),
+                 default=math.nan)
+        lr = max((v["max_rel"] for k, v in c["xbnn_vs_lce"].items() if k.startswith("LCE")),
+                 default=math.nan)
+        fa = max((v["max_abs"] for v in c["tflite_vs_lce"].values()), default=math.nan)
+        agree = all(v["argmax_agree"] for v in c["tflite_vs_lce"].values())
+        top5 = min((v["top5_overlap_min"] for v in c["tflite_vs_lce"].values()), default=None)
+        L.append(f"| {r['model']} | {xr:.2g} (abs {xa:.2g}) | {lr:.2g} | {fa:.2g} | "
+                 f"{'yes' if agree else 'NO'} | {top5}/5 | {c.get('lce_vs_recorded', math.nan):.2g} |")
+    L.append("")
+    L.append("## Machine and versions\n")
+    L.append(f"- CPU: `{env['cpu']}` ({env['cpu_family_model']}), {env['cpus']} logical CPUs"
+             + (f", {env['hypervisor']} guest" if env["hypervisor"] else "")
+             + f"; {', '.join(env['isa'])}.")
+    dirty = ""
+    if env["xbnn_dirty"] or env["xbnn_untracked"]:
+        files = env["xbnn_dirty"] + env["xbnn_untracked"]
+        dirty = (f" The working tree had uncommitted changes ({len(files)} files: "
+                 + ", ".join(f"`{f}`" for f in files[:8]) + (", ..." if len(files) > 8 else "")
+                 + "); the extension was built at " + env["xbnn_module_mtime"] + ".")
+    where = f"`{env['xbnn_module']}`"
+    if env["xbnn_repo"] != str(ROOT):
+        where += (f", built (`cmake -DCMAKE_BUILD_TYPE=Release -DXBNN_BUILD_PYTHON=ON`, as `make "
+                  f"build`) in a separate checkout of that commit, `{env['xbnn_repo']}`"
+                  + ("" if dirty else ", with no local changes"))
+    L.append(f"- xbnn {env['xbnn_version']}, commit `{env['xbnn_commit']}` "
+             f"({env['xbnn_commit_subject']}): {where}.{dirty}")
+    L.append(f"- larq-compute-engine {env['lce']}, TensorFlow {env['tf']}, NumPy {env['numpy']}, "
+             f"Python {env['python']}.")
+    L.append(f"- Date: {env['date']}; total run time {total_s / 60:.1f} min.")
+    la = loads
+    L.append(f"- Load average (1/5/15 min) before: {la['before']}, after: {la['after']}; per "
+             "model: " + "; ".join(f"{m} {v}" for m, v in la["per_model"]) + ".")
+    if args.wait_quiet:
+        L.append("- Waited for other processes to quiet down (s): " + "; ".join(
+            f"{r['model']} " + ", ".join(f"{t}T {w:.0f}" for t, w in r.get("waited", {}).items())
+            for r in results if not r.get("skipped")) + ".")
+    L.append("")
+    if profiles:
+        L.append("## Per-op profile of xbnn where a target is not met\n")
+        for (model, t), text, la in profiles:
+            L.append(f"`build/tools/xbnn bench {model} --profile --threads {t} --runs 300 "
+                     f"--min-seconds 3` (run before "
+                     f"the comparison; load average {la}):\n")
+            L.append("```\n" + text + "\n```\n")
+    L.append("## Notes\n")
+    L.append(old_notes if old_notes else
+             f"{NOTES_BEGIN}\n(observations; kept when the file is regenerated)\n{NOTES_END}")
+    Path(path).write_text("\n".join(L).rstrip() + "\n")
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def strip_local_args(argv):
+    """The command line without the options that point at this machine's builds."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+            continue
+        if a in ("--xbnn-path", "--xbnn-cli", "--json"):
+            skip = True
+            continue
+        if a.startswith(("--xbnn-path=", "--xbnn-cli=", "--json=")):
+            continue
+        out.append(a)
+    return out
+
+
+def parse_args():
+    p = argparse.ArgumentParser(
+        description="Interleaved latency comparison of xbnn, LCE 0.16 and stock TFLite on "
+                    "LCE-converted Larq Zoo models (run with .cache/lce-venv/bin/python).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("models", nargs="*",
+                   help="model names in --zoo-dir (e.g. QuickNet) or paths to LCE-converted "
+                        ".tflite files; default: every NAME.tflite in --zoo-dir")
+    p.add_argument("--zoo-dir", default=str(ROOT / ".cache" / "zoo"),
+                   help="LCE-converted models NAME.tflite with NAME.float.tflite and "
+                        "NAME.inputs.npz (`make zoo`)")
+    p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--runs", type=int, default=20,
+                   help="at least this many rounds per model and thread count")
+    p.add_argument("--min-seconds", type=float, default=10.0,
+                   help="and at least this many seconds of rounds per model and thread count")
+    p.add_argument("--max-rounds", type=int, default=0, help="stop after this many rounds (0: no cap)")
+    p.add_argument("--warmup", type=int, default=3, help="untimed calls per interpreter")
+    p.add_argument("--wait-quiet", type=float, default=0,
+                   help="before each model and thread count, wait up to this many seconds for "
+                        "other processes to use at most --quiet of the CPUs")
+    p.add_argument("--settle", type=int, default=1,
+                   help="untimed calls of the same engine right before each timed call (its data "
+                        "back in cache, the previous engine's worker threads idle); 0: time the "
+                        "first call after another engine")
+    p.add_argument("--pause-ms", type=float, default=0.0,
+                   help="sleep before each timed call (lets other engines' spinning workers idle)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the shuffled call order")
+    p.add_argument("--quiet", type=float, default=0.1,
+                   help="a round is quiet when other processes used at most this fraction of "
+                        "the machine's CPU time during it (second table)")
+    p.add_argument("--tol", type=float, default=1e-4,
+                   help="xbnn vs LCE: max |diff| relative to LCE's output range")
+    p.add_argument("--float-tol", type=float, default=1e-2,
+                   help="stock float model vs LCE: max |diff| of the outputs (softmax)")
+    p.add_argument("--check-inputs", type=int, default=2,
+                   help="seeded random input sets checked besides the recorded one")
+    p.add_argument("--no-tflite", action="store_true", help="leave out stock TFLite")
+    p.add_argument("--out", help="write the markdown report here (e.g. docs/benchmarks.md)")
+    p.add_argument("--png", help="write the bar chart here (e.g. docs/benchmarks.png)")
+    p.add_argument("--json", help="write all per-call latencies here")
+    p.add_argument("--profile", choices=("auto", "always", "never"), default="auto",
+                   help="with --out: include `xbnn bench --profile` (1 and 2 threads) for the "
+                        "QuickNet model when a target is not met (auto), always, or never")
+    p.add_argument("--xbnn-path", help="directory holding the xbnn package (default build/python)")
+    p.add_argument("--xbnn-cli", help="the xbnn command for the profiles (default: "
+                                      "tools/xbnn next to --xbnn-path's build, or build/tools/xbnn)")
+    args = p.parse_args()
+    if not args.xbnn_cli:
+        cand = Path(args.xbnn_path).resolve().parent / "tools" / "xbnn" if args.xbnn_path else None
+        args.xbnn_cli = str(cand if cand and cand.is_file() else ROOT / "build" / "tools" / "xbnn")
+    if any(t < 1 for t in args.threads):
+        p.error("--threads must be >= 1")
+    args.threads = sorted(set(args.threads))
+    return args
+
+
+def main():
+    args = parse_args()
+    command_argv = [VENV_PY, "bench/compare.py"] + strip_local_args(sys.argv[1:])
+    progress = Progress()
+    models = find_models(args)
+    # xbnn's per-op profiles (for the report, where a target is not met) run first, before
+    # TensorFlow is loaded: a child process inherits the parent's peak RSS on Linux, which
+    # would make `xbnn bench` report TensorFlow's memory as its own.
+    profiles = []
+    if args.out and args.profile != "never":
+        named = [p for p in models if p.stem == "QuickNet"] or models[:1]
+        for p in named:
+            for t in sorted(set([1, 2] + args.threads)):
+                wait_quiet(args, progress, f"profile {p.stem} {t}T")
+                progress.update(f"profiling {p.name} at {t} thread(s) with {args.xbnn_cli} ...")
+                text = profile_text(args.xbnn_cli, p, t)
+                if text:
+                    profiles.append(((relpath(p), t), text, loadavg()))
+        progress.done("profiles done" if profiles else f"no {args.xbnn_cli}: no profiles")
+    mods = import_engines(args)
+    np = mods["np"]
+    env = environment(mods)
+    print(f"xbnn {env['xbnn_version']} ({env['xbnn_module']}, commit {env['xbnn_commit']}"
+          f"{' + local changes' if env['xbnn_dirty'] or env['xbnn_untracked'] else ''}), "
+          f"LCE {env['lce']}, TensorFlow {env['tf']}; CPU {env['cpu']} x{env['cpus']}",
+          file=sys.stderr)
+    loads = {"before": loadavg(), "per_model": []}
+    print(f"load average before: {loads['before']}", file=sys.stderr)
+    t_start = time.monotonic()
+
+    overhead = wrapper_overhead(mods, args, progress)
+    if overhead:
+        progress.log("  per call: " + ", ".join(f"{k} {v:.1f} µs" for k, v in overhead.items()))
+
+    engines_used = [e for e in ENGINES if not (e == "TFLite" and args.no_tflite)]
+    results = []
+    for mi, path in enumerate(models):
+        name = path.stem
+        progress.log(f"[{mi + 1}/{len(models)}] {name}")
+        inputs_path = path.with_name(name + ".inputs.npz")
+        float_path = path.with_name(name + ".float.tflite")
+        float_inputs_path = path.with_name(name + ".float.inputs.npz")
+        if not inputs_path.is_file():
+            die(f"{inputs_path} missing (`make zoo` writes it with the model)")
+        if "TFLite" in engines_used and not float_path.is_file():
+            die(f"{float_path} missing (`make zoo` writes it with the model), or use --no-tflite")
+        inputs = load_inputs(np, inputs_path)
+        finputs = load_inputs(np, float_inputs_path) if float_inputs_path.is_file() else inputs
+        model_bytes = path.read_bytes()
+        inputs_sets = [inputs] + [random_like(np, inputs, 1000 + i)
+                                  for i in range(args.check_inputs)]
+        # The float model gets the same values (only int8-input models have separate float
+        # inputs, and those are only checked on the recorded set).
+        if finputs is inputs:
+            float_sets = inputs_sets
+        else:
+            inputs_sets, float_sets = inputs_sets[:1], [finputs]
+        progress.update("  LCE reference outputs ...")
+        refs = reference_outputs(mods, model_bytes, inputs_sets)
+        check = {"xbnn_vs_lce": {}, "tflite_vs_lce": {}}
+        recorded = path.with_name(name + ".outputs.npz")
+        if recorded.is_file():
+            rec = load_inputs(np, recorded)
+            check["lce_vs_recorded"] = max(
+                (rel_diff(np, r, o)[0] for r, o in zip(refs[0], rec) if r.shape == o.shape),
+                default=math.nan)
+        samples, rounds, secs, others, waited, bad = {}, {}, {}, {}, {}, []
+        for t in args.threads:
+            # One phase per thread count: only these interpreters (and their threads) exist.
+            progress.update(f"  {t} thread(s): creating interpreters ...")
+            engines = {("xbnn", t): XbnnEngine(mods, model_bytes, inputs, t),
+                       ("LCE", t): LceEngine(mods, model_bytes, inputs, t)}
+            if "TFLite" in engines_used:
+                engines[("TFLite", t)] = TfliteEngine(mods, float_path, finputs, t)
+            progress.update(f"  {t} thread(s): checking outputs against LCE 1 thread ...")
+            bad = check_engines(np, engines, refs, inputs_sets, float_sets, args, check)
+            summary = ", ".join(
+                f"{k}: {v['max_rel']:.2g} of range" for k, v in check["xbnn_vs_lce"].items()
+                if k.startswith(f"xbnn {t}T"))
+            fsum = ", ".join(f"{k}: max |diff| {v['max_abs']:.2g}, argmax "
+                             f"{'agrees' if v['argmax_agree'] else 'DIFFERS'}"
+                             for k, v in check["tflite_vs_lce"].items() if k.startswith(f"TFLite {t}T"))
+            progress.done(f"  {t} thread(s): vs LCE 1T: {summary}" + (f"; stock float {fsum}" if fsum else ""))
+            if bad:
+                break
+            waited[t] = wait_quiet(args, progress, f"{name} {t}T")
+            s_t, rounds[t], secs[t], others[t] = time_model(f"{name} {t}T", engines, args,
+                                                            progress)
+            samples.update(s_t)
+            del engines
+            meds = "  ".join(f"{e} {median(v):.2f}" for (e, tt), v in s_t.items())
+            progress.done(f"  {name} {t}T: {rounds[t]} rounds in {secs[t]:.0f}s, median ms: "
+                          f"{meds} (load {loadavg()})")
+        if bad:
+            for line in bad:
+                progress.log("  MISMATCH: " + line)
+            progress.log(f"  {name}: outputs disagree, not timed")
+            results.append({"model": name, "skipped": "outputs disagree: " + "; ".join(bad),
+                            "check": check})
+            continue
+        la = loadavg()
+        loads["per_model"].append((name, la))
+        results.append({"model": name, "path": str(path), "samples": samples, "rounds": rounds,
+                        "seconds": secs, "others": others, "waited": waited, "check": check})
+
+    loads["after"] = loadavg()
+    total = time.monotonic() - t_start
+    rows = summarize(results, args.threads, args.quiet)
+    print(f"load average after: {loads['after']}", file=sys.stderr)
+    print()
+    print(main_table(rows, args.threads))
+    print(f"\nQuiet rounds only (other processes <= {args.quiet:.0%} of the CPUs):\n")
+    print(quiet_table(rows, args.threads, args.quiet))
+    targets = target_lines(rows, args.threads)
+    if targets[0]:
+        print()
+        print(targets[0])
+    for r in results:
+        if r.get("skipped"):
+            print(f"\n{r['model']}: NOT TIMED: {r['skipped']}")
+
+    if args.png and rows:
+        write_png(mods, rows, args.threads, args.png,
+                  f"{env['cpu']} ({env['cpus']} CPUs), xbnn {env['xbnn_commit']}, "
+                  f"{env['date']}; medians of the interleaved rounds")
+        print(f"\nwrote {args.png}", file=sys.stderr)
+    if args.json:
+        data = {"env": env, "args": vars(args), "loads": loads, "overhead": overhead,
+                "results": [{**{k: v for k, v in r.items() if k != "samples"},
+                             "samples": {f"{e} {t}": v for (e, t), v in
+                                         r.get("samples", {}).items()}} for r in results]}
+        Path(args.json).write_text(json.dumps(data, indent=1))
+    if args.out:
+        want = args.profile == "always" or (args.profile == "auto" and targets[1])
+        if not want:
+            profiles = []
+        write_markdown(args.out, args, env, rows, results, args.threads, loads, overhead,
+                       profiles, targets, shlex.join(command_argv), total)
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 1 if any(r.get("skipped") for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
