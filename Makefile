@@ -10,7 +10,7 @@ LCE_VENV := $(ROOT)/.cache/lce-venv
 FUZZ_SECONDS ?= 60
 XBNN := $(BUILD)/tools/xbnn
 
-.PHONY: help deps configure build demo test test-cpp test-python test-fuzz test-sanitize test-lce test-zoo \
+.PHONY: help deps configure build test-tsan demo test test-cpp test-python test-fuzz test-sanitize test-lce test-zoo \
         test-aarch64 fuzz zoo lce-venv fixtures format clean
 
 help:
@@ -19,6 +19,7 @@ help:
 	@echo "  make test          install dependencies, build, run every test (C++, Python, fuzz smoke)"
 	@echo "  make build         Release build in $(BUILD)/"
 	@echo "  make test-sanitize ASan+UBSan build and unit tests (clang)"
+	@echo "  make test-tsan     ThreadSanitizer build of the threading tests (clang)"
 	@echo "  make fuzz          run the model-reader fuzzer longer (FUZZ_SECONDS=$(FUZZ_SECONDS))"
 	@echo "  make lce-venv      create the reference venv with TensorFlow + LCE (large download)"
 	@echo "  make fixtures      regenerate tests/models/lce from the real LCE (needs lce-venv)"
@@ -67,6 +68,14 @@ test-sanitize: deps
 	  -DXBNN_SANITIZE=ON -DXBNN_BUILD_BENCH=OFF >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	@ctest --test-dir build-asan --output-on-failure -j $(JOBS)
+
+# ThreadSanitizer on the multi-threaded tests (several interpreters on one model, thread pools).
+test-tsan: deps
+	@CC=clang CXX=clang++ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DXBNN_TSAN=ON -DXBNN_BUILD_BENCH=OFF >/dev/null
+	@cmake --build build-tsan -j $(JOBS) --target runtime_test xbnn_kernels_optimized_test
+	@build-tsan/tests/runtime/runtime_test --gtest_filter='Interpreter.*:Fixtures/Golden.MatchesLce/toy*:Fixtures/Golden.MatchesLce/bitpacked*'
+	@build-tsan/tests/kernels/xbnn_kernels_optimized_test --gtest_filter='*Thread*:*RandomGrid*'
 
 lce-venv:
 	@bash tools/lce_reference/setup.sh
