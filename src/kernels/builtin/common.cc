@@ -324,4 +324,15 @@ Status InitXnnpack(const OpContext& ctx) {
   return Status::Ok();
 }
 
+Status PrepareFloatWeights(const OpContext& ctx, const RuntimeTensor* filter, const RuntimeTensor* bias,
+                           const RuntimeTensor* out) {
+  if (filter->type() != DType::kFloat32) {
+    return ctx.Error(std::string("float32 input with ") + graph::DTypeName(filter->type()) +
+                     " filter (hybrid quantization) is not supported");
+  }
+  XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, out, DType::kFloat32, "output"));
+  if (bias) XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, bias, DType::kFloat32, "bias"));
+  return InitXnnpack(ctx);
+}
+
 }  // namespace xbnn::kernels::builtin

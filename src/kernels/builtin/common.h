@@ -252,6 +252,10 @@ void ParallelFor(const OpContext& ctx, int n, F& fn, double seconds) {
 
 // xnn_initialize once per process; an error names the XNNPACK status.
 Status InitXnnpack(const OpContext& ctx);
+// The float path of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED: a float32 filter (hybrid
+// quantization is refused), float32 output and bias, and XNNPACK initialized.
+Status PrepareFloatWeights(const OpContext& ctx, const RuntimeTensor* filter, const RuntimeTensor* bias,
+                           const RuntimeTensor* out);
 const char* XnnStatusName(xnn_status s);
 
 struct XnnDeleter {

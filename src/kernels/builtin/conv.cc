@@ -74,13 +74,7 @@ class Conv2D final : public runtime::OpKernel {
 
  private:
   Status PrepareFloat(OpContext& ctx) {
-    if (filter_->type() != DType::kFloat32) {
-      return ctx.Error(std::string("float32 input with ") + graph::DTypeName(filter_->type()) +
-                       " filter (hybrid quantization) is not supported");
-    }
-    XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, out_, DType::kFloat32, "output"));
-    if (bias_) XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, bias_, DType::kFloat32, "bias"));
-    XBNN_RETURN_IF_ERROR(InitXnnpack(ctx));
+    XBNN_RETURN_IF_ERROR(PrepareFloatWeights(ctx, filter_, bias_, out_));
     float lo, hi;
     FloatActivationRange(act_, &lo, &hi);
     xnn_operator_t op = nullptr;
