@@ -47,24 +47,6 @@ const char* ActivationName(int64_t a) {
   return "INVALID";
 }
 
-// Producers of each tensor, to tell bitpacked int32 tensors from ordinary ones.
-bool IsBitpacked(const Graph& g, const Subgraph& sg, int32_t t) {
-  if (t < 0 || sg.tensors[t].type != graph::DType::kInt32) return false;
-  for (const Operator& op : sg.operators) {
-    for (int32_t o : op.outputs) {
-      if (o != t) continue;
-      return g.IsCustom(op, graph::kLceQuantize) || g.IsCustom(op, graph::kLceBconv2d) ||
-             g.IsCustom(op, graph::kLceBMaxPool2d);
-    }
-    // A bitpacked input of an LCE op is bitpacked too (for model inputs after stripping).
-    if ((g.IsCustom(op, graph::kLceDequantize) || g.IsCustom(op, graph::kLceBMaxPool2d)) && !op.inputs.empty() &&
-        op.inputs[0] == t) {
-      return true;
-    }
-  }
-  return false;
-}
-
 struct OptionItem {
   std::string key;
   std::string text;  // for the table
@@ -149,7 +131,7 @@ void TensorJson(JsonWriter& j, const Graph& g, const Subgraph& sg, int32_t idx) 
   }
   const Tensor& t = sg.tensors[idx];
   j.Key("name").String(t.name).Key("dtype").String(graph::DTypeName(t.type)).Key("shape").IntArray(t.shape);
-  if (IsBitpacked(g, sg, idx)) j.Key("bitpacked").Bool(true);
+  if (graph::IsBitpackedTensor(g, sg, idx)) j.Key("bitpacked").Bool(true);
   if (t.quantization && !t.quantization->scale.empty()) {
     j.Key("quantization").BeginObject().Key("scale").BeginArray();
     for (float s : t.quantization->scale) j.Double(s);
@@ -162,7 +144,7 @@ void TensorJson(JsonWriter& j, const Graph& g, const Subgraph& sg, int32_t idx) 
 std::string TensorBrief(const Graph& g, const Subgraph& sg, int32_t idx) {
   if (idx < 0) return "-";
   const Tensor& t = sg.tensors[idx];
-  std::string s = "t" + std::to_string(idx) + ":" + (IsBitpacked(g, sg, idx) ? "bitpacked" : graph::DTypeName(t.type)) +
+  std::string s = "t" + std::to_string(idx) + ":" + (graph::IsBitpackedTensor(g, sg, idx) ? "bitpacked" : graph::DTypeName(t.type)) +
                   ShapeStr(t.shape);
   if (graph::IsConstant(g, t)) s += "(const)";
   return s;
@@ -233,7 +215,7 @@ int InspectMain(const std::vector<std::string>& args) {
       j.Key(io == 0 ? "inputs" : "outputs").BeginArray();
       for (int32_t t : list) {
         const Tensor& tensor = sg.tensors[t];
-        std::string kind = IsBitpacked(g, sg, t)
+        std::string kind = graph::IsBitpackedTensor(g, sg, t)
                                ? "int32 bitpacked (" + std::to_string(tensor.shape.empty() ? 0 : tensor.shape.back()) +
                                      " words of 32 channels)"
                                : graph::DTypeName(tensor.type);

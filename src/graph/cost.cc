@@ -70,6 +70,20 @@ OpCost EstimateOpCost(const Graph& g, const Subgraph& sg, const Operator& op) {
   return c;
 }
 
+bool IsBitpackedTensor(const Graph& g, const Subgraph& sg, int32_t t) {
+  if (t < 0 || static_cast<size_t>(t) >= sg.tensors.size()) return false;
+  if (sg.tensors[t].type != DType::kInt32) return false;
+  for (const Operator& op : sg.operators) {
+    bool lce_producer = g.IsCustom(op, kLceQuantize) || g.IsCustom(op, kLceBconv2d) ||
+                        g.IsCustom(op, kLceBMaxPool2d);
+    if (lce_producer && std::find(op.outputs.begin(), op.outputs.end(), t) != op.outputs.end()) return true;
+    bool lce_consumer = g.IsCustom(op, kLceDequantize) || g.IsCustom(op, kLceBMaxPool2d) ||
+                        g.IsCustom(op, kLceBconv2d);
+    if (lce_consumer && !op.inputs.empty() && op.inputs[0] == t) return true;
+  }
+  return false;
+}
+
 int64_t ParameterBytes(const Graph& g, const Subgraph& sg) {
   std::set<uint32_t> seen;
   int64_t total = 0;

@@ -18,6 +18,10 @@ struct OpCost {
 // MACs of one op, from its tensor shapes (zero for ops without multiply-accumulates).
 OpCost EstimateOpCost(const Graph& g, const Subgraph& sg, const Operator& op);
 
+// True for an int32 tensor holding LCE's bitpacked words: written by LceQuantize, LceBconv2d or
+// LceBMaxPool2d, or read as the packed input of an LCE op.
+bool IsBitpackedTensor(const Graph& g, const Subgraph& sg, int32_t t);
+
 // Bytes of distinct constant buffers the subgraph's tensors refer to.
 int64_t ParameterBytes(const Graph& g, const Subgraph& sg);
 

@@ -69,19 +69,6 @@ int32_t BitpackedChannels(const graph::Graph& g, const graph::Subgraph& sg, int3
   return 0;
 }
 
-bool IsBitpackedTensor(const graph::Graph& g, const graph::Subgraph& sg, int32_t t) {
-  if (sg.tensors[t].type != graph::DType::kInt32) return false;
-  for (const graph::Operator& op : sg.operators) {
-    bool lce_producer = g.IsCustom(op, graph::kLceQuantize) || g.IsCustom(op, graph::kLceBconv2d) ||
-                        g.IsCustom(op, graph::kLceBMaxPool2d);
-    if (lce_producer && std::find(op.outputs.begin(), op.outputs.end(), t) != op.outputs.end()) return true;
-    bool lce_consumer = g.IsCustom(op, graph::kLceDequantize) || g.IsCustom(op, graph::kLceBMaxPool2d) ||
-                        g.IsCustom(op, graph::kLceBconv2d);
-    if (lce_consumer && !op.inputs.empty() && op.inputs[0] == t) return true;
-  }
-  return false;
-}
-
 // `shape` is the inferred shape, which wins over the file's where they differ.
 TensorInfo MakeInfo(const graph::Graph& g, const graph::Subgraph& sg, int32_t t, const std::vector<int32_t>& shape) {
   const graph::Tensor& d = sg.tensors[t];
@@ -93,7 +80,7 @@ TensorInfo MakeInfo(const graph::Graph& g, const graph::Subgraph& sg, int32_t t,
     info.scale = d.quantization->scale;
     info.zero_point = d.quantization->zero_point;
   }
-  info.bitpacked = IsBitpackedTensor(g, sg, t);
+  info.bitpacked = graph::IsBitpackedTensor(g, sg, t);
   if (info.bitpacked) info.channels = BitpackedChannels(g, sg, t);
   return info;
 }
