@@ -49,6 +49,13 @@ struct RuntimeTensor {
   const graph::Quantization* quant() const { return desc->quantization ? &*desc->quantization : nullptr; }
 };
 
+// Ops whose estimated single-thread time is below this run on the calling thread. Handing work
+// to a pool thread costs ~1 us when the worker is spinning, but a whole scheduler slice (~5 ms
+// per op, measured: QuickNet at 2 threads went from 3 ms to 255 ms on the shared 2-core machine
+// under load) when the worker has been descheduled; a 20 us op can save at most ~10 us by
+// splitting. Shared by the builtin and the LCE ops.
+inline constexpr double kMinParallelSeconds = 20e-6;
+
 class OpContext {
  public:
   const graph::Graph* graph = nullptr;

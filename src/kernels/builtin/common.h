@@ -218,13 +218,10 @@ void ForEachBroadcastRow(const Broadcast& p, F&& f) {
 
 inline int NumThreads(const OpContext& ctx) { return ctx.runner ? std::max(1, ctx.runner->num_threads()) : 1; }
 
-// Ops whose estimated single-thread time is below kMinParallelSeconds run on the calling thread.
-// Handing work to a pool thread costs ~1 us when the worker is spinning, but a whole scheduler
-// slice (~5 ms per op, measured: QuickNet at 2 threads went from 3 ms to 255 ms on the shared
-// 2-core machine under load) when the worker has been descheduled; a 20 us op can save at most
-// ~10 us by splitting. Estimates use single-thread rates measured on the 2-core AMD EPYC
-// (AVX-512) with `xbnn bench --profile` (tests/builtin/README.md).
-inline constexpr double kMinParallelSeconds = 20e-6;
+// Ops whose estimated single-thread time is below runtime::kMinParallelSeconds run on the calling
+// thread (op_kernel.h says why). Estimates use single-thread rates measured on the 2-core AMD
+// EPYC (AVX-512) with `xbnn bench --profile` (tests/builtin/README.md).
+using runtime::kMinParallelSeconds;
 inline constexpr double kConvMacsPerSecond = 50e9;       // CONV_2D, batched FULLY_CONNECTED (XNNPACK GEMM)
 inline constexpr double kDepthwiseMacsPerSecond = 20e9;  // DEPTHWISE_CONV_2D
 inline constexpr double kGemvMacsPerSecond = 5e9;        // batch-1 FULLY_CONNECTED: reads every weight once

@@ -17,14 +17,11 @@ using runtime::OpContext;
 using runtime::RuntimeTensor;
 using runtime::ShapeString;
 
-// Splitting an op over threads pays off only when one thread would take longer than about 20 us:
-// below that, waking workers costs more than it saves, and on a loaded machine a worker that is
-// not scheduled stalls the op for a whole time slice (see tests/builtin/README.md for the
-// measurements behind the builtin ops' same rule). Rates measured on Zen 4, one thread:
-// ~1e12 binary MACs/s for bconv, ~2e10 packed values/s for quantize and max-pool.
-constexpr double kParallelSeconds = 20e-6;
+// The thread pool only for ops worth splitting (runtime::kMinParallelSeconds). Rates measured on
+// Zen 4, one thread: ~1e12 binary MACs/s for bconv, ~2e10 packed values/s for quantize and
+// max-pool.
 kernels::TaskRunner* RunnerFor(const OpContext& ctx, double work, double per_second) {
-  return work / per_second >= kParallelSeconds ? ctx.runner : nullptr;
+  return work / per_second >= runtime::kMinParallelSeconds ? ctx.runner : nullptr;
 }
 
 // Rows and channels of a tensor packed along its last dimension.
