@@ -16,6 +16,7 @@
 #include "graph/passes/convert.h"
 #include "graph/passes/io_passes.h"
 #include "util/npy.h"
+#include "util/output_compare.h"
 #include "xbnn/interpreter.h"
 
 namespace xbnn {
@@ -112,44 +113,9 @@ void Feed(Interpreter& it, const std::vector<std::pair<std::string, util::NpyArr
   }
 }
 
-// "" when `got` matches `want`: float within 1e-4 of want's range, int8 within one step, other
-// types exactly.
+// Float within 1e-4 of the range, int8 within one step, other types exactly.
 std::string Compare(const TensorView& got, const void* want_data, size_t want_bytes, double* worst) {
-  if (got.bytes() != want_bytes) {
-    return "byte size " + std::to_string(got.bytes()) + " vs " + std::to_string(want_bytes);
-  }
-  const int64_t n = got.info().NumElements();
-  if (got.type() == DataType::kFloat32) {
-    const float* g = got.data<float>().data();
-    const float* w = static_cast<const float*>(want_data);
-    float lo = INFINITY, hi = -INFINITY;
-    for (int64_t i = 0; i < n; ++i) {
-      lo = std::min(lo, w[i]);
-      hi = std::max(hi, w[i]);
-    }
-    double range = std::max<double>(hi - lo, 1e-6);
-    for (int64_t i = 0; i < n; ++i) {
-      double rel = std::abs(static_cast<double>(g[i]) - w[i]) / range;
-      *worst = std::max(*worst, rel);
-      if (!(rel <= 1e-4)) {
-        return "float element " + std::to_string(i) + ": " + std::to_string(g[i]) + " vs " + std::to_string(w[i]);
-      }
-    }
-    return "";
-  }
-  if (got.type() == DataType::kInt8) {
-    const int8_t* g = got.data<int8_t>().data();
-    const int8_t* w = static_cast<const int8_t*>(want_data);
-    for (int64_t i = 0; i < n; ++i) {
-      *worst = std::max<double>(*worst, std::abs(g[i] - w[i]));
-      if (std::abs(g[i] - w[i]) > 1) {
-        return "int8 element " + std::to_string(i) + ": " + std::to_string(g[i]) + " vs " + std::to_string(w[i]);
-      }
-    }
-    return "";
-  }
-  if (std::memcmp(got.raw(), want_data, want_bytes) != 0) return std::string(DataTypeName(got.type())) + " output differs";
-  return "";
+  return testing::CompareOutput(got, want_data, want_bytes, /*int8_steps=*/1, worst);
 }
 
 class ConvertFixture : public ::testing::TestWithParam<std::string> {};

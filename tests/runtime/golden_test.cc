@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "util/npy.h"
+#include "util/output_compare.h"
 #include "xbnn/interpreter.h"
 
 namespace xbnn {
@@ -46,41 +47,10 @@ std::vector<Case> FindCases() {
   return cases;
 }
 
-// Compares one output; returns a description of the first mismatch, or "".
+// Compares one output with LCE's recording: float within 1e-4 of the range, the rest exactly.
 std::string Compare(const TensorView& got, const util::NpyArray& want, double* worst_rel) {
-  if (static_cast<int64_t>(got.info().NumElements()) != want.NumElements()) {
-    return "element count " + std::to_string(got.info().NumElements()) + " vs " + std::to_string(want.NumElements());
-  }
-  const int64_t n = want.NumElements();
-  if (got.type() == DataType::kFloat32) {
-    if (want.dtype != "f4") return "dtype float32 vs " + want.dtype;
-    const float* g = got.data<float>().data();
-    const float* w = want.as<float>();
-    float lo = INFINITY, hi = -INFINITY;
-    for (int64_t i = 0; i < n; ++i) {
-      lo = std::min(lo, w[i]);
-      hi = std::max(hi, w[i]);
-    }
-    double range = std::max<double>(hi - lo, 1e-6);
-    for (int64_t i = 0; i < n; ++i) {
-      double rel = std::abs(static_cast<double>(g[i]) - w[i]) / range;
-      *worst_rel = std::max(*worst_rel, rel);
-      if (!(rel <= 1e-4)) {
-        return "float element " + std::to_string(i) + ": " + std::to_string(g[i]) + " vs " + std::to_string(w[i]);
-      }
-    }
-    return "";
-  }
-  size_t item = want.ItemSize();
-  if (got.bytes() != static_cast<size_t>(n) * item) return "byte size differs (dtype " + want.dtype + ")";
-  if (std::memcmp(got.raw(), want.data.data(), got.bytes()) != 0) {
-    for (int64_t i = 0; i < n; ++i) {
-      if (std::memcmp(static_cast<const uint8_t*>(got.raw()) + i * item, want.data.data() + i * item, item) != 0) {
-        return std::string(DataTypeName(got.type())) + " element " + std::to_string(i) + " differs";
-      }
-    }
-  }
-  return "";
+  if (got.type() == DataType::kFloat32 && want.dtype != "f4") return "dtype float32 vs " + want.dtype;
+  return testing::CompareOutput(got, want.data.data(), want.data.size(), /*int8_steps=*/0, worst_rel);
 }
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
