@@ -168,10 +168,8 @@ Status Interpreter::Impl::FoldOp(int i, const runtime::KernelRegistration& reg) 
 
 Status Interpreter::Impl::Init() {
   const graph::Graph& g = model->graph();
-  if (g.subgraphs.size() > 1) {
-    // Only the first subgraph runs; the others are reachable only through control-flow ops, which
-    // the registry refuses anyway.
-  }
+  // Only the first subgraph runs; others are reachable only through control-flow ops, which the
+  // registry refuses.
   sg = &g.subgraphs[0];
   const int n_ops = static_cast<int>(sg->operators.size());
 
