@@ -20,6 +20,7 @@
 #include "xbnn/model.h"
 #include "xbnn/status.h"
 #include "xbnn/tensor.h"
+#include "xbnn/version.h"
 
 #ifdef XBNN_HAVE_PASSES
 #include "graph/passes/convert.h"
@@ -250,7 +251,7 @@ py::tuple ConvertFloatModel(const py::bytes& model, int input_type, int output_t
 
 PYBIND11_MODULE(_xbnn, m) {
   m.doc() = "xbnn C++ bindings (use the xbnn package, not this module)";
-  m.attr("__version__") = XBNN_VERSION;
+  m.attr("__version__") = XBNN_VERSION_STRING;
 #ifdef XBNN_HAVE_PASSES
   m.attr("have_model_utilities") = true;
 #else

@@ -18,6 +18,7 @@ int BenchMain(const std::vector<std::string>& args);
 int StripDequantizeMain(const std::vector<std::string>& args);
 int SetIoTypeMain(const std::vector<std::string>& args);
 int ConvertMain(const std::vector<std::string>& args);
+int OpsMain(const std::vector<std::string>& args);
 
 // Prints "xbnn <cmd>: error: <message>" to stderr and returns the exit code 1.
 int Fail(const std::string& command, const std::string& message);

@@ -175,9 +175,25 @@ int RunMain(const std::vector<std::string>& argv) {
     return Fail("run", "the model has " + std::to_string(it.num_inputs()) + " input(s), " +
                            std::to_string(a.inputs.size()) + " --input file(s) given");
   }
+  // Refuse existing output files before running, not after.
+  if (!a.output.empty() && !a.overwrite) {
+    for (size_t i = 0; i < it.num_outputs(); ++i) {
+      for (const char* suffix : {".npy", ".unpacked.npy"}) {
+        std::string path = a.output + "/output_" + std::to_string(i) + suffix;
+        if (std::filesystem::exists(path)) return Fail("run", path + " exists; pass --overwrite to replace it");
+      }
+    }
+  }
+  if (a.unpack) {
+    bool any = false;
+    for (size_t i = 0; i < it.num_outputs(); ++i) any = any || it.output(i).info().bitpacked;
+    if (!any) std::fprintf(stderr, "run: --unpack-bits: no output of this model is bitpacked; nothing to unpack\n");
+  }
   for (size_t i = 0; i < it.num_inputs(); ++i) {
     if (a.inputs.empty()) {
       FillRandom(it.input(i), a.seed + i);
+      std::printf("input %zu '%s': no --input given, filled with random values (seed %llu)\n", i,
+                  it.input(i).info().name.c_str(), static_cast<unsigned long long>(a.seed + i));
       continue;
     }
     auto arr = util::ReadNpy(a.inputs[i]);

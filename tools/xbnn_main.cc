@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli.h"
+#include "xbnn/version.h"
 
 namespace xbnn::tools {
 
@@ -32,6 +33,7 @@ const Command kCommands[] = {
     {"set-io-type", "give an int8 model int8 inputs/outputs (modify_integer_quantized_model_io_type)",
      SetIoTypeMain},
     {"convert", "convert a stock-TFLite Larq model (float binarization) to LCE ops", ConvertMain},
+    {"ops", "list the operators xbnn runs (with their highest supported version)", OpsMain},
 };
 
 void Usage(FILE* f) {
@@ -56,7 +58,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "--version") {
-    std::printf("xbnn 0.1.0\n");
+    std::printf("xbnn %s\n", XBNN_VERSION_STRING);
     return 0;
   }
   std::vector<std::string> args(argv + 2, argv + argc);

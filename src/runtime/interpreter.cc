@@ -10,6 +10,7 @@
 #include "graph/graph.h"
 #include "graph/lce_options.h"
 #include "runtime/arena_plan.h"
+#include "runtime/model_impl.h"
 #include "runtime/op_kernel.h"
 #include "runtime/shape_inference.h"
 #include "runtime/thread_pool.h"
@@ -137,7 +138,7 @@ void Interpreter::Impl::ReleaseFolded(int32_t t) {
 // Runs op `i`, whose inputs are all constant, once: its outputs get memory of their own and
 // become constants. The kernel is dropped afterwards.
 Status Interpreter::Impl::FoldOp(int i, const runtime::KernelRegistration& reg) {
-  const graph::Graph& g = model->graph();
+  const graph::Graph& g = runtime::ModelGraph(*model);
   const graph::Operator& op = sg->operators[i];
   for (int32_t t : op.outputs) {
     RuntimeTensor& rt = tensors[t];
@@ -167,7 +168,7 @@ Status Interpreter::Impl::FoldOp(int i, const runtime::KernelRegistration& reg) 
 }
 
 Status Interpreter::Impl::Init() {
-  const graph::Graph& g = model->graph();
+  const graph::Graph& g = runtime::ModelGraph(*model);
   // Only the first subgraph runs; others are reachable only through control-flow ops, which the
   // registry refuses.
   sg = &g.subgraphs[0];

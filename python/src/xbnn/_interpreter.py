@@ -65,6 +65,19 @@ def _model_bytes(model):
                     f"got {type(model).__name__}")
 
 
+def _dtype_hint(t, a):
+    """How to turn array `a` into what input `t` takes; empty when there is no simple way."""
+    if a.dtype.kind not in "biuf":
+        return ""
+    if a.dtype.kind == "f" and t.dtype.kind in "iu" and isinstance(t.scale, float):
+        # A plain cast would truncate real values to a few integers: quantize them instead.
+        info = np.iinfo(t.dtype)
+        return (f" (the input is quantized with scale {t.scale:g} and zero point {t.zero_point}: "
+                f"np.clip(np.round(x / {t.scale:g}) + {t.zero_point}, {info.min}, {info.max})"
+                f".astype(np.{t.dtype}), or see input_scales / input_zero_points)")
+    return f" (convert with .astype(np.{t.dtype}))"
+
+
 class _Progress:
     """Progress over samples, like LCE's tqdm bar; tqdm is used when installed."""
 
@@ -244,8 +257,7 @@ class Interpreter:
         """Checks dtype and shape of array `a` for input tensor `t`; returns its slice count."""
         if a.dtype != t.dtype:
             raise ValueError(f"{t.describe()}: expected dtype {t.dtype}, found {a.dtype}"
-                             + (f" (convert with .astype(np.{t.dtype}))"
-                                if a.dtype.kind in "biuf" else ""))
+                             + _dtype_hint(t, a))
         batch = None if exact else t.batch
         if batch is None:
             if a.shape != t.shape:

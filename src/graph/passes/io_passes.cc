@@ -297,7 +297,12 @@ Status SetIoTypes(Graph& g, DType input, DType output) {
 Result<std::vector<uint8_t>> StripLceDequantizeOps(std::span<const uint8_t> model) {
   auto g = format::ReadModel(model);
   if (!g.ok()) return g.status();
-  XBNN_RETURN_IF_ERROR(StripLceDequantize(*g));
+  StripReport report;
+  XBNN_RETURN_IF_ERROR(StripLceDequantize(*g, &report));
+  // Same rule as `xbnn strip-dequantize`: a model with nothing to strip is an error, not a copy.
+  if (report.removed_dequantize + report.removed_lce_dequantize == 0) {
+    return Status::Error(kNothingToStrip);
+  }
   return format::WriteModel(*g);
 }
 
