@@ -41,7 +41,7 @@ int32_t BitpackedChannels(const graph::Graph& g, const graph::Subgraph& sg, int3
   if (depth > 64) return 0;
   for (const graph::Operator& op : sg.operators) {
     if (std::find(op.outputs.begin(), op.outputs.end(), t) != op.outputs.end()) {
-      if (g.IsCustom(op, graph::kLceQuantize) && !op.inputs.empty()) {
+      if (g.IsCustom(op, graph::kLceQuantize) && !op.inputs.empty() && op.inputs[0] >= 0) {
         const auto& s = sg.tensors[op.inputs[0]].shape;
         return s.empty() ? 0 : s.back();
       }
@@ -49,7 +49,7 @@ int32_t BitpackedChannels(const graph::Graph& g, const graph::Subgraph& sg, int3
         const auto& s = sg.tensors[op.inputs[1]].shape;
         return s.empty() ? 0 : s[0];
       }
-      if (g.IsCustom(op, graph::kLceBMaxPool2d) && !op.inputs.empty()) {
+      if (g.IsCustom(op, graph::kLceBMaxPool2d) && !op.inputs.empty() && op.inputs[0] >= 0) {
         return BitpackedChannels(g, sg, op.inputs[0], depth + 1);
       }
       return 0;
@@ -57,7 +57,7 @@ int32_t BitpackedChannels(const graph::Graph& g, const graph::Subgraph& sg, int3
   }
   for (const graph::Operator& op : sg.operators) {
     if (op.inputs.empty() || op.inputs[0] != t) continue;
-    if (g.IsCustom(op, graph::kLceDequantize)) {
+    if (g.IsCustom(op, graph::kLceDequantize) && !op.outputs.empty()) {
       const auto& s = sg.tensors[op.outputs[0]].shape;
       return s.empty() ? 0 : s.back();
     }
