@@ -34,7 +34,7 @@ pytest_suite() {
 
 step "C++ unit and golden tests (ctest)" ctest --test-dir "$BUILD" --output-on-failure -j "$(nproc)"
 if [ -d tests/python ]; then step "Python tests (pytest)" pytest_suite tests/python; fi
-step "model reader fuzzing, ASan+UBSan (${FUZZ_SECONDS:-60}s)" bash scripts/fuzz.sh
+step "fuzzing: reader, invoke, passes, ASan+UBSan (${FUZZ_SECONDS:-60}s each)" bash scripts/fuzz.sh
 if [ -x scripts/test-aarch64.sh ]; then step "aarch64 kernels under qemu" bash scripts/test-aarch64.sh; fi
 
 echo

@@ -109,6 +109,12 @@ Status CheckIndex(const graph::Subgraph& sg, int32_t i, bool allow_absent, const
   return Status::Ok();
 }
 
+std::string OptionsTableName(uint8_t type) {
+  if (type == 0) return "none";
+  const OptionTableSpec* spec = FindOptionSpec(type);
+  return spec ? std::string(spec->table_name) : "union type " + std::to_string(type);
+}
+
 // Counts, absent (-1) inputs and the options table against the op's signature; LCE options are
 // parsed strictly. Unknown ops are left to the runtime, which refuses them by name.
 Status ValidateOpSignature(const graph::Operator& op, const graph::OperatorCode& code) {
@@ -130,6 +136,11 @@ Status ValidateOpSignature(const graph::Operator& op, const graph::OperatorCode&
     if (op.inputs[k] == -1 && !sig->MayBeAbsent(k)) {
       return Status::Error("input " + std::to_string(k) + " is absent (-1), but it is required");
     }
+  }
+  const uint8_t type = op.builtin_options.type;
+  if (type != 0 && type != sig->options_type) {
+    return Status::Error("builtin options are a " + OptionsTableName(type) + " table, expected " +
+                         (sig->options_type == 0 ? std::string("none") : OptionsTableName(sig->options_type)));
   }
   if (code.builtin == gop::kCustom && code.custom_code == kLceBMaxPool2d) {
     auto o = ParseLceBMaxPool2dOptions(op.custom_options);
