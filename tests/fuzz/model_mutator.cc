@@ -30,9 +30,9 @@ int64_t EdgeInt(std::mt19937& rng, int64_t current) {
                                   2,
                                   3,
                                   4,
-                                  current + 1,
-                                  current - 1,
-                                  current * 2,
+                                  static_cast<int64_t>(static_cast<uint64_t>(current) + 1),
+                                  static_cast<int64_t>(static_cast<uint64_t>(current) - 1),
+                                  static_cast<int64_t>(static_cast<uint64_t>(current) * 2),
                                   32,
                                   33,
                                   64,
@@ -60,9 +60,24 @@ double EdgeFloat(std::mt19937& rng) {
   return Pick(rng, v);
 }
 int32_t EdgeDim(std::mt19937& rng, int32_t current) {
-  const std::vector<int32_t> v = {
-      0,           1,  2,  3,    -1,      current + 1, current > 0 ? current - 1 : 0,
-      current * 2, 32, 33, 1000, 1 << 16, 1 << 20,     std::numeric_limits<int32_t>::max()};
+  // Neighbours wrap like the int32 fields they land in (no signed overflow here).
+  auto wrap = [](int64_t v) {
+    return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(v)));
+  };
+  const std::vector<int32_t> v = {0,
+                                  1,
+                                  2,
+                                  3,
+                                  -1,
+                                  wrap(int64_t{current} + 1),
+                                  wrap(int64_t{current} - 1),
+                                  wrap(int64_t{current} * 2),
+                                  32,
+                                  33,
+                                  1000,
+                                  1 << 16,
+                                  1 << 20,
+                                  std::numeric_limits<int32_t>::max()};
   return Pick(rng, v);
 }
 
@@ -93,8 +108,11 @@ std::vector<uint8_t> MutateLceOptions(std::span<const uint8_t> bytes, std::mt199
     if (root.IsMap()) {
       auto m = root.AsMap();
       auto keys = m.Keys();
-      for (size_t i = 0; i < keys.size(); ++i)
-        entries.emplace_back(keys[i].AsKey(), m.Values()[i].AsInt64());
+      for (size_t i = 0; i < keys.size(); ++i) {
+        // Only integers are read back (AsInt64 of a NaN or infinite float is undefined).
+        auto v = m.Values()[i];
+        entries.emplace_back(keys[i].AsKey(), v.IsInt() || v.IsUInt() ? v.AsInt64() : 1);
+      }
     }
   }
   if (entries.empty() || Chance(rng, 8)) {
