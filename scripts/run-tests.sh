@@ -43,7 +43,7 @@ ctest_suite() {
 step "C++ unit and golden tests (ctest)" ctest_suite
 step "installed package: find_package, pkg-config, C API under ASan" bash scripts/test-consumer.sh
 if [ -d tests/python ]; then step "Python tests (pytest)" pytest_suite tests/python; fi
-step "model reader fuzzing, ASan+UBSan (${FUZZ_SECONDS:-60}s)" bash scripts/fuzz.sh
+step "fuzzing: reader, invoke, passes, ASan+UBSan (${FUZZ_SECONDS:-60}s each)" bash scripts/fuzz.sh
 if [ -x scripts/test-aarch64.sh ]; then step "aarch64 kernels under qemu" bash scripts/test-aarch64.sh; fi
 
 echo

@@ -1,6 +1,7 @@
 // Shared command line plumbing: every subcommand is `int Main(args)` with its own --help.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -24,5 +25,9 @@ int OpsMain(const std::vector<std::string>& args);
 int Fail(const std::string& command, const std::string& message);
 
 bool WantsHelp(const std::vector<std::string>& args);
+
+// A memory size for --max-memory: bytes, or a number with K, M or G (powers of 1024); 0 means no
+// limit. False when the text is not such a size.
+bool ParseByteSize(const std::string& text, size_t* bytes);
 
 }  // namespace xbnn::tools

@@ -15,6 +15,22 @@ int Fail(const std::string& command, const std::string& message) {
   return 1;
 }
 
+bool ParseByteSize(const std::string& text, size_t* bytes) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 15) return false;
+  unsigned long long value = std::stoull(text.substr(0, digits));
+  const std::string unit = text.substr(digits);
+  int shift = 0;
+  if (unit == "K" || unit == "KiB") shift = 10;
+  else if (unit == "M" || unit == "MiB") shift = 20;
+  else if (unit == "G" || unit == "GiB") shift = 30;
+  else if (!unit.empty() && unit != "B") return false;
+  if (value > (~0ull >> (shift + 1))) return false;
+  *bytes = static_cast<size_t>(value << shift);
+  return true;
+}
+
 bool WantsHelp(const std::vector<std::string>& args) {
   for (const std::string& a : args) {
     if (a == "--help" || a == "-h") return true;
