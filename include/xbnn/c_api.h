@@ -66,6 +66,11 @@ xbnn_status xbnn_interpreter_options_set_num_threads(xbnn_interpreter_options* o
 void xbnn_interpreter_options_set_use_reference_kernels(xbnn_interpreter_options* options,
                                                         int32_t enable);
 
+/* Refuse, at creation, a model whose activation arena (plus what it computes at load time)
+ * would exceed `bytes`; 0 means no limit. Default 4 GiB. */
+void xbnn_interpreter_options_set_max_arena_bytes(xbnn_interpreter_options* options,
+                                                  uint64_t bytes);
+
 /* ---- Interpreters: plan memory and prepare every op at creation; invoke does not allocate. */
 /* `options` may be NULL for the defaults. */
 xbnn_status xbnn_interpreter_create(const xbnn_model* model,

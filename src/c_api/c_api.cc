@@ -142,6 +142,11 @@ void xbnn_interpreter_options_set_use_reference_kernels(xbnn_interpreter_options
   if (options) options->options.use_reference_kernels = enable != 0;
 }
 
+void xbnn_interpreter_options_set_max_arena_bytes(xbnn_interpreter_options* options,
+                                                  uint64_t bytes) {
+  if (options) options->options.max_arena_bytes = static_cast<size_t>(bytes);
+}
+
 xbnn_status xbnn_interpreter_create(const xbnn_model* model,
                                     const xbnn_interpreter_options* options,
                                     xbnn_interpreter** interpreter, char** error) {

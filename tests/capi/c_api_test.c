@@ -153,7 +153,23 @@ static void test_errors(void) {
   CHECK(interp == NULL);
   EXPECT_ERROR(xbnn_interpreter_invoke(NULL, &err_), "NULL");
   xbnn_interpreter_options_delete(opts);
+}
 
+/* A memory budget smaller than the model's arena is refused at creation, naming the size. */
+static void test_memory_budget(const xbnn_model* model) {
+  xbnn_interpreter_options* opts = xbnn_interpreter_options_create();
+  xbnn_interpreter_options_set_max_arena_bytes(opts, 64);
+  xbnn_interpreter* interp = (xbnn_interpreter*)1;
+  EXPECT_ERROR(xbnn_interpreter_create(model, opts, &interp, &err_), "bytes");
+  CHECK(interp == NULL);
+  xbnn_interpreter_options_set_max_arena_bytes(opts, 0); /* no limit */
+  char* err = NULL;
+  CHECK(xbnn_interpreter_create(model, opts, &interp, &err) == XBNN_OK && err == NULL);
+  xbnn_interpreter_delete(interp);
+  xbnn_interpreter_options_delete(opts);
+}
+
+static void test_null_handles(void) {
   /* NULL handles are tolerated by the accessors and the deleters. */
   CHECK(xbnn_interpreter_input_count(NULL) == 0);
   CHECK(xbnn_interpreter_input(NULL, 0) == NULL);
@@ -250,6 +266,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   test_errors();
+  test_null_handles();
 
   char* err = NULL;
   xbnn_model* model = NULL;
@@ -259,6 +276,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   CHECK(err == NULL);
+  test_memory_budget(model);
   run_and_compare(model, 1, argv[2]);
   run_and_compare(model, 2, argv[2]);
   xbnn_model_delete(model);
