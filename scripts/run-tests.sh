@@ -35,6 +35,7 @@ pytest_suite() {
 step "C++ unit and golden tests (ctest)" ctest --test-dir "$BUILD" --output-on-failure -j "$(nproc)"
 if [ -d tests/python ]; then step "Python tests (pytest)" pytest_suite tests/python; fi
 step "model reader fuzzing, ASan+UBSan (${FUZZ_SECONDS:-60}s)" bash scripts/fuzz.sh
+if [ -x scripts/fuzz-onnx.sh ]; then step "ONNX import fuzzing, ASan+UBSan (${FUZZ_ONNX_SECONDS:-30}s)" bash scripts/fuzz-onnx.sh; fi
 if [ -x scripts/test-aarch64.sh ]; then step "aarch64 kernels under qemu" bash scripts/test-aarch64.sh; fi
 
 echo

@@ -192,6 +192,32 @@ TEST(OnnxImport, NotBinaryWeightsStayFloat) {
   EXPECT_TRUE(said);
 }
 
+// The full-size Bi-Real Net-18 that `make onnx-full` writes to .cache/onnx (skipped without it).
+TEST(OnnxImport, FullSizeBiRealNet18FromCache) {
+  const fs::path dir = fs::path(XBNN_SOURCE_DIR) / ".cache" / "onnx";
+  if (!fs::exists(dir / "birealnet18.onnx"))
+    GTEST_SKIP() << "no .cache/onnx/birealnet18.onnx (make onnx-full)";
+  auto bytes = ReadBytes(dir / "birealnet18.onnx");
+  onnx_import::OnnxConvertReport r;
+  auto tflite = onnx_import::ConvertOnnxModel(bytes, {}, &r);
+  ASSERT_TRUE(tflite.ok()) << tflite.status().message();
+  EXPECT_EQ(r.convert.bconv, 16);
+  auto model = Model::FromBytes(*tflite);
+  ASSERT_TRUE(model.ok());
+  auto it = Interpreter::Create(*model);
+  ASSERT_TRUE(it.ok());
+  auto in = util::ReadNpz((dir / "birealnet18.inputs.npz").string());
+  auto out = util::ReadNpz((dir / "birealnet18.outputs.npz").string());
+  ASSERT_TRUE(in.ok() && out.ok());
+  std::vector<float> x = ToNhwc((*in)[0].second);
+  std::memcpy((*it)->input(0).raw(), x.data(), x.size() * 4);
+  ASSERT_TRUE((*it)->Invoke().ok());
+  const util::NpyArray& y = (*out)[0].second;
+  double worst = 0;
+  EXPECT_EQ(testing::CompareOutput((*it)->output(0), y.data.data(), y.data.size(), 0, &worst), "");
+  RecordProperty("worst_relative_error", std::to_string(worst));
+}
+
 // ---- malformed files -------------------------------------------------------------------------
 
 onnx::ModelProto Proto(const std::string& name) {

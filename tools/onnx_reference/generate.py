@@ -100,7 +100,9 @@ class HardBinaryConv(nn.Module):
     def __init__(self, cin, cout, k=3, stride=1, padding=1, groups=1, scale=True):
         super().__init__()
         self.stride, self.padding, self.groups, self.scale = stride, padding, groups, scale
-        self.weight = nn.Parameter(torch.randn(cout, cin // groups, k, k) * 0.01)
+        w = torch.randn(cout, cin // groups, k, k) * 0.01
+        w[w == 0] = 1e-3  # sign(0) = 0 would make a ternary weight
+        self.weight = nn.Parameter(w)
 
     def forward(self, x):
         w = self.weight

@@ -181,6 +181,10 @@ std::string SnapBinaryWeights(std::vector<float>& w, size_t rows, float toleranc
     if (!(a > 0.0f) || !std::isfinite(a))
       return "output channel " + std::to_string(r) + " has zero weights: not binary";
     for (size_t e = 0; e < per; ++e) {
+      if (w[r * per + e] == 0.0f) {
+        return "weights stay float: output channel " + std::to_string(r) +
+               " has a zero weight (sign(0) = 0 makes it ternary, not binary)";
+      }
       const double dev = std::fabs(std::fabs(static_cast<double>(w[r * per + e])) - a) / a;
       worst = std::max(worst, dev);
       if (dev > tolerance) {

@@ -151,6 +151,68 @@ std::vector<int64_t> Ints(const Constant* c) {
   return v;
 }
 
+// Transpose, Reshape, Unsqueeze, Squeeze and Expand of a constant.
+std::optional<Result<Constant>> FoldShapeOp(const Node& n, const std::vector<const Constant*>& in,
+                                            int64_t opset, const std::string& what) {
+  const std::string& op = n.op_type;
+  auto arg = [&](size_t k) -> const Constant* { return k < in.size() ? in[k] : nullptr; };
+  if (op == "Transpose") return TransposeConst(*in[0], n.Ints("perm"), what);
+  if (op == "Reshape" && arg(1)) {
+    auto d = ReshapeDims(in[0]->dims, Ints(arg(1)), n.Int("allowzero", 0) != 0, what);
+    if (!d.ok()) return Result<Constant>(d.status());
+    Constant r = *in[0];
+    r.dims = *d;
+    return Result<Constant>(std::move(r));
+  }
+  if (op == "Unsqueeze" || op == "Squeeze") {
+    std::vector<int64_t> axes = opset >= 13 ? Ints(arg(1)) : n.Ints("axes");
+    Constant r = *in[0];
+    if (op == "Unsqueeze") {
+      const int64_t rank = static_cast<int64_t>(r.dims.size() + axes.size());
+      std::vector<int64_t> norm;
+      for (int64_t a : axes) norm.push_back(a < 0 ? a + rank : a);
+      std::sort(norm.begin(), norm.end());
+      for (int64_t a : norm) {
+        if (a < 0 || a > static_cast<int64_t>(r.dims.size()))
+          return Result<Constant>(Status::Error(what + ": bad axis"));
+        r.dims.insert(r.dims.begin() + a, 1);
+      }
+    } else {
+      std::vector<int64_t> dims;
+      const int64_t rank = static_cast<int64_t>(r.dims.size());
+      for (int64_t d = 0; d < rank; ++d) {
+        bool drop =
+            axes.empty() ? r.dims[d] == 1 : std::any_of(axes.begin(), axes.end(), [&](int64_t a) {
+              return (a < 0 ? a + rank : a) == d;
+            });
+        if (!drop) dims.push_back(r.dims[d]);
+      }
+      r.dims = dims;
+    }
+    return Result<Constant>(std::move(r));
+  }
+  if (op == "Expand" && arg(1)) {
+    auto dims = Broadcast(in[0]->dims, Ints(arg(1)));
+    if (!dims) return Result<Constant>(Status::Error(what + ": shapes do not broadcast"));
+    Constant r;
+    r.dims = *dims;
+    r.is_float = in[0]->is_float;
+    const int64_t total = r.NumElements();
+    if (total > (int64_t{1} << 28))
+      return Result<Constant>(Status::Error(what + ": folded constant too large"));
+    for (int64_t k = 0; k < total; ++k) {
+      size_t src = BroadcastIndex(k, r.dims, in[0]->dims);
+      if (r.is_float) {
+        r.f.push_back(in[0]->f[src]);
+      } else {
+        r.i.push_back(in[0]->i[src]);
+      }
+    }
+    return Result<Constant>(std::move(r));
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<std::vector<int64_t>> ReshapeDims(const std::vector<int64_t>& in,
@@ -269,61 +331,7 @@ std::optional<Result<Constant>> FoldConstant(const Node& n, const std::vector<co
       return Result<Constant>(*in[0]);
     return Reduce(*in[0], axes, n.Int("keepdims", 1) != 0, op == "ReduceMean", what);
   }
-  if (op == "Transpose") return TransposeConst(*in[0], n.Ints("perm"), what);
-  if (op == "Reshape" && arg(1)) {
-    auto d = ReshapeDims(in[0]->dims, Ints(arg(1)), n.Int("allowzero", 0) != 0, what);
-    if (!d.ok()) return Result<Constant>(d.status());
-    Constant r = *in[0];
-    r.dims = *d;
-    return Result<Constant>(std::move(r));
-  }
-  if (op == "Unsqueeze" || op == "Squeeze") {
-    std::vector<int64_t> axes = opset >= 13 ? Ints(arg(1)) : n.Ints("axes");
-    Constant r = *in[0];
-    if (op == "Unsqueeze") {
-      const int64_t rank = static_cast<int64_t>(r.dims.size() + axes.size());
-      std::vector<int64_t> norm;
-      for (int64_t a : axes) norm.push_back(a < 0 ? a + rank : a);
-      std::sort(norm.begin(), norm.end());
-      for (int64_t a : norm) {
-        if (a < 0 || a > static_cast<int64_t>(r.dims.size()))
-          return Result<Constant>(Status::Error(what + ": bad axis"));
-        r.dims.insert(r.dims.begin() + a, 1);
-      }
-    } else {
-      std::vector<int64_t> dims;
-      const int64_t rank = static_cast<int64_t>(r.dims.size());
-      for (int64_t d = 0; d < rank; ++d) {
-        bool drop =
-            axes.empty() ? r.dims[d] == 1 : std::any_of(axes.begin(), axes.end(), [&](int64_t a) {
-              return (a < 0 ? a + rank : a) == d;
-            });
-        if (!drop) dims.push_back(r.dims[d]);
-      }
-      r.dims = dims;
-    }
-    return Result<Constant>(std::move(r));
-  }
-  if (op == "Expand" && arg(1)) {
-    auto dims = Broadcast(in[0]->dims, Ints(arg(1)));
-    if (!dims) return Result<Constant>(Status::Error(what + ": shapes do not broadcast"));
-    Constant r;
-    r.dims = *dims;
-    r.is_float = in[0]->is_float;
-    const int64_t total = r.NumElements();
-    if (total > (int64_t{1} << 28))
-      return Result<Constant>(Status::Error(what + ": folded constant too large"));
-    for (int64_t k = 0; k < total; ++k) {
-      size_t src = BroadcastIndex(k, r.dims, in[0]->dims);
-      if (r.is_float) {
-        r.f.push_back(in[0]->f[src]);
-      } else {
-        r.i.push_back(in[0]->i[src]);
-      }
-    }
-    return Result<Constant>(std::move(r));
-  }
-  return std::nullopt;
+  return FoldShapeOp(n, in, opset, what);
 }
 
 }  // namespace xbnn::onnx_import::internal
