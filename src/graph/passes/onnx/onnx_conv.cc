@@ -304,7 +304,11 @@ Status TranslateConv(Builder& b, const Node& n, size_t index) {
       {"dilation_w_factor", ax[1].dilation},
       {"dilation_h_factor", ax[0].dilation}};
   if (depthwise) o.insert(o.begin() + 3, {"depth_multiplier", O / C});
-  b.AddOp(depthwise ? op::kDepthwiseConv2D : op::kConv2D, {in, ft, bias}, {conv_t},
+  // TFLite's float CONV_2D needs a bias tensor: zeros where the ONNX Conv has none.
+  if (bias < 0)
+    bias = b.AddConst(n.outputs[0] + "/bias", {int32_t(O)}, std::vector<float>(size_t(O), 0.0f));
+  std::vector<int32_t> ins = {in, ft, bias};
+  b.AddOp(depthwise ? op::kDepthwiseConv2D : op::kConv2D, ins, {conv_t},
           depthwise ? opt::kDepthwise : opt::kConv2D, o);
   if (crop) {
     int32_t begin = b.AddConstI32(n.outputs[0] + "/crop_begin", {4}, {0, 0, 0, 0});
