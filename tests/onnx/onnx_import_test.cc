@@ -36,6 +36,8 @@ constexpr Expect kFixtures[] = {
     {"neg_sign_also_float", 1, 0, 0, 0}, {"neg_not_binary", 0, 0, 0, 0},
 };
 
+void PrintTo(const Expect& e, std::ostream* os) { *os << e.name; }
+
 std::vector<uint8_t> ReadBytes(const fs::path& p) {
   auto b = format::ReadFileBytes(p.string());
   return b.ok() ? *b : std::vector<uint8_t>{};

@@ -228,7 +228,7 @@ Status TranslateConv(Builder& b, const Node& n, size_t index) {
   const Constant& wc = *wv->konst;
   const int64_t O = wc.dims[0], I = wc.dims[1], KH = wc.dims[2], KW = wc.dims[3], C = xv.shape[1];
   const int64_t group = n.Int("group", 1);
-  if (group < 1 || I * group != C || O % group != 0)
+  if (O < 1 || group < 1 || I * group != C || O % group != 0)
     return Status::Error(who + ": weights do not match the input channels");
   Axis ax[2];
   XBNN_RETURN_IF_ERROR(Geometry(n, who, xv.shape[2], xv.shape[3], KH, KW, ax, false));

@@ -13,6 +13,9 @@
 namespace xbnn::onnx_import::internal {
 namespace {
 
+// Folded constants are weights: far smaller than this (a hostile Expand could ask for more).
+constexpr int64_t kMaxFolded = int64_t{1} << 24;
+
 std::vector<int64_t> Strides(const std::vector<int64_t>& dims) {
   std::vector<int64_t> s(dims.size(), 1);
   for (size_t i = dims.size(); i-- > 1;) s[i - 1] = s[i] * dims[i];
@@ -48,7 +51,7 @@ Result<Constant> Elementwise(const std::vector<const Constant*>& in, const std::
   r.dims = dims;
   r.is_float = float_out;
   const int64_t n = r.NumElements();
-  if (n > (int64_t{1} << 28)) return Status::Error(what + ": folded constant too large");
+  if (n > kMaxFolded) return Status::Error(what + ": folded constant too large");
   std::vector<double> args(in.size());
   for (int64_t k = 0; k < n; ++k) {
     for (size_t i = 0; i < in.size(); ++i)
@@ -117,8 +120,12 @@ Result<Constant> TransposeConst(const Constant& c, std::vector<int64_t> perm,
   }
   if (perm.size() != rank) return Status::Error(what + ": perm does not match the rank");
   std::vector<int64_t> out_dims;
+  std::vector<bool> seen(rank, false);
   for (int64_t p : perm) {
-    if (p < 0 || p >= static_cast<int64_t>(rank)) return Status::Error(what + ": bad perm");
+    if (p < 0 || p >= static_cast<int64_t>(rank) || seen[static_cast<size_t>(p)]) {
+      return Status::Error(what + ": perm is not a permutation");
+    }
+    seen[static_cast<size_t>(p)] = true;
     out_dims.push_back(c.dims[static_cast<size_t>(p)]);
   }
   Constant r;
@@ -198,7 +205,7 @@ std::optional<Result<Constant>> FoldShapeOp(const Node& n, const std::vector<con
     r.dims = *dims;
     r.is_float = in[0]->is_float;
     const int64_t total = r.NumElements();
-    if (total > (int64_t{1} << 28))
+    if (total > kMaxFolded)
       return Result<Constant>(Status::Error(what + ": folded constant too large"));
     for (int64_t k = 0; k < total; ++k) {
       size_t src = BroadcastIndex(k, r.dims, in[0]->dims);

@@ -297,6 +297,11 @@ Status Concat(Builder& b, const Node& n, const std::string& who) {
     } else {
       if ((*a)->nhwc != nhwc || (*a)->shape.size() != shape.size())
         return Unsupported(who, "inputs of different layouts");
+      for (size_t d = 0; d < shape.size(); ++d) {
+        if (static_cast<int64_t>(d) != axis && (*a)->shape[d] != shape[d]) {
+          return Unsupported(who, "input shapes differ outside the concatenation axis");
+        }
+      }
       shape[static_cast<size_t>(axis)] += (*a)->shape[static_cast<size_t>(axis)];
     }
     auto x = b.Float(n.inputs[i]);
@@ -375,6 +380,7 @@ Status TranslateNode(Builder& b, const Node& n, size_t index) {
   const std::string& t = n.op_type;
   if (n.outputs.empty() || n.outputs[0].empty()) return Unsupported(who, "has no output");
   if (t == "Constant") return ConstantNode(b, n, who);
+  if (n.inputs.empty() || n.inputs[0].empty()) return Unsupported(who, "has no first input");
   if (t == "Expand" && n.inputs.size() == 2 && IsConst(b, n.inputs[0]) && IsConst(b, n.inputs[1])) {
     // Expand(c, Shape(x)) feeding a broadcasting op: the constant broadcasts by itself.
     Value v = b.values[n.inputs[0]];
