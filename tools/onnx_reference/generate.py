@@ -160,7 +160,8 @@ class BiRealBlock(nn.Module):
 class BiRealNet(nn.Module):
     """Bi-Real Net blocks; stage widths/counts given, stem and head float."""
 
-    def __init__(self, widths=(32, 64), blocks=(2, 1), classes=10, stem_stride=1, imagenet_stem=False):
+    def __init__(self, widths=(32, 64), blocks=(2, 1), classes=10, stem_stride=1, imagenet_stem=False,
+                 stem_pool=False):
         super().__init__()
         c0 = widths[0]
         if imagenet_stem:
@@ -168,6 +169,8 @@ class BiRealNet(nn.Module):
                                       nn.MaxPool2d(3, 2, 1))
         else:
             self.stem = nn.Sequential(nn.Conv2d(3, c0, 3, stem_stride, 1, bias=False), nn.BatchNorm2d(c0))
+        if stem_pool:  # ResNet's MaxPool2d(3, 2, 1): pads (1, 1) on an even input, not TFLite SAME
+            self.stem.append(nn.MaxPool2d(3, 2, 1))
         layers, cin = [], c0
         for i, (w, n) in enumerate(zip(widths, blocks)):
             for j in range(n):
@@ -323,9 +326,9 @@ class NotBinary(nn.Module):
 
 # name -> (constructor, input shape NCHW, description, expected LCE ops after xbnn convert)
 FIXTURES = {
-    "birealnet_blocks": (lambda: BiRealNet(), (1, 3, 16, 16),
+    "birealnet_blocks": (lambda: BiRealNet(stem_pool=True), (1, 3, 32, 32),
                          "Bi-Real Net block stack: ApproxSign STE, scaled binary 3x3 convs, residuals, AvgPool+1x1 "
-                         "downsample, stride-2 pads-1 conv on an even input",
+                         "downsample, stride-2 pads-1 conv on an even input, ResNet's stem max pool (pads 1)",
                          {"LceBconv2d": 3, "bitpacked": 0, "dense": 0}),
     "reactnet_blocks": (lambda: ReActNet(), (1, 3, 16, 16),
                         "ReActNet-A blocks: RSign, RPReLU, 3x3 and 1x1 binary convs, AvgPool shortcut, Concat",

@@ -106,6 +106,14 @@ int32_t PadTensor(Builder& b, int32_t x, const Axis ax[2], const std::string& na
   return out;
 }
 
+// `out` = the leading part of NHWC `in` (STRIDED_SLICE from 0 to out's shape).
+void Crop(Builder& b, int32_t in, int32_t out, const std::string& name) {
+  int32_t begin = b.AddConstI32(name + "/crop_begin", {4}, {0, 0, 0, 0});
+  int32_t end = b.AddConstI32(name + "/crop_end", {4}, b.sg().tensors[out].shape);
+  int32_t step = b.AddConstI32(name + "/crop_strides", {4}, {1, 1, 1, 1});
+  b.AddOp(op::kStridedSlice, {in, begin, end, step}, {out}, opt::kStridedSlice, {});
+}
+
 Status Pool(Builder& b, const Node& n, const std::string& who, const Value& xv, int32_t x) {
   const bool max = n.op_type == "MaxPool";
   auto k = n.Ints("kernel_shape");
@@ -135,6 +143,16 @@ Status Pool(Builder& b, const Node& n, const std::string& who, const Value& xv, 
     padding = 1;
   } else if (IsSame(ax[0]) && IsSame(ax[1]) && (max || !include_pad)) {
     padding = 0;
+  } else if (max && Extension(ax[0]) >= 0 && Extension(ax[1]) >= 0) {
+    // Max pooling skips SAME padding, as PyTorch's -inf pads do: SAME on the input extended at
+    // the end by rows only cropped-away outputs read, then a crop (cheaper than PADV2 -inf).
+    padding = 0;
+    Axis e[2] = {ax[0], ax[1]};
+    for (int a = 0; a < 2; ++a) {
+      e[a].before = 0;
+      e[a].after = Extension(ax[a]);
+    }
+    if (e[0].after || e[1].after) x = PadTensor(b, x, e, n.outputs[0], std::nullopt);
   } else if (max) {
     x = PadTensor(b, x, ax, n.outputs[0], -FLT_MAX);
   } else if (include_pad) {
@@ -145,13 +163,23 @@ Status Pool(Builder& b, const Node& n, const std::string& who, const Value& xv, 
   }
   int32_t out =
       b.NewActivation(n.outputs[0], {xv.shape[0], xv.shape[1], ax[0].out, ax[1].out}, true);
-  b.AddOp(max ? op::kMaxPool2D : op::kAveragePool2D, {x}, {out}, opt::kPool2D,
+  const std::vector<int32_t> in_shape = b.sg().tensors[x].shape;
+  int32_t pool_out = out;
+  if (padding == 0) {
+    const int32_t oh = (in_shape[1] + int32_t(ax[0].stride) - 1) / int32_t(ax[0].stride);
+    const int32_t ow = (in_shape[2] + int32_t(ax[1].stride) - 1) / int32_t(ax[1].stride);
+    if (oh != ax[0].out || ow != ax[1].out) {
+      pool_out = b.AddTensor(n.outputs[0] + "/uncropped", {in_shape[0], oh, ow, in_shape[3]});
+    }
+  }
+  b.AddOp(max ? op::kMaxPool2D : op::kAveragePool2D, {x}, {pool_out}, opt::kPool2D,
           {{"padding", int64_t{padding}},
            {"stride_w", ax[1].stride},
            {"stride_h", ax[0].stride},
            {"filter_width", ax[1].k},
            {"filter_height", ax[0].k},
            {"fused_activation_function", int64_t{0}}});
+  if (pool_out != out) Crop(b, pool_out, out, n.outputs[0]);
   return Status::Ok();
 }
 
@@ -310,12 +338,7 @@ Status TranslateConv(Builder& b, const Node& n, size_t index) {
   std::vector<int32_t> ins = {in, ft, bias};
   b.AddOp(depthwise ? op::kDepthwiseConv2D : op::kConv2D, ins, {conv_t},
           depthwise ? opt::kDepthwise : opt::kConv2D, o);
-  if (crop) {
-    int32_t begin = b.AddConstI32(n.outputs[0] + "/crop_begin", {4}, {0, 0, 0, 0});
-    int32_t end = b.AddConstI32(n.outputs[0] + "/crop_end", {4}, b.sg().tensors[out].shape);
-    int32_t step = b.AddConstI32(n.outputs[0] + "/crop_strides", {4}, {1, 1, 1, 1});
-    b.AddOp(op::kStridedSlice, {conv_t, begin, end, step}, {out}, opt::kStridedSlice, {});
-  }
+  if (crop) Crop(b, conv_t, out, n.outputs[0]);
   return Status::Ok();
 }
 
