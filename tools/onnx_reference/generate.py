@@ -340,6 +340,10 @@ FIXTURES = {
     "grouped_bconv": (lambda: GroupedNet(), (1, 3, 8, 8),
                       "grouped binary convs (2 groups, 32 and 64 channels per group), ReLU, PReLU, max pool, Hardtanh",
                       {"LceBconv2d": 3, "bitpacked": 0, "dense": 0}),
+    "reactnet_dynamo": (lambda: ReActNet(plan=((32, 1),)), (1, 3, 4, 4),
+                        "one ReActNet-A block exported by the torch.export-based exporter (dynamo=True, opset 18): "
+                        "expanded per-channel constants, ReduceMean for the global pool",
+                        {"LceBconv2d": 2, "bitpacked": 0, "dense": 0}),
     "neg_sign_also_float": (lambda: SignAlsoFloat(), (1, 3, 8, 8),
                             "a sign that feeds a binary conv and a float Mul: the Mul keeps a float Sign",
                             {"LceBconv2d": 1, "bitpacked": 0, "dense": 0}),
@@ -349,13 +353,27 @@ FIXTURES = {
 }
 
 
-def export(model, x, path, opset=13):
+# Fixtures exported by the torch.export-based exporter (PyTorch's default since 2.9).
+DYNAMO = {"reactnet_dynamo"}
+
+
+def export(model, x, path, opset=13, dynamo=False):
     model.eval()
-    kwargs = dict(input_names=["input"], output_names=["output"], opset_version=opset, do_constant_folding=True)
-    try:
-        torch.onnx.export(model, (x,), path, dynamo=False, **kwargs)
-    except TypeError:
-        torch.onnx.export(model, (x,), path, **kwargs)
+    kwargs = dict(input_names=["input"], output_names=["output"])
+    if dynamo:
+        torch.onnx.export(model, (x,), path, dynamo=True, opset_version=18, external_data=False, **kwargs)
+        # Its per-node metadata (source stack traces) is most of the file; it does not change the
+        # model, and the fixture stays small without it.
+        m = onnx.load(path)
+        for n in m.graph.node:
+            n.ClearField("metadata_props")
+        onnx.save(m, path)
+    else:
+        kwargs.update(opset_version=opset, do_constant_folding=True)
+        try:
+            torch.onnx.export(model, (x,), path, dynamo=False, **kwargs)
+        except TypeError:
+            torch.onnx.export(model, (x,), path, **kwargs)
     m = onnx.load(path)
     onnx.checker.check_model(m)
     return m
@@ -391,7 +409,7 @@ def make_fixture(name, out_dir, seed):
     rng = np.random.default_rng(seed)
     path = os.path.join(out_dir, name + ".onnx")
     x = rng.standard_normal(shape).astype(np.float32)
-    export(model, torch.from_numpy(x), path)
+    export(model, torch.from_numpy(x), path, dynamo=name in DYNAMO)
     # Redraw the input until no pre-sign value lies within 1e-5 of zero (a tie there is the one
     # place where float reassociation may flip a sign); record the margin.
     for _ in range(50):

@@ -143,6 +143,28 @@ int32_t Builder::Transpose(int32_t in, const std::vector<int32_t>& perm, const s
   return out;
 }
 
+namespace {
+
+// A [1, C, H, W] constant whose values do not vary over H and W (the exporter expanded a
+// per-channel parameter) becomes [1, C, 1, 1]: same result under broadcasting, a fraction of the
+// bytes, and the per-channel form the conversion pass folds.
+void ShrinkBroadcastConstant(std::vector<int64_t>& dims, std::vector<float>& data) {
+  if (dims.size() != 4 || dims[0] != 1 || dims[2] * dims[3] <= 1) return;
+  const int64_t C = dims[1], HW = dims[2] * dims[3];
+  std::vector<float> per(static_cast<size_t>(C));
+  for (int64_t c = 0; c < C; ++c) {
+    const float v = data[static_cast<size_t>(c * HW)];
+    for (int64_t k = 1; k < HW; ++k) {
+      if (std::memcmp(&data[static_cast<size_t>(c * HW + k)], &v, 4) != 0) return;
+    }
+    per[static_cast<size_t>(c)] = v;
+  }
+  dims = {1, C, 1, 1};
+  data = std::move(per);
+}
+
+}  // namespace
+
 Result<int32_t> Builder::Float(const std::string& name, bool like_nhwc, size_t like_rank) {
   const Value* v = Find(name);
   if (!v) return Status::Error("value '" + name + "' was not converted");
@@ -176,6 +198,7 @@ Result<int32_t> Builder::Float(const std::string& name, bool like_nhwc, size_t l
   std::vector<int64_t> dims = c.dims;
   if (permute) {
     while (dims.size() < 4) dims.insert(dims.begin(), 1);
+    ShrinkBroadcastConstant(dims, data);
     const int64_t N = dims[0], C = dims[1], H = dims[2], W = dims[3];
     std::vector<float> p(data.size());
     for (int64_t n = 0; n < N; ++n)

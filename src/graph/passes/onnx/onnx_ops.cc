@@ -215,6 +215,53 @@ Status Prelu(Builder& b, const Node& n, const std::string& who) {
   return Status::Ok();
 }
 
+// ReduceMean of an activation (the dynamo exporter writes adaptive_avg_pool2d(x, 1) this way):
+// over the spatial axes of an NCHW value, or any axes of a value stored as is.
+Status ReduceMean(Builder& b, const Node& n, const std::string& who) {
+  auto a = b.Get(n.inputs[0], who);
+  if (!a.ok()) return a.status();
+  const Value av = **a;
+  std::vector<int64_t> axes = n.Ints("axes");
+  if (n.inputs.size() > 1 && !n.inputs[1].empty()) {
+    const Value* ax = b.Find(n.inputs[1]);
+    if (!ax || !ax->konst) return Unsupported(who, "axes are not a constant");
+    axes.clear();
+    for (size_t k = 0; k < ax->konst->size(); ++k)
+      axes.push_back(static_cast<int64_t>(ax->konst->at(k)));
+  }
+  const int64_t rank = static_cast<int64_t>(av.shape.size());
+  if (axes.empty()) return Unsupported(who, "ReduceMean over all axes is not supported");
+  std::vector<bool> red(av.shape.size(), false);
+  for (int64_t& x : axes) {
+    if (x < -rank || x >= rank) return Unsupported(who, "axis out of range");
+    if (x < 0) x += rank;
+    red[static_cast<size_t>(x)] = true;
+  }
+  const bool keep = n.Int("keepdims", 1) != 0;
+  std::vector<int32_t> stored_axes;
+  if (av.nhwc) {
+    if (!(red[2] && red[3] && !red[0] && !red[1]))
+      return Unsupported(who, "reduces an NCHW value over non-spatial axes");
+    stored_axes = {1, 2};
+  } else {
+    for (size_t d = 0; d < red.size(); ++d) {
+      if (red[d]) stored_axes.push_back(static_cast<int32_t>(d));
+    }
+  }
+  std::vector<int64_t> out_shape;
+  for (size_t d = 0; d < av.shape.size(); ++d) {
+    if (!red[d] || keep) out_shape.push_back(red[d] ? 1 : av.shape[d]);
+  }
+  auto x = b.Float(n.inputs[0]);
+  if (!x.ok()) return x.status();
+  int32_t at = b.AddConstI32(n.outputs[0] + "/axes", {static_cast<int32_t>(stored_axes.size())},
+                             stored_axes);
+  // NHWC [N,H,W,C] without kept dims is [N,C]: the same order as the logical result.
+  int32_t out = b.NewActivation(n.outputs[0], out_shape, av.nhwc && keep);
+  b.AddOp(op::kMean, {*x, at}, {out}, opt::kReducer, {{"keep_dims", int64_t{keep ? 1 : 0}}});
+  return Status::Ok();
+}
+
 Status GlobalAveragePool(Builder& b, const Node& n, const std::string& who) {
   auto a = b.Get(n.inputs[0], who);
   if (!a.ok()) return a.status();
@@ -438,6 +485,7 @@ Status TranslateNode(Builder& b, const Node& n, size_t index) {
   if (t == "PRelu") return Prelu(b, n, who);
   if (t == "BatchNormalization") return BatchNorm(b, n, who);
   if (t == "GlobalAveragePool") return GlobalAveragePool(b, n, who);
+  if (t == "ReduceMean") return ReduceMean(b, n, who);
   if (t == "Concat") return Concat(b, n, who);
   if (t == "Conv" || t == "MaxPool" || t == "AveragePool") return TranslateConv(b, n, index);
   if (t == "Gemm" || t == "MatMul") return TranslateGemm(b, n, index);
