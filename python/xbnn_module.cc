@@ -250,11 +250,12 @@ py::tuple ConvertFloatModel(const py::bytes& model, int input_type, int output_t
 }
 
 // ONNX import: returns (model bytes, notes, applied, skipped, dense float bytes, dense binary bytes).
-py::tuple ConvertOnnxModel(const py::bytes& model, bool keep_nchw_input) {
+py::tuple ConvertOnnxModel(const py::bytes& model, bool keep_nchw_input, const std::string& external_data_dir) {
 #ifdef XBNN_HAVE_ONNX
   std::span<const uint8_t> view = BytesView(model);
   xbnn::onnx_import::ImportOptions options;
   options.keep_nchw_input = keep_nchw_input;
+  options.external_data_dir = external_data_dir;
   xbnn::onnx_import::OnnxConvertReport report;
   std::optional<xbnn::Result<std::vector<uint8_t>>> r;
   {
@@ -267,6 +268,7 @@ py::tuple ConvertOnnxModel(const py::bytes& model, bool keep_nchw_input) {
 #else
   (void)model;
   (void)keep_nchw_input;
+  (void)external_data_dir;
   throw std::runtime_error("this xbnn was built without ONNX import (needs libonnx-dev and libprotobuf-dev)");
 #endif
 }
@@ -301,5 +303,6 @@ PYBIND11_MODULE(_xbnn, m) {
   m.def("modify_integer_quantized_model_io_type", &ModifyIntegerQuantizedModelIoType, py::arg("model"),
         py::arg("input_type"), py::arg("output_type"));
   m.def("convert_float_model", &ConvertFloatModel, py::arg("model"), py::arg("input_type"), py::arg("output_type"));
-  m.def("convert_onnx_model", &ConvertOnnxModel, py::arg("model"), py::arg("keep_nchw_input"));
+  m.def("convert_onnx_model", &ConvertOnnxModel, py::arg("model"), py::arg("keep_nchw_input"),
+        py::arg("external_data_dir") = std::string());
 }

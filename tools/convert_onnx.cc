@@ -37,6 +37,7 @@ int ConvertOnnx(const std::string& in, const std::string& out, bool keep_nchw_in
   if (!bytes.ok()) return Fail(cmd, bytes.status().message());
   onnx_import::ImportOptions options;
   options.keep_nchw_input = keep_nchw_input;
+  options.external_data_dir = std::filesystem::absolute(in).parent_path().string();
   onnx_import::OnnxConvertReport report;
   auto result = onnx_import::ConvertOnnxModel(*bytes, options, &report);
   if (!result.ok()) return Fail(cmd, in + ": " + result.status().message());

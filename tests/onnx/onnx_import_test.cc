@@ -7,10 +7,12 @@
 
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "format/model_io.h"
 #include "graph/lce_options.h"
@@ -230,10 +232,12 @@ onnx::ModelProto Proto(const std::string& name) {
   return m;
 }
 
-std::string ErrorOf(const onnx::ModelProto& m) {
+std::string ErrorOf(const onnx::ModelProto& m, const std::string& external_data_dir = "") {
   std::string s = m.SerializeAsString();
+  onnx_import::ImportOptions o;
+  o.external_data_dir = external_data_dir;
   auto r = onnx_import::ConvertOnnxModel(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()), o);
   return r.ok() ? "" : r.status().message();
 }
 
@@ -297,6 +301,57 @@ TEST(OnnxMalformed, NotOnnxAtAll) {
   EXPECT_FALSE(onnx_import::LooksLikeOnnx(tfl));
   EXPECT_TRUE(onnx_import::LooksLikeOnnx(ReadBytes(kDir / "neg_not_binary.onnx")));
   EXPECT_FALSE(onnx_import::ConvertOnnxModel({}).ok());
+}
+
+// Weights saved as external data (what torch.onnx.export writes beside the model by default)
+// are read from the model's directory, and only from there.
+TEST(OnnxImport, ExternalData) {
+  onnx::ModelProto m = Proto("neg_not_binary.onnx");
+  const fs::path dir = fs::temp_directory_path() / ("xbnn_onnx_ext_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::string blob;
+  for (int i = 0; i < m.graph().initializer_size(); ++i) {
+    onnx::TensorProto* t = m.mutable_graph()->mutable_initializer(i);
+    if (!t->has_raw_data()) continue;
+    auto add = [&](const std::string& k, const std::string& v) {
+      auto* e = t->add_external_data();
+      e->set_key(k);
+      e->set_value(v);
+    };
+    add("location", "model.onnx.data");
+    add("offset", std::to_string(blob.size()));
+    add("length", std::to_string(t->raw_data().size()));
+    blob += t->raw_data();
+    t->clear_raw_data();
+    t->set_data_location(onnx::TensorProto_DataLocation_EXTERNAL);
+  }
+  {
+    std::ofstream f(dir / "model.onnx.data", std::ios::binary);
+    f.write(blob.data(), static_cast<std::streamsize>(blob.size()));
+  }
+  const std::string bytes = m.SerializeAsString();
+  std::span<const uint8_t> view(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  auto no_dir = onnx_import::ConvertOnnxModel(view);
+  ASSERT_FALSE(no_dir.ok());
+  EXPECT_NE(no_dir.status().message().find("external file"), std::string::npos)
+      << no_dir.status().message();
+  onnx_import::ImportOptions o;
+  o.external_data_dir = dir.string();
+  auto with_dir = onnx_import::ConvertOnnxModel(view, o);
+  ASSERT_TRUE(with_dir.ok()) << with_dir.status().message();
+  auto inline_model = onnx_import::ConvertOnnxModel(ReadBytes(kDir / "neg_not_binary.onnx"));
+  ASSERT_TRUE(inline_model.ok());
+  EXPECT_EQ(*with_dir, *inline_model);
+  // A location outside the directory, or a data file too short, is refused.
+  onnx::ModelProto bad = m;
+  bad.mutable_graph()->mutable_initializer(0)->mutable_external_data(0)->set_value(
+      "../model.onnx.data");
+  std::string e = ErrorOf(bad, dir.string());
+  EXPECT_NE(e.find("not a plain relative path"), std::string::npos) << e;
+  fs::resize_file(dir / "model.onnx.data", blob.size() / 2);
+  e = ErrorOf(m, dir.string());
+  EXPECT_NE(e.find("outside"), std::string::npos) << e;
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -80,17 +80,23 @@ def convert_onnx_model(model, *, keep_nchw_input=False, verbose=False) -> bytes:
     """Converts an ONNX model exported by torch.onnx.export from a PyTorch BNN (opset 13 or
     later) to a .tflite with LCE ops, in C++ (no PyTorch or onnx package needed).
 
-    `model` is the path of a .onnx file or its bytes. The result takes NHWC input unless
+    `model` is the path of a .onnx file (weights saved as external data are read from beside it)
+    or its bytes. The result takes NHWC input unless
     `keep_nchw_input` (then it takes PyTorch's NCHW and transposes). Whatever cannot be converted
-    exactly stays float; `verbose` prints what was converted and what was not, with the reason."""
+    exactly stays float; `verbose` prints what was converted and what was not, with the reason.
+    The binarized model maps 0 to +1 (LCE's convention) where ONNX's Sign gives 0: a pre-sign value
+    that is exactly 0 (e.g. an untrained BatchNorm after a binary conv) gives different outputs."""
+    data_dir = ""
     if isinstance(model, (bytes, bytearray, memoryview)):
         data = bytes(model)
     elif isinstance(model, (str, os.PathLike)):
         with open(model, "rb") as f:
             data = f.read()
+        data_dir = os.path.dirname(os.path.abspath(model))  # weights saved as external data
     else:
         raise TypeError(f"model must be a path or bytes, got {type(model).__name__}")
-    out, notes, applied, skipped, dense_float, dense_binary = _xbnn.convert_onnx_model(data, bool(keep_nchw_input))
+    out, notes, applied, skipped, dense_float, dense_binary = _xbnn.convert_onnx_model(
+        data, bool(keep_nchw_input), data_dir)
     if verbose:
         for line in notes:
             print("xbnn convert: import:", line)

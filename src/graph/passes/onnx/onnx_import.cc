@@ -182,7 +182,9 @@ Result<std::vector<uint8_t>> ConvertOnnxModel(std::span<const uint8_t> onnx_byte
                                               OnnxConvertReport* report) {
   OnnxConvertReport local;
   OnnxConvertReport& r = report ? *report : local;
-  auto model = ReadOnnx(onnx_bytes);
+  ReadLimits limits;
+  limits.external_data_dir = options.external_data_dir;
+  auto model = ReadOnnx(onnx_bytes, limits);
   if (!model.ok()) return model.status();
   auto g = ImportOnnx(*model, options, &r.import);
   if (!g.ok()) return g.status();

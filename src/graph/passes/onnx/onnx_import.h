@@ -26,10 +26,13 @@ struct ImportOptions {
   // (alpha * sign(w) - clip(w)) + clip(w), leaves a few ulp of rounding; weights further off
   // are not binary and stay float.
   float weight_tolerance = 1.0e-6f;
+  // Directory of the .onnx file: where weights saved as external data are read from.
+  std::string external_data_dir;
 };
 
 struct ImportReport {
   int binarizations = 0;           // ONNX binarization patterns recognised
+  int binarizations_of_sign = 0;   // ... of which Sign (0 at 0) rather than x >= 0 ? 1 : -1
   int snapped_weights = 0;         // weight tensors snapped to exact +-alpha
   std::vector<std::string> notes;  // what the import did or declined to do, node by node
 };

@@ -4,8 +4,11 @@
 #include <onnx/onnx_pb.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <unordered_map>
 
@@ -25,14 +28,62 @@ float HalfToFloat(uint16_t h) {
   return sign ? -v : v;
 }
 
+Result<Constant> ReadTensor(const onnx::TensorProto& t, int max_rank, int64_t* budget);
+
+// A tensor whose data lives in an external file: that data read into raw_data, then ReadTensor.
+Result<Constant> ReadExternalTensor(const onnx::TensorProto& t, const ReadLimits& limits,
+                                    int64_t* budget) {
+  const std::string what = "constant '" + t.name() + "'";
+  if (limits.external_data_dir.empty()) {
+    return Status::Error(
+        what +
+        " keeps its data in an external file; convert the model from its file path "
+        "(the data file beside it), or export with external_data=False");
+  }
+  std::string location;
+  int64_t offset = 0, length = -1;
+  for (const auto& e : t.external_data()) {
+    if (e.key() == "location") location = e.value();
+    if (e.key() == "offset" || e.key() == "length") {
+      char* end = nullptr;
+      long long v = std::strtoll(e.value().c_str(), &end, 10);
+      if (e.value().empty() || *end != 0 || v < 0)
+        return Status::Error(what + ": bad external data " + e.key());
+      (e.key() == "offset" ? offset : length) = v;
+    }
+  }
+  const std::filesystem::path rel(location);
+  if (location.empty() || rel.is_absolute() || location.find("..") != std::string::npos) {
+    return Status::Error(what + ": external data location '" + location +
+                         "' is not a plain relative path beside the model");
+  }
+  const std::filesystem::path file = std::filesystem::path(limits.external_data_dir) / rel;
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  if (ec) return Status::Error(what + ": cannot read external data file '" + file.string() + "'");
+  if (length < 0) length = static_cast<int64_t>(size) - offset;
+  if (offset > static_cast<int64_t>(size) || length > static_cast<int64_t>(size) - offset ||
+      length > limits.max_bytes) {
+    return Status::Error(what + ": external data range is outside '" + file.string() + "'");
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::string raw(static_cast<size_t>(length), '\0');
+  in.seekg(offset);
+  if (!in.read(raw.data(), length))
+    return Status::Error(what + ": cannot read external data from '" + file.string() + "'");
+  onnx::TensorProto local = t;
+  local.clear_external_data();
+  local.set_data_location(onnx::TensorProto_DataLocation_DEFAULT);
+  local.set_raw_data(std::move(raw));
+  return ReadTensor(local, limits.max_rank, budget);
+}
+
 // Reads a TensorProto's data; `budget` is what the constant may still hold.
 Result<Constant> ReadTensor(const onnx::TensorProto& t, int max_rank, int64_t* budget) {
   const std::string what = "constant '" + t.name() + "'";
   if (t.data_location() == onnx::TensorProto_DataLocation_EXTERNAL || t.external_data_size() > 0) {
     return Status::Error(
-        what +
-        " keeps its data in an external file; export the model with its weights inside "
-        "(save_as_external_data=False)");
+        what + " keeps its data in an external file, which xbnn reads only for initializers");
   }
   if (t.dims_size() > max_rank)
     return Status::Error(what + " has rank " + std::to_string(t.dims_size()));
@@ -317,7 +368,10 @@ Result<Model> ReadOnnx(std::span<const uint8_t> bytes, const ReadLimits& limits)
   std::set<std::string> sources;
   for (const auto& t : g.initializer()) {
     if (t.name().empty()) return Status::Error("ONNX initializer without a name");
-    auto c = ReadTensor(t, limits.max_rank, &budget);
+    const bool external =
+        t.data_location() == onnx::TensorProto_DataLocation_EXTERNAL || t.external_data_size() > 0;
+    auto c =
+        external ? ReadExternalTensor(t, limits, &budget) : ReadTensor(t, limits.max_rank, &budget);
     if (!c.ok()) return c.status();
     m.initializers[t.name()] = std::move(*c);
     sources.insert(t.name());

@@ -73,6 +73,10 @@ struct ReadLimits {
   int64_t max_nodes = 1 << 20;
   int64_t max_constant_elements = int64_t{1} << 30;  // all constants together
   int max_rank = 8;
+  // Directory of the model file, where initializers stored as external data (the .onnx.data file
+  // torch.onnx.export writes beside the model) are read from; "" refuses external data. Only
+  // plain relative locations inside this directory are read.
+  std::string external_data_dir;
 };
 
 inline constexpr int64_t kMinOpset = 13, kMaxOpset = 23;

@@ -47,6 +47,12 @@ void SetBinary(Builder& b, const std::string& out, const std::string& src, Bin k
   v.bin = kind;
   v.bin_src = src;
   b.values[out] = v;
+  if (kind == Bin::kSign && b.report().binarizations_of_sign++ == 0) {
+    b.Note(
+        "ONNX Sign maps 0 to 0; the binarized model maps 0 to +1 (LCE's convention): outputs "
+        "differ "
+        "where a pre-sign value is exactly 0 (e.g. an untrained BatchNorm after a binary conv)");
+  }
   b.report().binarizations++;
 }
 
