@@ -354,5 +354,26 @@ TEST(OnnxImport, ExternalData) {
   fs::remove_all(dir);
 }
 
+// Where(x > 0, 1, -1) binarizes like Where(x >= 0, 1, -1) (they differ only at exactly 0, and the
+// fixture's input has no pre-sign value within 1e-5 of 0), so onnxruntime's recorded outputs hold.
+TEST(OnnxImport, WhereGreaterIsABinarization) {
+  onnx::ModelProto m = Proto("xnornet_dense.onnx");
+  int changed = 0;
+  for (auto& n : *m.mutable_graph()->mutable_node()) {
+    if (n.op_type() == "GreaterOrEqual") {
+      n.set_op_type("Greater");
+      changed++;
+    }
+  }
+  ASSERT_EQ(changed, 1);
+  const std::string bytes = m.SerializeAsString();
+  auto tflite = onnx_import::ConvertOnnxModel(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+  ASSERT_TRUE(tflite.ok()) << tflite.status().message();
+  auto g = format::ReadModel(*tflite);
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(CountOps(*g, "LceBconv2d"), 4);
+  EXPECT_EQ(RunAndCompare("xnornet_dense", *tflite, false), "");
+}
 }  // namespace
 }  // namespace xbnn

@@ -180,6 +180,20 @@ Result<int32_t> Builder::Float(const std::string& name, bool like_nhwc, size_t l
     if (v->bin == Bin::kSign) {
       out = AddTensor(name, StoredShape(sv));
       AddOp(graph::op::kSign, {*src}, {out});
+    } else if (v->bin == Bin::kGt) {
+      // x > 0 ? 1 : -1 == (-x >= 0) ? -1 : 1, with the ops xbnn has.
+      const std::vector<int32_t> shape = StoredShape(sv);
+      int32_t neg = AddTensor(name + "/negated", shape);
+      AddOp(graph::op::kMul, {*src, AddConst(name + "/minus_one_f", {1}, {-1.0f})}, {neg},
+            opt::kMul, {{"fused_activation_function", int64_t{0}}});
+      int32_t cond = AddTensor(name + "/nonpositive", shape, DType::kBool);
+      AddOp(graph::op::kGreaterEqual, {neg, AddConst(name + "/zero_f", {1}, {0.0f})}, {cond},
+            opt::kGreaterEqual);
+      out = AddTensor(name, shape);
+      AddOp(graph::op::kSelectV2,
+            {cond, AddConst(name + "/neg_one", {1}, {-1.0f}),
+             AddConst(name + "/pos_one", {1}, {1.0f})},
+            {out}, opt::kSelectV2);
     } else {
       auto b = Binary(name);
       if (!b.ok()) return b.status();

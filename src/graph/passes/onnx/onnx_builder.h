@@ -16,8 +16,8 @@
 namespace xbnn::onnx_import::internal {
 
 // How a value binarizes: kSign is ONNX Sign (0 at 0) or a straight-through form of it;
-// kGe is x >= 0 ? 1 : -1 exactly (LCE's own convention).
-enum class Bin { kNone, kSign, kGe };
+// kGe is x >= 0 ? 1 : -1 exactly (LCE's own convention); kGt is x > 0 ? 1 : -1.
+enum class Bin { kNone, kSign, kGe, kGt };
 
 struct Value {
   std::vector<int64_t> shape;     // logical (ONNX) shape

@@ -47,27 +47,30 @@ void SetBinary(Builder& b, const std::string& out, const std::string& src, Bin k
   v.bin = kind;
   v.bin_src = src;
   b.values[out] = v;
-  if (kind == Bin::kSign && b.report().binarizations_of_sign++ == 0) {
+  if (kind != Bin::kGe && b.report().binarizations_of_sign++ == 0) {
     b.Note(
-        "ONNX Sign maps 0 to 0; the binarized model maps 0 to +1 (LCE's convention): outputs "
-        "differ "
-        "where a pre-sign value is exactly 0 (e.g. an untrained BatchNorm after a binary conv)");
+        "ONNX Sign maps 0 to 0 (x > 0 ? 1 : -1 maps it to -1); the binarized model maps 0 to +1 "
+        "(LCE's convention): outputs differ where a pre-sign value is exactly 0 (e.g. an untrained "
+        "BatchNorm after a binary conv)");
   }
   b.report().binarizations++;
 }
 
 // Where(cmp(x, 0), +1, -1) and the mirrored forms: the pre-sign value x, or "".
-std::string WhereSign(const Builder& b, const Node& n) {
+std::string WhereSign(const Builder& b, const Node& n, Bin* kind) {
   if (n.inputs.size() != 3) return "";
   const Node* cmp = ProducerOf(b, n.inputs[0]);
   if (!cmp || cmp->inputs.size() != 2 || !AllConst(b, cmp->inputs[1], 0.0)) return "";
   const Value* x = b.Find(cmp->inputs[0]);
   if (!x || x->tensor < 0) return "";
-  double pos;
-  if (cmp->op_type == "GreaterOrEqual") {
-    pos = 1.0;  // x >= 0 ? a : b
-  } else if (cmp->op_type == "Less") {
-    pos = -1.0;  // x < 0 ? a : b
+  double pos;  // the value Where picks where the comparison holds, for a sign
+  const std::string& c = cmp->op_type;
+  if (c == "GreaterOrEqual" || c == "Less") {
+    pos = c == "Less" ? -1.0 : 1.0;  // x >= 0 ? 1 : -1, exactly LCE's binarization
+    *kind = Bin::kGe;
+  } else if (c == "Greater" || c == "LessOrEqual") {
+    pos = c == "LessOrEqual" ? -1.0 : 1.0;  // x > 0 ? 1 : -1: -1 at 0, where LCE gives +1
+    *kind = Bin::kGt;
   } else {
     return "";
   }
@@ -379,9 +382,10 @@ bool Patterns(Builder& b, const Node& n) {
     }
   }
   if (t == "Where") {
-    std::string x = WhereSign(b, n);
+    Bin kind = Bin::kNone;
+    std::string x = WhereSign(b, n, &kind);
     if (!x.empty()) {
-      SetBinary(b, n.outputs[0], x, Bin::kGe);
+      SetBinary(b, n.outputs[0], x, kind);
       return true;
     }
   }
