@@ -11,7 +11,7 @@ FUZZ_SECONDS ?= 60
 XBNN := $(BUILD)/tools/xbnn
 
 .PHONY: help deps configure build install test-tsan demo test test-cpp test-python test-fuzz test-sanitize test-lce test-zoo \
-        test-aarch64 test-consumer fuzz zoo lce-venv fixtures format clean
+        test-aarch64 test-consumer fuzz zoo lce-venv fixtures format clean onnx-venv onnx-fixtures onnx-full onnx-bench
 
 help:
 	@echo "xbnn make targets:"
@@ -31,6 +31,10 @@ help:
 	@echo "  make test-aarch64  cross-compile the binary kernels and test them under qemu-aarch64"
 	@echo "  make test-consumer install to a temporary prefix, build tests/consumer against it"
 	@echo "  make install       install the library, headers, CMake package and xbnn.pc (PREFIX=...)"
+	@echo "  make onnx-venv     create the ONNX reference venv (PyTorch, onnx, onnxruntime; large download)"
+	@echo "  make onnx-fixtures regenerate tests/models/onnx with PyTorch + onnxruntime (needs onnx-venv)"
+	@echo "  make onnx-full     full-size Bi-Real Net-18 (random weights) into .cache/onnx (needs onnx-venv)"
+	@echo "  make onnx-bench    xbnn vs onnxruntime on that model, 1 and 2 threads (needs onnx-full)"
 
 deps:
 	@bash scripts/install-deps.sh
@@ -85,6 +89,20 @@ lce-venv:
 
 fixtures: lce-venv
 	@$(LCE_VENV)/bin/python tools/lce_reference/generate.py --out tests/models/lce
+
+onnx-venv:
+	@bash tools/onnx_reference/setup.sh
+
+onnx-fixtures: onnx-venv
+	@$(ROOT)/.cache/onnx-venv/bin/python tools/onnx_reference/generate.py --out tests/models/onnx
+
+onnx-full: onnx-venv build
+	@$(ROOT)/.cache/onnx-venv/bin/python tools/onnx_reference/generate.py --full
+	@$(XBNN) convert .cache/onnx/birealnet18.onnx .cache/onnx/birealnet18.tflite --overwrite
+
+onnx-bench: onnx-full
+	@$(ROOT)/.cache/onnx-venv/bin/python tools/onnx_reference/bench_onnx.py --xbnn $(XBNN) \
+	  --onnx .cache/onnx/birealnet18.onnx --tflite .cache/onnx/birealnet18.tflite
 
 zoo: lce-venv
 	@$(LCE_VENV)/bin/python tools/lce_reference/generate.py --zoo --out .cache/zoo

@@ -24,6 +24,9 @@
 
 #ifdef XBNN_HAVE_PASSES
 #include "graph/passes/convert.h"
+#ifdef XBNN_HAVE_ONNX
+#include "graph/passes/onnx/onnx_import.h"
+#endif
 #include "graph/passes/io_passes.h"
 #endif
 
@@ -248,6 +251,30 @@ py::tuple ConvertFloatModel(const py::bytes& model, int input_type, int output_t
 #endif
 }
 
+// ONNX import: returns (model bytes, notes, applied, skipped, dense float bytes, dense binary bytes).
+py::tuple ConvertOnnxModel(const py::bytes& model, bool keep_nchw_input, const std::string& external_data_dir) {
+#ifdef XBNN_HAVE_ONNX
+  std::span<const uint8_t> view = BytesView(model);
+  xbnn::onnx_import::ImportOptions options;
+  options.keep_nchw_input = keep_nchw_input;
+  options.external_data_dir = external_data_dir;
+  xbnn::onnx_import::OnnxConvertReport report;
+  std::optional<xbnn::Result<std::vector<uint8_t>>> r;
+  {
+    py::gil_scoped_release release;
+    r.emplace(xbnn::onnx_import::ConvertOnnxModel(view, options, &report));
+  }
+  if (!r->ok()) throw py::value_error(r->status().message());
+  return py::make_tuple(ToPyBytes(r->value()), report.import.notes, report.convert.applied, report.convert.skipped,
+                        report.convert.dense_float_weight_bytes, report.convert.dense_binary_weight_bytes);
+#else
+  (void)model;
+  (void)keep_nchw_input;
+  (void)external_data_dir;
+  throw std::runtime_error("this xbnn was built without ONNX import (needs libonnx-dev and libprotobuf-dev)");
+#endif
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_xbnn, m) {
@@ -257,6 +284,12 @@ PYBIND11_MODULE(_xbnn, m) {
   m.attr("have_model_utilities") = true;
 #else
   m.attr("have_model_utilities") = false;
+#endif
+
+#ifdef XBNN_HAVE_ONNX
+  m.attr("have_onnx_import") = true;
+#else
+  m.attr("have_onnx_import") = false;
 #endif
 
   py::class_<PyInterpreter>(m, "Interpreter")
@@ -273,4 +306,6 @@ PYBIND11_MODULE(_xbnn, m) {
   m.def("modify_integer_quantized_model_io_type", &ModifyIntegerQuantizedModelIoType, py::arg("model"),
         py::arg("input_type"), py::arg("output_type"));
   m.def("convert_float_model", &ConvertFloatModel, py::arg("model"), py::arg("input_type"), py::arg("output_type"));
+  m.def("convert_onnx_model", &ConvertOnnxModel, py::arg("model"), py::arg("keep_nchw_input"),
+        py::arg("external_data_dir") = std::string());
 }

@@ -12,6 +12,7 @@ DEB_PKGS=(
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   pybind11-dev python3-dev
+  libonnx-dev libprotobuf-dev
   clang libclang-rt-14-dev clang-format
   qemu-user g++-aarch64-linux-gnu
 )

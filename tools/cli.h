@@ -20,6 +20,9 @@ int StripDequantizeMain(const std::vector<std::string>& args);
 int SetIoTypeMain(const std::vector<std::string>& args);
 int ConvertMain(const std::vector<std::string>& args);
 int OpsMain(const std::vector<std::string>& args);
+// ONNX import for `xbnn convert` (convert_onnx.cc).
+bool IsOnnxFile(const std::string& path);
+int ConvertOnnx(const std::string& in, const std::string& out, bool keep_nchw_input, bool verbose);
 
 // Prints "xbnn <cmd>: error: <message>" to stderr and returns the exit code 1.
 int Fail(const std::string& command, const std::string& message);

@@ -13,7 +13,8 @@ namespace {
 
 constexpr const char* kConvertHelp =
     "usage: xbnn convert IN_FLOAT.tflite OUT.tflite [--inference-input-type float32|int8]\n"
-    "                    [--inference-output-type float32|int8] [--verbose] [--overwrite]\n\n"
+    "                    [--inference-output-type float32|int8] [--binary-dense] [--verbose] [--overwrite]\n"
+    "       xbnn convert MODEL.onnx OUT.tflite [--keep-nchw-input] [--verbose] [--overwrite]\n\n"
     "Converts a model that the stock TensorFlow Lite converter made from a Larq/Keras model\n"
     "(binarization left as float ops) into a model with LCE ops, like LCE's own converter,\n"
     "with no TensorFlow involved:\n"
@@ -23,7 +24,13 @@ constexpr const char* kConvertHelp =
     "  MAX_POOL_2D then binarization  -> binarization then LceBMaxPool2d\n"
     "  LceBconv2d whose only user is a binarization  -> bitpacked output with thresholds\n"
     "  fake quantization (QUANTIZE/DEQUANTIZE pairs)  -> int8 tensors and int8 LCE op IO\n"
+    "  with --binary-dense: FULLY_CONNECTED on binarized input, weights +-s per output\n"
+    "  -> RESHAPE, 1x1 LceBconv2d, RESHAPE (LCE's converter keeps dense layers float)\n"
     "Whatever cannot be converted exactly stays float; --verbose says which op and why.\n\n"
+    "An ONNX model (by content or the .onnx extension), as torch.onnx.export writes it from a\n"
+    "PyTorch BNN (opset 13 or later), is imported first (sign, comparison + Where and\n"
+    "straight-through forms, ReActNet's RSign/RPReLU, BatchNormalization, binary weights +-alpha,\n"
+    "PyTorch's padding alignment) and the model takes NHWC input unless --keep-nchw-input.\n\n"
     "options:\n"
     "  --inference-input-type T   float32 (default) or int8: int8 removes the QUANTIZE after the\n"
     "                             model input (needs a fake-quantized input)\n"
@@ -31,6 +38,8 @@ constexpr const char* kConvertHelp =
     "                             model output\n"
     "  --verbose                  list every rewrite and every op left float, with the reason\n"
     "  --overwrite                replace OUT if it exists (IN is never overwritten)\n"
+    "  --binary-dense             binary dense layers as 1x1 LceBconv2d (always on for ONNX)\n"
+    "  --keep-nchw-input          ONNX only: the model takes NCHW input as in PyTorch (adds a TRANSPOSE)\n"
     "  -h, --help                 show this help\n";
 
 Result<graph::DType> ParseType(const std::string& s) {
@@ -48,7 +57,7 @@ int ConvertMain(const std::vector<std::string>& args) {
     return 0;
   }
   std::string in, out;
-  bool overwrite = false, verbose = false;
+  bool overwrite = false, verbose = false, keep_nchw = false;
   passes::ConvertOptions options;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -56,6 +65,10 @@ int ConvertMain(const std::vector<std::string>& args) {
       overwrite = true;
     } else if (a == "--verbose" || a == "-v") {
       verbose = true;
+    } else if (a == "--binary-dense") {
+      options.binary_dense = true;
+    } else if (a == "--keep-nchw-input") {
+      keep_nchw = true;
     } else if (a == "--inference-input-type" || a == "--inference-output-type") {
       if (i + 1 >= args.size()) return Fail(cmd, a + " needs a value (float32 or int8)");
       auto t = ParseType(args[++i]);
@@ -77,6 +90,14 @@ int ConvertMain(const std::vector<std::string>& args) {
     if (std::filesystem::equivalent(in, out, ec)) return Fail(cmd, "refusing to overwrite the input file '" + in + "'");
     if (!overwrite) return Fail(cmd, "'" + out + "' exists; pass --overwrite to replace it");
   }
+  if (IsOnnxFile(in)) {
+    if (options.inference_input_type != graph::DType::kFloat32 ||
+        options.inference_output_type != graph::DType::kFloat32) {
+      return Fail(cmd, "--inference-input-type/--inference-output-type int8 need a fake-quantized TFLite model, not ONNX");
+    }
+    return ConvertOnnx(in, out, keep_nchw, verbose);
+  }
+  if (keep_nchw) return Fail(cmd, "--keep-nchw-input is for ONNX models");
   auto model = format::LoadModelFile(in);
   if (!model.ok()) return Fail(cmd, model.status().message());
   passes::ConvertReport report;
@@ -106,6 +127,11 @@ int ConvertMain(const std::vector<std::string>& args) {
                 "%d LceDequantize, %d LceBMaxPool2d; %d op(s) folded, %d op(s) fewer in all\n",
                 out.c_str(), report.bconv, report.bconv_bitpacked, report.bconv_int8, report.lce_quantize,
                 report.lce_dequantize, report.bmaxpool, report.folded_ops, report.removed_ops);
+  }
+  if (report.new_bdense > 0) {
+    std::printf("%d binary dense layer(s): weights %lld bytes as float -> %lld bytes bitpacked; model %zu -> %zu bytes\n",
+                report.new_bdense, static_cast<long long>(report.dense_float_weight_bytes),
+                static_cast<long long>(report.dense_binary_weight_bytes), model->bytes->size(), bytes->size());
   }
   if (!report.skipped.empty() && !verbose) {
     std::printf("%zu op(s) that look binary stay float; run with --verbose to see which and why\n",

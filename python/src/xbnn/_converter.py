@@ -5,10 +5,13 @@ stays as float ops); xbnn's C++ converter then rewrites it to LCE ops. TensorFlo
 here only, when a conversion is asked for: `import xbnn` never needs it, and any TensorFlow
 version whose converter emits the usual SIGN/ADD/SIGN patterns works.
 """
+import os
+
 from . import _xbnn
 from ._utils import _io_type_code
 
-__all__ = ["convert_keras_model", "convert_saved_model", "convert_tflite_model"]
+__all__ = ["convert_keras_model", "convert_onnx_model", "convert_saved_model", "convert_tflite_model",
+           "convert_torch_model"]
 
 
 def _tf():
@@ -71,3 +74,65 @@ def convert_saved_model(saved_model_dir, *, inference_input_type="float32", infe
     return convert_tflite_model(_stock_convert(converter, experimental_default_int8_range),
                                 inference_input_type=inference_input_type,
                                 inference_output_type=inference_output_type, verbose=verbose)
+
+
+def convert_onnx_model(model, *, keep_nchw_input=False, verbose=False) -> bytes:
+    """Converts an ONNX model exported by torch.onnx.export from a PyTorch BNN (opset 13 or
+    later) to a .tflite with LCE ops, in C++ (no PyTorch or onnx package needed).
+
+    `model` is the path of a .onnx file (weights saved as external data are read from beside it)
+    or its bytes. The result takes NHWC input unless
+    `keep_nchw_input` (then it takes PyTorch's NCHW and transposes). Whatever cannot be converted
+    exactly stays float; `verbose` prints what was converted and what was not, with the reason.
+    The binarized model maps 0 to +1 (LCE's convention) where ONNX's Sign gives 0: a pre-sign value
+    that is exactly 0 (e.g. an untrained BatchNorm after a binary conv) gives different outputs."""
+    data_dir = ""
+    if isinstance(model, (bytes, bytearray, memoryview)):
+        data = bytes(model)
+    elif isinstance(model, (str, os.PathLike)):
+        with open(model, "rb") as f:
+            data = f.read()
+        data_dir = os.path.dirname(os.path.abspath(model))  # weights saved as external data
+    else:
+        raise TypeError(f"model must be a path or bytes, got {type(model).__name__}")
+    out, notes, applied, skipped, dense_float, dense_binary = _xbnn.convert_onnx_model(
+        data, bool(keep_nchw_input), data_dir)
+    if verbose:
+        for line in notes:
+            print("xbnn convert: import:", line)
+        for line in applied:
+            print("xbnn convert:", line)
+        for line in skipped:
+            print("xbnn convert: left as float:", line)
+        if dense_float:
+            print(f"xbnn convert: binary dense weights {dense_float} bytes as float -> {dense_binary} bytes")
+    return out
+
+
+def convert_torch_model(module, example_input, *, keep_nchw_input=False, opset_version=13, verbose=False,
+                        **export_kwargs) -> bytes:
+    """Exports a PyTorch module with torch.onnx.export (in eval mode, opset 13 by default, the
+    TorchScript exporter where the installed PyTorch has it) and converts the ONNX model with
+    convert_onnx_model. PyTorch is imported here only."""
+    try:
+        import torch  # noqa: PLC0415 (only for the export)
+    except ImportError as e:
+        raise ImportError("xbnn.convert_torch_model needs PyTorch; or export to ONNX yourself and use "
+                          "xbnn.convert_onnx_model") from e
+    import io  # noqa: PLC0415
+    was_training = module.training
+    module.eval()
+    buf = io.BytesIO()
+    args = example_input if isinstance(example_input, tuple) else (example_input,)
+    kwargs = dict(opset_version=opset_version, do_constant_folding=True, input_names=["input"],
+                  output_names=["output"])
+    kwargs.update(export_kwargs)
+    try:
+        with torch.no_grad():
+            try:
+                torch.onnx.export(module, args, buf, dynamo=False, **kwargs)
+            except TypeError:  # PyTorch without the dynamo argument
+                torch.onnx.export(module, args, buf, **kwargs)
+    finally:
+        module.train(was_training)
+    return convert_onnx_model(buf.getvalue(), keep_nchw_input=keep_nchw_input, verbose=verbose)

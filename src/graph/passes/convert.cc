@@ -529,6 +529,22 @@ void TryBconv(Ctx& c, int i) {
   auto fail = [&](const std::string& why) {
     c.Skipped(c.Label(i) + ": binarized input, but stays CONV_2D: " + why);
   };
+  // SAME after a PADV2 with +1 (a binary value) at the bottom/right: the bitpacked tensor is
+  // padded instead (int32 zeros are +1 bits), e.g. the ONNX importer's PyTorch alignment.
+  std::vector<int32_t> packed_pad;
+  if (pad >= 0 && s2b < 0 && conv.builtin_options.GetInt("padding", 0) == 0 && c.Builtin(pad) == op::kPadV2) {
+    const Operator& po = c.sg.operators[pad];
+    auto v = c.ConstFloats(po.inputs.size() > 2 ? po.inputs[2] : -1);
+    auto a = c.ConstInts(po.inputs.size() > 1 ? po.inputs[1] : -1);
+    bool ok = v && v->size() == 1 && (*v)[0] == 1.0f && a && a->size() == 8 && (*a)[0] == 0 && (*a)[1] == 0 &&
+              (*a)[6] == 0 && (*a)[7] == 0;
+    for (size_t e = 0; ok && e < 8; ++e) ok = (*a)[e] >= 0 && (*a)[e] <= 1 << 20;
+    if (ok) {
+      for (int64_t e : *a) packed_pad.push_back(static_cast<int32_t>(e));
+      x = conv.inputs[0];
+      pad = -1;
+    }
+  }
 
   const Tensor& xt = c.sg.tensors[x];
   if (xt.type != DType::kFloat32 || xt.shape.size() != 4 ||
@@ -753,11 +769,27 @@ void TryBconv(Ctx& c, int i) {
     }
   }
 
+  const double k = c.key[i];
+  int32_t bconv_in = packed;
+  if (!packed_pad.empty()) {
+    Tensor pt = c.sg.tensors[packed];
+    pt.name += "/padded";
+    pt.shape = PackedShape(xt.shape);
+    pt.shape_signature.clear();
+    pt.buffer = 0;
+    bconv_in = c.AddTensor(std::move(pt));
+    int32_t amounts = c.AddConstTensor(c.sg.tensors[packed].name + "/paddings", DType::kInt32, {4, 2}, Bytes(packed_pad));
+    Operator po;
+    po.opcode_index = c.Opcode(op::kPad);
+    po.inputs = {packed, amounts};
+    po.outputs = {bconv_in};
+    po.builtin_options.type = 22;  // PadOptions
+    c.AddOp(std::move(po), k - 0.25);
+  }
   Operator b;
   b.opcode_index = c.Opcode(op::kCustom, graph::kLceBconv2d);
-  b.inputs = {packed, -1, -1, -1, -1};
+  b.inputs = {bconv_in, -1, -1, -1, -1};
   b.outputs = {bconv_out};
-  const double k = c.key[i];
   c.Kill(i);
   if (b2s >= 0) c.Kill(b2s);
   bi.op = c.AddOp(std::move(b), k);
@@ -767,6 +799,7 @@ void TryBconv(Ctx& c, int i) {
                      (groups > 1 ? ", " + std::to_string(groups) + " groups" : "") +
                      (dil_h > 1 || dil_w > 1 ? ", dilation " + std::to_string(dil_h) + "x" + std::to_string(dil_w) : "");
   c.Applied(c.Label(i) + ": -> LceBconv2d (" + desc + ")" + (pad >= 0 ? ", " + c.Label(pad) + " fused" : "") +
+            (packed_pad.empty() ? "" : ", +1 padding of the bitpacked input") +
             (s2b >= 0 ? ", " + c.Label(s2b) + " and " + c.Label(b2s) + " fused" : ""));
   if (standalone) {
     Operator a;
@@ -792,11 +825,12 @@ void ConvertConvs(Ctx& c) {
     // Binarized inputs into other float ops keep their LceDequantize: say so for the weighted ones.
     if (!c.Live(i)) continue;
     int32_t code = c.Builtin(i);
-    if (code != op::kDepthwiseConv2D && code != op::kFullyConnected) continue;
+    if (code != op::kDepthwiseConv2D && (code != op::kFullyConnected || c.binary_dense)) continue;
     int p = c.Producer(c.sg.operators[i].inputs.empty() ? -1 : c.sg.operators[i].inputs[0]);
     if (c.IsCustom(p, graph::kLceDequantize)) {
       c.Skipped(c.Label(i) + ": binarized input, but LCE has no binary form of " + graph::BuiltinOpName(code) +
-                "; it reads the +-1 floats from LceDequantize");
+                "; it reads the +-1 floats from LceDequantize" +
+                (code == op::kFullyConnected ? " (--binary-dense makes it a 1x1 LceBconv2d)" : ""));
     }
   }
   c.RemoveDeadOps();
@@ -922,7 +956,7 @@ void WriteBitpacked(Ctx& c) {
     if (c.sg.tensors[out].type != DType::kFloat32 || c.is_output[out] || c.consumers[out].size() != 1) continue;
     int q = c.consumers[out][0];
     if (!c.IsCustom(q, graph::kLceQuantize)) continue;
-    if (!bi.OnePaddedOrValid()) {
+    if (!bi.OnePaddedOrValid() && !c.zero_padded_fusion) {
       c.Skipped("LceBconv2d from " + bi.filter_name +
                 ": writes float32 for its binarization, not bitpacked output: LCE writes bitpacked output "
                 "only for VALID or one-padded SAME convolutions (this one is zero-padded)");
@@ -1104,6 +1138,9 @@ Status CheckExecutionOrder(const graph::Graph& g, size_t si) {
 }
 
 }  // namespace
+
+bool FoldIntoBconv(Ctx& c, BconvInfo& bi) { return FoldOne(c, bi); }
+
 }  // namespace convert_internal
 
 Status ConvertToLce(graph::Graph& g, const ConvertOptions& options, ConvertReport* report) {
@@ -1125,8 +1162,11 @@ Status ConvertToLce(graph::Graph& g, const ConvertOptions& options, ConvertRepor
   for (size_t s = 0; s < g.subgraphs.size(); ++s) XBNN_RETURN_IF_ERROR(CheckExecutionOrder(g, s));
   for (size_t s = 0; s < g.subgraphs.size(); ++s) {
     Ctx c(g, g.subgraphs[s], s, r);
+    c.zero_padded_fusion = options.zero_padded_fusion;
+    c.binary_dense = options.binary_dense;
     Binarize(c);
     ConvertConvs(c);
+    if (c.binary_dense) ConvertDense(c);
     ConvertMaxPools(c);
     WriteBitpacked(c);
     ConvertFakeQuant(c);

@@ -9,6 +9,8 @@
 //    MUL/DIV/ADD/SUB and ReLU-family activations;
 //  - MAX_POOL_2D followed by binarization: binarization then LceBMaxPool2d;
 //  - LceBconv2d whose only consumer is a binarization: bitpacked output with thresholds;
+//  - with ConvertOptions::binary_dense, FULLY_CONNECTED on binarized input with weights +-s per
+//    output: RESHAPE -> 1x1 LceBconv2d -> RESHAPE (convert_dense.cc);
 //  - fake quantization (QUANTIZE -> DEQUANTIZE pairs): int8 tensors, int8 LceBconv2d/LceDequantize
 //    output, int8 LceQuantize input, int8 MEAN;
 //  - dead ops, tensors, buffers and operator codes removed; optional int8 model IO (SetIoTypes).
@@ -29,6 +31,12 @@ struct ConvertOptions {
   // the DEQUANTIZE before the output (passes::SetIoTypes), which needs a fake-quantized model.
   graph::DType inference_input_type = graph::DType::kFloat32;
   graph::DType inference_output_type = graph::DType::kFloat32;
+  // Bitpacked output also for zero-padded SAME LceBconv2d: xbnn's kernels support it, LCE's do not
+  // (the ONNX importer turns it on: PyTorch pads with zeros).
+  bool zero_padded_fusion = false;
+  // FULLY_CONNECTED on binarized input with weights +-s per output -> RESHAPE, 1x1 LceBconv2d,
+  // RESHAPE (LCE's converter leaves dense layers float; LCE's interpreter runs the result too).
+  bool binary_dense = false;
 };
 
 struct ConvertReport {
@@ -41,6 +49,9 @@ struct ConvertReport {
   int bmaxpool = 0;            // LceBMaxPool2d ops in the result
   int new_bconv = 0;           // CONV_2D ops this conversion turned into LceBconv2d
   int new_bmaxpool = 0;        // MAX_POOL_2D ops this conversion turned into LceBMaxPool2d
+  int new_bdense = 0;          // FULLY_CONNECTED ops turned into RESHAPE, 1x1 LceBconv2d, RESHAPE
+  int64_t dense_float_weight_bytes = 0;   // their float weights before
+  int64_t dense_binary_weight_bytes = 0;  // their bitpacked filters, multipliers and biases after
   int folded_ops = 0;          // MUL/DIV/ADD/SUB/activation ops folded into LceBconv2d
   int int8_ops = 0;            // float ops turned into int8 ops between fake-quant pairs
   int removed_ops = 0;         // net op count change (before - after)
@@ -52,7 +63,7 @@ struct ConvertReport {
 
   // True when the conversion found something binary to convert (a model with LCE ops already and
   // no float binarization left gives false).
-  bool AnythingBinary() const { return binarizations > 0 || new_bconv > 0 || new_bmaxpool > 0; }
+  bool AnythingBinary() const { return binarizations > 0 || new_bconv > 0 || new_bmaxpool > 0 || new_bdense > 0; }
 };
 
 // Converts in place. Errors only for malformed input or an impossible IO type request; patterns

@@ -49,6 +49,8 @@ struct Ctx {
   std::vector<bool> is_output;
   std::vector<BconvInfo> bconvs;
   std::map<int32_t, int32_t> packed_of;  // float/int8 tensor -> its LceQuantize output
+  bool zero_padded_fusion = false;        // ConvertOptions::zero_padded_fusion
+  bool binary_dense = false;              // ConvertOptions::binary_dense
 
   Ctx(graph::Graph& graph, graph::Subgraph& subgraph, size_t index, ConvertReport& r);
 
@@ -83,6 +85,14 @@ struct Ctx {
 
 // The packed shape of a tensor shape: last dimension ceil(C / 32).
 std::vector<int32_t> PackedShape(std::vector<int32_t> shape);
+
+// Folds the single MUL/DIV/ADD/SUB or ReLU-family consumer of bconv `bi`'s output into it; false
+// when nothing (more) folds (convert.cc).
+bool FoldIntoBconv(Ctx& c, BconvInfo& bi);
+
+// Binary dense layers: FULLY_CONNECTED on binarized input with weights +-s per output ->
+// RESHAPE, 1x1 LceBconv2d, RESHAPE (convert_dense.cc).
+void ConvertDense(Ctx& c);
 
 // Fake quantization: QUANTIZE(float -> uint8/int8) -> DEQUANTIZE pairs become int8 tensors, and
 // LCE ops next to them read or write int8 (convert_int8.cc).
