@@ -95,7 +95,7 @@ struct Interpreter::Impl {
   // Values of tensors computed at load time (shape arithmetic, ops on constants only).
   std::vector<std::unique_ptr<uint8_t, AlignedFree>> folded_data;
   std::unique_ptr<uint8_t, AlignedFree> arena;
-  std::unique_ptr<runtime::PthreadpoolRunner> pool;
+  std::unique_ptr<runtime::ThreadPool> pool;
   std::vector<std::unique_ptr<runtime::OpKernel>> kernels;
   std::vector<runtime::OpContext> contexts;
   std::vector<TensorInfo> input_infos, output_infos;
@@ -153,7 +153,6 @@ Status Interpreter::Impl::FoldOp(int i, const runtime::KernelRegistration& reg) 
   ctx.op_index = i;
   for (int32_t t : op.inputs) ctx.inputs.push_back(t < 0 ? nullptr : &tensors[t]);
   for (int32_t t : op.outputs) ctx.outputs.push_back(&tensors[t]);
-  ctx.pool = pool->pool();
   ctx.runner = pool.get();
   ctx.num_threads = pool->num_threads();
   size_t ignored = 0;
@@ -229,7 +228,7 @@ Status Interpreter::Impl::Init() {
   // graph) run once now, on their kernels, and their outputs become constants: Invoke never
   // repeats them, and kernels that need constant weights get them.
   // A folded tensor's memory goes as soon as no op that still runs reads it.
-  pool = std::make_unique<runtime::PthreadpoolRunner>(options.num_threads);
+  pool = std::make_unique<runtime::ThreadPool>(options.num_threads);
   std::vector<int> last_reader(n, -1);
   for (int i = 0; i < n_ops; ++i) {
     for (int32_t t : sg->operators[i].inputs) {
@@ -341,7 +340,6 @@ Status Interpreter::Impl::Init() {
     ctx.op_index = i;
     for (int32_t t : op.inputs) ctx.inputs.push_back(t < 0 ? nullptr : &tensors[t]);
     for (int32_t t : op.outputs) ctx.outputs.push_back(&tensors[t]);
-    ctx.pool = pool->pool();
     ctx.runner = pool.get();
     ctx.num_threads = pool->num_threads();
     ctx.prepared_bytes = &memory.prepared_bytes;

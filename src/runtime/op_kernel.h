@@ -14,8 +14,6 @@
 #include "graph/graph.h"
 #include "xbnn/status.h"
 
-typedef struct pthreadpool* pthreadpool_t;
-
 namespace xbnn::kernels {
 class TaskRunner;
 }
@@ -49,11 +47,9 @@ struct RuntimeTensor {
   const graph::Quantization* quant() const { return desc->quantization ? &*desc->quantization : nullptr; }
 };
 
-// Ops whose estimated single-thread time is below this run on the calling thread. Handing work
-// to a pool thread costs ~1 us when the worker is spinning, but a whole scheduler slice (~5 ms
-// per op, measured: QuickNet at 2 threads went from 3 ms to 255 ms on the shared 2-core machine
-// under load) when the worker has been descheduled; a 20 us op can save at most ~10 us by
-// splitting. Shared by the builtin and the LCE ops.
+// Ops whose estimated single-thread time is below this run on the calling thread: handing work
+// to a pool thread costs ~1 us, and a 20 us op can save at most ~10 us by splitting. Shared by
+// the builtin and the LCE ops.
 inline constexpr double kMinParallelSeconds = 20e-6;
 
 class OpContext {
@@ -63,8 +59,7 @@ class OpContext {
   int op_index = 0;
   std::vector<RuntimeTensor*> inputs;   // null where the optional input is absent (-1)
   std::vector<RuntimeTensor*> outputs;
-  pthreadpool_t pool = nullptr;         // shared thread pool (null: one thread)
-  kernels::TaskRunner* runner = nullptr;  // the same pool, for the binary kernels
+  kernels::TaskRunner* runner = nullptr;  // the interpreter's thread pool (runtime/thread_pool.h)
   int num_threads = 1;
   size_t* prepared_bytes = nullptr;     // kernels add the memory they keep (repacked weights)
   bool use_reference_kernels = false;   // InterpreterOptions::use_reference_kernels
