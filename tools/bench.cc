@@ -20,7 +20,7 @@ namespace {
 
 constexpr const char* kHelp =
     "usage: xbnn bench MODEL.tflite [--threads N] [--warmup N] [--runs N] [--min-seconds S]\n"
-    "                  [--profile] [--json]\n\n"
+    "                  [--no-fuse] [--profile] [--json]\n\n"
     "Measures model load and prepare time, invoke latency over the runs (mean, median, p90,\n"
     "min, max, std) on seeded random inputs, the arena and peak resident memory.\n\n"
     "options:\n"
@@ -28,6 +28,7 @@ constexpr const char* kHelp =
     "  --warmup N        untimed invokes first (default 5)\n"
     "  --runs N          timed invokes, at least (default 50)\n"
     "  --min-seconds S   keep running until S seconds of timed invokes (default 1)\n"
+    "  --no-fuse         run every op on its own (no load-time op fusion)\n"
     "  --profile         per-op table (time, share, MACs, GOPS) and a per-op-type summary\n"
     "  --json            print everything as one JSON document\n"
     "  -h, --help        show this help\n";
@@ -58,7 +59,7 @@ int BenchMain(const std::vector<std::string>& argv) {
   int threads = 1;
   long long warmup = 5, runs = 50;
   double min_seconds = 1.0;
-  bool profile = false, json = false;
+  bool profile = false, json = false, fuse = true;
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
     auto number = [&](double lo, double hi, double* out) {
@@ -84,6 +85,8 @@ int BenchMain(const std::vector<std::string>& argv) {
       min_seconds = v;
     } else if (a == "--profile") {
       profile = true;
+    } else if (a == "--no-fuse") {
+      fuse = false;
     } else if (a == "--json") {
       json = true;
     } else if (a.starts_with("-")) {
@@ -104,6 +107,7 @@ int BenchMain(const std::vector<std::string>& argv) {
   InterpreterOptions opts;
   opts.num_threads = threads;
   opts.profile = profile;
+  opts.fuse_ops = fuse;
   auto created = Interpreter::Create(*model, opts);
   if (!created.ok()) return Fail("bench", path + ": " + created.status().message());
   auto t2 = Clock::now();
@@ -200,6 +204,13 @@ int BenchMain(const std::vector<std::string>& argv) {
       int64_t macs = p.binary_macs + p.float_macs + p.int8_macs;
       double gops = per > 0 ? 2.0 * static_cast<double>(macs) / per / 1e9 : 0;
       double share = total > 0 ? p.total_seconds / total : 0;
+      if (p.fused_into >= 0) {
+        // Its time is in the op it was fused into.
+        if (!json) std::printf("%-4d %-20s fused into op %d\n", p.index, p.op.c_str(), p.fused_into);
+        j.BeginObject().Key("index").Int(p.index).Key("op").String(p.op).Key("fused_into").Int(p.fused_into);
+        j.EndObject();
+        continue;
+      }
       TypeSum& t = by_type[p.op];
       t.count++;
       t.seconds += per;

@@ -19,6 +19,9 @@ struct InterpreterOptions {
   // Run the LCE ops with the plain reference kernels (the oracle) instead of the optimized
   // ones: slow, for checking and debugging (LCE's use_reference_bconv).
   bool use_reference_kernels = false;
+  // Fuse ops at load time where the result is bit-identical (a residual ADD and the LceQuantize
+  // of its sum into the preceding LceBconv2d). Off: every op runs on its own (for comparisons).
+  bool fuse_ops = true;
 };
 
 struct OpProfile {
@@ -28,6 +31,7 @@ struct OpProfile {
   int64_t binary_macs = 0, float_macs = 0, int8_macs = 0;
   double total_seconds = 0;          // summed over the invokes since the last reset
   int64_t invokes = 0;
+  int fused_into = -1;               // the op whose kernel does this op's work (fuse_ops), or -1
 };
 
 struct MemoryStats {

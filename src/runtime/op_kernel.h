@@ -52,6 +52,17 @@ struct RuntimeTensor {
 // the builtin and the LCE ops.
 inline constexpr double kMinParallelSeconds = 20e-6;
 
+// A residual ADD, and an LceQuantize of its sum, that the interpreter fused into an LceBconv2d
+// (runtime/fusion.h): the convolution writes `sum` (null when nothing reads it) and `packed` (null
+// without a fused LceQuantize) instead of its own float output, which stays unallocated.
+struct FusedResidualAdd {
+  RuntimeTensor* residual = nullptr;
+  bool residual_first = false;  // the ADD computes residual + conv
+  float min = 0, max = 0;       // the ADD's activation range
+  RuntimeTensor* sum = nullptr;
+  RuntimeTensor* packed = nullptr;
+};
+
 class OpContext {
  public:
   const graph::Graph* graph = nullptr;
@@ -63,6 +74,7 @@ class OpContext {
   int num_threads = 1;
   size_t* prepared_bytes = nullptr;     // kernels add the memory they keep (repacked weights)
   bool use_reference_kernels = false;   // InterpreterOptions::use_reference_kernels
+  const FusedResidualAdd* fused = nullptr;  // ops fused into this one (LceBconv2d only)
 
   size_t num_inputs() const { return inputs.size(); }
   RuntimeTensor* input(size_t i) const { return i < inputs.size() ? inputs[i] : nullptr; }

@@ -97,18 +97,22 @@ TEST_P(Golden, MatchesLce) {
     EXPECT_EQ(Compare((*interp_ref)->output(i), (*outputs)[i].second, &worst_ref), "")
         << c.name << " output " << i << " (reference kernels)";
   }
-  // More threads give identical results.
+  // More threads, and every op run on its own (no load-time fusion), give identical results.
   InterpreterOptions two;
   two.num_threads = 2;
-  auto interp2 = Interpreter::Create(*model, two);
-  ASSERT_TRUE(interp2.ok());
-  for (size_t i = 0; i < it.num_inputs(); ++i) {
-    std::memcpy((*interp2)->input(i).raw(), (*inputs)[i].second.data.data(), it.input(i).bytes());
-  }
-  ASSERT_TRUE((*interp2)->Invoke().ok());
-  for (size_t i = 0; i < it.num_outputs(); ++i) {
-    EXPECT_EQ(std::memcmp((*interp2)->output(i).raw(), it.output(i).raw(), it.output(i).bytes()), 0)
-        << "2 threads differ from 1 on output " << i;
+  InterpreterOptions unfused;
+  unfused.fuse_ops = false;
+  for (const auto& [what, options] : {std::pair{"2 threads", two}, std::pair{"unfused ops", unfused}}) {
+    auto other = Interpreter::Create(*model, options);
+    ASSERT_TRUE(other.ok());
+    for (size_t i = 0; i < it.num_inputs(); ++i) {
+      std::memcpy((*other)->input(i).raw(), (*inputs)[i].second.data.data(), it.input(i).bytes());
+    }
+    ASSERT_TRUE((*other)->Invoke().ok());
+    for (size_t i = 0; i < it.num_outputs(); ++i) {
+      EXPECT_EQ(std::memcmp((*other)->output(i).raw(), it.output(i).raw(), it.output(i).bytes()), 0)
+          << what << " differ from the default on output " << i;
+    }
   }
 }
 
