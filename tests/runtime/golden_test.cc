@@ -116,6 +116,37 @@ TEST_P(Golden, MatchesLce) {
   }
 }
 
+// The residual ADD and LceQuantize of toy_shortcut run inside the LceBconv2d that feeds them
+// (the golden test above checks that the results do not change); not with fuse_ops off or with
+// the reference kernels.
+TEST(Fusion, ResidualAddAndQuantizeRunInTheConvolution) {
+  auto model = Model::FromFile((fs::path(XBNN_SOURCE_DIR) / "tests/models/lce/toy_shortcut.tflite").string());
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  auto fused_ops = [&](const InterpreterOptions& o, size_t* arena) {
+    auto it = Interpreter::Create(*model, o);
+    EXPECT_TRUE(it.ok());
+    if (!it.ok()) return -1;
+    *arena = (*it)->memory().arena_bytes;
+    int n = 0;
+    for (const OpProfile& p : (*it)->op_profile()) {
+      if (p.fused_into < 0) continue;
+      EXPECT_TRUE(p.op == "ADD" || p.op == "LceQuantize") << p.op;
+      EXPECT_LT(p.fused_into, p.index);
+      EXPECT_EQ((*it)->op_profile()[static_cast<size_t>(p.fused_into)].op, "LceBconv2d");
+      ++n;
+    }
+    return n;
+  };
+  InterpreterOptions unfused, reference;
+  unfused.fuse_ops = false;
+  reference.use_reference_kernels = true;
+  size_t fused_arena = 0, unfused_arena = 0, reference_arena = 0;
+  EXPECT_EQ(fused_ops(InterpreterOptions{}, &fused_arena), 3);  // 2 ADDs, 1 LceQuantize
+  EXPECT_EQ(fused_ops(unfused, &unfused_arena), 0);
+  EXPECT_EQ(fused_ops(reference, &reference_arena), 0);
+  EXPECT_LE(fused_arena, unfused_arena);
+}
+
 std::vector<Case> AllCases() {
   std::vector<Case> c = FindCases();
   if (c.empty()) c.push_back({"none_found", "", "", ""});
