@@ -149,22 +149,25 @@ void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
   }
   window_tasks_ += n;
   window_own_ += own;
+  window_busy_ns_ += t1 - t0;
+  window_wait_ns_ += t2 - t1;
   bool absent = false;
   if (clean && ++window_jobs_ == kWindowJobs) {
     // Workers' share of the tasks below half of the (T - 1) / T they take on idle cores, or the
     // caller itself runnable but not running (the cores are shared with other processes: this
-    // process's threads then split the CPU time it gets instead of adding to it).
+    // process's threads then split the CPU time it gets instead of adding to it), or the caller
+    // waiting for workers' last tasks for more than a quarter of the time it ran tasks.
     const int64_t wall = t2 - window_start_ns_, cpu = ThreadCpuNs() - window_cpu_ns_;
     absent =
         2 * num_threads_ * (window_tasks_ - window_own_) < (num_threads_ - 1) * window_tasks_ ||
-        4 * cpu < 3 * wall;
+        4 * cpu < 3 * wall || 4 * window_wait_ns_ > window_busy_ns_;
     // Good windows for kCleanNs in a row end the back-off.
     if (!absent && backoff_ns_ > 0) {
       if (clean_since_ns_ == 0) clean_since_ns_ = window_start_ns_;
       if (t2 - clean_since_ns_ > kCleanNs) backoff_ns_ = clean_since_ns_ = 0;
     }
     window_jobs_ = 0;
-    window_tasks_ = window_own_ = 0;
+    window_tasks_ = window_own_ = window_busy_ns_ = window_wait_ns_ = 0;
   }
   if (clean && !absent) return;
   if (absent) ++stats_.absent_windows;
@@ -172,7 +175,7 @@ void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
   clean_since_ns_ = 0;
   serial_until_ns_ = t2 + backoff_ns_;
   window_jobs_ = 0;
-  window_tasks_ = window_own_ = 0;
+  window_tasks_ = window_own_ = window_busy_ns_ = window_wait_ns_ = 0;
 }
 
 void StdThreadRunner::ParallelFor(int n, void (*fn)(void*, int, int), void* ctx) {

@@ -45,10 +45,11 @@ class SerialRunner final : public TaskRunner {
 // it runs again (a scheduler slice, ~1-3 ms, 10-100x a task). And when every core is busy, this
 // process's threads split the CPU time it gets (Linux schedules a session's threads as a group)
 // instead of adding to it, so the workers take few tasks and the caller itself runs slower. After
-// a stall, or a window of jobs in which the workers took less than half their share of the tasks
-// or the caller got less than 3/4 of the wall time on a CPU, the pool runs jobs on the calling
-// thread alone for a while (the workers then sleep), doubling that time while it keeps
-// happening; so on a busy machine two threads are no slower than one.
+// a stall, or a window of jobs in which the workers took less than half their share of the tasks,
+// the caller got less than 3/4 of the wall time on a CPU, or it waited for workers more than a
+// quarter of the time it ran tasks, the pool runs jobs on the calling thread alone for a while
+// (the workers then sleep), doubling that time while it keeps happening; so on a busy machine
+// two threads are no slower than one.
 // ParallelFor must not be called concurrently from several threads.
 class StdThreadRunner final : public TaskRunner {
  public:
@@ -102,9 +103,11 @@ class StdThreadRunner final : public TaskRunner {
   int64_t clean_since_ns_ = 0;  // start of the good windows since the last back-off
   int window_jobs_ = 0;         // jobs of the current window, started at window_start_ns_
   int64_t window_start_ns_ = 0;
-  int64_t window_cpu_ns_ = 0;  // the caller's CPU time at window_start_ns_
-  int64_t window_tasks_ = 0;   // tasks of the window's jobs
-  int64_t window_own_ = 0;     // of which the caller ran
+  int64_t window_cpu_ns_ = 0;   // the caller's CPU time at window_start_ns_
+  int64_t window_tasks_ = 0;    // tasks of the window's jobs
+  int64_t window_own_ = 0;      // of which the caller ran
+  int64_t window_busy_ns_ = 0;  // the caller's time running tasks in the window
+  int64_t window_wait_ns_ = 0;  // and waiting for the workers' last tasks
   Stats stats_;
 };
 
