@@ -80,9 +80,10 @@ test-sanitize: deps
 test-tsan: deps
 	@CC=clang CXX=clang++ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DXBNN_TSAN=ON -DXBNN_BUILD_BENCH=OFF >/dev/null
-	@cmake --build build-tsan -j $(JOBS) --target runtime_test xbnn_kernels_optimized_test
+	@cmake --build build-tsan -j $(JOBS) --target runtime_test xbnn_kernels_optimized_test builtin_test
 	@build-tsan/tests/runtime/runtime_test --gtest_filter='Interpreter.*:Fixtures/Golden.MatchesLce/toy*:Fixtures/Golden.MatchesLce/bitpacked*'
-	@build-tsan/tests/kernels/xbnn_kernels_optimized_test --gtest_filter='*Thread*:*RandomGrid*'
+	@build-tsan/tests/kernels/xbnn_kernels_optimized_test --gtest_filter='*Thread*:*RandomGrid*:*TaskRunner*:*Fused*'
+	@build-tsan/tests/builtin/builtin_test --gtest_filter='XnnChunks*:*MultiThreaded*'
 
 lce-venv:
 	@bash tools/lce_reference/setup.sh

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <random>
 #include <string>
@@ -16,6 +17,7 @@
 #include "ceiling.h"
 #include "kernels/binary/binary_ops.h"
 #include "kernels/binary/optimized/bconv2d.h"
+#include "kernels/binary/optimized/bitpack.h"
 
 namespace {
 
@@ -127,6 +129,76 @@ void Args(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(BM_BConv2D)->Apply(Args)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// A QuickNet residual block's tail on the 3x3 stride-1 shapes, one thread: the float LceBconv2d
+// (ReLU), the residual ADD and the LceQuantize of the sum, as separate passes (mode 0; the ADD as
+// a plain loop, the quantize with the optimized pack kernel) or fused into the convolution's
+// epilogue (mode 1). Counter best_us: the fastest call.
+void BM_ResidualBlock(benchmark::State& state) {
+  const Shape& s = kShapes[state.range(0)];
+  const bool fused = state.range(1) == 1;
+  BConv2DParams p;
+  p.in_h = p.in_w = s.in_hw;
+  p.channels_in = s.cin;
+  p.out_channels = s.cout;
+  p.kernel_h = p.kernel_w = s.k;
+  p.padding = Padding::kSame;
+  p.pad_values = 1;
+  p.activation = xbnn::kernels::Activation::kRelu;
+  p.output_type = BOutputType::kFloat32;
+  std::mt19937 rng(1);
+  const int words = xbnn::kernels::PackedWords(s.cin);
+  std::vector<int32_t> input(int64_t{s.in_hw} * s.in_hw * words);
+  for (auto& w : input) w = static_cast<int32_t>(rng());
+  std::vector<int32_t> filter(int64_t{s.cout} * s.k * s.k * words);
+  for (auto& w : filter) w = static_cast<int32_t>(rng());
+  std::vector<float> mult(s.cout, 0.01f), bias(s.cout, -0.1f);
+  auto kernel = BConv2DKernel::Create(p, filter.data(), mult.data(), bias.data(), nullptr);
+  xbnn::kernels::optimized::PackParams pp;
+  pp.outer = int64_t{s.in_hw} * s.in_hw;
+  pp.channels = s.cout;
+  auto pack = xbnn::kernels::optimized::PackKernel::Create(pp);
+  if (!kernel.ok() || !pack.ok()) {
+    state.SkipWithError("cannot create the kernels");
+    return;
+  }
+  const size_t n = static_cast<size_t>(pp.outer) * s.cout;
+  std::vector<float> y(n), residual(n), sum(n);
+  std::vector<int32_t> packed(static_cast<size_t>(pp.outer) * xbnn::kernels::PackedWords(s.cout));
+  std::uniform_real_distribution<float> real(-1.0f, 1.0f);
+  for (float& v : residual) v = real(rng);
+  xbnn::kernels::optimized::BConvFused f;
+  f.residual = residual.data();
+  f.clamp = true;
+  f.min = std::numeric_limits<float>::lowest();
+  f.max = std::numeric_limits<float>::max();
+  f.sum = sum.data();
+  f.packed = packed.data();
+  auto run = [&] {
+    if (fused) {
+      (*kernel)->Run(input.data(), nullptr, nullptr, &f);
+      return;
+    }
+    (*kernel)->Run(input.data(), y.data(), nullptr);
+    for (size_t i = 0; i < n; ++i) sum[i] = std::min(std::max(y[i] + residual[i], f.min), f.max);
+    (*pack)->Run(sum.data(), packed.data(), nullptr);
+  };
+  run();
+  double fastest = 1e9;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    run();
+    fastest = std::min(fastest, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    benchmark::ClobberMemory();
+  }
+  state.counters["best_us"] = fastest * 1e6;
+  state.SetLabel(std::string(s.name) + (fused ? " fused" : " separate"));
+}
+
+BENCHMARK(BM_ResidualBlock)
+    ->ArgsProduct({{0, 1, 2, 3}, {0, 1}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

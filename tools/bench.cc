@@ -20,9 +20,10 @@ namespace {
 
 constexpr const char* kHelp =
     "usage: xbnn bench MODEL.tflite [--threads N] [--warmup N] [--runs N] [--min-seconds S]\n"
-    "                  [--max-memory SIZE] [--profile] [--json]\n\n"
+    "                  [--max-memory SIZE] [--no-fuse] [--profile] [--json]\n\n"
     "Measures model load and prepare time, invoke latency over the runs (mean, median, p90,\n"
-    "min, max, std) on seeded random inputs, the arena and peak resident memory.\n\n"
+    "min, max, std) on seeded random inputs, CPU time per invoke, the arena and peak resident\n"
+    "memory.\n\n"
     "options:\n"
     "  --threads N       threads (default 1)\n"
     "  --max-memory SIZE refuse models whose activation memory exceeds SIZE (bytes, or with K, M,\n"
@@ -30,6 +31,7 @@ constexpr const char* kHelp =
     "  --warmup N        untimed invokes first (default 5)\n"
     "  --runs N          timed invokes, at least (default 50)\n"
     "  --min-seconds S   keep running until S seconds of timed invokes (default 1)\n"
+    "  --no-fuse         run every op on its own (no load-time op fusion)\n"
     "  --profile         per-op table (time, share, MACs, GOPS) and a per-op-type summary\n"
     "  --json            print everything as one JSON document\n"
     "  -h, --help        show this help\n";
@@ -61,7 +63,7 @@ int BenchMain(const std::vector<std::string>& argv) {
   long long warmup = 5, runs = 50;
   double min_seconds = 1.0;
   size_t max_memory = InterpreterOptions{}.max_arena_bytes;
-  bool profile = false, json = false;
+  bool profile = false, json = false, fuse = true;
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
     auto number = [&](double lo, double hi, double* out) {
@@ -91,6 +93,8 @@ int BenchMain(const std::vector<std::string>& argv) {
       min_seconds = v;
     } else if (a == "--profile") {
       profile = true;
+    } else if (a == "--no-fuse") {
+      fuse = false;
     } else if (a == "--json") {
       json = true;
     } else if (a.starts_with("-")) {
@@ -112,6 +116,7 @@ int BenchMain(const std::vector<std::string>& argv) {
   opts.num_threads = threads;
   opts.max_arena_bytes = max_memory;
   opts.profile = profile;
+  opts.fuse_ops = fuse;
   auto created = Interpreter::Create(*model, opts);
   if (!created.ok()) return Fail("bench", path + ": " + created.status().message());
   auto t2 = Clock::now();
@@ -125,6 +130,15 @@ int BenchMain(const std::vector<std::string>& argv) {
   it.ResetProfile();
   const bool tty = isatty(STDERR_FILENO) && !json;
   std::vector<double> ms;
+  // Process CPU time (all threads) over the timed invokes: what the work costs, which waiting for
+  // a core on a busy machine does not inflate the way it inflates latency.
+  auto cpu_seconds = [] {
+    struct rusage ru {};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           1e-6 * static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+  };
+  const double cpu_start = cpu_seconds();
   auto start = Clock::now();
   auto last_report = start;
   bool reported = false;
@@ -142,6 +156,7 @@ int BenchMain(const std::vector<std::string>& argv) {
       reported = true;
     }
   }
+  const double cpu_ms = (cpu_seconds() - cpu_start) * 1e3 / static_cast<double>(ms.size());
   if (reported) std::fprintf(stderr, "\r%60s\r", "");
   double mean = 0;
   for (double x : ms) mean += x;
@@ -175,6 +190,7 @@ int BenchMain(const std::vector<std::string>& argv) {
   j.Key("runs").Int(static_cast<int64_t>(ms.size())).Key("warmup").Int(warmup);
   j.Key("latency_ms").BeginObject().Key("mean").Double(mean).Key("median").Double(median).Key("p90").Double(p90);
   j.Key("min").Double(mn).Key("max").Double(mx).Key("std").Double(stdev).EndObject();
+  j.Key("cpu_ms_per_invoke").Double(cpu_ms);
   j.Key("memory").BeginObject().Key("arena_bytes").Int(static_cast<int64_t>(mem.arena_bytes));
   j.Key("activation_bytes_sum").Int(static_cast<int64_t>(mem.activation_bytes_sum));
   j.Key("prepared_bytes").Int(static_cast<int64_t>(mem.prepared_bytes));
@@ -186,6 +202,7 @@ int BenchMain(const std::vector<std::string>& argv) {
                 prepare_ms);
     std::printf("invoke over %zu runs: median %.4f ms, mean %.4f, p90 %.4f, min %.4f, max %.4f, std %.4f\n", ms.size(),
                 median, mean, p90, mn, mx, stdev);
+    std::printf("CPU time per invoke (all threads): %.4f ms\n", cpu_ms);
     std::printf("memory: arena %zu bytes (activations laid end to end: %zu), prepared weights %zu bytes, peak RSS %.1f MiB\n",
                 mem.arena_bytes, mem.activation_bytes_sum, mem.prepared_bytes, static_cast<double>(peak_rss_kb) / 1024.0);
   }
@@ -208,6 +225,13 @@ int BenchMain(const std::vector<std::string>& argv) {
       int64_t macs = p.binary_macs + p.float_macs + p.int8_macs;
       double gops = per > 0 ? 2.0 * static_cast<double>(macs) / per / 1e9 : 0;
       double share = total > 0 ? p.total_seconds / total : 0;
+      if (p.fused_into >= 0) {
+        // Its time is in the op it was fused into.
+        if (!json) std::printf("%-4d %-20s fused into op %d\n", p.index, p.op.c_str(), p.fused_into);
+        j.BeginObject().Key("index").Int(p.index).Key("op").String(p.op).Key("fused_into").Int(p.fused_into);
+        j.EndObject();
+        continue;
+      }
       TypeSum& t = by_type[p.op];
       t.count++;
       t.seconds += per;

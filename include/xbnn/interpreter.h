@@ -23,6 +23,9 @@ struct InterpreterOptions {
   // computes at load time. A model that needs more is refused before anything is allocated, with
   // the planned size in the message (a hostile model must not fill the machine). 0: no limit.
   size_t max_arena_bytes = size_t{4} << 30;
+  // Fuse ops at load time where the result is bit-identical (a residual ADD and the LceQuantize
+  // of its sum into the preceding LceBconv2d). Off: every op runs on its own (for comparisons).
+  bool fuse_ops = true;
 };
 
 struct OpProfile {
@@ -32,6 +35,7 @@ struct OpProfile {
   int64_t binary_macs = 0, float_macs = 0, int8_macs = 0;
   double total_seconds = 0;          // summed over the invokes since the last reset
   int64_t invokes = 0;
+  int fused_into = -1;               // the op whose kernel does this op's work (fuse_ops), or -1
 };
 
 struct MemoryStats {

@@ -14,6 +14,7 @@
 #include "runtime/model_impl.h"
 #include "runtime/op_kernel.h"
 #include "runtime/shape_inference.h"
+#include "runtime/fusion.h"
 #include "runtime/thread_pool.h"
 
 namespace xbnn {
@@ -103,9 +104,11 @@ struct Interpreter::Impl {
   // Values of tensors computed at load time (shape arithmetic, ops on constants only).
   std::vector<std::unique_ptr<uint8_t, AlignedFree>> folded_data;
   std::unique_ptr<uint8_t, AlignedFree> arena;
-  std::unique_ptr<runtime::PthreadpoolRunner> pool;
+  std::unique_ptr<runtime::ThreadPool> pool;
   std::vector<std::unique_ptr<runtime::OpKernel>> kernels;
   std::vector<runtime::OpContext> contexts;
+  runtime::FusionPlan fusion;
+  std::vector<runtime::FusedResidualAdd> fused;  // one per fusion.fusions entry
   std::vector<TensorInfo> input_infos, output_infos;
   MemoryStats memory;
   std::vector<OpProfile> profile;
@@ -154,7 +157,6 @@ void Interpreter::Impl::FillContext(runtime::OpContext& ctx, int i, size_t* prep
   ctx.op_index = i;
   for (int32_t t : op.inputs) ctx.inputs.push_back(t < 0 ? nullptr : &tensors[t]);
   for (int32_t t : op.outputs) ctx.outputs.push_back(&tensors[t]);
-  ctx.pool = pool->pool();
   ctx.runner = pool.get();
   ctx.num_threads = pool->num_threads();
   ctx.prepared_bytes = prepared_bytes;
@@ -285,7 +287,7 @@ Status Interpreter::Impl::Init() {
   // graph) run once now, on their kernels, and their outputs become constants: Invoke never
   // repeats them, and kernels that need constant weights get them.
   // A folded tensor's memory goes as soon as no op that still runs reads it.
-  pool = std::make_unique<runtime::PthreadpoolRunner>(options.num_threads);
+  pool = std::make_unique<runtime::ThreadPool>(options.num_threads);
   std::vector<int> last_reader(n, -1);
   for (int i = 0; i < n_ops; ++i) {
     for (int32_t t : sg->operators[i].inputs) {
@@ -325,16 +327,30 @@ Status Interpreter::Impl::Init() {
     first[t] = -1;
     last[t] = std::max(last[t], -1);
   }
+  // Fusion: an op that runs inside another op's kernel reads and writes its tensors when that op
+  // runs; the tensors it makes unnecessary get no memory.
+  std::vector<bool> elided(n, false);
+  if (options.fuse_ops && !options.use_reference_kernels) {
+    std::vector<bool> skip(inferred.folded.begin(), inferred.folded.end());
+    fusion = runtime::PlanFusions(g, *sg, tensors, skip);
+    for (const runtime::BconvFusion& f : fusion.fusions) {
+      elided[f.conv_out] = true;
+      if (!f.sum_read) elided[f.sum] = true;
+    }
+  } else {
+    fusion.host.assign(static_cast<size_t>(n_ops), -1);
+  }
   for (int i = 0; i < n_ops; ++i) {
     const graph::Operator& op = sg->operators[i];
     if (inferred.folded[i]) continue;
+    const int at = fusion.host[i] >= 0 ? fusion.host[i] : i;  // when the op's work happens
     for (int32_t t : op.inputs) {
       if (t < 0 || tensors[t].constant) continue;
       if (!produced[t] && !is_input[t]) {
         return Status::Error("op " + std::to_string(i) + " (" + g.OpName(op) + ") reads tensor " + std::to_string(t) +
                              " '" + sg->tensors[t].name + "', which no earlier op writes and is not a model input");
       }
-      last[t] = std::max(last[t], i);
+      last[t] = std::max(last[t], at);
     }
     for (int32_t t : op.outputs) {
       if (tensors[t].constant) {
@@ -346,9 +362,12 @@ Status Interpreter::Impl::Init() {
                              " '" + sg->tensors[t].name + "', which is already written earlier");
       }
       produced[t] = true;
-      first[t] = std::min(first[t], i);
-      last[t] = std::max(last[t], i);
+      first[t] = std::min(first[t], at);
+      last[t] = std::max(last[t], at);
     }
+  }
+  for (size_t t = 0; t < n; ++t) {
+    if (elided[t]) last[t] = -2;
   }
   // Inputs stay intact for the whole invoke, so callers may invoke again without refilling them.
   for (int32_t t : sg->inputs) {
@@ -377,8 +396,21 @@ Status Interpreter::Impl::Init() {
   XBNN_RETURN_IF_ERROR(AllocateArena(plan.total_bytes, regs, inferred.folded));
   for (size_t k = 0; k < which.size(); ++k) tensors[which[k]].data = arena.get() + plan.offsets[k];
 
-  // 5. Kernels; prepare every op once (folded ops have nothing left to do).
+  // 5. Kernels; prepare every op once (folded ops have nothing left to do). Fused ops are
+  // prepared too, for their checks, and then dropped: their host's kernel does their work.
   contexts.resize(static_cast<size_t>(n_ops));
+  std::vector<int> fusion_of(static_cast<size_t>(n_ops), -1);
+  fused.resize(fusion.fusions.size());
+  for (size_t k = 0; k < fusion.fusions.size(); ++k) {
+    const runtime::BconvFusion& f = fusion.fusions[k];
+    fusion_of[f.bconv] = static_cast<int>(k);
+    fused[k].residual = &tensors[f.residual];
+    fused[k].residual_first = f.residual_first;
+    fused[k].min = f.min;
+    fused[k].max = f.max;
+    fused[k].sum = f.sum_read ? &tensors[f.sum] : nullptr;
+    fused[k].packed = f.packed >= 0 ? &tensors[f.packed] : nullptr;
+  }
   for (int i = 0; i < n_ops; ++i) {
     const graph::Operator& op = sg->operators[i];
     OpProfile p;
@@ -392,8 +424,13 @@ Status Interpreter::Impl::Init() {
     }
     runtime::OpContext& ctx = contexts[i];
     FillContext(ctx, i, &memory.prepared_bytes);
+    if (fusion_of[i] >= 0) ctx.fused = &fused[static_cast<size_t>(fusion_of[i])];
     kernels.push_back(regs[i]->create());
     XBNN_RETURN_IF_ERROR(kernels.back()->Prepare(ctx));
+    if (fusion.host[i] >= 0) {
+      kernels.back().reset();
+      p.fused_into = fusion.host[i];
+    }
 
     graph::OpCost c = graph::EstimateOpCost(g, *sg, op);
     p.binary_macs = c.binary_macs;

@@ -14,8 +14,6 @@
 #include "graph/graph.h"
 #include "xbnn/status.h"
 
-typedef struct pthreadpool* pthreadpool_t;
-
 namespace xbnn::kernels {
 class TaskRunner;
 }
@@ -49,12 +47,21 @@ struct RuntimeTensor {
   const graph::Quantization* quant() const { return desc->quantization ? &*desc->quantization : nullptr; }
 };
 
-// Ops whose estimated single-thread time is below this run on the calling thread. Handing work
-// to a pool thread costs ~1 us when the worker is spinning, but a whole scheduler slice (~5 ms
-// per op, measured: QuickNet at 2 threads went from 3 ms to 255 ms on the shared 2-core machine
-// under load) when the worker has been descheduled; a 20 us op can save at most ~10 us by
-// splitting. Shared by the builtin and the LCE ops.
+// Ops whose estimated single-thread time is below this run on the calling thread: handing work
+// to a pool thread costs ~1 us, and a 20 us op can save at most ~10 us by splitting. Shared by
+// the builtin and the LCE ops.
 inline constexpr double kMinParallelSeconds = 20e-6;
+
+// A residual ADD, and an LceQuantize of its sum, that the interpreter fused into an LceBconv2d
+// (runtime/fusion.h): the convolution writes `sum` (null when nothing reads it) and `packed` (null
+// without a fused LceQuantize) instead of its own float output, which stays unallocated.
+struct FusedResidualAdd {
+  RuntimeTensor* residual = nullptr;
+  bool residual_first = false;  // the ADD computes residual + conv
+  float min = 0, max = 0;       // the ADD's activation range
+  RuntimeTensor* sum = nullptr;
+  RuntimeTensor* packed = nullptr;
+};
 
 class OpContext {
  public:
@@ -63,11 +70,11 @@ class OpContext {
   int op_index = 0;
   std::vector<RuntimeTensor*> inputs;   // null where the optional input is absent (-1)
   std::vector<RuntimeTensor*> outputs;
-  pthreadpool_t pool = nullptr;         // shared thread pool (null: one thread)
-  kernels::TaskRunner* runner = nullptr;  // the same pool, for the binary kernels
+  kernels::TaskRunner* runner = nullptr;  // the interpreter's thread pool (runtime/thread_pool.h)
   int num_threads = 1;
   size_t* prepared_bytes = nullptr;     // kernels add the memory they keep (repacked weights)
   bool use_reference_kernels = false;   // InterpreterOptions::use_reference_kernels
+  const FusedResidualAdd* fused = nullptr;  // ops fused into this one (LceBconv2d only)
 
   size_t num_inputs() const { return inputs.size(); }
   RuntimeTensor* input(size_t i) const { return i < inputs.size() ? inputs[i] : nullptr; }

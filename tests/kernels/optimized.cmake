@@ -2,6 +2,7 @@
 # variant this build and CPU run, with 1, 2 and 3 threads. Included by CMakeLists.txt here.
 add_executable(xbnn_kernels_optimized_test
   optimized_bconv2d_test.cc
+  optimized_bconv2d_fused_test.cc
   optimized_bitpack_test.cc
   optimized_bmaxpool2d_test.cc
   optimized_runtime_test.cc

@@ -1,7 +1,9 @@
 // Variant selection (CPU features, XBNN_ISA) and the thread runners.
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kernels/binary/optimized/bconv2d.h"
@@ -95,6 +97,32 @@ TEST(TaskRunnerTest, EveryTaskRunsOnceWithValidThreadIds) {
       }
     }
   }
+}
+
+// A worker that holds a task far longer than the caller's tasks take (as when the OS preempts it)
+// is a stall: the pool then runs the next jobs on the calling thread alone, and every task still
+// runs exactly once.
+void SlowOnWorker(void* ctx, int thread, int i) {
+  // The caller's tasks take long enough for the worker to claim one.
+  std::this_thread::sleep_for(std::chrono::microseconds(thread == 0 ? 100 : 5000));
+  CountTask(ctx, 0, i);
+}
+
+TEST(TaskRunnerTest, RunsOnTheCallerAfterAWorkerStalls) {
+  StdThreadRunner runner(2);
+  for (int attempt = 0; attempt < 50 && runner.stats().stalls == 0; ++attempt) {
+    std::vector<std::atomic<int>> hits(4);
+    runner.ParallelFor(4, &SlowOnWorker, &hits);
+    for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+  }
+  ASSERT_GT(runner.stats().stalls, 0) << "the worker never took a task";
+  const int64_t serial = runner.stats().serial_jobs;
+  for (int k = 0; k < 5; ++k) {
+    std::vector<std::atomic<int>> hits(64);
+    runner.ParallelFor(64, &CountTask, &hits);
+    for (auto& h : hits) ASSERT_EQ(h.load() % 1000, 1);
+  }
+  EXPECT_GT(runner.stats().serial_jobs, serial);
 }
 
 TEST(TaskRunnerTest, ZeroTasksAndSerialRunner) {

@@ -97,19 +97,54 @@ TEST_P(Golden, MatchesLce) {
     EXPECT_EQ(Compare((*interp_ref)->output(i), (*outputs)[i].second, &worst_ref), "")
         << c.name << " output " << i << " (reference kernels)";
   }
-  // More threads give identical results.
+  // More threads, and every op run on its own (no load-time fusion), give identical results.
   InterpreterOptions two;
   two.num_threads = 2;
-  auto interp2 = Interpreter::Create(*model, two);
-  ASSERT_TRUE(interp2.ok());
-  for (size_t i = 0; i < it.num_inputs(); ++i) {
-    std::memcpy((*interp2)->input(i).raw(), (*inputs)[i].second.data.data(), it.input(i).bytes());
+  InterpreterOptions unfused;
+  unfused.fuse_ops = false;
+  for (const auto& [what, options] : {std::pair{"2 threads", two}, std::pair{"unfused ops", unfused}}) {
+    auto other = Interpreter::Create(*model, options);
+    ASSERT_TRUE(other.ok());
+    for (size_t i = 0; i < it.num_inputs(); ++i) {
+      std::memcpy((*other)->input(i).raw(), (*inputs)[i].second.data.data(), it.input(i).bytes());
+    }
+    ASSERT_TRUE((*other)->Invoke().ok());
+    for (size_t i = 0; i < it.num_outputs(); ++i) {
+      EXPECT_EQ(std::memcmp((*other)->output(i).raw(), it.output(i).raw(), it.output(i).bytes()), 0)
+          << what << " differ from the default on output " << i;
+    }
   }
-  ASSERT_TRUE((*interp2)->Invoke().ok());
-  for (size_t i = 0; i < it.num_outputs(); ++i) {
-    EXPECT_EQ(std::memcmp((*interp2)->output(i).raw(), it.output(i).raw(), it.output(i).bytes()), 0)
-        << "2 threads differ from 1 on output " << i;
-  }
+}
+
+// The residual ADD and LceQuantize of toy_shortcut run inside the LceBconv2d that feeds them
+// (the golden test above checks that the results do not change); not with fuse_ops off or with
+// the reference kernels.
+TEST(Fusion, ResidualAddAndQuantizeRunInTheConvolution) {
+  auto model = Model::FromFile((fs::path(XBNN_SOURCE_DIR) / "tests/models/lce/toy_shortcut.tflite").string());
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  auto fused_ops = [&](const InterpreterOptions& o, size_t* arena) {
+    auto it = Interpreter::Create(*model, o);
+    EXPECT_TRUE(it.ok());
+    if (!it.ok()) return -1;
+    *arena = (*it)->memory().arena_bytes;
+    int n = 0;
+    for (const OpProfile& p : (*it)->op_profile()) {
+      if (p.fused_into < 0) continue;
+      EXPECT_TRUE(p.op == "ADD" || p.op == "LceQuantize") << p.op;
+      EXPECT_LT(p.fused_into, p.index);
+      EXPECT_EQ((*it)->op_profile()[static_cast<size_t>(p.fused_into)].op, "LceBconv2d");
+      ++n;
+    }
+    return n;
+  };
+  InterpreterOptions unfused, reference;
+  unfused.fuse_ops = false;
+  reference.use_reference_kernels = true;
+  size_t fused_arena = 0, unfused_arena = 0, reference_arena = 0;
+  EXPECT_EQ(fused_ops(InterpreterOptions{}, &fused_arena), 3);  // 2 ADDs, 1 LceQuantize
+  EXPECT_EQ(fused_ops(unfused, &unfused_arena), 0);
+  EXPECT_EQ(fused_ops(reference, &reference_arena), 0);
+  EXPECT_LE(fused_arena, unfused_arena);
 }
 
 std::vector<Case> AllCases() {

@@ -1,6 +1,8 @@
 """xbnn.Interpreter: the API of larq_compute_engine.testing.Interpreter on xbnn's engine."""
+import concurrent.futures
 import numbers
 import sys
+import threading
 import time
 
 import numpy as np
@@ -146,6 +148,11 @@ class Interpreter:
     One interpreter may be shared by several threads (calls on it run one at a time); for
     parallel work give each thread its own interpreter: `predict` releases the GIL while the
     model runs.
+
+    With num_threads > 1, `predict` on many samples runs whole samples on different threads
+    (one single-threaded copy of the interpreter per thread, created on first use) instead of
+    splitting every op of one sample across the threads: no thread waits for another, which
+    is faster on a busy machine and for small models (see `predict`'s `split`).
     """
 
     def __init__(self, flatbuffer_model, num_threads=1, max_arena_bytes=4 << 30):
@@ -161,6 +168,10 @@ class Interpreter:
         elif not 1 <= max_arena_bytes < 1 << 63:
             raise ValueError(f"max_arena_bytes must be positive (None: no limit), got {max_arena_bytes}")
         self._impl = _xbnn.Interpreter(model, int(num_threads), int(max_arena_bytes))
+        self._max_arena_bytes = int(max_arena_bytes)
+        self._model = model
+        self._replicas = None  # single-threaded interpreters for split="samples"
+        self._replica_lock = threading.Lock()
         self._inputs = [_Tensor("input", i, d) for i, d in enumerate(self._impl.input_details())]
         self._outputs = [_Tensor("output", i, d) for i, d in enumerate(self._impl.output_details())]
 
@@ -226,7 +237,7 @@ class Interpreter:
         return f"xbnn.Interpreter(inputs=[{ins}], outputs=[{outs}], num_threads={self.num_threads})"
 
     # predict ---------------------------------------------------------------------------------
-    def predict(self, x, verbose=0):
+    def predict(self, x, verbose=0, split="auto"):
         """Generates output predictions for the input samples.
 
         # Arguments
@@ -236,11 +247,19 @@ class Interpreter:
                 accepted, as in LCE: an iterator yielding one sample at a time (an array, or a
                 list of arrays for several inputs), without the batch dimension.
             verbose: Verbosity mode, 0 or 1 (a progress bar on stderr).
+            split: How num_threads > 1 threads share the work of several slices: "ops" splits
+                every op of one slice across the threads; "samples" runs whole slices on
+                different threads, each with its own single-threaded copy of the interpreter
+                (more memory: one arena and one set of prepared weights per thread); "auto"
+                (default) picks "samples" from two slices per thread on, else "ops". Outputs
+                are identical either way.
 
         # Returns
             NumPy array(s) of output predictions: one array for a single-output model, else a
             list with one array per output.
         """
+        if split not in ("auto", "ops", "samples"):
+            raise ValueError(f"split must be 'auto', 'ops' or 'samples', got {split!r}")
         if isinstance(x, np.ndarray):
             arrays = [x]
         elif isinstance(x, (list, tuple)):
@@ -251,7 +270,7 @@ class Interpreter:
             raise ValueError(
                 "Expected either a list of inputs or a Numpy array with implicit initial batch "
                 f"dimension or an iterator yielding one of the above. Received: {type(x).__name__}")
-        return self._unwrap(self._predict_arrays(arrays, verbose))
+        return self._unwrap(self._predict_arrays(arrays, verbose, split))
 
     def _unwrap(self, outputs):
         return outputs[0] if len(self._outputs) == 1 else outputs
@@ -300,7 +319,39 @@ class Interpreter:
             views.append(o[s * rows:(s + 1) * rows])
         return views
 
-    def _predict_arrays(self, arrays, verbose):
+    def _sample_threads(self, n_slices, split):
+        """Threads running whole slices, or 0 to split each op over the interpreter's threads."""
+        if split == "ops" or self.num_threads == 1 or n_slices < 2:
+            return 0
+        if split == "auto" and n_slices < 2 * self.num_threads:
+            return 0
+        return min(self.num_threads, n_slices)
+
+    def _predict_samples(self, arrays, outs, n_slices, threads, progress):
+        """Slices taken in order by `threads` threads, each with its own interpreter."""
+        with self._replica_lock:
+            if self._replicas is None:
+                self._replicas = [_xbnn.Interpreter(self._model, 1, self._max_arena_bytes)
+                                  for _ in range(self.num_threads)]
+            next_slice = iter(range(n_slices))
+            claim = threading.Lock()
+
+            def work(interp):
+                while True:
+                    with claim:
+                        s = next(next_slice, None)
+                    if s is None:
+                        return
+                    ins = [a[s * t.batch:(s + 1) * t.batch] for t, a in zip(self._inputs, arrays)]
+                    interp.invoke(ins, self._output_slices(outs, s))
+                    with claim:
+                        progress.update(self._inputs[0].batch if self._inputs else 1)
+
+            with concurrent.futures.ThreadPoolExecutor(max_workers=threads) as pool:
+                for f in [pool.submit(work, r) for r in self._replicas[:threads]]:
+                    f.result()
+
+    def _predict_arrays(self, arrays, verbose, split="auto"):
         self._check_count(len(arrays))
         # A model input without a batch dimension (a scalar, or batch 0) runs once on exact shapes.
         sliceable = all(t.batch is not None for t in self._inputs)
@@ -317,11 +368,15 @@ class Interpreter:
         outs = self._output_buffers(n_slices)
         batch = self._inputs[0].batch if self._inputs else 1
         progress = _Progress(n_slices * batch, verbose >= 1)
+        threads = self._sample_threads(n_slices, split)
         try:
-            for s in range(n_slices):
-                ins = [a[s * t.batch:(s + 1) * t.batch] for t, a in zip(self._inputs, arrays)]
-                self._impl.invoke(ins, self._output_slices(outs, s))
-                progress.update(batch)
+            if threads:
+                self._predict_samples(arrays, outs, n_slices, threads, progress)
+            else:
+                for s in range(n_slices):
+                    ins = [a[s * t.batch:(s + 1) * t.batch] for t, a in zip(self._inputs, arrays)]
+                    self._impl.invoke(ins, self._output_slices(outs, s))
+                    progress.update(batch)
         finally:
             progress.close()
         return outs

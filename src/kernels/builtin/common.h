@@ -228,12 +228,6 @@ inline constexpr double kGemvMacsPerSecond = 5e9;        // batch-1 FULLY_CONNEC
 inline constexpr double kInt8MacsPerSecond = 2e9;        // the plain int8 loops
 inline constexpr double kPoolVisitsPerSecond = 9e9;      // pooling: output elements x window
 
-// The interpreter's pool when an op of `seconds` is worth splitting, else null (XNNPACK then
-// runs on the calling thread).
-inline pthreadpool_t PoolFor(const OpContext& ctx, double seconds) {
-  return seconds >= kMinParallelSeconds ? ctx.pool : nullptr;
-}
-
 template <typename F>
 void ParallelFor(const OpContext& ctx, int n, F& fn, double seconds) {
   if (!ctx.runner || ctx.runner->num_threads() <= 1 || n <= 1 || seconds < kMinParallelSeconds) {

@@ -3,6 +3,7 @@
 #include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
 #include "kernels/builtin/conv_common.h"
+#include "kernels/builtin/xnn_chunks.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -57,7 +58,6 @@ class Conv2D final : public runtime::OpKernel {
 
     const double macs = static_cast<double>(batch_) * gh_.out * gw_.out * out_c_ * k_h_ * k_w_ * filter_c_;
     seconds_ = macs / (in_->type() == DType::kFloat32 ? kConvMacsPerSecond : kInt8MacsPerSecond);
-    pool_ = PoolFor(ctx, seconds_);
     if (in_->type() == DType::kFloat32) return PrepareFloat(ctx);
     if (in_->type() == DType::kInt8) return PrepareInt8(ctx);
     return ctx.Error("input " + TensorName(in_) + " has type " + graph::DTypeName(in_->type()) +
@@ -65,8 +65,8 @@ class Conv2D final : public runtime::OpKernel {
   }
 
   void Invoke(OpContext& ctx) override {
-    if (xnn_op_) {
-      xnn_run_operator(xnn_op_.get(), pool_);
+    if (!xnn_.empty()) {
+      xnn_.Run(ctx);
     } else {
       InvokeInt8(ctx);
     }
@@ -77,21 +77,35 @@ class Conv2D final : public runtime::OpKernel {
     XBNN_RETURN_IF_ERROR(PrepareFloatWeights(ctx, filter_, bias_, out_));
     float lo, hi;
     FloatActivationRange(act_, &lo, &hi);
-    xnn_operator_t op = nullptr;
-    xnn_status s = xnn_create_convolution2d_nhwc_f32(
-        gh_.pad_before, gw_.pad_after, gh_.pad_after, gw_.pad_before, k_h_, k_w_, stride_h_, stride_w_, dil_h_, dil_w_,
-        groups_, filter_c_, out_c_ / groups_, in_c_, out_c_, filter_->as<float>(),
-        bias_ ? bias_->as<float>() : nullptr, lo, hi, 0, &op);
-    xnn_op_.reset(op);
-    if (s != xnn_status_success) {
-      return ctx.Error(std::string("XNNPACK cannot create the convolution: ") + XnnStatusName(s));
-    }
-    s = xnn_setup_convolution2d_nhwc_f32(op, batch_, in_h_, in_w_, in_->as<float>(), out_->as<float>(), pool_);
-    if (s != xnn_status_success) {
-      return ctx.Error(std::string("XNNPACK cannot set up the convolution: ") + XnnStatusName(s));
-    }
-    if (ctx.prepared_bytes) *ctx.prepared_bytes += static_cast<size_t>(filter_->bytes + (bias_ ? bias_->bytes : 0));
-    return Status::Ok();
+    XnnConvDesc d;
+    d.batch = batch_;
+    d.in_h = in_h_;
+    d.in_w = in_w_;
+    d.in_c = in_c_;
+    d.out_h = gh_.out;
+    d.out_w = gw_.out;
+    d.out_c = out_c_;
+    d.kernel_h = k_h_;
+    d.kernel_w = k_w_;
+    d.stride_h = stride_h_;
+    d.stride_w = stride_w_;
+    d.dilation_h = dil_h_;
+    d.dilation_w = dil_w_;
+    d.pad_top = gh_.pad_before;
+    d.pad_bottom = gh_.pad_after;
+    d.pad_left = gw_.pad_before;
+    d.pad_right = gw_.pad_after;
+    d.groups = groups_;
+    d.group_in = filter_c_;
+    d.group_out = out_c_ / groups_;
+    d.filter = filter_->as<float>();
+    d.bias = bias_ ? bias_->as<float>() : nullptr;
+    d.min = lo;
+    d.max = hi;
+    d.input = in_->as<float>();
+    d.output = out_->as<float>();
+    d.seconds = seconds_;
+    return CreateXnnConv2D(ctx, d, &xnn_);
   }
 
   Status PrepareInt8(OpContext& ctx) {
@@ -147,8 +161,7 @@ class Conv2D final : public runtime::OpKernel {
   Activation act_ = Activation::kNone;
   AxisGeometry gh_, gw_;
   double seconds_ = 0;            // estimated single-thread time
-  pthreadpool_t pool_ = nullptr;  // the interpreter's pool, or null for small convolutions
-  XnnOperator xnn_op_;
+  XnnChunks xnn_;
   ChannelRequant rq_;
   std::vector<int32_t> acc_;
 };

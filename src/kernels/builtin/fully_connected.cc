@@ -4,6 +4,7 @@
 #include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
 #include "kernels/builtin/conv_common.h"
+#include "kernels/builtin/xnn_chunks.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -57,7 +58,6 @@ class FullyConnected final : public runtime::OpKernel {
     seconds_ = macs / (in_->type() != DType::kFloat32 ? kInt8MacsPerSecond
                        : batch_ == 1                  ? kGemvMacsPerSecond
                                                       : kConvMacsPerSecond);
-    pool_ = PoolFor(ctx, seconds_);
     if (in_->type() == DType::kFloat32) return PrepareFloat(ctx);
     if (in_->type() == DType::kInt8) return PrepareInt8(ctx);
     return ctx.Error("input " + TensorName(in_) + " has type " + graph::DTypeName(in_->type()) +
@@ -65,8 +65,8 @@ class FullyConnected final : public runtime::OpKernel {
   }
 
   void Invoke(OpContext& ctx) override {
-    if (xnn_op_) {
-      xnn_run_operator(xnn_op_.get(), pool_);
+    if (!xnn_.empty()) {
+      xnn_.Run(ctx);
     } else {
       InvokeInt8(ctx);
     }
@@ -77,19 +77,18 @@ class FullyConnected final : public runtime::OpKernel {
     XBNN_RETURN_IF_ERROR(PrepareFloatWeights(ctx, filter_, bias_, out_));
     float lo, hi;
     FloatActivationRange(act_, &lo, &hi);
-    xnn_operator_t op = nullptr;
-    xnn_status s = xnn_create_fully_connected_nc_f32(depth_, units_, depth_, units_, filter_->as<float>(),
-                                                     bias_ ? bias_->as<float>() : nullptr, lo, hi, 0, &op);
-    xnn_op_.reset(op);
-    if (s != xnn_status_success) {
-      return ctx.Error(std::string("XNNPACK cannot create the fully connected operator: ") + XnnStatusName(s));
-    }
-    s = xnn_setup_fully_connected_nc_f32(op, batch_, in_->as<float>(), out_->as<float>(), pool_);
-    if (s != xnn_status_success) {
-      return ctx.Error(std::string("XNNPACK cannot set up the fully connected operator: ") + XnnStatusName(s));
-    }
-    if (ctx.prepared_bytes) *ctx.prepared_bytes += static_cast<size_t>(filter_->bytes + (bias_ ? bias_->bytes : 0));
-    return Status::Ok();
+    XnnFcDesc d;
+    d.batch = batch_;
+    d.depth = depth_;
+    d.units = units_;
+    d.filter = filter_->as<float>();
+    d.bias = bias_ ? bias_->as<float>() : nullptr;
+    d.min = lo;
+    d.max = hi;
+    d.input = in_->as<float>();
+    d.output = out_->as<float>();
+    d.seconds = seconds_;
+    return CreateXnnFullyConnected(ctx, d, &xnn_);
   }
 
   Status PrepareInt8(OpContext& ctx) {
@@ -163,8 +162,7 @@ class FullyConnected final : public runtime::OpKernel {
   int32_t filter_offset_ = 0;
   Activation act_ = Activation::kNone;
   double seconds_ = 0;            // estimated single-thread time
-  pthreadpool_t pool_ = nullptr;  // the interpreter's pool, or null for small layers
-  XnnOperator xnn_op_;
+  XnnChunks xnn_;
   ChannelRequant rq_;
 };
 

@@ -3,6 +3,8 @@
 // for the rare types the optimized library does not cover (bool).
 #include "kernels/lce/lce_ops.h"
 
+#include <algorithm>
+
 #include "graph/lce_options.h"
 #include "kernels/binary/binary_ops.h"
 #include "kernels/binary/optimized/bconv2d.h"
@@ -206,6 +208,7 @@ class LceBconv2d final : public runtime::OpKernel {
     if (out_->shape() != expected) {
       return ctx.Error("output has shape " + ShapeString(out_->shape()) + ", expected " + ShapeString(expected));
     }
+    if (ctx.fused && ctx.use_reference_kernels) return ctx.Error("fused ops need the optimized kernels");
     if (ctx.use_reference_kernels) {
       params_ = p;
       geometry_ = *geometry;
@@ -226,21 +229,59 @@ class LceBconv2d final : public runtime::OpKernel {
     double macs = static_cast<double>(p.batch) * geometry->out_h * geometry->out_w * p.out_channels * p.kernel_h *
                   p.kernel_w * geometry->channels_per_group;
     runner_ = RunnerFor(ctx, macs, 1e12);
+    if (ctx.fused) return PrepareFused(ctx, *ctx.fused);
     return Status::Ok();
   }
   void Invoke(OpContext&) override {
-    if (kernel_) {
-      kernel_->Run(in_->as<int32_t>(), out_->data, runner_);
-    } else {
+    if (!kernel_) {
       reference::BConv2D(params_, geometry_, args_);
+    } else if (!ctx_fused_) {
+      kernel_->Run(in_->as<int32_t>(), out_->data, runner_);
+    } else if (!scratch_.empty()) {
+      InvokeFusedSeparately();
+    } else {
+      kernel_->Run(in_->as<int32_t>(), nullptr, runner_, &fused_);
     }
   }
 
  private:
   RuntimeTensor* in_ = nullptr;
   RuntimeTensor* out_ = nullptr;
+  // A residual ADD and LceQuantize fused into this op (runtime/fusion.h): in the kernel's epilogue,
+  // or, where the kernel cannot (SupportsFused()), as the separate ops would run after it.
+  Status PrepareFused(OpContext& ctx, const runtime::FusedResidualAdd& f) {
+    if (out_->type() != DType::kFloat32) return ctx.Error("a fused residual ADD needs float output");
+    ctx_fused_ = &f;
+    fused_.residual = f.residual->as<float>();
+    fused_.residual_first = f.residual_first;
+    fused_.clamp = true;
+    fused_.min = f.min;
+    fused_.max = f.max;
+    fused_.sum = f.sum ? f.sum->as<float>() : nullptr;
+    fused_.packed = f.packed ? f.packed->as<int32_t>() : nullptr;
+    if (!kernel_->SupportsFused()) scratch_.assign(static_cast<size_t>(out_->elements()), 0.0f);
+    return Status::Ok();
+  }
+  void InvokeFusedSeparately() {
+    kernel_->Run(in_->as<int32_t>(), scratch_.data(), runner_);
+    const float* r = fused_.residual;
+    float* z = scratch_.data();
+    for (size_t i = 0; i < scratch_.size(); ++i) {
+      const float v = fused_.residual_first ? r[i] + z[i] : z[i] + r[i];
+      z[i] = std::min(std::max(v, fused_.min), fused_.max);
+    }
+    if (fused_.sum) std::copy(scratch_.begin(), scratch_.end(), fused_.sum);
+    if (fused_.packed) {
+      const int channels = out_->shape().back();
+      reference::PackFloat(z, out_->elements() / channels, channels, fused_.packed);
+    }
+  }
+
   std::unique_ptr<optimized::BConv2DKernel> kernel_;
   kernels::TaskRunner* runner_ = nullptr;
+  const runtime::FusedResidualAdd* ctx_fused_ = nullptr;
+  optimized::BConvFused fused_;
+  std::vector<float> scratch_;  // the conv output, where the fused ops run separately
   // The reference path (use_reference_kernels).
   BConv2DParams params_;
   BConv2DGeometry geometry_;

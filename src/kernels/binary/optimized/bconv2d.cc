@@ -264,6 +264,7 @@ struct RunContext {
   const BConvVariant* variant;
   const int32_t* input;
   void* output;
+  const BConvFused* fused;
   int total_pixels;
   int64_t blocks;       // pixel blocks of plan->rows pixels
   int64_t pixel_chunks;
@@ -290,7 +291,7 @@ void RunChunk(const RunContext& c, int64_t task) {
     std::memset(out + int64_t{pb} * c.plan->out_words, 0,
                 sizeof(int32_t) * static_cast<size_t>(pe - pb) * c.plan->out_words);
   }
-  c.variant->run(*c.plan, c.input, c.output, pb, pe, tb, te);
+  c.variant->run(*c.plan, c.input, c.output, c.fused, pb, pe, tb, te);
 }
 
 }  // namespace
@@ -299,7 +300,8 @@ void BConv2DKernel::RunTask(void* ctx, int /*thread*/, int task) {
   RunChunk(*static_cast<const RunContext*>(ctx), task);
 }
 
-void BConv2DKernel::Run(const int32_t* input, void* output, TaskRunner* runner) const {
+void BConv2DKernel::Run(const int32_t* input, void* output, TaskRunner* runner,
+                        const BConvFused* fused) const {
   if (fallback_) {
     BConv2DArgs args;
     args.input = input;
@@ -312,7 +314,7 @@ void BConv2DKernel::Run(const int32_t* input, void* output, TaskRunner* runner) 
   }
   const int threads = runner == nullptr ? 1 : runner->num_threads();
   const bool bitpacked = plan_.output_type == BOutputType::kBitpacked;
-  RunContext c{&plan_, variant_, input, output, total_pixels_,
+  RunContext c{&plan_, variant_, input, output, fused, total_pixels_,
                CeilDiv(total_pixels_, plan_.rows), 1, 1, bitpacked && !plan_.bitpacked_aligned};
   if (threads <= 1 || total_pixels_ == 0) {
     RunChunk(c, 0);

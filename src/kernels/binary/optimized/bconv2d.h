@@ -32,7 +32,14 @@ class BConv2DKernel {
   // output: float or int8 [batch, out_h, out_w, out_channels], or int32
   // [batch, out_h, out_w, PackedWords(out_channels)]. No allocation, no validation. `runner` may
   // be null (runs on the calling thread); results do not depend on the thread count.
-  void Run(const int32_t* input, void* output, TaskRunner* runner) const;
+  // With `fused` (only where SupportsFused()), the float output is not written (`output` may be
+  // null) and the fused residual ADD + LceQuantize outputs are (variants.h, BConvFused).
+  void Run(const int32_t* input, void* output, TaskRunner* runner,
+           const BConvFused* fused = nullptr) const;
+  // Float output, whole output words per tile, and not the reference fallback.
+  bool SupportsFused() const {
+    return !fallback_ && params_.output_type == BOutputType::kFloat32 && plan_.bitpacked_aligned;
+  }
 
   Isa isa() const { return isa_; }
   const BConv2DParams& params() const { return params_; }

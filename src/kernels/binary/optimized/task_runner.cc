@@ -1,5 +1,9 @@
 #include "kernels/binary/optimized/task_runner.h"
 
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define XBNN_CPU_RELAX() _mm_pause()
@@ -13,8 +17,21 @@ namespace xbnn::kernels {
 
 namespace {
 
-// About 100 microseconds of polling before a worker goes to sleep.
-constexpr int kSpinIterations = 20000;
+// How long an idle worker polls for the next job before it sleeps. Ops of one inference follow
+// each other within microseconds; polling longer only burns a core between inferences.
+constexpr int64_t kWorkerSpinNs = 100'000;
+// A job whose caller waited this long (and more than 2 tasks' time) for the last task had a
+// worker preempted while holding a task; normal waits are below one task.
+constexpr int64_t kStallNs = 200'000;
+// After a stall, or a window of jobs in which the workers did not help (kWindowJobs), jobs run on
+// the caller alone for a back-off time, doubled each time up to kMaxBackoffNs. It ends after
+// kCleanNs of good windows: threads that keep their cores for longer than a few scheduler slices
+// have cores to themselves.
+constexpr int64_t kMinBackoffNs = 2'000'000;
+constexpr int64_t kMaxBackoffNs = 200'000'000;
+constexpr int64_t kCleanNs = 16'000'000;
+// Parallel jobs over which the workers' share of the tasks and the caller's CPU time are measured.
+constexpr int kWindowJobs = 32;
 
 constexpr int kIndexBits = 20;
 constexpr uint64_t kIndexMask = (uint64_t{1} << kIndexBits) - 1;
@@ -24,6 +41,19 @@ constexpr uint64_t kGenerationMask = (uint64_t{1} << 24) - 1;
 uint64_t Generation(uint64_t state) { return state >> (2 * kIndexBits); }
 int Count(uint64_t state) { return static_cast<int>((state >> kIndexBits) & kIndexMask); }
 int Index(uint64_t state) { return static_cast<int>(state & kIndexMask); }
+
+// CPU time of the calling thread.
+int64_t ThreadCpuNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 }  // namespace
 
@@ -42,19 +72,55 @@ StdThreadRunner::~StdThreadRunner() {
   for (std::thread& w : workers_) w.join();
 }
 
-void StdThreadRunner::RunTasks(uint64_t generation, int thread) {
+int StdThreadRunner::RunTasks(uint64_t generation, int thread) {
+  int ran = 0;
   uint64_t s = state_.load();
   for (;;) {
-    if (Generation(s) != generation || Index(s) >= Count(s)) return;
+    if (Generation(s) != generation || Index(s) >= Count(s)) return ran;
     if (!state_.compare_exchange_weak(s, s + 1)) continue;  // s reloaded
     // The claimed task is not done, so the job (and fn_, ctx_) cannot change before it is.
     fn_.load()(ctx_.load(), thread, Index(s));
-    done_.fetch_add(1);
+    ++ran;
+    if (done_.fetch_add(1) + 1 == Count(s) && thread != 0 && caller_sleeping_.load()) {
+      // The caller sleeps or is about to check done_ under the mutex: wake it.
+      { std::lock_guard<std::mutex> lock(mutex_); }
+      done_wake_.notify_one();
+    }
     s = state_.load();
   }
 }
 
+bool StdThreadRunner::WaitDone(int n, int64_t own_ns, int own_tasks) {
+  if (done_.load() >= n) return true;
+  const int64_t start = NowNs();
+  const int64_t task_ns = own_tasks > 0 ? own_ns / own_tasks : own_ns;
+  // Poll for about two tasks' time (the worker's last task normally ends within one), then sleep.
+  const int64_t spin_ns = std::max<int64_t>(20'000, 2 * task_ns);
+  int64_t now = start;
+  for (int i = 1; done_.load() < n; ++i) {
+    XBNN_CPU_RELAX();
+    if (i % 64 == 0 && (now = NowNs()) - start > spin_ns) break;
+  }
+  if (done_.load() < n) {
+    caller_sleeping_.store(true);
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      done_wake_.wait(lock, [&] { return done_.load() >= n; });
+    }
+    caller_sleeping_.store(false);
+    now = NowNs();
+  }
+  return now - start <= std::max(kStallNs, 2 * task_ns);
+}
+
 void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
+  const int64_t t0 = NowNs();
+  if (t0 < serial_until_ns_) {
+    ++stats_.serial_jobs;
+    for (int i = 0; i < n; ++i) fn(ctx, 0, i);
+    return;
+  }
+  ++stats_.parallel_jobs;
   generation_ = (generation_ + 1) & kGenerationMask;
   fn_.store(fn);
   ctx_.store(ctx);
@@ -64,8 +130,52 @@ void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
     { std::lock_guard<std::mutex> lock(mutex_); }
     wake_.notify_all();
   }
-  RunTasks(generation_, 0);
-  while (done_.load() < n) XBNN_CPU_RELAX();
+  const int own = RunTasks(generation_, 0);
+  const int64_t t1 = NowNs();
+  const bool clean = WaitDone(n, t1 - t0, own);
+  const int64_t t2 = NowNs();
+  stats_.tasks += n;
+  stats_.own_tasks += own;
+  stats_.busy_ns += t1 - t0;
+  stats_.wait_ns += t2 - t1;
+  if (!clean) ++stats_.stalls;
+  // Over a window of jobs: did the workers take their share of the tasks? When the OS gives
+  // them little time (other processes on every core, or this process's share split among its
+  // threads), they add synchronization and take CPU time from the caller without speeding up
+  // the work.
+  if (window_jobs_ == 0) {
+    window_start_ns_ = t0;
+    window_cpu_ns_ = ThreadCpuNs();
+  }
+  window_tasks_ += n;
+  window_own_ += own;
+  window_busy_ns_ += t1 - t0;
+  window_wait_ns_ += t2 - t1;
+  bool absent = false;
+  if (clean && ++window_jobs_ == kWindowJobs) {
+    // Workers' share of the tasks below half of the (T - 1) / T they take on idle cores, or the
+    // caller itself runnable but not running (the cores are shared with other processes: this
+    // process's threads then split the CPU time it gets instead of adding to it), or the caller
+    // waiting for workers' last tasks for more than a quarter of the time it ran tasks.
+    const int64_t wall = t2 - window_start_ns_, cpu = ThreadCpuNs() - window_cpu_ns_;
+    absent =
+        2 * num_threads_ * (window_tasks_ - window_own_) < (num_threads_ - 1) * window_tasks_ ||
+        4 * cpu < 3 * wall || 4 * window_wait_ns_ > window_busy_ns_;
+    // Good windows for kCleanNs in a row end the back-off.
+    if (!absent && backoff_ns_ > 0) {
+      if (clean_since_ns_ == 0) clean_since_ns_ = window_start_ns_;
+      if (t2 - clean_since_ns_ > kCleanNs) backoff_ns_ = clean_since_ns_ = 0;
+    }
+    window_jobs_ = 0;
+    window_tasks_ = window_own_ = window_busy_ns_ = window_wait_ns_ = 0;
+  }
+  if (clean && !absent) return;
+  if (absent) ++stats_.absent_windows;
+  backoff_ns_ = std::clamp(2 * backoff_ns_, kMinBackoffNs, kMaxBackoffNs);
+  clean_since_ns_ = 0;
+  serial_until_ns_ = t2 + backoff_ns_;
+  window_jobs_ = 0;
+  window_tasks_ = window_own_ = window_busy_ns_ = window_wait_ns_ = 0;
 }
 
 void StdThreadRunner::ParallelFor(int n, void (*fn)(void*, int, int), void* ctx) {
@@ -99,8 +209,14 @@ void StdThreadRunner::WorkerLoop(int thread) {
   uint64_t seen = Generation(state_.load());
   auto has_news = [&] { return Generation(state_.load()) != seen || stop_.load(); };
   for (;;) {
-    bool news = false;
-    for (int spin = 0; spin < kSpinIterations && !(news = has_news()); ++spin) XBNN_CPU_RELAX();
+    bool news = has_news();
+    if (!news) {
+      const int64_t start = NowNs();
+      for (int i = 1; !(news = has_news()); ++i) {
+        XBNN_CPU_RELAX();
+        if (i % 64 == 0 && NowNs() - start > kWorkerSpinNs) break;
+      }
+    }
     if (!news) {
       std::unique_lock<std::mutex> lock(mutex_);
       sleepers_.fetch_add(1);

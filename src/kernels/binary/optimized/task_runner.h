@@ -1,7 +1,7 @@
 // The threading interface of the kernel library. The kernels depend on nothing but this abstract
-// runner; the runtime adapts its pool (pthreadpool) to it, tests and benchmarks use
-// StdThreadRunner. A kernel splits its work into tasks whose results do not depend on which
-// thread runs them, so every thread count gives identical output.
+// runner; StdThreadRunner below is the interpreter's pool and the one tests and benchmarks use. A
+// kernel splits its work into tasks whose results do not depend on which thread runs them, so
+// every thread count gives identical output.
 #pragma once
 
 #include <atomic>
@@ -32,12 +32,25 @@ class SerialRunner final : public TaskRunner {
   }
 };
 
-// A small pool of std::threads; the calling thread works as thread 0. Workers spin briefly after a
-// job (kernels of one network run back to back) and then sleep on a condition variable.
-// Tasks are claimed through one atomic word holding (job generation, task count, next index), so
-// the caller never waits for a worker that the OS has not scheduled: it runs the remaining tasks
-// itself and returns as soon as every task is done. ParallelFor must not be called concurrently
-// from several threads.
+// The thread pool of the kernels and of the interpreter (one per interpreter, shared by binary
+// and float ops). The calling thread works as thread 0 and never waits for a worker that has not
+// started: tasks are claimed through one atomic word holding (job generation, task count, next
+// index), the caller claims tasks too, and a job is done when all its tasks are done, not when
+// every worker has checked in. A worker that wakes after the caller took the last task finds
+// nothing and goes back to waiting. Workers poll briefly after a job (the ops of one network run
+// back to back) and then sleep on a condition variable.
+//
+// Two things make extra threads slower than one on a machine whose cores run other work, and the
+// pool watches for both. A worker that the OS preempts while it holds a task stalls the job until
+// it runs again (a scheduler slice, ~1-3 ms, 10-100x a task). And when every core is busy, this
+// process's threads split the CPU time it gets (Linux schedules a session's threads as a group)
+// instead of adding to it, so the workers take few tasks and the caller itself runs slower. After
+// a stall, or a window of jobs in which the workers took less than half their share of the tasks,
+// the caller got less than 3/4 of the wall time on a CPU, or it waited for workers more than a
+// quarter of the time it ran tasks, the pool runs jobs on the calling thread alone for a while
+// (the workers then sleep), doubling that time while it keeps happening; so on a busy machine
+// two threads are no slower than one.
+// ParallelFor must not be called concurrently from several threads.
 class StdThreadRunner final : public TaskRunner {
  public:
   explicit StdThreadRunner(int num_threads);
@@ -48,16 +61,31 @@ class StdThreadRunner final : public TaskRunner {
   int num_threads() const override { return num_threads_; }
   void ParallelFor(int n, void (*fn)(void* ctx, int thread, int i), void* ctx) override;
 
+  // Counters for benchmarks and tests (read them only between ParallelFor calls).
+  struct Stats {
+    int64_t parallel_jobs = 0;         // jobs offered to the workers
+    int64_t serial_jobs = 0;           // jobs run on the calling thread while backing off
+    int64_t stalls = 0;                // jobs that waited for a preempted worker
+    int64_t absent_windows = 0;        // windows of jobs in which the workers took too few tasks
+    int64_t tasks = 0, own_tasks = 0;  // tasks of parallel jobs, and those the caller ran
+    int64_t busy_ns = 0;               // caller time running tasks of parallel jobs
+    int64_t wait_ns = 0;               // caller time waiting for workers' last tasks
+  };
+  const Stats& stats() const { return stats_; }
+
  private:
   void WorkerLoop(int thread);
-  // Claims and runs tasks of job `generation` until none is left.
-  void RunTasks(uint64_t generation, int thread);
+  // Claims and runs tasks of job `generation` until none is left; returns the tasks it ran.
+  int RunTasks(uint64_t generation, int thread);
   void RunBatch(int n, void (*fn)(void*, int, int), void* ctx);
+  // Waits until `n` tasks are done; returns false when that took long enough to call it a stall.
+  bool WaitDone(int n, int64_t own_ns, int own_tasks);
 
   const int num_threads_;
   std::vector<std::thread> workers_;
   std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable wake_;       // workers: a new job or stop
+  std::condition_variable done_wake_;  // caller: the last task of its job is done
   // Separate cache lines: the claim word and the completion counter are written by every thread
   // once per task, the job description only by the caller.
   // [generation:24][task count:20][next index:20].
@@ -66,8 +94,21 @@ class StdThreadRunner final : public TaskRunner {
   alignas(64) std::atomic<void (*)(void*, int, int)> fn_{nullptr};
   std::atomic<void*> ctx_{nullptr};
   std::atomic<int> sleepers_{0};
+  std::atomic<bool> caller_sleeping_{false};
   std::atomic<bool> stop_{false};
-  uint64_t generation_ = 0;  // owned by the ParallelFor caller
+  // Owned by the ParallelFor caller.
+  uint64_t generation_ = 0;
+  int64_t serial_until_ns_ = 0;  // steady-clock time until which jobs run on the caller alone
+  int64_t backoff_ns_ = 0;
+  int64_t clean_since_ns_ = 0;  // start of the good windows since the last back-off
+  int window_jobs_ = 0;         // jobs of the current window, started at window_start_ns_
+  int64_t window_start_ns_ = 0;
+  int64_t window_cpu_ns_ = 0;   // the caller's CPU time at window_start_ns_
+  int64_t window_tasks_ = 0;    // tasks of the window's jobs
+  int64_t window_own_ = 0;      // of which the caller ran
+  int64_t window_busy_ns_ = 0;  // the caller's time running tasks in the window
+  int64_t window_wait_ns_ = 0;  // and waiting for the workers' last tasks
+  Stats stats_;
 };
 
 // Runs fn on `runner`, or inline when it is null or has one thread.

@@ -70,15 +70,29 @@ struct BConvPlan {
   int padded_channels = 0;
 };
 
+// Float output followed by a residual ADD (with its fused activation) and an LceQuantize of the
+// sum, computed in the epilogue: z = clamp(conv + residual) in the ADD's operand order, the same
+// float operations the separate ops do, so the results are bit-identical. The float conv output
+// itself is not stored.
+struct BConvFused {
+  const float* residual = nullptr;  // [pixels][out_channels]
+  bool residual_first = false;      // the ADD computes residual + conv (else conv + residual)
+  bool clamp = false;               // the ADD's activation: z = min(max(z, min), max)
+  float min = 0, max = 0;
+  float* sum = nullptr;             // z, [pixels][out_channels]; null when nothing reads it
+  int32_t* packed = nullptr;        // bit (z < 0) of every channel, [pixels][out_words]; or null
+};
+
 struct BConvVariant {
   int lanes;         // output channels per vector
   int max_vectors;   // vectors per output-channel tile
   int rows;          // output pixels per micro-kernel call
   // Computes output pixels [pixel_begin, pixel_end) (numbered over the whole batch) for the tiles
   // [tile_begin, tile_end). With !plan.bitpacked_aligned, bitpacked output is OR-ed into words
-  // that the caller has zeroed.
-  void (*run)(const BConvPlan& plan, const int32_t* input, void* output, int pixel_begin,
-              int pixel_end, int tile_begin, int tile_end);
+  // that the caller has zeroed. `fused` (float output, groups whose tiles start at output word
+  // boundaries) replaces the float output by the fused ADD + LceQuantize outputs.
+  void (*run)(const BConvPlan& plan, const int32_t* input, void* output, const BConvFused* fused,
+              int pixel_begin, int pixel_end, int tile_begin, int tile_end);
 };
 
 // ---------------------------------------------------------------------------------------------

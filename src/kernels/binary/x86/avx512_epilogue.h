@@ -44,6 +44,9 @@ struct Avx512Epilogue {
   static inline uint32_t GtBits(VI a, VI b) {
     return MaskBits(_cvtmask16_u32(_mm512_cmpgt_epi32_mask(a, b)));
   }
+  static inline uint32_t NegBits(VF v) {
+    return MaskBits(_cvtmask16_u32(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ)));
+  }
   static inline VI MinI(VI a, VI b) { return _mm512_min_epi32(a, b); }
   static inline VI MaxI(VI a, VI b) { return _mm512_max_epi32(a, b); }
   // Rounded half away from zero and saturated to int8; NaN gives -128 (vmaxps returns its second

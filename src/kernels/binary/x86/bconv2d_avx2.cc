@@ -114,6 +114,10 @@ struct Traits {
   static inline uint32_t GtBits(VI a, VI b) {
     return static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(a, b))));
   }
+  static inline uint32_t NegBits(VF v) {
+    return static_cast<uint32_t>(
+        _mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ)));
+  }
   static inline VI MinI(VI a, VI b) { return _mm256_min_epi32(a, b); }
   static inline VI MaxI(VI a, VI b) { return _mm256_max_epi32(a, b); }
   // Rounded half away from zero and saturated to int8; NaN gives -128 (vmaxps returns its second

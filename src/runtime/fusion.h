@@ -1,0 +1,38 @@
+// Load-time fusion: an LceBconv2d with float output whose only reader is a residual ADD, and an
+// LceQuantize of that ADD's sum, run in the convolution's epilogue (QuickNet-style residual
+// blocks), so the ADD and the LceQuantize no longer make passes over memory of their own. The
+// fused epilogue performs the same float operations as the separate ops, in the same order, so
+// outputs are bit-identical (kernels/binary/optimized/variants.h, BConvFused).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "graph/graph.h"
+#include "runtime/op_kernel.h"
+
+namespace xbnn::runtime {
+
+struct BconvFusion {
+  int bconv = -1;         // op index of the LceBconv2d
+  int add = -1;           // the residual ADD reading its output
+  int quantize = -1;      // an LceQuantize of the ADD's output, or -1
+  int32_t conv_out = -1;  // the LceBconv2d's float output: never materialized
+  int32_t residual = -1;  // the ADD's other input
+  bool residual_first = false;
+  int32_t sum = -1;        // the ADD's output
+  bool sum_read = true;    // read by an op other than the fused LceQuantize, or a model output
+  int32_t packed = -1;     // the LceQuantize's output, or -1
+  float min = 0, max = 0;  // the ADD's activation range
+};
+
+struct FusionPlan {
+  std::vector<BconvFusion> fusions;
+  std::vector<int> host;  // per op: the op whose kernel runs it, or -1 for itself
+};
+
+// Finds the fusable patterns among the ops not marked in `skip` (folded at load time).
+FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
+                       const std::vector<RuntimeTensor>& tensors, const std::vector<bool>& skip);
+
+}  // namespace xbnn::runtime
