@@ -136,7 +136,17 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{1, 6, 6, 8, 6, 3, 3, 1, 1, 1, 1, 2, true, true, 0},
                       ConvCase{2, 6, 5, 12, 8, 3, 3, 2, 2, 1, 1, 4, false, true, 1},
                       ConvCase{1, 11, 11, 3, 16, 3, 3, 2, 2, 1, 1, 1, true, true, 3},
-                      ConvCase{1, 4, 4, 33, 17, 2, 2, 1, 1, 1, 1, 1, true, true, 2}),
+                      ConvCase{1, 4, 4, 33, 17, 2, 2, 1, 1, 1, 1, 1, true, true, 2},
+                      // The direct AVX-512 kernel (conv_direct.h: in_c <= 4, out_c % 16 == 0):
+                      // 7x7 stride-2 stems with borders on every side, 6-pixel tiles and
+                      // leftover pixels, 64-channel blocks and a partial one, kernels larger
+                      // than the image, batch 2.
+                      ConvCase{1, 30, 29, 3, 64, 7, 7, 2, 2, 1, 1, 1, true, true, 1},
+                      ConvCase{2, 17, 23, 3, 80, 7, 7, 2, 2, 1, 1, 1, true, false, 0},
+                      ConvCase{1, 19, 40, 1, 16, 3, 3, 1, 1, 1, 1, 1, true, true, 3},
+                      ConvCase{1, 12, 27, 4, 32, 5, 3, 1, 2, 1, 1, 1, false, true, 2},
+                      ConvCase{1, 5, 4, 2, 48, 7, 7, 1, 1, 1, 1, 1, true, true, 0},
+                      ConvCase{1, 9, 50, 3, 192, 3, 5, 3, 1, 1, 1, 1, true, true, 1}),
     [](const ::testing::TestParamInfo<ConvCase>& i) { return Name(i.param); });
 
 TEST(ConvTest, MultiThreadedMatchesSingleThread) {
