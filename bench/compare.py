@@ -243,7 +243,7 @@ class OpenvinoEngine:
         self.precision = prec.to_string() if hasattr(prec, "to_string") else str(prec)
         self.request = self.compiled.create_infer_request()
         self.nchw = set(stats["nchw_inputs"])
-        self.n_out = len(self.compiled.outputs)
+        self.n_out = stats["outputs"]  # the LCE model's outputs come first
         self.inputs = inputs
 
     def call(self):
@@ -868,9 +868,11 @@ def openvino_section(results):
         "OpenVINO's CPU plugin reads u1 weights least-significant bit first within each byte; "
         "its `pad_value` 1.0 pads with +1 (LCE's `pad_values=1`) and 0.0 leaves the padded "
         "taps out (LCE's zero padding); OpenVINO 2026.4 computes a BinaryConvolution + "
-        "residual Add wrongly when a FakeQuantize is the Add's only consumer (the translation "
-        "gives such an Add a second consumer that the plugin cannot fuse into, so that the "
-        "pattern never reaches it; none of the Zoo models has it), and it crashes on "
+        "residual Add wrongly when a FakeQuantize is the Add's only consumer (it fuses the "
+        "four into one node; its sums were off by up to 100 against numpy): the translation "
+        "makes such an Add an extra model output, which the plugin cannot fuse through (a "
+        "no-op node in between is optimized away first); the count per model is below. It "
+        "also crashes on "
         "Transpose -> FakeQuantize -> BinaryConvolution and on FakeQuantize -> Transpose -> "
         "BinaryConvolution (a model input that feeds LceQuantize directly is therefore taken "
         "in NCHW; the Zoo models start with a float convolution). Its u1 path also gives wrong "
@@ -886,6 +888,9 @@ def openvino_section(results):
             layers = "; ".join(f"{lt}: {impl} ({prec}) x{n}"
                                for (lt, impl, prec), n in info["layers"])
             L.append(f"| {r['model']} | {ENGINE_LABELS[e]} | {info['precision']} | {layers} |")
+    L.append("")
+    L.append("Residual Adds made extra outputs against the wrong fusion: " + "; ".join(
+        f"{r['model']} {r.get('ov_stats', {}).get('residual_guards', 0)}" for r in runs) + ".")
     L.append("")
     return "\n".join(L)
 

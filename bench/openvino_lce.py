@@ -17,14 +17,14 @@ u1 weights. The translation, op by op:
   +/-1 sum y = K - 2 acc is below K - 2 * threshold.
 - LceBMaxPool2d: MaxPool of the float source (binarization is monotonic, so max then binarize
   equals binarize then AND of the packed words).
-- LceDequantize: FakeQuantize with output {-1, +1}.
+- LceDequantize: Select(source > threshold, +1, -1).
 - Float builtins: their OpenVINO equivalents, in NCHW (4-D tensors are transposed once at the
   model input and back at the outputs).
 
 Two OpenVINO 2026.4 CPU plugin defects shape the graph (both were found by comparing with LCE):
 a BinaryConvolution + residual Add whose only consumer is a FakeQuantize is fused wrongly, so
-such an Add gets a second consumer that OpenVINO cannot fold into the fused node (see
-`_guard_residual`); and Transpose -> FakeQuantize -> BinaryConvolution crashes the plugin, which
+such an Add also becomes an extra model output, which OpenVINO cannot fold into the fused node
+(see `_guard_residual`); and Transpose -> FakeQuantize -> BinaryConvolution crashes the plugin, which
 cannot happen here because FakeQuantize is only ever applied to NCHW tensors made inside the
 graph (a model whose input feeds LceQuantize directly is refused).
 """
@@ -191,12 +191,13 @@ class _Translator:
             return self.ops.tanh(node)
         raise TranslationError(f"fused activation {act} not supported")
 
-    def binarize(self, src, thr, lo=0.0, hi=1.0):
-        key = (id(src), thr if isinstance(thr, float) else id(thr), lo, hi)
+    def binarize(self, src, thr):
+        """FakeQuantize(levels 2, outputs {0, 1}) of src at thr, made once per (src, thr)."""
+        key = (id(src), thr if isinstance(thr, float) else id(thr))
         if key not in self.fq_cache:
             t = self.c(thr) if isinstance(thr, float) else thr
             self.fq_cache[key] = (src, self.ops.fake_quantize(
-                src, t, t, self.c(lo), self.c(hi), 2))
+                src, t, t, self.c(0.0), self.c(1.0), 2))
         return self.fq_cache[key][1]
 
     # -- LCE ops ---------------------------------------------------------------------------
@@ -281,7 +282,11 @@ class _Translator:
         out_i = op["outputs"][0]
         if x is None or x[0] != "p" or self.tensors[out_i]["type"] != "FLOAT32":
             raise TranslationError("LceDequantize: only bitpacked -> float32")
-        self.set_float(out_i, self.binarize(x[1], x[2], -1.0, 1.0))
+        # Not a FakeQuantize with outputs {-1, +1}: outside a binary convolution's input the
+        # CPU plugin evaluates FakeQuantize's formula, which is 0/0 for in_low == in_high.
+        thr = self.c(x[2]) if isinstance(x[2], float) else x[2]
+        self.set_float(out_i, self.ops.select(self.ops.greater(x[1], thr), self.c(1.0),
+                                              self.c(-1.0)))
 
     # -- builtins --------------------------------------------------------------------------
 
@@ -456,19 +461,20 @@ class _Translator:
     def _guard_residual(self):
         """OpenVINO 2026.4 fuses BinaryConvolution -> (Multiply/Add) -> Add(residual) ->
         FakeQuantize into one node and gets the result wrong when that FakeQuantize is the
-        Add's only consumer. Where an Add of a BinaryConvolution result feeds exactly one
-        FakeQuantize and nothing else, the FakeQuantize reads a copy made by a Concat of one
-        input (a node the plugin does not fuse through), so the Add stays a separate node."""
-        for src, fq in self.fq_cache.values():
+        Add's only consumer (measured: sums off by up to 100 against numpy). Such an Add also
+        becomes an extra model output, a consumer the plugin cannot fuse through (a no-op
+        node such as a one-input Concat is optimized away first). Returns those Result nodes;
+        callers read only the LCE model's outputs, which come first."""
+        extra = []
+        for src, _fq in self.fq_cache.values():
             node = src.get_node() if hasattr(src, "get_node") else src
             if node.get_type_name() != "Add" or not self._from_bconv(node):
                 continue
-            users = {id(t.get_node()) for t in node.output(0).get_target_inputs()}
-            if len(users) != 1:
+            if len(node.output(0).get_target_inputs()) != 1:
                 continue
-            copy = self.ops.concat([node.output(0)], 1)
-            fq.input(0).replace_source_output(copy.output(0))
+            extra.append(self.ops.result(node))
             self.stats["residual_guards"] += 1
+        return extra
 
     @staticmethod
     def _from_bconv(node, depth=4):
@@ -508,20 +514,23 @@ class _Translator:
             self.val[i] = ("f", node, len(t["shape"]) == 4)
         for op in self.model_ops:
             self.translate_op(op)
-        self._guard_residual()
+        extra = self._guard_residual()
         results = []
         for i in self.outputs:
             if self.tensors[i]["type"] != "FLOAT32":
                 raise TranslationError(f"output {self.tensors[i]['name']}: type "
                                        f"{self.tensors[i]['type']}; float32 only")
             results.append(o.result(self.float_in(i, want_nchw=False)))
-        return ov.Model(results, params, "lce_translated")
+        self.stats["outputs"] = len(results)
+        return ov.Model(results + extra, params, "lce_translated")
 
 
 def translate(ov, model_bytes):
-    """The OpenVINO model (ov.Model) for an LCE-converted TFLite model, and a dict of counters
-    and "nchw_inputs": the positions of 4-D inputs the model takes in NCHW (those that feed
-    LceQuantize directly; the others are NHWC as in the TFLite model)."""
+    """The OpenVINO model (ov.Model) for an LCE-converted TFLite model, and a dict of counters,
+    "outputs": how many of the model's first outputs are the LCE model's (the others only keep
+    OpenVINO from a wrong fusion), and "nchw_inputs": the positions of 4-D inputs the model
+    takes in NCHW (those that feed LceQuantize directly; the others are NHWC as in the TFLite
+    model)."""
     tr = _Translator(ov, model_bytes)
     model = tr.run()
     return model, {**tr.stats, "nchw_inputs": tr.nchw_inputs}
