@@ -842,7 +842,7 @@ def write_png(mods, rows, threads, path, subtitle=""):
                         f"{v:.0f}" if v >= 10 else f"{v:.1f}", ha="center", va="bottom",
                         fontsize=6, rotation=90,
                         color="black" if e in ("TFLite", "OV") else "white")
-    ax.legend(fontsize=7, ncol=5, loc="upper left")
+    ax.legend(fontsize=7, ncol=len(es) if len(models) >= 4 else 2, loc="upper left")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Per-layer float convolution speed: xbnn vs OpenVINO (f32 and default precision) on the float
 convolutions of the Larq Zoo models (the 7x7 stride-2 stem of BiRealNet and BinaryResNetE18,
-QuickNet's stem and 1x1 convolutions, the 1x1 shortcut convolutions).
+QuickNet's stems, depthwise and 1x1 convolutions).
 
 Each shape becomes a one-op TFLite model (CONV_2D or DEPTHWISE_CONV_2D with bias, random
 weights, made with TensorFlow's converter), run by xbnn (`xbnn.Interpreter.predict`) and by
@@ -21,14 +21,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# name: (H, W, Cin, Cout, k, stride, depthwise, activation)
+# name: (H, W, Cin, Cout, k, stride, depthwise, activation); SAME padding. The float
+# convolutions of the Zoo models: the 7x7 stem of BiRealNet / BinaryResNetE18, QuickNet's 3x3
+# stems (QuickNetSmall: 8 channels, QuickNet and QuickNetLarge: 16), QuickNet's transition
+# blocks (depthwise 3x3 stride 2, then 1x1).
 SHAPES = {
     "stem7x7": (224, 224, 3, 64, 7, 2, False, "relu"),
-    "quicknet_stem3x3": (224, 224, 3, 8, 3, 2, False, "relu"),
-    "quicknet_dw3x3": (112, 112, 8, 8, 3, 2, True, None),
-    "quicknet_1x1_8_32": (56, 56, 8, 32, 1, 1, False, None),
-    "shortcut1x1_64_128": (28, 28, 64, 128, 1, 1, False, None),
-    "shortcut1x1_256_512": (7, 7, 256, 512, 1, 1, False, None),
+    "quicknetsmall_stem3x3": (224, 224, 3, 8, 3, 2, False, "relu"),
+    "quicknet_stem3x3": (224, 224, 3, 16, 3, 2, False, "relu"),
+    "quicknet_dw3x3_112": (112, 112, 16, 16, 3, 2, True, None),
+    "quicknet_1x1_56": (56, 56, 16, 64, 1, 1, False, None),
+    "quicknet_dw3x3_55": (55, 55, 64, 64, 3, 2, True, None),
+    "quicknet_1x1_28": (28, 28, 64, 128, 1, 1, False, None),
+    "quicknet_1x1_14": (14, 14, 128, 256, 1, 1, False, None),
+    "quicknet_1x1_7": (7, 7, 256, 512, 1, 1, False, None),
 }
 
 

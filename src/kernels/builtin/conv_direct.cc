@@ -10,8 +10,7 @@
 namespace xbnn::kernels::builtin {
 namespace {
 
-constexpr int kBlock = 64;  // output channels per block: 4 AVX-512 vectors
-constexpr int kPixels = 6;  // output pixels per register tile: 6 x 4 accumulators + 4 weights
+constexpr int kBlock = 64;  // output channels per block: at most 4 AVX-512 vectors
 
 int BlockChannels(int out_c, int block) { return std::min(kBlock, out_c - block * kBlock); }
 
@@ -63,17 +62,20 @@ __attribute__((target("avx512f"))) void TileKernel(const Tile& t, const float* b
 
 using TileFn = void (*)(const Tile&, const float*, float, float, float*, int);
 
-template <int NP>
-TileFn PickTile(int nb) {
+// Pixels per tile for nb vectors of channels: as many accumulators as fit in the 32 registers
+// beside the nb weight vectors and a broadcast (6 x 4 + 4 + 1 = 29 for a full block).
+int TilePixels(int nb) { return nb == 1 ? 12 : nb == 2 ? 8 : nb == 3 ? 7 : 6; }
+
+TileFn PickTile(int nb, bool single) {
   switch (nb) {
     case 1:
-      return TileKernel<NP, 1>;
+      return single ? TileKernel<1, 1> : TileKernel<12, 1>;
     case 2:
-      return TileKernel<NP, 2>;
+      return single ? TileKernel<1, 2> : TileKernel<8, 2>;
     case 3:
-      return TileKernel<NP, 3>;
+      return single ? TileKernel<1, 3> : TileKernel<7, 3>;
     default:
-      return TileKernel<NP, 4>;
+      return single ? TileKernel<1, 4> : TileKernel<6, 4>;
   }
 }
 
@@ -138,7 +140,8 @@ void DirectConvF32::RunRows(const float* in, float* out, int row_begin, int row_
     const float* w = packed_.data();
     for (int blk = 0; blk < blocks; ++blk) {
       const int bc = BlockChannels(g.out_c, blk);
-      const TileFn full = PickTile<kPixels>(bc / 16), one = PickTile<1>(bc / 16);
+      const int pixels = TilePixels(bc / 16);
+      const TileFn full = PickTile(bc / 16, false), one = PickTile(bc / 16, true);
       const float* bias = bias_.data() + blk * kBlock;
       float* o = out_row + blk * kBlock;
       const float* w_rows = w + static_cast<int64_t>(ky_lo) * taps * bc;
@@ -153,7 +156,7 @@ void DirectConvF32::RunRows(const float* in, float* out, int row_begin, int row_
       };
       for (int ox = 0; ox < x_lo; ++ox) single(ox);
       int ox = x_lo;
-      for (; ox + kPixels <= x_hi; ox += kPixels) {
+      for (; ox + pixels <= x_hi; ox += pixels) {
         Tile s = t;
         s.in = in_row + static_cast<int64_t>(ox * g.stride_w - g.pad_left) * g.in_c;
         s.w = w_rows;
