@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""xbnn vs Larq Compute Engine 0.16 vs stock TensorFlow Lite on Larq Zoo models.
+"""xbnn vs Larq Compute Engine 0.16 vs stock TensorFlow Lite vs OpenVINO on Larq Zoo models.
 
-For every model and thread count, three engines run the same input, in one process,
+For every model and thread count, five engines run the same input, in one process,
 interleaved (round robin in a freshly shuffled order every round, so that machine noise
 falls on all of them alike):
 
@@ -12,6 +12,11 @@ falls on all of them alike):
   TFLite   NAME.float.tflite (the Keras model through the stock TFLite converter,
            binarization as float ops) in tf.lite.Interpreter(num_threads=N), XNNPACK on
            (TensorFlow's default): what a user without a BNN engine runs
+  OV-f32   the LCE model rebuilt in OpenVINO's native binary ops (bench/openvino_lce.py:
+           FakeQuantize levels=2 -> BinaryConvolution xnor-popcount), OpenVINO's CPU plugin
+           with INFERENCE_PRECISION_HINT=f32
+  OV       the same at the plugin's default precision (bf16 float layers on CPUs with
+           AVX-512 BF16 or AMX)
 
 Each engine's turn is one untimed call (--settle) and one timed call, so the timed call has
 its own data in cache and no other engine's worker threads spinning. The script also reads
@@ -20,7 +25,10 @@ its own data in cache and no other engine's worker threads spinning. The script 
 
 Before timing, every interpreter's outputs are compared (xbnn and LCE with several threads
 against LCE with one thread: max |diff| <= 1e-4 of the output range; stock TFLite against LCE:
-max |diff| of the softmax and argmax agreement); a model that disagrees is not timed.
+max |diff| of the softmax and argmax agreement; OpenVINO against LCE: argmax, top-5 overlap and
+max |diff| relative to the range, --ov-tol / --ov-default-tol); a model that disagrees is not
+timed. --contention N runs N busy-loop processes beside the whole run (a busy machine) and
+writes its results into the report's contention section.
 
 Run it with the reference venv's Python (TensorFlow + LCE), after `make build`:
 
