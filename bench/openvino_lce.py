@@ -24,9 +24,10 @@ u1 weights. The translation, op by op:
 Two OpenVINO 2026.4 CPU plugin defects shape the graph (both were found by comparing with LCE):
 a BinaryConvolution + residual Add whose only consumer is a FakeQuantize is fused wrongly, so
 such an Add also becomes an extra model output, which OpenVINO cannot fold into the fused node
-(see `_guard_residual`); and Transpose -> FakeQuantize -> BinaryConvolution crashes the plugin, which
-cannot happen here because FakeQuantize is only ever applied to NCHW tensors made inside the
-graph (a model whose input feeds LceQuantize directly is refused).
+(see `_guard_residual`); and Transpose -> FakeQuantize -> BinaryConvolution (or FakeQuantize ->
+Transpose -> BinaryConvolution) crashes the plugin, so a 4-D model input that feeds LceQuantize
+directly is taken in NCHW, without a Transpose (the Zoo models start with a float convolution).
+OpenVINO's u1 path also gets input channel counts that are not a multiple of 8 wrong: refused.
 """
 import numpy as np
 
@@ -372,13 +373,12 @@ class _Translator:
 
     def reshape(self, op):
         x_i, out = op["inputs"][0], op["outputs"][0]
-        s_in, s_out = self.shape(x_i), self.shape(out)
+        s_out = self.shape(out)
         x = self.float_in(x_i, want_nchw=False)
         y = self.ops.reshape(x, self.c(s_out, np.int64), False)
         if len(s_out) == 4:
             y = self.ops.transpose(y, self.c(NHWC_TO_NCHW, np.int64))
         self.val[out] = ("f", y, len(s_out) == 4)
-        del s_in
 
     def concat(self, op):
         axis = op["options"].axis % len(self.shape(op["outputs"][0]))
