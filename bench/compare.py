@@ -1219,10 +1219,11 @@ def parse_args():
                    help="seeded random input sets checked besides the recorded one")
     p.add_argument("--no-tflite", action="store_true", help="leave out stock TFLite")
     p.add_argument("--no-openvino", action="store_true", help="leave out OpenVINO")
-    p.add_argument("--ov-tol", type=float, default=0.02,
+    p.add_argument("--ov-tol", type=float, default=0.1,
                    help="OpenVINO f32 vs LCE: max |diff| relative to LCE's output range (float "
                         "layers in another summation order flip a few binarized signs, which "
-                        "the following layers amplify; a wrong translation gives ~1)")
+                        "the following layers amplify: up to ~0.06 measured on QuickNetLarge, "
+                        "3e-6 on BiRealNet; a wrong translation gives ~0.9 and another argmax)")
     p.add_argument("--ov-default-tol", type=float, default=0.25,
                    help="the same for OpenVINO at its default precision (bf16 float layers)")
     p.add_argument("--contention", type=int, default=0, metavar="N",
