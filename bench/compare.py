@@ -999,7 +999,7 @@ def write_markdown(path, args, env, rows, results, threads, loads, overhead, pro
         "**OpenVINO default** leaves the precision to the plugin (bf16 float layers on CPUs "
         "with AVX-512 BF16 or AMX; the binary convolutions are the same in both).\n"
         "- **Same inputs**: the model's recorded `NAME.inputs.npz`.\n"
-        "- **Interleaved**: per model and thread count, the three engines' interpreters are "
+        "- **Interleaved**: per model and thread count, the engines' interpreters are "
         "created (and only those: the other thread count's interpreters and their worker "
         f"threads are gone); after {args.warmup} warm-up calls each, every round calls each "
         f"engine in a freshly shuffled order, for at least {args.runs} rounds and "
