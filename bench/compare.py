@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""xbnn vs Larq Compute Engine 0.16 vs stock TensorFlow Lite on Larq Zoo models.
+"""xbnn vs Larq Compute Engine 0.16 vs stock TensorFlow Lite vs OpenVINO on Larq Zoo models.
 
-For every model and thread count, three engines run the same input, in one process,
+For every model and thread count, five engines run the same input, in one process,
 interleaved (round robin in a freshly shuffled order every round, so that machine noise
 falls on all of them alike):
 
@@ -12,6 +12,11 @@ falls on all of them alike):
   TFLite   NAME.float.tflite (the Keras model through the stock TFLite converter,
            binarization as float ops) in tf.lite.Interpreter(num_threads=N), XNNPACK on
            (TensorFlow's default): what a user without a BNN engine runs
+  OV-f32   the LCE model rebuilt in OpenVINO's native binary ops (bench/openvino_lce.py:
+           FakeQuantize levels=2 -> BinaryConvolution xnor-popcount), OpenVINO's CPU plugin
+           with INFERENCE_PRECISION_HINT=f32
+  OV       the same at the plugin's default precision (bf16 float layers on CPUs with
+           AVX-512 BF16 or AMX)
 
 Each engine's turn is one untimed call (--settle) and one timed call, so the timed call has
 its own data in cache and no other engine's worker threads spinning. The script also reads
@@ -20,7 +25,10 @@ its own data in cache and no other engine's worker threads spinning. The script 
 
 Before timing, every interpreter's outputs are compared (xbnn and LCE with several threads
 against LCE with one thread: max |diff| <= 1e-4 of the output range; stock TFLite against LCE:
-max |diff| of the softmax and argmax agreement); a model that disagrees is not timed.
+max |diff| of the softmax and argmax agreement; OpenVINO against LCE: argmax, top-5 overlap and
+max |diff| relative to the range, --ov-tol / --ov-default-tol); a model that disagrees is not
+timed. --contention N runs N busy-loop processes beside the whole run (a busy machine) and
+writes its results into the report's contention section.
 
 Run it with the reference venv's Python (TensorFlow + LCE), after `make build`:
 
@@ -40,6 +48,7 @@ import platform
 import random
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -48,15 +57,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV_PY = ".cache/lce-venv/bin/python"
 
-ENGINES = ("xbnn", "LCE", "TFLite")
+ENGINES = ("xbnn", "LCE", "TFLite", "OV-f32", "OV")
 ENGINE_LABELS = {
     "xbnn": "xbnn",
     "LCE": "LCE 0.16",
     "TFLite": "TFLite float (XNNPACK)",
+    "OV-f32": "OpenVINO f32",
+    "OV": "OpenVINO default",
 }
+OV_ENGINES = ("OV-f32", "OV")
 MIN_QUIET_ROUNDS = 5
 NOTES_BEGIN = "<!-- notes:begin -->"
 NOTES_END = "<!-- notes:end -->"
+CONTENTION_BEGIN = "<!-- contention:begin -->"
+CONTENTION_END = "<!-- contention:end -->"
 
 
 def die(message, code=2):
@@ -103,6 +117,18 @@ def import_engines(args):
         die(f"cannot import TensorFlow ({e}) with {sys.executable}: run `make lce-venv` and run "
             f"this script with {VENV_PY}")
     mods["tf"] = tf
+
+    if not args.no_openvino:
+        try:
+            import openvino
+        except ImportError as e:
+            die(f"cannot import OpenVINO ({e}) with {sys.executable}: run `make lce-venv` (it is "
+                f"pinned in tools/lce_reference/requirements.txt), or use --no-openvino")
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import openvino_lce
+        mods["ov"] = openvino
+        mods["ov_core"] = openvino.Core()
+        mods["openvino_lce"] = openvino_lce
 
     if args.png:
         try:
@@ -207,6 +233,35 @@ class TfliteEngine:
         return [it.get_tensor(i) for i in self.out_idx]
 
 
+class OpenvinoEngine:
+    """The LCE model translated to OpenVINO's native binary ops (bench/openvino_lce.py), compiled
+    for the CPU plugin with `threads` inference threads, one stream, latency hint; precision
+    f32 ("OV-f32": INFERENCE_PRECISION_HINT=f32) or the plugin's default ("OV": bf16 float
+    layers on CPUs with AVX-512 BF16 or AMX)."""
+
+    def __init__(self, mods, translated, inputs, threads, name):
+        ov_model, stats = translated
+        self.name = name
+        config = {"INFERENCE_NUM_THREADS": threads, "NUM_STREAMS": 1,
+                  "PERFORMANCE_HINT": "LATENCY"}
+        if name == "OV-f32":
+            config["INFERENCE_PRECISION_HINT"] = "f32"
+        self.compiled = mods["ov_core"].compile_model(ov_model, "CPU", config)
+        prec = self.compiled.get_property("INFERENCE_PRECISION_HINT")
+        self.precision = prec.to_string() if hasattr(prec, "to_string") else str(prec)
+        self.request = self.compiled.create_infer_request()
+        self.nchw = set(stats["nchw_inputs"])
+        self.n_out = stats["outputs"]  # the LCE model's outputs come first
+        self.inputs = inputs
+
+    def call(self):
+        # Inputs that the OpenVINO model takes in NCHW (those feeding LceQuantize directly; none
+        # in the Zoo models) are transposed here, as a user would.
+        xs = [x.transpose(0, 3, 1, 2) if i in self.nchw else x for i, x in enumerate(self.inputs)]
+        self.request.infer(xs)
+        return [self.request.get_output_tensor(i).data.copy() for i in range(self.n_out)]
+
+
 # ------------------------------------------------------------------------------------------
 # Models and output checks.
 
@@ -288,7 +343,27 @@ def check_engines(np, engines, refs, inputs_sets, float_sets, args, report):
                     continue
                 diff, rel = rel_diff(np, o, r)
                 key = f"{name} {threads}T out{k}"
-                if name in ("xbnn", "LCE"):
+                if name in OV_ENGINES:
+                    flat_o, flat_r = o.reshape(o.shape[0], -1), r.reshape(r.shape[0], -1)
+                    same_argmax = bool(np.array_equal(flat_o.argmax(-1), flat_r.argmax(-1)))
+                    top5 = 5
+                    if flat_r.shape[-1] >= 5:
+                        top5 = min(len(set(np.argsort(-a)[:5]) & set(np.argsort(-b)[:5]))
+                                   for a, b in zip(flat_o, flat_r))
+                    rec = report["ov_vs_lce"].setdefault(
+                        key, {"max_abs": 0.0, "max_rel": 0.0, "argmax_agree": True,
+                              "top5_overlap_min": 5})
+                    rec["max_abs"] = max(rec["max_abs"], diff)
+                    rec["max_rel"] = max(rec["max_rel"], rel)
+                    rec["argmax_agree"] = rec["argmax_agree"] and same_argmax
+                    rec["top5_overlap_min"] = min(rec["top5_overlap_min"], top5)
+                    tol = args.ov_tol if name == "OV-f32" else args.ov_default_tol
+                    if not rel <= tol or not same_argmax or top5 < 3:
+                        lines.append(f"input set {set_i}: {key}: OpenVINO vs LCE: max |diff| "
+                                     f"{diff:.3g} = {rel:.3g} of LCE's output range (limit "
+                                     f"{tol:g}), argmax {'agrees' if same_argmax else 'DIFFERS'}"
+                                     f", top-5 overlap {top5}/5 (limit 3)")
+                elif name in ("xbnn", "LCE"):
                     rec = report["xbnn_vs_lce"].setdefault(key, {"max_abs": 0.0, "max_rel": 0.0})
                     rec["max_abs"] = max(rec["max_abs"], diff)
                     rec["max_rel"] = max(rec["max_rel"], rel)
@@ -453,6 +528,42 @@ def wrapper_overhead(mods, args, progress):
     return res
 
 
+class BusyLoops:
+    """N processes that spin (`while True: pass`) from construction to stop(), to measure the
+    engines on a busy machine (--contention N). They die with this process too (SIGTERM and
+    SIGINT end it through the `finally` that calls stop(); the kernel's parent-death signal
+    covers a hard kill)."""
+
+    def __init__(self, n, progress):
+        self.procs = []
+        if n <= 0:
+            return
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        code = ("import ctypes, signal\n"
+                "try:\n"
+                "    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG\n"
+                "except Exception:\n"
+                "    pass\n"
+                "while True:\n"
+                "    pass\n")
+        for _ in range(n):
+            self.procs.append(subprocess.Popen([sys.executable, "-c", code],
+                                               stdin=subprocess.DEVNULL))
+        progress.log(f"contention: started {n} busy-loop processes (pids "
+                     f"{', '.join(str(p.pid) for p in self.procs)})")
+        self.progress = progress
+
+    def stop(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+        for p in self.procs:
+            p.wait()
+        if self.procs:
+            self.progress.log(f"contention: stopped {len(self.procs)} busy-loop processes")
+        self.procs = []
+
+
 # ------------------------------------------------------------------------------------------
 # Environment.
 
@@ -503,6 +614,7 @@ def environment(mods):
         "xbnn_module_mtime": datetime.datetime.fromtimestamp(so.stat().st_mtime)
                              .strftime("%Y-%m-%d %H:%M"),
         "lce": mods["lce_version"],
+        "openvino": (mods["ov"].__version__.split("-")[0] if "ov" in mods else "not used"),
         "tf": tf.__version__,
         "numpy": np.__version__,
         "python": platform.python_version(),
@@ -534,9 +646,10 @@ def fmt_x(v):
 
 
 def summarize(results, threads, quiet):
-    """Per model: medians, p10/p90 per (engine, threads), and ratios (of medians and the
-    median of per-round ratios); the same medians over the quiet rounds only (other processes
-    used at most `quiet` of the machine)."""
+    """Per model and thread count: medians, p10/p90/min per engine, and each engine's time over
+    xbnn's as the ratio of medians (`x_E`) and as the median of the per-round ratios (`xp_E`,
+    which cancels slow phases of the machine); the same medians over the quiet rounds only
+    (other processes used at most `quiet` of the machine)."""
     rows = []
     for r in results:
         if r.get("skipped"):
@@ -565,17 +678,14 @@ def summarize(results, threads, quiet):
                 k = (e, t)
                 row["q_" + e] = (median([s[k][i] for i in keep])
                                  if k in s and len(keep) >= MIN_QUIET_ROUNDS else math.nan)
-            row["q_lce_x"] = row["q_LCE"] / row["q_xbnn"]
-            row["q_tfl_x"] = row["q_TFLite"] / row["q_xbnn"]
-            row["lce_x"] = row["LCE"] / row["xbnn"]
-            row["tfl_x"] = row["TFLite"] / row["xbnn"]
-            row["lce_x_paired"] = paired(("LCE", t), ("xbnn", t))
-            row["tfl_x_paired"] = paired(("TFLite", t), ("xbnn", t))
+                row["x_" + e] = row[e] / row["xbnn"]
+                row["q_x_" + e] = row["q_" + e] / row["q_xbnn"]
+                row["xp_" + e] = paired(k, ("xbnn", t))
             t1 = min(threads)
             if t != t1 and ("xbnn", t1) in s:
-                row["scale"] = med[("xbnn", t1)] / row["xbnn"]
-                row["scale_lce"] = med.get(("LCE", t1), math.nan) / row["LCE"]
-                row["scale_tfl"] = med.get(("TFLite", t1), math.nan) / row["TFLite"]
+                for e in ENGINES:
+                    row["scale_" + e] = med.get((e, t1), math.nan) / row[e]
+                row["scale"] = row["scale_xbnn"]
             rows.append(row)
     # xbnn 1T / nT over quiet rounds (the rounds of the two thread counts are not paired).
     by = {(r["model"], r["threads"]): r for r in rows}
@@ -586,84 +696,111 @@ def summarize(results, threads, quiet):
     return rows
 
 
-def quiet_table(rows, threads, quiet):
+def used_engines(rows):
+    return [e for e in ENGINES if any(not math.isnan(r[e]) for r in rows)]
+
+
+def main_table(rows, threads, prefix=""):
+    """Medians (ms) and, per engine, the median of its per-round time ratio to xbnn."""
     t1 = min(threads)
-    lines = ["| model | threads | quiet rounds / all | xbnn ms | LCE 0.16 ms | TFLite float ms | "
-             f"LCE / xbnn | TFLite / xbnn | xbnn {t1}T / nT |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    es = used_engines(rows)
+    others = [e for e in es if e != "xbnn"]
+    head = (["model", "threads"] + [f"{ENGINE_LABELS[e]} ms" for e in es]
+            + [f"{ENGINE_LABELS[e]} / xbnn" for e in others] + [f"xbnn {t1}T / nT"])
+    lines = ["| " + " | ".join(head) + " |", "| --- | " + " | ".join(["---:"] * (len(head) - 1))
+             + " |"]
     for r in rows:
-        scale = fmt_x(r.get("q_scale")) if "q_scale" in r else ""
-        lines.append(f"| {r['model']} | {r['threads']} | {r['q_n']} / {r['rounds']} | "
-                     f"{fmt_ms(r['q_xbnn'])} | {fmt_ms(r['q_LCE'])} | {fmt_ms(r['q_TFLite'])} | "
-                     f"{fmt_x(r['q_lce_x'])} | {fmt_x(r['q_tfl_x'])} | {scale} |")
+        scale = fmt_x(r.get(prefix + "scale")) if prefix + "scale" in r else ""
+        ratio = "q_x_" if prefix else "xp_"
+        cells = ([r["model"], str(r["threads"])] + [fmt_ms(r[prefix + e]) for e in es]
+                 + [fmt_x(r[ratio + e]) for e in others] + [scale])
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def main_table(rows, threads):
+def quiet_table(rows, threads, quiet):
+    es = used_engines(rows)
+    others = [e for e in es if e != "xbnn"]
     t1 = min(threads)
-    head = ("| model | threads | xbnn ms | LCE 0.16 ms | TFLite float ms | LCE / xbnn | "
-            f"TFLite / xbnn | xbnn {t1}T / nT |")
-    lines = [head, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    head = (["model", "threads", "quiet rounds / all"] + [f"{ENGINE_LABELS[e]} ms" for e in es]
+            + [f"{ENGINE_LABELS[e]} / xbnn" for e in others] + [f"xbnn {t1}T / nT"])
+    lines = ["| " + " | ".join(head) + " |", "| --- | " + " | ".join(["---:"] * (len(head) - 1))
+             + " |"]
     for r in rows:
-        scale = fmt_x(r.get("scale")) if "scale" in r else ""
-        lines.append(f"| {r['model']} | {r['threads']} | {fmt_ms(r['xbnn'])} | {fmt_ms(r['LCE'])} "
-                     f"| {fmt_ms(r['TFLite'])} | {fmt_x(r['lce_x'])} | {fmt_x(r['tfl_x'])} | "
-                     f"{scale} |")
+        scale = fmt_x(r.get("q_scale")) if "q_scale" in r else ""
+        cells = ([r["model"], str(r["threads"]), f"{r['q_n']} / {r['rounds']}"]
+                 + [fmt_ms(r["q_" + e]) for e in es] + [fmt_x(r["q_x_" + e]) for e in others]
+                 + [scale])
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def detail_table(rows):
-    lines = ["| model | threads | rounds | xbnn p10 / p90 / min | LCE p10 / p90 / min | "
-             "TFLite p10 / p90 / min | LCE / xbnn paired | TFLite / xbnn paired | "
-             "1T / nT (medians): xbnn, LCE, TFLite | other processes (median over rounds) |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    es = used_engines(rows)
+    others = [e for e in es if e != "xbnn"]
+    head = (["model", "threads", "rounds"] + [f"{ENGINE_LABELS[e]} p10 / p90 / min" for e in es]
+            + [f"{ENGINE_LABELS[e]} / xbnn (ratio of medians)" for e in others]
+            + ["1T / nT (medians): " + ", ".join(ENGINE_LABELS[e] for e in es),
+               "other processes (median over rounds)"])
+    lines = ["| " + " | ".join(head) + " |", "| --- | " + " | ".join(["---:"] * (len(head) - 1))
+             + " |"]
     for r in rows:
-        cols = []
-        for e in ENGINES:
-            cols.append(f"{fmt_ms(r[e + '_p10'])} / {fmt_ms(r[e + '_p90'])} / "
-                        f"{fmt_ms(r[e + '_min'])}")
-        sc = ""
-        if "scale" in r:
-            sc = (f"{fmt_x(r['scale'])}, {fmt_x(r['scale_lce'])}, "
-                  f"{fmt_x(r['scale_tfl'])}")
-        lines.append(f"| {r['model']} | {r['threads']} | {r['rounds']} | " + " | ".join(cols)
-                     + f" | {fmt_x(r['lce_x_paired'])} | {fmt_x(r['tfl_x_paired'])} | {sc} | "
-                     f"{r['others_median']:.0%} |")
+        cells = [r["model"], str(r["threads"]), str(r["rounds"])]
+        cells += [f"{fmt_ms(r[e + '_p10'])} / {fmt_ms(r[e + '_p90'])} / {fmt_ms(r[e + '_min'])}"
+                  for e in es]
+        cells += [fmt_x(r["x_" + e]) for e in others]
+        cells.append(", ".join(fmt_x(r["scale_" + e]) for e in es) if "scale" in r else "")
+        cells.append(f"{r['others_median']:.0%}")
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 TARGET_MODELS = ("QuickNetSmall", "QuickNet", "QuickNetLarge")
+OV_TARGETS = (("OV-f32", 1.3), ("OV", 1.0))
 
 
-def target_lines(rows, threads):
-    """The project's targets: at 1 thread xbnn >= 20x LCE and >= 5x stock TFLite on the
-    QuickNet family; at 2 threads >= 1.7x xbnn at 1 thread. Judged on the medians of all rounds;
-    the quiet-round ratio is shown beside it."""
-    out = []
-    short = []
+def target_lines(rows, threads, contention=0):
+    """The project's targets, judged on the per-round ratio medians (the quiet-round ratio of
+    medians beside them). Every model, 1 and 2 threads: xbnn >= 1.3x faster than OpenVINO f32
+    and at least as fast as OpenVINO default. QuickNet family at 1 thread: >= 20x LCE, >= 5x
+    stock TFLite; at 2 threads on a quiet machine (no --contention) >= 1.8x xbnn at 1 thread.
+    Under --contention: xbnn at 2 threads no slower than at 1 thread (medians), its p90 <=
+    1.5x its median."""
     checks = []
     for r in rows:
-        if r["model"] not in TARGET_MODELS:
+        for e, want in OV_TARGETS:
+            if not math.isnan(r[e]):
+                checks.append((r, "xp_" + e, "q_x_" + e, want, f"{ENGINE_LABELS[e]} / xbnn"))
+        if r["model"] in TARGET_MODELS and r["threads"] == 1 and not contention:
+            checks += [(r, "xp_LCE", "q_x_LCE", 20, "LCE / xbnn"),
+                       (r, "xp_TFLite", "q_x_TFLite", 5, "TFLite / xbnn")]
+        if r["threads"] == 2 and "scale" in r:
+            if contention:
+                checks.append((r, "scale", None, 1.0, "xbnn 1T / 2T (medians)"))
+                r["p90_over_median"] = 1.0 / (r["xbnn_p90"] / r["xbnn"])
+                checks.append((r, "p90_over_median", None, 1 / 1.5,
+                               "xbnn 2T median / p90 (p90 <= 1.5x median)"))
+            elif r["model"] in TARGET_MODELS:
+                checks.append((r, "scale", "q_scale", 1.8, "xbnn 1T / 2T"))
+    out, short = [], []
+    for r, key, qkey, want, what in checks:
+        v = r.get(key, math.nan)
+        q = r.get(qkey, math.nan) if qkey else math.nan
+        if math.isnan(v):
             continue
-        if r["threads"] == 1:
-            checks += [(r, "lce_x", 20, "LCE / xbnn"), (r, "tfl_x", 5, "TFLite / xbnn")]
-        elif r["threads"] == 2 and "scale" in r:
-            checks.append((r, "scale", 1.7, "xbnn 1T / 2T"))
-    for r, key, want, what in checks:
-        v, q = r[key], r.get("q_" + key, math.nan)
         if v >= want:
             verdict = "met"
         elif q >= want:
             verdict = "**not met** (met on quiet rounds)"
         else:
             verdict = "**not met**"
-        out.append(f"| {r['model']} | {r['threads']} | {what} >= {want:g}x | {fmt_x(v)} | "
+        out.append(f"| {r['model']} | {r['threads']} | {what} >= {want:.2g}x | {fmt_x(v)} | "
                    f"{fmt_x(q)} | {verdict} |")
         if v < want:
             short.append(r["model"])
     if not out:
         return "", []
-    return ("| model | threads | target | all rounds | quiet rounds | |\n"
+    return ("| model | threads | target | per-round ratio median | quiet rounds | |\n"
             "| --- | ---: | --- | ---: | ---: | --- |\n" + "\n".join(out)), sorted(set(short))
 
 
@@ -675,18 +812,20 @@ def write_png(mods, rows, threads, path, subtitle=""):
         if r["model"] not in models:
             models.append(r["model"])
     by = {(r["model"], r["threads"]): r for r in rows}
-    colors = {"xbnn": "#1f77b4", "LCE": "#d62728", "TFLite": "#7f7f7f"}
-    series = [(e, t) for e in ENGINES for t in threads]
+    colors = {"xbnn": "#1f77b4", "LCE": "#d62728", "TFLite": "#7f7f7f", "OV-f32": "#2ca02c",
+              "OV": "#98df8a"}
+    es = used_engines(rows)
+    series = [(e, t) for e in es for t in threads]
     labels = []
-    width = 0.8 / len(series)
-    fig, ax = plt.subplots(figsize=(max(7, 1.9 * len(models) + 2), 5.2), dpi=110)
+    width = 0.84 / len(series)
+    fig, ax = plt.subplots(figsize=(max(8, 2.4 * len(models) + 2), 5.6), dpi=110)
     x = np.arange(len(models))
     for i, (e, t) in enumerate(series):
         vals = [by[(m, t)][e] if (m, t) in by else np.nan for m in models]
         lo = [by[(m, t)][e] - by[(m, t)][e + "_p10"] if (m, t) in by else 0 for m in models]
         hi = [by[(m, t)][e + "_p90"] - by[(m, t)][e] if (m, t) in by else 0 for m in models]
-        pos = x - 0.4 + width * (i + 0.5)
-        alpha = 1.0 if t == min(threads) else 0.55
+        pos = x - 0.42 + width * (i + 0.5)
+        alpha = 1.0 if t == min(threads) else 0.6
         bars = ax.bar(pos, vals, width, color=colors[e], alpha=alpha,
                       hatch=None if t == min(threads) else "//", edgecolor="white",
                       label=f"{ENGINE_LABELS[e]}, {t} thread{'s' if t > 1 else ''}",
@@ -697,23 +836,106 @@ def write_png(mods, rows, threads, path, subtitle=""):
     ax.set_xticks(x)
     ax.set_xticklabels(models)
     ax.set_ylabel("latency per inference, ms (median; bars p10-p90), log scale")
-    ax.set_title("Larq Zoo, 224x224, batch 1: xbnn vs LCE 0.16 vs stock TFLite (float model)"
+    ax.set_title("Larq Zoo, 224x224, batch 1: xbnn vs LCE 0.16 vs stock TFLite vs OpenVINO"
                  + (f"\n{subtitle}" if subtitle else ""), fontsize=10)
     ax.grid(axis="y", which="both", alpha=0.25)
-    top = max((r[e + "_p90"] for r in rows for e in ENGINES), default=1)
-    bottom = min((r["xbnn_p10"] for r in rows), default=1) * 0.4
-    ax.set_ylim(bottom=bottom, top=top * 3)
+    top = max((r[e + "_p90"] for r in rows for e in es), default=1)
+    bottom = min((min(r[e + "_p10"] for e in es) for r in rows), default=1) * 0.4
+    ax.set_ylim(bottom=bottom, top=top * 4)
     # Values inside the bars, at their foot (the p10-p90 whiskers run through the tops).
     for bars, vals, e in labels:
         for b, v in zip(bars, vals):
             if not np.isnan(v):
                 ax.text(b.get_x() + b.get_width() / 2, bottom * 1.12,
                         f"{v:.0f}" if v >= 10 else f"{v:.1f}", ha="center", va="bottom",
-                        fontsize=6.5, rotation=90, color="white" if e != "TFLite" else "black")
-    ax.legend(fontsize=7.5, ncol=3, loc="upper left")
+                        fontsize=6, rotation=90,
+                        color="black" if e in ("TFLite", "OV") else "white")
+    ax.legend(fontsize=7, ncol=len(es) if len(models) >= 4 else 2, loc="upper left")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def openvino_section(results):
+    """How the models were rebuilt for OpenVINO, and what its CPU plugin runs (its runtime
+    graph, after its own fusions)."""
+    runs = [r for r in results if r.get("ov_runtime")]
+    if not runs:
+        return ""
+    L = ["## OpenVINO: translation and what its CPU plugin runs\n"]
+    L.append(
+        "`bench/openvino_lce.py` rebuilds the LCE model with OpenVINO's Python opset API, in "
+        "NCHW (one Transpose at the input and at the output): every `LceQuantize` -> "
+        "`LceBconv2d` becomes `FakeQuantize` (levels 2, input threshold just below 0 so that "
+        "0 binarizes to +1 as in LCE, outputs {0, 1}) -> `BinaryConvolution` (mode "
+        "`xnor-popcount`, u1 weights, value 1 = +1, the opposite of LCE's bit), then `Clamp` "
+        "for a fused activation and `Multiply` / `Add` for the post-activation multiplier and "
+        "bias; `LceBMaxPool2d` is a `MaxPool` before the binarization; the float builtins map "
+        "to `Convolution`, `GroupConvolution` (depthwise), `MatMul`, `AvgPool`, `MaxPool`, "
+        "`Add`, `Softmax` and so on. Facts that matter, found by comparing with LCE: "
+        "OpenVINO's CPU plugin reads u1 weights least-significant bit first within each byte; "
+        "its `pad_value` 1.0 pads with +1 (LCE's `pad_values=1`) and 0.0 leaves the padded "
+        "taps out (LCE's zero padding); OpenVINO 2026.4 computes a BinaryConvolution + "
+        "residual Add wrongly when a FakeQuantize is the Add's only consumer (it fuses the "
+        "four into one node; its sums were off by up to 100 against numpy): the translation "
+        "makes such an Add an extra model output, which the plugin cannot fuse through (a "
+        "no-op node in between is optimized away first); the count per model is below. It "
+        "also crashes on "
+        "Transpose -> FakeQuantize -> BinaryConvolution and on FakeQuantize -> Transpose -> "
+        "BinaryConvolution (a model input that feeds LceQuantize directly is therefore taken "
+        "in NCHW; the Zoo models start with a float convolution). Its u1 path also gives wrong "
+        "sums when the input channels are not a multiple of 8, which the translation refuses "
+        "(the Zoo models have multiples of 32).\n")
+    L.append("The runtime graph of the compiled models (`compiled_model.get_runtime_model()`, "
+             "layer type: implementation (precision) x count; `jit_avx512_u1` is the JIT "
+             "xnor-popcount kernel), at the first thread count:\n")
+    L.append("| model | engine | inference precision | layers |")
+    L.append("| --- | --- | --- | --- |")
+    for r in runs:
+        for e, info in r["ov_runtime"].items():
+            layers = "; ".join(f"{lt}: {impl} ({prec}) x{n}"
+                               for (lt, impl, prec), n in info["layers"])
+            L.append(f"| {r['model']} | {ENGINE_LABELS[e]} | {info['precision']} | {layers} |")
+    L.append("")
+    L.append("Residual Adds made extra outputs against the wrong fusion: " + "; ".join(
+        f"{r['model']} {r.get('ov_stats', {}).get('residual_guards', 0)}" for r in runs) + ".")
+    L.append("")
+    return "\n".join(L)
+
+
+def contention_section(args, env, rows, threads, loads, targets, command):
+    """The report's contention block (between its markers): medians and p90 with
+    args.contention busy-loop processes running beside the benchmark."""
+    es = used_engines(rows)
+    others = [e for e in es if e != "xbnn"]
+    L = [CONTENTION_BEGIN]
+    L.append(f"With {args.contention} busy-loop process{'es' if args.contention > 1 else ''} "
+             f"(`while True: pass`, one per core of this {env['cpus']}-CPU machine when equal "
+             "to the CPU count) running beside the benchmark for the whole run, same method "
+             f"otherwise; generated on {env['date']} by\n")
+    L.append(f"```sh\n{command}\n```\n")
+    head = (["model", "threads"] + [f"{ENGINE_LABELS[e]} median / p90 ms" for e in es]
+            + [f"{ENGINE_LABELS[e]} / xbnn" for e in others]
+            + [f"xbnn {min(threads)}T / nT", "xbnn p90 / median"])
+    L.append("| " + " | ".join(head) + " |")
+    L.append("| --- | " + " | ".join(["---:"] * (len(head) - 1)) + " |")
+    for r in rows:
+        cells = [r["model"], str(r["threads"])]
+        cells += [f"{fmt_ms(r[e])} / {fmt_ms(r[e + '_p90'])}" for e in es]
+        cells += [fmt_x(r["xp_" + e]) for e in others]
+        cells.append(fmt_x(r["scale"]) if "scale" in r else "")
+        cells.append(fmt_x(r["xbnn_p90"] / r["xbnn"]))
+        L.append("| " + " | ".join(cells) + " |")
+    L.append("")
+    L.append("Ratios `E / xbnn`: medians of the per-round ratios. Targets: xbnn at 2 threads "
+             "no slower than at 1 thread (medians) and its p90 <= 1.5x its median; the "
+             "OpenVINO targets as above.\n")
+    if targets[0]:
+        L.append(targets[0] + "\n")
+    L.append(f"Load average (1/5/15 min) before: {loads['before']}, after: {loads['after']} "
+             f"(the busy processes count {args.contention}).")
+    L.append(CONTENTION_END)
+    return "\n".join(L)
 
 
 def profile_text(exe, model_path, threads):
@@ -732,17 +954,29 @@ def relpath(p):
 
 def write_markdown(path, args, env, rows, results, threads, loads, overhead, profiles, targets,
                    command, total_s):
-    old_notes = None
+    old_notes = old_contention = None
     if Path(path).is_file():
         text = Path(path).read_text()
         if NOTES_BEGIN in text and NOTES_END in text:
             old_notes = text[text.index(NOTES_BEGIN):text.index(NOTES_END) + len(NOTES_END)]
+        if CONTENTION_BEGIN in text and CONTENTION_END in text:
+            old_contention = text[text.index(CONTENTION_BEGIN):
+                                  text.index(CONTENTION_END) + len(CONTENTION_END)]
+    if args.contention:
+        block = contention_section(args, env, rows, threads, loads, targets, command)
+        if old_contention is None:
+            die(f"{path} has no contention section to replace: write the report without "
+                "--contention first")
+        Path(path).write_text(text.replace(old_contention, block))
+        return
     L = []
-    L.append("# Benchmarks: xbnn vs Larq Compute Engine 0.16 vs stock TensorFlow Lite\n")
+    L.append("# Benchmarks: xbnn vs Larq Compute Engine 0.16 vs stock TensorFlow Lite vs "
+             "OpenVINO\n")
     L.append(f"Generated by `bench/compare.py` on {env['date']}; regenerate with\n")
     L.append(f"```sh\n{command}\n```\n")
     L.append("(`make build` builds the xbnn Python package into `build/python`, `make lce-venv` the "
-             "reference venv with TensorFlow, LCE and matplotlib, `make zoo` the models.)\n")
+             "reference venv with TensorFlow, LCE, OpenVINO and matplotlib, `make zoo` the "
+             "models.)\n")
     L.append("## Method\n")
     L.append(
         "- **Models**: Larq Zoo architectures with random weights at 224x224x3, batch 1, converted by "
@@ -756,9 +990,16 @@ def write_markdown(path, args, env, rows, results, threads, loads, overhead, pro
         "num_threads=N).predict(x)` with its defaults (optimized bconv kernel, "
         "`use_xnnpack=False`);\n"
         "  - TFLite: `tf.lite.Interpreter(model_path=NAME.float.tflite, num_threads=N)`, "
-        "`set_tensor` / `invoke` / `get_tensor` (the XNNPACK delegate is on by default).\n"
+        "`set_tensor` / `invoke` / `get_tensor` (the XNNPACK delegate is on by default);\n"
+        "  - OpenVINO: the LCE model rebuilt op by op in OpenVINO's native binary ops "
+        "(`bench/openvino_lce.py`, see below), `ov.Core().compile_model(model, \"CPU\", "
+        "{INFERENCE_NUM_THREADS: N, NUM_STREAMS: 1, PERFORMANCE_HINT: LATENCY})`, one "
+        "`InferRequest.infer(x)` and a copy of the output per call; **OpenVINO f32** adds "
+        "`INFERENCE_PRECISION_HINT=f32` (float layers in f32, as in the other engines), "
+        "**OpenVINO default** leaves the precision to the plugin (bf16 float layers on CPUs "
+        "with AVX-512 BF16 or AMX; the binary convolutions are the same in both).\n"
         "- **Same inputs**: the model's recorded `NAME.inputs.npz`.\n"
-        "- **Interleaved**: per model and thread count, the three engines' interpreters are "
+        "- **Interleaved**: per model and thread count, the engines' interpreters are "
         "created (and only those: the other thread count's interpreters and their worker "
         f"threads are gone); after {args.warmup} warm-up calls each, every round calls each "
         f"engine in a freshly shuffled order, for at least {args.runs} rounds and "
@@ -782,7 +1023,13 @@ def write_markdown(path, args, env, rows, results, threads, loads, overhead, pro
         f"{args.check_inputs} seeded random input(s), every interpreter that is timed against a "
         f"separate LCE interpreter with one thread: xbnn and LCE, max |diff| <= {args.tol:g} "
         "of LCE's output range; the stock float model against LCE: max |diff| of the softmax "
-        f"<= {args.float_tol:g} and the same argmax." + ("" if overhead else "\n"))
+        f"<= {args.float_tol:g} and the same argmax; OpenVINO against LCE: the same argmax, "
+        f"top-5 overlap >= 3 of 5, max |diff| <= {args.ov_tol:g} (f32) / "
+        f"{args.ov_default_tol:g} (default precision) of LCE's output range. OpenVINO's float "
+        "layers sum in another order than LCE's, which flips the sign of a few values near 0 "
+        "before a binarization, and the following layers amplify those flips; a wrong "
+        "translation (e.g. the weight bits in the other order) gives differences of ~90% of "
+        "the range and another argmax." + ("" if overhead else "\n"))
     if overhead:
         xo = overhead.get("xbnn predict", math.nan) - overhead.get("xbnn _impl.invoke", math.nan)
         lo = overhead.get("LCE predict", math.nan) - overhead.get("LCE extension predict",
@@ -799,8 +1046,9 @@ def write_markdown(path, args, env, rows, results, threads, loads, overhead, pro
             f"`predict` (~{lo:.0f} µs of generator/concatenate). Both are negligible at the "
             "millisecond latencies below, so the public `predict` is timed.\n")
     L.append("## Results\n")
-    L.append("Median latency per inference in ms (lower is better); ratios > 1 mean xbnn is "
-             "faster. `xbnn 1T / nT`: xbnn's one-thread median over its n-thread median.\n")
+    L.append("Median latency per inference in ms (lower is better). `E / xbnn`: the median over "
+             "rounds of engine E's time over xbnn's time in the same round (> 1: xbnn is "
+             "faster); `xbnn 1T / nT`: xbnn's one-thread median over its n-thread median.\n")
     L.append(main_table(rows, threads) + "\n")
     if args.png:
         L.append(f"![latency chart]({os.path.relpath(Path(args.png).resolve(), Path(path).resolve().parent)})\n")
@@ -819,12 +1067,14 @@ def write_markdown(path, args, env, rows, results, threads, loads, overhead, pro
         L.append("")
     if targets[0]:
         L.append("### Targets\n")
-        L.append("At 1 thread xbnn >= 20x faster than LCE 0.16 and >= 5x faster than stock TFLite "
-                 "on the QuickNet family; at 2 threads >= 1.7x faster than xbnn at 1 thread.\n")
+        L.append("Every model, 1 and 2 threads: xbnn >= 1.3x faster than OpenVINO f32 and at "
+                 "least as fast as OpenVINO default. QuickNet family: at 1 thread xbnn >= 20x "
+                 "faster than LCE 0.16 and >= 5x faster than stock TFLite; at 2 threads >= 1.8x "
+                 "faster than xbnn at 1 thread.\n")
         L.append(targets[0] + "\n")
     L.append("### Spread and paired ratios\n")
-    L.append("p10 / p90 / min of the per-call latencies (ms); `paired`: median over rounds of the "
-             "ratio of the two engines' calls in the same round.\n")
+    L.append("p10 / p90 / min of the per-call latencies (ms); the ratios of the medians (the "
+             "table above gives the medians of the per-round ratios).\n")
     L.append(detail_table(rows) + "\n")
     L.append("### Output agreement (checked before timing)\n")
     L.append("| model | xbnn vs LCE (max \\|diff\\| / LCE range, worst thread count) | "
@@ -847,6 +1097,29 @@ def write_markdown(path, args, env, rows, results, threads, loads, overhead, pro
         L.append(f"| {r['model']} | {xr:.2g} (abs {xa:.2g}) | {lr:.2g} | {fa:.2g} | "
                  f"{'yes' if agree else 'NO'} | {top5}/5 | {c.get('lce_vs_recorded', math.nan):.2g} |")
     L.append("")
+    if any(r.get("check", {}).get("ov_vs_lce") for r in results):
+        L.append("OpenVINO against LCE (one thread), worst over the input sets and thread counts:\n")
+        L.append("| model | OpenVINO f32: max \\|diff\\| / LCE range | argmax | top-5 (min) | "
+                 "OpenVINO default: max \\|diff\\| / LCE range | argmax | top-5 (min) |")
+        L.append("| --- | ---: | --- | ---: | ---: | --- | ---: |")
+        for r in results:
+            c = r.get("check", {}).get("ov_vs_lce")
+            if not c:
+                continue
+            cells = []
+            for e in OV_ENGINES:
+                vs = [v for k, v in c.items() if k.startswith(e + " ")]
+                cells += [f"{max(v['max_rel'] for v in vs):.2g}",
+                          "agrees" if all(v["argmax_agree"] for v in vs) else "DIFFERS",
+                          f"{min(v['top5_overlap_min'] for v in vs)}/5"]
+            L.append(f"| {r['model']} | " + " | ".join(cells) + " |")
+        L.append("")
+    L.append(openvino_section(results))
+    L.append("## Under contention\n")
+    L.append(old_contention if old_contention else
+             f"{CONTENTION_BEGIN}\n(not measured yet: run the command above with "
+             f"`--contention 2`)\n{CONTENTION_END}")
+    L.append("")
     L.append("## Machine and versions\n")
     L.append(f"- CPU: `{env['cpu']}` ({env['cpu_family_model']}), {env['cpus']} logical CPUs"
              + (f", {env['hypervisor']} guest" if env["hypervisor"] else "")
@@ -864,8 +1137,8 @@ def write_markdown(path, args, env, rows, results, threads, loads, overhead, pro
                   + ("" if dirty else ", with no local changes"))
     L.append(f"- xbnn {env['xbnn_version']}, commit `{env['xbnn_commit']}` "
              f"({env['xbnn_commit_subject']}): {where}.{dirty}")
-    L.append(f"- larq-compute-engine {env['lce']}, TensorFlow {env['tf']}, NumPy {env['numpy']}, "
-             f"Python {env['python']}.")
+    L.append(f"- larq-compute-engine {env['lce']}, TensorFlow {env['tf']}, OpenVINO "
+             f"{env['openvino']}, NumPy {env['numpy']}, Python {env['python']}.")
     L.append(f"- Date: {env['date']}; total run time {total_s / 60:.1f} min.")
     la = loads
     L.append(f"- Load average (1/5/15 min) before: {la['before']}, after: {la['after']}; per "
@@ -945,6 +1218,18 @@ def parse_args():
     p.add_argument("--check-inputs", type=int, default=2,
                    help="seeded random input sets checked besides the recorded one")
     p.add_argument("--no-tflite", action="store_true", help="leave out stock TFLite")
+    p.add_argument("--no-openvino", action="store_true", help="leave out OpenVINO")
+    p.add_argument("--ov-tol", type=float, default=0.1,
+                   help="OpenVINO f32 vs LCE: max |diff| relative to LCE's output range (float "
+                        "layers in another summation order flip a few binarized signs, which "
+                        "the following layers amplify: up to ~0.06 measured on QuickNetLarge, "
+                        "3e-6 on BiRealNet; a wrong translation gives ~0.9 and another argmax)")
+    p.add_argument("--ov-default-tol", type=float, default=0.25,
+                   help="the same for OpenVINO at its default precision (bf16 float layers)")
+    p.add_argument("--contention", type=int, default=0, metavar="N",
+                   help="run N busy-loop processes beside the benchmark for the whole run "
+                        "(killed at the end, always); with --out, the results go to the "
+                        "contention section of the existing report")
     p.add_argument("--out", help="write the markdown report here (e.g. docs/benchmarks.md)")
     p.add_argument("--png", help="write the bar chart here (e.g. docs/benchmarks.png)")
     p.add_argument("--json", help="write all per-call latencies here")
@@ -998,76 +1283,108 @@ def main():
     if overhead:
         progress.log("  per call: " + ", ".join(f"{k} {v:.1f} µs" for k, v in overhead.items()))
 
-    engines_used = [e for e in ENGINES if not (e == "TFLite" and args.no_tflite)]
+    engines_used = [e for e in ENGINES if not (e == "TFLite" and args.no_tflite)
+                    and not (e in OV_ENGINES and args.no_openvino)]
     results = []
-    for mi, path in enumerate(models):
-        name = path.stem
-        progress.log(f"[{mi + 1}/{len(models)}] {name}")
-        inputs_path = path.with_name(name + ".inputs.npz")
-        float_path = path.with_name(name + ".float.tflite")
-        float_inputs_path = path.with_name(name + ".float.inputs.npz")
-        if not inputs_path.is_file():
-            die(f"{inputs_path} missing (`make zoo` writes it with the model)")
-        if "TFLite" in engines_used and not float_path.is_file():
-            die(f"{float_path} missing (`make zoo` writes it with the model), or use --no-tflite")
-        inputs = load_inputs(np, inputs_path)
-        finputs = load_inputs(np, float_inputs_path) if float_inputs_path.is_file() else inputs
-        model_bytes = path.read_bytes()
-        inputs_sets = [inputs] + [random_like(np, inputs, 1000 + i)
-                                  for i in range(args.check_inputs)]
-        # The float model gets the same values (only int8-input models have separate float
-        # inputs, and those are only checked on the recorded set).
-        if finputs is inputs:
-            float_sets = inputs_sets
-        else:
-            inputs_sets, float_sets = inputs_sets[:1], [finputs]
-        progress.update("  LCE reference outputs ...")
-        refs = reference_outputs(mods, model_bytes, inputs_sets)
-        check = {"xbnn_vs_lce": {}, "tflite_vs_lce": {}}
-        recorded = path.with_name(name + ".outputs.npz")
-        if recorded.is_file():
-            rec = load_inputs(np, recorded)
-            check["lce_vs_recorded"] = max(
-                (rel_diff(np, r, o)[0] for r, o in zip(refs[0], rec) if r.shape == o.shape),
-                default=math.nan)
-        samples, rounds, secs, others, waited, bad = {}, {}, {}, {}, {}, []
-        for t in args.threads:
-            # One phase per thread count: only these interpreters (and their threads) exist.
-            progress.update(f"  {t} thread(s): creating interpreters ...")
-            engines = {("xbnn", t): XbnnEngine(mods, model_bytes, inputs, t),
-                       ("LCE", t): LceEngine(mods, model_bytes, inputs, t)}
-            if "TFLite" in engines_used:
-                engines[("TFLite", t)] = TfliteEngine(mods, float_path, finputs, t)
-            progress.update(f"  {t} thread(s): checking outputs against LCE 1 thread ...")
-            bad = check_engines(np, engines, refs, inputs_sets, float_sets, args, check)
-            summary = ", ".join(
-                f"{k}: {v['max_rel']:.2g} of range" for k, v in check["xbnn_vs_lce"].items()
-                if k.startswith(f"xbnn {t}T"))
-            fsum = ", ".join(f"{k}: max |diff| {v['max_abs']:.2g}, argmax "
-                             f"{'agrees' if v['argmax_agree'] else 'DIFFERS'}"
-                             for k, v in check["tflite_vs_lce"].items() if k.startswith(f"TFLite {t}T"))
-            progress.done(f"  {t} thread(s): vs LCE 1T: {summary}" + (f"; stock float {fsum}" if fsum else ""))
+    busy = BusyLoops(args.contention, progress)
+    try:
+        for mi, path in enumerate(models):
+            name = path.stem
+            progress.log(f"[{mi + 1}/{len(models)}] {name}")
+            inputs_path = path.with_name(name + ".inputs.npz")
+            float_path = path.with_name(name + ".float.tflite")
+            float_inputs_path = path.with_name(name + ".float.inputs.npz")
+            if not inputs_path.is_file():
+                die(f"{inputs_path} missing (`make zoo` writes it with the model)")
+            if "TFLite" in engines_used and not float_path.is_file():
+                die(f"{float_path} missing (`make zoo` writes it with the model), or use --no-tflite")
+            inputs = load_inputs(np, inputs_path)
+            finputs = load_inputs(np, float_inputs_path) if float_inputs_path.is_file() else inputs
+            model_bytes = path.read_bytes()
+            inputs_sets = [inputs] + [random_like(np, inputs, 1000 + i)
+                                      for i in range(args.check_inputs)]
+            # The float model gets the same values (only int8-input models have separate float
+            # inputs, and those are only checked on the recorded set).
+            if finputs is inputs:
+                float_sets = inputs_sets
+            else:
+                inputs_sets, float_sets = inputs_sets[:1], [finputs]
+            progress.update("  LCE reference outputs ...")
+            refs = reference_outputs(mods, model_bytes, inputs_sets)
+            check = {"xbnn_vs_lce": {}, "tflite_vs_lce": {}, "ov_vs_lce": {}}
+            translated, ov_runtime = None, {}
+            if "OV" in engines_used:
+                progress.update("  translating to OpenVINO ...")
+                try:
+                    translated = mods["openvino_lce"].translate(mods["ov"], model_bytes)
+                except mods["openvino_lce"].TranslationError as e:
+                    die(f"{name}: cannot translate to OpenVINO: {e} (or use --no-openvino)")
+            recorded = path.with_name(name + ".outputs.npz")
+            if recorded.is_file():
+                rec = load_inputs(np, recorded)
+                check["lce_vs_recorded"] = max(
+                    (rel_diff(np, r, o)[0] for r, o in zip(refs[0], rec) if r.shape == o.shape),
+                    default=math.nan)
+            samples, rounds, secs, others, waited, bad = {}, {}, {}, {}, {}, []
+            for t in args.threads:
+                # One phase per thread count: only these interpreters (and their threads) exist.
+                progress.update(f"  {t} thread(s): creating interpreters ...")
+                engines = {("xbnn", t): XbnnEngine(mods, model_bytes, inputs, t),
+                           ("LCE", t): LceEngine(mods, model_bytes, inputs, t)}
+                if "TFLite" in engines_used:
+                    engines[("TFLite", t)] = TfliteEngine(mods, float_path, finputs, t)
+                if translated is not None:
+                    for e in OV_ENGINES:
+                        eng = OpenvinoEngine(mods, translated, inputs, t, e)
+                        engines[(e, t)] = eng
+                        if t == args.threads[0]:
+                            ov_runtime[e] = {"precision": eng.precision,
+                                             "layers": mods["openvino_lce"].runtime_summary(
+                                                 eng.compiled)}
+                            bins = [f"{n}x {impl} ({prec})" for (lt, impl, prec), n in
+                                    ov_runtime[e]["layers"] if lt == "BinaryConvolution"]
+                            progress.log(f"  {ENGINE_LABELS[e]} (inference precision "
+                                         f"{eng.precision}): BinaryConvolution runs as "
+                                         f"{', '.join(bins) or 'NOTHING: no binary kernel'}")
+                progress.update(f"  {t} thread(s): checking outputs against LCE 1 thread ...")
+                bad = check_engines(np, engines, refs, inputs_sets, float_sets, args, check)
+                summary = ", ".join(
+                    f"{k}: {v['max_rel']:.2g} of range" for k, v in check["xbnn_vs_lce"].items()
+                    if k.startswith(f"xbnn {t}T"))
+                fsum = ", ".join(f"{k}: max |diff| {v['max_abs']:.2g}, argmax "
+                                 f"{'agrees' if v['argmax_agree'] else 'DIFFERS'}"
+                                 for k, v in check["tflite_vs_lce"].items() if k.startswith(f"TFLite {t}T"))
+                osum = ", ".join(f"{k}: {v['max_rel']:.2g} of range, argmax "
+                                 f"{'agrees' if v['argmax_agree'] else 'DIFFERS'}"
+                                 for k, v in check["ov_vs_lce"].items() if f" {t}T" in k)
+                progress.done(f"  {t} thread(s): vs LCE 1T: {summary}" + (f"; stock float {fsum}" if fsum else "")
+                              + (f"; {osum}" if osum else ""))
+                if bad:
+                    break
+                waited[t] = wait_quiet(args, progress, f"{name} {t}T")
+                s_t, rounds[t], secs[t], others[t] = time_model(f"{name} {t}T", engines, args,
+                                                                progress)
+                samples.update(s_t)
+                del engines
+                meds = "  ".join(f"{e} {median(v):.2f}" for (e, tt), v in s_t.items())
+                progress.done(f"  {name} {t}T: {rounds[t]} rounds in {secs[t]:.0f}s, median ms: "
+                              f"{meds} (load {loadavg()})")
             if bad:
-                break
-            waited[t] = wait_quiet(args, progress, f"{name} {t}T")
-            s_t, rounds[t], secs[t], others[t] = time_model(f"{name} {t}T", engines, args,
-                                                            progress)
-            samples.update(s_t)
-            del engines
-            meds = "  ".join(f"{e} {median(v):.2f}" for (e, tt), v in s_t.items())
-            progress.done(f"  {name} {t}T: {rounds[t]} rounds in {secs[t]:.0f}s, median ms: "
-                          f"{meds} (load {loadavg()})")
-        if bad:
-            for line in bad:
-                progress.log("  MISMATCH: " + line)
-            progress.log(f"  {name}: outputs disagree, not timed")
-            results.append({"model": name, "skipped": "outputs disagree: " + "; ".join(bad),
-                            "check": check})
-            continue
-        la = loadavg()
-        loads["per_model"].append((name, la))
-        results.append({"model": name, "path": str(path), "samples": samples, "rounds": rounds,
-                        "seconds": secs, "others": others, "waited": waited, "check": check})
+                for line in bad:
+                    progress.log("  MISMATCH: " + line)
+                progress.log(f"  {name}: outputs disagree, not timed")
+                results.append({"model": name, "skipped": "outputs disagree: " + "; ".join(bad),
+                                "check": check})
+                continue
+            la = loadavg()
+            loads["per_model"].append((name, la))
+            results.append({"model": name, "path": str(path), "samples": samples, "rounds": rounds,
+                            "seconds": secs, "others": others, "waited": waited, "check": check,
+                            "ov_runtime": ov_runtime,
+                            "ov_stats": ({k: v for k, v in translated[1].items()}
+                                         if translated else {})})
+    finally:
+        busy.stop()
 
     loads["after"] = loadavg()
     total = time.monotonic() - t_start
@@ -1077,7 +1394,7 @@ def main():
     print(main_table(rows, args.threads))
     print(f"\nQuiet rounds only (other processes <= {args.quiet:.0%} of the CPUs):\n")
     print(quiet_table(rows, args.threads, args.quiet))
-    targets = target_lines(rows, args.threads)
+    targets = target_lines(rows, args.threads, args.contention)
     if targets[0]:
         print()
         print(targets[0])

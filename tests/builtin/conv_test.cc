@@ -1,6 +1,7 @@
 // CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED against plain loops: float within 1e-5, int8
 // bit-exact with TFLite's integer formula written out in the test.
 #include "builtin/op_test_util.h"
+#include "kernels/builtin/conv_direct.h"
 
 namespace xbnn::testing {
 namespace {
@@ -136,8 +137,61 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{1, 6, 6, 8, 6, 3, 3, 1, 1, 1, 1, 2, true, true, 0},
                       ConvCase{2, 6, 5, 12, 8, 3, 3, 2, 2, 1, 1, 4, false, true, 1},
                       ConvCase{1, 11, 11, 3, 16, 3, 3, 2, 2, 1, 1, 1, true, true, 3},
-                      ConvCase{1, 4, 4, 33, 17, 2, 2, 1, 1, 1, 1, 1, true, true, 2}),
+                      ConvCase{1, 4, 4, 33, 17, 2, 2, 1, 1, 1, 1, 1, true, true, 2},
+                      // The direct AVX-512 kernel (conv_direct.h: in_c <= 4, out_c % 16 == 0):
+                      // 7x7 stride-2 stems with borders on every side, 6-pixel tiles and
+                      // leftover pixels, 64-channel blocks and a partial one, kernels larger
+                      // than the image, batch 2.
+                      ConvCase{1, 30, 29, 3, 64, 7, 7, 2, 2, 1, 1, 1, true, true, 1},
+                      ConvCase{2, 17, 23, 3, 80, 7, 7, 2, 2, 1, 1, 1, true, false, 0},
+                      ConvCase{1, 19, 40, 1, 16, 3, 3, 1, 1, 1, 1, 1, true, true, 3},
+                      ConvCase{1, 12, 27, 4, 32, 5, 3, 1, 2, 1, 1, 1, false, true, 2},
+                      ConvCase{1, 5, 4, 2, 48, 7, 7, 1, 1, 1, 1, 1, true, true, 0},
+                      ConvCase{1, 9, 50, 3, 192, 3, 5, 3, 1, 1, 1, 1, true, true, 1},
+                      ConvCase{1, 6, 30, 3, 48, 3, 3, 1, 1, 1, 1, 1, true, true, 0}),
     [](const ::testing::TestParamInfo<ConvCase>& i) { return Name(i.param); });
+
+// The grid's small-channel cases above run on the direct kernel wherever the CPU has AVX-512F.
+TEST(ConvTest, DirectKernelCoversTheStemShapes) {
+  using kernels::builtin::DirectConvF32;
+  using kernels::builtin::DirectConvGeometry;
+  const DirectConvGeometry stem{1, 224, 224, 3, 112, 112, 64, 7, 7, 2, 2, 2, 2};
+  const DirectConvGeometry wide{1, 30, 29, 4, 15, 15, 80, 3, 3, 2, 2, 1, 1};
+  EXPECT_FALSE(DirectConvF32::Applies(stem, 2, 1, 1));
+  EXPECT_FALSE(DirectConvF32::Applies(stem, 1, 2, 1));
+  EXPECT_FALSE(DirectConvF32::Applies(DirectConvGeometry{1, 8, 8, 8, 8, 8, 64, 3, 3, 1, 1, 1, 1}, 1, 1, 1));
+  EXPECT_FALSE(DirectConvF32::Applies(DirectConvGeometry{1, 8, 8, 3, 8, 8, 8, 3, 3, 1, 1, 1, 1}, 1, 1, 1));
+#if defined(__x86_64__)
+  if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "CPU lacks avx512f";
+  EXPECT_TRUE(DirectConvF32::Applies(stem, 1, 1, 1));
+  EXPECT_TRUE(DirectConvF32::Applies(wide, 1, 1, 1));
+#else
+  EXPECT_FALSE(DirectConvF32::Applies(stem, 1, 1, 1));
+#endif
+}
+
+// The direct kernel splits by output rows: the same arithmetic per row on any thread count.
+TEST(ConvTest, DirectKernelThreadsBitExact) {
+  const ConvCase c{1, 40, 36, 3, 64, 7, 7, 2, 2, 1, 1, 1, true, true, 1};
+  auto x = RandomFloats(40 * 36 * 3, 11);
+  auto w = RandomFloats(64 * 7 * 7 * 3, 12);
+  auto b = RandomFloats(64, 13);
+  std::vector<std::vector<float>> f;
+  for (int threads : {1, 2, 3}) {
+    OpModel m;
+    const int in = m.Input(DType::kFloat32, {1, 40, 36, 3});
+    const int wt = m.Const(DType::kFloat32, {64, 7, 7, 3}, w);
+    const int bt = m.Const(DType::kFloat32, {64}, b);
+    const int out = m.Output(DType::kFloat32, {1, 20, 18, 64});
+    m.Op(op::kConv2D, {in, wt, bt}, {out}, opt::kConv2D, ConvOptions(c));
+    ASSERT_TRUE(m.Build(threads).ok());
+    m.SetInput(0, x);
+    ASSERT_TRUE(m.Invoke().ok());
+    f.push_back(m.GetOutput<float>(0));
+  }
+  ExpectEqual(f[1], f[0]);
+  ExpectEqual(f[2], f[0]);
+}
 
 TEST(ConvTest, MultiThreadedMatchesSingleThread) {
   const ConvCase c{1, 12, 12, 16, 24, 3, 3, 1, 1, 1, 1, 1, true, true, 1};

@@ -1,9 +1,12 @@
-// CONV_2D (versions 1-6): float32 on XNNPACK (grouped convolution included), int8 with per-tensor
-// or per-channel weights in TFLite's integer arithmetic.
+// CONV_2D (versions 1-6): float32 on XNNPACK (grouped convolution included) or, for few input
+// channels and a large kernel (7x7 stems), xbnn's direct AVX-512 kernel (conv_direct.h), split by
+// output rows on the interpreter's threads; int8 with per-tensor or per-channel weights in
+// TFLite's integer arithmetic.
 #include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
 #include "kernels/builtin/conv_common.h"
 #include "kernels/builtin/xnn_chunks.h"
+#include "kernels/builtin/conv_direct.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -65,7 +68,12 @@ class Conv2D final : public runtime::OpKernel {
   }
 
   void Invoke(OpContext& ctx) override {
-    if (!xnn_.empty()) {
+    if (direct_.prepared()) {
+      const float* in = in_->as<float>();
+      float* out = out_->as<float>();
+      auto rows = [&](int, int row) { direct_.RunRows(in, out, row, row + 1); };
+      ParallelFor(ctx, direct_.rows(), rows, seconds_);
+    } else if (!xnn_.empty()) {
       xnn_.Run(ctx);
     } else {
       InvokeInt8(ctx);
@@ -77,6 +85,16 @@ class Conv2D final : public runtime::OpKernel {
     XBNN_RETURN_IF_ERROR(PrepareFloatWeights(ctx, filter_, bias_, out_));
     float lo, hi;
     FloatActivationRange(act_, &lo, &hi);
+    const DirectConvGeometry g{batch_, in_h_,     in_w_,     in_c_,          gh_.out,
+                               gw_.out, out_c_,   k_h_,      k_w_,           stride_h_,
+                               stride_w_, gh_.pad_before, gw_.pad_before};
+    if (DirectConvF32::Applies(g, groups_, dil_h_, dil_w_)) {
+      direct_.Prepare(g, filter_->as<float>(), bias_ ? bias_->as<float>() : nullptr, lo, hi);
+      if (ctx.prepared_bytes) {
+        *ctx.prepared_bytes += static_cast<size_t>(filter_->bytes + (bias_ ? bias_->bytes : 0));
+      }
+      return Status::Ok();
+    }
     XnnConvDesc d;
     d.batch = batch_;
     d.in_h = in_h_;
@@ -162,6 +180,7 @@ class Conv2D final : public runtime::OpKernel {
   AxisGeometry gh_, gw_;
   double seconds_ = 0;            // estimated single-thread time
   XnnChunks xnn_;
+  DirectConvF32 direct_;  // used instead of XNNPACK where DirectConvF32::Applies
   ChannelRequant rq_;
   std::vector<int32_t> acc_;
 };

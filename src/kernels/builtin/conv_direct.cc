@@ -1,0 +1,175 @@
+#include "kernels/builtin/conv_direct.h"
+
+#include <algorithm>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define XBNN_DIRECT_CONV_X86 1
+#endif
+
+namespace xbnn::kernels::builtin {
+namespace {
+
+constexpr int kBlock = 64;  // output channels per block: at most 4 AVX-512 vectors
+
+int BlockChannels(int out_c, int block) { return std::min(kBlock, out_c - block * kBlock); }
+
+#if defined(XBNN_DIRECT_CONV_X86)
+
+// Where one tile of NP output pixels (stride `step` floats apart in the input row) reads.
+// Only taps inside the image are visited: filter rows [ky_lo, ky_lo + rows) and, within a row,
+// taps (kx * in_c + ci) [t_lo, t_lo + taps), the same for every pixel of the tile.
+struct Tile {
+  const float* in;     // the first pixel's first visited tap
+  const float* w;      // the weights of that tap: [k_h][taps_per_row][NB * 16] from there
+  int64_t row_stride;  // floats from one input row to the next
+  int step;            // floats from one pixel's window to the next (stride_w * in_c)
+  int rows, taps;      // visited filter rows and taps per row
+  int taps_per_row;    // k_w * in_c
+};
+
+// NP pixels x NB vectors of 16 output channels.
+template <int NP, int NB>
+__attribute__((target("avx512f"))) void TileKernel(const Tile& t, const float* bias, float lo,
+                                                   float hi, float* out, int out_pixel_stride) {
+  __m512 acc[NP][NB];
+  for (int j = 0; j < NB; ++j) {
+    const __m512 b = _mm512_loadu_ps(bias + 16 * j);
+    for (int p = 0; p < NP; ++p) acc[p][j] = b;
+  }
+  for (int ky = 0; ky < t.rows; ++ky) {
+    const float* x = t.in + ky * t.row_stride;
+    const float* wr = t.w + static_cast<int64_t>(ky) * t.taps_per_row * NB * 16;
+    for (int k = 0; k < t.taps; ++k) {
+      __m512 wv[NB];
+      for (int j = 0; j < NB; ++j) wv[j] = _mm512_loadu_ps(wr + k * NB * 16 + 16 * j);
+      for (int p = 0; p < NP; ++p) {
+        const __m512 xv = _mm512_set1_ps(x[p * t.step + k]);
+        for (int j = 0; j < NB; ++j) acc[p][j] = _mm512_fmadd_ps(wv[j], xv, acc[p][j]);
+      }
+    }
+  }
+  // The masked forms with a full mask: GCC 12 warns that the unmasked _mm512_max_ps and
+  // _mm512_min_ps read an uninitialized value (its headers pass _mm512_undefined_ps).
+  const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+  const __mmask16 all = 0xFFFF;
+  for (int p = 0; p < NP; ++p)
+    for (int j = 0; j < NB; ++j)
+      _mm512_storeu_ps(
+          out + p * out_pixel_stride + 16 * j,
+          _mm512_mask_min_ps(vhi, all, _mm512_mask_max_ps(vlo, all, acc[p][j], vlo), vhi));
+}
+
+using TileFn = void (*)(const Tile&, const float*, float, float, float*, int);
+
+// Pixels per tile for nb vectors of channels: as many accumulators as fit in the 32 registers
+// beside the nb weight vectors and a broadcast (6 x 4 + 4 + 1 = 29 for a full block).
+int TilePixels(int nb) { return nb == 1 ? 12 : nb == 2 ? 8 : nb == 3 ? 7 : 6; }
+
+TileFn PickTile(int nb, bool single) {
+  switch (nb) {
+    case 1:
+      return single ? TileKernel<1, 1> : TileKernel<12, 1>;
+    case 2:
+      return single ? TileKernel<1, 2> : TileKernel<8, 2>;
+    case 3:
+      return single ? TileKernel<1, 3> : TileKernel<7, 3>;
+    default:
+      return single ? TileKernel<1, 4> : TileKernel<6, 4>;
+  }
+}
+
+#endif  // XBNN_DIRECT_CONV_X86
+
+}  // namespace
+
+bool DirectConvF32::Applies(const DirectConvGeometry& g, int groups, int dil_h, int dil_w) {
+#if defined(XBNN_DIRECT_CONV_X86)
+  if (groups != 1 || dil_h != 1 || dil_w != 1) return false;
+  if (g.in_c < 1 || g.in_c > 4 || g.out_c < 16 || g.out_c % 16 != 0) return false;
+  if (g.k_h * g.k_w < 9) return false;
+  return __builtin_cpu_supports("avx512f");
+#else
+  (void)g, (void)groups, (void)dil_h, (void)dil_w;
+  return false;
+#endif
+}
+
+void DirectConvF32::Prepare(const DirectConvGeometry& g, const float* filter_ohwi,
+                            const float* bias, float lo, float hi) {
+  g_ = g;
+  lo_ = lo;
+  hi_ = hi;
+  const int taps = g.k_w * g.in_c;
+  const int blocks = (g.out_c + kBlock - 1) / kBlock;
+  packed_.assign(static_cast<size_t>(g.out_c) * g.k_h * taps, 0.0f);
+  float* dst = packed_.data();
+  for (int b = 0; b < blocks; ++b) {
+    const int bc = BlockChannels(g.out_c, b);
+    for (int ky = 0; ky < g.k_h; ++ky)
+      for (int k = 0; k < taps; ++k)
+        for (int c = 0; c < bc; ++c)
+          *dst++ = filter_ohwi[(static_cast<int64_t>(b * kBlock + c) * g.k_h + ky) * taps + k];
+  }
+  bias_.assign(g.out_c, 0.0f);
+  if (bias) std::copy(bias, bias + g.out_c, bias_.begin());
+}
+
+void DirectConvF32::RunRows(const float* in, float* out, int row_begin, int row_end) const {
+#if defined(XBNN_DIRECT_CONV_X86)
+  const DirectConvGeometry& g = g_;
+  const int taps = g.k_w * g.in_c;
+  const int blocks = (g.out_c + kBlock - 1) / kBlock;
+  // Output columns whose window lies inside the image: [x_lo, x_hi).
+  const int x_lo = std::min(g.out_w, (g.pad_left + g.stride_w - 1) / g.stride_w);
+  const int last =
+      g.in_w - g.k_w + g.pad_left;  // the last window start inside, from the padded left
+  const int x_hi = last < 0 ? x_lo : std::max(x_lo, std::min(g.out_w, last / g.stride_w + 1));
+  for (int row = row_begin; row < row_end; ++row) {
+    const int b = row / g.out_h, oy = row % g.out_h;
+    const int iy0 = oy * g.stride_h - g.pad_top;
+    const int ky_lo = std::max(0, -iy0), ky_hi = std::min(g.k_h, g.in_h - iy0);
+    Tile t;
+    t.row_stride = static_cast<int64_t>(g.in_w) * g.in_c;
+    t.step = g.stride_w * g.in_c;
+    t.rows = std::max(0, ky_hi - ky_lo);
+    t.taps_per_row = taps;
+    // The first input row read (iy0 itself may lie above the image).
+    const float* in_row = in + (static_cast<int64_t>(b) * g.in_h + iy0 + ky_lo) * t.row_stride;
+    float* out_row = out + static_cast<int64_t>(row) * g.out_w * g.out_c;
+    const float* w = packed_.data();
+    for (int blk = 0; blk < blocks; ++blk) {
+      const int bc = BlockChannels(g.out_c, blk);
+      const int pixels = TilePixels(bc / 16);
+      const TileFn full = PickTile(bc / 16, false), one = PickTile(bc / 16, true);
+      const float* bias = bias_.data() + blk * kBlock;
+      float* o = out_row + blk * kBlock;
+      const float* w_rows = w + static_cast<int64_t>(ky_lo) * taps * bc;
+      auto single = [&](int ox) {  // one pixel, taps clipped at the left and right edges
+        const int ix0 = ox * g.stride_w - g.pad_left;
+        const int t_lo = std::max(0, -ix0) * g.in_c, t_hi = std::min(g.k_w, g.in_w - ix0) * g.in_c;
+        Tile s = t;
+        s.in = in_row + (static_cast<int64_t>(ix0) * g.in_c + t_lo);
+        s.w = w_rows + static_cast<int64_t>(t_lo) * bc;
+        s.taps = std::max(0, t_hi - t_lo);
+        one(s, bias, lo_, hi_, o + static_cast<int64_t>(ox) * g.out_c, g.out_c);
+      };
+      for (int ox = 0; ox < x_lo; ++ox) single(ox);
+      int ox = x_lo;
+      for (; ox + pixels <= x_hi; ox += pixels) {
+        Tile s = t;
+        s.in = in_row + static_cast<int64_t>(ox * g.stride_w - g.pad_left) * g.in_c;
+        s.w = w_rows;
+        s.taps = taps;
+        full(s, bias, lo_, hi_, o + static_cast<int64_t>(ox) * g.out_c, g.out_c);
+      }
+      for (; ox < g.out_w; ++ox) single(ox);
+      w += static_cast<int64_t>(bc) * g.k_h * taps;
+    }
+  }
+#else
+  (void)in, (void)out, (void)row_begin, (void)row_end;
+#endif
+}
+
+}  // namespace xbnn::kernels::builtin

@@ -1,0 +1,41 @@
+// Direct float32 convolution for convolutions with few input channels and a large kernel: the
+// 7x7 stride-2 stems of ResNet-style models (3 input channels). XNNPACK runs those as an
+// indirect GEMM whose reduction steps are only 3 floats wide; here each filter tap is a
+// broadcast of one input value times a row of output channels, 6 pixels x 64 channels of
+// accumulators in AVX-512 registers. AVX-512F only, chosen at run time: where it does not apply
+// (shape, or a CPU without AVX-512F) the caller keeps XNNPACK.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace xbnn::kernels::builtin {
+
+struct DirectConvGeometry {
+  int batch = 0, in_h = 0, in_w = 0, in_c = 0;
+  int out_h = 0, out_w = 0, out_c = 0;
+  int k_h = 0, k_w = 0, stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0;
+};
+
+class DirectConvF32 {
+ public:
+  // The shapes this kernel is meant for (no groups, no dilation, in_c <= 4, out_c a multiple of
+  // 16, a kernel of at least 3x3) on a CPU with AVX-512F.
+  static bool Applies(const DirectConvGeometry& g, int groups, int dil_h, int dil_w);
+  // Repacks the OHWI filter into 64-channel blocks; bias may be null; [lo, hi] is the fused
+  // activation's range.
+  void Prepare(const DirectConvGeometry& g, const float* filter_ohwi, const float* bias, float lo,
+               float hi);
+  // Output rows [row_begin, row_end) of batch * out_h rows, NHWC in and out.
+  void RunRows(const float* in, float* out, int row_begin, int row_end) const;
+  bool prepared() const { return !packed_.empty(); }
+  int rows() const { return g_.batch * g_.out_h; }
+
+ private:
+  DirectConvGeometry g_;
+  std::vector<float> packed_;  // per 64-channel block: [k_h][k_w * in_c][block channels]
+  std::vector<float> bias_;    // out_c values (zeros without a bias)
+  float lo_ = 0, hi_ = 0;
+};
+
+}  // namespace xbnn::kernels::builtin
