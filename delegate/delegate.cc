@@ -201,6 +201,7 @@ TfLiteStatus KernelPrepare(TfLiteContext* ctx, TfLiteNode* node) {
 
 TfLiteStatus KernelInvoke(TfLiteContext* ctx, TfLiteNode* node) {
   auto* k = static_cast<Kernel*>(node->user_data);
+  if (!k || !k->built) return kTfLiteError;  // Prepare failed and said why
   Interpreter& interp = *k->built->interpreter;
   const PartitionIo& io = k->built->io;
   for (size_t i = 0; i < io.inputs.size(); ++i) {

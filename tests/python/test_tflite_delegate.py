@@ -6,11 +6,12 @@ import pathlib
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import xbnn
 from lce_fixtures import FIXTURES
-from tflite_delegate_cases import CASES, claimed, run_case
+from tflite_delegate_cases import CASES, claimed, op_names, run_case
 
 litert = pytest.importorskip("ai_edge_litert.interpreter",
                              reason="ai-edge-litert is not installed (scripts/requirements-dev.txt)")
@@ -71,7 +72,7 @@ def test_options_are_applied():
 
 
 def _custom_op_model():
-    """toy_shortcut with its first LceBconv2d renamed to an op nobody knows."""
+    """toy_shortcut with its LceBconv2d ops renamed to an op nobody knows."""
     data = bytearray((FIXTURES / "toy_shortcut.tflite").read_bytes())
     at = data.find(b"LceBconv2d")
     assert at > 0
@@ -83,8 +84,12 @@ def test_unsupported_custom_op_stays_unresolved():
     """A custom op that is not an Lce* op is left to TFLite, which reports it unresolved."""
     delegate = litert.load_delegate(xbnn.tflite_delegate_path(), {"claim": "all"})
     it = litert.Interpreter(model_content=_custom_op_model(), experimental_delegates=[delegate])
-    nodes, _ = claimed(delegate)
-    assert nodes > 0
+    nodes, partitions = claimed(delegate)
+    names = op_names(litert, _custom_op_model())
+    unknown = names.count("MyFancyOp1")  # the op code is shared by all of toy_shortcut's bconvs
+    assert unknown == 3, names
+    # Everything else, in the partitions between the unknown ops.
+    assert (nodes, partitions) == (len(names) - unknown, unknown + 1), (nodes, partitions, names)
     with pytest.raises(RuntimeError, match="MyFancyOp1"):
         it.allocate_tensors()
 
@@ -108,3 +113,61 @@ def test_bad_options_through_a_subprocess_never_crash():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stderr
     assert "refused:" in out.stdout and "num_threads='100000'" in out.stdout
+
+
+def _two_op_model():
+    """RELU on a float input, and ADD on an int16 input (which xbnn refuses when it prepares the
+    op, after the delegate's static checks passed), as two independent outputs."""
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as s
+
+    def tensor(name, ttype, buffer, quant=False):
+        t = s.TensorT()
+        t.name, t.type, t.shape, t.buffer = name, ttype, [1, 4], buffer
+        if quant:
+            t.quantization = s.QuantizationParametersT()
+            t.quantization.scale, t.quantization.zeroPoint = [1.0], [0]
+        return t
+
+    def op(code, inputs, outputs, options_type, options):
+        o = s.OperatorT()
+        o.opcodeIndex, o.inputs, o.outputs = code, inputs, outputs
+        o.builtinOptionsType, o.builtinOptions = options_type, options
+        return o
+
+    codes = []
+    for builtin in (s.BuiltinOperator.RELU, s.BuiltinOperator.ADD):
+        c = s.OperatorCodeT()
+        c.builtinCode, c.deprecatedBuiltinCode, c.version = builtin, builtin, 1 if builtin == s.BuiltinOperator.RELU else 3
+        codes.append(c)
+    sg = s.SubGraphT()
+    sg.tensors = [tensor("a", s.TensorType.FLOAT32, 0), tensor("b", s.TensorType.FLOAT32, 0),
+                  tensor("c", s.TensorType.INT16, 0, True), tensor("d", s.TensorType.INT16, 0, True)]
+    sg.inputs, sg.outputs = [0, 2], [1, 3]
+    add = s.AddOptionsT()
+    add.potScaleInt16 = False
+    sg.operators = [op(0, [0], [1], s.BuiltinOptions.NONE, None),
+                    op(1, [2, 2], [3], s.BuiltinOptions.AddOptions, add)]
+    m = s.ModelT()
+    m.version, m.operatorCodes, m.subgraphs, m.buffers = 3, codes, [sg], [s.BufferT()]
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+def test_op_xbnn_refuses_when_preparing_stays_with_tflite():
+    model = _two_op_model()
+    delegate = litert.load_delegate(xbnn.tflite_delegate_path(), {"claim": "all"})
+    it = litert.Interpreter(model_content=model, experimental_delegates=[delegate],
+                            experimental_op_resolver_type=NO_DEFAULT_DELEGATES)
+    assert claimed(delegate) == (1, 1)  # the RELU; TFLite keeps the int16 ADD
+    it.allocate_tensors()
+    a = np.array([[-1.5, 0.0, 2.0, -0.25]], np.float32)
+    c = np.array([[-3, 0, 7, 100]], np.int16)
+    ins = {d["name"]: d["index"] for d in it.get_input_details()}
+    it.set_tensor(ins["a"], a)
+    it.set_tensor(ins["c"], c)
+    it.invoke()
+    outs = {d["name"]: it.get_tensor(d["index"]) for d in it.get_output_details()}
+    np.testing.assert_array_equal(outs["b"], np.maximum(a, 0))
+    np.testing.assert_array_equal(outs["d"], 2 * c)
