@@ -20,7 +20,6 @@ namespace xbnn::tflite_delegate {
 namespace {
 
 constexpr int kMaxThreads = 1024;
-constexpr uint32_t kMagic = 0x78626e6e;  // "xbnn": tells our delegates from others
 
 // The xbnn graph of a set of nodes, with the interpreter that runs it.
 struct Built {
@@ -32,7 +31,6 @@ struct Built {
 
 struct Delegate {
   TfLiteDelegate base{};  // TFLite hands this address back; data_ points at the Delegate
-  uint32_t magic = kMagic;
   tflite::DelegateOptions options;
   int claimed_nodes = 0;
   int partitions = 0;
@@ -41,9 +39,11 @@ struct Delegate {
   std::unique_ptr<Built> pending;
 };
 
+TfLiteStatus DelegatePrepare(TfLiteContext* ctx, TfLiteDelegate* base);
+
+// Our Delegate, or null for another library's delegate (its Prepare is not ours).
 Delegate* FromBase(const TfLiteDelegate* d) {
-  auto* self = d ? static_cast<Delegate*>(d->data_) : nullptr;
-  return self && self->magic == kMagic ? self : nullptr;
+  return d && d->Prepare == DelegatePrepare ? static_cast<Delegate*>(d->data_) : nullptr;
 }
 
 void Report(TfLiteContext* ctx, const std::string& message) {
