@@ -41,3 +41,14 @@ def test_fixture_in_tensorflow(case, claim):
 @pytest.mark.parametrize("case", zoo_cases() or [pytest.param(None, marks=pytest.mark.skip(reason="no Zoo models: make zoo"))], ids=str)
 def test_zoo_in_tensorflow(case, claim):
     run_case(TF, case, claim, NO_DEFAULT_DELEGATES if claim == "lce" else None)
+
+
+def test_tensorflow_example_runs():
+    import subprocess
+    import xbnn
+    env = dict(os.environ, PYTHONPATH=str(pathlib.Path(xbnn.__file__).resolve().parents[1]))
+    out = subprocess.run([sys.executable, str(ROOT / "examples" / "tflite_delegate" / "tensorflow_interpreter.py"),
+                          str(ROOT / "tests" / "models" / "lce" / "toy_shortcut.tflite")],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "output shape:" in out.stdout

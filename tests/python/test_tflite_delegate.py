@@ -171,3 +171,12 @@ def test_op_xbnn_refuses_when_preparing_stays_with_tflite():
     outs = {d["name"]: it.get_tensor(d["index"]) for d in it.get_output_details()}
     np.testing.assert_array_equal(outs["b"], np.maximum(a, 0))
     np.testing.assert_array_equal(outs["d"], 2 * c)
+
+
+def test_litert_example_runs():
+    root = pathlib.Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(pathlib.Path(xbnn.__file__).resolve().parents[1]))
+    out = subprocess.run([sys.executable, str(root / "examples" / "tflite_delegate" / "litert_interpreter.py"),
+                          str(FIXTURES / "toy_shortcut.tflite")], capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "output shape:" in out.stdout
