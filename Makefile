@@ -10,8 +10,8 @@ LCE_VENV := $(ROOT)/.cache/lce-venv
 FUZZ_SECONDS ?= 60
 XBNN := $(BUILD)/tools/xbnn
 
-.PHONY: help deps configure build test-tsan demo test test-cpp test-python test-fuzz test-sanitize test-lce test-zoo \
-        test-aarch64 fuzz zoo lce-venv fixtures format clean
+.PHONY: help deps configure build install test-tsan demo test test-cpp test-python test-fuzz test-sanitize test-lce test-zoo \
+        test-aarch64 test-consumer fuzz zoo lce-venv fixtures format clean
 
 help:
 	@echo "xbnn make targets:"
@@ -20,7 +20,8 @@ help:
 	@echo "  make build         Release build in $(BUILD)/"
 	@echo "  make test-sanitize ASan+UBSan build and unit tests (clang)"
 	@echo "  make test-tsan     ThreadSanitizer build of the threading tests (clang)"
-	@echo "  make fuzz          run the model-reader fuzzer longer (FUZZ_SECONDS=$(FUZZ_SECONDS))"
+	@echo "  make fuzz          run the fuzz targets (reader, invoke, passes) longer: FUZZ_SECONDS per"
+	@echo "                    target (default 600), FUZZ_TARGETS, FUZZ_PARALLEL=1 (one per core)"
 	@echo "  make lce-venv      create the reference venv with TensorFlow + LCE (large download)"
 	@echo "  make fixtures      regenerate tests/models/lce from the real LCE (needs lce-venv)"
 	@echo "  make zoo           build LCE-converted Larq Zoo models into .cache/zoo (needs lce-venv)"
@@ -28,6 +29,8 @@ help:
 	@echo "  make test-zoo      golden tests on the Zoo models in .cache/zoo"
 	@echo "  make test-python-install  fresh venv, pip install ., README example"
 	@echo "  make test-aarch64  cross-compile the binary kernels and test them under qemu-aarch64"
+	@echo "  make test-consumer install to a temporary prefix, build tests/consumer against it"
+	@echo "  make install       install the library, headers, CMake package and xbnn.pc (PREFIX=...)"
 
 deps:
 	@bash scripts/install-deps.sh
@@ -96,6 +99,15 @@ test-zoo: build
 
 test-aarch64: deps
 	@bash scripts/test-aarch64.sh
+
+# Install into a temporary prefix and build tests/consumer against it (also part of `make test`).
+test-consumer: build
+	@bash scripts/test-consumer.sh
+
+# Headers, libxbnn.so/.a, xbnnConfig.cmake, xbnn.pc and the xbnn tool under PREFIX.
+PREFIX ?= /usr/local
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX) --component dev
 
 format:
 	@clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -20,6 +20,7 @@
 #include "xbnn/model.h"
 #include "xbnn/status.h"
 #include "xbnn/tensor.h"
+#include "xbnn/version.h"
 
 #ifdef XBNN_HAVE_PASSES
 #include "graph/passes/convert.h"
@@ -88,7 +89,7 @@ py::buffer_info RequestBuffer(const py::handle& obj, bool writable, size_t bytes
 
 class PyInterpreter {
  public:
-  PyInterpreter(const py::bytes& model, int num_threads) {
+  PyInterpreter(const py::bytes& model, int num_threads, size_t max_arena_bytes) {
     std::span<const uint8_t> view = BytesView(model);
     std::vector<uint8_t> bytes(view.begin(), view.end());
     std::string error;
@@ -100,6 +101,7 @@ class PyInterpreter {
       } else {
         xbnn::InterpreterOptions options;
         options.num_threads = num_threads;
+        options.max_arena_bytes = max_arena_bytes;
         auto it = xbnn::Interpreter::Create(*m, options);
         if (!it.ok()) {
           error = it.status().message();
@@ -250,7 +252,7 @@ py::tuple ConvertFloatModel(const py::bytes& model, int input_type, int output_t
 
 PYBIND11_MODULE(_xbnn, m) {
   m.doc() = "xbnn C++ bindings (use the xbnn package, not this module)";
-  m.attr("__version__") = XBNN_VERSION;
+  m.attr("__version__") = XBNN_VERSION_STRING;
 #ifdef XBNN_HAVE_PASSES
   m.attr("have_model_utilities") = true;
 #else
@@ -258,7 +260,8 @@ PYBIND11_MODULE(_xbnn, m) {
 #endif
 
   py::class_<PyInterpreter>(m, "Interpreter")
-      .def(py::init<const py::bytes&, int>(), py::arg("model"), py::arg("num_threads") = 1)
+      .def(py::init<const py::bytes&, int, size_t>(), py::arg("model"), py::arg("num_threads") = 1,
+           py::arg("max_arena_bytes") = xbnn::InterpreterOptions{}.max_arena_bytes)
       .def_property_readonly("num_inputs", &PyInterpreter::num_inputs)
       .def_property_readonly("num_outputs", &PyInterpreter::num_outputs)
       .def_property_readonly("num_threads", &PyInterpreter::num_threads)

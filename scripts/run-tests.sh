@@ -32,9 +32,18 @@ pytest_suite() {
   return $rc
 }
 
-step "C++ unit and golden tests (ctest)" ctest --test-dir "$BUILD" --output-on-failure -j "$(nproc)"
+ctest_suite() {
+  ctest --test-dir "$BUILD" --output-on-failure -j "$(nproc)" --output-junit "$ROOT/$BUILD/ctest-junit.xml"
+  local rc=$?
+  # Skipped tests (e.g. variants for another CPU) with the reason each gave.
+  [ -f "$ROOT/$BUILD/ctest-junit.xml" ] && "$PY" "$ROOT/scripts/ctest_skips.py" "$ROOT/$BUILD/ctest-junit.xml"
+  return $rc
+}
+
+step "C++ unit and golden tests (ctest)" ctest_suite
+step "installed package: find_package, pkg-config, C API under ASan" bash scripts/test-consumer.sh
 if [ -d tests/python ]; then step "Python tests (pytest)" pytest_suite tests/python; fi
-step "model reader fuzzing, ASan+UBSan (${FUZZ_SECONDS:-60}s)" bash scripts/fuzz.sh
+step "fuzzing: reader, invoke, passes, ASan+UBSan (${FUZZ_SECONDS:-60}s each)" bash scripts/fuzz.sh
 if [ -x scripts/test-aarch64.sh ]; then step "aarch64 kernels under qemu" bash scripts/test-aarch64.sh; fi
 
 echo

@@ -20,11 +20,13 @@ namespace {
 
 constexpr const char* kHelp =
     "usage: xbnn bench MODEL.tflite [--threads N] [--warmup N] [--runs N] [--min-seconds S]\n"
-    "                  [--profile] [--json]\n\n"
+    "                  [--max-memory SIZE] [--profile] [--json]\n\n"
     "Measures model load and prepare time, invoke latency over the runs (mean, median, p90,\n"
     "min, max, std) on seeded random inputs, the arena and peak resident memory.\n\n"
     "options:\n"
     "  --threads N       threads (default 1)\n"
+    "  --max-memory SIZE refuse models whose activation memory exceeds SIZE (bytes, or with K, M,\n"
+    "                    G; default 4G; 0: no limit)\n"
     "  --warmup N        untimed invokes first (default 5)\n"
     "  --runs N          timed invokes, at least (default 50)\n"
     "  --min-seconds S   keep running until S seconds of timed invokes (default 1)\n"
@@ -58,6 +60,7 @@ int BenchMain(const std::vector<std::string>& argv) {
   int threads = 1;
   long long warmup = 5, runs = 50;
   double min_seconds = 1.0;
+  size_t max_memory = InterpreterOptions{}.max_arena_bytes;
   bool profile = false, json = false;
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
@@ -73,6 +76,10 @@ int BenchMain(const std::vector<std::string>& argv) {
     if (a == "--threads") {
       if (!number(1, 1024, &v) || v != std::floor(v)) return Fail("bench", "--threads needs an integer in [1, 1024]");
       threads = static_cast<int>(v);
+    } else if (a == "--max-memory") {
+      if (i + 1 >= argv.size() || !ParseByteSize(argv[++i], &max_memory)) {
+        return Fail("bench", "--max-memory needs a size such as 512M or 4G (0: no limit)");
+      }
     } else if (a == "--warmup") {
       if (!number(0, 1e9, &v) || v != std::floor(v)) return Fail("bench", "--warmup needs a non-negative integer");
       warmup = static_cast<long long>(v);
@@ -103,6 +110,7 @@ int BenchMain(const std::vector<std::string>& argv) {
   auto t1 = Clock::now();
   InterpreterOptions opts;
   opts.num_threads = threads;
+  opts.max_arena_bytes = max_memory;
   opts.profile = profile;
   auto created = Interpreter::Create(*model, opts);
   if (!created.ok()) return Fail("bench", path + ": " + created.status().message());

@@ -91,7 +91,14 @@ int ConvertMain(const std::vector<std::string>& args) {
     for (const std::string& line : report.applied) std::printf("converted: %s\n", line.c_str());
     for (const std::string& line : report.skipped) std::printf("left float: %s\n", line.c_str());
   }
-  if (!report.AnythingBinary()) {
+  const int lce_ops = report.bconv + report.lce_quantize + report.lce_dequantize + report.bmaxpool;
+  if (!report.AnythingBinary() && lce_ops > 0) {
+    // An already converted model: its LCE ops are kept, nothing new was binarized.
+    std::printf("nothing new to convert: the model already has LCE ops (%d LceBconv2d, %d LceQuantize, "
+                "%d LceDequantize, %d LceBMaxPool2d), kept as they are; wrote %s (%d op(s) fewer)\n",
+                report.bconv, report.lce_quantize, report.lce_dequantize, report.bmaxpool, out.c_str(),
+                report.removed_ops);
+  } else if (!report.AnythingBinary()) {
     std::printf("no binary layers found: wrote an equivalent model without LCE ops to %s (%d op(s) removed)\n",
                 out.c_str(), report.removed_ops);
   } else {

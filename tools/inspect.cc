@@ -1,4 +1,5 @@
 // `xbnn inspect MODEL [--json]`: what a model holds and what it costs.
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include "graph/cost.h"
 #include "graph/lce_options.h"
 #include "json.h"
+#include "runtime/op_kernel.h"
 
 namespace xbnn::tools {
 namespace {
@@ -49,30 +51,40 @@ const char* ActivationName(int64_t a) {
 
 struct OptionItem {
   std::string key;
-  std::string text;  // for the table
+  std::string text;            // for the table
   bool is_int = false;
   int64_t value = 0;
+  std::vector<int64_t> pair;   // [height, width] items: an array in --json
 };
+
+// "2 words of 64 channels": the word count and the most channels they hold.
+std::string BitpackedKind(int32_t words) {
+  return "int32 bitpacked (" + std::to_string(words) + (words == 1 ? " word" : " words") + ", up to " +
+         std::to_string(32 * static_cast<int64_t>(words)) + " channels)";
+}
 
 std::vector<OptionItem> KeyOptions(const Graph& g, const Subgraph& sg, const Operator& op) {
   std::vector<OptionItem> items;
-  auto add_int = [&](const std::string& k, int64_t v) { items.push_back({k, std::to_string(v), true, v}); };
-  auto add_text = [&](const std::string& k, const std::string& v) { items.push_back({k, v, false, 0}); };
+  auto add_int = [&](const std::string& k, int64_t v) { items.push_back({k, std::to_string(v), true, v, {}}); };
+  auto add_text = [&](const std::string& k, const std::string& v) { items.push_back({k, v, false, 0, {}}); };
+  auto add_pair = [&](const std::string& k, int64_t h, int64_t w) {
+    items.push_back({k, std::to_string(h) + "x" + std::to_string(w), false, 0, {h, w}});
+  };
   if (g.IsCustom(op, graph::kLceBconv2d)) {
     auto o = graph::ParseLceBconv2dOptions(op.custom_options);
     if (!o.ok()) return items;
     add_int("channels_in", o->channels_in);
-    add_text("stride", std::to_string(o->stride_height) + "x" + std::to_string(o->stride_width));
+    add_pair("stride", o->stride_height, o->stride_width);
     add_text("padding", PaddingName(o->padding));
     add_int("pad_values", o->pad_values);
-    add_text("dilation", std::to_string(o->dilation_height_factor) + "x" + std::to_string(o->dilation_width_factor));
+    add_pair("dilation", o->dilation_height_factor, o->dilation_width_factor);
     add_text("activation", ActivationName(o->fused_activation_function));
     if (op.inputs.size() > 1 && op.inputs[0] >= 0 && op.inputs[1] >= 0) {
       const Tensor& in = sg.tensors[op.inputs[0]];
       const Tensor& f = sg.tensors[op.inputs[1]];
       if (in.shape.size() == 4 && f.shape.size() == 4 && f.shape[3] > 0) {
         add_int("groups", in.shape[3] / f.shape[3]);
-        add_text("kernel", std::to_string(f.shape[1]) + "x" + std::to_string(f.shape[2]));
+        add_pair("kernel", f.shape[1], f.shape[2]);
       }
     }
     if (!op.outputs.empty()) {
@@ -84,8 +96,8 @@ std::vector<OptionItem> KeyOptions(const Graph& g, const Subgraph& sg, const Ope
   if (g.IsCustom(op, graph::kLceBMaxPool2d)) {
     auto o = graph::ParseLceBMaxPool2dOptions(op.custom_options);
     if (!o.ok()) return items;
-    add_text("filter", std::to_string(o->filter_height) + "x" + std::to_string(o->filter_width));
-    add_text("stride", std::to_string(o->stride_height) + "x" + std::to_string(o->stride_width));
+    add_pair("filter", o->filter_height, o->filter_width);
+    add_pair("stride", o->stride_height, o->stride_width);
     add_text("padding", PaddingName(o->padding));
     return items;
   }
@@ -209,6 +221,11 @@ int InspectMain(const std::vector<std::string>& args) {
     text += line;
     j.BeginObject().Key("index").Int(static_cast<int64_t>(si)).Key("name").String(sg.name);
     j.Key("num_tensors").Int(static_cast<int64_t>(sg.tensors.size()));
+    // The name column is as wide as the longest input/output name, so long names keep it aligned.
+    int name_width = 4;
+    for (const auto* list : {&sg.inputs, &sg.outputs}) {
+      for (int32_t t : *list) name_width = std::max(name_width, static_cast<int>(sg.tensors[t].name.size()));
+    }
     for (int io = 0; io < 2; ++io) {
       const auto& list = io == 0 ? sg.inputs : sg.outputs;
       text += io == 0 ? "inputs:\n" : "outputs:\n";
@@ -216,11 +233,13 @@ int InspectMain(const std::vector<std::string>& args) {
       for (int32_t t : list) {
         const Tensor& tensor = sg.tensors[t];
         std::string kind = graph::IsBitpackedTensor(g, sg, t)
-                               ? "int32 bitpacked (" + std::to_string(tensor.shape.empty() ? 0 : tensor.shape.back()) +
-                                     " words of 32 channels)"
+                               ? BitpackedKind(tensor.shape.empty() ? 0 : tensor.shape.back())
                                : graph::DTypeName(tensor.type);
-        std::snprintf(line, sizeof(line), "  t%-4d %-40s %-10s %-18s %s\n", t, tensor.name.c_str(), kind.c_str(),
-                      ShapeStr(tensor.shape).c_str(), QuantStr(tensor).c_str());
+        std::snprintf(line, sizeof(line), "  t%-4d ", t);
+        text += line;
+        text += tensor.name + std::string(static_cast<size_t>(name_width) - tensor.name.size() + 1, ' ');
+        std::snprintf(line, sizeof(line), "%-10s %-18s %s\n", kind.c_str(), ShapeStr(tensor.shape).c_str(),
+                      QuantStr(tensor).c_str());
         text += line;
         TensorJson(j, g, sg, t);
       }
@@ -232,11 +251,14 @@ int InspectMain(const std::vector<std::string>& args) {
     text += line;
     j.Key("ops").BeginArray();
     std::map<std::string, int> counts;
+    std::vector<std::pair<size_t, std::string>> unsupported_ops;  // op index, why `run` refuses it
     int64_t sb = 0, sf = 0, si8 = 0;
     for (size_t oi = 0; oi < sg.operators.size(); ++oi) {
       const Operator& op = sg.operators[oi];
       std::string name = g.OpName(op);
       counts[name]++;
+      std::string unsupported;
+      if (!runtime::FindKernel(g.CodeOf(op), &unsupported)) unsupported_ops.push_back({oi, unsupported});
       graph::OpCost c = graph::EstimateOpCost(g, sg, op);
       sb += c.binary_macs;
       sf += c.float_macs;
@@ -251,10 +273,11 @@ int InspectMain(const std::vector<std::string>& args) {
       std::snprintf(line, sizeof(line), "  %-4zu %-22s %-10s %-10s %-10s ", oi, name.c_str(),
                     c.binary_macs ? Human(c.binary_macs).c_str() : "-", c.float_macs ? Human(c.float_macs).c_str() : "-",
                     c.int8_macs ? Human(c.int8_macs).c_str() : "-");
-      text += line + io + (ot.empty() ? "" : ";" + ot) + "\n";
+      text += line + io + (ot.empty() ? "" : ";" + ot) + (unsupported.empty() ? "" : "  [NOT SUPPORTED]") + "\n";
 
       j.BeginObject().Key("index").Int(static_cast<int64_t>(oi)).Key("op").String(name);
-      j.Key("version").Int(g.CodeOf(op).version);
+      j.Key("version").Int(g.CodeOf(op).version).Key("supported").Bool(unsupported.empty());
+      if (!unsupported.empty()) j.Key("unsupported_reason").String(unsupported);
       j.Key("inputs").BeginArray();
       for (int32_t t : op.inputs) TensorJson(j, g, sg, t);
       j.EndArray().Key("outputs").BeginArray();
@@ -264,6 +287,8 @@ int InspectMain(const std::vector<std::string>& args) {
         j.Key(it.key);
         if (it.is_int) {
           j.Int(it.value);
+        } else if (!it.pair.empty()) {
+          j.IntArray(it.pair);
         } else {
           j.String(it.text);
         }
@@ -283,6 +308,9 @@ int InspectMain(const std::vector<std::string>& args) {
     }
     j.EndObject();
     text += "\n";
+    for (const auto& [index, why] : unsupported_ops) {
+      text += "not supported: op " + std::to_string(index) + ": " + why + " (xbnn run refuses this model)\n";
+    }
     j.Key("binary_macs").Int(sb).Key("float_macs").Int(sf).Key("int8_macs").Int(si8);
     j.Key("parameter_bytes").Int(params);
     j.Key("activation_bytes_total").Int(act.total_bytes).Key("activation_bytes_peak_naive").Int(act.peak_bytes);

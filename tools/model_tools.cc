@@ -99,7 +99,7 @@ int StripDequantizeMain(const std::vector<std::string>& args) {
   Status s = passes::StripLceDequantize(model->graph, &report);
   if (!s.ok()) return Fail(cmd, p.in + ": " + s.message());
   if (report.removed_dequantize + report.removed_lce_dequantize == 0) {
-    return Fail(cmd, p.in + ": no LceDequantize or DEQUANTIZE op feeds a model output; nothing to strip");
+    return Fail(cmd, p.in + ": " + passes::kNothingToStrip);
   }
   if (int rc = WriteGraph(cmd, model->graph, p.out)) return rc;
   std::printf("removed %d DEQUANTIZE and %d LceDequantize op(s); wrote %s\n", report.removed_dequantize,

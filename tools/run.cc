@@ -16,13 +16,15 @@ namespace xbnn::tools {
 namespace {
 
 constexpr const char* kHelp =
-    "usage: xbnn run MODEL.tflite [--input FILE.npy]... [--threads N] [--seed S] [--output DIR]\n"
-    "                [--unpack-bits [--channels C]...] [--dataset FILE.npz] [--overwrite]\n\n"
+    "usage: xbnn run MODEL.tflite [--input FILE.npy]... [--threads N] [--max-memory SIZE] [--seed S]\n"
+    "                [--output DIR] [--unpack-bits [--channels C]...] [--dataset FILE.npz] [--overwrite]\n\n"
     "Runs the model once. Inputs come from .npy files in model-input order, or are seeded random\n"
     "data in the dtype and shape the model wants. Prints one summary line per output.\n\n"
     "options:\n"
     "  --input FILE.npy  an input array (repeat once per model input, in order)\n"
     "  --threads N       threads (default 1)\n"
+    "  --max-memory SIZE refuse models whose activation memory exceeds SIZE (bytes, or with K, M,\n"
+    "                    G; default 4G; 0: no limit)\n"
     "  --seed S          seed for random inputs (default 0)\n"
     "  --output DIR      write DIR/output_<i>.npy in the model's output dtypes (float32, int8,\n"
     "                    or int32 words for bitpacked outputs); DIR is created if needed\n"
@@ -39,6 +41,7 @@ struct Args {
   std::vector<std::string> inputs;
   std::vector<int> channels;
   int threads = 1;
+  size_t max_memory = InterpreterOptions{}.max_arena_bytes;
   uint64_t seed = 0;
   bool unpack = false, overwrite = false;
 };
@@ -137,6 +140,10 @@ int RunMain(const std::vector<std::string>& argv) {
     } else if (s == "--threads") {
       if (!value(&v) || !ParseInt(v, 1, 1024, &n)) return Fail("run", "--threads needs a number in [1, 1024]");
       a.threads = static_cast<int>(n);
+    } else if (s == "--max-memory") {
+      if (!value(&v) || !ParseByteSize(v, &a.max_memory)) {
+        return Fail("run", "--max-memory needs a size such as 512M or 4G (0: no limit)");
+      }
     } else if (s == "--seed") {
       if (!value(&v) || !ParseInt(v, 0, INT64_MAX, &n)) return Fail("run", "--seed needs a non-negative number");
       a.seed = static_cast<uint64_t>(n);
@@ -166,6 +173,7 @@ int RunMain(const std::vector<std::string>& argv) {
   if (!model.ok()) return Fail("run", model.status().message());
   InterpreterOptions opts;
   opts.num_threads = a.threads;
+  opts.max_arena_bytes = a.max_memory;
   auto interp = Interpreter::Create(*model, opts);
   if (!interp.ok()) return Fail("run", a.model + ": " + interp.status().message());
   Interpreter& it = **interp;
@@ -175,9 +183,25 @@ int RunMain(const std::vector<std::string>& argv) {
     return Fail("run", "the model has " + std::to_string(it.num_inputs()) + " input(s), " +
                            std::to_string(a.inputs.size()) + " --input file(s) given");
   }
+  // Refuse existing output files before running, not after.
+  if (!a.output.empty() && !a.overwrite) {
+    for (size_t i = 0; i < it.num_outputs(); ++i) {
+      for (const char* suffix : {".npy", ".unpacked.npy"}) {
+        std::string path = a.output + "/output_" + std::to_string(i) + suffix;
+        if (std::filesystem::exists(path)) return Fail("run", path + " exists; pass --overwrite to replace it");
+      }
+    }
+  }
+  if (a.unpack) {
+    bool any = false;
+    for (size_t i = 0; i < it.num_outputs(); ++i) any = any || it.output(i).info().bitpacked;
+    if (!any) std::fprintf(stderr, "run: --unpack-bits: no output of this model is bitpacked; nothing to unpack\n");
+  }
   for (size_t i = 0; i < it.num_inputs(); ++i) {
     if (a.inputs.empty()) {
       FillRandom(it.input(i), a.seed + i);
+      std::printf("input %zu '%s': no --input given, filled with random values (seed %llu)\n", i,
+                  it.input(i).info().name.c_str(), static_cast<unsigned long long>(a.seed + i));
       continue;
     }
     auto arr = util::ReadNpy(a.inputs[i]);

@@ -50,8 +50,9 @@ Status FillTensorRows(TensorView t, const util::NpyArray& a, int64_t row, const 
   }
   std::vector<int64_t> s = Shape64(t.shape());
   if (s.empty() || a.shape.size() != s.size() || !std::equal(s.begin() + 1, s.end(), a.shape.begin() + 1)) {
-    return Status::Error(what + ": shape is " + ShapeStr(a.shape) + ", the model wants [N" +
-                         ShapeStr(std::vector<int64_t>(s.begin() + (s.empty() ? 0 : 1), s.end())).substr(1));
+    std::vector<int64_t> rest(s.begin() + (s.empty() ? 0 : 1), s.end());
+    std::string want = rest.empty() ? "[N]" : "[N," + ShapeStr(rest).substr(1);
+    return Status::Error(what + ": shape is " + ShapeStr(a.shape) + ", the model wants " + want);
   }
   if (row + s[0] > a.shape[0]) return Status::Error(what + ": not enough rows");
   size_t row_bytes = t.bytes() / static_cast<size_t>(std::max<int64_t>(s[0], 1));

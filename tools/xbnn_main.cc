@@ -6,12 +6,29 @@
 #include <vector>
 
 #include "cli.h"
+#include "xbnn/version.h"
 
 namespace xbnn::tools {
 
 int Fail(const std::string& command, const std::string& message) {
   std::fprintf(stderr, "xbnn %s: error: %s\n", command.c_str(), message.c_str());
   return 1;
+}
+
+bool ParseByteSize(const std::string& text, size_t* bytes) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 15) return false;
+  unsigned long long value = std::stoull(text.substr(0, digits));
+  const std::string unit = text.substr(digits);
+  int shift = 0;
+  if (unit == "K" || unit == "KiB") shift = 10;
+  else if (unit == "M" || unit == "MiB") shift = 20;
+  else if (unit == "G" || unit == "GiB") shift = 30;
+  else if (!unit.empty() && unit != "B") return false;
+  if (value > (~0ull >> (shift + 1))) return false;
+  *bytes = static_cast<size_t>(value << shift);
+  return true;
 }
 
 bool WantsHelp(const std::vector<std::string>& args) {
@@ -32,6 +49,7 @@ const Command kCommands[] = {
     {"set-io-type", "give an int8 model int8 inputs/outputs (modify_integer_quantized_model_io_type)",
      SetIoTypeMain},
     {"convert", "convert a stock-TFLite Larq model (float binarization) to LCE ops", ConvertMain},
+    {"ops", "list the operators xbnn runs (with their highest supported version)", OpsMain},
 };
 
 void Usage(FILE* f) {
@@ -56,7 +74,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "--version") {
-    std::printf("xbnn 0.1.0\n");
+    std::printf("xbnn %s\n", XBNN_VERSION_STRING);
     return 0;
   }
   std::vector<std::string> args(argv + 2, argv + argc);

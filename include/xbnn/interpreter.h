@@ -19,6 +19,10 @@ struct InterpreterOptions {
   // Run the LCE ops with the plain reference kernels (the oracle) instead of the optimized
   // ones: slow, for checking and debugging (LCE's use_reference_bconv).
   bool use_reference_kernels = false;
+  // The most memory the interpreter may take for activations: the planned arena plus tensors it
+  // computes at load time. A model that needs more is refused before anything is allocated, with
+  // the planned size in the message (a hostile model must not fill the machine). 0: no limit.
+  size_t max_arena_bytes = size_t{4} << 30;
 };
 
 struct OpProfile {

@@ -11,9 +11,6 @@
 #include "xbnn/status.h"
 
 namespace xbnn {
-namespace graph {
-struct Graph;
-}
 
 class Model {
  public:
@@ -26,16 +23,22 @@ class Model {
   static Result<std::shared_ptr<const Model>> FromBuffer(std::vector<uint8_t> bytes);
 
   ~Model();
-  const graph::Graph& graph() const { return *graph_; }
-  std::span<const uint8_t> bytes() const { return bytes_; }
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  // The model file's bytes (valid for the Model's lifetime).
+  std::span<const uint8_t> bytes() const;
+
+  // The engine's view of the model; defined in the library only, so this header exposes no
+  // internal type.
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
 
  private:
-  Model() = default;
+  explicit Model(std::unique_ptr<Impl> impl);
   static Result<std::shared_ptr<const Model>> Build(std::span<const uint8_t> bytes,
                                                     std::shared_ptr<const std::vector<uint8_t>> owned);
-  std::shared_ptr<const std::vector<uint8_t>> owned_;
-  std::span<const uint8_t> bytes_;
-  std::unique_ptr<graph::Graph> graph_;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace xbnn

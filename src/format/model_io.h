@@ -22,6 +22,10 @@ struct ReadLimits {
 // result are views into `bytes`, which must outlive the graph.
 Result<graph::Graph> ReadModel(std::span<const uint8_t> bytes, const ReadLimits& limits = {});
 
+// Converts the verified flatbuffer without the semantic checks. Only for tools that must see
+// invalid models (the fuzzers' mutator); everything else uses ReadModel.
+Result<graph::Graph> ReadModelUnvalidated(std::span<const uint8_t> bytes, const ReadLimits& limits = {});
+
 // Semantic checks: indices in range, shapes and buffer sizes consistent, op arity, LCE options.
 // Messages name the subgraph, op index and name, tensor index and name, expected vs found.
 Status ValidateGraph(const graph::Graph& g, const ReadLimits& limits = {});

@@ -131,7 +131,7 @@ Result<graph::Quantization> ReadQuantization(const t::QuantizationParameters* q)
 
 }  // namespace
 
-Result<graph::Graph> ReadModel(std::span<const uint8_t> bytes, const ReadLimits& limits) {
+Result<graph::Graph> ReadModelUnvalidated(std::span<const uint8_t> bytes, const ReadLimits& limits) {
   if (bytes.empty()) return Status::Error("model is empty (0 bytes)");
   if (static_cast<int64_t>(bytes.size()) > limits.max_file_bytes) {
     return Status::Error("model is too large: " + std::to_string(bytes.size()) + " bytes");
@@ -276,7 +276,13 @@ Result<graph::Graph> ReadModel(std::span<const uint8_t> bytes, const ReadLimits&
     }
   }
 
-  XBNN_RETURN_IF_ERROR(ValidateGraph(g, limits));
+  return g;
+}
+
+Result<graph::Graph> ReadModel(std::span<const uint8_t> bytes, const ReadLimits& limits) {
+  auto g = ReadModelUnvalidated(bytes, limits);
+  if (!g.ok()) return g.status();
+  XBNN_RETURN_IF_ERROR(ValidateGraph(*g, limits));
   return g;
 }
 

@@ -3,45 +3,45 @@
 #include <limits>
 #include <string>
 
-#include "graph/lce_options.h"
+#include "format/builtin_options.h"
 #include "format/model_io.h"
+#include "graph/lce_options.h"
+#include "graph/op_signature.h"
+#include "tflite_subset_generated.h"
 
 namespace xbnn::format {
 namespace {
 
 using graph::Graph;
 namespace gop = graph::op;
-using graph::kLceQuantize;
-using graph::kLceDequantize;
 using graph::kLceBconv2d;
 using graph::kLceBMaxPool2d;
 using graph::ParseLceBconv2dOptions;
 using graph::ParseLceBMaxPool2dOptions;
+namespace ot = graph::options_type;
+namespace t = ::xbnn::tfl;
 
-struct Arity {
-  int32_t code;
-  int min_in, max_in, min_out, max_out;
-};
-
-// Input/output counts of the builtins xbnn knows (optional inputs counted in max).
-constexpr std::array kArity = {
-    Arity{gop::kAdd, 2, 2, 1, 1},          Arity{gop::kSub, 2, 2, 1, 1},
-    Arity{gop::kMul, 2, 2, 1, 1},          Arity{gop::kDiv, 2, 2, 1, 1},
-    Arity{gop::kAveragePool2D, 1, 1, 1, 1}, Arity{gop::kMaxPool2D, 1, 1, 1, 1},
-    Arity{gop::kConv2D, 2, 3, 1, 1},       Arity{gop::kDepthwiseConv2D, 2, 3, 1, 1},
-    Arity{gop::kFullyConnected, 2, 3, 1, 1}, Arity{gop::kConcatenation, 1, 1 << 16, 1, 1},
-    Arity{gop::kDequantize, 1, 1, 1, 1},   Arity{gop::kQuantize, 1, 1, 1, 1},
-    Arity{gop::kLogistic, 1, 1, 1, 1},     Arity{gop::kRelu, 1, 1, 1, 1},
-    Arity{gop::kRelu6, 1, 1, 1, 1},        Arity{gop::kReluN1To1, 1, 1, 1, 1},
-    Arity{gop::kReshape, 1, 2, 1, 1},      Arity{gop::kSoftmax, 1, 1, 1, 1},
-    Arity{gop::kPad, 2, 2, 1, 1},          Arity{gop::kPadV2, 3, 3, 1, 1},
-    Arity{gop::kMean, 2, 2, 1, 1},         Arity{gop::kPrelu, 2, 2, 1, 1},
-    Arity{gop::kMaximum, 2, 2, 1, 1},      Arity{gop::kMinimum, 2, 2, 1, 1},
-    Arity{gop::kSign, 1, 1, 1, 1},         Arity{gop::kSelect, 3, 3, 1, 1},
-    Arity{gop::kSelectV2, 3, 3, 1, 1},     Arity{gop::kGreaterEqual, 2, 2, 1, 1},
-    Arity{gop::kHardSwish, 1, 1, 1, 1},    Arity{gop::kLeakyRelu, 1, 1, 1, 1},
-    Arity{gop::kSqueeze, 1, 1, 1, 1},      Arity{gop::kStridedSlice, 4, 4, 1, 1},
-};
+// The op table names options tables by number; keep those numbers equal to the schema's.
+static_assert(ot::kConv2D == t::BuiltinOptions_Conv2DOptions && ot::kPool2D == t::BuiltinOptions_Pool2DOptions &&
+              ot::kDepthwiseConv2D == t::BuiltinOptions_DepthwiseConv2DOptions &&
+              ot::kFullyConnected == t::BuiltinOptions_FullyConnectedOptions &&
+              ot::kSoftmax == t::BuiltinOptions_SoftmaxOptions &&
+              ot::kConcatenation == t::BuiltinOptions_ConcatenationOptions && ot::kAdd == t::BuiltinOptions_AddOptions &&
+              ot::kReshape == t::BuiltinOptions_ReshapeOptions && ot::kMul == t::BuiltinOptions_MulOptions &&
+              ot::kPad == t::BuiltinOptions_PadOptions && ot::kBatchToSpaceND == t::BuiltinOptions_BatchToSpaceNDOptions &&
+              ot::kSpaceToBatchND == t::BuiltinOptions_SpaceToBatchNDOptions &&
+              ot::kTranspose == t::BuiltinOptions_TransposeOptions && ot::kReducer == t::BuiltinOptions_ReducerOptions &&
+              ot::kSub == t::BuiltinOptions_SubOptions && ot::kDiv == t::BuiltinOptions_DivOptions &&
+              ot::kSqueeze == t::BuiltinOptions_SqueezeOptions &&
+              ot::kStridedSlice == t::BuiltinOptions_StridedSliceOptions && ot::kSplit == t::BuiltinOptions_SplitOptions &&
+              ot::kDequantize == t::BuiltinOptions_DequantizeOptions &&
+              ot::kMaximumMinimum == t::BuiltinOptions_MaximumMinimumOptions &&
+              ot::kPadV2 == t::BuiltinOptions_PadV2Options && ot::kGreaterEqual == t::BuiltinOptions_GreaterEqualOptions &&
+              ot::kSelect == t::BuiltinOptions_SelectOptions && ot::kShape == t::BuiltinOptions_ShapeOptions &&
+              ot::kPack == t::BuiltinOptions_PackOptions && ot::kLeakyRelu == t::BuiltinOptions_LeakyReluOptions &&
+              ot::kAbs == t::BuiltinOptions_AbsOptions && ot::kSplitV == t::BuiltinOptions_SplitVOptions &&
+              ot::kQuantize == t::BuiltinOptions_QuantizeOptions && ot::kHardSwish == t::BuiltinOptions_HardSwishOptions &&
+              ot::kSelectV2 == t::BuiltinOptions_SelectV2Options && ot::kSign == t::BuiltinOptions_SignOptions);
 
 std::string TensorLabel(const graph::Subgraph& sg, int32_t i) {
   std::string s = "tensor " + std::to_string(i);
@@ -109,31 +109,48 @@ Status CheckIndex(const graph::Subgraph& sg, int32_t i, bool allow_absent, const
   return Status::Ok();
 }
 
-Status ValidateLceOp(const Graph& g, const graph::Subgraph& sg, const graph::Operator& op,
-                     const std::string& code) {
-  auto count = [&](size_t min_in, size_t max_in) -> Status {
-    if (op.inputs.size() < min_in || op.inputs.size() > max_in) {
-      return Status::Error("expected " + std::to_string(min_in) +
-                           (max_in != min_in ? " to " + std::to_string(max_in) : std::string()) +
-                           " inputs, found " + std::to_string(op.inputs.size()));
-    }
-    if (op.outputs.size() != 1) {
-      return Status::Error("expected 1 output, found " + std::to_string(op.outputs.size()));
-    }
-    return Status::Ok();
+std::string OptionsTableName(uint8_t type) {
+  if (type == 0) return "none";
+  const OptionTableSpec* spec = FindOptionSpec(type);
+  return spec ? std::string(spec->table_name) : "union type " + std::to_string(type);
+}
+
+// Counts, absent (-1) inputs and the options table against the op's signature; LCE options are
+// parsed strictly. Unknown ops are left to the runtime, which refuses them by name.
+Status ValidateOpSignature(const graph::Operator& op, const graph::OperatorCode& code) {
+  const graph::OpSignature* sig = graph::FindOpSignature(code);
+  if (!sig) return Status::Ok();
+  auto range = [](int lo, int hi) {
+    return std::to_string(lo) + (hi != lo ? " to " + std::to_string(hi) : std::string());
   };
-  if (code == kLceQuantize || code == kLceDequantize) return count(1, 1);
-  if (code == kLceBMaxPool2d) {
-    XBNN_RETURN_IF_ERROR(count(1, 1));
+  const auto n_in = static_cast<int>(op.inputs.size()), n_out = static_cast<int>(op.outputs.size());
+  if (n_in < sig->min_inputs || n_in > sig->max_inputs) {
+    return Status::Error("expected " + range(sig->min_inputs, sig->max_inputs) + " inputs, found " +
+                         std::to_string(n_in));
+  }
+  if (n_out < sig->min_outputs || n_out > sig->max_outputs) {
+    return Status::Error("expected " + range(sig->min_outputs, sig->max_outputs) + " outputs, found " +
+                         std::to_string(n_out));
+  }
+  for (size_t k = 0; k < op.inputs.size(); ++k) {
+    if (op.inputs[k] == -1 && !sig->MayBeAbsent(k)) {
+      return Status::Error("input " + std::to_string(k) + " is absent (-1), but it is required");
+    }
+  }
+  const uint8_t type = op.builtin_options.type;
+  if (type != 0 && type != sig->options_type) {
+    return Status::Error("builtin options are a " + OptionsTableName(type) + " table, expected " +
+                         (sig->options_type == 0 ? std::string("none") : OptionsTableName(sig->options_type)));
+  }
+  if (code.builtin == gop::kCustom && code.custom_code == kLceBMaxPool2d) {
     auto o = ParseLceBMaxPool2dOptions(op.custom_options);
     return o.ok() ? Status::Ok() : o.status();
   }
-  if (code == kLceBconv2d) {
-    XBNN_RETURN_IF_ERROR(count(2, 5));
+  if (code.builtin == gop::kCustom && code.custom_code == kLceBconv2d) {
     auto o = ParseLceBconv2dOptions(op.custom_options);
     return o.ok() ? Status::Ok() : o.status();
   }
-  return Status::Ok();  // other custom ops: the runtime reports them as unsupported
+  return Status::Ok();
 }
 
 }  // namespace
@@ -188,25 +205,8 @@ Status ValidateGraph(const Graph& g, const ReadLimits& limits) {
       if (!op.mutating_variable_inputs.empty() && op.mutating_variable_inputs.size() != op.inputs.size()) {
         return Status::Error(opw + ": mutating_variable_inputs has the wrong length");
       }
-      const graph::OperatorCode& code = g.CodeOf(op);
-      if (code.builtin == gop::kCustom) {
-        Status s = ValidateLceOp(g, sg, op, code.custom_code);
-        if (!s.ok()) return s.Prefixed(opw + ": ");
-        continue;
-      }
-      for (const Arity& a : kArity) {
-        if (a.code != code.builtin) continue;
-        auto n_in = static_cast<int>(op.inputs.size()), n_out = static_cast<int>(op.outputs.size());
-        if (n_in < a.min_in || n_in > a.max_in) {
-          return Status::Error(opw + ": expected " + std::to_string(a.min_in) +
-                               (a.max_in != a.min_in ? " to " + std::to_string(a.max_in) : std::string()) +
-                               " inputs, found " + std::to_string(n_in));
-        }
-        if (n_out < a.min_out || n_out > a.max_out) {
-          return Status::Error(opw + ": expected " + std::to_string(a.min_out) + " outputs, found " +
-                               std::to_string(n_out));
-        }
-      }
+      Status s = ValidateOpSignature(op, g.CodeOf(op));
+      if (!s.ok()) return s.Prefixed(opw + ": ");
     }
   }
   for (size_t i = 0; i < g.signature_defs.size(); ++i) {

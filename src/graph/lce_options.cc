@@ -8,36 +8,65 @@
 namespace xbnn::graph {
 namespace {
 
-Result<flexbuffers::Map> RootMap(std::span<const uint8_t> bytes, const char* op) {
-  if (bytes.empty()) return Status::Error(std::string(op) + ": custom options are empty");
+Result<flexbuffers::Map> RootMap(std::span<const uint8_t> bytes) {
+  if (bytes.empty()) return Status::Error("custom options are empty");
   if (!flexbuffers::VerifyBuffer(bytes.data(), bytes.size())) {
-    return Status::Error(std::string(op) + ": custom options are not a valid FlexBuffer");
+    return Status::Error("custom options are not a valid FlexBuffer");
   }
   flexbuffers::Reference root = flexbuffers::GetRoot(bytes.data(), bytes.size());
-  if (!root.IsMap()) return Status::Error(std::string(op) + ": custom options are not a map");
+  if (!root.IsMap()) return Status::Error("custom options are not a map");
   return root.AsMap();
 }
 
-// Reads an integer key; `required` keys must be present. Padding may be stored as a string.
-Status ReadInt(const flexbuffers::Map& m, const char* op, const char* key, bool required,
-               int32_t* out) {
-  flexbuffers::Reference r = m[key];
-  if (r.IsNull()) {
-    if (required) return Status::Error(std::string(op) + ": missing option '" + key + "'");
-    return Status::Ok();
+// One option key: always an integer (LCE's converter writes them so and its kernels read them
+// with AsInt32, which turns anything else into a silent 0), always present (LCE refuses models
+// without them), within [min, max].
+struct Key {
+  const char* name;
+  int32_t min, max;
+  const char* meaning;  // what the values mean, for the message; null when plain numbers
+};
+
+constexpr int32_t kMaxWindow = 1 << 16;  // strides, dilations and pool windows
+constexpr Key kChannelsIn{"channels_in", 1, std::numeric_limits<int32_t>::max(), nullptr};
+constexpr Key kStrideH{"stride_height", 1, kMaxWindow, nullptr};
+constexpr Key kStrideW{"stride_width", 1, kMaxWindow, nullptr};
+constexpr Key kDilationH{"dilation_height_factor", 1, kMaxWindow, nullptr};
+constexpr Key kDilationW{"dilation_width_factor", 1, kMaxWindow, nullptr};
+constexpr Key kPadding{"padding", 0, 1, "0 (SAME) or 1 (VALID)"};
+constexpr Key kPadValues{"pad_values", 0, 1, "0 or 1"};
+constexpr Key kActivation{"fused_activation_function", 0, 3, "0 (NONE), 1 (RELU), 2 (RELU_N1_TO_1) or 3 (RELU6)"};
+constexpr Key kFilterH{"filter_height", 1, kMaxWindow, nullptr};
+constexpr Key kFilterW{"filter_width", 1, kMaxWindow, nullptr};
+
+std::string Describe(const flexbuffers::Reference& r) {
+  if (r.IsString()) return "the string '" + r.AsString().str() + "'";
+  if (r.IsBool()) return std::string("the bool ") + (r.AsBool() ? "true" : "false");
+  if (r.IsFloat()) return "the float " + r.ToString();
+  if (r.IsMap()) return "a map";
+  if (r.IsVector() || r.IsTypedVector() || r.IsFixedTypedVector()) return "a vector";
+  if (r.IsBlob()) return "a blob";
+  return "a value of FlexBuffer type " + std::to_string(static_cast<int>(r.GetType()));
+}
+
+Status ReadInt(const flexbuffers::Map& m, const Key& key, int32_t* out) {
+  flexbuffers::Reference r = m[key.name];
+  const std::string name = std::string("option '") + key.name + "'";
+  if (r.IsNull()) return Status::Error("missing " + name);
+  int64_t v = 0;
+  if (r.IsInt()) {
+    v = r.AsInt64();
+  } else if (r.IsUInt()) {
+    const uint64_t u = r.AsUInt64();
+    v = u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ? std::numeric_limits<int64_t>::max()
+                                                                        : static_cast<int64_t>(u);
+  } else {
+    return Status::Error(name + " must be an integer, found " + Describe(r));
   }
-  if (r.IsString()) {
-    std::string s = r.AsString().str();
-    if (s == "SAME") { *out = 0; return Status::Ok(); }
-    if (s == "VALID") { *out = 1; return Status::Ok(); }
-    return Status::Error(std::string(op) + ": option '" + key + "' has unknown value '" + s + "'");
-  }
-  if (!r.IsNumeric() && !r.IsBool()) {
-    return Status::Error(std::string(op) + ": option '" + key + "' is not a number");
-  }
-  int64_t v = r.AsInt64();
-  if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max()) {
-    return Status::Error(std::string(op) + ": option '" + key + "' out of range: " + std::to_string(v));
+  if (v < key.min || v > key.max) {
+    std::string expected = key.meaning ? std::string(key.meaning)
+                                       : "in [" + std::to_string(key.min) + ", " + std::to_string(key.max) + "]";
+    return Status::Error(name + " has value " + std::to_string(v) + ", expected " + expected);
   }
   *out = static_cast<int32_t>(v);
   return Status::Ok();
@@ -46,31 +75,31 @@ Status ReadInt(const flexbuffers::Map& m, const char* op, const char* key, bool 
 }  // namespace
 
 Result<LceBconv2dOptions> ParseLceBconv2dOptions(std::span<const uint8_t> bytes) {
-  auto map = RootMap(bytes, kLceBconv2d);
+  auto map = RootMap(bytes);
   if (!map.ok()) return map.status();
   LceBconv2dOptions o;
   const flexbuffers::Map& m = *map;
-  XBNN_RETURN_IF_ERROR(ReadInt(m, kLceBconv2d, "channels_in", true, &o.channels_in));
-  XBNN_RETURN_IF_ERROR(ReadInt(m, kLceBconv2d, "stride_height", false, &o.stride_height));
-  XBNN_RETURN_IF_ERROR(ReadInt(m, kLceBconv2d, "stride_width", false, &o.stride_width));
-  XBNN_RETURN_IF_ERROR(ReadInt(m, kLceBconv2d, "dilation_height_factor", false, &o.dilation_height_factor));
-  XBNN_RETURN_IF_ERROR(ReadInt(m, kLceBconv2d, "dilation_width_factor", false, &o.dilation_width_factor));
-  XBNN_RETURN_IF_ERROR(ReadInt(m, kLceBconv2d, "padding", false, &o.padding));
-  XBNN_RETURN_IF_ERROR(ReadInt(m, kLceBconv2d, "pad_values", false, &o.pad_values));
-  XBNN_RETURN_IF_ERROR(ReadInt(m, kLceBconv2d, "fused_activation_function", false, &o.fused_activation_function));
+  XBNN_RETURN_IF_ERROR(ReadInt(m, kChannelsIn, &o.channels_in));
+  XBNN_RETURN_IF_ERROR(ReadInt(m, kStrideH, &o.stride_height));
+  XBNN_RETURN_IF_ERROR(ReadInt(m, kStrideW, &o.stride_width));
+  XBNN_RETURN_IF_ERROR(ReadInt(m, kDilationH, &o.dilation_height_factor));
+  XBNN_RETURN_IF_ERROR(ReadInt(m, kDilationW, &o.dilation_width_factor));
+  XBNN_RETURN_IF_ERROR(ReadInt(m, kPadding, &o.padding));
+  XBNN_RETURN_IF_ERROR(ReadInt(m, kPadValues, &o.pad_values));
+  XBNN_RETURN_IF_ERROR(ReadInt(m, kActivation, &o.fused_activation_function));
   return o;
 }
 
 Result<LceBMaxPool2dOptions> ParseLceBMaxPool2dOptions(std::span<const uint8_t> bytes) {
-  auto map = RootMap(bytes, kLceBMaxPool2d);
+  auto map = RootMap(bytes);
   if (!map.ok()) return map.status();
   LceBMaxPool2dOptions o;
   const flexbuffers::Map& m = *map;
-  XBNN_RETURN_IF_ERROR(ReadInt(m, kLceBMaxPool2d, "padding", false, &o.padding));
-  XBNN_RETURN_IF_ERROR(ReadInt(m, kLceBMaxPool2d, "stride_height", false, &o.stride_height));
-  XBNN_RETURN_IF_ERROR(ReadInt(m, kLceBMaxPool2d, "stride_width", false, &o.stride_width));
-  XBNN_RETURN_IF_ERROR(ReadInt(m, kLceBMaxPool2d, "filter_height", true, &o.filter_height));
-  XBNN_RETURN_IF_ERROR(ReadInt(m, kLceBMaxPool2d, "filter_width", true, &o.filter_width));
+  XBNN_RETURN_IF_ERROR(ReadInt(m, kPadding, &o.padding));
+  XBNN_RETURN_IF_ERROR(ReadInt(m, kStrideH, &o.stride_height));
+  XBNN_RETURN_IF_ERROR(ReadInt(m, kStrideW, &o.stride_width));
+  XBNN_RETURN_IF_ERROR(ReadInt(m, kFilterH, &o.filter_height));
+  XBNN_RETURN_IF_ERROR(ReadInt(m, kFilterW, &o.filter_width));
   return o;
 }
 

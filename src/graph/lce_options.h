@@ -14,7 +14,9 @@ inline constexpr const char* kLceDequantize = "LceDequantize";
 inline constexpr const char* kLceBconv2d = "LceBconv2d";
 inline constexpr const char* kLceBMaxPool2d = "LceBMaxPool2d";
 
-// Raw option values as stored; kernels validate their meaning.
+// Option values as stored. Parsing is strict: every key present, an integer, within its range
+// (padding and pad_values 0 or 1, activation 0..3, strides, dilations and windows >= 1); the
+// kernels check how the values fit the shapes.
 struct LceBconv2dOptions {
   int32_t channels_in = 0;
   int32_t stride_height = 1;
@@ -36,7 +38,7 @@ struct LceBMaxPool2dOptions {
   bool operator==(const LceBMaxPool2dOptions&) const = default;
 };
 
-// Parse after verifying the FlexBuffer; a missing `channels_in` or filter size is an error.
+// Parse after verifying the FlexBuffer. Errors name the key and the value found.
 Result<LceBconv2dOptions> ParseLceBconv2dOptions(std::span<const uint8_t> bytes);
 Result<LceBMaxPool2dOptions> ParseLceBMaxPool2dOptions(std::span<const uint8_t> bytes);
 

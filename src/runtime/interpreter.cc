@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <set>
@@ -10,6 +11,7 @@
 #include "graph/graph.h"
 #include "graph/lce_options.h"
 #include "runtime/arena_plan.h"
+#include "runtime/model_impl.h"
 #include "runtime/op_kernel.h"
 #include "runtime/shape_inference.h"
 #include "runtime/thread_pool.h"
@@ -41,7 +43,7 @@ int32_t BitpackedChannels(const graph::Graph& g, const graph::Subgraph& sg, int3
   if (depth > 64) return 0;
   for (const graph::Operator& op : sg.operators) {
     if (std::find(op.outputs.begin(), op.outputs.end(), t) != op.outputs.end()) {
-      if (g.IsCustom(op, graph::kLceQuantize) && !op.inputs.empty()) {
+      if (g.IsCustom(op, graph::kLceQuantize) && !op.inputs.empty() && op.inputs[0] >= 0) {
         const auto& s = sg.tensors[op.inputs[0]].shape;
         return s.empty() ? 0 : s.back();
       }
@@ -49,7 +51,7 @@ int32_t BitpackedChannels(const graph::Graph& g, const graph::Subgraph& sg, int3
         const auto& s = sg.tensors[op.inputs[1]].shape;
         return s.empty() ? 0 : s[0];
       }
-      if (g.IsCustom(op, graph::kLceBMaxPool2d) && !op.inputs.empty()) {
+      if (g.IsCustom(op, graph::kLceBMaxPool2d) && !op.inputs.empty() && op.inputs[0] >= 0) {
         return BitpackedChannels(g, sg, op.inputs[0], depth + 1);
       }
       return 0;
@@ -57,7 +59,7 @@ int32_t BitpackedChannels(const graph::Graph& g, const graph::Subgraph& sg, int3
   }
   for (const graph::Operator& op : sg.operators) {
     if (op.inputs.empty() || op.inputs[0] != t) continue;
-    if (g.IsCustom(op, graph::kLceDequantize)) {
+    if (g.IsCustom(op, graph::kLceDequantize) && !op.outputs.empty()) {
       const auto& s = sg.tensors[op.outputs[0]].shape;
       return s.empty() ? 0 : s.back();
     }
@@ -67,6 +69,12 @@ int32_t BitpackedChannels(const graph::Graph& g, const graph::Subgraph& sg, int3
     }
   }
   return 0;
+}
+
+std::string ByteCount(size_t bytes) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%zu bytes (%.1f MiB)", bytes, static_cast<double>(bytes) / (1 << 20));
+  return text;
 }
 
 // `shape` is the inferred shape, which wins over the file's where they differ.
@@ -106,6 +114,11 @@ struct Interpreter::Impl {
   size_t folded_bytes = 0;
 
   Status Init();
+  void FillContext(runtime::OpContext& ctx, int i, size_t* prepared_bytes);
+  Status CheckShapesWithoutMemory(const std::vector<const runtime::KernelRegistration*>& regs,
+                                  const std::vector<bool>& folded);
+  Status AllocateArena(size_t bytes, const std::vector<const runtime::KernelRegistration*>& regs,
+                       const std::vector<bool>& folded);
   uint8_t* AllocateFolded(size_t bytes);
   void ReleaseFolded(int32_t t);
   Status FoldOp(int i, const runtime::KernelRegistration& reg);
@@ -134,21 +147,9 @@ void Interpreter::Impl::ReleaseFolded(int32_t t) {
   }
 }
 
-// Runs op `i`, whose inputs are all constant, once: its outputs get memory of their own and
-// become constants. The kernel is dropped afterwards.
-Status Interpreter::Impl::FoldOp(int i, const runtime::KernelRegistration& reg) {
-  const graph::Graph& g = model->graph();
+void Interpreter::Impl::FillContext(runtime::OpContext& ctx, int i, size_t* prepared_bytes) {
   const graph::Operator& op = sg->operators[i];
-  for (int32_t t : op.outputs) {
-    RuntimeTensor& rt = tensors[t];
-    rt.data = AllocateFolded(rt.bytes);
-    if (!rt.data) {
-      return Status::Error("op " + std::to_string(i) + " (" + g.OpName(op) + "): cannot allocate " +
-                           std::to_string(rt.bytes) + " bytes to fold it");
-    }
-  }
-  runtime::OpContext ctx;
-  ctx.graph = &g;
+  ctx.graph = &runtime::ModelGraph(*model);
   ctx.op = &op;
   ctx.op_index = i;
   for (int32_t t : op.inputs) ctx.inputs.push_back(t < 0 ? nullptr : &tensors[t]);
@@ -156,9 +157,64 @@ Status Interpreter::Impl::FoldOp(int i, const runtime::KernelRegistration& reg) 
   ctx.pool = pool->pool();
   ctx.runner = pool.get();
   ctx.num_threads = pool->num_threads();
-  size_t ignored = 0;
-  ctx.prepared_bytes = &ignored;
+  ctx.prepared_bytes = prepared_bytes;
   ctx.use_reference_kernels = options.use_reference_kernels;
+}
+
+// Prepares every op on kernels that are then dropped, before the arena exists (activation data
+// pointers are null; Prepare reads only shapes and constants). Used only when the arena cannot be
+// had, so that a model whose huge arena comes from an inconsistent shape gets the shape error.
+Status Interpreter::Impl::CheckShapesWithoutMemory(const std::vector<const runtime::KernelRegistration*>& regs,
+                                                   const std::vector<bool>& folded) {
+  for (int i = 0; i < static_cast<int>(sg->operators.size()); ++i) {
+    if (folded[i]) continue;
+    runtime::OpContext ctx;
+    size_t ignored = 0;
+    FillContext(ctx, i, &ignored);
+    std::unique_ptr<runtime::OpKernel> kernel = regs[i]->create();
+    XBNN_RETURN_IF_ERROR(kernel->Prepare(ctx));
+  }
+  return Status::Ok();
+}
+
+Status Interpreter::Impl::AllocateArena(size_t bytes, const std::vector<const runtime::KernelRegistration*>& regs,
+                                        const std::vector<bool>& folded) {
+  const size_t needed = bytes + folded_bytes;
+  if (options.max_arena_bytes != 0 && needed > options.max_arena_bytes) {
+    XBNN_RETURN_IF_ERROR(CheckShapesWithoutMemory(regs, folded));
+    return Status::Error("the model needs " + ByteCount(needed) + " of activation memory (planned arena " +
+                         ByteCount(bytes) + "), over the limit of " + ByteCount(options.max_arena_bytes) +
+                         " (InterpreterOptions::max_arena_bytes; --max-memory in xbnn, max_arena_bytes= in Python)");
+  }
+  arena.reset(static_cast<uint8_t*>(std::aligned_alloc(64, std::max<size_t>(64, (bytes + 63) / 64 * 64))));
+  if (!arena) {
+    XBNN_RETURN_IF_ERROR(CheckShapesWithoutMemory(regs, folded));
+    return Status::Error("cannot allocate the activation arena (" + ByteCount(bytes) + ")");
+  }
+  return Status::Ok();
+}
+
+// Runs op `i`, whose inputs are all constant, once: its outputs get memory of their own and
+// become constants. The kernel is dropped afterwards.
+Status Interpreter::Impl::FoldOp(int i, const runtime::KernelRegistration& reg) {
+  const graph::Graph& g = runtime::ModelGraph(*model);
+  const graph::Operator& op = sg->operators[i];
+  for (int32_t t : op.outputs) {
+    RuntimeTensor& rt = tensors[t];
+    if (options.max_arena_bytes != 0 && folded_bytes + rt.bytes > options.max_arena_bytes) {
+      return Status::Error("op " + std::to_string(i) + " (" + g.OpName(op) + "): computing it at load time needs " +
+                           ByteCount(folded_bytes + rt.bytes) + ", over the limit of " +
+                           ByteCount(options.max_arena_bytes) + " (InterpreterOptions::max_arena_bytes)");
+    }
+    rt.data = AllocateFolded(rt.bytes);
+    if (!rt.data) {
+      return Status::Error("op " + std::to_string(i) + " (" + g.OpName(op) + "): cannot allocate " +
+                           std::to_string(rt.bytes) + " bytes to fold it");
+    }
+  }
+  runtime::OpContext ctx;
+  size_t ignored = 0;
+  FillContext(ctx, i, &ignored);
   std::unique_ptr<runtime::OpKernel> kernel = reg.create();
   XBNN_RETURN_IF_ERROR(kernel->Prepare(ctx));
   kernel->Invoke(ctx);
@@ -167,7 +223,7 @@ Status Interpreter::Impl::FoldOp(int i, const runtime::KernelRegistration& reg) 
 }
 
 Status Interpreter::Impl::Init() {
-  const graph::Graph& g = model->graph();
+  const graph::Graph& g = runtime::ModelGraph(*model);
   // Only the first subgraph runs; others are reachable only through control-flow ops, which the
   // registry refuses.
   sg = &g.subgraphs[0];
@@ -318,8 +374,7 @@ Status Interpreter::Impl::Init() {
   }
   runtime::ArenaPlan plan = runtime::PlanArena(lifetimes, 64);
   memory.arena_bytes = plan.total_bytes;
-  arena.reset(static_cast<uint8_t*>(std::aligned_alloc(64, std::max<size_t>(64, (plan.total_bytes + 63) / 64 * 64))));
-  if (!arena) return Status::Error("cannot allocate the activation arena (" + std::to_string(plan.total_bytes) + " bytes)");
+  XBNN_RETURN_IF_ERROR(AllocateArena(plan.total_bytes, regs, inferred.folded));
   for (size_t k = 0; k < which.size(); ++k) tensors[which[k]].data = arena.get() + plan.offsets[k];
 
   // 5. Kernels; prepare every op once (folded ops have nothing left to do).
@@ -336,16 +391,7 @@ Status Interpreter::Impl::Init() {
       continue;
     }
     runtime::OpContext& ctx = contexts[i];
-    ctx.graph = &g;
-    ctx.op = &op;
-    ctx.op_index = i;
-    for (int32_t t : op.inputs) ctx.inputs.push_back(t < 0 ? nullptr : &tensors[t]);
-    for (int32_t t : op.outputs) ctx.outputs.push_back(&tensors[t]);
-    ctx.pool = pool->pool();
-    ctx.runner = pool.get();
-    ctx.num_threads = pool->num_threads();
-    ctx.prepared_bytes = &memory.prepared_bytes;
-    ctx.use_reference_kernels = options.use_reference_kernels;
+    FillContext(ctx, i, &memory.prepared_bytes);
     kernels.push_back(regs[i]->create());
     XBNN_RETURN_IF_ERROR(kernels.back()->Prepare(ctx));
 

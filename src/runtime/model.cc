@@ -2,22 +2,23 @@
 
 #include "format/model_io.h"
 #include "graph/graph.h"
+#include "runtime/model_impl.h"
 #include "xbnn/model.h"
 #include "xbnn/tensor.h"
 
 namespace xbnn {
 
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
+
+std::span<const uint8_t> Model::bytes() const { return impl_->bytes; }
 
 Result<std::shared_ptr<const Model>> Model::Build(std::span<const uint8_t> bytes,
                                                   std::shared_ptr<const std::vector<uint8_t>> owned) {
   auto g = format::ReadModel(bytes);
   if (!g.ok()) return g.status();
-  std::shared_ptr<Model> m(new Model());
-  m->owned_ = std::move(owned);
-  m->bytes_ = bytes;
-  m->graph_ = std::make_unique<graph::Graph>(std::move(*g));
-  return std::shared_ptr<const Model>(std::move(m));
+  auto impl = std::make_unique<Impl>(Impl{std::move(owned), bytes, std::move(*g)});
+  return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }
 
 Result<std::shared_ptr<const Model>> Model::FromFile(const std::string& path) {

@@ -96,6 +96,8 @@ struct KernelRegistration {
 
 // Finds the kernel for an op code; null with `why` set when unsupported.
 const KernelRegistration* FindKernel(const graph::OperatorCode& code, std::string* why);
+// Every registered kernel, LCE ops first, for listings (`xbnn ops`, docs/ops.md).
+std::span<const KernelRegistration> AllKernels();
 
 // Helpers shared by kernels.
 Status ExpectType(const OpContext& ctx, const RuntimeTensor* t, graph::DType type, const char* what);

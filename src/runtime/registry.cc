@@ -22,6 +22,8 @@ constexpr KernelRegistration kRegistry[] = {
 
 }  // namespace
 
+std::span<const KernelRegistration> AllKernels() { return kRegistry; }
+
 const KernelRegistration* FindKernel(const graph::OperatorCode& code, std::string* why) {
   bool name_known = false;
   int max_version = 0;

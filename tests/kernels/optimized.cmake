@@ -9,5 +9,5 @@ add_executable(xbnn_kernels_optimized_test
 target_link_libraries(xbnn_kernels_optimized_test PRIVATE
   xbnn_kernels_binary xbnn_warnings GTest::gtest GTest::gtest_main)
 gtest_discover_tests(xbnn_kernels_optimized_test
-  DISCOVERY_TIMEOUT 60
+  NO_PRETTY_VALUES DISCOVERY_TIMEOUT 60
   PROPERTIES LABELS "kernels;optimized")

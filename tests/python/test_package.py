@@ -41,3 +41,16 @@ def test_example_runs():
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "predictions:" in out.stdout
+
+
+def test_readme_python_block_runs_as_written():
+    # The README's Python block must run when pasted into a Python started at the repo root.
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    block = next(b for b in blocks if "xbnn.Interpreter(" in b)
+    code = block + "\nprint('shapes', probabilities.shape, len(bitpacked_model) > 0, len(int8_model) > 0, " \
+                   "len(lce_model) > 0, signs.shape == x.shape)\n"
+    out = subprocess.run([sys.executable, "-c", code], env=package_env(), cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "shapes (5, 10) True True True True" in out.stdout, out.stdout

@@ -76,6 +76,21 @@ def test_wrong_dtype_names_input_expected_and_found():
         q.predict(np.zeros(q.input_shapes[0], np.uint8))
 
 
+def test_float_array_for_int8_input_points_to_quantization():
+    # A plain .astype(np.int8) would truncate real values: the hint must quantize instead.
+    q = interpreter_or_skip(INT8)
+    scale, zero_point = q.input_scales[0], q.input_zero_points[0]
+    with pytest.raises(ValueError) as e:
+        q.predict(np.zeros(q.input_shapes[0], np.float32))
+    msg = str(e.value)
+    assert f"scale {scale:g} and zero point {zero_point}" in msg
+    assert f"np.round(x / {scale:g}) + {zero_point}, -128, 127).astype(np.int8)" in msg
+    assert "convert with .astype" not in msg
+    # Other mismatches keep the plain cast hint.
+    with pytest.raises(ValueError, match=r"convert with \.astype\(np\.int8\)"):
+        q.predict(np.zeros(q.input_shapes[0], np.int16))
+
+
 def test_wrong_shape_names_input_expected_and_found():
     it = interpreter_or_skip(ONE)
     with pytest.raises(ValueError, match=r"input 0 .*expected shape \(N, 8, 8, 32\) with N a multiple of "

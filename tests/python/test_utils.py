@@ -122,6 +122,9 @@ def test_errors_carry_the_cpp_message():
     with pytest.raises(ValueError) as e:
         xbnn.strip_lcedequantize_ops(model_bytes("bconv_bn_relu_c32_32"))
     assert str(e.value)
+    # An LceDequantize that feeds a float op, not an output: nothing to strip, as in the CLI.
+    with pytest.raises(ValueError, match="feeds a model output; nothing to strip"):
+        xbnn.strip_lcedequantize_ops(model_bytes("sign_then_float_c32_40"))
     for bad in (b"", b"garbage" * 20, model_bytes("bconv_bn_relu_c32_32")[:100]):
         with pytest.raises(ValueError):
             xbnn.strip_lcedequantize_ops(bad)

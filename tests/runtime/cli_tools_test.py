@@ -68,7 +68,7 @@ expect_error("unsupported op", ["run", os.path.join(root, "tests", "models", "un
              "op 2 (SQUARED_DIFFERENCE): operator SQUARED_DIFFERENCE is not supported")
 expect_error("bad threads", ["run", model, "--threads", "0"], "--threads")
 expect_error("unknown option", ["run", model, "--frobnicate"], "unknown option")
-for cmd in ("inspect", "run", "bench", "strip-dequantize", "set-io-type"):
+for cmd in ("inspect", "run", "bench", "strip-dequantize", "set-io-type", "convert", "ops"):
     p = run(cmd, "--help")
     check(f"{cmd} --help", p.returncode == 0 and p.stdout.startswith("usage: xbnn " + cmd), p.stdout[:80])
 
@@ -114,6 +114,56 @@ if ok:
     d = json.loads(p.stdout)
     ok = d["runs"] >= 5 and d["latency_ms"]["median"] > 0 and len(d["ops"]) == 2 and d["memory"]["arena_bytes"] > 0
 check("bench --json --profile", ok, p.stderr[:200])
+
+# What a new user tripped over, each fixed.
+p = run("convert", model, os.path.join(tmp, "again.tflite"))
+check("convert on an LCE model says it keeps the LCE ops",
+      p.returncode == 0 and "already has LCE ops (1 LceBconv2d" in p.stdout and "without LCE ops" not in p.stdout,
+      p.stdout)
+h, w, c = x.shape[1:]
+np.savez(os.path.join(tmp, "badset.npz"), x=np.zeros((4, h, w + 1, c), np.float32), y=np.zeros(4, np.int32))
+expect_error("run --dataset names the shape it wants", ["run", model, "--dataset", os.path.join(tmp, "badset.npz")],
+             f"the model wants [N,{h},{w},{c}]")
+nothing = os.path.join(lce, "sign_then_float_c32_40.tflite")
+expect_error("strip with no dequantize feeding an output", ["strip-dequantize", nothing, os.path.join(tmp, "n.tflite")],
+             "feeds a model output; nothing to strip")
+check("nothing written when nothing to strip", not os.path.exists(os.path.join(tmp, "n.tflite")))
+p = run("run", model, "--input", os.path.join(tmp, "x.npy"), "--output", out)
+check("existing --output refused before running", p.returncode == 1 and "--overwrite" in p.stderr and
+      "invoke:" not in p.stdout and "output 0" not in p.stdout, p.stdout + p.stderr)
+p = run("run", model, "--output", os.path.join(tmp, "o3"), "--unpack-bits")
+check("--unpack-bits without bitpacked outputs says so", p.returncode == 0 and "nothing to unpack" in p.stderr, p.stderr)
+check("run without --input says the input is random", "filled with random values (seed 0)" in p.stdout, p.stdout)
+p = run("inspect", stripped)
+check("bitpacked word count in words and channels", "(1 word, up to 32 channels)" in p.stdout, p.stdout[:500])
+p = run("inspect", os.path.join(lce, "bconv_int8_io_c33_40.tflite"))
+rows = [ln for ln in p.stdout.split("ops:")[0].splitlines() if ln.startswith("  t")]
+cols = {ln.index(" int8 ") for ln in rows if " int8 " in ln}
+check("long tensor names keep inspect's columns", len(rows) == 2 and len(cols) == 1 and
+      max(len(ln.split()[1]) for ln in rows) > 40, "\n".join(rows))
+p = run("inspect", model, "--json")
+opts = json.loads(p.stdout)["subgraphs"][0]["ops"][1]["options"]
+check("stride, dilation and kernel are arrays in --json",
+      opts["stride"] == [1, 1] and opts["dilation"] == [1, 1] and opts["kernel"] == [3, 3], str(opts))
+unsupported = os.path.join(root, "tests", "models", "unsupported_op.tflite")
+p = run("inspect", unsupported)
+check("inspect flags ops that run refuses", p.returncode == 0 and "[NOT SUPPORTED]" in p.stdout and
+      "not supported: op 2: operator SQUARED_DIFFERENCE is not supported" in p.stdout, p.stdout[-600:])
+d = json.loads(run("inspect", unsupported, "--json").stdout)
+check("inspect --json marks unsupported ops", [o["index"] for o in d["subgraphs"][0]["ops"] if not o["supported"]] == [2])
+p = run("ops")
+check("xbnn ops lists the LCE ops and builtins", p.returncode == 0 and "LceBconv2d" in p.stdout and
+      "CONV_2D" in p.stdout and "SQUARED_DIFFERENCE" not in p.stdout, p.stdout[:300])
+ops = json.loads(run("ops", "--json").stdout)["ops"]
+check("xbnn ops --json", {"LceQuantize", "LceDequantize", "LceBconv2d", "LceBMaxPool2d"} <=
+      {o["name"] for o in ops if o["kind"] == "lce"} and len(ops) > 30, str(ops[:3]))
+with open(os.path.join(root, "docs", "ops.md")) as f:
+    check("docs/ops.md is the output of xbnn ops --markdown", f.read() == run("ops", "--markdown").stdout,
+          "regenerate it: xbnn ops --markdown > docs/ops.md")
+p = subprocess.run([xbnn, "frobnicate"], capture_output=True, text=True)
+check("unknown command exits 2 (usage error)", p.returncode == 2 and "unknown command" in p.stderr, p.stderr)
+p = run("--version")
+check("--version", p.returncode == 0 and p.stdout.startswith("xbnn "), p.stdout)
 
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

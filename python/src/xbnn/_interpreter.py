@@ -65,6 +65,19 @@ def _model_bytes(model):
                     f"got {type(model).__name__}")
 
 
+def _dtype_hint(t, a):
+    """How to turn array `a` into what input `t` takes; empty when there is no simple way."""
+    if a.dtype.kind not in "biuf":
+        return ""
+    if a.dtype.kind == "f" and t.dtype.kind in "iu" and isinstance(t.scale, float):
+        # A plain cast would truncate real values to a few integers: quantize them instead.
+        info = np.iinfo(t.dtype)
+        return (f" (the input is quantized with scale {t.scale:g} and zero point {t.zero_point}: "
+                f"np.clip(np.round(x / {t.scale:g}) + {t.zero_point}, {info.min}, {info.max})"
+                f".astype(np.{t.dtype}), or see input_scales / input_zero_points)")
+    return f" (convert with .astype(np.{t.dtype}))"
+
+
 class _Progress:
     """Progress over samples, like LCE's tqdm bar; tqdm is used when installed."""
 
@@ -119,6 +132,9 @@ class Interpreter:
     # Arguments
         flatbuffer_model: the model's bytes (bytes, bytearray or memoryview).
         num_threads: the number of threads the interpreter uses (1 to 1024).
+        max_arena_bytes: the most activation memory the model may need (xbnn only; default
+            4 GiB, None: no limit). A model that needs more raises ValueError before anything
+            is allocated, with the planned size in the message.
 
     # Attributes
         input_types, output_types: lists of NumPy dtypes.
@@ -132,13 +148,19 @@ class Interpreter:
     model runs.
     """
 
-    def __init__(self, flatbuffer_model, num_threads=1):
+    def __init__(self, flatbuffer_model, num_threads=1, max_arena_bytes=4 << 30):
         model = _model_bytes(flatbuffer_model)
         if isinstance(num_threads, bool) or not isinstance(num_threads, numbers.Integral):
             raise TypeError(f"num_threads must be an int, got {type(num_threads).__name__}")
         if not 1 <= num_threads <= 1024:
             raise ValueError(f"num_threads must be in [1, 1024], got {num_threads}")
-        self._impl = _xbnn.Interpreter(model, int(num_threads))
+        if max_arena_bytes is None:
+            max_arena_bytes = 0
+        elif isinstance(max_arena_bytes, bool) or not isinstance(max_arena_bytes, numbers.Integral):
+            raise TypeError(f"max_arena_bytes must be an int or None, got {type(max_arena_bytes).__name__}")
+        elif not 1 <= max_arena_bytes < 1 << 63:
+            raise ValueError(f"max_arena_bytes must be positive (None: no limit), got {max_arena_bytes}")
+        self._impl = _xbnn.Interpreter(model, int(num_threads), int(max_arena_bytes))
         self._inputs = [_Tensor("input", i, d) for i, d in enumerate(self._impl.input_details())]
         self._outputs = [_Tensor("output", i, d) for i, d in enumerate(self._impl.output_details())]
 
@@ -244,8 +266,7 @@ class Interpreter:
         """Checks dtype and shape of array `a` for input tensor `t`; returns its slice count."""
         if a.dtype != t.dtype:
             raise ValueError(f"{t.describe()}: expected dtype {t.dtype}, found {a.dtype}"
-                             + (f" (convert with .astype(np.{t.dtype}))"
-                                if a.dtype.kind in "biuf" else ""))
+                             + _dtype_hint(t, a))
         batch = None if exact else t.batch
         if batch is None:
             if a.shape != t.shape:

@@ -32,7 +32,8 @@ def strip_lcedequantize_ops(model: bytes) -> bytes:
 
     Output DEQUANTIZE ops (int8 -> float32) are removed first, then the LceDequantize ops that
     feed the model outputs, so those outputs become the bitpacked int32 words (see
-    `xbnn.unpack_bits`). Raises ValueError for a model without such ops.
+    `xbnn.unpack_bits`). Raises ValueError when nothing would be stripped: the model has no such
+    ops, or none of them feeds a model output (`xbnn strip-dequantize` fails the same way).
     """
     return _xbnn.strip_lcedequantize_ops(_model_bytes(model))
 

@@ -65,6 +65,9 @@ Status StripSubgraph(Graph& g, Subgraph& sg, size_t sg_index, StripReport* repor
   for (size_t i = 0; i < sg.operators.size(); ++i) {
     const Operator& op = sg.operators[i];
     if (g.CodeOf(op).builtin != graph::op::kDequantize || op.outputs.empty() || !IsOutput(sg, op.outputs[0])) continue;
+    if (op.inputs.empty() || op.inputs[0] < 0) {
+      return Status::Error(where + "output DEQUANTIZE op " + std::to_string(i) + " has no input");
+    }
     int32_t out = op.outputs[0], in = op.inputs[0];
     if (sg.tensors[out].type != DType::kFloat32) {
       return Status::Error(where + "output DEQUANTIZE op " + std::to_string(i) + " writes " + TensorLabel(sg, out) +
@@ -96,6 +99,9 @@ Status StripSubgraph(Graph& g, Subgraph& sg, size_t sg_index, StripReport* repor
   for (size_t i = 0; i < sg.operators.size(); ++i) {
     const Operator& op = sg.operators[i];
     if (!g.IsCustom(op, graph::kLceDequantize) || op.outputs.empty() || !IsOutput(sg, op.outputs[0])) continue;
+    if (op.inputs.empty() || op.inputs[0] < 0) {
+      return Status::Error(where + "output LceDequantize op " + std::to_string(i) + " has no input");
+    }
     int32_t out = op.outputs[0], in = op.inputs[0];
     if (sg.tensors[out].type != DType::kFloat32 && sg.tensors[out].type != DType::kInt8) {
       return Status::Error(where + "output LceDequantize op " + std::to_string(i) + " writes " + TensorLabel(sg, out) +
@@ -188,6 +194,8 @@ Status StripLceDequantize(Graph& g, StripReport* report, bool add_metadata) {
                 (c.builtin == graph::op::kCustom && c.custom_code == graph::kLceDequantize);
   }
   if (!has_code) return Status::Error("the model contains no LceDequantize or DEQUANTIZE operators");
+  // The rewrite indexes op inputs and outputs: a graph built or edited in code gets the reader's checks.
+  XBNN_RETURN_IF_ERROR(format::ValidateGraph(g));
   StripReport local;
   StripReport* r = report ? report : &local;
   for (size_t s = 0; s < g.subgraphs.size(); ++s) {
@@ -228,6 +236,7 @@ Status SetIoTypes(Graph& g, DType input, DType output) {
       return Status::Error(std::string("model IO type must be float32 or int8, got ") + graph::DTypeName(t));
     }
   }
+  XBNN_RETURN_IF_ERROR(format::ValidateGraph(g));
   // Like LCE, only the main subgraph's boundary changes.
   Subgraph& sg = g.subgraphs[0];
   std::vector<size_t> remove;
@@ -246,9 +255,9 @@ Status SetIoTypes(Graph& g, DType input, DType output) {
     size_t found = 0;
     for (size_t i = 0; i < sg.operators.size(); ++i) {
       const Operator& op = sg.operators[i];
-      if (g.CodeOf(op).builtin != graph::op::kQuantize || op.inputs.empty()) continue;
+      if (g.CodeOf(op).builtin != graph::op::kQuantize || op.inputs.empty() || op.outputs.empty()) continue;
       int32_t in = op.inputs[0];
-      if (std::find(sg.inputs.begin(), sg.inputs.end(), in) == sg.inputs.end()) continue;
+      if (in < 0 || std::find(sg.inputs.begin(), sg.inputs.end(), in) == sg.inputs.end()) continue;
       XBNN_RETURN_IF_ERROR(check("input", in, op.outputs[0]));
       if (int r = ReaderOf(sg, in, &op); r >= 0) {
         return Status::Error("model input " + TensorLabel(sg, in) + " is also read by op " + std::to_string(r) +
@@ -266,6 +275,9 @@ Status SetIoTypes(Graph& g, DType input, DType output) {
     for (size_t i = 0; i < sg.operators.size(); ++i) {
       const Operator& op = sg.operators[i];
       if (g.CodeOf(op).builtin != graph::op::kDequantize || op.outputs.empty() || !IsOutput(sg, op.outputs[0])) continue;
+      if (op.inputs.empty() || op.inputs[0] < 0) {
+        return Status::Error("output DEQUANTIZE op " + std::to_string(i) + " has no input");
+      }
       XBNN_RETURN_IF_ERROR(check("output", op.outputs[0], op.inputs[0]));
       if (int r = ReaderOf(sg, op.outputs[0], &op); r >= 0) {
         return Status::Error("model output " + TensorLabel(sg, op.outputs[0]) + " is also read by op " +
@@ -297,7 +309,12 @@ Status SetIoTypes(Graph& g, DType input, DType output) {
 Result<std::vector<uint8_t>> StripLceDequantizeOps(std::span<const uint8_t> model) {
   auto g = format::ReadModel(model);
   if (!g.ok()) return g.status();
-  XBNN_RETURN_IF_ERROR(StripLceDequantize(*g));
+  StripReport report;
+  XBNN_RETURN_IF_ERROR(StripLceDequantize(*g, &report));
+  // Same rule as `xbnn strip-dequantize`: a model with nothing to strip is an error, not a copy.
+  if (report.removed_dequantize + report.removed_lce_dequantize == 0) {
+    return Status::Error(kNothingToStrip);
+  }
   return format::WriteModel(*g);
 }
 

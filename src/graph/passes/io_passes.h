@@ -32,6 +32,9 @@ struct StripReport {
 // Errors: no such op; an output DEQUANTIZE that is not int8 -> float32; an output LceDequantize
 // whose input is not int32 or output not float32/int8.
 Status StripLceDequantize(graph::Graph& g, StripReport* report = nullptr, bool add_metadata = true);
+// The error of StripLceDequantizeOps and `xbnn strip-dequantize` when no op was removed.
+inline constexpr const char* kNothingToStrip =
+    "no LceDequantize or DEQUANTIZE op feeds a model output; nothing to strip";
 
 // `input` / `output`: the wanted boundary type (float32 keeps the model as it is, int8 removes
 // the QUANTIZE after float inputs / the DEQUANTIZE before float outputs). Errors when the model is

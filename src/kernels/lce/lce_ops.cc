@@ -27,6 +27,8 @@ kernels::TaskRunner* RunnerFor(const OpContext& ctx, double work, double per_sec
 // Rows and channels of a tensor packed along its last dimension.
 Status PackedShape(const OpContext& ctx, const RuntimeTensor* unpacked, const RuntimeTensor* packed,
                    int64_t* outer, int* channels) {
+  // The validator refuses absent (-1) inputs here; a graph built in code may still have them.
+  if (!unpacked || !packed) return ctx.Error("an input or output tensor is missing");
   if (unpacked->rank() < 1) return ctx.Error("tensor '" + unpacked->desc->name + "' must have rank >= 1");
   if (packed->rank() != unpacked->rank()) {
     return ctx.Error("packed tensor '" + packed->desc->name + "' has rank " + std::to_string(packed->rank()) +

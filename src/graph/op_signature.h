@@ -1,0 +1,41 @@
+// Structural rules of every operator xbnn knows, in one table: how many inputs and outputs it
+// takes, which inputs may be absent (tensor index -1), and which builtin options table it reads.
+// The validator enforces them, so later stages (shape inference, kernels, passes) may index every
+// required input. Kept free of anything but graph types so the table can move into an op registry.
+#pragma once
+
+#include <cstdint>
+
+#include "graph/graph.h"
+
+namespace xbnn::graph {
+
+// TFLite BuiltinOptions union values of the tables the known ops take (checked against the schema
+// in src/format).
+namespace options_type {
+inline constexpr uint8_t kNone = 0, kConv2D = 1, kDepthwiseConv2D = 2, kPool2D = 5,
+                         kFullyConnected = 8, kSoftmax = 9, kConcatenation = 10, kAdd = 11,
+                         kReshape = 17, kMul = 21, kPad = 22, kBatchToSpaceND = 24,
+                         kSpaceToBatchND = 25, kTranspose = 26, kReducer = 27, kSub = 28, kDiv = 29,
+                         kSqueeze = 30, kStridedSlice = 32, kSplit = 35, kDequantize = 38,
+                         kMaximumMinimum = 39, kPadV2 = 43, kGreaterEqual = 45, kSelect = 47,
+                         kShape = 55, kPack = 59, kLeakyRelu = 75, kAbs = 78, kSplitV = 79,
+                         kQuantize = 89, kHardSwish = 91, kSelectV2 = 98, kSign = 123;
+}  // namespace options_type
+
+struct OpSignature {
+  int32_t builtin;          // graph::op code; op::kCustom for custom ops
+  const char* custom_code;  // custom ops only, else nullptr
+  int min_inputs, max_inputs, min_outputs, max_outputs;
+  uint32_t optional_inputs;  // bit k set: input k may be -1 (absent)
+  uint8_t options_type;      // the BuiltinOptions table the op reads (kNone: it takes none)
+
+  bool MayBeAbsent(size_t input) const {
+    return input < 32 && ((optional_inputs >> input) & 1u) != 0;
+  }
+};
+
+// The rules for an op code, or null for an op xbnn does not know (the runtime refuses those).
+const OpSignature* FindOpSignature(const OperatorCode& code);
+
+}  // namespace xbnn::graph
