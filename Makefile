@@ -75,6 +75,7 @@ test-sanitize: deps
 	  -DXBNN_SANITIZE=ON -DXBNN_BUILD_BENCH=OFF >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	@ctest --test-dir build-asan --output-on-failure -j $(JOBS)
+	@bash scripts/test-tflite-delegate-asan.sh build-asan
 
 # ThreadSanitizer on the multi-threaded tests (several interpreters on one model, thread pools).
 test-tsan: deps

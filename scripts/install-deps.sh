@@ -43,3 +43,6 @@ if [ ! -f "$stamp" ] || ! cmp -s "$PY_REQ" "$stamp"; then
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$PY_REQ"
   cp "$PY_REQ" "$stamp"
 fi
+
+# TFLite C headers for the TFLite delegate (delegate/), from the TFLite AAR via Maven.
+bash "$ROOT/scripts/fetch-tflite-headers.sh"

@@ -37,4 +37,21 @@ assert where.startswith(os.path.realpath(sys.prefix)), f"xbnn imported from {whe
 print(f"test-python-install: xbnn {xbnn.__version__} installed in {os.path.dirname(where)}")
 PY
 "$VPY" "$ROOT/python/example.py"
+# The TFLite delegate ships in the package (built when the TFLite C headers are in .cache/tflite).
+if [ -f "$ROOT/.cache/tflite/headers/tensorflow/lite/core/c/common.h" ]; then
+  "$VPY" - <<'PY'
+import ctypes, os, sys, xbnn
+path = xbnn.tflite_delegate_path()
+assert os.path.realpath(path).startswith(os.path.realpath(sys.prefix)), path
+lib = ctypes.CDLL(path)
+lib.tflite_plugin_create_delegate.restype = ctypes.c_void_p
+keys = (ctypes.c_char_p * 1)(b"claim")
+values = (ctypes.c_char_p * 1)(b"all")
+d = lib.tflite_plugin_create_delegate(keys, values, ctypes.c_size_t(1), None)
+assert d, "tflite_plugin_create_delegate failed"
+lib.tflite_plugin_destroy_delegate.argtypes = [ctypes.c_void_p]
+lib.tflite_plugin_destroy_delegate(d)
+print(f"test-python-install: TFLite delegate installed at {path}")
+PY
+fi
 echo "test-python-install: ok"

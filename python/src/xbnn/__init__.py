@@ -16,6 +16,7 @@ from ._bits import pack_bits, unpack_bits
 from ._converter import (convert_keras_model, convert_onnx_model, convert_saved_model, convert_tflite_model,
                          convert_torch_model)
 from ._interpreter import Interpreter
+from ._tflite_delegate import tflite_delegate_path
 from ._utils import modify_integer_quantized_model_io_type, strip_lcedequantize_ops
 
 __version__ = _xbnn.__version__
@@ -30,6 +31,7 @@ __all__ = [
     "modify_integer_quantized_model_io_type",
     "pack_bits",
     "strip_lcedequantize_ops",
+    "tflite_delegate_path",
     "unpack_bits",
     "__version__",
 ]
