@@ -11,7 +11,7 @@ FUZZ_SECONDS ?= 60
 XBNN := $(BUILD)/tools/xbnn
 
 .PHONY: help deps configure build test-tsan demo test test-cpp test-python test-fuzz test-sanitize test-lce test-zoo \
-        test-aarch64 fuzz zoo lce-venv fixtures format clean
+        test-aarch64 test-armv7 fuzz zoo lce-venv fixtures format clean
 
 help:
 	@echo "xbnn make targets:"
@@ -27,7 +27,8 @@ help:
 	@echo "  make test-lce      interop tests against LCE's own interpreter (needs lce-venv)"
 	@echo "  make test-zoo      golden tests on the Zoo models in .cache/zoo"
 	@echo "  make test-python-install  fresh venv, pip install ., README example"
-	@echo "  make test-aarch64  cross-compile the binary kernels and test them under qemu-aarch64"
+	@echo "  make test-aarch64  cross-build the whole engine for AArch64, all C++ tests under qemu-aarch64"
+	@echo "  make test-armv7    the same for 32-bit ARMv7 (armhf) under qemu-arm, plus the static CLI"
 
 deps:
 	@bash scripts/install-deps.sh
@@ -96,8 +97,11 @@ test-zoo: build
 test-aarch64: deps
 	@bash scripts/test-aarch64.sh
 
+test-armv7: deps
+	@bash scripts/test-armv7.sh
+
 format:
 	@clang-format -i $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz build-aarch64
+	rm -rf $(BUILD) build-asan build-fuzz build-aarch64 build-armv7 build-armv7-static

@@ -13,7 +13,7 @@ DEB_PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   pybind11-dev python3-dev
   clang libclang-rt-14-dev clang-format
-  qemu-user g++-aarch64-linux-gnu
+  qemu-user g++-aarch64-linux-gnu g++-arm-linux-gnueabihf file
 )
 
 missing=()

@@ -35,7 +35,12 @@ pytest_suite() {
 step "C++ unit and golden tests (ctest)" ctest --test-dir "$BUILD" --output-on-failure -j "$(nproc)"
 if [ -d tests/python ]; then step "Python tests (pytest)" pytest_suite tests/python; fi
 step "model reader fuzzing, ASan+UBSan (${FUZZ_SECONDS:-60}s)" bash scripts/fuzz.sh
-if [ -x scripts/test-aarch64.sh ]; then step "aarch64 kernels under qemu" bash scripts/test-aarch64.sh; fi
+if [ -x scripts/test-aarch64.sh ]; then
+  step "aarch64 under qemu (kernels, LCE golden tests, CLI)" bash scripts/test-aarch64.sh --quick
+fi
+if [ -x scripts/test-armv7.sh ]; then
+  step "armv7 static build under qemu (kernels, LCE golden tests, CLI)" bash scripts/test-armv7.sh --quick
+fi
 
 echo
 if [ $failed -ne 0 ]; then echo "failed suites: ${failures[*]}"; fi

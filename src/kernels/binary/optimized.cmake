@@ -49,7 +49,8 @@ elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(armv7.*|arm)$")
   # 32-bit ARM: only the NEON variant's file is built with NEON; the rest of the library keeps
   # the toolchain's baseline (Debian armhf: ARMv7 + VFPv3-D16) and runs on CPUs without NEON.
   target_sources(xbnn_kernels_binary PRIVATE ${_xbnn_opt}/arm/bconv2d_neon_armv7.cc)
+  # As for AVX-512 VPOPCNT: GCC's tree PRE makes it copy 7 of the 8 accumulators (vorr) per K step.
   set_source_files_properties(${_xbnn_opt}/arm/bconv2d_neon_armv7.cc PROPERTIES
-    COMPILE_OPTIONS "-mfpu=neon")
+    COMPILE_OPTIONS "-mfpu=neon;$<$<CXX_COMPILER_ID:GNU>:-fno-tree-pre>")
 endif()
 unset(_xbnn_opt)
