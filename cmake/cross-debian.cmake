@@ -2,7 +2,8 @@
 # the cross compiler's own C/C++ runtime plus, when scripts/cross-sysroot.sh has unpacked it,
 # .cache/sysroot-DEBARCH with the target builds of flatbuffers, XNNPACK, pthreadpool, cpuinfo,
 # GoogleTest and zlib. Tests run under qemu-user with that sysroot as the library prefix.
-# Expects XBNN_CROSS_TRIPLE, XBNN_CROSS_DEBARCH, XBNN_CROSS_QEMU and CMAKE_SYSTEM_PROCESSOR.
+# Expects XBNN_CROSS_TRIPLE, XBNN_CROSS_DEBARCH, XBNN_CROSS_QEMU, CMAKE_SYSTEM_PROCESSOR and optionally
+# XBNN_CROSS_FLAGS.
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_C_COMPILER ${XBNN_CROSS_TRIPLE}-gcc)
 set(CMAKE_CXX_COMPILER ${XBNN_CROSS_TRIPLE}-g++)
@@ -14,8 +15,8 @@ if(EXISTS "${XBNN_CROSS_SYSROOT}/usr/include")
   list(APPEND CMAKE_FIND_ROOT_PATH "${XBNN_CROSS_SYSROOT}")
   # Headers found without a package config (xnnpack.h, pthreadpool.h), and the libraries that
   # shared libraries there need at link time (libXNNPACK.so -> libcpuinfo.so.0).
-  set(CMAKE_C_FLAGS_INIT "-isystem ${XBNN_CROSS_SYSROOT}/usr/include")
-  set(CMAKE_CXX_FLAGS_INIT "-isystem ${XBNN_CROSS_SYSROOT}/usr/include")
+  set(CMAKE_C_FLAGS_INIT "${XBNN_CROSS_FLAGS} -isystem ${XBNN_CROSS_SYSROOT}/usr/include")
+  set(CMAKE_CXX_FLAGS_INIT "${XBNN_CROSS_FLAGS} -isystem ${XBNN_CROSS_SYSROOT}/usr/include")
   set(_xbnn_libdir "${XBNN_CROSS_SYSROOT}/usr/lib/${XBNN_CROSS_TRIPLE}")
   set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wl,-rpath-link,${_xbnn_libdir}")
   set(CMAKE_SHARED_LINKER_FLAGS_INIT "-Wl,-rpath-link,${_xbnn_libdir}")

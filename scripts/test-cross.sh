@@ -89,6 +89,13 @@ if [ "$TARGET" = armv7 ]; then
   file "build-$TARGET-static/tools/xbnn" | grep -q "statically linked" ||
     { echo "test-$TARGET: build-$TARGET-static/tools/xbnn is not statically linked" >&2; fail=1; }
   quick_tests "build-$TARGET-static"
+  # An ARMv7 CPU without NEON (Cortex-R5F: VFPv3-D16 only): dispatch picks the portable variant
+  # and no NEON instruction runs (qemu would raise SIGILL).
+  echo "test-$TARGET: on a CPU without NEON (qemu -cpu cortex-r5f)"
+  QEMU_CPU=cortex-r5f run "build-$TARGET-static/tests/kernels/xbnn_kernels_optimized_test" \
+    --gtest_brief=1 --gtest_filter='IsaTest.*:*/portable' || fail=1
+  QEMU_CPU=cortex-r5f run "build-$TARGET-static/tests/runtime/runtime_test" --gtest_brief=1 \
+    --gtest_filter='Fixtures/*' || fail=1
 elif [ "$MODE" = --quick ]; then
   build "build-$TARGET" "$QUICK_TARGETS"
   quick_tests "build-$TARGET"
