@@ -33,13 +33,14 @@ TOOLCHAIN="$ROOT/cmake/$TRIPLE.cmake"
 build() {
   local dir="$1" targets="$2"
   shift 2
+  mkdir -p "$dir"
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE="$TOOLCHAIN" \
-    -DXBNN_BUILD_BENCH=OFF "$@" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; return 1; }
+    -DXBNN_BUILD_BENCH=OFF "$@" >"$dir/xbnn-configure.log" 2>&1 || { cat "$dir/xbnn-configure.log"; return 1; }
   local args=()
   for t in $targets; do args+=(--target "$t"); done
   echo "test-$TARGET: building $dir ${targets:-(all)}"
-  if ! cmake --build "$dir" -j "$JOBS" "${args[@]}" >"$dir.build.log" 2>&1; then
-    grep -E "error|Error" "$dir.build.log" | head -40
+  if ! cmake --build "$dir" -j "$JOBS" "${args[@]}" >"$dir/xbnn-build.log" 2>&1; then
+    grep -E "error|Error" "$dir/xbnn-build.log" | head -40
     return 1
   fi
 }

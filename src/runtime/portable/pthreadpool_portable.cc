@@ -12,18 +12,18 @@
 
 struct pthreadpool {
   std::mutex mu;
-  std::condition_variable work_cv;   // workers wait for a new job or shutdown
-  std::condition_variable done_cv;   // the caller waits for the workers to finish a job
+  std::condition_variable work_cv;  // workers wait for a new job or shutdown
+  std::condition_variable done_cv;  // the caller waits for the workers to finish a job
   std::vector<std::thread> workers;
   // The job in flight: items [0, range) are claimed through `next`.
   pthreadpool_task_1d_t task = nullptr;
   void* context = nullptr;
   size_t range = 0;
   std::atomic<size_t> next{0};
-  unsigned generation = 0;   // bumped per job, so a worker joins each job once
-  int active = 0;            // workers still inside the current job
+  unsigned generation = 0;  // bumped per job, so a worker joins each job once
+  int active = 0;           // workers still inside the current job
   bool stop = false;
-  std::mutex call_mu;        // serializes parallelize calls, as pthreadpool does
+  std::mutex call_mu;  // serializes parallelize calls, as pthreadpool does
 
   void RunItems() {
     for (size_t i = next.fetch_add(1); i < range; i = next.fetch_add(1)) task(context, i);
@@ -53,7 +53,8 @@ pthreadpool_t pthreadpool_create(size_t threads_count) {
   if (pool == nullptr) return nullptr;
   // The calling thread works too: threads_count - 1 helpers.
   try {
-    for (size_t i = 1; i < threads_count; ++i) pool->workers.emplace_back([pool] { pool->WorkerLoop(); });
+    for (size_t i = 1; i < threads_count; ++i)
+      pool->workers.emplace_back([pool] { pool->WorkerLoop(); });
   } catch (...) {
     pthreadpool_destroy(pool);
     return nullptr;

@@ -16,10 +16,10 @@ struct xnn_operator {
   uint32_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
   uint32_t groups = 1;
   size_t group_in = 0, group_out = 0, in_stride = 0, out_stride = 0;
-  uint32_t pad_h = 0, pad_w = 0;   // total padding (top + bottom, left + right)
+  uint32_t pad_h = 0, pad_w = 0;  // total padding (top + bottom, left + right)
   // Weights as [group][ky][kx][group_in][group_out], so the inner loop runs over output channels.
   std::vector<float> weights;
-  std::vector<float> bias;   // [groups * group_out], zeros when absent
+  std::vector<float> bias;  // [groups * group_out], zeros when absent
   float out_min = 0.0f, out_max = 0.0f;
   bool fully_connected = false;
   // From setup.
@@ -40,13 +40,16 @@ void ConvRow(const xnn_operator& op, size_t row, std::vector<float>& acc) {
       const int64_t iy = static_cast<int64_t>(oy * op.stride_h + ky * op.dilation_h) - op.pad_top;
       if (iy < 0 || iy >= static_cast<int64_t>(op.in_h)) continue;
       for (uint32_t kx = 0; kx < op.kernel_w; ++kx) {
-        const int64_t ix = static_cast<int64_t>(ox * op.stride_w + kx * op.dilation_w) - op.pad_left;
+        const int64_t ix =
+            static_cast<int64_t>(ox * op.stride_w + kx * op.dilation_w) - op.pad_left;
         if (ix < 0 || ix >= static_cast<int64_t>(op.in_w)) continue;
-        const float* in = op.input + ((n * op.in_h + static_cast<size_t>(iy)) * op.in_w + static_cast<size_t>(ix)) *
+        const float* in = op.input + ((n * op.in_h + static_cast<size_t>(iy)) * op.in_w +
+                                      static_cast<size_t>(ix)) *
                                          op.in_stride;
         for (uint32_t g = 0; g < op.groups; ++g) {
-          const float* w = op.weights.data() +
-                           ((static_cast<size_t>(g) * op.kernel_h + ky) * op.kernel_w + kx) * op.group_in * op.group_out;
+          const float* w =
+              op.weights.data() + ((static_cast<size_t>(g) * op.kernel_h + ky) * op.kernel_w + kx) *
+                                      op.group_in * op.group_out;
           float* a = acc.data() + g * op.group_out;
           const float* x = in + g * op.group_in;
           for (size_t ic = 0; ic < op.group_in; ++ic, w += op.group_out) {
@@ -57,7 +60,8 @@ void ConvRow(const xnn_operator& op, size_t row, std::vector<float>& acc) {
       }
     }
     float* out = op.output + ((n * op.out_h + oy) * op.out_w + ox) * op.out_stride;
-    for (size_t c = 0; c < channels; ++c) out[c] = std::min(std::max(acc[c], op.out_min), op.out_max);
+    for (size_t c = 0; c < channels; ++c)
+      out[c] = std::min(std::max(acc[c], op.out_min), op.out_max);
   }
 }
 
@@ -73,28 +77,33 @@ bool ValidRange(float lo, float hi) { return !(lo != lo) && !(hi != hi) && lo <=
 
 extern "C" {
 
-enum xnn_status xnn_initialize(const struct xnn_allocator* /*allocator*/) { return xnn_status_success; }
+enum xnn_status xnn_initialize(const struct xnn_allocator* /*allocator*/) {
+  return xnn_status_success;
+}
 
 enum xnn_status xnn_deinitialize(void) { return xnn_status_success; }
 
 enum xnn_status xnn_create_convolution2d_nhwc_f32(
     uint32_t input_padding_top, uint32_t input_padding_right, uint32_t input_padding_bottom,
-    uint32_t input_padding_left, uint32_t kernel_height, uint32_t kernel_width, uint32_t subsampling_height,
-    uint32_t subsampling_width, uint32_t dilation_height, uint32_t dilation_width, uint32_t groups,
-    size_t group_input_channels, size_t group_output_channels, size_t input_channel_stride,
-    size_t output_channel_stride, const float* kernel, const float* bias, float output_min, float output_max,
-    uint32_t flags, xnn_operator_t* convolution_op_out) {
+    uint32_t input_padding_left, uint32_t kernel_height, uint32_t kernel_width,
+    uint32_t subsampling_height, uint32_t subsampling_width, uint32_t dilation_height,
+    uint32_t dilation_width, uint32_t groups, size_t group_input_channels,
+    size_t group_output_channels, size_t input_channel_stride, size_t output_channel_stride,
+    const float* kernel, const float* bias, float output_min, float output_max, uint32_t flags,
+    xnn_operator_t* convolution_op_out) {
   if (convolution_op_out == nullptr) return xnn_status_invalid_parameter;
   *convolution_op_out = nullptr;
   if (kernel == nullptr || kernel_height == 0 || kernel_width == 0 || subsampling_height == 0 ||
       subsampling_width == 0 || dilation_height == 0 || dilation_width == 0 || groups == 0 ||
       group_input_channels == 0 || group_output_channels == 0 ||
       input_channel_stride < groups * group_input_channels ||
-      output_channel_stride < groups * group_output_channels || !ValidRange(output_min, output_max)) {
+      output_channel_stride < groups * group_output_channels ||
+      !ValidRange(output_min, output_max)) {
     return xnn_status_invalid_parameter;
   }
   const bool depthwise = (flags & XNN_FLAG_DEPTHWISE_CONVOLUTION) != 0;
-  if ((flags & ~static_cast<uint32_t>(XNN_FLAG_DEPTHWISE_CONVOLUTION)) != 0 || (depthwise && group_input_channels != 1)) {
+  if ((flags & ~static_cast<uint32_t>(XNN_FLAG_DEPTHWISE_CONVOLUTION)) != 0 ||
+      (depthwise && group_input_channels != 1)) {
     return xnn_status_unsupported_parameter;
   }
   auto* op = new (std::nothrow) xnn_operator;
@@ -132,8 +141,10 @@ enum xnn_status xnn_create_convolution2d_nhwc_f32(
         for (size_t oc = 0; oc < group_output_channels; ++oc) {
           const size_t c = g * group_output_channels + oc;
           // Depthwise: [1][KH][KW][channels]; otherwise [channels][KH][KW][group_in].
-          const float w = depthwise ? kernel[t * channels + c] : kernel[(c * taps + t) * group_input_channels + ic];
-          op->weights[((g * taps + t) * group_input_channels + ic) * group_output_channels + oc] = w;
+          const float w = depthwise ? kernel[t * channels + c]
+                                    : kernel[(c * taps + t) * group_input_channels + ic];
+          op->weights[((g * taps + t) * group_input_channels + ic) * group_output_channels + oc] =
+              w;
         }
       }
     }
@@ -142,8 +153,9 @@ enum xnn_status xnn_create_convolution2d_nhwc_f32(
   return xnn_status_success;
 }
 
-enum xnn_status xnn_setup_convolution2d_nhwc_f32(xnn_operator_t op, size_t batch_size, size_t input_height,
-                                                 size_t input_width, const float* input, float* output,
+enum xnn_status xnn_setup_convolution2d_nhwc_f32(xnn_operator_t op, size_t batch_size,
+                                                 size_t input_height, size_t input_width,
+                                                 const float* input, float* output,
                                                  pthreadpool_t /*threadpool*/) {
   if (op == nullptr || op->fully_connected) return xnn_status_invalid_parameter;
   if (input_height == 0 || input_width == 0 || input == nullptr || output == nullptr) {
@@ -163,9 +175,11 @@ enum xnn_status xnn_setup_convolution2d_nhwc_f32(xnn_operator_t op, size_t batch
   return xnn_status_success;
 }
 
-enum xnn_status xnn_create_fully_connected_nc_f32(size_t input_channels, size_t output_channels, size_t input_stride,
-                                                  size_t output_stride, const float* kernel, const float* bias,
-                                                  float output_min, float output_max, uint32_t flags,
+enum xnn_status xnn_create_fully_connected_nc_f32(size_t input_channels, size_t output_channels,
+                                                  size_t input_stride, size_t output_stride,
+                                                  const float* kernel, const float* bias,
+                                                  float output_min, float output_max,
+                                                  uint32_t flags,
                                                   xnn_operator_t* fully_connected_op_out) {
   if (fully_connected_op_out == nullptr) return xnn_status_invalid_parameter;
   *fully_connected_op_out = nullptr;
@@ -173,16 +187,17 @@ enum xnn_status xnn_create_fully_connected_nc_f32(size_t input_channels, size_t 
   if ((flags & XNN_FLAG_TRANSPOSE_WEIGHTS) != 0) return xnn_status_unsupported_parameter;
   xnn_operator_t op = nullptr;
   const xnn_status s = xnn_create_convolution2d_nhwc_f32(
-      0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, input_channels, output_channels, input_stride, output_stride, kernel, bias,
-      output_min, output_max, flags, &op);
+      0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, input_channels, output_channels, input_stride, output_stride,
+      kernel, bias, output_min, output_max, flags, &op);
   if (s != xnn_status_success) return s;
   op->fully_connected = true;
   *fully_connected_op_out = op;
   return xnn_status_success;
 }
 
-enum xnn_status xnn_setup_fully_connected_nc_f32(xnn_operator_t op, size_t batch_size, const float* input,
-                                                 float* output, pthreadpool_t /*threadpool*/) {
+enum xnn_status xnn_setup_fully_connected_nc_f32(xnn_operator_t op, size_t batch_size,
+                                                 const float* input, float* output,
+                                                 pthreadpool_t /*threadpool*/) {
   if (op == nullptr || !op->fully_connected || input == nullptr || output == nullptr) {
     return xnn_status_invalid_parameter;
   }

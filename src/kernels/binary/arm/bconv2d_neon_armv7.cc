@@ -28,9 +28,11 @@ struct Traits {
   // acc[i][J0 + j] for j < NJ: the columns [J0, J0 + NJ) of a tile whose K steps are 4 * NV
   // words apart in `f`.
   template <int MR, int NV, int J0, int NJ>
-  static inline __attribute__((always_inline)) void GemmColumns(
-      const int32_t* const* img, const int32_t* const* ind, const int32_t* zero, int taps, int cw,
-      const int32_t* f, int32x4_t (&acc)[MR][NV]) {
+  static inline __attribute__((always_inline)) void GemmColumns(const int32_t* const* img,
+                                                                const int32_t* const* ind,
+                                                                const int32_t* zero, int taps,
+                                                                int cw, const int32_t* f,
+                                                                int32x4_t (&acc)[MR][NV]) {
     uint32x4_t acc32[MR][NJ];
     uint16x8_t acc16[MR][NJ];
     for (int i = 0; i < MR; ++i) {
@@ -85,7 +87,8 @@ struct Traits {
   static inline __attribute__((always_inline)) void Gemm(const int32_t* const* img,
                                                          const int32_t* const* ind,
                                                          const int32_t* zero, int taps, int cw,
-                                                         const int32_t* f, int32x4_t (&acc)[MR][NV]) {
+                                                         const int32_t* f,
+                                                         int32x4_t (&acc)[MR][NV]) {
     constexpr int kNj = NV - J0 < kColumnVectors ? NV - J0 : kColumnVectors;
     GemmColumns<MR, NV, J0, kNj>(img, ind, zero, taps, cw, f, acc);
     if constexpr (J0 + kNj < NV) Gemm<MR, NV, J0 + kNj>(img, ind, zero, taps, cw, f, acc);
