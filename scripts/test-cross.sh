@@ -7,9 +7,9 @@
 #
 # Full (make test-aarch64, make test-armv7): every C++ test (unit, kernel, golden on all LCE
 # fixtures, CLI tests) under qemu, and the digits model through the CLI. --quick (make test):
-# the NEON and portable kernels against the reference kernels, the golden tests on every LCE
-# fixture and the digits model through the CLI. armv7, both modes: the same quick tests on a
-# static build (-DXBNN_STATIC=ON, build-armv7-static).
+# the NEON kernels against the reference kernels (1, 2 and 3 threads), the golden tests on every
+# LCE fixture and the digits model through the CLI. armv7, both modes: the same tests on a static
+# build (-DXBNN_STATIC=ON, build-armv7-static), also on an emulated CPU without NEON.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -59,16 +59,23 @@ digits() {
 }
 
 run() { "$QEMU" -L "$SYSROOT" "$@"; }
-# The NEON and portable variants against the reference kernels (1, 2 and 3 threads), the golden
-# tests on every LCE fixture and the digits model through the CLI.
+# The NEON (full: and portable) variants against the reference kernels (1, 2 and 3 threads), the
+# golden tests on every LCE fixture and the digits model through the CLI.
 quick_tests() {
   local dir="$1"
   run "$dir/tests/kernels/xbnn_kernels_optimized_test" --gtest_brief=1 \
-    --gtest_filter='*/neon:*/portable' || fail=1
+    --gtest_filter="$KERNEL_FILTER" || fail=1
   run "$dir/tests/runtime/runtime_test" --gtest_brief=1 --gtest_filter='Fixtures/*' || fail=1
   digits "$dir/tools/xbnn" || fail=1
 }
 QUICK_TARGETS="xbnn runtime_test xbnn_kernels_optimized_test"
+# make test keeps to the NEON variant (the portable one is the x86 build's too); full adds it.
+KERNEL_FILTER='*/neon:IsaTest.*'
+NO_NEON_FILTER='IsaTest.*'
+if [ "$MODE" = full ]; then
+  KERNEL_FILTER='*/neon:*/portable:IsaTest.*'
+  NO_NEON_FILTER='IsaTest.*:*/portable'
+fi
 STATIC_OPTIONS=(-DXBNN_STATIC=ON)
 
 fail=0
@@ -94,7 +101,7 @@ if [ "$TARGET" = armv7 ]; then
   # and no NEON instruction runs (qemu would raise SIGILL).
   echo "test-$TARGET: on a CPU without NEON (qemu -cpu cortex-r5f)"
   QEMU_CPU=cortex-r5f run "build-$TARGET-static/tests/kernels/xbnn_kernels_optimized_test" \
-    --gtest_brief=1 --gtest_filter='IsaTest.*:*/portable' || fail=1
+    --gtest_brief=1 --gtest_filter="$NO_NEON_FILTER" || fail=1
   QEMU_CPU=cortex-r5f run "build-$TARGET-static/tests/runtime/runtime_test" --gtest_brief=1 \
     --gtest_filter='Fixtures/*' || fail=1
 elif [ "$MODE" = --quick ]; then
