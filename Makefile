@@ -11,7 +11,7 @@ FUZZ_SECONDS ?= 60
 XBNN := $(BUILD)/tools/xbnn
 
 .PHONY: help deps configure build install test-tsan demo test test-cpp test-python test-fuzz test-sanitize test-lce test-zoo \
-        test-aarch64 test-consumer fuzz zoo lce-venv fixtures format clean onnx-venv onnx-fixtures onnx-full onnx-bench
+        test-aarch64 test-armv7 test-consumer fuzz zoo lce-venv fixtures format clean onnx-venv onnx-fixtures onnx-full onnx-bench
 
 help:
 	@echo "xbnn make targets:"
@@ -28,7 +28,8 @@ help:
 	@echo "  make test-lce      interop tests against LCE's own interpreter (needs lce-venv)"
 	@echo "  make test-zoo      golden tests on the Zoo models in .cache/zoo"
 	@echo "  make test-python-install  fresh venv, pip install ., README example"
-	@echo "  make test-aarch64  cross-compile the binary kernels and test them under qemu-aarch64"
+	@echo "  make test-aarch64  cross-build the whole engine for AArch64, all C++ tests under qemu-aarch64"
+	@echo "  make test-armv7    the same for 32-bit ARMv7 (armhf) under qemu-arm, plus the static CLI"
 	@echo "  make test-consumer install to a temporary prefix, build tests/consumer against it"
 	@echo "  make install       install the library, headers, CMake package and xbnn.pc (PREFIX=...)"
 	@echo "  make onnx-venv     create the ONNX reference venv (PyTorch, onnx, onnxruntime; large download)"
@@ -128,8 +129,11 @@ PREFIX ?= /usr/local
 install: build
 	@cmake --install $(BUILD) --prefix $(PREFIX) --component dev
 
+test-armv7: deps
+	@bash scripts/test-armv7.sh
+
 format:
 	@clang-format -i $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz build-aarch64
+	rm -rf $(BUILD) build-asan build-fuzz build-aarch64 build-armv7 build-armv7-static

@@ -1,10 +1,7 @@
-# Cross-compilation to AArch64 with Debian's toolchain; tests run under qemu-aarch64.
-set(CMAKE_SYSTEM_NAME Linux)
+# Cross-compilation to AArch64 with Debian's toolchain (g++-aarch64-linux-gnu); tests run under
+# qemu-aarch64. scripts/cross-sysroot.sh arm64 provides the dependencies for the whole engine.
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
-set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
-set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
-set(CMAKE_FIND_ROOT_PATH /usr/aarch64-linux-gnu)
-set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
-set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64 -L /usr/aarch64-linux-gnu)
+set(XBNN_CROSS_TRIPLE aarch64-linux-gnu)
+set(XBNN_CROSS_DEBARCH arm64)
+set(XBNN_CROSS_QEMU qemu-aarch64)
+include(${CMAKE_CURRENT_LIST_DIR}/cross-debian.cmake)

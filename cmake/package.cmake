@@ -7,6 +7,15 @@ include(CMakePackageConfigHelpers)
 find_package(FlatBuffers CONFIG REQUIRED)
 
 set(XBNN_LIBRARY_PARTS xbnn_runtime xbnn_format xbnn_graph xbnn_kernels_binary)
+# Float layers: Debian's XNNPACK (shared), or xbnn's portable stand-in built into the library.
+if(TARGET xbnn_portable_float)
+  list(APPEND XBNN_LIBRARY_PARTS xbnn_portable_float)
+  set(_xbnn_float_shared)
+  set(_xbnn_float_static)
+else()
+  set(_xbnn_float_shared ${XNNPACK_LIB} ${PTHREADPOOL_LIB} ${CPUINFO_LIB})
+  set(_xbnn_float_static XNNPACK pthreadpool cpuinfo)
+endif()
 set(_xbnn_objects ${PROJECT_SOURCE_DIR}/src/c_api/c_api.cc)
 foreach(_part ${XBNN_LIBRARY_PARTS})
   list(APPEND _xbnn_objects $<TARGET_OBJECTS:${_part}>)
@@ -19,15 +28,15 @@ set(_xbnn_public_includes
 add_library(xbnn_shared SHARED ${_xbnn_objects})
 set_target_properties(xbnn_shared PROPERTIES OUTPUT_NAME xbnn EXPORT_NAME xbnn
   VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR})
-target_link_libraries(xbnn_shared PRIVATE flatbuffers::flatbuffers_shared ${XNNPACK_LIB}
-  ${PTHREADPOOL_LIB} ${CPUINFO_LIB} Threads::Threads xbnn_warnings)
+target_link_libraries(xbnn_shared PRIVATE flatbuffers::flatbuffers_shared ${_xbnn_float_shared}
+  Threads::Threads xbnn_warnings)
 # Every symbol the objects need must be resolved here, not by the consumer.
 target_link_options(xbnn_shared PRIVATE -Wl,--no-undefined)
 
 add_library(xbnn_static STATIC ${_xbnn_objects})
 set_target_properties(xbnn_static PROPERTIES OUTPUT_NAME xbnn EXPORT_NAME xbnn_static)
 target_link_libraries(xbnn_static PRIVATE $<BUILD_INTERFACE:xbnn_warnings>
-  INTERFACE flatbuffers XNNPACK pthreadpool cpuinfo Threads::Threads)
+  INTERFACE flatbuffers ${_xbnn_float_static} Threads::Threads)
 foreach(_lib xbnn_shared xbnn_static)
   add_dependencies(${_lib} ${XBNN_LIBRARY_PARTS})
   target_include_directories(${_lib} INTERFACE ${_xbnn_public_includes})

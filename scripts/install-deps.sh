@@ -14,7 +14,7 @@ DEB_PKGS=(
   pybind11-dev python3-dev
   libonnx-dev libprotobuf-dev
   clang libclang-rt-14-dev clang-format
-  qemu-user g++-aarch64-linux-gnu
+  qemu-user g++-aarch64-linux-gnu g++-arm-linux-gnueabihf file
 )
 
 missing=()

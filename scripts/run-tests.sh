@@ -45,7 +45,12 @@ step "installed package: find_package, pkg-config, C API under ASan" bash script
 if [ -d tests/python ]; then step "Python tests (pytest)" pytest_suite tests/python; fi
 step "fuzzing: reader, invoke, passes, ASan+UBSan (${FUZZ_SECONDS:-60}s each)" bash scripts/fuzz.sh
 if [ -x scripts/fuzz-onnx.sh ]; then step "ONNX import fuzzing, ASan+UBSan (${FUZZ_ONNX_SECONDS:-30}s)" bash scripts/fuzz-onnx.sh; fi
-if [ -x scripts/test-aarch64.sh ]; then step "aarch64 kernels under qemu" bash scripts/test-aarch64.sh; fi
+if [ -x scripts/test-aarch64.sh ]; then
+  step "aarch64 under qemu (kernels, LCE golden tests, CLI)" bash scripts/test-aarch64.sh --quick
+fi
+if [ -x scripts/test-armv7.sh ]; then
+  step "armv7 static build under qemu (kernels, LCE golden tests, CLI)" bash scripts/test-armv7.sh --quick
+fi
 
 echo
 if [ $failed -ne 0 ]; then echo "failed suites: ${failures[*]}"; fi

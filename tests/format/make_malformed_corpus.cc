@@ -56,7 +56,8 @@ int main(int argc, char** argv) {
   const std::vector<uint8_t>& bytes = *good;
   Save(dir, "empty.tflite", {});
   Save(dir, "text.tflite", std::vector<uint8_t>(64, 'x'));
-  for (size_t cut : {4ul, 8ul, 16ul, 40ul, 100ul, bytes.size() / 3, bytes.size() / 2, bytes.size() - 64}) {
+  for (size_t cut : {size_t{4}, size_t{8}, size_t{16}, size_t{40}, size_t{100}, bytes.size() / 3,
+                     bytes.size() / 2, bytes.size() - 64}) {
     std::vector<uint8_t> t(bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(cut));
     Save(dir, "truncated_" + std::to_string(cut) + ".tflite", t);
   }

@@ -164,6 +164,7 @@ TEST_P(OptimizedBConv2DTest, EdgeShapesMatchReference) {
       {1, 3, 5, 512, 512, 3, 3, 1, 2, 2, 1, 1},    // 512 -> 512, stride 2
       {2, 7, 7, 256, 200, 1, 1, 1, 1, 1, 1, 1},    // 1x1 stride 1
       {1, 3, 3, 1056, 40, 3, 3, 1, 1, 1, 1, 1},    // > 31 words per tap (byte-counter flush)
+      {1, 2, 2, 16416, 20, 3, 3, 1, 1, 1, 1, 1},   // K > 4095 words (16-bit counter flush)
       {1, 8, 8, 64, 64, 3, 3, 2, 1, 1, 1, 1},      // groups 2, 32 out channels per group
       {2, 5, 5, 128, 8, 3, 3, 4, 1, 1, 1, 1},      // groups 4, 2 out channels per group
       {1, 6, 6, 96, 99, 3, 3, 3, 2, 1, 1, 1},      // groups 3, 33 out channels per group

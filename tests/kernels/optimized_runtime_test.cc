@@ -11,6 +11,11 @@
 #include "kernels/binary/optimized/task_runner.h"
 #include "optimized_test_util.h"
 
+#if defined(__arm__) && defined(__linux__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
+
 namespace xbnn::kernels::optimized {
 namespace {
 
@@ -41,6 +46,25 @@ TEST(IsaTest, PortableAlwaysAvailableAndBestIsAvailable) {
   EXPECT_FALSE(IsaAvailable(Isa::kNeon));
 #endif
 }
+
+#if defined(__aarch64__)
+TEST(IsaTest, NeonIsBestOnAarch64) {
+  EXPECT_TRUE(IsaAvailable(Isa::kNeon));
+  EXPECT_EQ(DetectBestIsa(), Isa::kNeon);
+}
+#elif defined(__arm__) && defined(__linux__)
+// 32-bit ARM: NEON exactly when the kernel reports it (scripts/test-cross.sh also runs the tests
+// on an emulated CPU without NEON, where any NEON instruction would trap).
+TEST(IsaTest, NeonOnArmv7FollowsHwcap) {
+  const bool neon = (getauxval(AT_HWCAP) & HWCAP_NEON) != 0;
+  EXPECT_EQ(IsaAvailable(Isa::kNeon), neon);
+  EXPECT_EQ(DetectBestIsa(), neon ? Isa::kNeon : Isa::kPortable);
+  if (!neon) {
+    EXPECT_NE(IsaUnavailableReason(Isa::kNeon).find("CPU lacks neon"), std::string::npos);
+    EXPECT_FALSE(ResolveIsa(Isa::kNeon).ok());
+  }
+}
+#endif
 
 TEST(IsaTest, EnvironmentForcesVariant) {
   const char* old = std::getenv("XBNN_ISA");

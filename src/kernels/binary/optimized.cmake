@@ -1,5 +1,6 @@
 # Optimized binary kernels: run-time dispatch (optimized/), x86 variants (x86/, each file built
-# with its own target flags so the library still runs on any x86-64) and AArch64 NEON (arm/).
+# with its own target flags so the library still runs on any x86-64) and ARM NEON (arm/: AArch64,
+# and 32-bit ARMv7 with NEON enabled for its file only).
 # Included by src/kernels/CMakeLists.txt.
 find_package(Threads REQUIRED)
 
@@ -44,5 +45,12 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
     COMPILE_OPTIONS "${_avx512};-mavx512vpopcntdq;$<$<CXX_COMPILER_ID:GNU>:-fno-tree-pre>")
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
   target_sources(xbnn_kernels_binary PRIVATE ${_xbnn_opt}/arm/bconv2d_neon.cc)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(armv7.*|arm)$")
+  # 32-bit ARM: only the NEON variant's file is built with NEON; the rest of the library keeps
+  # the toolchain's baseline (Debian armhf: ARMv7 + VFPv3-D16) and runs on CPUs without NEON.
+  target_sources(xbnn_kernels_binary PRIVATE ${_xbnn_opt}/arm/bconv2d_neon_armv7.cc)
+  # As for AVX-512 VPOPCNT: GCC's tree PRE makes it copy 7 of the 8 accumulators (vorr) per K step.
+  set_source_files_properties(${_xbnn_opt}/arm/bconv2d_neon_armv7.cc PROPERTIES
+    COMPILE_OPTIONS "-mfpu=neon;$<$<CXX_COMPILER_ID:GNU>:-fno-tree-pre>")
 endif()
 unset(_xbnn_opt)

@@ -2,6 +2,11 @@
 
 #include <cstdlib>
 
+#if defined(__arm__) && defined(__linux__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
+
 #include "kernels/binary/optimized/variants.h"
 
 namespace xbnn::kernels::optimized {
@@ -49,6 +54,16 @@ std::string CpuMissing(Isa isa) {
     default:
       return "";
   }
+#elif defined(__arm__)
+  // 32-bit ARM: NEON is optional (absent on some Cortex-A9/R and VFP-only cores); the kernel
+  // tells user space through the auxiliary vector.
+  if (isa != Isa::kNeon) return "";
+#if defined(__linux__)
+  if ((getauxval(AT_HWCAP) & HWCAP_NEON) == 0) return "CPU lacks neon";
+  return "";
+#else
+  return "cannot detect neon on this operating system";
+#endif
 #else
   (void)isa;
   return "";

@@ -13,7 +13,7 @@ enum class Isa : int {
   kAvx2,            // x86-64 AVX2: vpshufb nibble popcount
   kAvx512Bw,        // x86-64 AVX-512BW: vpshufb nibble popcount on 512-bit vectors
   kAvx512Vpopcnt,   // x86-64 AVX-512 VPOPCNTDQ: vpopcntd
-  kNeon,            // AArch64 NEON: cnt + uadalp
+  kNeon,            // ARM NEON, AArch64 or 32-bit ARMv7: cnt + uadalp (vcnt + vpadal)
 };
 
 // Every concrete variant (x86 ones from slowest to fastest, then ARM).

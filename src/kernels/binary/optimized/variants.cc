@@ -11,7 +11,7 @@ const BConvVariant* BConvVariantFor(Isa isa) {
     case Isa::kAvx512Bw: return BConvVariantAvx512Bw();
     case Isa::kAvx512Vpopcnt: return BConvVariantAvx512Vpopcnt();
 #endif
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(__arm__)
     case Isa::kNeon: return BConvVariantNeon();
 #endif
     default: return nullptr;
@@ -28,7 +28,7 @@ const BMaxPoolVariant* BMaxPoolVariantFor(Isa isa) {
     case Isa::kAvx512Bw:
     case Isa::kAvx512Vpopcnt: return BMaxPoolVariantAvx512();
 #endif
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(__arm__)
     case Isa::kNeon: return BMaxPoolVariantPortable();
 #endif
     default: return nullptr;
@@ -43,7 +43,7 @@ const PackVariant* PackVariantFor(Isa isa) {
     case Isa::kAvx512Bw:
     case Isa::kAvx512Vpopcnt: return PackVariantAvx512();
 #endif
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(__arm__)
     case Isa::kNeon: return PackVariantPortable();
 #endif
     default: return nullptr;

@@ -137,7 +137,8 @@ const BMaxPoolVariant* BMaxPoolVariantAvx512();
 const PackVariant* PackVariantAvx2();
 const PackVariant* PackVariantAvx512();
 #endif
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(__arm__)
+// AArch64 (arm/bconv2d_neon.cc) or 32-bit ARMv7 (arm/bconv2d_neon_armv7.cc).
 const BConvVariant* BConvVariantNeon();
 #endif
 
