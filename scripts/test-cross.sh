@@ -35,7 +35,7 @@ build() {
   shift 2
   mkdir -p "$dir"
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE="$TOOLCHAIN" \
-    -DXBNN_BUILD_BENCH=OFF "$@" >"$dir/xbnn-configure.log" 2>&1 || { cat "$dir/xbnn-configure.log"; return 1; }
+    -DXBNN_BUILD_BENCH=OFF -DXBNN_KERNELS_ONLY=OFF "$@" >"$dir/xbnn-configure.log" 2>&1 || { cat "$dir/xbnn-configure.log"; return 1; }
   local args=()
   for t in $targets; do args+=(--target "$t"); done
   echo "test-$TARGET: building $dir ${targets:-(all)}"
