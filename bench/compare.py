@@ -948,7 +948,9 @@ def profile_text(exe, model_path, threads):
 
 
 def relpath(p):
-    p = Path(p).resolve()
+    # absolute(), not resolve(): .cache/zoo may be a symlink, and the report names no machine
+    # paths.
+    p = Path(p).absolute()
     return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p)
 
 
@@ -1264,7 +1266,7 @@ def main():
             for t in sorted(set([1, 2] + args.threads)):
                 wait_quiet(args, progress, f"profile {p.stem} {t}T")
                 progress.update(f"profiling {p.name} at {t} thread(s) with {args.xbnn_cli} ...")
-                text = profile_text(args.xbnn_cli, p, t)
+                text = profile_text(args.xbnn_cli, relpath(p), t)
                 if text:
                     profiles.append(((relpath(p), t), text, loadavg()))
         progress.done("profiles done" if profiles else f"no {args.xbnn_cli}: no profiles")
