@@ -910,7 +910,9 @@ void ComputeThresholds(BconvInfo& bi) {
       const float ratio = bias / abs_mult;
       const float shifted = ratio + a;
       const double tau = std::floor(0.5 * static_cast<double>(shifted));
-      bi.thresholds[ch] = static_cast<int32_t>(std::clamp<double>(tau, kNegInf, kPosInf));
+      // A NaN multiplier or bias gives NaN, which binarizes to +1 (NaN < 0 is false): bit 0 always.
+      bi.thresholds[ch] =
+          std::isnan(tau) ? kPosInf : static_cast<int32_t>(std::clamp<double>(tau, kNegInf, kPosInf));
     }
   }
 }
