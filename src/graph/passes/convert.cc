@@ -87,7 +87,9 @@ bool AllEqual(const std::vector<float>& v, float x) {
 }  // namespace
 
 std::vector<int32_t> PackedShape(std::vector<int32_t> shape) {
-  if (!shape.empty() && shape.back() > 0) shape.back() = (shape.back() + 31) / 32;
+  if (!shape.empty() && shape.back() > 0) {
+    shape.back() = static_cast<int32_t>((int64_t{shape.back()} + 31) / 32);
+  }
   return shape;
 }
 
