@@ -2,6 +2,7 @@
 
 #include <flatbuffers/flexbuffers.h>
 
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -15,7 +16,19 @@ Result<flexbuffers::Map> RootMap(std::span<const uint8_t> bytes) {
   }
   flexbuffers::Reference root = flexbuffers::GetRoot(bytes.data(), bytes.size());
   if (!root.IsMap()) return Status::Error("custom options are not a map");
-  return root.AsMap();
+  flexbuffers::Map map = root.AsMap();
+  // The verifier (flatbuffers 2.0) does not check that every key ends inside the buffer; a key
+  // lookup compares keys with strcmp, so check them before any lookup.
+  const auto begin = reinterpret_cast<uintptr_t>(bytes.data()), end = begin + bytes.size();
+  flexbuffers::TypedVector keys = map.Keys();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const auto key = reinterpret_cast<uintptr_t>(keys[i].AsKey());
+    if (key < begin || key >= end || !std::memchr(keys[i].AsKey(), 0, end - key)) {
+      return Status::Error("custom options are not a valid FlexBuffer (key " + std::to_string(i) +
+                           " is not a string inside the buffer)");
+    }
+  }
+  return map;
 }
 
 // One option key: always an integer (LCE's converter writes them so and its kernels read them

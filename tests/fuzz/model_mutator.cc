@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "format/model_io.h"
+#include "graph/lce_options.h"
 #include "graph/op_signature.h"
 
 namespace xbnn::fuzz {
@@ -105,7 +106,9 @@ std::vector<uint8_t> MutateLceOptions(std::span<const uint8_t> bytes, std::mt199
   std::vector<std::pair<std::string, int64_t>> entries;
   if (!bytes.empty() && flexbuffers::VerifyBuffer(bytes.data(), bytes.size())) {
     auto root = flexbuffers::GetRoot(bytes.data(), bytes.size());
-    if (root.IsMap()) {
+    // The same checks as the parser: every key a string inside the buffer.
+    if (root.IsMap() && graph::ParseLceBMaxPool2dOptions(bytes).status().message().find(
+                            "not a string inside") == std::string::npos) {
       auto m = root.AsMap();
       auto keys = m.Keys();
       for (size_t i = 0; i < keys.size(); ++i) {

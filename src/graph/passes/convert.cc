@@ -87,7 +87,9 @@ bool AllEqual(const std::vector<float>& v, float x) {
 }  // namespace
 
 std::vector<int32_t> PackedShape(std::vector<int32_t> shape) {
-  if (!shape.empty() && shape.back() > 0) shape.back() = (shape.back() + 31) / 32;
+  if (!shape.empty() && shape.back() > 0) {
+    shape.back() = static_cast<int32_t>((int64_t{shape.back()} + 31) / 32);
+  }
   return shape;
 }
 
@@ -944,9 +946,9 @@ void ComputeThresholds(BconvInfo& bi) {
       const float ratio = bias / abs_mult;
       const float shifted = ratio + a;
       const double tau = std::floor(0.5 * static_cast<double>(shifted));
-      // A NaN multiplier or bias makes every float output NaN, which binarizes to +1: the same
-      // bits as a threshold no sum exceeds (and no NaN reaches the int conversion).
-      bi.thresholds[ch] = std::isnan(tau) ? kPosInf : static_cast<int32_t>(std::clamp<double>(tau, kNegInf, kPosInf));
+      // A NaN multiplier or bias gives NaN, which binarizes to +1 (NaN < 0 is false): bit 0 always.
+      bi.thresholds[ch] =
+          std::isnan(tau) ? kPosInf : static_cast<int32_t>(std::clamp<double>(tau, kNegInf, kPosInf));
     }
   }
 }

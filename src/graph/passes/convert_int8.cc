@@ -98,8 +98,9 @@ void ConvertFakeQuant(Ctx& c) {
     }
     if (!pair) continue;
     if (qt.type == DType::kUInt8) {
-      const int64_t zp = qt.quantization->zero_point[0] - 128;
-      if (zp < -128 || zp > 127) continue;
+      const int64_t raw = qt.quantization->zero_point[0];
+      if (raw < 0 || raw > 255) continue;  // not a uint8 zero point (and no overflow below)
+      const int64_t zp = raw - 128;
       qt.type = DType::kInt8;
       qt.quantization->zero_point[0] = zp;
     }

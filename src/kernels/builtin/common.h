@@ -51,7 +51,9 @@ inline int32_t WrappingMul(int32_t a, int32_t b) {
 }
 
 inline int32_t MultiplyByQuantizedMultiplier(int32_t x, int32_t multiplier, int shift) {
-  const int left_shift = shift > 0 ? shift : 0;
+  // A hostile multiplier (scales far apart) can ask for more than 31 bits: that result
+  // saturates anyway, and a shift past the width would be undefined.
+  const int left_shift = shift > 0 ? std::min(shift, 31) : 0;
   const int right_shift = shift > 0 ? 0 : -shift;
   return RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(WrappingMul(x, int32_t{1} << left_shift), multiplier),
                              right_shift);
@@ -81,7 +83,9 @@ inline int32_t RoundingRightShiftUp(int32_t x, int exponent) {
 // Left shift, SaturatingRoundingDoublingHighMul (vqrdmulh rounds ties up as well), then the
 // round-up right shift.
 inline int32_t MultiplyByQuantizedMultiplierRoundUp(int32_t x, int32_t multiplier, int shift) {
-  const int left_shift = shift > 0 ? shift : 0;
+  // A hostile multiplier (scales far apart) can ask for more than 31 bits: that result
+  // saturates anyway, and a shift past the width would be undefined.
+  const int left_shift = shift > 0 ? std::min(shift, 31) : 0;
   const int right_shift = shift > 0 ? 0 : -shift;
   return RoundingRightShiftUp(
       SaturatingRoundingDoublingHighMul(WrappingMul(x, int32_t{1} << left_shift), multiplier), right_shift);

@@ -35,7 +35,7 @@ class Conv2D final : public runtime::OpKernel {
     k_h_ = filter_->dim(1);
     k_w_ = filter_->dim(2);
     filter_c_ = filter_->dim(3);
-    if (filter_c_ < 1 || in_c_ % filter_c_ != 0) {
+    if (filter_c_ < 1 || in_c_ < 1 || in_c_ % filter_c_ != 0) {
       return ctx.Error("filter depth " + std::to_string(filter_c_) + " does not divide the input's " +
                        std::to_string(in_c_) + " channels into groups");
     }
