@@ -10,17 +10,26 @@ passed=0
 failed=0
 failures=()
 
+# Each suite's output also goes to a log, so that the end of the run can repeat what a failed
+# suite printed: CI keeps only the tail of a long run.
+LOGS="$ROOT/.cache/test-logs"
+mkdir -p "$LOGS"
+failed_logs=()
+
 step() {
   local name="$1"
   shift
   echo "=== $name"
   local start=$SECONDS
-  if "$@"; then
+  local log="$LOGS/suite-$((passed + failed + 1)).log"
+  "$@" 2>&1 | tee "$log"
+  if [ "${PIPESTATUS[0]}" -eq 0 ]; then
     passed=$((passed + 1))
     echo "=== $name: ok ($((SECONDS - start))s)"
   else
     failed=$((failed + 1))
     failures+=("$name")
+    failed_logs+=("$log")
     echo "=== $name: FAILED ($((SECONDS - start))s)"
   fi
 }
@@ -53,6 +62,10 @@ if [ -x scripts/test-armv7.sh ]; then
 fi
 
 echo
+for i in "${!failed_logs[@]}"; do
+  echo "=== last 60 lines of the failed suite: ${failures[$i]}"
+  tail -60 "${failed_logs[$i]}"
+done
 if [ $failed -ne 0 ]; then echo "failed suites: ${failures[*]}"; fi
 echo "suites: $passed passed, $failed failed"
 [ $failed -eq 0 ]
