@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Builds the ONNX import fuzzer with clang (libFuzzer + ASan + UBSan) and runs it for
 # FUZZ_ONNX_SECONDS (default 30) on a corpus seeded from the committed ONNX fixtures. Skipped where
-# xbnn builds without ONNX import (no libonnx-dev). Non-zero exit on any finding.
+# xbnn builds without ONNX import (no libonnx-dev). Non-zero exit on any finding. FUZZ_SEED fixes
+# libFuzzer's -seed (default: random).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 SECONDS_TO_RUN="${FUZZ_ONNX_SECONDS:-30}"
+SEED_ARG=()
+[ -n "${FUZZ_SEED:-}" ] && SEED_ARG=(-seed="$FUZZ_SEED")
 BUILD=build-fuzz
 if [ ! -f "$BUILD/build.ninja" ]; then
   CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -25,7 +28,7 @@ for f in tests/models/onnx/*.onnx; do
   [ -f "$f" ] && cp -n "$f" "$CORPUS/" 2>/dev/null || true
 done
 echo "fuzz-onnx: running fuzz_onnx_reader for ${SECONDS_TO_RUN}s"
-"$BUILD/tests/fuzz/fuzz_onnx_reader" "$CORPUS" -max_total_time="$SECONDS_TO_RUN" -max_len=262144 \
+"$BUILD/tests/fuzz/fuzz_onnx_reader" "$CORPUS" "${SEED_ARG[@]}" -max_total_time="$SECONDS_TO_RUN" -max_len=262144 \
   -rss_limit_mb=2048 -timeout=20 -artifact_prefix=.cache/fuzz-findings/onnx- -print_final_stats=1 \
   2>.cache/fuzz-onnx.log || {
   tail -40 .cache/fuzz-onnx.log

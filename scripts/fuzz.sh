@@ -6,10 +6,14 @@
 #   FUZZ_SECONDS   seconds per target (default 60)
 #   FUZZ_TARGETS   which targets (default: all three)
 #   FUZZ_PARALLEL  1: run the targets at the same time, one per core (default: one after another)
+#   FUZZ_SEED      libFuzzer's -seed (default: random; `make test` fixes it so that a run is
+#                  repeatable on a fresh corpus)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 SECONDS_TO_RUN="${FUZZ_SECONDS:-60}"
+SEED_ARG=()
+[ -n "${FUZZ_SEED:-}" ] && SEED_ARG=(-seed="$FUZZ_SEED")
 TARGETS="${FUZZ_TARGETS:-fuzz_model_reader fuzz_model_invoke fuzz_model_passes}"
 BUILD=build-fuzz
 if [ ! -f "$BUILD/build.ninja" ]; then
@@ -31,7 +35,7 @@ run_target() {
     echo "fuzz: $t FAILED on a committed regression input"
     return 1
   fi
-  if ! "$BUILD/tests/fuzz/$t" "$corpus" -max_total_time="$SECONDS_TO_RUN" -max_len=65536 -rss_limit_mb=2048 \
+  if ! "$BUILD/tests/fuzz/$t" "$corpus" "${SEED_ARG[@]}" -max_total_time="$SECONDS_TO_RUN" -max_len=65536 -rss_limit_mb=2048 \
       -timeout=25 -artifact_prefix="$findings/" -print_final_stats=1 >"$log" 2>&1; then
     tail -40 "$log"
     echo "fuzz: $t FAILED (finding saved under $findings/)"
