@@ -148,7 +148,15 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{1, 12, 27, 4, 32, 5, 3, 1, 2, 1, 1, 1, false, true, 2},
                       ConvCase{1, 5, 4, 2, 48, 7, 7, 1, 1, 1, 1, 1, true, true, 0},
                       ConvCase{1, 9, 50, 3, 192, 3, 5, 3, 1, 1, 1, 1, true, true, 1},
-                      ConvCase{1, 6, 30, 3, 48, 3, 3, 1, 1, 1, 1, 1, true, true, 0}),
+                      ConvCase{1, 6, 30, 3, 48, 3, 3, 1, 1, 1, 1, 1, true, true, 0},
+                      // The direct kernel's 1x1 path: chunks of 48 pixels with a partial last
+                      // one (49 = 7x7 pixels), tiles of 6/8/12 pixels and singles, a partial
+                      // 64-channel block, batch 2, deep and shallow reductions.
+                      ConvCase{1, 7, 7, 64, 128, 1, 1, 1, 1, 1, 1, 1, true, true, 0},
+                      ConvCase{2, 5, 9, 16, 80, 1, 1, 1, 1, 1, 1, 1, false, true, 1},
+                      ConvCase{1, 3, 11, 256, 48, 1, 1, 1, 1, 1, 1, 1, true, false, 3},
+                      ConvCase{1, 10, 10, 5, 32, 1, 1, 1, 1, 1, 1, 1, true, true, 2},
+                      ConvCase{1, 1, 1, 7, 16, 1, 1, 1, 1, 1, 1, 1, true, true, 0}),
     [](const ::testing::TestParamInfo<ConvCase>& i) { return Name(i.param); });
 
 // The grid's small-channel cases above run on the direct kernel wherever the CPU has AVX-512F.
@@ -165,6 +173,10 @@ TEST(ConvTest, DirectKernelCoversTheStemShapes) {
   if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "CPU lacks avx512f";
   EXPECT_TRUE(DirectConvF32::Applies(stem, 1, 1, 1));
   EXPECT_TRUE(DirectConvF32::Applies(wide, 1, 1, 1));
+  // 1x1: stride 1 without padding only.
+  EXPECT_TRUE(DirectConvF32::Applies(DirectConvGeometry{1, 7, 7, 256, 7, 7, 512, 1, 1, 1, 1, 0, 0}, 1, 1, 1));
+  EXPECT_FALSE(DirectConvF32::Applies(DirectConvGeometry{1, 8, 8, 64, 4, 4, 128, 1, 1, 2, 2, 0, 0}, 1, 1, 1));
+  EXPECT_FALSE(DirectConvF32::Applies(DirectConvGeometry{1, 7, 7, 64, 7, 7, 120, 1, 1, 1, 1, 0, 0}, 1, 1, 1));
 #else
   EXPECT_FALSE(DirectConvF32::Applies(stem, 1, 1, 1));
 #endif
@@ -183,6 +195,29 @@ TEST(ConvTest, DirectKernelThreadsBitExact) {
     const int wt = m.Const(DType::kFloat32, {64, 7, 7, 3}, w);
     const int bt = m.Const(DType::kFloat32, {64}, b);
     const int out = m.Output(DType::kFloat32, {1, 20, 18, 64});
+    m.Op(op::kConv2D, {in, wt, bt}, {out}, opt::kConv2D, ConvOptions(c));
+    ASSERT_TRUE(m.Build(threads).ok());
+    m.SetInput(0, x);
+    ASSERT_TRUE(m.Invoke().ok());
+    f.push_back(m.GetOutput<float>(0));
+  }
+  ExpectEqual(f[1], f[0]);
+  ExpectEqual(f[2], f[0]);
+}
+
+// The 1x1 path splits by chunks of pixels: bit-identical on any thread count too.
+TEST(ConvTest, DirectPointwiseThreadsBitExact) {
+  const ConvCase c{1, 14, 14, 64, 128, 1, 1, 1, 1, 1, 1, 1, true, true, 0};
+  auto x = RandomFloats(14 * 14 * 64, 14);
+  auto w = RandomFloats(128 * 64, 15);
+  auto b = RandomFloats(128, 16);
+  std::vector<std::vector<float>> f;
+  for (int threads : {1, 2, 3}) {
+    OpModel m;
+    const int in = m.Input(DType::kFloat32, {1, 14, 14, 64});
+    const int wt = m.Const(DType::kFloat32, {128, 1, 1, 64}, w);
+    const int bt = m.Const(DType::kFloat32, {128}, b);
+    const int out = m.Output(DType::kFloat32, {1, 14, 14, 128});
     m.Op(op::kConv2D, {in, wt, bt}, {out}, opt::kConv2D, ConvOptions(c));
     ASSERT_TRUE(m.Build(threads).ok());
     m.SetInput(0, x);

@@ -83,11 +83,17 @@ TileFn PickTile(int nb, bool single) {
 
 }  // namespace
 
+bool DirectConvF32::IsPointwise(const DirectConvGeometry& g) {
+  return g.k_h == 1 && g.k_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
+         g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
+}
+
 bool DirectConvF32::Applies(const DirectConvGeometry& g, int groups, int dil_h, int dil_w) {
 #if defined(XBNN_DIRECT_CONV_X86)
   if (groups != 1 || dil_h != 1 || dil_w != 1) return false;
-  if (g.in_c < 1 || g.in_c > 4 || g.out_c < 16 || g.out_c % 16 != 0) return false;
-  if (g.k_h * g.k_w < 9) return false;
+  if (g.in_c < 1 || g.out_c < 16 || g.out_c % 16 != 0) return false;
+  const bool stem = g.in_c <= 4 && g.k_h * g.k_w >= 9;
+  if (!stem && !IsPointwise(g)) return false;
   return __builtin_cpu_supports("avx512f");
 #else
   (void)g, (void)groups, (void)dil_h, (void)dil_w;
@@ -113,9 +119,61 @@ void DirectConvF32::Prepare(const DirectConvGeometry& g, const float* filter_ohw
   }
   bias_.assign(g.out_c, 0.0f);
   if (bias) std::copy(bias, bias + g.out_c, bias_.begin());
+  pointwise_ = IsPointwise(g);
+}
+
+int DirectConvF32::rows() const {
+  if (!pointwise_) return g_.batch * g_.out_h;
+  const int64_t pixels = static_cast<int64_t>(g_.batch) * g_.out_h * g_.out_w;
+  return static_cast<int>((pixels + kPointwiseChunk - 1) / kPointwiseChunk);
+}
+
+// A 1x1 convolution is a matrix product over all pixels of the batch: chunks of kPointwiseChunk
+// pixels, each a run of full tiles (every tap is an input channel) and single pixels at its end.
+void DirectConvF32::RunPointwise(const float* in, float* out, int chunk_begin,
+                                 int chunk_end) const {
+#if defined(XBNN_DIRECT_CONV_X86)
+  const DirectConvGeometry& g = g_;
+  const int64_t pixels = static_cast<int64_t>(g.batch) * g.out_h * g.out_w;
+  const int blocks = (g.out_c + kBlock - 1) / kBlock;
+  Tile t;
+  t.row_stride = 0;
+  t.step = g.in_c;
+  t.rows = 1;
+  t.taps = g.in_c;
+  t.taps_per_row = g.in_c;
+  for (int chunk = chunk_begin; chunk < chunk_end; ++chunk) {
+    const int64_t p0 = static_cast<int64_t>(chunk) * kPointwiseChunk;
+    const int64_t p1 = std::min(pixels, p0 + kPointwiseChunk);
+    const float* w = packed_.data();
+    for (int blk = 0; blk < blocks; ++blk) {
+      const int bc = BlockChannels(g.out_c, blk);
+      const int np = TilePixels(bc / 16);
+      const TileFn full = PickTile(bc / 16, false), one = PickTile(bc / 16, true);
+      const float* bias = bias_.data() + blk * kBlock;
+      t.w = w;
+      int64_t p = p0;
+      for (; p + np <= p1; p += np) {
+        t.in = in + p * g.in_c;
+        full(t, bias, lo_, hi_, out + p * g.out_c + blk * kBlock, g.out_c);
+      }
+      for (; p < p1; ++p) {
+        t.in = in + p * g.in_c;
+        one(t, bias, lo_, hi_, out + p * g.out_c + blk * kBlock, g.out_c);
+      }
+      w += static_cast<int64_t>(bc) * g.in_c;
+    }
+  }
+#else
+  (void)in, (void)out, (void)chunk_begin, (void)chunk_end;
+#endif
 }
 
 void DirectConvF32::RunRows(const float* in, float* out, int row_begin, int row_end) const {
+  if (pointwise_) {
+    RunPointwise(in, out, row_begin, row_end);
+    return;
+  }
 #if defined(XBNN_DIRECT_CONV_X86)
   const DirectConvGeometry& g = g_;
   const int taps = g.k_w * g.in_c;

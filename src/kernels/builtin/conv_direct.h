@@ -2,8 +2,10 @@
 // 7x7 stride-2 stems of ResNet-style models (3 input channels). XNNPACK runs those as an
 // indirect GEMM whose reduction steps are only 3 floats wide; here each filter tap is a
 // broadcast of one input value times a row of output channels, 6 pixels x 64 channels of
-// accumulators in AVX-512 registers. AVX-512F only, chosen at run time: where it does not apply
-// (shape, or a CPU without AVX-512F) the caller keeps XNNPACK.
+// accumulators in AVX-512 registers. The same tiles run 1x1 convolutions (the transition blocks
+// of QuickNet and Bi-Real Net) as a matrix product over all pixels: 24 FMAs per 10 loads, where
+// XNNPACK's 7x16 AVX-512 GEMM tile needs 8 loads per 7 FMAs. AVX-512F only, chosen at run time:
+// where it does not apply (shape, or a CPU without AVX-512F) the caller keeps XNNPACK.
 #pragma once
 
 #include <cstdint>
@@ -19,19 +21,25 @@ struct DirectConvGeometry {
 
 class DirectConvF32 {
  public:
-  // The shapes this kernel is meant for (no groups, no dilation, in_c <= 4, out_c a multiple of
-  // 16, a kernel of at least 3x3) on a CPU with AVX-512F.
+  // The shapes this kernel is meant for (no groups, no dilation, out_c a multiple of 16; in_c <= 4
+  // and a kernel of at least 3x3, or a 1x1 stride-1 unpadded kernel) on a CPU with AVX-512F.
   static bool Applies(const DirectConvGeometry& g, int groups, int dil_h, int dil_w);
   // Repacks the OHWI filter into 64-channel blocks; bias may be null; [lo, hi] is the fused
   // activation's range.
   void Prepare(const DirectConvGeometry& g, const float* filter_ohwi, const float* bias, float lo,
                float hi);
-  // Output rows [row_begin, row_end) of batch * out_h rows, NHWC in and out.
+  // Work items [row_begin, row_end) of rows(), NHWC in and out: output rows (batch * out_h), or
+  // for 1x1 convolutions chunks of kPointwiseChunk pixels.
   void RunRows(const float* in, float* out, int row_begin, int row_end) const;
   bool prepared() const { return !packed_.empty(); }
-  int rows() const { return g_.batch * g_.out_h; }
+  int rows() const;
 
  private:
+  static constexpr int kPointwiseChunk = 48;  // pixels per work item: 8 tiles of 6
+  static bool IsPointwise(const DirectConvGeometry& g);
+  void RunPointwise(const float* in, float* out, int chunk_begin, int chunk_end) const;
+
+  bool pointwise_ = false;
   DirectConvGeometry g_;
   std::vector<float> packed_;  // per 64-channel block: [k_h][k_w * in_c][block channels]
   std::vector<float> bias_;    // out_c values (zeros without a bias)
