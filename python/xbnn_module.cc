@@ -92,7 +92,7 @@ py::buffer_info RequestBuffer(const py::handle& obj, bool writable, size_t bytes
 
 class PyInterpreter {
  public:
-  PyInterpreter(const py::bytes& model, int num_threads, size_t max_arena_bytes) {
+  PyInterpreter(const py::bytes& model, int num_threads, size_t max_arena_bytes, bool bfloat16) {
     std::span<const uint8_t> view = BytesView(model);
     std::vector<uint8_t> bytes(view.begin(), view.end());
     std::string error;
@@ -105,6 +105,7 @@ class PyInterpreter {
         xbnn::InterpreterOptions options;
         options.num_threads = num_threads;
         options.max_arena_bytes = max_arena_bytes;
+        if (bfloat16) options.float_precision = xbnn::FloatPrecision::kBFloat16;
         auto it = xbnn::Interpreter::Create(*m, options);
         if (!it.ok()) {
           error = it.status().message();
@@ -293,8 +294,9 @@ PYBIND11_MODULE(_xbnn, m) {
 #endif
 
   py::class_<PyInterpreter>(m, "Interpreter")
-      .def(py::init<const py::bytes&, int, size_t>(), py::arg("model"), py::arg("num_threads") = 1,
-           py::arg("max_arena_bytes") = xbnn::InterpreterOptions{}.max_arena_bytes)
+      .def(py::init<const py::bytes&, int, size_t, bool>(), py::arg("model"), py::arg("num_threads") = 1,
+           py::arg("max_arena_bytes") = xbnn::InterpreterOptions{}.max_arena_bytes,
+           py::arg("bfloat16") = false)
       .def_property_readonly("num_inputs", &PyInterpreter::num_inputs)
       .def_property_readonly("num_outputs", &PyInterpreter::num_outputs)
       .def_property_readonly("num_threads", &PyInterpreter::num_threads)

@@ -20,7 +20,8 @@ namespace {
 
 constexpr const char* kHelp =
     "usage: xbnn bench MODEL.tflite [--threads N] [--warmup N] [--runs N] [--min-seconds S]\n"
-    "                  [--max-memory SIZE] [--no-fuse] [--profile] [--json]\n\n"
+    "                  [--max-memory SIZE] [--no-fuse] [--float-precision f32|bf16] [--profile]\n"
+    "                  [--json]\n\n"
     "Measures model load and prepare time, invoke latency over the runs (mean, median, p90,\n"
     "min, max, std) on seeded random inputs, CPU time per invoke, the arena and peak resident\n"
     "memory.\n\n"
@@ -34,6 +35,7 @@ constexpr const char* kHelp =
     "  --no-fuse         run every op on its own (no load-time op fusion)\n"
     "  --profile         per-op table (time, share, MACs, GOPS) and a per-op-type summary\n"
     "  --json            print everything as one JSON document\n"
+    "%s"
     "  -h, --help        show this help\n";
 
 double Percentile(std::vector<double> v, double q) {
@@ -55,7 +57,7 @@ std::string Shape(const std::vector<int32_t>& s) {
 
 int BenchMain(const std::vector<std::string>& argv) {
   if (WantsHelp(argv)) {
-    std::fputs(kHelp, stdout);
+    std::printf(kHelp, kFloatPrecisionHelp);
     return 0;
   }
   std::string path;
@@ -64,6 +66,7 @@ int BenchMain(const std::vector<std::string>& argv) {
   double min_seconds = 1.0;
   size_t max_memory = InterpreterOptions{}.max_arena_bytes;
   bool profile = false, json = false, fuse = true;
+  FloatPrecision precision = FloatPrecision::kFloat32;
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
     auto number = [&](double lo, double hi, double* out) {
@@ -95,6 +98,10 @@ int BenchMain(const std::vector<std::string>& argv) {
       profile = true;
     } else if (a == "--no-fuse") {
       fuse = false;
+    } else if (a == "--float-precision") {
+      if (i + 1 >= argv.size() || !ParseFloatPrecision(argv[++i], &precision)) {
+        return Fail("bench", "--float-precision needs f32 or bf16");
+      }
     } else if (a == "--json") {
       json = true;
     } else if (a.starts_with("-")) {
@@ -117,6 +124,7 @@ int BenchMain(const std::vector<std::string>& argv) {
   opts.max_arena_bytes = max_memory;
   opts.profile = profile;
   opts.fuse_ops = fuse;
+  opts.float_precision = precision;
   auto created = Interpreter::Create(*model, opts);
   if (!created.ok()) return Fail("bench", path + ": " + created.status().message());
   auto t2 = Clock::now();
@@ -186,6 +194,7 @@ int BenchMain(const std::vector<std::string>& argv) {
 
   JsonWriter j;
   j.BeginObject().Key("model").String(path).Key("threads").Int(it.num_threads());
+  j.Key("float_precision").String(precision == FloatPrecision::kBFloat16 ? "bf16" : "f32");
   j.Key("load_ms").Double(load_ms).Key("prepare_ms").Double(prepare_ms);
   j.Key("runs").Int(static_cast<int64_t>(ms.size())).Key("warmup").Int(warmup);
   j.Key("latency_ms").BeginObject().Key("mean").Double(mean).Key("median").Double(median).Key("p90").Double(p90);
@@ -198,6 +207,7 @@ int BenchMain(const std::vector<std::string>& argv) {
 
   std::printf("%s", json ? "" : "");
   if (!json) {
+    if (precision == FloatPrecision::kBFloat16) std::printf("float precision: bf16\n");
     std::printf("model: %s\nthreads: %d\nload: %.3f ms, prepare: %.3f ms\n", path.c_str(), it.num_threads(), load_ms,
                 prepare_ms);
     std::printf("invoke over %zu runs: median %.4f ms, mean %.4f, p90 %.4f, min %.4f, max %.4f, std %.4f\n", ms.size(),

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "xbnn/interpreter.h"
+
 namespace xbnn::tools {
 
 struct Command {
@@ -32,5 +34,14 @@ bool WantsHelp(const std::vector<std::string>& args);
 // A memory size for --max-memory: bytes, or a number with K, M or G (powers of 1024); 0 means no
 // limit. False when the text is not such a size.
 bool ParseByteSize(const std::string& text, size_t* bytes);
+
+// --float-precision: "f32" or "bf16". False for anything else.
+bool ParseFloatPrecision(const std::string& text, FloatPrecision* precision);
+// The help line of --float-precision, shared by run and bench.
+inline constexpr const char* kFloatPrecisionHelp =
+    "  --float-precision P\n"
+    "                    f32 (default: LCE's arithmetic) or bf16: on CPUs with AVX512-BF16 the\n"
+    "                    7x7 stems and 1x1 convolutions multiply in bfloat16 (faster; outputs\n"
+    "                    differ slightly from LCE's)\n";
 
 }  // namespace xbnn::tools

@@ -17,7 +17,8 @@ namespace {
 
 constexpr const char* kHelp =
     "usage: xbnn run MODEL.tflite [--input FILE.npy]... [--threads N] [--max-memory SIZE] [--seed S]\n"
-    "                [--output DIR] [--unpack-bits [--channels C]...] [--dataset FILE.npz] [--overwrite]\n\n"
+    "                [--output DIR] [--unpack-bits [--channels C]...] [--dataset FILE.npz] [--overwrite]\n"
+    "                [--float-precision f32|bf16]\n\n"
     "Runs the model once. Inputs come from .npy files in model-input order, or are seeded random\n"
     "data in the dtype and shape the model wants. Prints one summary line per output.\n\n"
     "options:\n"
@@ -34,6 +35,7 @@ constexpr const char* kHelp =
     "  --channels C      unpacked channel count of the bitpacked outputs (repeat per output)\n"
     "  --dataset F.npz   classification run over a labelled set: arrays 'x' (inputs, any number\n"
     "                    of rows) and 'y' (labels); prints accuracy and latency (median, p90)\n"
+    "%s"
     "  -h, --help        show this help\n";
 
 struct Args {
@@ -42,6 +44,7 @@ struct Args {
   std::vector<int> channels;
   int threads = 1;
   size_t max_memory = InterpreterOptions{}.max_arena_bytes;
+  FloatPrecision precision = FloatPrecision::kFloat32;
   uint64_t seed = 0;
   bool unpack = false, overwrite = false;
 };
@@ -121,7 +124,7 @@ int Dataset(Interpreter& interp, const Args& a) {
 
 int RunMain(const std::vector<std::string>& argv) {
   if (WantsHelp(argv)) {
-    std::fputs(kHelp, stdout);
+    std::printf(kHelp, kFloatPrecisionHelp);
     return 0;
   }
   Args a;
@@ -143,6 +146,10 @@ int RunMain(const std::vector<std::string>& argv) {
     } else if (s == "--max-memory") {
       if (!value(&v) || !ParseByteSize(v, &a.max_memory)) {
         return Fail("run", "--max-memory needs a size such as 512M or 4G (0: no limit)");
+      }
+    } else if (s == "--float-precision") {
+      if (!value(&v) || !ParseFloatPrecision(v, &a.precision)) {
+        return Fail("run", "--float-precision needs f32 or bf16");
       }
     } else if (s == "--seed") {
       if (!value(&v) || !ParseInt(v, 0, INT64_MAX, &n)) return Fail("run", "--seed needs a non-negative number");
@@ -174,6 +181,7 @@ int RunMain(const std::vector<std::string>& argv) {
   InterpreterOptions opts;
   opts.num_threads = a.threads;
   opts.max_arena_bytes = a.max_memory;
+  opts.float_precision = a.precision;
   auto interp = Interpreter::Create(*model, opts);
   if (!interp.ok()) return Fail("run", a.model + ": " + interp.status().message());
   Interpreter& it = **interp;

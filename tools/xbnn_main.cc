@@ -31,6 +31,17 @@ bool ParseByteSize(const std::string& text, size_t* bytes) {
   return true;
 }
 
+bool ParseFloatPrecision(const std::string& text, FloatPrecision* precision) {
+  if (text == "f32") {
+    *precision = FloatPrecision::kFloat32;
+  } else if (text == "bf16") {
+    *precision = FloatPrecision::kBFloat16;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 bool WantsHelp(const std::vector<std::string>& args) {
   for (const std::string& a : args) {
     if (a == "--help" || a == "-h") return true;

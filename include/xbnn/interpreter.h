@@ -12,6 +12,15 @@
 
 namespace xbnn {
 
+// The arithmetic of float convolutions.
+enum class FloatPrecision {
+  kFloat32,   // float32 products and sums, as LCE and TFLite (the default)
+  kBFloat16,  // opt-in, on CPUs with AVX512-BF16: the 7x7 stems and 1x1 convolutions multiply
+              // bfloat16-rounded inputs and weights (8 significant bits) and sum in float32;
+              // other ops, and CPUs without AVX512-BF16, stay float32. Outputs differ from LCE's
+              // (see docs/performance.md for the effect on the Larq Zoo models).
+};
+
 struct InterpreterOptions {
   int num_threads = 1;
   // Record the time of every op in Invoke (see op_profile()).
@@ -26,6 +35,7 @@ struct InterpreterOptions {
   // Fuse ops at load time where the result is bit-identical (a residual ADD and the LceQuantize
   // of its sum into the preceding LceBconv2d). Off: every op runs on its own (for comparisons).
   bool fuse_ops = true;
+  FloatPrecision float_precision = FloatPrecision::kFloat32;
 };
 
 struct OpProfile {

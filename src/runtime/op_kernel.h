@@ -74,6 +74,7 @@ class OpContext {
   int num_threads = 1;
   size_t* prepared_bytes = nullptr;     // kernels add the memory they keep (repacked weights)
   bool use_reference_kernels = false;   // InterpreterOptions::use_reference_kernels
+  bool bfloat16_float = false;          // InterpreterOptions::float_precision is kBFloat16
   const FusedResidualAdd* fused = nullptr;  // ops fused into this one (LceBconv2d only)
 
   size_t num_inputs() const { return inputs.size(); }

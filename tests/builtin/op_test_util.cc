@@ -73,7 +73,7 @@ void OpModel::Op(int32_t code, std::vector<int32_t> inputs, std::vector<int32_t>
   g_.subgraphs[0].operators.push_back(std::move(op));
 }
 
-Status OpModel::Build(int threads) {
+Status OpModel::Build(int threads, FloatPrecision precision) {
   auto bytes = format::WriteModel(g_);
   if (!bytes.ok()) return bytes.status();
   bytes_ = *bytes;
@@ -81,6 +81,7 @@ Status OpModel::Build(int threads) {
   if (!model.ok()) return model.status();
   InterpreterOptions o;
   o.num_threads = threads;
+  o.float_precision = precision;
   auto interp = Interpreter::Create(*model, o);
   if (!interp.ok()) return interp.status();
   interp_ = std::move(*interp);

@@ -61,7 +61,7 @@ class OpModel {
           std::vector<Field> fields = {}, int version = 1);
 
   graph::Graph& graph() { return g_; }
-  Status Build(int threads = 1);
+  Status Build(int threads = 1, FloatPrecision precision = FloatPrecision::kFloat32);
   Interpreter& interpreter() { return *interp_; }
 
   template <typename T>

@@ -115,6 +115,20 @@ if ok:
     ok = d["runs"] >= 5 and d["latency_ms"]["median"] > 0 and len(d["ops"]) == 2 and d["memory"]["arena_bytes"] > 0
 check("bench --json --profile", ok, p.stderr[:200])
 
+# --float-precision: bf16 is opt-in and labelled; other values are refused.
+p = run("bench", model, "--runs", "2", "--min-seconds", "0", "--json", "--float-precision", "bf16")
+check("bench --float-precision bf16", p.returncode == 0 and json.loads(p.stdout)["float_precision"] == "bf16",
+      p.stderr[:200])
+p = run("bench", model, "--runs", "2", "--min-seconds", "0", "--json")
+check("bench reports f32 by default", p.returncode == 0 and json.loads(p.stdout)["float_precision"] == "f32",
+      p.stderr[:200])
+digits = os.path.join(root, "models", "digits.tflite")
+p = run("run", digits, "--dataset", os.path.join(root, "models", "digits_test.npz"), "--float-precision", "bf16")
+check("run --float-precision bf16 (digits: a float stem)", p.returncode == 0 and "accuracy: 0.98" in p.stdout,
+      p.stdout + p.stderr)
+expect_error("run --float-precision bad", ["run", model, "--float-precision", "fp8"], "f32 or bf16")
+expect_error("bench --float-precision bad", ["bench", model, "--float-precision"], "f32 or bf16")
+
 # What a new user tripped over, each fixed.
 p = run("convert", model, os.path.join(tmp, "again.tflite"))
 check("convert on an LCE model says it keeps the LCE ops",

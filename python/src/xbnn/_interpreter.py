@@ -137,6 +137,10 @@ class Interpreter:
         max_arena_bytes: the most activation memory the model may need (xbnn only; default
             4 GiB, None: no limit). A model that needs more raises ValueError before anything
             is allocated, with the planned size in the message.
+        float_precision: "f32" (default: LCE's arithmetic) or "bf16" (xbnn only, opt-in): on
+            CPUs with AVX512-BF16 the 7x7 stems and 1x1 float convolutions multiply in
+            bfloat16 and sum in float32, which is faster and changes outputs slightly (see
+            docs/performance.md); elsewhere the same as "f32".
 
     # Attributes
         input_types, output_types: lists of NumPy dtypes.
@@ -155,7 +159,7 @@ class Interpreter:
     is faster on a busy machine and for small models (see `predict`'s `split`).
     """
 
-    def __init__(self, flatbuffer_model, num_threads=1, max_arena_bytes=4 << 30):
+    def __init__(self, flatbuffer_model, num_threads=1, max_arena_bytes=4 << 30, float_precision="f32"):
         model = _model_bytes(flatbuffer_model)
         if isinstance(num_threads, bool) or not isinstance(num_threads, numbers.Integral):
             raise TypeError(f"num_threads must be an int, got {type(num_threads).__name__}")
@@ -167,7 +171,10 @@ class Interpreter:
             raise TypeError(f"max_arena_bytes must be an int or None, got {type(max_arena_bytes).__name__}")
         elif not 1 <= max_arena_bytes < 1 << 63:
             raise ValueError(f"max_arena_bytes must be positive (None: no limit), got {max_arena_bytes}")
-        self._impl = _xbnn.Interpreter(model, int(num_threads), int(max_arena_bytes))
+        if float_precision not in ("f32", "bf16"):
+            raise ValueError(f"float_precision must be 'f32' or 'bf16', got {float_precision!r}")
+        self._bfloat16 = float_precision == "bf16"
+        self._impl = _xbnn.Interpreter(model, int(num_threads), int(max_arena_bytes), self._bfloat16)
         self._max_arena_bytes = int(max_arena_bytes)
         self._model = model
         self._replicas = None  # single-threaded interpreters for split="samples"
@@ -331,7 +338,7 @@ class Interpreter:
         """Slices taken in order by `threads` threads, each with its own interpreter."""
         with self._replica_lock:
             if self._replicas is None:
-                self._replicas = [_xbnn.Interpreter(self._model, 1, self._max_arena_bytes)
+                self._replicas = [_xbnn.Interpreter(self._model, 1, self._max_arena_bytes, self._bfloat16)
                                   for _ in range(self.num_threads)]
             next_slice = iter(range(n_slices))
             claim = threading.Lock()

@@ -7,6 +7,7 @@
 #include "kernels/builtin/conv_common.h"
 #include "kernels/builtin/xnn_chunks.h"
 #include "kernels/builtin/conv_direct.h"
+#include "kernels/builtin/conv_direct_bf16.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -68,7 +69,12 @@ class Conv2D final : public runtime::OpKernel {
   }
 
   void Invoke(OpContext& ctx) override {
-    if (direct_.prepared()) {
+    if (bf16_.prepared()) {
+      bf16_.ConvertInput(in_->as<float>());
+      float* out = out_->as<float>();
+      auto rows = [&](int, int row) { bf16_.RunRows(out, row, row + 1); };
+      ParallelFor(ctx, bf16_.rows(), rows, seconds_);
+    } else if (direct_.prepared()) {
       const float* in = in_->as<float>();
       float* out = out_->as<float>();
       auto rows = [&](int, int row) { direct_.RunRows(in, out, row, row + 1); };
@@ -88,6 +94,11 @@ class Conv2D final : public runtime::OpKernel {
     const DirectConvGeometry g{batch_, in_h_,     in_w_,     in_c_,          gh_.out,
                                gw_.out, out_c_,   k_h_,      k_w_,           stride_h_,
                                stride_w_, gh_.pad_before, gw_.pad_before};
+    if (ctx.bfloat16_float && DirectConvBf16::Applies(g, groups_, dil_h_, dil_w_)) {
+      bf16_.Prepare(g, filter_->as<float>(), bias_ ? bias_->as<float>() : nullptr, lo, hi);
+      if (ctx.prepared_bytes) *ctx.prepared_bytes += bf16_.bytes();
+      return Status::Ok();
+    }
     if (DirectConvF32::Applies(g, groups_, dil_h_, dil_w_)) {
       direct_.Prepare(g, filter_->as<float>(), bias_ ? bias_->as<float>() : nullptr, lo, hi);
       if (ctx.prepared_bytes) {
@@ -181,6 +192,7 @@ class Conv2D final : public runtime::OpKernel {
   double seconds_ = 0;            // estimated single-thread time
   XnnChunks xnn_;
   DirectConvF32 direct_;  // used instead of XNNPACK where DirectConvF32::Applies
+  DirectConvBf16 bf16_;   // instead of direct_ with InterpreterOptions::float_precision kBFloat16
   ChannelRequant rq_;
   std::vector<int32_t> acc_;
 };

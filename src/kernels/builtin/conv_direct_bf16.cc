@@ -1,0 +1,312 @@
+#include "kernels/builtin/conv_direct_bf16.h"
+
+#include <algorithm>
+#include <cstring>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define XBNN_DIRECT_BF16_X86 1
+#endif
+
+namespace xbnn::kernels::builtin {
+namespace {
+
+constexpr int kBlock = 64;  // output channels per block, as in conv_direct.cc
+
+int BlockChannels(int out_c, int block) { return std::min(kBlock, out_c - block * kBlock); }
+int TilePixels(int nb) { return nb == 1 ? 12 : nb == 2 ? 8 : nb == 3 ? 7 : 6; }
+int EvenChannels(int c) { return c + (c & 1); }
+
+#if defined(XBNN_DIRECT_BF16_X86)
+
+#define XBNN_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+
+// Where one tile of NP output pixels reads in the bfloat16 copy: `rows` filter rows of `pairs`
+// tap pairs each; pixel p's first pair is at in + p * step.
+struct Tile {
+  const uint16_t* in;
+  const uint16_t* w;   // [rows][pairs][NB * 16][2]
+  int64_t row_stride;  // elements from one input row to the next
+  int step;            // elements from one pixel's window to the next
+  int rows, pairs;
+};
+
+template <int NP, int NB>
+XBNN_BF16_TARGET void TileKernel(const Tile& t, const float* bias, float lo, float hi, float* out,
+                                 int out_pixel_stride) {
+  __m512 acc[NP][NB];
+  for (int j = 0; j < NB; ++j) {
+    const __m512 b = _mm512_loadu_ps(bias + 16 * j);
+    for (int p = 0; p < NP; ++p) acc[p][j] = b;
+  }
+  for (int ky = 0; ky < t.rows; ++ky) {
+    const uint16_t* x = t.in + ky * t.row_stride;
+    const uint16_t* wr = t.w + static_cast<int64_t>(ky) * t.pairs * NB * 32;
+    for (int k = 0; k < t.pairs; ++k) {
+      __m512bh wv[NB];
+      for (int j = 0; j < NB; ++j) wv[j] = (__m512bh)_mm512_loadu_si512(wr + (k * NB + j) * 32);
+      for (int p = 0; p < NP; ++p) {
+        int32_t pair;
+        std::memcpy(&pair, x + p * t.step + 2 * k, 4);
+        const __m512bh xv = (__m512bh)_mm512_set1_epi32(pair);
+        for (int j = 0; j < NB; ++j) acc[p][j] = _mm512_dpbf16_ps(acc[p][j], wv[j], xv);
+      }
+    }
+  }
+  const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+  const __mmask16 all = 0xFFFF;
+  for (int p = 0; p < NP; ++p)
+    for (int j = 0; j < NB; ++j)
+      _mm512_storeu_ps(
+          out + p * out_pixel_stride + 16 * j,
+          _mm512_mask_min_ps(vhi, all, _mm512_mask_max_ps(vlo, all, acc[p][j], vlo), vhi));
+}
+
+using TileFn = void (*)(const Tile&, const float*, float, float, float*, int);
+
+TileFn PickTile(int nb, bool single) {
+  switch (nb) {
+    case 1:
+      return single ? TileKernel<1, 1> : TileKernel<12, 1>;
+    case 2:
+      return single ? TileKernel<1, 2> : TileKernel<8, 2>;
+    case 3:
+      return single ? TileKernel<1, 3> : TileKernel<7, 3>;
+    default:
+      return single ? TileKernel<1, 4> : TileKernel<6, 4>;
+  }
+}
+
+// float32 -> bfloat16, round to nearest even, as vcvtneps2bf16 (which also flushes denormals).
+XBNN_BF16_TARGET void ConvertContiguous(const float* src, uint16_t* dst, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256bh h = _mm512_cvtneps_pbh(_mm512_loadu_ps(src + i));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), (__m256i)h);
+  }
+  if (i < n) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1);
+    const __m256bh h = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, src + i));
+    _mm256_mask_storeu_epi16(dst + i, m, (__m256i)h);
+  }
+}
+
+// `pixels` pixels of in_c floats -> pixels of c2 = in_c + 1 bfloat16 values (the last one zero):
+// 32 / c2 pixels per step, spread out by one 16-bit permute. c2 <= 32.
+XBNN_BF16_TARGET void ConvertOddChannels(const float* src, uint16_t* dst, int64_t pixels,
+                                         int in_c, int c2) {
+  const int group = 32 / c2;
+  alignas(64) uint16_t idx[32];
+  __mmask32 keep = 0;
+  for (int l = 0; l < 32; ++l) {
+    const int p = l / c2, c = l % c2;
+    idx[l] = static_cast<uint16_t>(p < group && c < in_c ? p * in_c + c : 0);
+    if (p < group && c < in_c) keep |= __mmask32{1} << l;
+  }
+  const __m512i vidx = _mm512_load_si512(idx);
+  for (int64_t p = 0; p < pixels; p += group) {
+    const int n = static_cast<int>(std::min<int64_t>(group, pixels - p));
+    const int nf = n * in_c;  // <= 32 floats
+    const __mmask16 m0 = static_cast<__mmask16>(nf >= 16 ? 0xFFFF : (1u << nf) - 1);
+    const __mmask16 m1 =
+        static_cast<__mmask16>(nf <= 16 ? 0 : nf >= 32 ? 0xFFFF : (1u << (nf - 16)) - 1);
+    const __m512 a = _mm512_maskz_loadu_ps(m0, src + p * in_c);
+    const __m512 b = _mm512_maskz_loadu_ps(m1, src + p * in_c + 16);
+    const __m512i h = (__m512i)_mm512_cvtne2ps_pbh(b, a);  // a in the low 16 lanes
+    const __m512i r = _mm512_maskz_permutexvar_epi16(keep, vidx, h);
+    const int lanes = n * c2;
+    const __mmask32 store = lanes >= 32 ? ~__mmask32{0} : (__mmask32{1} << lanes) - 1;
+    _mm512_mask_storeu_epi16(dst + p * c2, store, r);
+  }
+}
+
+XBNN_BF16_TARGET void ConvertPixels(const float* src, uint16_t* dst, int64_t pixels, int in_c,
+                                    int c2) {
+  if (in_c == c2) {
+    ConvertContiguous(src, dst, pixels * in_c);
+  } else if (c2 <= 32) {
+    ConvertOddChannels(src, dst, pixels, in_c, c2);
+  } else {
+    for (int64_t p = 0; p < pixels; ++p) {
+      ConvertContiguous(src + p * in_c, dst + p * c2, in_c);
+      dst[p * c2 + in_c] = 0;
+    }
+  }
+}
+
+#endif  // XBNN_DIRECT_BF16_X86
+
+}  // namespace
+
+bool DirectConvBf16::Applies(const DirectConvGeometry& g, int groups, int dil_h, int dil_w) {
+#if defined(XBNN_DIRECT_BF16_X86)
+  return DirectConvF32::Applies(g, groups, dil_h, dil_w) &&
+         __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
+#else
+  (void)g, (void)groups, (void)dil_h, (void)dil_w;
+  return false;
+#endif
+}
+
+void DirectConvBf16::Prepare(const DirectConvGeometry& g, const float* filter_ohwi,
+                             const float* bias, float lo, float hi) {
+#if defined(XBNN_DIRECT_BF16_X86)
+  g_ = g;
+  lo_ = lo;
+  hi_ = hi;
+  pointwise_ = g.k_h == 1 && g.k_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
+               g.pad_left == 0;
+  const int c2 = EvenChannels(g.in_c);
+  pair_taps_ = g.k_w * c2;
+  // The padded copy holds every window whole: the image at (pad_top, pad_left), zeros around.
+  padded_h_ = std::max(g.pad_top + g.in_h, (g.out_h - 1) * g.stride_h + g.k_h);
+  padded_w_ = std::max(g.pad_left + g.in_w, (g.out_w - 1) * g.stride_w + g.k_w);
+  if (pointwise_) padded_h_ = g.in_h, padded_w_ = g.in_w;
+  padded_row_ = static_cast<int64_t>(padded_w_) * c2;
+  input_.assign(static_cast<size_t>(g.batch) * padded_h_ * padded_row_, 0);
+
+  // Weights in the tap order of the copy (channel c2 - 1 of an odd in_c is a zero tap), rounded
+  // to bfloat16 by the same instruction as the inputs.
+  std::vector<float> taps(static_cast<size_t>(g.out_c) * g.k_h * pair_taps_, 0.0f);
+  for (int o = 0; o < g.out_c; ++o)
+    for (int ky = 0; ky < g.k_h; ++ky)
+      for (int kx = 0; kx < g.k_w; ++kx)
+        for (int c = 0; c < g.in_c; ++c)
+          taps[(static_cast<size_t>(o) * g.k_h + ky) * pair_taps_ + kx * c2 + c] =
+              filter_ohwi[((static_cast<int64_t>(o) * g.k_h + ky) * g.k_w + kx) * g.in_c + c];
+  std::vector<uint16_t> rounded(taps.size());
+  ConvertContiguous(taps.data(), rounded.data(), static_cast<int64_t>(taps.size()));
+  packed_.assign(rounded.size(), 0);
+  uint16_t* dst = packed_.data();
+  const int blocks = (g.out_c + kBlock - 1) / kBlock;
+  for (int b = 0; b < blocks; ++b) {
+    const int bc = BlockChannels(g.out_c, b);
+    for (int ky = 0; ky < g.k_h; ++ky)
+      for (int k = 0; k < pair_taps_; k += 2)
+        for (int c = 0; c < bc; ++c) {
+          const size_t at = (static_cast<size_t>(b * kBlock + c) * g.k_h + ky) * pair_taps_ + k;
+          *dst++ = rounded[at];
+          *dst++ = rounded[at + 1];
+        }
+  }
+  bias_.assign(g.out_c, 0.0f);
+  if (bias) std::copy(bias, bias + g.out_c, bias_.begin());
+#else
+  (void)g, (void)filter_ohwi, (void)bias, (void)lo, (void)hi;
+#endif
+}
+
+size_t DirectConvBf16::bytes() const {
+  return (packed_.size() + input_.size()) * sizeof(uint16_t) + bias_.size() * sizeof(float);
+}
+
+int DirectConvBf16::rows() const {
+  if (!pointwise_) return g_.batch * g_.out_h;
+  const int64_t pixels = static_cast<int64_t>(g_.batch) * g_.out_h * g_.out_w;
+  return static_cast<int>((pixels + kPointwiseChunk - 1) / kPointwiseChunk);
+}
+
+void DirectConvBf16::ConvertInput(const float* in) {
+#if defined(XBNN_DIRECT_BF16_X86)
+  const int c2 = EvenChannels(g_.in_c);
+  if (pointwise_) {
+    ConvertPixels(in, input_.data(), static_cast<int64_t>(g_.batch) * g_.in_h * g_.in_w, g_.in_c,
+                  c2);
+    return;
+  }
+  for (int b = 0; b < g_.batch; ++b)
+    for (int y = 0; y < g_.in_h; ++y) {
+      const float* src = in + ((static_cast<int64_t>(b) * g_.in_h + y) * g_.in_w) * g_.in_c;
+      uint16_t* dst = input_.data() + (static_cast<int64_t>(b) * padded_h_ + y + g_.pad_top) *
+                                          padded_row_ +
+                      static_cast<int64_t>(g_.pad_left) * c2;
+      ConvertPixels(src, dst, g_.in_w, g_.in_c, c2);
+    }
+#else
+  (void)in;
+#endif
+}
+
+void DirectConvBf16::RunPointwise(float* out, int begin, int end) const {
+#if defined(XBNN_DIRECT_BF16_X86)
+  const DirectConvGeometry& g = g_;
+  const int64_t pixels = static_cast<int64_t>(g.batch) * g.out_h * g.out_w;
+  const int blocks = (g.out_c + kBlock - 1) / kBlock;
+  Tile t;
+  t.row_stride = 0;
+  t.step = pair_taps_;
+  t.rows = 1;
+  t.pairs = pair_taps_ / 2;
+  for (int chunk = begin; chunk < end; ++chunk) {
+    const int64_t p0 = static_cast<int64_t>(chunk) * kPointwiseChunk;
+    const int64_t p1 = std::min(pixels, p0 + kPointwiseChunk);
+    const uint16_t* w = packed_.data();
+    for (int blk = 0; blk < blocks; ++blk) {
+      const int bc = BlockChannels(g.out_c, blk);
+      const int np = TilePixels(bc / 16);
+      const TileFn full = PickTile(bc / 16, false), one = PickTile(bc / 16, true);
+      const float* bias = bias_.data() + blk * kBlock;
+      t.w = w;
+      int64_t p = p0;
+      for (; p + np <= p1; p += np) {
+        t.in = input_.data() + p * pair_taps_;
+        full(t, bias, lo_, hi_, out + p * g.out_c + blk * kBlock, g.out_c);
+      }
+      for (; p < p1; ++p) {
+        t.in = input_.data() + p * pair_taps_;
+        one(t, bias, lo_, hi_, out + p * g.out_c + blk * kBlock, g.out_c);
+      }
+      w += static_cast<int64_t>(bc) * pair_taps_;
+    }
+  }
+#else
+  (void)out, (void)begin, (void)end;
+#endif
+}
+
+void DirectConvBf16::RunRows(float* out, int begin, int end) const {
+  if (pointwise_) {
+    RunPointwise(out, begin, end);
+    return;
+  }
+#if defined(XBNN_DIRECT_BF16_X86)
+  const DirectConvGeometry& g = g_;
+  const int c2 = EvenChannels(g.in_c);
+  const int blocks = (g.out_c + kBlock - 1) / kBlock;
+  Tile t;
+  t.row_stride = padded_row_;
+  t.step = g.stride_w * c2;
+  t.rows = g.k_h;
+  t.pairs = pair_taps_ / 2;
+  for (int row = begin; row < end; ++row) {
+    const int b = row / g.out_h, oy = row % g.out_h;
+    const uint16_t* in_row =
+        input_.data() + (static_cast<int64_t>(b) * padded_h_ + oy * g.stride_h) * padded_row_;
+    float* out_row = out + static_cast<int64_t>(row) * g.out_w * g.out_c;
+    const uint16_t* w = packed_.data();
+    for (int blk = 0; blk < blocks; ++blk) {
+      const int bc = BlockChannels(g.out_c, blk);
+      const int np = TilePixels(bc / 16);
+      const TileFn full = PickTile(bc / 16, false), one = PickTile(bc / 16, true);
+      const float* bias = bias_.data() + blk * kBlock;
+      float* o = out_row + blk * kBlock;
+      t.w = w;
+      int ox = 0;
+      for (; ox + np <= g.out_w; ox += np) {
+        t.in = in_row + static_cast<int64_t>(ox) * t.step;
+        full(t, bias, lo_, hi_, o + static_cast<int64_t>(ox) * g.out_c, g.out_c);
+      }
+      for (; ox < g.out_w; ++ox) {
+        t.in = in_row + static_cast<int64_t>(ox) * t.step;
+        one(t, bias, lo_, hi_, o + static_cast<int64_t>(ox) * g.out_c, g.out_c);
+      }
+      w += static_cast<int64_t>(bc) * g.k_h * pair_taps_;
+    }
+  }
+#else
+  (void)out, (void)begin, (void)end;
+#endif
+}
+
+}  // namespace xbnn::kernels::builtin
