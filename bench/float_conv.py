@@ -7,7 +7,9 @@ Each shape becomes a one-op TFLite model (CONV_2D or DEPTHWISE_CONV_2D with bias
 weights, made with TensorFlow's converter), run by xbnn (`xbnn.Interpreter.predict`) and by
 OpenVINO (the same model through bench/openvino_lce.py, one InferRequest per precision); the
 engines' outputs are compared, then timed interleaved round by round (median ms, GFLOP/s and
-the median of the per-round ratios).
+the median of the per-round ratios). xbnn runs twice: float32 (its default, LCE's arithmetic)
+and with float_precision="bf16" (opt-in; the same kernels as float32 where bf16 does not apply,
+or on CPUs without AVX512-BF16), compared with OpenVINO's default precision (bf16 on such CPUs).
 
     .cache/lce-venv/bin/python bench/float_conv.py                 # all shapes, 1 thread
     .cache/lce-venv/bin/python bench/float_conv.py --only stem7x7 --threads 1 2 --runs 200
@@ -93,9 +95,10 @@ def main():
     cpu = core.get_property("CPU", "FULL_DEVICE_NAME")
     print(f"CPU {cpu} x{os.cpu_count()}, load average {os.getloadavg()[0]:.2f}; "
           f"OpenVINO {ov.__version__.split('-')[0]}", file=sys.stderr)
-    print("| shape | threads | xbnn ms | OpenVINO f32 ms | OpenVINO default ms | xbnn GFLOP/s | "
-          "OpenVINO f32 / xbnn | OpenVINO default / xbnn | max rel diff f32 |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| shape | threads | xbnn ms | xbnn bf16 ms | OpenVINO f32 ms | OpenVINO default ms | "
+          "xbnn GFLOP/s | OpenVINO f32 / xbnn | OpenVINO default / xbnn | "
+          "OpenVINO default / xbnn bf16 | max rel diff f32 | max rel diff bf16 |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name in args.only or list(SHAPES):
         shape = SHAPES[name]
         h, w, cin, cout, k, s, dw, _ = shape
@@ -106,6 +109,7 @@ def main():
         ov_model, _ = openvino_lce.translate(ov, model)
         for t in args.threads:
             xi = xbnn.Interpreter(model, num_threads=t)
+            xb = xbnn.Interpreter(model, num_threads=t, float_precision="bf16")
             reqs = {}
             for e, cfg in (("f32", {"INFERENCE_PRECISION_HINT": "f32"}), ("default", {})):
                 cm = core.compile_model(ov_model, "CPU", {**cfg, "INFERENCE_NUM_THREADS": t,
@@ -117,13 +121,14 @@ def main():
                 r.infer([x])
                 return r.get_output_tensor(0).data.copy()
 
-            calls = {"xbnn": lambda: xi.predict(x), "f32": lambda: ov_call(reqs["f32"]),
-                     "default": lambda: ov_call(reqs["default"])}
+            calls = {"xbnn": lambda: xi.predict(x), "bf16": lambda: xb.predict(x),
+                     "f32": lambda: ov_call(reqs["f32"]), "default": lambda: ov_call(reqs["default"])}
             ref = calls["xbnn"]()
             got = calls["f32"]()
             rel = float(np.abs(got - ref).max() / max(float(ref.max() - ref.min()), 1e-30))
             if rel > 1e-4:
                 die(f"{name}: xbnn and OpenVINO f32 differ by {rel:.3g} of the output range")
+            rel_bf16 = float(np.abs(calls["bf16"]() - ref).max() / max(float(ref.max() - ref.min()), 1e-30))
             times = {e: [] for e in calls}
             for _ in range(5):
                 for f in calls.values():
@@ -140,10 +145,11 @@ def main():
             m = {e: median(v) for e, v in times.items()}
             pr = {e: median([a / b for a, b in zip(times[e], times["xbnn"])])
                   for e in ("f32", "default")}
+            pr_bf16 = median([a / b for a, b in zip(times["default"], times["bf16"])])
             print(f"| {name} {h}x{w}x{cin}->{cout} k{k} s{s}{' dw' if dw else ''} | {t} | "
-                  f"{m['xbnn']:.3f} | {m['f32']:.3f} | {m['default']:.3f} | "
+                  f"{m['xbnn']:.3f} | {m['bf16']:.3f} | {m['f32']:.3f} | {m['default']:.3f} | "
                   f"{flops / m['xbnn'] / 1e6:.0f} | {pr['f32']:.2f}x | {pr['default']:.2f}x | "
-                  f"{rel:.1g} |", flush=True)
+                  f"{pr_bf16:.2f}x | {rel:.1g} | {rel_bf16:.1g} |", flush=True)
     print(f"\nload average after: {os.getloadavg()[0]:.2f}; ratios: medians of per-round "
           "ratios (> 1: xbnn faster)", file=sys.stderr)
 
