@@ -30,8 +30,11 @@ set_target_properties(xbnn_shared PROPERTIES OUTPUT_NAME xbnn EXPORT_NAME xbnn
   VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR})
 target_link_libraries(xbnn_shared PRIVATE flatbuffers::flatbuffers_shared ${_xbnn_float_shared}
   Threads::Threads xbnn_warnings)
-# Every symbol the objects need must be resolved here, not by the consumer.
-target_link_options(xbnn_shared PRIVATE -Wl,--no-undefined)
+# Every symbol the objects need must be resolved here, not by the consumer. Not in sanitizer
+# builds: their runtimes come from the executable that loads the library.
+if(NOT XBNN_SANITIZE AND NOT XBNN_TSAN)
+  target_link_options(xbnn_shared PRIVATE -Wl,--no-undefined)
+endif()
 
 add_library(xbnn_static STATIC ${_xbnn_objects})
 set_target_properties(xbnn_static PROPERTIES OUTPUT_NAME xbnn EXPORT_NAME xbnn_static)

@@ -147,6 +147,22 @@ void xbnn_interpreter_options_set_max_arena_bytes(xbnn_interpreter_options* opti
   if (options) options->options.max_arena_bytes = static_cast<size_t>(bytes);
 }
 
+xbnn_status xbnn_interpreter_options_set_float_precision(xbnn_interpreter_options* options,
+                                                         xbnn_float_precision precision,
+                                                         char** error) {
+  if (!options) return Fail(error, "xbnn_interpreter_options_set_float_precision: options is NULL");
+  if (precision == XBNN_PRECISION_F32) {
+    options->options.float_precision = xbnn::FloatPrecision::kFloat32;
+  } else if (precision == XBNN_PRECISION_BF16) {
+    options->options.float_precision = xbnn::FloatPrecision::kBFloat16;
+  } else {
+    return Fail(error, "xbnn_interpreter_options_set_float_precision: unknown precision " +
+                           std::to_string(static_cast<int>(precision)) +
+                           " (XBNN_PRECISION_F32 or XBNN_PRECISION_BF16)");
+  }
+  return XBNN_OK;
+}
+
 xbnn_status xbnn_interpreter_create(const xbnn_model* model,
                                     const xbnn_interpreter_options* options,
                                     xbnn_interpreter** interpreter, char** error) {

@@ -148,6 +148,13 @@ static void test_errors(void) {
   CHECK(opts != NULL);
   EXPECT_ERROR(xbnn_interpreter_options_set_num_threads(opts, 0, &err_), "num_threads");
   EXPECT_ERROR(xbnn_interpreter_options_set_num_threads(NULL, 2, &err_), "NULL");
+  EXPECT_ERROR(xbnn_interpreter_options_set_float_precision(opts, (xbnn_float_precision)7, &err_),
+               "unknown precision 7");
+  EXPECT_ERROR(xbnn_interpreter_options_set_float_precision(NULL, XBNN_PRECISION_BF16, &err_),
+               "NULL");
+  char* ok_err = NULL;
+  CHECK(xbnn_interpreter_options_set_float_precision(opts, XBNN_PRECISION_BF16, &ok_err) == XBNN_OK &&
+        ok_err == NULL);
   xbnn_interpreter* interp = (xbnn_interpreter*)1;
   EXPECT_ERROR(xbnn_interpreter_create(NULL, opts, &interp, &err_), "model is NULL");
   CHECK(interp == NULL);
@@ -165,6 +172,18 @@ static void test_memory_budget(const xbnn_model* model) {
   xbnn_interpreter_options_set_max_arena_bytes(opts, 0); /* no limit */
   char* err = NULL;
   CHECK(xbnn_interpreter_create(model, opts, &interp, &err) == XBNN_OK && err == NULL);
+  xbnn_interpreter_delete(interp);
+  xbnn_interpreter_options_delete(opts);
+}
+
+/* The bf16 option: the interpreter is created and runs (its outputs are checked in C++). */
+static void test_float_precision(const xbnn_model* model) {
+  xbnn_interpreter_options* opts = xbnn_interpreter_options_create();
+  char* err = NULL;
+  CHECK(xbnn_interpreter_options_set_float_precision(opts, XBNN_PRECISION_BF16, &err) == XBNN_OK);
+  xbnn_interpreter* interp = NULL;
+  CHECK(xbnn_interpreter_create(model, opts, &interp, &err) == XBNN_OK && err == NULL);
+  CHECK(interp != NULL && xbnn_interpreter_invoke(interp, &err) == XBNN_OK && err == NULL);
   xbnn_interpreter_delete(interp);
   xbnn_interpreter_options_delete(opts);
 }
@@ -277,6 +296,7 @@ int main(int argc, char** argv) {
   }
   CHECK(err == NULL);
   test_memory_budget(model);
+  test_float_precision(model);
   run_and_compare(model, 1, argv[2]);
   run_and_compare(model, 2, argv[2]);
   xbnn_model_delete(model);
