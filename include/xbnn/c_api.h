@@ -74,10 +74,9 @@ void xbnn_interpreter_options_set_max_arena_bytes(xbnn_interpreter_options* opti
 /* The arithmetic of float convolutions: XBNN_PRECISION_F32 (default, LCE's) or
  * XBNN_PRECISION_BF16 (opt-in: on CPUs with AVX512-BF16 the stems and 1x1 convolutions multiply
  * in bfloat16, faster, outputs differ slightly; float32 elsewhere). */
-typedef enum { XBNN_PRECISION_F32 = 0, XBNN_PRECISION_BF16 = 1 } xbnn_float_precision;
+enum { XBNN_PRECISION_F32 = 0, XBNN_PRECISION_BF16 = 1 };
 xbnn_status xbnn_interpreter_options_set_float_precision(xbnn_interpreter_options* options,
-                                                         xbnn_float_precision precision,
-                                                         char** error);
+                                                         int32_t precision, char** error);
 
 /* ---- Interpreters: plan memory and prepare every op at creation; invoke does not allocate. */
 /* `options` may be NULL for the defaults. */

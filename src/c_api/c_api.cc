@@ -148,8 +148,7 @@ void xbnn_interpreter_options_set_max_arena_bytes(xbnn_interpreter_options* opti
 }
 
 xbnn_status xbnn_interpreter_options_set_float_precision(xbnn_interpreter_options* options,
-                                                         xbnn_float_precision precision,
-                                                         char** error) {
+                                                         int32_t precision, char** error) {
   if (!options) return Fail(error, "xbnn_interpreter_options_set_float_precision: options is NULL");
   if (precision == XBNN_PRECISION_F32) {
     options->options.float_precision = xbnn::FloatPrecision::kFloat32;
@@ -157,7 +156,7 @@ xbnn_status xbnn_interpreter_options_set_float_precision(xbnn_interpreter_option
     options->options.float_precision = xbnn::FloatPrecision::kBFloat16;
   } else {
     return Fail(error, "xbnn_interpreter_options_set_float_precision: unknown precision " +
-                           std::to_string(static_cast<int>(precision)) +
+                           std::to_string(precision) +
                            " (XBNN_PRECISION_F32 or XBNN_PRECISION_BF16)");
   }
   return XBNN_OK;

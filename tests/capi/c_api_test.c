@@ -148,7 +148,7 @@ static void test_errors(void) {
   CHECK(opts != NULL);
   EXPECT_ERROR(xbnn_interpreter_options_set_num_threads(opts, 0, &err_), "num_threads");
   EXPECT_ERROR(xbnn_interpreter_options_set_num_threads(NULL, 2, &err_), "NULL");
-  EXPECT_ERROR(xbnn_interpreter_options_set_float_precision(opts, (xbnn_float_precision)7, &err_),
+  EXPECT_ERROR(xbnn_interpreter_options_set_float_precision(opts, 7, &err_),
                "unknown precision 7");
   EXPECT_ERROR(xbnn_interpreter_options_set_float_precision(NULL, XBNN_PRECISION_BF16, &err_),
                "NULL");
