@@ -182,50 +182,31 @@ TEST(ConvTest, DirectKernelCoversTheStemShapes) {
 #endif
 }
 
-// The direct kernel splits by output rows: the same arithmetic per row on any thread count.
+// The direct kernel splits by output rows (stems) or chunks of pixels (1x1): the same arithmetic
+// per output on any thread count.
 TEST(ConvTest, DirectKernelThreadsBitExact) {
-  const ConvCase c{1, 40, 36, 3, 64, 7, 7, 2, 2, 1, 1, 1, true, true, 1};
-  auto x = RandomFloats(40 * 36 * 3, 11);
-  auto w = RandomFloats(64 * 7 * 7 * 3, 12);
-  auto b = RandomFloats(64, 13);
-  std::vector<std::vector<float>> f;
-  for (int threads : {1, 2, 3}) {
-    OpModel m;
-    const int in = m.Input(DType::kFloat32, {1, 40, 36, 3});
-    const int wt = m.Const(DType::kFloat32, {64, 7, 7, 3}, w);
-    const int bt = m.Const(DType::kFloat32, {64}, b);
-    const int out = m.Output(DType::kFloat32, {1, 20, 18, 64});
-    m.Op(op::kConv2D, {in, wt, bt}, {out}, opt::kConv2D, ConvOptions(c));
-    ASSERT_TRUE(m.Build(threads).ok());
-    m.SetInput(0, x);
-    ASSERT_TRUE(m.Invoke().ok());
-    f.push_back(m.GetOutput<float>(0));
+  for (const ConvCase& c : {ConvCase{1, 40, 36, 3, 64, 7, 7, 2, 2, 1, 1, 1, true, true, 1},
+                            ConvCase{1, 14, 14, 64, 128, 1, 1, 1, 1, 1, 1, 1, true, true, 0}}) {
+    const int oh = OutSize(c.h, c.kh, c.stride_h, 1, c.same), ow = OutSize(c.w, c.kw, c.stride_w, 1, c.same);
+    auto x = RandomFloats(static_cast<size_t>(c.h) * c.w * c.cin, 11);
+    auto w = RandomFloats(static_cast<size_t>(c.cout) * c.kh * c.kw * c.cin, 12);
+    auto b = RandomFloats(c.cout, 13);
+    std::vector<std::vector<float>> f;
+    for (int threads : {1, 2, 3}) {
+      OpModel m;
+      const int in = m.Input(DType::kFloat32, {1, c.h, c.w, c.cin});
+      const int wt = m.Const(DType::kFloat32, {c.cout, c.kh, c.kw, c.cin}, w);
+      const int bt = m.Const(DType::kFloat32, {c.cout}, b);
+      const int out = m.Output(DType::kFloat32, {1, oh, ow, c.cout});
+      m.Op(op::kConv2D, {in, wt, bt}, {out}, opt::kConv2D, ConvOptions(c));
+      ASSERT_TRUE(m.Build(threads).ok());
+      m.SetInput(0, x);
+      ASSERT_TRUE(m.Invoke().ok());
+      f.push_back(m.GetOutput<float>(0));
+    }
+    ExpectEqual(f[1], f[0]);
+    ExpectEqual(f[2], f[0]);
   }
-  ExpectEqual(f[1], f[0]);
-  ExpectEqual(f[2], f[0]);
-}
-
-// The 1x1 path splits by chunks of pixels: bit-identical on any thread count too.
-TEST(ConvTest, DirectPointwiseThreadsBitExact) {
-  const ConvCase c{1, 14, 14, 64, 128, 1, 1, 1, 1, 1, 1, 1, true, true, 0};
-  auto x = RandomFloats(14 * 14 * 64, 14);
-  auto w = RandomFloats(128 * 64, 15);
-  auto b = RandomFloats(128, 16);
-  std::vector<std::vector<float>> f;
-  for (int threads : {1, 2, 3}) {
-    OpModel m;
-    const int in = m.Input(DType::kFloat32, {1, 14, 14, 64});
-    const int wt = m.Const(DType::kFloat32, {128, 1, 1, 64}, w);
-    const int bt = m.Const(DType::kFloat32, {128}, b);
-    const int out = m.Output(DType::kFloat32, {1, 14, 14, 128});
-    m.Op(op::kConv2D, {in, wt, bt}, {out}, opt::kConv2D, ConvOptions(c));
-    ASSERT_TRUE(m.Build(threads).ok());
-    m.SetInput(0, x);
-    ASSERT_TRUE(m.Invoke().ok());
-    f.push_back(m.GetOutput<float>(0));
-  }
-  ExpectEqual(f[1], f[0]);
-  ExpectEqual(f[2], f[0]);
 }
 
 TEST(ConvTest, MultiThreadedMatchesSingleThread) {
