@@ -6,7 +6,8 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 find_package(FlatBuffers CONFIG REQUIRED)
 
-set(XBNN_LIBRARY_PARTS xbnn_runtime xbnn_format xbnn_graph xbnn_kernels_binary)
+set(XBNN_LIBRARY_PARTS xbnn_runtime xbnn_format xbnn_ops xbnn_kernels_builtin xbnn_kernels_lce
+  xbnn_op_api xbnn_graph xbnn_kernels_binary)
 # Float layers: Debian's XNNPACK (shared), or xbnn's portable stand-in built into the library.
 if(TARGET xbnn_portable_float)
   list(APPEND XBNN_LIBRARY_PARTS xbnn_portable_float)

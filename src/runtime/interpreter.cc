@@ -10,11 +10,12 @@
 #include "graph/cost.h"
 #include "graph/graph.h"
 #include "graph/lce_options.h"
+#include "ops/op_kernel.h"
+#include "ops/registry.h"
 #include "runtime/arena_plan.h"
-#include "runtime/model_impl.h"
-#include "runtime/op_kernel.h"
-#include "runtime/shape_inference.h"
 #include "runtime/fusion.h"
+#include "runtime/model_impl.h"
+#include "runtime/shape_inference.h"
 #include "runtime/thread_pool.h"
 
 namespace xbnn {
@@ -118,13 +119,13 @@ struct Interpreter::Impl {
 
   Status Init();
   void FillContext(runtime::OpContext& ctx, int i, size_t* prepared_bytes);
-  Status CheckShapesWithoutMemory(const std::vector<const runtime::KernelRegistration*>& regs,
+  Status CheckShapesWithoutMemory(const std::vector<const ops::OpDef*>& regs,
                                   const std::vector<bool>& folded);
-  Status AllocateArena(size_t bytes, const std::vector<const runtime::KernelRegistration*>& regs,
+  Status AllocateArena(size_t bytes, const std::vector<const ops::OpDef*>& regs,
                        const std::vector<bool>& folded);
   uint8_t* AllocateFolded(size_t bytes);
   void ReleaseFolded(int32_t t);
-  Status FoldOp(int i, const runtime::KernelRegistration& reg);
+  Status FoldOp(int i, const ops::OpDef& reg);
 };
 
 uint8_t* Interpreter::Impl::AllocateFolded(size_t bytes) {
@@ -166,7 +167,7 @@ void Interpreter::Impl::FillContext(runtime::OpContext& ctx, int i, size_t* prep
 // Prepares every op on kernels that are then dropped, before the arena exists (activation data
 // pointers are null; Prepare reads only shapes and constants). Used only when the arena cannot be
 // had, so that a model whose huge arena comes from an inconsistent shape gets the shape error.
-Status Interpreter::Impl::CheckShapesWithoutMemory(const std::vector<const runtime::KernelRegistration*>& regs,
+Status Interpreter::Impl::CheckShapesWithoutMemory(const std::vector<const ops::OpDef*>& regs,
                                                    const std::vector<bool>& folded) {
   for (int i = 0; i < static_cast<int>(sg->operators.size()); ++i) {
     if (folded[i]) continue;
@@ -179,7 +180,7 @@ Status Interpreter::Impl::CheckShapesWithoutMemory(const std::vector<const runti
   return Status::Ok();
 }
 
-Status Interpreter::Impl::AllocateArena(size_t bytes, const std::vector<const runtime::KernelRegistration*>& regs,
+Status Interpreter::Impl::AllocateArena(size_t bytes, const std::vector<const ops::OpDef*>& regs,
                                         const std::vector<bool>& folded) {
   const size_t needed = bytes + folded_bytes;
   if (options.max_arena_bytes != 0 && needed > options.max_arena_bytes) {
@@ -198,7 +199,7 @@ Status Interpreter::Impl::AllocateArena(size_t bytes, const std::vector<const ru
 
 // Runs op `i`, whose inputs are all constant, once: its outputs get memory of their own and
 // become constants. The kernel is dropped afterwards.
-Status Interpreter::Impl::FoldOp(int i, const runtime::KernelRegistration& reg) {
+Status Interpreter::Impl::FoldOp(int i, const ops::OpDef& reg) {
   const graph::Graph& g = runtime::ModelGraph(*model);
   const graph::Operator& op = sg->operators[i];
   for (int32_t t : op.outputs) {
@@ -232,10 +233,10 @@ Status Interpreter::Impl::Init() {
   const int n_ops = static_cast<int>(sg->operators.size());
 
   // 1. Every op must have a kernel, reported at load time with its name and index.
-  std::vector<const runtime::KernelRegistration*> regs;
+  std::vector<const ops::OpDef*> regs;
   for (int i = 0; i < n_ops; ++i) {
     std::string why;
-    const auto* r = runtime::FindKernel(g.CodeOf(sg->operators[i]), &why);
+    const auto* r = ops::FindKernel(g.CodeOf(sg->operators[i]), &why);
     if (!r) return Status::Error("op " + std::to_string(i) + " (" + g.OpName(sg->operators[i]) + "): " + why);
     regs.push_back(r);
   }
@@ -432,7 +433,7 @@ Status Interpreter::Impl::Init() {
       p.fused_into = fusion.host[i];
     }
 
-    graph::OpCost c = graph::EstimateOpCost(g, *sg, op);
+    ops::OpCost c = ops::EstimateOpCost(g, *sg, op);
     p.binary_macs = c.binary_macs;
     p.float_macs = c.float_macs;
     p.int8_macs = c.int8_macs;

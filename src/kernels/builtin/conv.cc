@@ -2,11 +2,12 @@
 // channels and a large kernel (7x7 stems), xbnn's direct AVX-512 kernel (conv_direct.h), split by
 // output rows on the interpreter's threads; int8 with per-tensor or per-channel weights in
 // TFLite's integer arithmetic.
-#include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
 #include "kernels/builtin/conv_common.h"
-#include "kernels/builtin/xnn_chunks.h"
 #include "kernels/builtin/conv_direct.h"
+#include "kernels/builtin/xnn_chunks.h"
+#include "ops/op_def.h"
+#include "ops/shape_rules.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -185,8 +186,25 @@ class Conv2D final : public runtime::OpKernel {
   std::vector<int32_t> acc_;
 };
 
+// Filter [Cout, KH, KW, Cin/groups]: every output value takes KH * KW * Cin/groups MACs.
+ops::OpCost Conv2DCost(const ops::CostQuery& q) {
+  if (q.filter.shape.size() != 4 || q.out.shape.size() != 4) return {};
+  return ops::DenseMacs(q.in, ops::DimProduct(q.out.shape, 0, 4) * q.filter.shape[1] *
+                                  q.filter.shape[2] * q.filter.shape[3]);
+}
+
+std::optional<ops::Shape> Conv2DShape(const ops::ShapeQuery& q) { return ops::ConvShape(q, false); }
+
 }  // namespace
 
-std::unique_ptr<runtime::OpKernel> CreateConv2D() { return std::make_unique<Conv2D>(); }
+// Versions: 3 int8, 6 grouped.
+extern const ops::OpDef kConv2DOp{
+    .signature = graph::BuiltinSignature(graph::op::kConv2D, 2, 3, graph::options_type::kConv2D,
+                                         graph::OptionalInput(2)),
+    .max_version = 6,
+    .shape = Conv2DShape,
+    .cost = Conv2DCost,
+    .create = ops::MakeKernel<Conv2D>,
+};
 
 }  // namespace xbnn::kernels

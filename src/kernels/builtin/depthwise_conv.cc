@@ -1,9 +1,10 @@
 // DEPTHWISE_CONV_2D (versions 1-3): float32 on XNNPACK, int8 with per-tensor or per-channel
 // weights in TFLite's integer arithmetic. Any depth multiplier, dilation, padding and stride.
-#include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
 #include "kernels/builtin/conv_common.h"
 #include "kernels/builtin/xnn_chunks.h"
+#include "ops/op_def.h"
+#include "ops/shape_rules.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -177,8 +178,28 @@ class DepthwiseConv2D final : public runtime::OpKernel {
   std::vector<int32_t> acc_;
 };
 
+// Filter [1, KH, KW, Cout]: every output value takes KH * KW MACs.
+ops::OpCost DepthwiseCost(const ops::CostQuery& q) {
+  if (q.filter.shape.size() != 4 || q.out.shape.size() != 4) return {};
+  return ops::DenseMacs(q.in,
+                        ops::DimProduct(q.out.shape, 0, 4) * q.filter.shape[1] * q.filter.shape[2]);
+}
+
+std::optional<ops::Shape> DepthwiseShape(const ops::ShapeQuery& q) {
+  return ops::ConvShape(q, true);
+}
+
 }  // namespace
 
-std::unique_ptr<runtime::OpKernel> CreateDepthwiseConv2D() { return std::make_unique<DepthwiseConv2D>(); }
+// Versions: 2 dilation, 3 int8.
+extern const ops::OpDef kDepthwiseConv2DOp{
+    .signature =
+        graph::BuiltinSignature(graph::op::kDepthwiseConv2D, 2, 3,
+                                graph::options_type::kDepthwiseConv2D, graph::OptionalInput(2)),
+    .max_version = 3,
+    .shape = DepthwiseShape,
+    .cost = DepthwiseCost,
+    .create = ops::MakeKernel<DepthwiseConv2D>,
+};
 
 }  // namespace xbnn::kernels
