@@ -41,6 +41,7 @@ target_link_libraries(xbnn_static PRIVATE $<BUILD_INTERFACE:xbnn_warnings>
 foreach(_lib xbnn_shared xbnn_static)
   add_dependencies(${_lib} ${XBNN_LIBRARY_PARTS})
   target_include_directories(${_lib} INTERFACE ${_xbnn_public_includes})
+  target_include_directories(${_lib} PRIVATE ${PROJECT_SOURCE_DIR}/include ${PROJECT_BINARY_DIR}/include)
   target_compile_features(${_lib} INTERFACE cxx_std_20)
 endforeach()
 add_library(xbnn::xbnn ALIAS xbnn_shared)

@@ -8,9 +8,9 @@
 
 #include "format/model_io.h"
 #include "graph/cost.h"
-#include "graph/passes/convert.h"
-#include "graph/passes/io_passes.h"
 #include "ops/registry.h"
+#include "passes/convert.h"
+#include "passes/io_passes.h"
 #include "xbnn/interpreter.h"
 #include "xbnn/model.h"
 

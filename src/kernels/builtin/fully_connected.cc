@@ -51,10 +51,7 @@ class FullyConnected final : public runtime::OpKernel {
       expected = {batch_, units_};
     }
     XBNN_RETURN_IF_ERROR(ExpectShape(ctx, out_, expected, "output"));
-    if (bias_ && bias_->elements() != units_) {
-      return ctx.Error("bias " + TensorName(bias_) + " has " + std::to_string(bias_->elements()) +
-                       " values, expected " + std::to_string(units_));
-    }
+    XBNN_RETURN_IF_ERROR(ExpectBiasLength(ctx, bias_, units_));
     const double macs = static_cast<double>(batch_) * units_ * depth_;
     seconds_ = macs / (in_->type() != DType::kFloat32 ? kInt8MacsPerSecond
                        : batch_ == 1                  ? kGemvMacsPerSecond

@@ -7,7 +7,7 @@
 #include <cfloat>
 #include <cmath>
 
-#include "graph/passes/onnx/onnx_builder.h"
+#include "passes/onnx/onnx_builder.h"
 
 namespace xbnn::onnx_import::internal {
 namespace {

@@ -1,6 +1,6 @@
 // Builder: TFLite tensors, constants and ops for the ONNX importer, and the layout and
 // binarization forms values take when a consumer asks for them.
-#include "graph/passes/onnx/onnx_builder.h"
+#include "passes/onnx/onnx_builder.h"
 
 #include <cstring>
 

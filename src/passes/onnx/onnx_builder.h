@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "graph/graph.h"
-#include "graph/passes/onnx/onnx_import.h"
-#include "graph/passes/onnx/onnx_model.h"
+#include "passes/onnx/onnx_import.h"
+#include "passes/onnx/onnx_model.h"
 
 namespace xbnn::onnx_import::internal {
 

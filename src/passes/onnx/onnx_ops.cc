@@ -3,8 +3,8 @@
 // activations, BatchNormalization, shape ops and the head.
 #include <cmath>
 
-#include "graph/passes/onnx/onnx_builder.h"
-#include "graph/passes/onnx/onnx_fold.h"
+#include "passes/onnx/onnx_builder.h"
+#include "passes/onnx/onnx_fold.h"
 
 namespace xbnn::onnx_import::internal {
 namespace {
