@@ -6,7 +6,8 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 find_package(FlatBuffers CONFIG REQUIRED)
 
-set(XBNN_LIBRARY_PARTS xbnn_runtime xbnn_format xbnn_graph xbnn_kernels_binary)
+set(XBNN_LIBRARY_PARTS xbnn_runtime xbnn_format xbnn_ops xbnn_kernels_builtin xbnn_kernels_lce
+  xbnn_op_api xbnn_graph xbnn_kernels_binary)
 # Float layers: Debian's XNNPACK (shared), or xbnn's portable stand-in built into the library.
 if(TARGET xbnn_portable_float)
   list(APPEND XBNN_LIBRARY_PARTS xbnn_portable_float)
@@ -43,6 +44,7 @@ target_link_libraries(xbnn_static PRIVATE $<BUILD_INTERFACE:xbnn_warnings>
 foreach(_lib xbnn_shared xbnn_static)
   add_dependencies(${_lib} ${XBNN_LIBRARY_PARTS})
   target_include_directories(${_lib} INTERFACE ${_xbnn_public_includes})
+  target_include_directories(${_lib} PRIVATE ${PROJECT_SOURCE_DIR}/include ${PROJECT_BINARY_DIR}/include)
   target_compile_features(${_lib} INTERFACE cxx_std_20)
 endforeach()
 add_library(xbnn::xbnn ALIAS xbnn_shared)

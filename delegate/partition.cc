@@ -8,7 +8,7 @@
 #include "format/model_io.h"
 #include "graph/graph.h"
 #include "op_options.h"
-#include "runtime/op_kernel.h"
+#include "ops/registry.h"
 #include "tensorflow/lite/builtin_ops.h"
 
 namespace xbnn::tflite_delegate {
@@ -167,7 +167,7 @@ std::string WhyNotSupported(TfLiteContext* ctx, int node_index) {
   if (!GetNode(ctx, node_index, &node, &reg)) return "TFLite has no such node";
   graph::OperatorCode code = CodeOf(*reg);
   std::string why;
-  if (!runtime::FindKernel(code, &why)) return why;
+  if (!ops::FindKernel(code, &why)) return why;
   if (code.builtin != kTfLiteBuiltinCustom && !CanTranslateOptions(code.builtin)) {
     return std::string("the delegate does not translate the parameters of ") +
            graph::BuiltinOpName(code.builtin);

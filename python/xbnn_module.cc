@@ -23,11 +23,11 @@
 #include "xbnn/version.h"
 
 #ifdef XBNN_HAVE_PASSES
-#include "graph/passes/convert.h"
+#include "passes/convert.h"
 #ifdef XBNN_HAVE_ONNX
-#include "graph/passes/onnx/onnx_import.h"
+#include "passes/onnx/onnx_import.h"
 #endif
-#include "graph/passes/io_passes.h"
+#include "passes/io_passes.h"
 #endif
 
 namespace py = pybind11;

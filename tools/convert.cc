@@ -1,4 +1,6 @@
 // `xbnn convert`: a stock-TFLite-converted Larq model (binarization as float ops) -> LCE ops.
+#include "passes/convert.h"
+
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -6,7 +8,6 @@
 
 #include "cli.h"
 #include "format/model_io.h"
-#include "graph/passes/convert.h"
 
 namespace xbnn::tools {
 namespace {

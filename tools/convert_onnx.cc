@@ -6,7 +6,7 @@
 #include "cli.h"
 #include "format/model_io.h"
 #ifdef XBNN_HAVE_ONNX
-#include "graph/passes/onnx/onnx_import.h"
+#include "passes/onnx/onnx_import.h"
 #endif
 
 namespace xbnn::tools {

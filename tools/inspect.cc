@@ -11,7 +11,7 @@
 #include "graph/cost.h"
 #include "graph/lce_options.h"
 #include "json.h"
-#include "runtime/op_kernel.h"
+#include "ops/registry.h"
 
 namespace xbnn::tools {
 namespace {
@@ -258,8 +258,9 @@ int InspectMain(const std::vector<std::string>& args) {
       std::string name = g.OpName(op);
       counts[name]++;
       std::string unsupported;
-      if (!runtime::FindKernel(g.CodeOf(op), &unsupported)) unsupported_ops.push_back({oi, unsupported});
-      graph::OpCost c = graph::EstimateOpCost(g, sg, op);
+      if (!ops::FindKernel(g.CodeOf(op), &unsupported))
+        unsupported_ops.push_back({oi, unsupported});
+      ops::OpCost c = ops::EstimateOpCost(g, sg, op);
       sb += c.binary_macs;
       sf += c.float_macs;
       si8 += c.int8_macs;

@@ -6,7 +6,7 @@
 
 #include "cli.h"
 #include "format/model_io.h"
-#include "graph/passes/io_passes.h"
+#include "passes/io_passes.h"
 
 namespace xbnn::tools {
 namespace {

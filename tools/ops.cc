@@ -7,7 +7,7 @@
 
 #include "cli.h"
 #include "json.h"
-#include "runtime/op_kernel.h"
+#include "ops/registry.h"
 
 namespace xbnn::tools {
 namespace {
@@ -31,15 +31,16 @@ struct OpRow {
 
 std::vector<OpRow> Rows() {
   std::vector<OpRow> rows;
-  for (const runtime::KernelRegistration& r : runtime::AllKernels()) {
-    bool custom = r.builtin == graph::op::kCustom;
-    std::string name = custom ? r.custom_code : graph::BuiltinOpName(r.builtin);
+  for (const ops::OpDef* r : ops::AllOps()) {
+    if (!r->create) continue;  // validated by name, but not run
+    bool custom = r->is_custom();
+    std::string name = r->Name();
     auto same = [&](const OpRow& o) { return o.name == name; };
     if (auto it = std::find_if(rows.begin(), rows.end(), same); it != rows.end()) {
-      it->max_version = std::max(it->max_version, r.max_version);
+      it->max_version = std::max(it->max_version, r->max_version);
       continue;
     }
-    rows.push_back({name, custom ? "lce" : "builtin", r.max_version});
+    rows.push_back({name, custom ? "lce" : "builtin", r->max_version});
   }
   // LCE ops first (registry order), builtins by name.
   std::stable_sort(rows.begin(), rows.end(), [](const OpRow& a, const OpRow& b) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "graph/graph.h"
+#include "graph/op_signature.h"
 #include "xbnn/status.h"
 
 namespace xbnn::format {
@@ -16,6 +17,9 @@ struct ReadLimits {
   int64_t max_file_bytes = int64_t{2} << 30;       // flatbuffers' own 2 GiB limit
   int64_t max_tensor_elements = int64_t{1} << 31;  // per tensor
   int max_rank = 8;
+  // The ops' structural rules (arity, optional inputs, options table) the validator enforces;
+  // unknown ops are left to the runtime, which refuses them by name.
+  graph::OpSignatureLookup op_signatures = graph::FindOpSignature;
 };
 
 // Verifies the flatbuffer, converts it and validates it (ValidateGraph). Constant buffers in the

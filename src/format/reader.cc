@@ -129,30 +129,96 @@ Result<graph::Quantization> ReadQuantization(const t::QuantizationParameters* q)
   return out;
 }
 
-}  // namespace
-
-Result<graph::Graph> ReadModelUnvalidated(std::span<const uint8_t> bytes, const ReadLimits& limits) {
-  if (bytes.empty()) return Status::Error("model is empty (0 bytes)");
-  if (static_cast<int64_t>(bytes.size()) > limits.max_file_bytes) {
-    return Status::Error("model is too large: " + std::to_string(bytes.size()) + " bytes");
+Result<graph::Tensor> ReadTensor(const t::Tensor* tt, const std::string& where, size_t ti) {
+  graph::Tensor tensor;
+  tensor.name = Str(tt->name());
+  int8_t type = tt->type();
+  if (type < 0 || type > static_cast<int8_t>(graph::DType::kInt4)) {
+    return Status::Error(where + "tensor " + std::to_string(ti) + " '" + tensor.name +
+                         "' has unknown type " + std::to_string(type));
   }
-  if (bytes.size() < 8) {
-    return Status::Error("model is too small to be a TFLite flatbuffer (" + std::to_string(bytes.size()) + " bytes)");
+  tensor.type = static_cast<graph::DType>(type);
+  tensor.shape = ToVector(tt->shape());
+  tensor.shape_signature = ToVector(tt->shape_signature());
+  tensor.buffer = tt->buffer();
+  tensor.is_variable = tt->is_variable();
+  tensor.has_rank = tt->has_rank();
+  if (tt->sparsity()) {
+    return Status::Error(where + "tensor " + std::to_string(ti) + " '" + tensor.name +
+                         "' is sparse; sparse tensors are not supported");
   }
-  if (!flatbuffers::BufferHasIdentifier(bytes.data(), t::ModelIdentifier())) {
-    std::string id(reinterpret_cast<const char*>(bytes.data()) + 4, 4);
-    for (char& c : id) {
-      if (c < 32 || c > 126) c = '?';
+  if (tt->variant_tensors() && tt->variant_tensors()->size() > 0) {
+    return Status::Error(where + "tensor " + std::to_string(ti) + " '" + tensor.name +
+                         "' has variant subtypes, which are not supported");
+  }
+  if (const t::QuantizationParameters* q = tt->quantization()) {
+    auto quant = ReadQuantization(q);
+    if (!quant.ok()) {
+      return quant.status().Prefixed(where + "tensor " + std::to_string(ti) + " '" + tensor.name +
+                                     "': ");
     }
-    return Status::Error("not a TFLite model: file identifier is '" + id + "', expected 'TFL3'");
+    tensor.quantization = std::move(*quant);
   }
-  flatbuffers::Verifier verifier(bytes.data(), bytes.size(), /*max_depth=*/64, /*max_tables=*/10'000'000);
-  if (!t::VerifyModelBuffer(verifier)) {
-    return Status::Error("model flatbuffer failed verification (truncated or corrupted file)");
-  }
-  const t::Model* model = t::GetModel(bytes.data());
+  return tensor;
+}
 
-  Graph g;
+Result<graph::Operator> ReadOperator(flatbuffers::Verifier& verifier, const t::Operator* o,
+                                     const std::string& where, size_t oi) {
+  graph::Operator op;
+  op.opcode_index = o->opcode_index();
+  op.inputs = ToVector(o->inputs());
+  op.outputs = ToVector(o->outputs());
+  op.intermediates = ToVector(o->intermediates());
+  if (auto* m = o->mutating_variable_inputs()) {
+    for (auto v : *m) op.mutating_variable_inputs.push_back(v != 0);
+  }
+  if (o->custom_options()) op.custom_options = ToVector(o->custom_options());
+  if (o->large_custom_options_offset() > 1 || o->large_custom_options_size() > 0) {
+    return Status::Error(where + "op " + std::to_string(oi) +
+                         " stores custom options outside the flatbuffer (not supported)");
+  }
+  // builtin_options_2 (type at field id 11, voffset 26) carries StableHLO options xbnn
+  // never runs; remember it so the writer refuses instead of dropping it.
+  auto* tbl = reinterpret_cast<const flatbuffers::Table*>(o);
+  if (!tbl->VerifyField<uint8_t>(verifier, 26, 1)) {
+    return Status::Error(where + "op " + std::to_string(oi) + ": malformed builtin_options_2");
+  }
+  if (tbl->GetField<uint8_t>(26, 0) != 0) {
+    op.builtin_options.unmodeled = true;
+  }
+  Status s = ReadBuiltinOptions(verifier, o->builtin_options_type(),
+                                static_cast<const flatbuffers::Table*>(o->builtin_options()),
+                                &op.builtin_options);
+  if (!s.ok()) return s.Prefixed(where + "op " + std::to_string(oi) + ": ");
+  return op;
+}
+
+Result<graph::Subgraph> ReadSubgraph(flatbuffers::Verifier& verifier, const t::SubGraph* sg,
+                                     size_t si) {
+  graph::Subgraph out;
+  out.name = Str(sg->name());
+  out.inputs = ToVector(sg->inputs());
+  out.outputs = ToVector(sg->outputs());
+  std::string where = "subgraph " + std::to_string(si) + ": ";
+  if (auto* tensors = sg->tensors()) {
+    for (size_t ti = 0; ti < tensors->size(); ++ti) {
+      auto tensor = ReadTensor(tensors->Get(ti), where, ti);
+      if (!tensor.ok()) return tensor.status();
+      out.tensors.push_back(std::move(*tensor));
+    }
+  }
+  if (auto* ops = sg->operators()) {
+    for (size_t oi = 0; oi < ops->size(); ++oi) {
+      auto op = ReadOperator(verifier, ops->Get(oi), where, oi);
+      if (!op.ok()) return op.status();
+      out.operators.push_back(std::move(*op));
+    }
+  }
+  return out;
+}
+
+// Everything but the subgraphs: operator codes, buffers, metadata, signatures.
+Status ReadModelTables(const t::Model* model, Graph& g) {
   g.version = model->version();
   g.description = Str(model->description());
   g.metadata_buffer = ToVector(model->metadata_buffer());
@@ -197,85 +263,44 @@ Result<graph::Graph> ReadModelUnvalidated(std::span<const uint8_t> bytes, const 
       g.signature_defs.push_back(std::move(sd));
     }
   }
+  return Status::Ok();
+}
 
+}  // namespace
+
+Result<graph::Graph> ReadModelUnvalidated(std::span<const uint8_t> bytes,
+                                          const ReadLimits& limits) {
+  if (bytes.empty()) return Status::Error("model is empty (0 bytes)");
+  if (static_cast<int64_t>(bytes.size()) > limits.max_file_bytes) {
+    return Status::Error("model is too large: " + std::to_string(bytes.size()) + " bytes");
+  }
+  if (bytes.size() < 8) {
+    return Status::Error("model is too small to be a TFLite flatbuffer (" +
+                         std::to_string(bytes.size()) + " bytes)");
+  }
+  if (!flatbuffers::BufferHasIdentifier(bytes.data(), t::ModelIdentifier())) {
+    std::string id(reinterpret_cast<const char*>(bytes.data()) + 4, 4);
+    for (char& c : id) {
+      if (c < 32 || c > 126) c = '?';
+    }
+    return Status::Error("not a TFLite model: file identifier is '" + id + "', expected 'TFL3'");
+  }
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size(), /*max_depth=*/64,
+                                 /*max_tables=*/10'000'000);
+  if (!t::VerifyModelBuffer(verifier)) {
+    return Status::Error("model flatbuffer failed verification (truncated or corrupted file)");
+  }
+  const t::Model* model = t::GetModel(bytes.data());
+
+  Graph g;
+  XBNN_RETURN_IF_ERROR(ReadModelTables(model, g));
   if (auto* subgraphs = model->subgraphs()) {
     for (size_t si = 0; si < subgraphs->size(); ++si) {
-      const t::SubGraph* sg = subgraphs->Get(si);
-      graph::Subgraph out;
-      out.name = Str(sg->name());
-      out.inputs = ToVector(sg->inputs());
-      out.outputs = ToVector(sg->outputs());
-      std::string where = "subgraph " + std::to_string(si) + ": ";
-      if (auto* tensors = sg->tensors()) {
-        for (size_t ti = 0; ti < tensors->size(); ++ti) {
-          const t::Tensor* tt = tensors->Get(ti);
-          graph::Tensor tensor;
-          tensor.name = Str(tt->name());
-          int8_t type = tt->type();
-          if (type < 0 || type > static_cast<int8_t>(graph::DType::kInt4)) {
-            return Status::Error(where + "tensor " + std::to_string(ti) + " '" + tensor.name +
-                                 "' has unknown type " + std::to_string(type));
-          }
-          tensor.type = static_cast<graph::DType>(type);
-          tensor.shape = ToVector(tt->shape());
-          tensor.shape_signature = ToVector(tt->shape_signature());
-          tensor.buffer = tt->buffer();
-          tensor.is_variable = tt->is_variable();
-          tensor.has_rank = tt->has_rank();
-          if (tt->sparsity()) {
-            return Status::Error(where + "tensor " + std::to_string(ti) + " '" + tensor.name +
-                                 "' is sparse; sparse tensors are not supported");
-          }
-          if (tt->variant_tensors() && tt->variant_tensors()->size() > 0) {
-            return Status::Error(where + "tensor " + std::to_string(ti) + " '" + tensor.name +
-                                 "' has variant subtypes, which are not supported");
-          }
-          if (const t::QuantizationParameters* q = tt->quantization()) {
-            auto quant = ReadQuantization(q);
-            if (!quant.ok()) {
-              return quant.status().Prefixed(where + "tensor " + std::to_string(ti) + " '" + tensor.name + "': ");
-            }
-            tensor.quantization = std::move(*quant);
-          }
-          out.tensors.push_back(std::move(tensor));
-        }
-      }
-      if (auto* ops = sg->operators()) {
-        for (size_t oi = 0; oi < ops->size(); ++oi) {
-          const t::Operator* o = ops->Get(oi);
-          graph::Operator op;
-          op.opcode_index = o->opcode_index();
-          op.inputs = ToVector(o->inputs());
-          op.outputs = ToVector(o->outputs());
-          op.intermediates = ToVector(o->intermediates());
-          if (auto* m = o->mutating_variable_inputs()) {
-            for (auto v : *m) op.mutating_variable_inputs.push_back(v != 0);
-          }
-          if (o->custom_options()) op.custom_options = ToVector(o->custom_options());
-          if (o->large_custom_options_offset() > 1 || o->large_custom_options_size() > 0) {
-            return Status::Error(where + "op " + std::to_string(oi) +
-                                 " stores custom options outside the flatbuffer (not supported)");
-          }
-          // builtin_options_2 (type at field id 11, voffset 26) carries StableHLO options xbnn
-          // never runs; remember it so the writer refuses instead of dropping it.
-          auto* tbl = reinterpret_cast<const flatbuffers::Table*>(o);
-          if (!tbl->VerifyField<uint8_t>(verifier, 26, 1)) {
-            return Status::Error(where + "op " + std::to_string(oi) + ": malformed builtin_options_2");
-          }
-          if (tbl->GetField<uint8_t>(26, 0) != 0) {
-            op.builtin_options.unmodeled = true;
-          }
-          Status s = ReadBuiltinOptions(verifier, o->builtin_options_type(),
-                                        static_cast<const flatbuffers::Table*>(o->builtin_options()),
-                                        &op.builtin_options);
-          if (!s.ok()) return s.Prefixed(where + "op " + std::to_string(oi) + ": ");
-          out.operators.push_back(std::move(op));
-        }
-      }
-      g.subgraphs.push_back(std::move(out));
+      auto sg = ReadSubgraph(verifier, subgraphs->Get(si), si);
+      if (!sg.ok()) return sg.status();
+      g.subgraphs.push_back(std::move(*sg));
     }
   }
-
   return g;
 }
 

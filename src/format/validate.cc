@@ -117,8 +117,9 @@ std::string OptionsTableName(uint8_t type) {
 
 // Counts, absent (-1) inputs and the options table against the op's signature; LCE options are
 // parsed strictly. Unknown ops are left to the runtime, which refuses them by name.
-Status ValidateOpSignature(const graph::Operator& op, const graph::OperatorCode& code) {
-  const graph::OpSignature* sig = graph::FindOpSignature(code);
+Status ValidateOpSignature(const graph::Operator& op, const graph::OperatorCode& code,
+                           graph::OpSignatureLookup lookup) {
+  const graph::OpSignature* sig = lookup ? lookup(code) : nullptr;
   if (!sig) return Status::Ok();
   auto range = [](int lo, int hi) {
     return std::to_string(lo) + (hi != lo ? " to " + std::to_string(hi) : std::string());
@@ -205,7 +206,7 @@ Status ValidateGraph(const Graph& g, const ReadLimits& limits) {
       if (!op.mutating_variable_inputs.empty() && op.mutating_variable_inputs.size() != op.inputs.size()) {
         return Status::Error(opw + ": mutating_variable_inputs has the wrong length");
       }
-      Status s = ValidateOpSignature(op, g.CodeOf(op));
+      Status s = ValidateOpSignature(op, g.CodeOf(op), limits.op_signatures);
       if (!s.ok()) return s.Prefixed(opw + ": ");
     }
   }

@@ -6,68 +6,11 @@
 #include "graph/lce_options.h"
 
 namespace xbnn::graph {
-namespace {
-
-const Tensor* At(const Subgraph& sg, const std::vector<int32_t>& list, size_t i) {
-  if (i >= list.size() || list[i] < 0 || list[i] >= static_cast<int32_t>(sg.tensors.size())) return nullptr;
-  return &sg.tensors[list[i]];
-}
-
-int64_t Prod(const std::vector<int32_t>& s, size_t from, size_t to) {
-  int64_t p = 1;
-  for (size_t i = from; i < to && i < s.size(); ++i) p *= s[i];
-  return p;
-}
-
-}  // namespace
 
 int64_t TensorBytes(const Tensor& t) { return t.NumElements() * std::max(DTypeSize(t.type), 1); }
 
 bool IsConstant(const Graph& g, const Tensor& t) {
   return t.buffer != 0 && t.buffer < g.buffers.size() && !g.buffers[t.buffer].empty();
-}
-
-OpCost EstimateOpCost(const Graph& g, const Subgraph& sg, const Operator& op) {
-  OpCost c;
-  if (op.opcode_index >= g.operator_codes.size()) return c;
-  const Tensor* in = At(sg, op.inputs, 0);
-  const Tensor* filter = At(sg, op.inputs, 1);
-  const Tensor* out = At(sg, op.outputs, 0);
-  if (!in || !filter || !out || filter->shape.size() < 2) return c;
-  const OperatorCode& code = g.CodeOf(op);
-  int64_t macs = 0;
-  bool binary = false;
-  if (code.builtin == op::kCustom && code.custom_code == "LceBconv2d") {
-    // Output [N, OH, OW, *]; filter [Cout, KH, KW, packed Cin/groups]. Unpacked Cin comes from the
-    // options, but the packed filter gives Cin/groups rounded up to 32, so use channels_in/groups.
-    if (filter->shape.size() != 4 || out->shape.size() != 4 || in->shape.size() != 4) return c;
-    // Unpacked channels come from the options: packed shapes round them up to 32.
-    auto options = ParseLceBconv2dOptions(op.custom_options);
-    if (!options.ok() || filter->shape[3] <= 0) return c;
-    int64_t cout = filter->shape[0];
-    int64_t groups = std::max<int64_t>(in->shape[3] / filter->shape[3], 1);
-    int64_t cin_per_group = options->channels_in / groups;
-    macs = Prod(out->shape, 0, 3) * cout * filter->shape[1] * filter->shape[2] * cin_per_group;
-    binary = true;
-  } else if (code.builtin == op::kConv2D) {
-    if (filter->shape.size() != 4 || out->shape.size() != 4) return c;
-    macs = Prod(out->shape, 0, 4) * filter->shape[1] * filter->shape[2] * filter->shape[3];
-  } else if (code.builtin == op::kDepthwiseConv2D) {
-    if (filter->shape.size() != 4 || out->shape.size() != 4) return c;
-    macs = Prod(out->shape, 0, 4) * filter->shape[1] * filter->shape[2];
-  } else if (code.builtin == op::kFullyConnected) {
-    macs = out->NumElements() * filter->shape.back();
-  } else {
-    return c;
-  }
-  if (binary) {
-    c.binary_macs = macs;
-  } else if (in->type == DType::kInt8) {
-    c.int8_macs = macs;
-  } else {
-    c.float_macs = macs;
-  }
-  return c;
 }
 
 bool IsBitpackedTensor(const Graph& g, const Subgraph& sg, int32_t t) {

@@ -1,5 +1,6 @@
-// Static costs of a graph: MACs per op, parameter bytes, activation memory of a naive plan.
-// Shared by `xbnn inspect`, the profiler and the benchmarks.
+// Static costs of a graph: parameter bytes, activation memory of a naive plan (MACs per op are
+// each op's own rule: ops::EstimateOpCost). Shared by `xbnn inspect`, the profiler and the
+// benchmarks.
 #pragma once
 
 #include <cstdint>
@@ -8,15 +9,6 @@
 #include "graph/graph.h"
 
 namespace xbnn::graph {
-
-struct OpCost {
-  int64_t binary_macs = 0;  // xor-popcount MACs (LceBconv2d)
-  int64_t float_macs = 0;   // float32 multiply-accumulates (CONV_2D, DEPTHWISE, FULLY_CONNECTED)
-  int64_t int8_macs = 0;    // the same ops on int8 tensors
-};
-
-// MACs of one op, from its tensor shapes (zero for ops without multiply-accumulates).
-OpCost EstimateOpCost(const Graph& g, const Subgraph& sg, const Operator& op);
 
 // True for an int32 tensor holding LCE's bitpacked words: written by LceQuantize, LceBconv2d or
 // LceBMaxPool2d, or read as the packed input of an LCE op.

@@ -38,7 +38,7 @@ const char* DTypeName(DType t);
 // Bytes per element, or 0 where a tensor's byte size is not shape x element size (string, int4).
 int DTypeSize(DType t);
 
-// Builtin operator codes used by name in xbnn (TFLite's BuiltinOperator values).
+// Builtin operator codes used by name in xbnn (TFLite's BuiltinOperator values): the one list.
 namespace op {
 inline constexpr int32_t kAdd = 0, kAveragePool2D = 1, kConcatenation = 2, kConv2D = 3,
                          kDepthwiseConv2D = 4, kDequantize = 6, kFullyConnected = 9,
@@ -49,6 +49,8 @@ inline constexpr int32_t kAdd = 0, kAveragePool2D = 1, kConcatenation = 2, kConv
                          kMinimum = 57, kPadV2 = 60, kGreaterEqual = 62, kSelect = 64,
                          kLeakyRelu = 98, kQuantize = 114, kHardSwish = 117, kSelectV2 = 123,
                          kSign = 158;
+inline constexpr int32_t kBatchToSpaceND = 37, kSpaceToBatchND = 38, kTranspose = 39, kSplit = 49,
+                         kShape = 77, kPack = 83, kAbs = 101, kSplitV = 102, kLess = 58;
 }  // namespace op
 const char* BuiltinOpName(int32_t code);  // "CONV_2D", or "BUILTIN_<n>" when unknown
 

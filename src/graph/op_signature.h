@@ -1,7 +1,7 @@
-// Structural rules of every operator xbnn knows, in one table: how many inputs and outputs it
-// takes, which inputs may be absent (tensor index -1), and which builtin options table it reads.
-// The validator enforces them, so later stages (shape inference, kernels, passes) may index every
-// required input. Kept free of anything but graph types so the table can move into an op registry.
+// Structural rules of an operator: how many inputs and outputs it takes, which inputs may be
+// absent (tensor index -1), and which builtin options table it reads. Each op declares its own in
+// its descriptor (src/ops/op_def.h); the validator (src/format) enforces them through a lookup it
+// is handed, so later stages (shape inference, kernels, passes) may index every required input.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +23,9 @@ inline constexpr uint8_t kNone = 0, kConv2D = 1, kDepthwiseConv2D = 2, kPool2D =
                          kQuantize = 89, kHardSwish = 91, kSelectV2 = 98, kSign = 123;
 }  // namespace options_type
 
+// How many of an op's inputs or outputs may be "many" (CONCATENATION, PACK, SPLIT).
+inline constexpr int kManyTensors = 1 << 16;
+
 struct OpSignature {
   int32_t builtin;          // graph::op code; op::kCustom for custom ops
   const char* custom_code;  // custom ops only, else nullptr
@@ -35,7 +38,20 @@ struct OpSignature {
   }
 };
 
-// The rules for an op code, or null for an op xbnn does not know (the runtime refuses those).
+// A signature for a builtin op: inputs [min_in, max_in], outputs [min_out, max_out].
+constexpr OpSignature BuiltinSignature(int32_t code, int min_in, int max_in, uint8_t options,
+                                       uint32_t optional = 0, int min_out = 1, int max_out = 1) {
+  return {code, nullptr, min_in, max_in, min_out, max_out, optional, options};
+}
+// The optional_inputs bit of input k.
+constexpr uint32_t OptionalInput(int k) { return 1u << k; }
+
+// Finds the rules of an op code; null for an op xbnn does not know (the runtime refuses those).
+using OpSignatureLookup = const OpSignature* (*)(const OperatorCode& code);
+
+// The lookup over every op xbnn implements. Declared here so the format layer can take it as its
+// default without depending on the ops; defined by the op registry (src/ops/registry.cc), which
+// lists the ops.
 const OpSignature* FindOpSignature(const OperatorCode& code);
 
 }  // namespace xbnn::graph

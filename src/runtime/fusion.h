@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "graph/graph.h"
-#include "runtime/op_kernel.h"
+#include "ops/op_kernel.h"
 
 namespace xbnn::runtime {
 

@@ -10,11 +10,12 @@
 #include "graph/cost.h"
 #include "graph/graph.h"
 #include "graph/lce_options.h"
+#include "ops/op_kernel.h"
+#include "ops/registry.h"
 #include "runtime/arena_plan.h"
-#include "runtime/model_impl.h"
-#include "runtime/op_kernel.h"
-#include "runtime/shape_inference.h"
 #include "runtime/fusion.h"
+#include "runtime/model_impl.h"
+#include "runtime/shape_inference.h"
 #include "runtime/thread_pool.h"
 
 namespace xbnn {
@@ -96,6 +97,14 @@ TensorInfo MakeInfo(const graph::Graph& g, const graph::Subgraph& sg, int32_t t,
 
 }  // namespace
 
+// What the load steps of Interpreter::Impl::Init hand on to each other.
+struct LoadState {
+  std::vector<const ops::OpDef*> regs;  // per op
+  runtime::InferredShapes inferred;
+  std::vector<int> first, last;          // per tensor: lifetime in op steps (-2: no memory)
+  std::vector<bool> produced, is_input;  // per tensor
+};
+
 struct Interpreter::Impl {
   std::shared_ptr<const Model> model;
   InterpreterOptions options;
@@ -117,14 +126,21 @@ struct Interpreter::Impl {
   size_t folded_bytes = 0;
 
   Status Init();
+  // The steps of Init, in order.
+  Status FindKernels(LoadState& s);
+  Status CreateTensors(LoadState& s);
+  Status FoldConstantOps(LoadState& s);
+  Status ComputeLifetimes(LoadState& s);
+  Status AllocateActivations(LoadState& s);
+  Status PrepareKernels(LoadState& s);
   void FillContext(runtime::OpContext& ctx, int i, size_t* prepared_bytes);
-  Status CheckShapesWithoutMemory(const std::vector<const runtime::KernelRegistration*>& regs,
+  Status CheckShapesWithoutMemory(const std::vector<const ops::OpDef*>& regs,
                                   const std::vector<bool>& folded);
-  Status AllocateArena(size_t bytes, const std::vector<const runtime::KernelRegistration*>& regs,
+  Status AllocateArena(size_t bytes, const std::vector<const ops::OpDef*>& regs,
                        const std::vector<bool>& folded);
   uint8_t* AllocateFolded(size_t bytes);
   void ReleaseFolded(int32_t t);
-  Status FoldOp(int i, const runtime::KernelRegistration& reg);
+  Status FoldOp(int i, const ops::OpDef& reg);
 };
 
 uint8_t* Interpreter::Impl::AllocateFolded(size_t bytes) {
@@ -167,7 +183,7 @@ void Interpreter::Impl::FillContext(runtime::OpContext& ctx, int i, size_t* prep
 // Prepares every op on kernels that are then dropped, before the arena exists (activation data
 // pointers are null; Prepare reads only shapes and constants). Used only when the arena cannot be
 // had, so that a model whose huge arena comes from an inconsistent shape gets the shape error.
-Status Interpreter::Impl::CheckShapesWithoutMemory(const std::vector<const runtime::KernelRegistration*>& regs,
+Status Interpreter::Impl::CheckShapesWithoutMemory(const std::vector<const ops::OpDef*>& regs,
                                                    const std::vector<bool>& folded) {
   for (int i = 0; i < static_cast<int>(sg->operators.size()); ++i) {
     if (folded[i]) continue;
@@ -180,7 +196,7 @@ Status Interpreter::Impl::CheckShapesWithoutMemory(const std::vector<const runti
   return Status::Ok();
 }
 
-Status Interpreter::Impl::AllocateArena(size_t bytes, const std::vector<const runtime::KernelRegistration*>& regs,
+Status Interpreter::Impl::AllocateArena(size_t bytes, const std::vector<const ops::OpDef*>& regs,
                                         const std::vector<bool>& folded) {
   const size_t needed = bytes + folded_bytes;
   if (options.max_arena_bytes != 0 && needed > options.max_arena_bytes) {
@@ -199,7 +215,7 @@ Status Interpreter::Impl::AllocateArena(size_t bytes, const std::vector<const ru
 
 // Runs op `i`, whose inputs are all constant, once: its outputs get memory of their own and
 // become constants. The kernel is dropped afterwards.
-Status Interpreter::Impl::FoldOp(int i, const runtime::KernelRegistration& reg) {
+Status Interpreter::Impl::FoldOp(int i, const ops::OpDef& reg) {
   const graph::Graph& g = runtime::ModelGraph(*model);
   const graph::Operator& op = sg->operators[i];
   for (int32_t t : op.outputs) {
@@ -225,32 +241,28 @@ Status Interpreter::Impl::FoldOp(int i, const runtime::KernelRegistration& reg) 
   return Status::Ok();
 }
 
-Status Interpreter::Impl::Init() {
+Status Interpreter::Impl::FindKernels(LoadState& s) {
   const graph::Graph& g = runtime::ModelGraph(*model);
-  // Only the first subgraph runs; others are reachable only through control-flow ops, which the
-  // registry refuses.
-  sg = &g.subgraphs[0];
-  const int n_ops = static_cast<int>(sg->operators.size());
-
-  // 1. Every op must have a kernel, reported at load time with its name and index.
-  std::vector<const runtime::KernelRegistration*> regs;
-  for (int i = 0; i < n_ops; ++i) {
+  for (int i = 0; i < static_cast<int>(sg->operators.size()); ++i) {
     std::string why;
-    const auto* r = runtime::FindKernel(g.CodeOf(sg->operators[i]), &why);
+    const auto* r = ops::FindKernel(g.CodeOf(sg->operators[i]), &why);
     if (!r) return Status::Error("op " + std::to_string(i) + " (" + g.OpName(sg->operators[i]) + "): " + why);
-    regs.push_back(r);
+    s.regs.push_back(r);
   }
+  return Status::Ok();
+}
 
-  // 2. Shapes: inferred from the input shapes op by op (the file's may be wrong); small integer
-  // tensors that follow from shapes alone are computed now and their ops folded away.
-  runtime::InferredShapes inferred;
-  XBNN_RETURN_IF_ERROR(runtime::InferShapes(g, *sg, &inferred));
-
-  // 3. Tensors: constants point into the model; activations get lifetimes.
+Status Interpreter::Impl::CreateTensors(LoadState& s) {
+  const graph::Graph& g = runtime::ModelGraph(*model);
+  const int n_ops = static_cast<int>(sg->operators.size());
   const size_t n = sg->tensors.size();
   tensors.resize(n);
-  std::vector<int> first(n, INT32_MAX), last(n, -2);
-  std::vector<bool> produced(n, false), is_input(n, false);
+  s.first.assign(n, INT32_MAX);
+  s.last.assign(n, -2);
+  s.produced.assign(n, false);
+  s.is_input.assign(n, false);
+  runtime::InferredShapes& inferred = s.inferred;
+  std::vector<bool>& produced = s.produced;
   for (size_t i = 0; i < n; ++i) {
     RuntimeTensor& t = tensors[i];
     t.index = static_cast<int32_t>(i);
@@ -283,12 +295,17 @@ Status Interpreter::Impl::Init() {
       produced[o] = true;
     }
   }
+  return Status::Ok();
+}
 
-  // Ops whose inputs are all constant (XNORNet scales and transposes a weight tensor in the
-  // graph) run once now, on their kernels, and their outputs become constants: Invoke never
-  // repeats them, and kernels that need constant weights get them.
-  // A folded tensor's memory goes as soon as no op that still runs reads it.
-  pool = std::make_unique<runtime::ThreadPool>(options.num_threads);
+// Ops whose inputs are all constant (XNORNet scales and transposes a weight tensor in the
+// graph) run once now, on their kernels, and their outputs become constants: Invoke never
+// repeats them, and kernels that need constant weights get them. A folded tensor's memory goes as
+// soon as no op that still runs reads it.
+Status Interpreter::Impl::FoldConstantOps(LoadState& s) {
+  const int n_ops = static_cast<int>(sg->operators.size());
+  const size_t n = sg->tensors.size();
+  runtime::InferredShapes& inferred = s.inferred;
   std::vector<int> last_reader(n, -1);
   for (int i = 0; i < n_ops; ++i) {
     for (int32_t t : sg->operators[i].inputs) {
@@ -311,9 +328,9 @@ Status Interpreter::Impl::Init() {
       }
     }
     if (!all_constant) continue;
-    XBNN_RETURN_IF_ERROR(FoldOp(i, *regs[i]));
+    XBNN_RETURN_IF_ERROR(FoldOp(i, *s.regs[i]));
     inferred.folded[i] = true;
-    for (int32_t o : op.outputs) produced[o] = true;
+    for (int32_t o : op.outputs) s.produced[o] = true;
     for (int32_t t : op.inputs) {
       if (t >= 0 && last_reader[t] == i) ReleaseFolded(t);
     }
@@ -322,6 +339,20 @@ Status Interpreter::Impl::Init() {
     }
   }
   memory.prepared_bytes += folded_bytes;
+  return Status::Ok();
+}
+
+// Lifetimes of the activations in op steps (an op fused into another lives at its host's step);
+// the checks that every read tensor was written before and every tensor written once.
+Status Interpreter::Impl::ComputeLifetimes(LoadState& s) {
+  const graph::Graph& g = runtime::ModelGraph(*model);
+  const int n_ops = static_cast<int>(sg->operators.size());
+  const size_t n = sg->tensors.size();
+  const runtime::InferredShapes& inferred = s.inferred;
+  std::vector<int>& first = s.first;
+  std::vector<int>& last = s.last;
+  std::vector<bool>& produced = s.produced;
+  std::vector<bool>& is_input = s.is_input;
   for (int32_t t : sg->inputs) {
     if (tensors[t].constant) continue;
     is_input[t] = true;
@@ -382,23 +413,32 @@ Status Interpreter::Impl::Init() {
     }
     last[t] = n_ops;
   }
+  return Status::Ok();
+}
 
-  // 4. Plan the arena.
+Status Interpreter::Impl::AllocateActivations(LoadState& s) {
+  const size_t n = sg->tensors.size();
   std::vector<runtime::TensorLifetime> lifetimes;
   std::vector<size_t> which;
   for (size_t i = 0; i < n; ++i) {
-    if (tensors[i].constant || last[i] == -2) continue;
-    lifetimes.push_back({tensors[i].bytes, first[i], last[i]});
+    if (tensors[i].constant || s.last[i] == -2) continue;
+    lifetimes.push_back({tensors[i].bytes, s.first[i], s.last[i]});
     which.push_back(i);
     memory.activation_bytes_sum += tensors[i].bytes;
   }
   runtime::ArenaPlan plan = runtime::PlanArena(lifetimes, 64);
   memory.arena_bytes = plan.total_bytes;
-  XBNN_RETURN_IF_ERROR(AllocateArena(plan.total_bytes, regs, inferred.folded));
+  XBNN_RETURN_IF_ERROR(AllocateArena(plan.total_bytes, s.regs, s.inferred.folded));
   for (size_t k = 0; k < which.size(); ++k) tensors[which[k]].data = arena.get() + plan.offsets[k];
 
-  // 5. Kernels; prepare every op once (folded ops have nothing left to do). Fused ops are
-  // prepared too, for their checks, and then dropped: their host's kernel does their work.
+  return Status::Ok();
+}
+
+// Kernels; prepare every op once (folded ops have nothing left to do). Fused ops are prepared
+// too, for their checks, and then dropped: their host's kernel does their work.
+Status Interpreter::Impl::PrepareKernels(LoadState& s) {
+  const graph::Graph& g = runtime::ModelGraph(*model);
+  const int n_ops = static_cast<int>(sg->operators.size());
   contexts.resize(static_cast<size_t>(n_ops));
   std::vector<int> fusion_of(static_cast<size_t>(n_ops), -1);
   fused.resize(fusion.fusions.size());
@@ -418,7 +458,7 @@ Status Interpreter::Impl::Init() {
     p.index = i;
     p.op = g.OpName(op);
     if (!op.outputs.empty()) p.output_shape = tensors[op.outputs[0]].dims;
-    if (inferred.folded[i]) {
+    if (s.inferred.folded[i]) {
       kernels.push_back(nullptr);
       profile.push_back(std::move(p));
       continue;
@@ -426,19 +466,43 @@ Status Interpreter::Impl::Init() {
     runtime::OpContext& ctx = contexts[i];
     FillContext(ctx, i, &memory.prepared_bytes);
     if (fusion_of[i] >= 0) ctx.fused = &fused[static_cast<size_t>(fusion_of[i])];
-    kernels.push_back(regs[i]->create());
+    kernels.push_back(s.regs[i]->create());
     XBNN_RETURN_IF_ERROR(kernels.back()->Prepare(ctx));
     if (fusion.host[i] >= 0) {
       kernels.back().reset();
       p.fused_into = fusion.host[i];
     }
 
-    graph::OpCost c = graph::EstimateOpCost(g, *sg, op);
+    ops::OpCost c = ops::EstimateOpCost(g, *sg, op);
     p.binary_macs = c.binary_macs;
     p.float_macs = c.float_macs;
     p.int8_macs = c.int8_macs;
     profile.push_back(std::move(p));
   }
+  return Status::Ok();
+}
+
+Status Interpreter::Impl::Init() {
+  const graph::Graph& g = runtime::ModelGraph(*model);
+  // Only the first subgraph runs; others are reachable only through control-flow ops, which the
+  // registry refuses.
+  sg = &g.subgraphs[0];
+  LoadState s;
+  // 1. Every op must have a kernel, reported at load time with its name and index.
+  XBNN_RETURN_IF_ERROR(FindKernels(s));
+  // 2. Shapes: inferred from the input shapes op by op (the file's may be wrong); small integer
+  // tensors that follow from shapes alone are computed now and their ops folded away.
+  XBNN_RETURN_IF_ERROR(runtime::InferShapes(g, *sg, &s.inferred));
+  // 3. Tensors: constants point into the model, ops on constants run now, activations get
+  // lifetimes.
+  XBNN_RETURN_IF_ERROR(CreateTensors(s));
+  pool = std::make_unique<runtime::ThreadPool>(options.num_threads);
+  XBNN_RETURN_IF_ERROR(FoldConstantOps(s));
+  XBNN_RETURN_IF_ERROR(ComputeLifetimes(s));
+  // 4. Plan the arena.
+  XBNN_RETURN_IF_ERROR(AllocateActivations(s));
+  // 5. Kernels.
+  XBNN_RETURN_IF_ERROR(PrepareKernels(s));
   for (int32_t t : sg->inputs) input_infos.push_back(MakeInfo(g, *sg, t, tensors[t].dims));
   for (int32_t t : sg->outputs) output_infos.push_back(MakeInfo(g, *sg, t, tensors[t].dims));
   return Status::Ok();

@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "format/model_io.h"
-#include "graph/passes/convert.h"
+#include "passes/convert.h"
 #include "util/npy.h"
 #include "util/output_compare.h"
 #include "xbnn/interpreter.h"

@@ -4,6 +4,8 @@
 // outputs NAME.outputs.npz on NAME.inputs.npz (float within 1e-4 of the output range, int8 within
 // one step, anything else exactly). Then negative cases built from a fixture: what cannot be
 // converted exactly stays float and the report says why.
+#include "passes/convert.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,8 +15,7 @@
 
 #include "format/model_io.h"
 #include "graph/lce_options.h"
-#include "graph/passes/convert.h"
-#include "graph/passes/io_passes.h"
+#include "passes/io_passes.h"
 #include "util/npy.h"
 #include "util/output_compare.h"
 #include "xbnn/interpreter.h"

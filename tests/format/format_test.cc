@@ -6,6 +6,7 @@
 #include "format/model_io.h"
 #include "graph/cost.h"
 #include "graph/lce_options.h"
+#include "ops/registry.h"
 #include "tiny_models.h"
 
 namespace xbnn {
@@ -176,7 +177,7 @@ TEST(Format, NotAModel) {
 
 TEST(Format, CostOfTinyModel) {
   graph::Graph g = MakeTinyBconvModel();
-  graph::OpCost c = graph::EstimateOpCost(g, g.subgraphs[0], g.subgraphs[0].operators[1]);
+  ops::OpCost c = ops::EstimateOpCost(g, g.subgraphs[0], g.subgraphs[0].operators[1]);
   EXPECT_EQ(c.binary_macs, int64_t{5} * 5 * 8 * 3 * 3 * 40);
   EXPECT_EQ(c.float_macs, 0);
   graph::ActivationStats a = graph::NaiveActivationStats(g, g.subgraphs[0]);

@@ -8,8 +8,9 @@
 
 #include "format/model_io.h"
 #include "graph/cost.h"
-#include "graph/passes/convert.h"
-#include "graph/passes/io_passes.h"
+#include "ops/registry.h"
+#include "passes/convert.h"
+#include "passes/io_passes.h"
 #include "xbnn/interpreter.h"
 #include "xbnn/model.h"
 
@@ -80,7 +81,7 @@ void ReaderCase(std::span<const uint8_t> data) {
   auto g = format::ReadModel(bytes);
   if (!g.ok()) return;
   for (const auto& sg : g->subgraphs) {
-    for (const auto& op : sg.operators) (void)graph::EstimateOpCost(*g, sg, op);
+    for (const auto& op : sg.operators) (void)ops::EstimateOpCost(*g, sg, op);
     (void)graph::NaiveActivationStats(*g, sg);
     (void)graph::ParameterBytes(*g, sg);
   }

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "graph/passes/onnx/onnx_import.h"
+#include "passes/onnx/onnx_import.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<uint8_t> bytes(data, data + size);

@@ -13,9 +13,9 @@
 #include "format/tiny_models.h"
 #include "fuzz_cases.h"
 #include "graph/lce_options.h"
-#include "graph/passes/convert.h"
-#include "graph/passes/io_passes.h"
 #include "model_mutator.h"
+#include "passes/convert.h"
+#include "passes/io_passes.h"
 #include "xbnn/interpreter.h"
 #include "xbnn/model.h"
 

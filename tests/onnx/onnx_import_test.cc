@@ -3,7 +3,7 @@
 // has the expected LCE ops (binary convs and dense layers as LceBconv2d, bitpacked links), and
 // gives onnxruntime's recorded outputs on the recorded inputs (float within 1e-4 of the output
 // range). Then what must stay float, and malformed files.
-#include "graph/passes/onnx/onnx_import.h"
+#include "passes/onnx/onnx_import.h"
 
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>

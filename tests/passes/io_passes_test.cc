@@ -1,6 +1,8 @@
 // The model-boundary passes against what LCE's own Python utilities made from the same files
 // (fixtures NAME.stripped.tflite / NAME.ioint8.tflite recorded by tools/lce_reference), plus
 // every error case.
+#include "passes/io_passes.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -8,7 +10,6 @@
 
 #include "format/model_io.h"
 #include "format/tiny_models.h"
-#include "graph/passes/io_passes.h"
 #include "util/npy.h"
 #include "xbnn/interpreter.h"
 

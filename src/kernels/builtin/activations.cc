@@ -2,8 +2,9 @@
 // the binary PRELU. float32 everywhere; int8 as TFLite computes it (RELU* requantize then clamp,
 // LEAKY_RELU and PRELU pick one of two multipliers, LOGISTIC uses TFLite's float-built lookup
 // table, HARD_SWISH its 16-bit fixed-point scheme). SIGN also takes int32.
-#include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
+#include "ops/op_def.h"
+#include "ops/shape_rules.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -382,18 +383,79 @@ class Abs final : public runtime::OpKernel {
   bool rescale_ = false;
 };
 
-}  // namespace
-
-std::unique_ptr<runtime::OpKernel> CreateAbs() { return std::make_unique<Abs>(); }
 std::unique_ptr<runtime::OpKernel> CreateRelu() {
   return std::make_unique<ReluX>(0.0f, std::numeric_limits<float>::infinity());
 }
 std::unique_ptr<runtime::OpKernel> CreateRelu6() { return std::make_unique<ReluX>(0.0f, 6.0f); }
 std::unique_ptr<runtime::OpKernel> CreateReluN1To1() { return std::make_unique<ReluX>(-1.0f, 1.0f); }
-std::unique_ptr<runtime::OpKernel> CreateLeakyRelu() { return std::make_unique<LeakyRelu>(); }
-std::unique_ptr<runtime::OpKernel> CreatePrelu() { return std::make_unique<Prelu>(); }
-std::unique_ptr<runtime::OpKernel> CreateLogistic() { return std::make_unique<Logistic>(); }
-std::unique_ptr<runtime::OpKernel> CreateHardSwish() { return std::make_unique<HardSwish>(); }
-std::unique_ptr<runtime::OpKernel> CreateSign() { return std::make_unique<Sign>(); }
+
+}  // namespace
+
+extern const ops::OpDef kReluOp{
+    .signature = graph::BuiltinSignature(graph::op::kRelu, 1, 1, graph::options_type::kNone),
+    .max_version = 2,
+    .shape = ops::SameShapeAsInput0,
+    .create = CreateRelu,
+};
+
+extern const ops::OpDef kRelu6Op{
+    .signature = graph::BuiltinSignature(graph::op::kRelu6, 1, 1, graph::options_type::kNone),
+    .max_version = 2,
+    .shape = ops::SameShapeAsInput0,
+    .create = CreateRelu6,
+};
+
+extern const ops::OpDef kReluN1To1Op{
+    .signature = graph::BuiltinSignature(graph::op::kReluN1To1, 1, 1, graph::options_type::kNone),
+    .max_version = 1,
+    .shape = ops::SameShapeAsInput0,
+    .create = CreateReluN1To1,
+};
+
+extern const ops::OpDef kLeakyReluOp{
+    .signature =
+        graph::BuiltinSignature(graph::op::kLeakyRelu, 1, 1, graph::options_type::kLeakyRelu),
+    .max_version = 1,
+    .shape = ops::SameShapeAsInput0,
+    .create = ops::MakeKernel<LeakyRelu>,
+};
+
+extern const ops::OpDef kPreluOp{
+    .signature = graph::BuiltinSignature(graph::op::kPrelu, 2, 2, graph::options_type::kNone),
+    .max_version = 1,
+    .shape = ops::BroadcastInputs,
+    .create = ops::MakeKernel<Prelu>,
+};
+
+extern const ops::OpDef kLogisticOp{
+    .signature = graph::BuiltinSignature(graph::op::kLogistic, 1, 1, graph::options_type::kNone),
+    .max_version = 2,
+    .shape = ops::SameShapeAsInput0,
+    .create = ops::MakeKernel<Logistic>,
+};
+
+extern const ops::OpDef kHardSwishOp{
+    .signature =
+        graph::BuiltinSignature(graph::op::kHardSwish, 1, 1, graph::options_type::kHardSwish),
+    .max_version = 1,
+    .shape = ops::SameShapeAsInput0,
+    .create = ops::MakeKernel<HardSwish>,
+};
+
+// Versions: 2 int32.
+extern const ops::OpDef kSignOp{
+    .signature = graph::BuiltinSignature(graph::op::kSign, 1, 1, graph::options_type::kSign),
+    .max_version = 2,
+    .shape = ops::SameShapeAsInput0,
+    .create = ops::MakeKernel<Sign>,
+};
+
+// Versions: 2 int8, 4 int16 (refused at Prepare), 5 int32.
+extern const ops::OpDef kAbsOp{
+    .signature = graph::BuiltinSignature(graph::op::kAbs, 1, 1, graph::options_type::kAbs),
+    .max_version = 5,
+    .shape = ops::SameShapeAsInput0,
+    .create = ops::MakeKernel<Abs>,
+};
 
 }  // namespace xbnn::kernels

@@ -15,8 +15,7 @@
 #include <vector>
 
 #include "kernels/binary/optimized/task_runner.h"
-#include "kernels/builtin/builtin_ops.h"
-#include "runtime/op_kernel.h"
+#include "ops/op_kernel.h"
 
 namespace xbnn::kernels::builtin {
 

@@ -3,8 +3,9 @@
 // and bool.
 #include <cstring>
 
-#include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
+#include "ops/op_def.h"
+#include "ops/shape_rules.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -99,8 +100,37 @@ class Concatenation final : public runtime::OpKernel {
   float lo_ = 0, hi_ = 0;
 };
 
+std::optional<ops::Shape> ConcatenationShape(const ops::ShapeQuery& q) {
+  const ops::Shape* first = q.In(0);
+  if (!first || first->empty()) return std::nullopt;
+  const int rank = static_cast<int>(first->size());
+  const std::optional<int64_t> axis = ops::NormalizeAxis(q.options().GetInt("axis", 0), rank);
+  if (!axis) return std::nullopt;
+  ops::Shape s = *first;
+  int64_t total = 0;
+  for (size_t i = 0; i < q.num_inputs(); ++i) {
+    const ops::Shape* t = q.In(i);
+    if (!t || t->size() != first->size()) return std::nullopt;
+    for (int d = 0; d < rank; ++d) {
+      if (d != *axis && (*t)[static_cast<size_t>(d)] != s[static_cast<size_t>(d)])
+        return std::nullopt;
+    }
+    total += (*t)[static_cast<size_t>(*axis)];
+  }
+  if (!ops::FitsDim(total)) return std::nullopt;
+  s[static_cast<size_t>(*axis)] = static_cast<int32_t>(total);
+  return s;
+}
+
 }  // namespace
 
-std::unique_ptr<runtime::OpKernel> CreateConcatenation() { return std::make_unique<Concatenation>(); }
+extern const ops::OpDef kConcatenationOp{
+    .signature = graph::BuiltinSignature(graph::op::kConcatenation, 1, graph::kManyTensors,
+                                         graph::options_type::kConcatenation),
+    .max_version = 2,
+    .shape = ConcatenationShape,
+    .values = ops::ConcatValuesAlongAxis0,
+    .create = ops::MakeKernel<Concatenation>,
+};
 
 }  // namespace xbnn::kernels

@@ -2,12 +2,13 @@
 // channels and a large kernel (7x7 stems), xbnn's direct AVX-512 kernel (conv_direct.h), split by
 // output rows on the interpreter's threads; int8 with per-tensor or per-channel weights in
 // TFLite's integer arithmetic.
-#include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
 #include "kernels/builtin/conv_common.h"
-#include "kernels/builtin/xnn_chunks.h"
 #include "kernels/builtin/conv_direct.h"
 #include "kernels/builtin/conv_direct_bf16.h"
+#include "kernels/builtin/xnn_chunks.h"
+#include "ops/op_def.h"
+#include "ops/shape_rules.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -28,39 +29,28 @@ class Conv2D final : public runtime::OpKernel {
     XBNN_RETURN_IF_ERROR(ExpectConstant(ctx, filter_, "filter"));
     if (bias_) XBNN_RETURN_IF_ERROR(ExpectConstant(ctx, bias_, "bias"));
 
-    batch_ = in_->dim(0);
-    in_h_ = in_->dim(1);
-    in_w_ = in_->dim(2);
-    in_c_ = in_->dim(3);
-    out_c_ = filter_->dim(0);
-    k_h_ = filter_->dim(1);
-    k_w_ = filter_->dim(2);
+    g_.batch = in_->dim(0);
+    g_.in_h = in_->dim(1);
+    g_.in_w = in_->dim(2);
+    g_.in_c = in_->dim(3);
+    g_.out_c = filter_->dim(0);
+    g_.k_h = filter_->dim(1);
+    g_.k_w = filter_->dim(2);
     filter_c_ = filter_->dim(3);
-    if (filter_c_ < 1 || in_c_ < 1 || in_c_ % filter_c_ != 0) {
-      return ctx.Error("filter depth " + std::to_string(filter_c_) + " does not divide the input's " +
-                       std::to_string(in_c_) + " channels into groups");
+    if (filter_c_ < 1 || g_.in_c < 1 || g_.in_c % filter_c_ != 0) {
+      return ctx.Error("filter depth " + std::to_string(filter_c_) +
+                       " does not divide the input's " + std::to_string(g_.in_c) +
+                       " channels into groups");
     }
-    groups_ = in_c_ / filter_c_;
-    if (out_c_ < 1 || out_c_ % groups_ != 0) {
-      return ctx.Error(std::to_string(out_c_) + " output channels do not split into " + std::to_string(groups_) +
-                       " groups");
+    groups_ = g_.in_c / filter_c_;
+    if (g_.out_c < 1 || g_.out_c % groups_ != 0) {
+      return ctx.Error(std::to_string(g_.out_c) + " output channels do not split into " +
+                       std::to_string(groups_) + " groups");
     }
-    const auto& o = ctx.options();
-    XBNN_RETURN_IF_ERROR(ReadPadding(ctx, &padding_));
-    XBNN_RETURN_IF_ERROR(ReadActivation(ctx, &act_));
-    stride_h_ = static_cast<int>(o.GetInt("stride_h", 1));
-    stride_w_ = static_cast<int>(o.GetInt("stride_w", 1));
-    dil_h_ = static_cast<int>(o.GetInt("dilation_h_factor", 1));
-    dil_w_ = static_cast<int>(o.GetInt("dilation_w_factor", 1));
-    XBNN_RETURN_IF_ERROR(ComputeAxis(ctx, "h", in_h_, k_h_, stride_h_, dil_h_, padding_, &gh_));
-    XBNN_RETURN_IF_ERROR(ComputeAxis(ctx, "w", in_w_, k_w_, stride_w_, dil_w_, padding_, &gw_));
-    XBNN_RETURN_IF_ERROR(ExpectShape(ctx, out_, {batch_, gh_.out, gw_.out, out_c_}, "output"));
-    if (bias_ && bias_->elements() != out_c_) {
-      return ctx.Error("bias " + TensorName(bias_) + " has " + std::to_string(bias_->elements()) +
-                       " values, expected " + std::to_string(out_c_));
-    }
+    XBNN_RETURN_IF_ERROR(PrepareConvGeometry(ctx, out_, bias_, &g_));
 
-    const double macs = static_cast<double>(batch_) * gh_.out * gw_.out * out_c_ * k_h_ * k_w_ * filter_c_;
+    const double macs = static_cast<double>(g_.batch) * g_.gh.out * g_.gw.out * g_.out_c * g_.k_h *
+                        g_.k_w * filter_c_;
     seconds_ = macs / (in_->type() == DType::kFloat32 ? kConvMacsPerSecond : kInt8MacsPerSecond);
     if (in_->type() == DType::kFloat32) return PrepareFloat(ctx);
     if (in_->type() == DType::kInt8) return PrepareInt8(ctx);
@@ -90,50 +80,26 @@ class Conv2D final : public runtime::OpKernel {
   Status PrepareFloat(OpContext& ctx) {
     XBNN_RETURN_IF_ERROR(PrepareFloatWeights(ctx, filter_, bias_, out_));
     float lo, hi;
-    FloatActivationRange(act_, &lo, &hi);
-    const DirectConvGeometry g{batch_, in_h_,     in_w_,     in_c_,          gh_.out,
-                               gw_.out, out_c_,   k_h_,      k_w_,           stride_h_,
-                               stride_w_, gh_.pad_before, gw_.pad_before};
-    if (ctx.bfloat16_float && DirectConvBf16::Applies(g, groups_, dil_h_, dil_w_)) {
+    FloatActivationRange(g_.act, &lo, &hi);
+    const DirectConvGeometry g{g_.batch,    g_.in_h,          g_.in_w,         g_.in_c, g_.gh.out,
+                               g_.gw.out,   g_.out_c,         g_.k_h,          g_.k_w,  g_.stride_h,
+                               g_.stride_w, g_.gh.pad_before, g_.gw.pad_before};
+    if (ctx.bfloat16_float && DirectConvBf16::Applies(g, groups_, g_.dil_h, g_.dil_w)) {
       bf16_.Prepare(g, filter_->as<float>(), bias_ ? bias_->as<float>() : nullptr, lo, hi);
       if (ctx.prepared_bytes) *ctx.prepared_bytes += bf16_.bytes();
       return Status::Ok();
     }
-    if (DirectConvF32::Applies(g, groups_, dil_h_, dil_w_)) {
+    if (DirectConvF32::Applies(g, groups_, g_.dil_h, g_.dil_w)) {
       direct_.Prepare(g, filter_->as<float>(), bias_ ? bias_->as<float>() : nullptr, lo, hi);
       if (ctx.prepared_bytes) {
         *ctx.prepared_bytes += static_cast<size_t>(filter_->bytes + (bias_ ? bias_->bytes : 0));
       }
       return Status::Ok();
     }
-    XnnConvDesc d;
-    d.batch = batch_;
-    d.in_h = in_h_;
-    d.in_w = in_w_;
-    d.in_c = in_c_;
-    d.out_h = gh_.out;
-    d.out_w = gw_.out;
-    d.out_c = out_c_;
-    d.kernel_h = k_h_;
-    d.kernel_w = k_w_;
-    d.stride_h = stride_h_;
-    d.stride_w = stride_w_;
-    d.dilation_h = dil_h_;
-    d.dilation_w = dil_w_;
-    d.pad_top = gh_.pad_before;
-    d.pad_bottom = gh_.pad_after;
-    d.pad_left = gw_.pad_before;
-    d.pad_right = gw_.pad_after;
+    XnnConvDesc d = g_.Xnn(in_, filter_, bias_, out_, seconds_);
     d.groups = groups_;
     d.group_in = filter_c_;
-    d.group_out = out_c_ / groups_;
-    d.filter = filter_->as<float>();
-    d.bias = bias_ ? bias_->as<float>() : nullptr;
-    d.min = lo;
-    d.max = hi;
-    d.input = in_->as<float>();
-    d.output = out_->as<float>();
-    d.seconds = seconds_;
+    d.group_out = g_.out_c / groups_;
     return CreateXnnConv2D(ctx, d, &xnn_);
   }
 
@@ -142,8 +108,9 @@ class Conv2D final : public runtime::OpKernel {
       return ctx.Error(std::string("int8 input needs an int8 filter, found ") + graph::DTypeName(filter_->type()));
     }
     XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, out_, DType::kInt8, "output"));
-    XBNN_RETURN_IF_ERROR(PrepareChannelRequant(ctx, in_, filter_, bias_, out_, out_c_, 0, act_, &rq_));
-    acc_.assign(static_cast<size_t>(NumThreads(ctx)) * out_c_, 0);
+    XBNN_RETURN_IF_ERROR(
+        PrepareChannelRequant(ctx, in_, filter_, bias_, out_, g_.out_c, 0, g_.act, &rq_));
+    acc_.assign(static_cast<size_t>(NumThreads(ctx)) * g_.out_c, 0);
     return Status::Ok();
   }
 
@@ -153,42 +120,43 @@ class Conv2D final : public runtime::OpKernel {
     const int8_t* w = filter_->as<int8_t>();
     const int32_t* bias = bias_ ? bias_->as<int32_t>() : nullptr;
     int8_t* out = out_->as<int8_t>();
-    const int out_per_group = out_c_ / groups_;
+    const int out_per_group = g_.out_c / groups_;
     const int32_t in_off = rq_.input_offset;
     auto row = [&](int thread, int task) {
-      const int b = task / gh_.out, oy = task % gh_.out;
-      int32_t* acc = acc_.data() + static_cast<size_t>(thread) * out_c_;
-      for (int ox = 0; ox < gw_.out; ++ox) {
-        for (int oc = 0; oc < out_c_; ++oc) acc[oc] = 0;
-        for (int ky = 0; ky < k_h_; ++ky) {
-          const int iy = oy * stride_h_ - gh_.pad_before + ky * dil_h_;
-          if (iy < 0 || iy >= in_h_) continue;
-          for (int kx = 0; kx < k_w_; ++kx) {
-            const int ix = ox * stride_w_ - gw_.pad_before + kx * dil_w_;
-            if (ix < 0 || ix >= in_w_) continue;
-            const int8_t* px = in + ((static_cast<int64_t>(b) * in_h_ + iy) * in_w_ + ix) * in_c_;
-            for (int oc = 0; oc < out_c_; ++oc) {
+      const int b = task / g_.gh.out, oy = task % g_.gh.out;
+      int32_t* acc = acc_.data() + static_cast<size_t>(thread) * g_.out_c;
+      for (int ox = 0; ox < g_.gw.out; ++ox) {
+        for (int oc = 0; oc < g_.out_c; ++oc) acc[oc] = 0;
+        for (int ky = 0; ky < g_.k_h; ++ky) {
+          const int iy = oy * g_.stride_h - g_.gh.pad_before + ky * g_.dil_h;
+          if (iy < 0 || iy >= g_.in_h) continue;
+          for (int kx = 0; kx < g_.k_w; ++kx) {
+            const int ix = ox * g_.stride_w - g_.gw.pad_before + kx * g_.dil_w;
+            if (ix < 0 || ix >= g_.in_w) continue;
+            const int8_t* px =
+                in + ((static_cast<int64_t>(b) * g_.in_h + iy) * g_.in_w + ix) * g_.in_c;
+            for (int oc = 0; oc < g_.out_c; ++oc) {
               const int8_t* x = px + (oc / out_per_group) * filter_c_;
-              const int8_t* f = w + ((static_cast<int64_t>(oc) * k_h_ + ky) * k_w_ + kx) * filter_c_;
+              const int8_t* f =
+                  w + ((static_cast<int64_t>(oc) * g_.k_h + ky) * g_.k_w + kx) * filter_c_;
               int32_t s = 0;
-              for (int ic = 0; ic < filter_c_; ++ic) s += static_cast<int32_t>(f[ic]) * (x[ic] + in_off);
+              for (int ic = 0; ic < filter_c_; ++ic)
+                s += static_cast<int32_t>(f[ic]) * (x[ic] + in_off);
               acc[oc] += s;
             }
           }
         }
-        int8_t* po = out + ((static_cast<int64_t>(b) * gh_.out + oy) * gw_.out + ox) * out_c_;
-        for (int oc = 0; oc < out_c_; ++oc) po[oc] = rq_.Apply(acc[oc] + (bias ? bias[oc] : 0), oc);
+        int8_t* po = out + ((static_cast<int64_t>(b) * g_.gh.out + oy) * g_.gw.out + ox) * g_.out_c;
+        for (int oc = 0; oc < g_.out_c; ++oc)
+          po[oc] = rq_.Apply(acc[oc] + (bias ? bias[oc] : 0), oc);
       }
     };
-    ParallelFor(ctx, batch_ * gh_.out, row, seconds_);
+    ParallelFor(ctx, g_.batch * g_.gh.out, row, seconds_);
   }
 
   RuntimeTensor *in_ = nullptr, *filter_ = nullptr, *bias_ = nullptr, *out_ = nullptr;
-  int batch_ = 0, in_h_ = 0, in_w_ = 0, in_c_ = 0, out_c_ = 0, k_h_ = 0, k_w_ = 0, filter_c_ = 0, groups_ = 1;
-  int stride_h_ = 1, stride_w_ = 1, dil_h_ = 1, dil_w_ = 1;
-  Padding padding_ = Padding::kSame;
-  Activation act_ = Activation::kNone;
-  AxisGeometry gh_, gw_;
+  ConvGeometry g_;
+  int filter_c_ = 0, groups_ = 1;
   double seconds_ = 0;            // estimated single-thread time
   XnnChunks xnn_;
   DirectConvF32 direct_;  // used instead of XNNPACK where DirectConvF32::Applies
@@ -197,8 +165,25 @@ class Conv2D final : public runtime::OpKernel {
   std::vector<int32_t> acc_;
 };
 
+// Filter [Cout, KH, KW, Cin/groups]: every output value takes KH * KW * Cin/groups MACs.
+ops::OpCost Conv2DCost(const ops::CostQuery& q) {
+  if (q.filter.shape.size() != 4 || q.out.shape.size() != 4) return {};
+  return ops::DenseMacs(q.in, ops::DimProduct(q.out.shape, 0, 4) * q.filter.shape[1] *
+                                  q.filter.shape[2] * q.filter.shape[3]);
+}
+
+std::optional<ops::Shape> Conv2DShape(const ops::ShapeQuery& q) { return ops::ConvShape(q, false); }
+
 }  // namespace
 
-std::unique_ptr<runtime::OpKernel> CreateConv2D() { return std::make_unique<Conv2D>(); }
+// Versions: 3 int8, 6 grouped.
+extern const ops::OpDef kConv2DOp{
+    .signature = graph::BuiltinSignature(graph::op::kConv2D, 2, 3, graph::options_type::kConv2D,
+                                         graph::OptionalInput(2)),
+    .max_version = 6,
+    .shape = Conv2DShape,
+    .cost = Conv2DCost,
+    .create = ops::MakeKernel<Conv2D>,
+};
 
 }  // namespace xbnn::kernels

@@ -53,4 +53,62 @@ Status PrepareChannelRequant(const OpContext& ctx, const RuntimeTensor* input, c
   return QuantizedActivationRange(ctx, act, out_q.scale, out_q.zero_point, DType::kInt8, &r->act_min, &r->act_max);
 }
 
+XnnConvDesc ConvGeometry::Xnn(const RuntimeTensor* in, const RuntimeTensor* filter,
+                              const RuntimeTensor* bias, const RuntimeTensor* out,
+                              double seconds) const {
+  float lo, hi;
+  FloatActivationRange(act, &lo, &hi);
+  XnnConvDesc d;
+  d.batch = batch;
+  d.in_h = in_h;
+  d.in_w = in_w;
+  d.in_c = in_c;
+  d.out_h = gh.out;
+  d.out_w = gw.out;
+  d.out_c = out_c;
+  d.kernel_h = k_h;
+  d.kernel_w = k_w;
+  d.stride_h = stride_h;
+  d.stride_w = stride_w;
+  d.dilation_h = dil_h;
+  d.dilation_w = dil_w;
+  d.pad_top = gh.pad_before;
+  d.pad_bottom = gh.pad_after;
+  d.pad_left = gw.pad_before;
+  d.pad_right = gw.pad_after;
+  d.filter = filter->as<float>();
+  d.bias = bias ? bias->as<float>() : nullptr;
+  d.min = lo;
+  d.max = hi;
+  d.input = in->as<float>();
+  d.output = out->as<float>();
+  d.seconds = seconds;
+  return d;
+}
+
+Status PrepareConvGeometry(const OpContext& ctx, const RuntimeTensor* out,
+                           const RuntimeTensor* bias, ConvGeometry* g) {
+  const auto& o = ctx.options();
+  XBNN_RETURN_IF_ERROR(ReadPadding(ctx, &g->padding));
+  XBNN_RETURN_IF_ERROR(ReadActivation(ctx, &g->act));
+  g->stride_h = static_cast<int>(o.GetInt("stride_h", 1));
+  g->stride_w = static_cast<int>(o.GetInt("stride_w", 1));
+  g->dil_h = static_cast<int>(o.GetInt("dilation_h_factor", 1));
+  g->dil_w = static_cast<int>(o.GetInt("dilation_w_factor", 1));
+  XBNN_RETURN_IF_ERROR(
+      ComputeAxis(ctx, "h", g->in_h, g->k_h, g->stride_h, g->dil_h, g->padding, &g->gh));
+  XBNN_RETURN_IF_ERROR(
+      ComputeAxis(ctx, "w", g->in_w, g->k_w, g->stride_w, g->dil_w, g->padding, &g->gw));
+  XBNN_RETURN_IF_ERROR(ExpectShape(ctx, out, {g->batch, g->gh.out, g->gw.out, g->out_c}, "output"));
+  return ExpectBiasLength(ctx, bias, g->out_c);
+}
+
+Status ExpectBiasLength(const OpContext& ctx, const RuntimeTensor* bias, int n) {
+  if (bias && bias->elements() != n) {
+    return ctx.Error("bias " + TensorName(bias) + " has " + std::to_string(bias->elements()) +
+                     " values, expected " + std::to_string(n));
+  }
+  return Status::Ok();
+}
+
 }  // namespace xbnn::kernels::builtin

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/builtin/common.h"
+#include "kernels/builtin/xnn_chunks.h"
 
 namespace xbnn::kernels::builtin {
 
@@ -36,5 +37,27 @@ struct ChannelRequant {
 Status PrepareChannelRequant(const OpContext& ctx, const RuntimeTensor* input, const RuntimeTensor* filter,
                              const RuntimeTensor* bias, const RuntimeTensor* output, int channels, int channel_dim,
                              Activation act, ChannelRequant* r);
+
+// The geometry of a 2-D convolution over NHWC input (CONV_2D, DEPTHWISE_CONV_2D). The kernel sets
+// the sizes; PrepareConvGeometry reads the options and derives the rest.
+struct ConvGeometry {
+  int batch = 0, in_h = 0, in_w = 0, in_c = 0, out_c = 0, k_h = 0, k_w = 0;
+  int stride_h = 1, stride_w = 1, dil_h = 1, dil_w = 1;
+  Padding padding = Padding::kSame;
+  Activation act = Activation::kNone;
+  AxisGeometry gh, gw;
+
+  // The float32 XNNPACK descriptor of this convolution; the caller sets the grouping.
+  XnnConvDesc Xnn(const RuntimeTensor* in, const RuntimeTensor* filter, const RuntimeTensor* bias,
+                  const RuntimeTensor* out, double seconds) const;
+};
+
+// Reads padding, fused activation, strides and dilations, computes both spatial axes and checks
+// the output shape [batch, out_h, out_w, out_c] and the bias length.
+Status PrepareConvGeometry(const OpContext& ctx, const RuntimeTensor* out,
+                           const RuntimeTensor* bias, ConvGeometry* g);
+
+// A bias (when present) has one value per output channel or unit.
+Status ExpectBiasLength(const OpContext& ctx, const RuntimeTensor* bias, int n);
 
 }  // namespace xbnn::kernels::builtin

@@ -1,9 +1,10 @@
 // DEPTHWISE_CONV_2D (versions 1-3): float32 on XNNPACK, int8 with per-tensor or per-channel
 // weights in TFLite's integer arithmetic. Any depth multiplier, dilation, padding and stride.
-#include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
 #include "kernels/builtin/conv_common.h"
 #include "kernels/builtin/xnn_chunks.h"
+#include "ops/op_def.h"
+#include "ops/shape_rules.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -29,39 +30,30 @@ class DepthwiseConv2D final : public runtime::OpKernel {
       return ctx.Error("filter " + TensorName(filter_) + " must have shape [1, KH, KW, C*M], found " +
                        ShapeString(filter_->shape()));
     }
-    batch_ = in_->dim(0);
-    in_h_ = in_->dim(1);
-    in_w_ = in_->dim(2);
-    in_c_ = in_->dim(3);
-    k_h_ = filter_->dim(1);
-    k_w_ = filter_->dim(2);
-    out_c_ = filter_->dim(3);
-    if (in_c_ < 1 || out_c_ % in_c_ != 0) {
-      return ctx.Error("filter has " + std::to_string(out_c_) + " output channels, not a multiple of the input's " +
-                       std::to_string(in_c_));
+    g_.batch = in_->dim(0);
+    g_.in_h = in_->dim(1);
+    g_.in_w = in_->dim(2);
+    g_.in_c = in_->dim(3);
+    g_.k_h = filter_->dim(1);
+    g_.k_w = filter_->dim(2);
+    g_.out_c = filter_->dim(3);
+    if (g_.in_c < 1 || g_.out_c % g_.in_c != 0) {
+      return ctx.Error("filter has " + std::to_string(g_.out_c) +
+                       " output channels, not a multiple of the input's " +
+                       std::to_string(g_.in_c));
     }
     // The multiplier follows from the shapes (as TFLite computes it); the option must agree when set.
-    mult_ = out_c_ / in_c_;
+    mult_ = g_.out_c / g_.in_c;
     const auto& o = ctx.options();
     const int64_t opt_mult = o.GetInt("depth_multiplier", 0);
-    if (opt_mult != 0 && opt_mult != mult_ && in_c_ != 1) {
-      return ctx.Error("depth_multiplier " + std::to_string(opt_mult) + " disagrees with the shapes: " +
-                       std::to_string(in_c_) + " input and " + std::to_string(out_c_) + " output channels");
+    if (opt_mult != 0 && opt_mult != mult_ && g_.in_c != 1) {
+      return ctx.Error("depth_multiplier " + std::to_string(opt_mult) +
+                       " disagrees with the shapes: " + std::to_string(g_.in_c) + " input and " +
+                       std::to_string(g_.out_c) + " output channels");
     }
-    XBNN_RETURN_IF_ERROR(ReadPadding(ctx, &padding_));
-    XBNN_RETURN_IF_ERROR(ReadActivation(ctx, &act_));
-    stride_h_ = static_cast<int>(o.GetInt("stride_h", 1));
-    stride_w_ = static_cast<int>(o.GetInt("stride_w", 1));
-    dil_h_ = static_cast<int>(o.GetInt("dilation_h_factor", 1));
-    dil_w_ = static_cast<int>(o.GetInt("dilation_w_factor", 1));
-    XBNN_RETURN_IF_ERROR(ComputeAxis(ctx, "h", in_h_, k_h_, stride_h_, dil_h_, padding_, &gh_));
-    XBNN_RETURN_IF_ERROR(ComputeAxis(ctx, "w", in_w_, k_w_, stride_w_, dil_w_, padding_, &gw_));
-    XBNN_RETURN_IF_ERROR(ExpectShape(ctx, out_, {batch_, gh_.out, gw_.out, out_c_}, "output"));
-    if (bias_ && bias_->elements() != out_c_) {
-      return ctx.Error("bias " + TensorName(bias_) + " has " + std::to_string(bias_->elements()) +
-                       " values, expected " + std::to_string(out_c_));
-    }
-    const double macs = static_cast<double>(batch_) * gh_.out * gw_.out * out_c_ * k_h_ * k_w_;
+    XBNN_RETURN_IF_ERROR(PrepareConvGeometry(ctx, out_, bias_, &g_));
+    const double macs =
+        static_cast<double>(g_.batch) * g_.gh.out * g_.gw.out * g_.out_c * g_.k_h * g_.k_w;
     seconds_ = macs / (in_->type() == DType::kFloat32 ? kDepthwiseMacsPerSecond : kInt8MacsPerSecond);
     if (in_->type() == DType::kFloat32) return PrepareFloat(ctx);
     if (in_->type() == DType::kInt8) {
@@ -69,12 +61,13 @@ class DepthwiseConv2D final : public runtime::OpKernel {
         return ctx.Error(std::string("int8 input needs an int8 filter, found ") + graph::DTypeName(filter_->type()));
       }
       XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, out_, DType::kInt8, "output"));
-      XBNN_RETURN_IF_ERROR(PrepareChannelRequant(ctx, in_, filter_, bias_, out_, out_c_, 3, act_, &rq_));
+      XBNN_RETURN_IF_ERROR(
+          PrepareChannelRequant(ctx, in_, filter_, bias_, out_, g_.out_c, 3, g_.act, &rq_));
       // TFLite's x86 depthwise conv (DepthwiseConvGeneral) requantizes through
       // optimized_ops::Quantize: NEON blocks of 8 channels round ties up, the last out_c % 8
       // channels take the scalar MultiplyByQuantizedMultiplier.
-      rq_.round_up_channels = out_c_ - out_c_ % kQuantizeBlock;
-      acc_.assign(static_cast<size_t>(NumThreads(ctx)) * out_c_, 0);
+      rq_.round_up_channels = g_.out_c - g_.out_c % kQuantizeBlock;
+      acc_.assign(static_cast<size_t>(NumThreads(ctx)) * g_.out_c, 0);
       return Status::Ok();
     }
     return ctx.Error("input " + TensorName(in_) + " has type " + graph::DTypeName(in_->type()) +
@@ -92,39 +85,13 @@ class DepthwiseConv2D final : public runtime::OpKernel {
  private:
   Status PrepareFloat(OpContext& ctx) {
     XBNN_RETURN_IF_ERROR(PrepareFloatWeights(ctx, filter_, bias_, out_));
-    float lo, hi;
-    FloatActivationRange(act_, &lo, &hi);
     // A depthwise convolution is a grouped convolution with one input channel per group; the
     // DEPTHWISE flag tells XNNPACK the weights are TFLite's [1, KH, KW, C*M] layout.
-    XnnConvDesc d;
-    d.batch = batch_;
-    d.in_h = in_h_;
-    d.in_w = in_w_;
-    d.in_c = in_c_;
-    d.out_h = gh_.out;
-    d.out_w = gw_.out;
-    d.out_c = out_c_;
-    d.kernel_h = k_h_;
-    d.kernel_w = k_w_;
-    d.stride_h = stride_h_;
-    d.stride_w = stride_w_;
-    d.dilation_h = dil_h_;
-    d.dilation_w = dil_w_;
-    d.pad_top = gh_.pad_before;
-    d.pad_bottom = gh_.pad_after;
-    d.pad_left = gw_.pad_before;
-    d.pad_right = gw_.pad_after;
-    d.groups = in_c_;
+    XnnConvDesc d = g_.Xnn(in_, filter_, bias_, out_, seconds_);
+    d.groups = g_.in_c;
     d.group_in = 1;
     d.group_out = mult_;
-    d.filter = filter_->as<float>();
-    d.bias = bias_ ? bias_->as<float>() : nullptr;
-    d.min = lo;
-    d.max = hi;
     d.flags = XNN_FLAG_DEPTHWISE_CONVOLUTION;
-    d.input = in_->as<float>();
-    d.output = out_->as<float>();
-    d.seconds = seconds_;
     d.what = "depthwise convolution";
     return CreateXnnConv2D(ctx, d, &xnn_);
   }
@@ -136,49 +103,70 @@ class DepthwiseConv2D final : public runtime::OpKernel {
     int8_t* out = out_->as<int8_t>();
     const int32_t in_off = rq_.input_offset;
     auto row = [&](int thread, int task) {
-      const int b = task / gh_.out, oy = task % gh_.out;
-      int32_t* acc = acc_.data() + static_cast<size_t>(thread) * out_c_;
-      for (int ox = 0; ox < gw_.out; ++ox) {
-        for (int oc = 0; oc < out_c_; ++oc) acc[oc] = 0;
-        for (int ky = 0; ky < k_h_; ++ky) {
-          const int iy = oy * stride_h_ - gh_.pad_before + ky * dil_h_;
-          if (iy < 0 || iy >= in_h_) continue;
-          for (int kx = 0; kx < k_w_; ++kx) {
-            const int ix = ox * stride_w_ - gw_.pad_before + kx * dil_w_;
-            if (ix < 0 || ix >= in_w_) continue;
-            const int8_t* x = in + ((static_cast<int64_t>(b) * in_h_ + iy) * in_w_ + ix) * in_c_;
-            const int8_t* f = w + (static_cast<int64_t>(ky) * k_w_ + kx) * out_c_;
+      const int b = task / g_.gh.out, oy = task % g_.gh.out;
+      int32_t* acc = acc_.data() + static_cast<size_t>(thread) * g_.out_c;
+      for (int ox = 0; ox < g_.gw.out; ++ox) {
+        for (int oc = 0; oc < g_.out_c; ++oc) acc[oc] = 0;
+        for (int ky = 0; ky < g_.k_h; ++ky) {
+          const int iy = oy * g_.stride_h - g_.gh.pad_before + ky * g_.dil_h;
+          if (iy < 0 || iy >= g_.in_h) continue;
+          for (int kx = 0; kx < g_.k_w; ++kx) {
+            const int ix = ox * g_.stride_w - g_.gw.pad_before + kx * g_.dil_w;
+            if (ix < 0 || ix >= g_.in_w) continue;
+            const int8_t* x =
+                in + ((static_cast<int64_t>(b) * g_.in_h + iy) * g_.in_w + ix) * g_.in_c;
+            const int8_t* f = w + (static_cast<int64_t>(ky) * g_.k_w + kx) * g_.out_c;
             if (mult_ == 1) {
-              for (int c = 0; c < in_c_; ++c) acc[c] += static_cast<int32_t>(f[c]) * (x[c] + in_off);
+              for (int c = 0; c < g_.in_c; ++c)
+                acc[c] += static_cast<int32_t>(f[c]) * (x[c] + in_off);
             } else {
-              for (int c = 0; c < in_c_; ++c) {
+              for (int c = 0; c < g_.in_c; ++c) {
                 const int32_t xv = x[c] + in_off;
-                for (int m = 0; m < mult_; ++m) acc[c * mult_ + m] += static_cast<int32_t>(f[c * mult_ + m]) * xv;
+                for (int m = 0; m < mult_; ++m)
+                  acc[c * mult_ + m] += static_cast<int32_t>(f[c * mult_ + m]) * xv;
               }
             }
           }
         }
-        int8_t* po = out + ((static_cast<int64_t>(b) * gh_.out + oy) * gw_.out + ox) * out_c_;
-        for (int oc = 0; oc < out_c_; ++oc) po[oc] = rq_.Apply(acc[oc] + (bias ? bias[oc] : 0), oc);
+        int8_t* po = out + ((static_cast<int64_t>(b) * g_.gh.out + oy) * g_.gw.out + ox) * g_.out_c;
+        for (int oc = 0; oc < g_.out_c; ++oc)
+          po[oc] = rq_.Apply(acc[oc] + (bias ? bias[oc] : 0), oc);
       }
     };
-    ParallelFor(ctx, batch_ * gh_.out, row, seconds_);
+    ParallelFor(ctx, g_.batch * g_.gh.out, row, seconds_);
   }
 
   RuntimeTensor *in_ = nullptr, *filter_ = nullptr, *bias_ = nullptr, *out_ = nullptr;
-  int batch_ = 0, in_h_ = 0, in_w_ = 0, in_c_ = 0, out_c_ = 0, k_h_ = 0, k_w_ = 0, mult_ = 1;
-  int stride_h_ = 1, stride_w_ = 1, dil_h_ = 1, dil_w_ = 1;
-  Padding padding_ = Padding::kSame;
-  Activation act_ = Activation::kNone;
-  AxisGeometry gh_, gw_;
+  ConvGeometry g_;
+  int mult_ = 1;
   double seconds_ = 0;            // estimated single-thread time
   XnnChunks xnn_;
   ChannelRequant rq_;
   std::vector<int32_t> acc_;
 };
 
+// Filter [1, KH, KW, Cout]: every output value takes KH * KW MACs.
+ops::OpCost DepthwiseCost(const ops::CostQuery& q) {
+  if (q.filter.shape.size() != 4 || q.out.shape.size() != 4) return {};
+  return ops::DenseMacs(q.in,
+                        ops::DimProduct(q.out.shape, 0, 4) * q.filter.shape[1] * q.filter.shape[2]);
+}
+
+std::optional<ops::Shape> DepthwiseShape(const ops::ShapeQuery& q) {
+  return ops::ConvShape(q, true);
+}
+
 }  // namespace
 
-std::unique_ptr<runtime::OpKernel> CreateDepthwiseConv2D() { return std::make_unique<DepthwiseConv2D>(); }
+// Versions: 2 dilation, 3 int8.
+extern const ops::OpDef kDepthwiseConv2DOp{
+    .signature =
+        graph::BuiltinSignature(graph::op::kDepthwiseConv2D, 2, 3,
+                                graph::options_type::kDepthwiseConv2D, graph::OptionalInput(2)),
+    .max_version = 3,
+    .shape = DepthwiseShape,
+    .cost = DepthwiseCost,
+    .create = ops::MakeKernel<DepthwiseConv2D>,
+};
 
 }  // namespace xbnn::kernels

@@ -5,9 +5,10 @@
 // stored values (the converter gives inputs and output one scale). ADD and MUL reproduce TFLite's
 // default x86 kernels, whose SIMD blocks compute differently from the leftovers (see below).
 // Float rows run in vector_loops.cc.
-#include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
 #include "kernels/builtin/vector_loops.h"
+#include "ops/op_def.h"
+#include "ops/shape_rules.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -398,11 +399,50 @@ class Binary final : public runtime::OpKernel {
 
 }  // namespace
 
-std::unique_ptr<runtime::OpKernel> CreateAdd() { return std::make_unique<Binary>(BinOp::kAdd); }
-std::unique_ptr<runtime::OpKernel> CreateSub() { return std::make_unique<Binary>(BinOp::kSub); }
-std::unique_ptr<runtime::OpKernel> CreateMul() { return std::make_unique<Binary>(BinOp::kMul); }
-std::unique_ptr<runtime::OpKernel> CreateDiv() { return std::make_unique<Binary>(BinOp::kDiv); }
-std::unique_ptr<runtime::OpKernel> CreateMaximum() { return std::make_unique<Binary>(BinOp::kMax); }
-std::unique_ptr<runtime::OpKernel> CreateMinimum() { return std::make_unique<Binary>(BinOp::kMin); }
+extern const ops::OpDef kAddOp{
+    .signature = graph::BuiltinSignature(graph::op::kAdd, 2, 2, graph::options_type::kAdd),
+    .max_version = 2,
+    .shape = ops::BroadcastInputs,
+    .create = ops::MakeKernel<Binary, BinOp::kAdd>,
+};
+
+// Versions: 3 broadcast rank 5.
+extern const ops::OpDef kSubOp{
+    .signature = graph::BuiltinSignature(graph::op::kSub, 2, 2, graph::options_type::kSub),
+    .max_version = 3,
+    .shape = ops::BroadcastInputs,
+    .create = ops::MakeKernel<Binary, BinOp::kSub>,
+};
+
+// Versions: 3 int8 rescale >= 1.
+extern const ops::OpDef kMulOp{
+    .signature = graph::BuiltinSignature(graph::op::kMul, 2, 2, graph::options_type::kMul),
+    .max_version = 3,
+    .shape = ops::BroadcastInputs,
+    .create = ops::MakeKernel<Binary, BinOp::kMul>,
+};
+
+extern const ops::OpDef kDivOp{
+    .signature = graph::BuiltinSignature(graph::op::kDiv, 2, 2, graph::options_type::kDiv),
+    .max_version = 2,
+    .shape = ops::BroadcastInputs,
+    .create = ops::MakeKernel<Binary, BinOp::kDiv>,
+};
+
+extern const ops::OpDef kMaximumOp{
+    .signature =
+        graph::BuiltinSignature(graph::op::kMaximum, 2, 2, graph::options_type::kMaximumMinimum),
+    .max_version = 3,
+    .shape = ops::BroadcastInputs,
+    .create = ops::MakeKernel<Binary, BinOp::kMax>,
+};
+
+extern const ops::OpDef kMinimumOp{
+    .signature =
+        graph::BuiltinSignature(graph::op::kMinimum, 2, 2, graph::options_type::kMaximumMinimum),
+    .max_version = 3,
+    .shape = ops::BroadcastInputs,
+    .create = ops::MakeKernel<Binary, BinOp::kMin>,
+};
 
 }  // namespace xbnn::kernels

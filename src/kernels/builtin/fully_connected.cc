@@ -1,10 +1,11 @@
 // FULLY_CONNECTED (versions 1-6): float32 on XNNPACK, int8 (per-tensor or per-channel weights)
 // in TFLite's integer arithmetic. keep_num_dims and the optional bias are supported; shuffled
 // weights and hybrid (float input, int8 weights) are not.
-#include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
 #include "kernels/builtin/conv_common.h"
 #include "kernels/builtin/xnn_chunks.h"
+#include "ops/op_def.h"
+#include "ops/shape_rules.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -50,10 +51,7 @@ class FullyConnected final : public runtime::OpKernel {
       expected = {batch_, units_};
     }
     XBNN_RETURN_IF_ERROR(ExpectShape(ctx, out_, expected, "output"));
-    if (bias_ && bias_->elements() != units_) {
-      return ctx.Error("bias " + TensorName(bias_) + " has " + std::to_string(bias_->elements()) +
-                       " values, expected " + std::to_string(units_));
-    }
+    XBNN_RETURN_IF_ERROR(ExpectBiasLength(ctx, bias_, units_));
     const double macs = static_cast<double>(batch_) * units_ * depth_;
     seconds_ = macs / (in_->type() != DType::kFloat32 ? kInt8MacsPerSecond
                        : batch_ == 1                  ? kGemvMacsPerSecond
@@ -166,8 +164,36 @@ class FullyConnected final : public runtime::OpKernel {
   ChannelRequant rq_;
 };
 
+std::optional<ops::Shape> FullyConnectedShape(const ops::ShapeQuery& q) {
+  const ops::Shape* in = q.In(0);
+  const ops::Shape* f = q.In(1);
+  if (!in || !f || f->size() != 2 || in->empty() || (*f)[1] < 1) return std::nullopt;
+  if (q.options().GetInt("keep_num_dims", 0) != 0) {
+    if (in->back() != (*f)[1]) return std::nullopt;
+    ops::Shape s = *in;
+    s.back() = (*f)[0];
+    return s;
+  }
+  const int64_t n = ops::Elements(*in);
+  if (n % (*f)[1] != 0) return std::nullopt;
+  return ops::Shape{static_cast<int32_t>(n / (*f)[1]), (*f)[0]};
+}
+
+ops::OpCost FullyConnectedCost(const ops::CostQuery& q) {
+  return ops::DenseMacs(q.in, q.out.NumElements() * q.filter.shape.back());
+}
+
 }  // namespace
 
-std::unique_ptr<runtime::OpKernel> CreateFullyConnected() { return std::make_unique<FullyConnected>(); }
+// Versions: 4 int8, 5 keep_num_dims, 6 no bias.
+extern const ops::OpDef kFullyConnectedOp{
+    .signature =
+        graph::BuiltinSignature(graph::op::kFullyConnected, 2, 3,
+                                graph::options_type::kFullyConnected, graph::OptionalInput(2)),
+    .max_version = 6,
+    .shape = FullyConnectedShape,
+    .cost = FullyConnectedCost,
+    .create = ops::MakeKernel<FullyConnected>,
+};
 
 }  // namespace xbnn::kernels

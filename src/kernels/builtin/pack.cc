@@ -2,8 +2,9 @@
 // int8 inputs must be quantized like the output (TFLite copies the stored values).
 #include <cstring>
 
-#include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
+#include "ops/op_def.h"
+#include "ops/shape_rules.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -77,8 +78,30 @@ class Pack final : public runtime::OpKernel {
   size_t chunk_ = 0;
 };
 
+std::optional<ops::Shape> PackShape(const ops::ShapeQuery& q) {
+  const ops::Shape* first = q.In(0);
+  if (!first) return std::nullopt;
+  for (size_t i = 1; i < q.num_inputs(); ++i) {
+    const ops::Shape* t = q.In(i);
+    if (!t || *t != *first) return std::nullopt;
+  }
+  const int rank = static_cast<int>(first->size()) + 1;
+  const std::optional<int64_t> axis = ops::NormalizeAxis(q.options().GetInt("axis", 0), rank);
+  if (!axis) return std::nullopt;
+  ops::Shape s = *first;
+  s.insert(s.begin() + *axis, static_cast<int32_t>(q.num_inputs()));
+  return s;
+}
+
 }  // namespace
 
-std::unique_ptr<runtime::OpKernel> CreatePack() { return std::make_unique<Pack>(); }
+extern const ops::OpDef kPackOp{
+    .signature = graph::BuiltinSignature(graph::op::kPack, 1, graph::kManyTensors,
+                                         graph::options_type::kPack),
+    .max_version = 4,
+    .shape = PackShape,
+    .values = ops::ConcatValuesAlongAxis0,
+    .create = ops::MakeKernel<Pack>,
+};
 
 }  // namespace xbnn::kernels

@@ -3,8 +3,9 @@
 // with its constant_values scalar (the stored value for quantized types, as TFLite uses it).
 #include <cstring>
 
-#include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
+#include "ops/op_def.h"
+#include "ops/shape_rules.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -113,9 +114,34 @@ class Pad final : public runtime::OpKernel {
   uint8_t pad_value_[16] = {};
 };
 
+std::optional<ops::Shape> PadShape(const ops::ShapeQuery& q) {
+  const ops::Shape* in = q.In(0);
+  const ops::Values* p = q.Val(1);
+  if (!in || !p || p->size() != 2 * in->size()) return std::nullopt;
+  ops::Shape s = *in;
+  for (size_t d = 0; d < s.size(); ++d) {
+    const int64_t v = s[d] + (*p)[2 * d] + (*p)[2 * d + 1];
+    if ((*p)[2 * d] < 0 || (*p)[2 * d + 1] < 0 || !ops::FitsDim(v)) return std::nullopt;
+    s[d] = static_cast<int32_t>(v);
+  }
+  return s;
+}
+
 }  // namespace
 
-std::unique_ptr<runtime::OpKernel> CreatePad() { return std::make_unique<Pad>(false); }
-std::unique_ptr<runtime::OpKernel> CreatePadV2() { return std::make_unique<Pad>(true); }
+// Versions: 3 int16, 4 rank 5.
+extern const ops::OpDef kPadOp{
+    .signature = graph::BuiltinSignature(graph::op::kPad, 2, 2, graph::options_type::kPad),
+    .max_version = 4,
+    .shape = PadShape,
+    .create = ops::MakeKernel<Pad, false>,
+};
+
+extern const ops::OpDef kPadV2Op{
+    .signature = graph::BuiltinSignature(graph::op::kPadV2, 3, 3, graph::options_type::kPadV2),
+    .max_version = 4,
+    .shape = PadShape,
+    .create = ops::MakeKernel<Pad, true>,
+};
 
 }  // namespace xbnn::kernels

@@ -1,12 +1,13 @@
 // MAX_POOL_2D and AVERAGE_POOL_2D (versions 1-2): float32 and int8, SAME/VALID padding, any
 // stride, fused activations. Float max pooling is a vectorized loop (vector_loops.h), which
 // measured faster than XNNPACK's max pooling on QuickNet's shapes. Padded positions are left out
-// of the window (the average divides by the number of positions inside the input), as in TFLite. int8 pooling works on the stored
-// values and needs the output quantized like the input; the int8 average rounds half away from
-// zero, as TFLite's integer kernel does.
-#include "kernels/builtin/builtin_ops.h"
+// of the window (the average divides by the number of positions inside the input), as in TFLite.
+// int8 pooling works on the stored values and needs the output quantized like the input; the int8
+// average rounds half away from zero, as TFLite's integer kernel does.
 #include "kernels/builtin/common.h"
 #include "kernels/builtin/vector_loops.h"
+#include "ops/op_def.h"
+#include "ops/shape_rules.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -134,9 +135,31 @@ class Pool2D final : public runtime::OpKernel {
   MaxPoolGeometry geometry_;
 };
 
+std::optional<ops::Shape> PoolShape(const ops::ShapeQuery& q) {
+  const ops::Shape* in = q.In(0);
+  if (!in || in->size() != 4) return std::nullopt;
+  const auto& o = q.options();
+  const int64_t h = ops::SpatialOut(o, (*in)[1], o.GetInt("filter_height", 1), "stride_h", nullptr);
+  const int64_t w = ops::SpatialOut(o, (*in)[2], o.GetInt("filter_width", 1), "stride_w", nullptr);
+  if (h < 1 || w < 1) return std::nullopt;
+  return ops::Shape{(*in)[0], static_cast<int32_t>(h), static_cast<int32_t>(w), (*in)[3]};
+}
+
 }  // namespace
 
-std::unique_ptr<runtime::OpKernel> CreateMaxPool2D() { return std::make_unique<Pool2D>(PoolKind::kMax); }
-std::unique_ptr<runtime::OpKernel> CreateAveragePool2D() { return std::make_unique<Pool2D>(PoolKind::kAverage); }
+extern const ops::OpDef kMaxPool2DOp{
+    .signature = graph::BuiltinSignature(graph::op::kMaxPool2D, 1, 1, graph::options_type::kPool2D),
+    .max_version = 2,
+    .shape = PoolShape,
+    .create = ops::MakeKernel<Pool2D, PoolKind::kMax>,
+};
+
+extern const ops::OpDef kAveragePool2DOp{
+    .signature =
+        graph::BuiltinSignature(graph::op::kAveragePool2D, 1, 1, graph::options_type::kPool2D),
+    .max_version = 2,
+    .shape = PoolShape,
+    .create = ops::MakeKernel<Pool2D, PoolKind::kAverage>,
+};
 
 }  // namespace xbnn::kernels

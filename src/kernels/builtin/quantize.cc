@@ -13,8 +13,9 @@
 //    (ARM's rounding shift); the remaining elements half away from zero.
 #include <cstring>
 
-#include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
+#include "ops/op_def.h"
+#include "ops/shape_rules.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -232,7 +233,22 @@ class Dequantize final : public runtime::OpKernel {
 
 }  // namespace
 
-std::unique_ptr<runtime::OpKernel> CreateQuantize() { return std::make_unique<Quantize>(); }
-std::unique_ptr<runtime::OpKernel> CreateDequantize() { return std::make_unique<Dequantize>(); }
+// Versions: 2 int16 output.
+extern const ops::OpDef kQuantizeOp{
+    .signature =
+        graph::BuiltinSignature(graph::op::kQuantize, 1, 1, graph::options_type::kQuantize),
+    .max_version = 2,
+    .shape = ops::SameShapeAsInput0,
+    .create = ops::MakeKernel<Quantize>,
+};
+
+// Versions: 2 int8, 3 int16/fp16, 5 per channel.
+extern const ops::OpDef kDequantizeOp{
+    .signature =
+        graph::BuiltinSignature(graph::op::kDequantize, 1, 1, graph::options_type::kDequantize),
+    .max_version = 5,
+    .shape = ops::SameShapeAsInput0,
+    .create = ops::MakeKernel<Dequantize>,
+};
 
 }  // namespace xbnn::kernels

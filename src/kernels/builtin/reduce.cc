@@ -9,8 +9,9 @@
 // the final shift half up, the leftover channels half away from zero.
 #include <cstring>
 
-#include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
+#include "ops/op_def.h"
+#include "ops/shape_rules.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -168,8 +169,35 @@ class Mean final : public runtime::OpKernel {
   bool spatial_mean_ = false;
 };
 
+std::optional<ops::Shape> ReduceShape(const ops::ShapeQuery& q) {
+  const ops::Shape* in = q.In(0);
+  const ops::Values* axes = q.Val(1);
+  if (!in || !axes) return std::nullopt;
+  const int rank = static_cast<int>(in->size());
+  std::vector<bool> reduced(in->size(), false);
+  for (int64_t a : *axes) {
+    if (a < -rank || a >= rank) return std::nullopt;
+    reduced[static_cast<size_t>(a < 0 ? a + rank : a)] = true;
+  }
+  const bool keep = q.options().GetInt("keep_dims", 0) != 0;
+  ops::Shape s;
+  for (int d = 0; d < rank; ++d) {
+    if (!reduced[static_cast<size_t>(d)]) {
+      s.push_back((*in)[static_cast<size_t>(d)]);
+    } else if (keep) {
+      s.push_back(1);
+    }
+  }
+  return s;
+}
+
 }  // namespace
 
-std::unique_ptr<runtime::OpKernel> CreateMean() { return std::make_unique<Mean>(); }
+extern const ops::OpDef kMeanOp{
+    .signature = graph::BuiltinSignature(graph::op::kMean, 2, 2, graph::options_type::kReducer),
+    .max_version = 2,
+    .shape = ReduceShape,
+    .create = ops::MakeKernel<Mean>,
+};
 
 }  // namespace xbnn::kernels

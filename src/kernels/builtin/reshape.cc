@@ -3,8 +3,9 @@
 // squeeze_dims) gives exactly the output tensor's shape.
 #include <cstring>
 
-#include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
+#include "ops/op_def.h"
+#include "ops/shape_rules.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -121,9 +122,86 @@ class Squeeze final : public runtime::OpKernel {
   RuntimeTensor *in_ = nullptr, *out_ = nullptr;
 };
 
+std::optional<ops::Shape> ResolveReshape(const ops::Values& requested, int64_t elements) {
+  ops::Shape s;
+  int unknown = -1;
+  int64_t known = 1;
+  for (size_t i = 0; i < requested.size(); ++i) {
+    const int64_t d = requested[i];
+    if (d == -1) {
+      if (unknown >= 0) return std::nullopt;
+      unknown = static_cast<int>(i);
+      s.push_back(1);
+      continue;
+    }
+    if (!ops::FitsDim(d)) return std::nullopt;
+    if (d > 0 && known > ops::kMaxShapeElements / d) return std::nullopt;
+    known *= d;
+    s.push_back(static_cast<int32_t>(d));
+  }
+  if (unknown >= 0) {
+    if (known == 0 || elements % known != 0 || !ops::FitsDim(elements / known)) return std::nullopt;
+    s[static_cast<size_t>(unknown)] = static_cast<int32_t>(elements / known);
+  }
+  return s;
+}
+
+std::optional<ops::Shape> ReshapeShape(const ops::ShapeQuery& q) {
+  const ops::Shape* in = q.In(0);
+  if (!in) return std::nullopt;
+  const ops::Shape* shape_in = q.In(1);
+  if (shape_in && shape_in->size() == 1) {
+    const ops::Values* v = q.Val(1);
+    if (!v) return std::nullopt;
+    return ResolveReshape(*v, ops::Elements(*in));
+  }
+  if (const std::vector<int32_t>* ns = q.options().GetInts("new_shape")) {
+    if (ns->empty()) return std::nullopt;  // ambiguous (scalar or unset): keep the file's shape
+    return ResolveReshape(ops::Values(ns->begin(), ns->end()), ops::Elements(*in));
+  }
+  return std::nullopt;
+}
+
+std::optional<ops::Shape> SqueezeShape(const ops::ShapeQuery& q) {
+  const ops::Shape* in = q.In(0);
+  if (!in) return std::nullopt;
+  const int rank = static_cast<int>(in->size());
+  std::vector<bool> drop(in->size(), false);
+  const std::vector<int32_t>* dims = q.options().GetInts("squeeze_dims");
+  if (dims && !dims->empty()) {
+    for (int32_t d : *dims) {
+      if (d < -rank || d >= rank) return std::nullopt;
+      drop[static_cast<size_t>(d < 0 ? d + rank : d)] = true;
+    }
+  } else {
+    for (int d = 0; d < rank; ++d)
+      drop[static_cast<size_t>(d)] = (*in)[static_cast<size_t>(d)] == 1;
+  }
+  ops::Shape s;
+  for (int d = 0; d < rank; ++d) {
+    if (!drop[static_cast<size_t>(d)]) s.push_back((*in)[static_cast<size_t>(d)]);
+  }
+  return s;
+}
+
 }  // namespace
 
-std::unique_ptr<runtime::OpKernel> CreateReshape() { return std::make_unique<Reshape>(); }
-std::unique_ptr<runtime::OpKernel> CreateSqueeze() { return std::make_unique<Squeeze>(); }
+// The shape input (1) is optional: the new_shape option stands in.
+extern const ops::OpDef kReshapeOp{
+    .signature = graph::BuiltinSignature(graph::op::kReshape, 1, 2, graph::options_type::kReshape,
+                                         graph::OptionalInput(1)),
+    .max_version = 1,
+    .shape = ReshapeShape,
+    .values = ops::ForwardValues,
+    .create = ops::MakeKernel<Reshape>,
+};
+
+extern const ops::OpDef kSqueezeOp{
+    .signature = graph::BuiltinSignature(graph::op::kSqueeze, 1, 1, graph::options_type::kSqueeze),
+    .max_version = 1,
+    .shape = SqueezeShape,
+    .values = ops::ForwardValues,
+    .create = ops::MakeKernel<Squeeze>,
+};
 
 }  // namespace xbnn::kernels

@@ -3,8 +3,9 @@
 // different scales compares TFLite's rescaled values); SELECT_V2 any fixed-size type.
 #include <cstring>
 
-#include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
+#include "ops/op_def.h"
+#include "ops/shape_rules.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -141,9 +142,40 @@ class SelectV2 final : public runtime::OpKernel {
   int elem_ = 0;
 };
 
+// The three inputs broadcast together.
+std::optional<ops::Shape> SelectShape(const ops::ShapeQuery& q) {
+  const ops::Shape* x = q.In(0);
+  const ops::Shape* y = q.In(1);
+  const ops::Shape* z = q.In(2);
+  if (!x || !y || !z) return std::nullopt;
+  auto xy = ops::Broadcast(*x, *y);
+  return xy ? ops::Broadcast(*xy, *z) : std::nullopt;
+}
+
 }  // namespace
 
-std::unique_ptr<runtime::OpKernel> CreateGreaterEqual() { return std::make_unique<GreaterEqual>(); }
-std::unique_ptr<runtime::OpKernel> CreateSelectV2() { return std::make_unique<SelectV2>(); }
+extern const ops::OpDef kGreaterEqualOp{
+    .signature =
+        graph::BuiltinSignature(graph::op::kGreaterEqual, 2, 2, graph::options_type::kGreaterEqual),
+    .max_version = 2,
+    .shape = ops::BroadcastInputs,
+    .create = ops::MakeKernel<GreaterEqual>,
+};
+
+extern const ops::OpDef kSelectV2Op{
+    .signature =
+        graph::BuiltinSignature(graph::op::kSelectV2, 3, 3, graph::options_type::kSelectV2),
+    .max_version = 1,
+    .shape = SelectShape,
+    .create = ops::MakeKernel<SelectV2>,
+};
+
+// SELECT (same-shape or rank-1 condition) has no kernel: models with it are validated, named and
+// refused at load time.
+extern const ops::OpDef kSelectOp{
+    .signature = graph::BuiltinSignature(graph::op::kSelect, 3, 3, graph::options_type::kSelect),
+    .max_version = 1,
+    .shape = SelectShape,
+};
 
 }  // namespace xbnn::kernels

@@ -3,8 +3,9 @@
 // the rest.
 #include <cstring>
 
-#include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
+#include "ops/op_def.h"
+#include "ops/shape_rules.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -40,8 +41,26 @@ class Shape final : public runtime::OpKernel {
   std::vector<int64_t> dims_;
 };
 
+std::optional<ops::Shape> ShapeShape(const ops::ShapeQuery& q) {
+  const ops::Shape* in = q.In(0);
+  return in ? std::optional<ops::Shape>(ops::Shape{static_cast<int32_t>(in->size())})
+            : std::nullopt;
+}
+
+// SHAPE's values are its input's shape: known at load time, so the op is folded away.
+std::optional<ops::Values> ShapeValues(const ops::ShapeQuery& q, const ops::Shape&) {
+  const ops::Shape* in = q.In(0);
+  return in ? std::optional<ops::Values>(ops::Values(in->begin(), in->end())) : std::nullopt;
+}
+
 }  // namespace
 
-std::unique_ptr<runtime::OpKernel> CreateShape() { return std::make_unique<Shape>(); }
+extern const ops::OpDef kShapeOp{
+    .signature = graph::BuiltinSignature(graph::op::kShape, 1, 1, graph::options_type::kShape),
+    .max_version = 1,
+    .shape = ShapeShape,
+    .values = ShapeValues,
+    .create = ops::MakeKernel<Shape>,
+};
 
 }  // namespace xbnn::kernels

@@ -1,8 +1,9 @@
 // SOFTMAX (versions 1-2) over the last dimension, with beta. int8 reproduces what TFLite runs on
 // x86: a float table of exp(-input_scale * beta * d) for the 256 distances d from the row maximum,
 // a float sum, and rounding of table[d] / (sum * output_scale) half away from zero.
-#include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
+#include "ops/op_def.h"
+#include "ops/shape_rules.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -88,6 +89,11 @@ class Softmax final : public runtime::OpKernel {
 
 }  // namespace
 
-std::unique_ptr<runtime::OpKernel> CreateSoftmax() { return std::make_unique<Softmax>(); }
+extern const ops::OpDef kSoftmaxOp{
+    .signature = graph::BuiltinSignature(graph::op::kSoftmax, 1, 1, graph::options_type::kSoftmax),
+    .max_version = 2,
+    .shape = ops::SameShapeAsInput0,
+    .create = ops::MakeKernel<Softmax>,
+};
 
 }  // namespace xbnn::kernels

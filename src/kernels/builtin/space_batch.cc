@@ -3,8 +3,9 @@
 // output zero point for int8/uint8.
 #include <cstring>
 
-#include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
+#include "ops/op_def.h"
+#include "ops/shape_rules.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -131,9 +132,54 @@ class SpaceBatch final : public runtime::OpKernel {
   uint8_t pad_byte_ = 0;
 };
 
+template <bool kToBatch>
+std::optional<ops::Shape> SpaceBatchShape(const ops::ShapeQuery& q) {
+  const ops::Shape* in = q.In(0);
+  const ops::Values* block = q.Val(1);
+  const ops::Values* pads = q.Val(2);
+  if (!in || !block || !pads || (in->size() != 3 && in->size() != 4)) return std::nullopt;
+  const size_t spatial = in->size() - 2;
+  if (block->size() != spatial || pads->size() != 2 * spatial) return std::nullopt;
+  ops::Shape s = *in;
+  int64_t prod = 1;
+  for (size_t i = 0; i < spatial; ++i) {
+    const int64_t b = (*block)[i], lo = (*pads)[2 * i], hi = (*pads)[2 * i + 1];
+    if (b < 1 || b > 4096 || lo < 0 || hi < 0) return std::nullopt;
+    prod *= b;
+    int64_t d;
+    if (kToBatch) {
+      const int64_t padded = (*in)[i + 1] + lo + hi;
+      if (padded % b != 0) return std::nullopt;
+      d = padded / b;
+    } else {
+      d = (*in)[i + 1] * b - lo - hi;
+      if (d < 0) return std::nullopt;
+    }
+    if (!ops::FitsDim(d)) return std::nullopt;
+    s[i + 1] = static_cast<int32_t>(d);
+  }
+  const int64_t batch = kToBatch ? (*in)[0] * prod : ((*in)[0] % prod == 0 ? (*in)[0] / prod : -1);
+  if (!ops::FitsDim(batch)) return std::nullopt;
+  s[0] = static_cast<int32_t>(batch);
+  return s;
+}
+
 }  // namespace
 
-std::unique_ptr<runtime::OpKernel> CreateSpaceToBatchND() { return std::make_unique<SpaceBatch>(true); }
-std::unique_ptr<runtime::OpKernel> CreateBatchToSpaceND() { return std::make_unique<SpaceBatch>(false); }
+extern const ops::OpDef kSpaceToBatchNDOp{
+    .signature = graph::BuiltinSignature(graph::op::kSpaceToBatchND, 3, 3,
+                                         graph::options_type::kSpaceToBatchND),
+    .max_version = 3,
+    .shape = SpaceBatchShape<true>,
+    .create = ops::MakeKernel<SpaceBatch, true>,
+};
+
+extern const ops::OpDef kBatchToSpaceNDOp{
+    .signature = graph::BuiltinSignature(graph::op::kBatchToSpaceND, 3, 3,
+                                         graph::options_type::kBatchToSpaceND),
+    .max_version = 3,
+    .shape = SpaceBatchShape<false>,
+    .create = ops::MakeKernel<SpaceBatch, false>,
+};
 
 }  // namespace xbnn::kernels

@@ -3,8 +3,9 @@
 // The axis and sizes must be constants, as the converters write them.
 #include <cstring>
 
-#include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
+#include "ops/op_def.h"
+#include "ops/shape_rules.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -112,9 +113,39 @@ class Split final : public runtime::OpKernel {
   int elem_ = 0;
 };
 
+// SPLIT: inputs (axis, value); every output gets value's shape with the axis divided.
+std::optional<ops::Shape> SplitShape(const ops::ShapeQuery& q) {
+  const ops::Values* axis_v = q.Val(0);
+  const ops::Shape* in = q.In(1);
+  if (!axis_v || axis_v->size() != 1 || !in || q.op.outputs.empty()) return std::nullopt;
+  const int rank = static_cast<int>(in->size());
+  const std::optional<int64_t> axis = ops::NormalizeAxis((*axis_v)[0], rank);
+  if (!axis) return std::nullopt;
+  const int64_t n = static_cast<int64_t>(q.op.outputs.size());
+  if ((*in)[static_cast<size_t>(*axis)] % n != 0) return std::nullopt;
+  ops::Shape s = *in;
+  s[static_cast<size_t>(*axis)] = static_cast<int32_t>(s[static_cast<size_t>(*axis)] / n);
+  return s;
+}
+
 }  // namespace
 
-std::unique_ptr<runtime::OpKernel> CreateSplit() { return std::make_unique<Split>(false); }
-std::unique_ptr<runtime::OpKernel> CreateSplitV() { return std::make_unique<Split>(true); }
+// Versions: 2 int8, 3 int16, 4 int32.
+extern const ops::OpDef kSplitOp{
+    .signature = graph::BuiltinSignature(graph::op::kSplit, 2, 2, graph::options_type::kSplit, 0, 1,
+                                         graph::kManyTensors),
+    .max_version = 4,
+    .shape = SplitShape,
+    .create = ops::MakeKernel<Split, false>,
+    .shape_every_output = true,
+};
+
+// The output sizes come from a tensor: outputs keep the file's shapes.
+extern const ops::OpDef kSplitVOp{
+    .signature = graph::BuiltinSignature(graph::op::kSplitV, 3, 3, graph::options_type::kSplitV, 0,
+                                         1, graph::kManyTensors),
+    .max_version = 3,
+    .create = ops::MakeKernel<Split, true>,
+};
 
 }  // namespace xbnn::kernels

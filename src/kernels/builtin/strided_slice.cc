@@ -3,8 +3,9 @@
 // (negative indices wrap once, then clamp). ellipsis_mask, new_axis_mask and offset are refused.
 #include <cstring>
 
-#include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
+#include "ops/op_def.h"
+#include "ops/shape_rules.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -119,8 +120,94 @@ class StridedSlice final : public runtime::OpKernel {
   std::array<int64_t, kMaxSliceRank> start_{}, stride_{}, count_{}, in_strides_{};
 };
 
+// STRIDED_SLICE without ellipsis / new-axis masks at load time: the output shape and, per axis,
+// the first index, stride and count (the same resolution as the kernel above).
+struct Slice {
+  ops::Shape out;
+  std::vector<int64_t> start, stride, count;
+};
+
+std::optional<Slice> ResolveSlice(const ops::ShapeQuery& q) {
+  const ops::Shape* in = q.In(0);
+  const ops::Values* begin = q.Val(1);
+  const ops::Values* end = q.Val(2);
+  const ops::Values* strides = q.Val(3);
+  if (!in || !begin || !end || !strides) return std::nullopt;
+  const auto& opt = q.options();
+  if (opt.GetInt("ellipsis_mask", 0) != 0 || opt.GetInt("new_axis_mask", 0) != 0 ||
+      opt.GetInt("offset", 0) != 0) {
+    return std::nullopt;
+  }
+  const size_t rank = in->size();
+  if (begin->size() != rank || end->size() != rank || strides->size() != rank) return std::nullopt;
+  const int64_t begin_mask = opt.GetInt("begin_mask", 0), end_mask = opt.GetInt("end_mask", 0);
+  const int64_t shrink_mask = opt.GetInt("shrink_axis_mask", 0);
+  Slice sl;
+  for (size_t a = 0; a < rank; ++a) {
+    const int64_t dim = (*in)[a], s = (*strides)[a];
+    if (s == 0) return std::nullopt;
+    const bool shrink = (shrink_mask >> a) & 1;
+    constexpr int64_t kLow = std::numeric_limits<int32_t>::lowest(),
+                      kHigh = std::numeric_limits<int32_t>::max();
+    auto resolve = [&](int64_t v, bool masked, bool is_end) {
+      if (masked) v = (s > 0) != is_end ? kLow : kHigh;
+      if (v < 0) v += dim;
+      return s > 0 ? std::clamp<int64_t>(v, 0, dim) : std::clamp<int64_t>(v, -1, dim - 1);
+    };
+    const int64_t start = dim == 0 ? 0 : resolve((*begin)[a], (begin_mask >> a) & 1, false);
+    const int64_t stop =
+        shrink ? start + 1 : (dim == 0 ? 0 : resolve((*end)[a], (end_mask >> a) & 1, true));
+    int64_t count = s > 0 ? (stop - start + s - 1) / s : (start - stop + (-s) - 1) / (-s);
+    count = std::max<int64_t>(count, 0);
+    if (shrink && count != 1) return std::nullopt;
+    sl.start.push_back(start);
+    sl.stride.push_back(s);
+    sl.count.push_back(count);
+    if (!shrink) sl.out.push_back(static_cast<int32_t>(count));
+  }
+  return sl;
+}
+
+std::optional<ops::Shape> StridedSliceShape(const ops::ShapeQuery& q) {
+  auto sl = ResolveSlice(q);
+  return sl ? std::optional<ops::Shape>(sl->out) : std::nullopt;
+}
+
+// The sliced values of a known input (shape vectors).
+std::optional<ops::Values> StridedSliceValues(const ops::ShapeQuery& q, const ops::Shape&) {
+  const ops::Values* v = q.Val(0);
+  auto sl = ResolveSlice(q);
+  if (!v || !sl) return std::nullopt;
+  const ops::Shape* in = q.In(0);
+  const size_t rank = in->size();
+  ops::Values out;
+  for (int64_t n : sl->count) {
+    if (n == 0) return ops::Values{};
+  }
+  std::vector<int64_t> idx(rank, 0), stride_in(rank, 1);
+  for (size_t a = rank; a-- > 1;) stride_in[a - 1] = stride_in[a] * (*in)[a];
+  if (rank == 0) return *v;
+  while (true) {
+    int64_t off = 0;
+    for (size_t a = 0; a < rank; ++a) off += (sl->start[a] + idx[a] * sl->stride[a]) * stride_in[a];
+    if (off < 0 || off >= static_cast<int64_t>(v->size())) return std::nullopt;
+    out.push_back((*v)[static_cast<size_t>(off)]);
+    size_t a = rank;
+    while (a > 0 && ++idx[a - 1] == sl->count[a - 1]) idx[--a] = 0;
+    if (a == 0) break;
+  }
+  return out;
+}
+
 }  // namespace
 
-std::unique_ptr<runtime::OpKernel> CreateStridedSlice() { return std::make_unique<StridedSlice>(); }
+extern const ops::OpDef kStridedSliceOp{
+    .signature =
+        graph::BuiltinSignature(graph::op::kStridedSlice, 4, 4, graph::options_type::kStridedSlice),
+    .max_version = 4,
+    .shape = StridedSliceShape,
+    .values = StridedSliceValues,
+    .create = ops::MakeKernel<StridedSlice>,
+};
 
 }  // namespace xbnn::kernels

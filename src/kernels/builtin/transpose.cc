@@ -3,8 +3,9 @@
 // weights, which the interpreter folds at load time.
 #include <cstring>
 
-#include "kernels/builtin/builtin_ops.h"
 #include "kernels/builtin/common.h"
+#include "ops/op_def.h"
+#include "ops/shape_rules.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -107,8 +108,30 @@ class Transpose final : public runtime::OpKernel {
   std::array<int64_t, kMaxTransposeRank> out_dims_{}, strides_{};
 };
 
+std::optional<ops::Shape> TransposeShape(const ops::ShapeQuery& q) {
+  const ops::Shape* in = q.In(0);
+  const ops::Values* perm = q.Val(1);
+  if (!in || !perm || perm->size() != in->size()) return std::nullopt;
+  ops::Shape s;
+  std::vector<bool> used(in->size(), false);
+  for (int64_t p : *perm) {
+    const int64_t a = p < 0 ? p + static_cast<int64_t>(in->size()) : p;
+    if (a < 0 || a >= static_cast<int64_t>(in->size()) || used[static_cast<size_t>(a)])
+      return std::nullopt;
+    used[static_cast<size_t>(a)] = true;
+    s.push_back((*in)[static_cast<size_t>(a)]);
+  }
+  return s;
+}
+
 }  // namespace
 
-std::unique_ptr<runtime::OpKernel> CreateTranspose() { return std::make_unique<Transpose>(); }
+extern const ops::OpDef kTransposeOp{
+    .signature =
+        graph::BuiltinSignature(graph::op::kTranspose, 2, 2, graph::options_type::kTranspose),
+    .max_version = 6,
+    .shape = TransposeShape,
+    .create = ops::MakeKernel<Transpose>,
+};
 
 }  // namespace xbnn::kernels

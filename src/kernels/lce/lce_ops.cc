@@ -1,7 +1,6 @@
 // LceQuantize, LceDequantize, LceBconv2d and LceBMaxPool2d: option and shape checks at Prepare,
 // then the fastest binary kernel the CPU runs (src/kernels/binary/optimized), reference kernels
 // for the rare types the optimized library does not cover (bool).
-#include "kernels/lce/lce_ops.h"
 
 #include <algorithm>
 
@@ -10,6 +9,8 @@
 #include "kernels/binary/optimized/bconv2d.h"
 #include "kernels/binary/optimized/bitpack.h"
 #include "kernels/binary/optimized/bmaxpool2d.h"
+#include "ops/op_def.h"
+#include "ops/shape_rules.h"
 
 namespace xbnn::kernels {
 namespace {
@@ -343,11 +344,74 @@ class LceBMaxPool2d final : public runtime::OpKernel {
   BMaxPool2DGeometry geometry_;
 };
 
+// The Larq ops keep the batch of their first input, but xbnn does not model their other
+// dimensions at load time: the file's shape with dimension 0 taken from the input when the file's
+// shapes agree on it.
+std::optional<ops::Shape> PropagateBatch(const ops::ShapeQuery& q) {
+  const ops::Shape* in = q.In(0);
+  const ops::Shape& file_out = q.FileShape(q.op.outputs[q.output]);
+  if (!in || in->empty() || file_out.empty()) return std::nullopt;
+  const ops::Shape& file_in = q.FileShape(q.op.inputs[0]);
+  if (file_in.empty() || file_in[0] != file_out[0]) return std::nullopt;
+  ops::Shape s = file_out;
+  s[0] = (*in)[0];
+  return s;
+}
+
+// Output [N, OH, OW, *]; filter [Cout, KH, KW, packed Cin/groups]. The packed filter rounds
+// Cin/groups up to 32, so the unpacked channels come from the options.
+ops::OpCost LceBconv2dCost(const ops::CostQuery& q) {
+  const auto& f = q.filter.shape;
+  if (f.size() != 4 || q.out.shape.size() != 4 || q.in.shape.size() != 4) return {};
+  auto options = graph::ParseLceBconv2dOptions(q.op.custom_options);
+  if (!options.ok() || f[3] <= 0) return {};
+  const int64_t groups = std::max<int64_t>(q.in.shape[3] / f[3], 1);
+  const int64_t cin_per_group = options->channels_in / groups;
+  ops::OpCost c;
+  c.binary_macs = ops::DimProduct(q.out.shape, 0, 3) * f[0] * f[1] * f[2] * cin_per_group;
+  return c;
+}
+
 }  // namespace
 
-std::unique_ptr<runtime::OpKernel> CreateLceQuantize() { return std::make_unique<LceQuantize>(); }
-std::unique_ptr<runtime::OpKernel> CreateLceDequantize() { return std::make_unique<LceDequantize>(); }
-std::unique_ptr<runtime::OpKernel> CreateLceBconv2d() { return std::make_unique<LceBconv2d>(); }
-std::unique_ptr<runtime::OpKernel> CreateLceBMaxPool2d() { return std::make_unique<LceBMaxPool2d>(); }
+extern const ops::OpDef kLceQuantizeOp{
+    .signature = {graph::op::kCustom, graph::kLceQuantize, 1, 1, 1, 1, 0,
+                  graph::options_type::kNone},
+    .max_version = 1,
+    .shape = PropagateBatch,
+    .create = ops::MakeKernel<LceQuantize>,
+    .shape_every_output = true,
+};
+
+extern const ops::OpDef kLceDequantizeOp{
+    .signature = {graph::op::kCustom, graph::kLceDequantize, 1, 1, 1, 1, 0,
+                  graph::options_type::kNone},
+    .max_version = 1,
+    .shape = PropagateBatch,
+    .create = ops::MakeKernel<LceDequantize>,
+    .shape_every_output = true,
+};
+
+// Always 5 inputs, as LCE's kernel requires; which of 2..4 are present depends on the output
+// type (LCE_FORMAT.md), which the kernel checks.
+extern const ops::OpDef kLceBconv2dOp{
+    .signature = {graph::op::kCustom, graph::kLceBconv2d, 5, 5, 1, 1,
+                  graph::OptionalInput(2) | graph::OptionalInput(3) | graph::OptionalInput(4),
+                  graph::options_type::kNone},
+    .max_version = 1,
+    .shape = PropagateBatch,
+    .cost = LceBconv2dCost,
+    .create = ops::MakeKernel<LceBconv2d>,
+    .shape_every_output = true,
+};
+
+extern const ops::OpDef kLceBMaxPool2dOp{
+    .signature = {graph::op::kCustom, graph::kLceBMaxPool2d, 1, 1, 1, 1, 0,
+                  graph::options_type::kNone},
+    .max_version = 1,
+    .shape = PropagateBatch,
+    .create = ops::MakeKernel<LceBMaxPool2d>,
+    .shape_every_output = true,
+};
 
 }  // namespace xbnn::kernels

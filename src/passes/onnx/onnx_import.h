@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "graph/graph.h"
-#include "graph/passes/convert.h"
-#include "graph/passes/onnx/onnx_model.h"
+#include "passes/convert.h"
+#include "passes/onnx/onnx_model.h"
 #include "xbnn/status.h"
 
 namespace xbnn::onnx_import {

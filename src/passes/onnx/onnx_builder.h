@@ -10,8 +10,9 @@
 #include <vector>
 
 #include "graph/graph.h"
-#include "graph/passes/onnx/onnx_import.h"
-#include "graph/passes/onnx/onnx_model.h"
+#include "graph/op_signature.h"
+#include "passes/onnx/onnx_import.h"
+#include "passes/onnx/onnx_model.h"
 
 namespace xbnn::onnx_import::internal {
 
@@ -29,16 +30,8 @@ struct Value {
   std::string error;  // why the value could not be converted (only an error if something reads it)
 };
 
-// Builtin option table types (TFLite BuiltinOptions union indices).
-namespace opt {
-inline constexpr uint8_t kConv2D = 1, kDepthwise = 2, kPool2D = 5, kFullyConnected = 8,
-                         kSoftmax = 9, kConcatenation = 10, kAdd = 11, kReshape = 17, kMul = 21,
-                         kPad = 22, kTranspose = 26, kReducer = 27, kSub = 28, kDiv = 29,
-                         kStridedSlice = 32, kMaximumMinimum = 39, kPadV2 = 43, kGreaterEqual = 45,
-                         kLeakyRelu = 75, kSelectV2 = 98;
-}
-// Builtin codes beyond graph::op.
-inline constexpr int32_t kTranspose = 39, kLogistic = 14, kLeakyReluOp = 98, kAbs = 101;
+// Builtin option table types (TFLite BuiltinOptions union indices): the op signatures' list.
+namespace opt = graph::options_type;
 
 class Builder {
  public:

@@ -22,8 +22,8 @@ namespace xbnn::passes {
 inline constexpr const char* kBitpackedChannelsMetadata = "xbnn_bitpacked_output_channels";
 
 struct StripReport {
-  int removed_dequantize = 0;     // DEQUANTIZE (int8 -> float32) ops removed
-  int removed_lce_dequantize = 0; // LceDequantize ops removed
+  int removed_dequantize = 0;      // DEQUANTIZE (int8 -> float32) ops removed
+  int removed_lce_dequantize = 0;  // LceDequantize ops removed
   std::vector<std::pair<std::string, int>> bitpacked_outputs;  // output tensor name, channels
 };
 
@@ -50,6 +50,7 @@ void RemoveTensors(graph::Graph& g, graph::Subgraph& sg, size_t subgraph_index,
 // Bytes in, bytes out (read, rewrite, write), for the Python package and the tools.
 Result<std::vector<uint8_t>> StripLceDequantizeOps(std::span<const uint8_t> model);
 Result<std::vector<uint8_t>> ModifyIntegerQuantizedModelIoType(std::span<const uint8_t> model,
-                                                               graph::DType input, graph::DType output);
+                                                               graph::DType input,
+                                                               graph::DType output);
 
 }  // namespace xbnn::passes

@@ -40,21 +40,21 @@ struct ConvertOptions {
 };
 
 struct ConvertReport {
-  int binarizations = 0;       // ste_sign patterns replaced
-  int lce_quantize = 0;        // LceQuantize ops in the result
-  int lce_dequantize = 0;      // LceDequantize ops in the result
-  int bconv = 0;               // LceBconv2d ops in the result
-  int bconv_bitpacked = 0;     // ... of which write bitpacked int32 output
-  int bconv_int8 = 0;          // ... of which write int8 output
-  int bmaxpool = 0;            // LceBMaxPool2d ops in the result
-  int new_bconv = 0;           // CONV_2D ops this conversion turned into LceBconv2d
-  int new_bmaxpool = 0;        // MAX_POOL_2D ops this conversion turned into LceBMaxPool2d
-  int new_bdense = 0;          // FULLY_CONNECTED ops turned into RESHAPE, 1x1 LceBconv2d, RESHAPE
+  int binarizations = 0;    // ste_sign patterns replaced
+  int lce_quantize = 0;     // LceQuantize ops in the result
+  int lce_dequantize = 0;   // LceDequantize ops in the result
+  int bconv = 0;            // LceBconv2d ops in the result
+  int bconv_bitpacked = 0;  // ... of which write bitpacked int32 output
+  int bconv_int8 = 0;       // ... of which write int8 output
+  int bmaxpool = 0;         // LceBMaxPool2d ops in the result
+  int new_bconv = 0;        // CONV_2D ops this conversion turned into LceBconv2d
+  int new_bmaxpool = 0;     // MAX_POOL_2D ops this conversion turned into LceBMaxPool2d
+  int new_bdense = 0;       // FULLY_CONNECTED ops turned into RESHAPE, 1x1 LceBconv2d, RESHAPE
   int64_t dense_float_weight_bytes = 0;   // their float weights before
   int64_t dense_binary_weight_bytes = 0;  // their bitpacked filters, multipliers and biases after
-  int folded_ops = 0;          // MUL/DIV/ADD/SUB/activation ops folded into LceBconv2d
-  int int8_ops = 0;            // float ops turned into int8 ops between fake-quant pairs
-  int removed_ops = 0;         // net op count change (before - after)
+  int folded_ops = 0;                     // MUL/DIV/ADD/SUB/activation ops folded into LceBconv2d
+  int int8_ops = 0;                       // float ops turned into int8 ops between fake-quant pairs
+  int removed_ops = 0;                    // net op count change (before - after)
   int removed_tensors = 0;
   int removed_buffers = 0;
   // One line per rewrite done, and per op that looked binary but stays float (with the reason).
@@ -63,15 +63,19 @@ struct ConvertReport {
 
   // True when the conversion found something binary to convert (a model with LCE ops already and
   // no float binarization left gives false).
-  bool AnythingBinary() const { return binarizations > 0 || new_bconv > 0 || new_bmaxpool > 0 || new_bdense > 0; }
+  bool AnythingBinary() const {
+    return binarizations > 0 || new_bconv > 0 || new_bmaxpool > 0 || new_bdense > 0;
+  }
 };
 
 // Converts in place. Errors only for malformed input or an impossible IO type request; patterns
 // that cannot be converted exactly are left as they are and listed in report->skipped.
-Status ConvertToLce(graph::Graph& g, const ConvertOptions& options = {}, ConvertReport* report = nullptr);
+Status ConvertToLce(graph::Graph& g, const ConvertOptions& options = {},
+                    ConvertReport* report = nullptr);
 
 // Bytes in, bytes out (read, convert, write).
-Result<std::vector<uint8_t>> ConvertModel(std::span<const uint8_t> model, const ConvertOptions& options = {},
+Result<std::vector<uint8_t>> ConvertModel(std::span<const uint8_t> model,
+                                          const ConvertOptions& options = {},
                                           ConvertReport* report = nullptr);
 
 }  // namespace xbnn::passes

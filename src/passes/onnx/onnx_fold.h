@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "graph/passes/onnx/onnx_model.h"
+#include "passes/onnx/onnx_model.h"
 #include "xbnn/status.h"
 
 namespace xbnn::onnx_import::internal {

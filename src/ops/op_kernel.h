@@ -27,9 +27,9 @@ struct RuntimeTensor {
   // differs from desc->shape where the file's shape is wrong (e.g. the batch of a dilated
   // convolution's SPACE_TO_BATCH_ND output).
   std::vector<int32_t> dims;
-  uint8_t* data = nullptr;              // arena or (for constants) model memory: never write those
+  uint8_t* data = nullptr;  // arena or (for constants) model memory: never write those
   size_t bytes = 0;
-  bool constant = false;                // model data, or values computed once at load time
+  bool constant = false;  // model data, or values computed once at load time
 
   graph::DType type() const { return desc->type; }
   const std::vector<int32_t>& shape() const { return dims; }
@@ -41,10 +41,14 @@ struct RuntimeTensor {
     return n;
   }
   template <typename T>
-  T* as() const { return reinterpret_cast<T*>(data); }
+  T* as() const {
+    return reinterpret_cast<T*>(data);
+  }
   // Per-tensor quantization (first scale / zero point); false when the tensor has none.
   bool PerTensorQuant(float* scale, int32_t* zero_point) const;
-  const graph::Quantization* quant() const { return desc->quantization ? &*desc->quantization : nullptr; }
+  const graph::Quantization* quant() const {
+    return desc->quantization ? &*desc->quantization : nullptr;
+  }
 };
 
 // Ops whose estimated single-thread time is below this run on the calling thread: handing work
@@ -68,13 +72,13 @@ class OpContext {
   const graph::Graph* graph = nullptr;
   const graph::Operator* op = nullptr;
   int op_index = 0;
-  std::vector<RuntimeTensor*> inputs;   // null where the optional input is absent (-1)
+  std::vector<RuntimeTensor*> inputs;  // null where the optional input is absent (-1)
   std::vector<RuntimeTensor*> outputs;
   kernels::TaskRunner* runner = nullptr;  // the interpreter's thread pool (runtime/thread_pool.h)
   int num_threads = 1;
-  size_t* prepared_bytes = nullptr;     // kernels add the memory they keep (repacked weights)
-  bool use_reference_kernels = false;   // InterpreterOptions::use_reference_kernels
-  bool bfloat16_float = false;          // InterpreterOptions::float_precision is kBFloat16
+  size_t* prepared_bytes = nullptr;         // kernels add the memory they keep (repacked weights)
+  bool use_reference_kernels = false;       // InterpreterOptions::use_reference_kernels
+  bool bfloat16_float = false;              // InterpreterOptions::float_precision is kBFloat16
   const FusedResidualAdd* fused = nullptr;  // ops fused into this one (LceBconv2d only)
 
   size_t num_inputs() const { return inputs.size(); }
@@ -95,20 +99,9 @@ class OpKernel {
 
 using KernelFactory = std::unique_ptr<OpKernel> (*)();
 
-struct KernelRegistration {
-  int32_t builtin;         // graph::op code; kCustom for custom ops
-  const char* custom_code; // for custom ops, else nullptr
-  int max_version;         // highest op version the kernel implements
-  KernelFactory create;
-};
-
-// Finds the kernel for an op code; null with `why` set when unsupported.
-const KernelRegistration* FindKernel(const graph::OperatorCode& code, std::string* why);
-// Every registered kernel, LCE ops first, for listings (`xbnn ops`, docs/ops.md).
-std::span<const KernelRegistration> AllKernels();
-
 // Helpers shared by kernels.
-Status ExpectType(const OpContext& ctx, const RuntimeTensor* t, graph::DType type, const char* what);
+Status ExpectType(const OpContext& ctx, const RuntimeTensor* t, graph::DType type,
+                  const char* what);
 Status ExpectSameShape(const OpContext& ctx, const RuntimeTensor* a, const RuntimeTensor* b);
 std::string ShapeString(const std::vector<int32_t>& shape);
 

@@ -7,7 +7,7 @@
 #include <cfloat>
 #include <cmath>
 
-#include "graph/passes/onnx/onnx_builder.h"
+#include "passes/onnx/onnx_builder.h"
 
 namespace xbnn::onnx_import::internal {
 namespace {
@@ -337,7 +337,7 @@ Status TranslateConv(Builder& b, const Node& n, size_t index) {
     bias = b.AddConst(n.outputs[0] + "/bias", {int32_t(O)}, std::vector<float>(size_t(O), 0.0f));
   std::vector<int32_t> ins = {in, ft, bias};
   b.AddOp(depthwise ? op::kDepthwiseConv2D : op::kConv2D, ins, {conv_t},
-          depthwise ? opt::kDepthwise : opt::kConv2D, o);
+          depthwise ? opt::kDepthwiseConv2D : opt::kConv2D, o);
   if (crop) Crop(b, conv_t, out, n.outputs[0]);
   return Status::Ok();
 }

@@ -2,18 +2,16 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "graph/graph.h"
-#include "graph/passes/convert.h"
+#include "passes/convert.h"
 
 namespace xbnn::passes::convert_internal {
-
-// Builtin codes the pass uses beyond graph::op.
-inline constexpr int32_t kBatchToSpaceNd = 37, kSpaceToBatchNd = 38, kLess = 58;
 
 // A LceBconv2d under construction: its constants stay unpacked until Finalize, so that later
 // steps (folding, bitpacked output) can still change them.
@@ -22,8 +20,8 @@ struct BconvInfo {
   int out_channels = 0, kernel_h = 0, kernel_w = 0, in_per_group = 0, channels_in = 0;
   std::vector<uint8_t> negative;  // [O, KH, KW, I]: 1 where the weight reads -1 (bit 1)
   std::vector<float> multiplier, bias;
-  int activation = 0;             // fused activation on the raw sum
-  int padding = 1;                // SAME 0, VALID 1
+  int activation = 0;  // fused activation on the raw sum
+  int padding = 1;     // SAME 0, VALID 1
   int pad_values = 0;
   int stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
   bool bitpacked = false;
@@ -49,8 +47,8 @@ struct Ctx {
   std::vector<bool> is_output;
   std::vector<BconvInfo> bconvs;
   std::map<int32_t, int32_t> packed_of;  // float/int8 tensor -> its LceQuantize output
-  bool zero_padded_fusion = false;        // ConvertOptions::zero_padded_fusion
-  bool binary_dense = false;              // ConvertOptions::binary_dense
+  bool zero_padded_fusion = false;       // ConvertOptions::zero_padded_fusion
+  bool binary_dense = false;             // ConvertOptions::binary_dense
 
   Ctx(graph::Graph& graph, graph::Subgraph& subgraph, size_t index, ConvertReport& r);
 
@@ -73,18 +71,50 @@ struct Ctx {
   bool IsConst(int32_t t) const;
   std::optional<std::vector<float>> ConstFloats(int32_t t) const;
   std::optional<std::vector<int64_t>> ConstInts(int32_t t) const;
-  int Producer(int32_t t) const { return t >= 0 && t < static_cast<int32_t>(producer.size()) ? producer[t] : -1; }
+  int Producer(int32_t t) const {
+    return t >= 0 && t < static_cast<int32_t>(producer.size()) ? producer[t] : -1;
+  }
   // Creates (once per tensor) LceQuantize(t) and returns its packed output.
   int32_t Packed(int32_t t, double order_key);
   void Applied(const std::string& s) { report.applied.push_back(Prefix() + s); }
   void Skipped(const std::string& s) { report.skipped.push_back(Prefix() + s); }
-  std::string Prefix() const { return g.subgraphs.size() > 1 ? "subgraph " + std::to_string(sgi) + ": " : ""; }
+  std::string Prefix() const {
+    return g.subgraphs.size() > 1 ? "subgraph " + std::to_string(sgi) + ": " : "";
+  }
   // Removes ops whose outputs nobody reads (only kinds without side effects), iteratively.
   void RemoveDeadOps();
 };
 
 // The packed shape of a tensor shape: last dimension ceil(C / 32).
 std::vector<int32_t> PackedShape(std::vector<int32_t> shape);
+
+// Helpers shared by the patterns (convert_ctx.cc).
+std::string Num(double v);                             // a float as text, 9 significant digits
+std::string ShapeText(const std::vector<int32_t>& s);  // "[1,2,3]"
+int FusedActivation(const graph::Operator& o);         // the op's fused_activation_function option
+const char* ActivationName(int a);                     // "RELU", ...
+int32_t ActivationOpCode(int a);                       // RELU, RELU_N1_TO_1, RELU6; -1 otherwise
+int ActivationOfOp(int32_t builtin);                   // the fused activation an op computes, or 0
+bool AllEqual(const std::vector<float>& v, float x);
+template <typename T>
+std::vector<uint8_t> Bytes(const std::vector<T>& v) {
+  std::vector<uint8_t> b(v.size() * sizeof(T));
+  if (!v.empty()) std::memcpy(b.data(), v.data(), b.size());
+  return b;
+}
+
+// The patterns, in the order the pass applies them (convert.cc):
+// ste_sign (SIGN/ADD/SIGN or SELECT) -> LceQuantize/LceDequantize (convert_binarize.cc).
+void Binarize(Ctx& c);
+// CONV_2D on binarized input with +-s weights -> LceBconv2d, folding what follows
+// (convert_bconv.cc).
+void ConvertConvs(Ctx& c);
+// LceQuantize(MAX_POOL_2D(x)) -> LceBMaxPool2d(LceQuantize(x)) (convert_bitpacked.cc).
+void ConvertMaxPools(Ctx& c);
+// LceBconv2d whose output is only binarized again writes bitpacked output (convert_bitpacked.cc).
+void WriteBitpacked(Ctx& c);
+// Writes the constants and options of every LceBconv2d (convert_bitpacked.cc).
+void FinalizeBconvs(Ctx& c);
 
 // Folds the single MUL/DIV/ADD/SUB or ReLU-family consumer of bconv `bi`'s output into it; false
 // when nothing (more) folds (convert.cc).

@@ -14,7 +14,7 @@
 #include <queue>
 
 #include "graph/lce_options.h"
-#include "graph/passes/convert_internal.h"
+#include "passes/convert_internal.h"
 
 namespace xbnn::passes::convert_internal {
 namespace {
@@ -24,7 +24,8 @@ using graph::DType;
 using graph::Operator;
 
 bool PerTensor(const graph::Tensor& t) {
-  return t.quantization && t.quantization->scale.size() == 1 && t.quantization->zero_point.size() == 1;
+  return t.quantization && t.quantization->scale.size() == 1 &&
+         t.quantization->zero_point.size() == 1;
 }
 
 bool SameQuantization(const graph::Tensor& a, const graph::Tensor& b) {
@@ -51,7 +52,8 @@ std::vector<int> TopoOrder(const Ctx& c) {
     std::vector<int> preds;
     for (int32_t t : c.sg.operators[j].inputs) {
       int p = c.Producer(t);
-      if (p >= 0 && p != j && std::find(preds.begin(), preds.end(), p) == preds.end()) preds.push_back(p);
+      if (p >= 0 && p != j && std::find(preds.begin(), preds.end(), p) == preds.end())
+        preds.push_back(p);
     }
     for (int p : preds) {
       next[p].push_back(j);
@@ -87,7 +89,8 @@ void ConvertFakeQuant(Ctx& c) {
     const int32_t tf = qo.inputs[0], tq = qo.outputs[0];
     if (tf < 0 || c.sg.tensors[tf].type != DType::kFloat32) continue;
     graph::Tensor& qt = c.sg.tensors[tq];
-    if ((qt.type != DType::kUInt8 && qt.type != DType::kInt8) || !PerTensor(qt) || c.is_output[tq]) continue;
+    if ((qt.type != DType::kUInt8 && qt.type != DType::kInt8) || !PerTensor(qt) || c.is_output[tq])
+      continue;
     // Every reader of the quantized tensor must be a DEQUANTIZE to float32: a fake-quant node.
     std::vector<int> deqs = c.consumers[tq];
     if (deqs.empty()) continue;
@@ -111,18 +114,21 @@ void ConvertFakeQuant(Ctx& c) {
     if (c.SoleConsumer(tf, q)) {
       std::string what;
       if (c.IsCustom(p, graph::kLceBconv2d) && ZeroPaddedSame(c, p)) {
-        c.Skipped(c.Label(q) + ": QUANTIZE kept after a zero-padded LceBconv2d: LCE's optimized kernels run "
-                               "zero-padded binary convolutions only with float output");
+        c.Skipped(c.Label(q) +
+                  ": QUANTIZE kept after a zero-padded LceBconv2d: LCE's optimized kernels run "
+                  "zero-padded binary convolutions only with float output");
       } else if (c.IsCustom(p, graph::kLceBconv2d) || c.IsCustom(p, graph::kLceDequantize)) {
         c.sg.operators[p].outputs[0] = tq;
         what = c.IsCustom(p, graph::kLceBconv2d) ? "LceBconv2d" : "LceDequantize";
-      } else if (c.IsBuiltin(p, op::kMean) || c.IsBuiltin(p, op::kReshape) || c.IsBuiltin(p, op::kSqueeze) ||
-                 c.IsBuiltin(p, op::kMaxPool2D)) {
+      } else if (c.IsBuiltin(p, op::kMean) || c.IsBuiltin(p, op::kReshape) ||
+                 c.IsBuiltin(p, op::kSqueeze) || c.IsBuiltin(p, op::kMaxPool2D)) {
         const Operator& po = c.sg.operators[p];
         auto it = po.inputs.empty() ? int8_of.end() : int8_of.find(po.inputs[0]);
         if (it != int8_of.end() && po.outputs.size() == 1 &&
-            (c.IsBuiltin(p, op::kMean) || SameQuantization(c.sg.tensors[it->second], c.sg.tensors[tq])) &&
-            (!c.IsBuiltin(p, op::kMaxPool2D) || po.builtin_options.GetInt("fused_activation_function", 0) == 0)) {
+            (c.IsBuiltin(p, op::kMean) ||
+             SameQuantization(c.sg.tensors[it->second], c.sg.tensors[tq])) &&
+            (!c.IsBuiltin(p, op::kMaxPool2D) ||
+             po.builtin_options.GetInt("fused_activation_function", 0) == 0)) {
           c.sg.operators[p].inputs[0] = it->second;
           c.sg.operators[p].outputs[0] = tq;
           what = graph::BuiltinOpName(c.Builtin(p));

@@ -1,6 +1,6 @@
 // Builder: TFLite tensors, constants and ops for the ONNX importer, and the layout and
 // binarization forms values take when a consumer asks for them.
-#include "graph/passes/onnx/onnx_builder.h"
+#include "passes/onnx/onnx_builder.h"
 
 #include <cstring>
 
@@ -139,7 +139,7 @@ int32_t Builder::Transpose(int32_t in, const std::vector<int32_t>& perm, const s
   for (int32_t p : perm) out_shape.push_back(s[p]);
   int32_t pt = AddConstI32(name + "/perm", {static_cast<int32_t>(perm.size())}, perm);
   int32_t out = AddTensor(name, out_shape);
-  AddOp(kTranspose, {in, pt}, {out}, opt::kTranspose);
+  AddOp(graph::op::kTranspose, {in, pt}, {out}, opt::kTranspose);
   return out;
 }
 

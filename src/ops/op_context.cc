@@ -1,4 +1,4 @@
-#include "runtime/op_kernel.h"
+#include "ops/op_kernel.h"
 
 namespace xbnn::runtime {
 
@@ -11,7 +11,8 @@ bool RuntimeTensor::PerTensorQuant(float* scale, int32_t* zero_point) const {
 }
 
 Status OpContext::Error(const std::string& message) const {
-  return Status::Error("op " + std::to_string(op_index) + " (" + graph->OpName(*op) + "): " + message);
+  return Status::Error("op " + std::to_string(op_index) + " (" + graph->OpName(*op) +
+                       "): " + message);
 }
 
 std::string ShapeString(const std::vector<int32_t>& shape) {
@@ -20,19 +21,20 @@ std::string ShapeString(const std::vector<int32_t>& shape) {
   return s + "]";
 }
 
-Status ExpectType(const OpContext& ctx, const RuntimeTensor* t, graph::DType type, const char* what) {
+Status ExpectType(const OpContext& ctx, const RuntimeTensor* t, graph::DType type,
+                  const char* what) {
   if (!t) return ctx.Error(std::string(what) + " is missing");
   if (t->type() != type) {
-    return ctx.Error(std::string(what) + " '" + t->desc->name + "' must be " + graph::DTypeName(type) + ", found " +
-                     graph::DTypeName(t->type()));
+    return ctx.Error(std::string(what) + " '" + t->desc->name + "' must be " +
+                     graph::DTypeName(type) + ", found " + graph::DTypeName(t->type()));
   }
   return Status::Ok();
 }
 
 Status ExpectSameShape(const OpContext& ctx, const RuntimeTensor* a, const RuntimeTensor* b) {
   if (a->shape() != b->shape()) {
-    return ctx.Error("shape mismatch: '" + a->desc->name + "' is " + ShapeString(a->shape()) + " but '" +
-                     b->desc->name + "' is " + ShapeString(b->shape()));
+    return ctx.Error("shape mismatch: '" + a->desc->name + "' is " + ShapeString(a->shape()) +
+                     " but '" + b->desc->name + "' is " + ShapeString(b->shape()));
   }
   return Status::Ok();
 }

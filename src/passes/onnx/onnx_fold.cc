@@ -2,13 +2,13 @@
 // from initializers, e.g. sign(w) * mean|w| and the straight-through trick on weights, which the
 // TorchScript exporter leaves in the graph) are evaluated here in float32, in the same order of
 // operations as onnxruntime, so that the weights the importer sees are the ones ONNX computes.
-#include "graph/passes/onnx/onnx_fold.h"
+#include "passes/onnx/onnx_fold.h"
 
 #include <algorithm>
 #include <cmath>
 #include <functional>
 
-#include "graph/passes/onnx/onnx_builder.h"
+#include "passes/onnx/onnx_builder.h"
 
 namespace xbnn::onnx_import::internal {
 namespace {

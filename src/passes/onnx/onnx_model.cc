@@ -1,5 +1,5 @@
 // ONNX protobuf -> onnx_import::Model, with the checks of onnx_model.h.
-#include "graph/passes/onnx/onnx_model.h"
+#include "passes/onnx/onnx_model.h"
 
 #include <onnx/onnx_pb.h>
 

@@ -1,4 +1,4 @@
-#include "graph/passes/io_passes.h"
+#include "passes/io_passes.h"
 
 #include <algorithm>
 #include <map>
@@ -23,14 +23,13 @@ bool IsOutput(const Subgraph& sg, int32_t t) {
   return std::find(sg.outputs.begin(), sg.outputs.end(), t) != sg.outputs.end();
 }
 
-
-
 // Ops other than `except` that read tensor t.
 int ReaderOf(const Subgraph& sg, int32_t t, const Operator* except) {
   for (size_t i = 0; i < sg.operators.size(); ++i) {
     const Operator& op = sg.operators[i];
     if (&op == except) continue;
-    if (std::find(op.inputs.begin(), op.inputs.end(), t) != op.inputs.end()) return static_cast<int>(i);
+    if (std::find(op.inputs.begin(), op.inputs.end(), t) != op.inputs.end())
+      return static_cast<int>(i);
   }
   return -1;
 }
@@ -64,23 +63,28 @@ Status StripSubgraph(Graph& g, Subgraph& sg, size_t sg_index, StripReport* repor
   std::vector<size_t> remove;
   for (size_t i = 0; i < sg.operators.size(); ++i) {
     const Operator& op = sg.operators[i];
-    if (g.CodeOf(op).builtin != graph::op::kDequantize || op.outputs.empty() || !IsOutput(sg, op.outputs[0])) continue;
+    if (g.CodeOf(op).builtin != graph::op::kDequantize || op.outputs.empty() ||
+        !IsOutput(sg, op.outputs[0]))
+      continue;
     if (op.inputs.empty() || op.inputs[0] < 0) {
       return Status::Error(where + "output DEQUANTIZE op " + std::to_string(i) + " has no input");
     }
     int32_t out = op.outputs[0], in = op.inputs[0];
     if (sg.tensors[out].type != DType::kFloat32) {
-      return Status::Error(where + "output DEQUANTIZE op " + std::to_string(i) + " writes " + TensorLabel(sg, out) +
-                           " of type " + graph::DTypeName(sg.tensors[out].type) + ", expected float32");
+      return Status::Error(where + "output DEQUANTIZE op " + std::to_string(i) + " writes " +
+                           TensorLabel(sg, out) + " of type " +
+                           graph::DTypeName(sg.tensors[out].type) + ", expected float32");
     }
     if (sg.tensors[in].type != DType::kInt8) {
-      return Status::Error(where + "output DEQUANTIZE op " + std::to_string(i) + " reads " + TensorLabel(sg, in) +
-                           " of type " + graph::DTypeName(sg.tensors[in].type) +
+      return Status::Error(where + "output DEQUANTIZE op " + std::to_string(i) + " reads " +
+                           TensorLabel(sg, in) + " of type " +
+                           graph::DTypeName(sg.tensors[in].type) +
                            ", expected int8 (the model is not integer quantized)");
     }
     if (int r = ReaderOf(sg, out, &op); r >= 0) {
-      return Status::Error(where + "output " + TensorLabel(sg, out) + " of DEQUANTIZE op " + std::to_string(i) +
-                           " is also read by op " + std::to_string(r) + "; it cannot be removed");
+      return Status::Error(where + "output " + TensorLabel(sg, out) + " of DEQUANTIZE op " +
+                           std::to_string(i) + " is also read by op " + std::to_string(r) +
+                           "; it cannot be removed");
     }
     remove.push_back(i);
   }
@@ -98,22 +102,28 @@ Status StripSubgraph(Graph& g, Subgraph& sg, size_t sg_index, StripReport* repor
   dead.clear();
   for (size_t i = 0; i < sg.operators.size(); ++i) {
     const Operator& op = sg.operators[i];
-    if (!g.IsCustom(op, graph::kLceDequantize) || op.outputs.empty() || !IsOutput(sg, op.outputs[0])) continue;
+    if (!g.IsCustom(op, graph::kLceDequantize) || op.outputs.empty() ||
+        !IsOutput(sg, op.outputs[0]))
+      continue;
     if (op.inputs.empty() || op.inputs[0] < 0) {
-      return Status::Error(where + "output LceDequantize op " + std::to_string(i) + " has no input");
+      return Status::Error(where + "output LceDequantize op " + std::to_string(i) +
+                           " has no input");
     }
     int32_t out = op.outputs[0], in = op.inputs[0];
     if (sg.tensors[out].type != DType::kFloat32 && sg.tensors[out].type != DType::kInt8) {
-      return Status::Error(where + "output LceDequantize op " + std::to_string(i) + " writes " + TensorLabel(sg, out) +
-                           " of type " + graph::DTypeName(sg.tensors[out].type) + ", expected float32 or int8");
+      return Status::Error(where + "output LceDequantize op " + std::to_string(i) + " writes " +
+                           TensorLabel(sg, out) + " of type " +
+                           graph::DTypeName(sg.tensors[out].type) + ", expected float32 or int8");
     }
     if (sg.tensors[in].type != DType::kInt32) {
-      return Status::Error(where + "output LceDequantize op " + std::to_string(i) + " reads " + TensorLabel(sg, in) +
-                           " of type " + graph::DTypeName(sg.tensors[in].type) + ", expected int32");
+      return Status::Error(where + "output LceDequantize op " + std::to_string(i) + " reads " +
+                           TensorLabel(sg, in) + " of type " +
+                           graph::DTypeName(sg.tensors[in].type) + ", expected int32");
     }
     if (int r = ReaderOf(sg, out, &op); r >= 0) {
-      return Status::Error(where + "output " + TensorLabel(sg, out) + " of LceDequantize op " + std::to_string(i) +
-                           " is also read by op " + std::to_string(r) + "; it cannot be removed");
+      return Status::Error(where + "output " + TensorLabel(sg, out) + " of LceDequantize op " +
+                           std::to_string(i) + " is also read by op " + std::to_string(r) +
+                           "; it cannot be removed");
     }
     remove.push_back(i);
   }
@@ -133,7 +143,8 @@ Status StripSubgraph(Graph& g, Subgraph& sg, size_t sg_index, StripReport* repor
 
 }  // namespace
 
-void RemoveTensors(Graph& g, Subgraph& sg, size_t subgraph_index, const std::set<int32_t>& candidates) {
+void RemoveTensors(Graph& g, Subgraph& sg, size_t subgraph_index,
+                   const std::set<int32_t>& candidates) {
   std::vector<bool> used(sg.tensors.size(), false);
   auto mark = [&](int32_t t) {
     if (t >= 0 && static_cast<size_t>(t) < used.size()) used[t] = true;
@@ -193,8 +204,10 @@ Status StripLceDequantize(Graph& g, StripReport* report, bool add_metadata) {
     has_code |= c.builtin == graph::op::kDequantize ||
                 (c.builtin == graph::op::kCustom && c.custom_code == graph::kLceDequantize);
   }
-  if (!has_code) return Status::Error("the model contains no LceDequantize or DEQUANTIZE operators");
-  // The rewrite indexes op inputs and outputs: a graph built or edited in code gets the reader's checks.
+  if (!has_code)
+    return Status::Error("the model contains no LceDequantize or DEQUANTIZE operators");
+  // The rewrite indexes op inputs and outputs: a graph built or edited in code gets the reader's
+  // checks.
   XBNN_RETURN_IF_ERROR(format::ValidateGraph(g));
   StripReport local;
   StripReport* r = report ? report : &local;
@@ -224,7 +237,8 @@ Status StripLceDequantize(Graph& g, StripReport* report, bool add_metadata) {
     }
     if (!found) {
       g.buffers.push_back(graph::Buffer::Owned(std::move(bytes)));
-      g.metadata.push_back({kBitpackedChannelsMetadata, static_cast<uint32_t>(g.buffers.size() - 1)});
+      g.metadata.push_back(
+          {kBitpackedChannelsMetadata, static_cast<uint32_t>(g.buffers.size() - 1)});
     }
   }
   return Status::Ok();
@@ -233,7 +247,8 @@ Status StripLceDequantize(Graph& g, StripReport* report, bool add_metadata) {
 Status SetIoTypes(Graph& g, DType input, DType output) {
   for (DType t : {input, output}) {
     if (t != DType::kFloat32 && t != DType::kInt8) {
-      return Status::Error(std::string("model IO type must be float32 or int8, got ") + graph::DTypeName(t));
+      return Status::Error(std::string("model IO type must be float32 or int8, got ") +
+                           graph::DTypeName(t));
     }
   }
   XBNN_RETURN_IF_ERROR(format::ValidateGraph(g));
@@ -242,12 +257,14 @@ Status SetIoTypes(Graph& g, DType input, DType output) {
   std::vector<size_t> remove;
   auto check = [&](const char* pos, int32_t float_t, int32_t int_t) -> Status {
     if (sg.tensors[float_t].type != DType::kFloat32) {
-      return Status::Error(std::string("model ") + pos + " " + TensorLabel(sg, float_t) + " has type " +
-                           graph::DTypeName(sg.tensors[float_t].type) + ", expected float32");
+      return Status::Error(std::string("model ") + pos + " " + TensorLabel(sg, float_t) +
+                           " has type " + graph::DTypeName(sg.tensors[float_t].type) +
+                           ", expected float32");
     }
     if (sg.tensors[int_t].type != DType::kInt8) {
-      return Status::Error("the model is not integer quantized: " + TensorLabel(sg, int_t) + " has type " +
-                           graph::DTypeName(sg.tensors[int_t].type) + ", expected int8");
+      return Status::Error("the model is not integer quantized: " + TensorLabel(sg, int_t) +
+                           " has type " + graph::DTypeName(sg.tensors[int_t].type) +
+                           ", expected int8");
     }
     return Status::Ok();
   };
@@ -255,39 +272,45 @@ Status SetIoTypes(Graph& g, DType input, DType output) {
     size_t found = 0;
     for (size_t i = 0; i < sg.operators.size(); ++i) {
       const Operator& op = sg.operators[i];
-      if (g.CodeOf(op).builtin != graph::op::kQuantize || op.inputs.empty() || op.outputs.empty()) continue;
+      if (g.CodeOf(op).builtin != graph::op::kQuantize || op.inputs.empty() || op.outputs.empty())
+        continue;
       int32_t in = op.inputs[0];
       if (in < 0 || std::find(sg.inputs.begin(), sg.inputs.end(), in) == sg.inputs.end()) continue;
       XBNN_RETURN_IF_ERROR(check("input", in, op.outputs[0]));
       if (int r = ReaderOf(sg, in, &op); r >= 0) {
-        return Status::Error("model input " + TensorLabel(sg, in) + " is also read by op " + std::to_string(r) +
-                             "; it cannot become int8");
-      }
-      remove.push_back(i);
-      ++found;
-    }
-    if (found == 0) {
-      return Status::Error("cannot make the input int8: no QUANTIZE (float32 -> int8) op follows a model input");
-    }
-  }
-  if (output == DType::kInt8) {
-    size_t found = 0;
-    for (size_t i = 0; i < sg.operators.size(); ++i) {
-      const Operator& op = sg.operators[i];
-      if (g.CodeOf(op).builtin != graph::op::kDequantize || op.outputs.empty() || !IsOutput(sg, op.outputs[0])) continue;
-      if (op.inputs.empty() || op.inputs[0] < 0) {
-        return Status::Error("output DEQUANTIZE op " + std::to_string(i) + " has no input");
-      }
-      XBNN_RETURN_IF_ERROR(check("output", op.outputs[0], op.inputs[0]));
-      if (int r = ReaderOf(sg, op.outputs[0], &op); r >= 0) {
-        return Status::Error("model output " + TensorLabel(sg, op.outputs[0]) + " is also read by op " +
+        return Status::Error("model input " + TensorLabel(sg, in) + " is also read by op " +
                              std::to_string(r) + "; it cannot become int8");
       }
       remove.push_back(i);
       ++found;
     }
     if (found == 0) {
-      return Status::Error("cannot make the output int8: no DEQUANTIZE (int8 -> float32) op feeds a model output");
+      return Status::Error(
+          "cannot make the input int8: no QUANTIZE (float32 -> int8) op follows a model input");
+    }
+  }
+  if (output == DType::kInt8) {
+    size_t found = 0;
+    for (size_t i = 0; i < sg.operators.size(); ++i) {
+      const Operator& op = sg.operators[i];
+      if (g.CodeOf(op).builtin != graph::op::kDequantize || op.outputs.empty() ||
+          !IsOutput(sg, op.outputs[0]))
+        continue;
+      if (op.inputs.empty() || op.inputs[0] < 0) {
+        return Status::Error("output DEQUANTIZE op " + std::to_string(i) + " has no input");
+      }
+      XBNN_RETURN_IF_ERROR(check("output", op.outputs[0], op.inputs[0]));
+      if (int r = ReaderOf(sg, op.outputs[0], &op); r >= 0) {
+        return Status::Error("model output " + TensorLabel(sg, op.outputs[0]) +
+                             " is also read by op " + std::to_string(r) +
+                             "; it cannot become int8");
+      }
+      remove.push_back(i);
+      ++found;
+    }
+    if (found == 0) {
+      return Status::Error(
+          "cannot make the output int8: no DEQUANTIZE (int8 -> float32) op feeds a model output");
     }
   }
   std::sort(remove.begin(), remove.end());
@@ -318,8 +341,8 @@ Result<std::vector<uint8_t>> StripLceDequantizeOps(std::span<const uint8_t> mode
   return format::WriteModel(*g);
 }
 
-Result<std::vector<uint8_t>> ModifyIntegerQuantizedModelIoType(std::span<const uint8_t> model, DType input,
-                                                               DType output) {
+Result<std::vector<uint8_t>> ModifyIntegerQuantizedModelIoType(std::span<const uint8_t> model,
+                                                               DType input, DType output) {
   auto g = format::ReadModel(model);
   if (!g.ok()) return g.status();
   XBNN_RETURN_IF_ERROR(SetIoTypes(*g, input, output));

@@ -1,11 +1,11 @@
 // The ONNX import driver: graph inputs and outputs, node-by-node translation, removal of what the
 // binarization patterns left unused, then the conversion pass.
-#include "graph/passes/onnx/onnx_import.h"
+#include "passes/onnx/onnx_import.h"
 
 #include <set>
 
 #include "format/model_io.h"
-#include "graph/passes/onnx/onnx_builder.h"
+#include "passes/onnx/onnx_builder.h"
 
 namespace xbnn::onnx_import {
 namespace {

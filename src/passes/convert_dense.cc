@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "graph/lce_options.h"
-#include "graph/passes/convert_internal.h"
+#include "passes/convert_internal.h"
 
 namespace xbnn::passes::convert_internal {
 namespace {

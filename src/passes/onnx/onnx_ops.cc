@@ -3,8 +3,8 @@
 // activations, BatchNormalization, shape ops and the head.
 #include <cmath>
 
-#include "graph/passes/onnx/onnx_builder.h"
-#include "graph/passes/onnx/onnx_fold.h"
+#include "passes/onnx/onnx_builder.h"
+#include "passes/onnx/onnx_fold.h"
 
 namespace xbnn::onnx_import::internal {
 namespace {
@@ -484,11 +484,11 @@ Status TranslateNode(Builder& b, const Node& n, size_t index) {
   if (Patterns(b, n)) return Status::Ok();
   if (t == "Add" || t == "Sub" || t == "Mul" || t == "Div") return Elementwise(b, n, who);
   if (t == "Relu") return Unary(b, n, who, op::kRelu);
-  if (t == "Sigmoid") return Unary(b, n, who, kLogistic);
+  if (t == "Sigmoid") return Unary(b, n, who, op::kLogistic);
   if (t == "Sign") return Unary(b, n, who, op::kSign);
-  if (t == "Abs") return Unary(b, n, who, kAbs);
+  if (t == "Abs") return Unary(b, n, who, op::kAbs);
   if (t == "LeakyRelu") {
-    return Unary(b, n, who, kLeakyReluOp, opt::kLeakyRelu,
+    return Unary(b, n, who, op::kLeakyRelu, opt::kLeakyRelu,
                  {{"alpha", static_cast<double>(n.Float("alpha", 0.01f))}});
   }
   if (t == "Clip") return Clip(b, n, who);
