@@ -41,8 +41,13 @@ class ReluX final : public runtime::OpKernel {
     QuantizeMultiplier(real, &mult_, &shift_);
     if (shift_ > 30) return ctx.Error("input/output scale ratio " + std::to_string(real) + " is too large");
     // TFLite rounds the bounds with roundf on the output scale; an infinite upper bound is the type's.
-    qlo_ = std::max(-128, qo.zero_point + static_cast<int32_t>(std::round(lo_ / qo.scale)));
-    qhi_ = std::isinf(hi_) ? 127 : std::min(127, qo.zero_point + static_cast<int32_t>(std::round(hi_ / qo.scale)));
+    // Bounds beyond int8 after scaling clamp there (a tiny output scale must not overflow int).
+    auto bound = [&](float f) {
+      const float t = std::round(f / qo.scale) + static_cast<float>(qo.zero_point);
+      return !(t > -128.0f) ? -128 : !(t < 127.0f) ? 127 : static_cast<int32_t>(t);
+    };
+    qlo_ = std::max(-128, bound(lo_));
+    qhi_ = std::isinf(hi_) ? 127 : std::min(127, bound(hi_));
     return Status::Ok();
   }
 

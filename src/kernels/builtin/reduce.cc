@@ -7,6 +7,8 @@
 // which reduce.cc picks for exactly that case): the raw int8 sum times a multiplier for the float
 // input_scale / (count * output_scale), plus a float-computed bias; 16-channel NEON blocks round
 // the final shift half up, the leftover channels half away from zero.
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "kernels/builtin/common.h"
@@ -78,6 +80,15 @@ class Mean final : public runtime::OpKernel {
       const float count = static_cast<float>(in_->dim(1) * in_->dim(2));
       float temp = static_cast<float>(qi_.zero_point) * qi_.scale / qo_.scale;
       temp = temp > 0 ? temp + 0.5f : temp - 0.5f;
+      // A hostile quantization (a tiny output scale) must not overflow the int conversion.
+      if (!(std::abs(temp) < 2147483520.0f)) {
+        char what[160];
+        std::snprintf(what, sizeof what,
+                      "input zero point x input scale / output scale = %g is out of the int32 range "
+                      "(output scale %g)",
+                      static_cast<double>(temp), static_cast<double>(qo_.scale));
+        return ctx.Error(what);
+      }
       bias_ = qo_.zero_point - static_cast<int32_t>(temp);
       const float real_scale = qi_.scale / (count * qo_.scale);
       QuantizeMultiplier(real_scale, &mult_, &shift_);
