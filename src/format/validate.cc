@@ -5,7 +5,6 @@
 
 #include "format/builtin_options.h"
 #include "format/model_io.h"
-#include "graph/lce_options.h"
 #include "graph/op_signature.h"
 #include "tflite_subset_generated.h"
 
@@ -14,10 +13,6 @@ namespace {
 
 using graph::Graph;
 namespace gop = graph::op;
-using graph::kLceBconv2d;
-using graph::kLceBMaxPool2d;
-using graph::ParseLceBconv2dOptions;
-using graph::ParseLceBMaxPool2dOptions;
 namespace ot = graph::options_type;
 namespace t = ::xbnn::tfl;
 
@@ -115,8 +110,9 @@ std::string OptionsTableName(uint8_t type) {
   return spec ? std::string(spec->table_name) : "union type " + std::to_string(type);
 }
 
-// Counts, absent (-1) inputs and the options table against the op's signature; LCE options are
-// parsed strictly. Unknown ops are left to the runtime, which refuses them by name.
+// Counts, absent (-1) inputs and the options table against the op's signature; custom options
+// (the LCE ops' FlexBuffers) by the op's own strict check. Unknown ops are left to the runtime,
+// which refuses them by name.
 Status ValidateOpSignature(const graph::Operator& op, const graph::OperatorCode& code,
                            graph::OpSignatureLookup lookup) {
   const graph::OpSignature* sig = lookup ? lookup(code) : nullptr;
@@ -143,14 +139,7 @@ Status ValidateOpSignature(const graph::Operator& op, const graph::OperatorCode&
     return Status::Error("builtin options are a " + OptionsTableName(type) + " table, expected " +
                          (sig->options_type == 0 ? std::string("none") : OptionsTableName(sig->options_type)));
   }
-  if (code.builtin == gop::kCustom && code.custom_code == kLceBMaxPool2d) {
-    auto o = ParseLceBMaxPool2dOptions(op.custom_options);
-    return o.ok() ? Status::Ok() : o.status();
-  }
-  if (code.builtin == gop::kCustom && code.custom_code == kLceBconv2d) {
-    auto o = ParseLceBconv2dOptions(op.custom_options);
-    return o.ok() ? Status::Ok() : o.status();
-  }
+  if (sig->check_custom_options) return sig->check_custom_options(op.custom_options);
   return Status::Ok();
 }
 

@@ -360,6 +360,12 @@ std::optional<ops::Shape> PropagateBatch(const ops::ShapeQuery& q) {
 
 // Output [N, OH, OW, *]; filter [Cout, KH, KW, packed Cin/groups]. The packed filter rounds
 // Cin/groups up to 32, so the unpacked channels come from the options.
+// The validator's strict check of the options (each key present, an integer, within its range).
+template <typename Options, Result<Options> (*kParse)(std::span<const uint8_t>)>
+Status CheckOptions(std::span<const uint8_t> bytes) {
+  return kParse(bytes).status();
+}
+
 ops::OpCost LceBconv2dCost(const ops::CostQuery& q) {
   const auto& f = q.filter.shape;
   if (f.size() != 4 || q.out.shape.size() != 4 || q.in.shape.size() != 4) return {};
@@ -397,7 +403,8 @@ extern const ops::OpDef kLceDequantizeOp{
 extern const ops::OpDef kLceBconv2dOp{
     .signature = {graph::op::kCustom, graph::kLceBconv2d, 5, 5, 1, 1,
                   graph::OptionalInput(2) | graph::OptionalInput(3) | graph::OptionalInput(4),
-                  graph::options_type::kNone},
+                  graph::options_type::kNone,
+                  CheckOptions<graph::LceBconv2dOptions, graph::ParseLceBconv2dOptions>},
     .max_version = 1,
     .shape = PropagateBatch,
     .cost = LceBconv2dCost,
@@ -407,7 +414,8 @@ extern const ops::OpDef kLceBconv2dOp{
 
 extern const ops::OpDef kLceBMaxPool2dOp{
     .signature = {graph::op::kCustom, graph::kLceBMaxPool2d, 1, 1, 1, 1, 0,
-                  graph::options_type::kNone},
+                  graph::options_type::kNone,
+                  CheckOptions<graph::LceBMaxPool2dOptions, graph::ParseLceBMaxPool2dOptions>},
     .max_version = 1,
     .shape = PropagateBatch,
     .create = ops::MakeKernel<LceBMaxPool2d>,
