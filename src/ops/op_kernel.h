@@ -79,6 +79,7 @@ class OpContext {
   size_t* prepared_bytes = nullptr;         // kernels add the memory they keep (repacked weights)
   bool use_reference_kernels = false;       // InterpreterOptions::use_reference_kernels
   bool bfloat16_float = false;              // InterpreterOptions::float_precision is kBFloat16
+  size_t memory_limit = 0;  // InterpreterOptions::max_arena_bytes (0: none): setup memory cap
   const FusedResidualAdd* fused = nullptr;  // ops fused into this one (LceBconv2d only)
 
   size_t num_inputs() const { return inputs.size(); }

@@ -26,6 +26,17 @@ int XnnChunkCount(const OpContext& ctx, double seconds, int limit) {
 }
 
 Status CreateXnnConv2D(const OpContext& ctx, const XnnConvDesc& d, XnnChunks* out) {
+  // XNNPACK's setup allocates an indirection buffer of one pointer per output pixel and kernel
+  // tap (the 1x1 stride-1 GEMM path excepted): a hostile shape must not make it huge.
+  const double taps = static_cast<double>(d.kernel_h) * d.kernel_w;
+  const double indirection = 8.0 * d.batch * d.out_h * d.out_w * (taps > 1 ? taps : 0.0);
+  if (ctx.memory_limit != 0 && indirection > static_cast<double>(ctx.memory_limit)) {
+    return ctx.Error(std::string("the ") + d.what + " needs about " +
+                     std::to_string(static_cast<int64_t>(indirection / (1 << 20))) +
+                     " MiB of XNNPACK indirection buffers, over the memory limit of " +
+                     std::to_string(ctx.memory_limit >> 20) +
+                     " MiB (InterpreterOptions::max_arena_bytes)");
+  }
   const double weight_bytes = 4.0 * d.out_c * d.kernel_h * d.kernel_w * d.group_in;
   const int by_memory =
       static_cast<int>(std::max(1.0, kMaxWeightCopyBytes / std::max(weight_bytes, 1.0)));
