@@ -177,6 +177,9 @@ TEST(ConvTest, DirectKernelCoversTheStemShapes) {
   EXPECT_TRUE(DirectConvF32::Applies(DirectConvGeometry{1, 7, 7, 256, 7, 7, 512, 1, 1, 1, 1, 0, 0}, 1, 1, 1));
   EXPECT_FALSE(DirectConvF32::Applies(DirectConvGeometry{1, 8, 8, 64, 4, 4, 128, 1, 1, 2, 2, 0, 0}, 1, 1, 1));
   EXPECT_FALSE(DirectConvF32::Applies(DirectConvGeometry{1, 7, 7, 64, 7, 7, 120, 1, 1, 1, 1, 0, 0}, 1, 1, 1));
+  // Hostile strides or kernels stay on XNNPACK.
+  EXPECT_FALSE(DirectConvF32::Applies(DirectConvGeometry{1, 8, 8, 3, 1, 1, 64, 3, 3, 1 << 30, 1 << 30, 1, 1}, 1, 1, 1));
+  EXPECT_FALSE(DirectConvF32::Applies(DirectConvGeometry{1, 40, 40, 3, 20, 20, 64, 21, 21, 2, 2, 10, 10}, 1, 1, 1));
 #else
   EXPECT_FALSE(DirectConvF32::Applies(stem, 1, 1, 1));
 #endif

@@ -92,6 +92,9 @@ bool DirectConvF32::Applies(const DirectConvGeometry& g, int groups, int dil_h, 
 #if defined(XBNN_DIRECT_CONV_X86)
   if (groups != 1 || dil_h != 1 || dil_w != 1) return false;
   if (g.in_c < 1 || g.out_c < 16 || g.out_c % 16 != 0) return false;
+  // Stems have small kernels and strides; bounding them keeps the index arithmetic in int and
+  // the bf16 variant's padded input copy near the input's size (a hostile model can ask for any).
+  if (g.k_h > 16 || g.k_w > 16 || g.stride_h > 16 || g.stride_w > 16) return false;
   const bool stem = g.in_c <= 4 && g.k_h * g.k_w >= 9;
   if (!stem && !IsPointwise(g)) return false;
   return __builtin_cpu_supports("avx512f");

@@ -21,8 +21,9 @@ struct DirectConvGeometry {
 
 class DirectConvF32 {
  public:
-  // The shapes this kernel is meant for (no groups, no dilation, out_c a multiple of 16; in_c <= 4
-  // and a kernel of at least 3x3, or a 1x1 stride-1 unpadded kernel) on a CPU with AVX-512F.
+  // The shapes this kernel is meant for (no groups, no dilation, out_c a multiple of 16, kernel
+  // and strides at most 16; in_c <= 4 and a kernel of at least 3x3, or a 1x1 stride-1 unpadded
+  // kernel) on a CPU with AVX-512F.
   static bool Applies(const DirectConvGeometry& g, int groups, int dil_h, int dil_w);
   // Repacks the OHWI filter into 64-channel blocks; bias may be null; [lo, hi] is the fused
   // activation's range.
