@@ -281,10 +281,18 @@ Status Interpreter::Impl::CreateTensors(LoadState& s) {
     for (int32_t o : sg->operators[i].outputs) {
       RuntimeTensor& t = tensors[o];
       const std::vector<int64_t>& v = *inferred.values[o];
+      // The values must fill the tensor exactly, in an integer type wide enough for them.
+      const bool int32 = t.type() == graph::DType::kInt32, int64 = t.type() == graph::DType::kInt64;
+      if ((!int32 && !int64) || static_cast<int64_t>(v.size()) != t.elements()) {
+        return Status::Error("op " + std::to_string(i) + " (" + g.OpName(sg->operators[i]) + "): output tensor " +
+                             std::to_string(o) + " '" + sg->tensors[o].name + "' is " +
+                             graph::DTypeName(t.type()) + " with " + std::to_string(t.elements()) +
+                             " elements, but the op computes " + std::to_string(v.size()) + " integers");
+      }
       uint8_t* bytes = AllocateFolded(t.bytes);
       if (!bytes) return Status::Error("cannot allocate " + std::to_string(t.bytes) + " bytes for a folded tensor");
       for (size_t k = 0; k < v.size(); ++k) {
-        if (t.type() == graph::DType::kInt32) {
+        if (int32) {
           const int32_t x = static_cast<int32_t>(v[k]);
           std::memcpy(bytes + 4 * k, &x, 4);
         } else {
