@@ -10,9 +10,9 @@
 namespace xbnn::kernels::builtin {
 namespace {
 
-constexpr int kBlock = 64;  // output channels per block: at most 4 AVX-512 vectors
-
-int BlockChannels(int out_c, int block) { return std::min(kBlock, out_c - block * kBlock); }
+using direct_conv::BlockChannels;
+using direct_conv::kBlock;
+using direct_conv::TilePixels;
 
 #if defined(XBNN_DIRECT_CONV_X86)
 
@@ -62,9 +62,6 @@ __attribute__((target("avx512f"))) void TileKernel(const Tile& t, const float* b
 
 using TileFn = void (*)(const Tile&, const float*, float, float, float*, int);
 
-// Pixels per tile for nb vectors of channels: as many accumulators as fit in the 32 registers
-// beside the nb weight vectors and a broadcast (6 x 4 + 4 + 1 = 29 for a full block).
-int TilePixels(int nb) { return nb == 1 ? 12 : nb == 2 ? 8 : nb == 3 ? 7 : 6; }
 
 TileFn PickTile(int nb, bool single) {
   switch (nb) {

@@ -13,6 +13,17 @@
 
 namespace xbnn::kernels::builtin {
 
+// The register blocking both direct kernels (float32 and bf16) share: output channels in blocks
+// of up to 64 (4 AVX-512 vectors), and per block width the pixels of a tile that fit the 32
+// registers beside the weight vectors and a broadcast (6 x 4 + 4 + 1 = 29 for a full block).
+namespace direct_conv {
+inline constexpr int kBlock = 64;
+inline int BlockChannels(int out_c, int block) {
+  return out_c - block * kBlock < kBlock ? out_c - block * kBlock : kBlock;
+}
+inline int TilePixels(int nb) { return nb == 1 ? 12 : nb == 2 ? 8 : nb == 3 ? 7 : 6; }
+}  // namespace direct_conv
+
 struct DirectConvGeometry {
   int batch = 0, in_h = 0, in_w = 0, in_c = 0;
   int out_h = 0, out_w = 0, out_c = 0;

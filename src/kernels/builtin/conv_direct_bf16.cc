@@ -11,12 +11,12 @@
 namespace xbnn::kernels::builtin {
 namespace {
 
-constexpr int kBlock = 64;  // output channels per block, as in conv_direct.cc
+using direct_conv::BlockChannels;
+using direct_conv::kBlock;
+using direct_conv::TilePixels;
 
 #if defined(XBNN_DIRECT_BF16_X86)
 
-int BlockChannels(int out_c, int block) { return std::min(kBlock, out_c - block * kBlock); }
-int TilePixels(int nb) { return nb == 1 ? 12 : nb == 2 ? 8 : nb == 3 ? 7 : 6; }
 int EvenChannels(int c) { return c + (c & 1); }
 
 #define XBNN_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
