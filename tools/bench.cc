@@ -204,6 +204,13 @@ int BenchMain(const std::vector<std::string>& argv) {
   j.Key("activation_bytes_sum").Int(static_cast<int64_t>(mem.activation_bytes_sum));
   j.Key("prepared_bytes").Int(static_cast<int64_t>(mem.prepared_bytes));
   j.Key("peak_rss_bytes").Int(static_cast<int64_t>(peak_rss_kb) * 1024).EndObject();
+  const ThreadStats ts = it.thread_stats();
+  if (it.num_threads() > 1) {
+    j.Key("thread_pool").BeginObject().Key("parallel_steps").Int(ts.parallel_jobs);
+    j.Key("serial_steps").Int(ts.serial_jobs).Key("stalls").Int(ts.stalls);
+    j.Key("back_offs").Int(ts.back_offs).Key("tasks").Int(ts.tasks);
+    j.Key("caller_tasks").Int(ts.caller_tasks).EndObject();
+  }
 
   std::printf("%s", json ? "" : "");
   if (!json) {
@@ -215,6 +222,15 @@ int BenchMain(const std::vector<std::string>& argv) {
     std::printf("CPU time per invoke (all threads): %.4f ms\n", cpu_ms);
     std::printf("memory: arena %zu bytes (activations laid end to end: %zu), prepared weights %zu bytes, peak RSS %.1f MiB\n",
                 mem.arena_bytes, mem.activation_bytes_sum, mem.prepared_bytes, static_cast<double>(peak_rss_kb) / 1024.0);
+    if (it.num_threads() > 1) {
+      // Warm-up included: why extra threads did or did not help.
+      const double worker_share =
+          ts.tasks > 0 ? 100.0 * static_cast<double>(ts.tasks - ts.caller_tasks) / static_cast<double>(ts.tasks) : 0;
+      std::printf("thread pool: %lld parallel steps (workers ran %.0f%% of their tasks), %lld steps on the calling "
+                  "thread alone (backing off after %lld stalls and %lld windows without help)\n",
+                  static_cast<long long>(ts.parallel_jobs), worker_share, static_cast<long long>(ts.serial_jobs),
+                  static_cast<long long>(ts.stalls), static_cast<long long>(ts.back_offs));
+    }
   }
   if (profile) {
     const auto& prof = it.op_profile();

@@ -40,18 +40,30 @@ struct InterpreterOptions {
 
 struct OpProfile {
   int index = 0;
-  std::string op;                    // "CONV_2D", "LceBconv2d", ...
+  std::string op;  // "CONV_2D", "LceBconv2d", ...
   std::vector<int32_t> output_shape;
   int64_t binary_macs = 0, float_macs = 0, int8_macs = 0;
-  double total_seconds = 0;          // summed over the invokes since the last reset
+  double total_seconds = 0;  // summed over the invokes since the last reset
   int64_t invokes = 0;
-  int fused_into = -1;               // the op whose kernel does this op's work (fuse_ops), or -1
+  int fused_into = -1;  // the op whose kernel does this op's work (fuse_ops), or -1
 };
 
 struct MemoryStats {
-  size_t arena_bytes = 0;            // the planned arena
-  size_t activation_bytes_sum = 0;   // all activation tensors laid end to end
-  size_t prepared_bytes = 0;         // repacked weights and other per-op state
+  size_t arena_bytes = 0;           // the planned arena
+  size_t activation_bytes_sum = 0;  // all activation tensors laid end to end
+  size_t prepared_bytes = 0;        // repacked weights and other per-op state
+};
+
+// What the thread pool did since the interpreter was created (num_threads > 1). On a machine
+// whose cores run other work the pool runs ops on the calling thread alone for a while (it backs
+// off), so that extra threads never make an inference slower than one thread.
+struct ThreadStats {
+  int64_t parallel_jobs = 0;  // parallel op steps shared with the workers
+  int64_t serial_jobs = 0;    // steps run on the calling thread alone while backing off
+  int64_t stalls = 0;         // steps that waited for a worker the OS had preempted
+  int64_t back_offs = 0;      // windows of steps in which the workers did not help
+  int64_t tasks = 0;          // tasks of the parallel steps
+  int64_t caller_tasks = 0;   // of which the calling thread ran
 };
 
 class Interpreter {
@@ -76,6 +88,7 @@ class Interpreter {
   const std::vector<OpProfile>& op_profile() const;
   void ResetProfile();
   int num_threads() const;
+  ThreadStats thread_stats() const;
 
  private:
   struct Impl;

@@ -114,6 +114,17 @@ if ok:
     d = json.loads(p.stdout)
     ok = d["runs"] >= 5 and d["latency_ms"]["median"] > 0 and len(d["ops"]) == 2 and d["memory"]["arena_bytes"] > 0
 check("bench --json --profile", ok, p.stderr[:200])
+# With threads, bench says what the pool did (steps shared, steps run alone while backing off).
+p = run("bench", model, "--runs", "2", "--min-seconds", "0", "--json", "--threads", "2")
+ok = p.returncode == 0 and set(json.loads(p.stdout).get("thread_pool", {})) == {
+    "parallel_steps", "serial_steps", "stalls", "back_offs", "tasks", "caller_tasks"}
+check("bench --threads 2 --json reports the thread pool", ok, p.stdout[-300:] + p.stderr[:200])
+p = run("bench", model, "--runs", "2", "--min-seconds", "0", "--threads", "2")
+check("bench --threads 2 prints the thread pool line", p.returncode == 0 and "thread pool:" in p.stdout,
+      p.stdout[-300:])
+p = run("bench", model, "--runs", "2", "--min-seconds", "0", "--json")
+check("bench with one thread has no thread pool entry", p.returncode == 0 and "thread_pool" not in json.loads(p.stdout),
+      p.stderr[:200])
 
 # --float-precision: bf16 is opt-in and labelled; other values are refused.
 p = run("bench", model, "--runs", "2", "--min-seconds", "0", "--json", "--float-precision", "bf16")

@@ -123,6 +123,34 @@ TEST(Interpreter, FourInterpretersInFourThreadsAgree) {
   for (int t = 1; t < 4; ++t) EXPECT_EQ(results[t], results[0]) << "thread " << t;
 }
 
+// thread_stats() says how the pool ran the ops: nothing with one thread; with two, every task of
+// a parallel step counted, and the steps the caller ran alone while backing off.
+TEST(Interpreter, ThreadStatsCountThePoolsSteps) {
+  // The tiny model at 128x128 pixels: a convolution big enough to be split (47 M binary MACs).
+  graph::Graph g = testing::MakeTinyBconvModel();
+  for (graph::Tensor& t : g.subgraphs[0].tensors) {
+    if (t.buffer == 0 && t.shape.size() == 4) t.shape[1] = t.shape[2] = 128;
+  }
+  auto model = Load(g);
+  ASSERT_TRUE(model);
+  for (int threads : {1, 2}) {
+    InterpreterOptions o;
+    o.num_threads = threads;
+    auto it = Interpreter::Create(model, o);
+    ASSERT_TRUE(it.ok()) << it.status().message();
+    for (int rep = 0; rep < 3; ++rep) ASSERT_TRUE((*it)->Invoke().ok());
+    const ThreadStats s = (*it)->thread_stats();
+    if (threads == 1) {
+      EXPECT_EQ(s.parallel_jobs + s.serial_jobs + s.tasks, 0);
+    } else {
+      EXPECT_GE(s.parallel_jobs + s.serial_jobs, 3) << "at least one step per invoke";
+      EXPECT_GE(s.tasks, 2 * s.parallel_jobs);
+      EXPECT_LE(s.caller_tasks, s.tasks);
+      EXPECT_LE(s.stalls + s.back_offs, s.parallel_jobs);
+    }
+  }
+}
+
 TEST(Interpreter, UnsupportedOpIsReportedAtLoad) {
   graph::Graph g = testing::MakeTinyBconvModel();
   g.operator_codes[2].builtin = 99;  // SQUARED_DIFFERENCE

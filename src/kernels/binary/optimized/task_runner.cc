@@ -24,9 +24,12 @@ constexpr int64_t kWorkerSpinNs = 100'000;
 // worker preempted while holding a task; normal waits are below one task.
 constexpr int64_t kStallNs = 200'000;
 // After a stall, or a window of jobs in which the workers did not help (kWindowJobs), jobs run on
-// the caller alone for a back-off time, doubled each time up to kMaxBackoffNs. It ends after
-// kCleanNs of good windows: threads that keep their cores for longer than a few scheduler slices
-// have cores to themselves.
+// the caller alone for a back-off time, doubled each time up to kMaxBackoffNs. The back-off is
+// counted in time spent running jobs, not wall time: an application that invokes now and then
+// (or a benchmark that runs other engines in between) keeps it across the idle gaps, instead of
+// paying a new stall of a scheduler slice at the start of every invoke. It ends after kCleanNs of
+// good windows: threads that keep their cores for longer than a few scheduler slices have cores
+// to themselves.
 constexpr int64_t kMinBackoffNs = 2'000'000;
 constexpr int64_t kMaxBackoffNs = 200'000'000;
 constexpr int64_t kCleanNs = 16'000'000;
@@ -113,11 +116,26 @@ bool StdThreadRunner::WaitDone(int n, int64_t own_ns, int own_tasks) {
   return now - start <= std::max(kStallNs, 2 * task_ns);
 }
 
+bool StdThreadRunner::WorkersHelped(int threads, const Window& w) {
+  // The workers took less than half of the (T - 1) / T of the tasks they take on idle cores.
+  if (2 * threads * (w.tasks - w.own_tasks) < (threads - 1) * w.tasks) return false;
+  // The caller itself was runnable but not running: the cores are shared with other processes,
+  // and this process's threads split the CPU time it gets instead of adding to it.
+  if (4 * w.cpu_ns < 3 * w.wall_ns) return false;
+  // Estimated speedup under 1.1: the caller's time per task times all tasks (the jobs on one
+  // thread) over the time the caller spent in the jobs, running its tasks and waiting for the
+  // workers' last ones. Waiting alone is no sign of absent workers: with small jobs the last
+  // task often ends a few microseconds after the caller's, and two threads are still faster.
+  if (w.own_tasks == 0) return true;
+  return 10 * w.busy_ns * w.tasks >= 11 * w.own_tasks * (w.busy_ns + w.wait_ns);
+}
+
 void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
   const int64_t t0 = NowNs();
-  if (t0 < serial_until_ns_) {
+  if (serial_left_ns_ > 0) {
     ++stats_.serial_jobs;
     for (int i = 0; i < n; ++i) fn(ctx, 0, i);
+    serial_left_ns_ -= NowNs() - t0;
     return;
   }
   ++stats_.parallel_jobs;
@@ -153,14 +171,9 @@ void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
   window_wait_ns_ += t2 - t1;
   bool absent = false;
   if (clean && ++window_jobs_ == kWindowJobs) {
-    // Workers' share of the tasks below half of the (T - 1) / T they take on idle cores, or the
-    // caller itself runnable but not running (the cores are shared with other processes: this
-    // process's threads then split the CPU time it gets instead of adding to it), or the caller
-    // waiting for workers' last tasks for more than a quarter of the time it ran tasks.
-    const int64_t wall = t2 - window_start_ns_, cpu = ThreadCpuNs() - window_cpu_ns_;
     absent =
-        2 * num_threads_ * (window_tasks_ - window_own_) < (num_threads_ - 1) * window_tasks_ ||
-        4 * cpu < 3 * wall || 4 * window_wait_ns_ > window_busy_ns_;
+        !WorkersHelped(num_threads_, {window_tasks_, window_own_, window_busy_ns_, window_wait_ns_,
+                                      ThreadCpuNs() - window_cpu_ns_, t2 - window_start_ns_});
     // Good windows for kCleanNs in a row end the back-off.
     if (!absent && backoff_ns_ > 0) {
       if (clean_since_ns_ == 0) clean_since_ns_ = window_start_ns_;
@@ -173,7 +186,7 @@ void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
   if (absent) ++stats_.absent_windows;
   backoff_ns_ = std::clamp(2 * backoff_ns_, kMinBackoffNs, kMaxBackoffNs);
   clean_since_ns_ = 0;
-  serial_until_ns_ = t2 + backoff_ns_;
+  serial_left_ns_ = backoff_ns_;
   window_jobs_ = 0;
   window_tasks_ = window_own_ = window_busy_ns_ = window_wait_ns_ = 0;
 }

@@ -46,10 +46,10 @@ class SerialRunner final : public TaskRunner {
 // process's threads split the CPU time it gets (Linux schedules a session's threads as a group)
 // instead of adding to it, so the workers take few tasks and the caller itself runs slower. After
 // a stall, or a window of jobs in which the workers took less than half their share of the tasks,
-// the caller got less than 3/4 of the wall time on a CPU, or it waited for workers more than a
-// quarter of the time it ran tasks, the pool runs jobs on the calling thread alone for a while
-// (the workers then sleep), doubling that time while it keeps happening; so on a busy machine
-// two threads are no slower than one.
+// the caller got less than 3/4 of the wall time on a CPU, or the jobs were less than 1.1x faster
+// than the caller's own rate predicts for one thread, the pool runs jobs on the calling thread
+// alone for a while (the workers then sleep), doubling that time while it keeps happening; so on
+// a busy machine two threads are no slower than one.
 // ParallelFor must not be called concurrently from several threads.
 class StdThreadRunner final : public TaskRunner {
  public:
@@ -72,6 +72,15 @@ class StdThreadRunner final : public TaskRunner {
     int64_t wait_ns = 0;               // caller time waiting for workers' last tasks
   };
   const Stats& stats() const { return stats_; }
+
+  // A window of parallel jobs, as the caller saw it.
+  struct Window {
+    int64_t tasks = 0, own_tasks = 0;  // tasks, and those the caller ran
+    int64_t busy_ns = 0, wait_ns = 0;  // caller time running tasks / waiting for the last ones
+    int64_t cpu_ns = 0, wall_ns = 0;   // caller CPU time and wall time over the window
+  };
+  // Whether the workers made the window's jobs faster than the caller alone would have been.
+  static bool WorkersHelped(int threads, const Window& w);
 
  private:
   void WorkerLoop(int thread);
@@ -98,7 +107,7 @@ class StdThreadRunner final : public TaskRunner {
   std::atomic<bool> stop_{false};
   // Owned by the ParallelFor caller.
   uint64_t generation_ = 0;
-  int64_t serial_until_ns_ = 0;  // steady-clock time until which jobs run on the caller alone
+  int64_t serial_left_ns_ = 0;  // job time still to run on the caller alone (backing off)
   int64_t backoff_ns_ = 0;
   int64_t clean_since_ns_ = 0;  // start of the good windows since the last back-off
   int window_jobs_ = 0;         // jobs of the current window, started at window_start_ns_
