@@ -149,8 +149,8 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{1, 5, 4, 2, 48, 7, 7, 1, 1, 1, 1, 1, true, true, 0},
                       ConvCase{1, 9, 50, 3, 192, 3, 5, 3, 1, 1, 1, 1, true, true, 1},
                       ConvCase{1, 6, 30, 3, 48, 3, 3, 1, 1, 1, 1, 1, true, true, 0},
-                      // The direct kernel's 1x1 path: chunks of 48 pixels with a partial last
-                      // one (49 = 7x7 pixels), tiles of 6/8/12 pixels and singles, a partial
+                      // The direct kernel's 1x1 path: chunks of up to 48 pixels and a partial
+                      // last one, 49 = 7x7 pixels in one chunk split by channel blocks, tiles of 6/8/12 pixels and singles, a partial
                       // 64-channel block, batch 2, deep and shallow reductions.
                       ConvCase{1, 7, 7, 64, 128, 1, 1, 1, 1, 1, 1, 1, true, true, 0},
                       ConvCase{2, 5, 9, 16, 80, 1, 1, 1, 1, 1, 1, 1, false, true, 1},
@@ -185,11 +185,12 @@ TEST(ConvTest, DirectKernelCoversTheStemShapes) {
 #endif
 }
 
-// The direct kernel splits by output rows (stems) or chunks of pixels (1x1): the same arithmetic
-// per output on any thread count.
+// The direct kernel splits by output rows (stems) or chunks of pixels x channel blocks (1x1): the
+// same arithmetic per output on any thread count.
 TEST(ConvTest, DirectKernelThreadsBitExact) {
   for (const ConvCase& c : {ConvCase{1, 40, 36, 3, 64, 7, 7, 2, 2, 1, 1, 1, true, true, 1},
-                            ConvCase{1, 14, 14, 64, 128, 1, 1, 1, 1, 1, 1, 1, true, true, 0}}) {
+                            ConvCase{1, 14, 14, 64, 128, 1, 1, 1, 1, 1, 1, 1, true, true, 0},
+                            ConvCase{1, 7, 7, 96, 144, 1, 1, 1, 1, 1, 1, 1, true, true, 1}}) {
     const int oh = OutSize(c.h, c.kh, c.stride_h, 1, c.same), ow = OutSize(c.w, c.kw, c.stride_w, 1, c.same);
     auto x = RandomFloats(static_cast<size_t>(c.h) * c.w * c.cin, 11);
     auto w = RandomFloats(static_cast<size_t>(c.cout) * c.kh * c.kw * c.cin, 12);
@@ -209,6 +210,29 @@ TEST(ConvTest, DirectKernelThreadsBitExact) {
     }
     ExpectEqual(f[1], f[0]);
     ExpectEqual(f[2], f[0]);
+  }
+}
+
+// Work items of the 1x1 path: balanced chunks of whole 6-pixel tiles, times channel blocks.
+TEST(ConvTest, PointwiseSplitBalancesChunks) {
+  using kernels::builtin::direct_conv::SplitPointwise;
+  auto s = SplitPointwise(49, 512);  // QuickNet's last transition: 7x7, 512 channels
+  EXPECT_EQ(s.chunks, 1);
+  EXPECT_EQ(s.blocks, 8);
+  EXPECT_EQ(s.items(), 8);
+  s = SplitPointwise(196, 256);  // 14x14: 3 chunks of 54 and one of 34, not 4 x 48 + 4
+  EXPECT_EQ(s.chunk_pixels, 54);
+  EXPECT_EQ(s.chunks, 4);
+  EXPECT_EQ(s.items(), 16);
+  for (int64_t pixels : {1, 5, 6, 47, 48, 49, 97, 1000, 12544}) {
+    for (int out_c : {16, 64, 80, 512}) {
+      s = SplitPointwise(pixels, out_c);
+      EXPECT_EQ(s.chunk_pixels % 6, 0);
+      EXPECT_LE(s.chunk_pixels, 72);
+      EXPECT_GE(s.chunk_pixels * s.chunks, pixels) << pixels;
+      EXPECT_LT(s.chunk_pixels * (s.chunks - 1), pixels) << pixels;
+      EXPECT_EQ(s.blocks, (out_c + 63) / 64);
+    }
   }
 }
 

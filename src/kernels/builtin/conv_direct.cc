@@ -62,7 +62,6 @@ __attribute__((target("avx512f"))) void TileKernel(const Tile& t, const float* b
 
 using TileFn = void (*)(const Tile&, const float*, float, float, float*, int);
 
-
 TileFn PickTile(int nb, bool single) {
   switch (nb) {
     case 1:
@@ -124,48 +123,45 @@ void DirectConvF32::Prepare(const DirectConvGeometry& g, const float* filter_ohw
 
 int DirectConvF32::rows() const {
   if (!pointwise_) return g_.batch * g_.out_h;
-  const int64_t pixels = static_cast<int64_t>(g_.batch) * g_.out_h * g_.out_w;
-  return static_cast<int>((pixels + kPointwiseChunk - 1) / kPointwiseChunk);
+  return direct_conv::SplitPointwise(static_cast<int64_t>(g_.batch) * g_.out_h * g_.out_w, g_.out_c)
+      .items();
 }
 
-// A 1x1 convolution is a matrix product over all pixels of the batch: chunks of kPointwiseChunk
-// pixels, each a run of full tiles (every tap is an input channel) and single pixels at its end.
-void DirectConvF32::RunPointwise(const float* in, float* out, int chunk_begin,
-                                 int chunk_end) const {
+// A 1x1 convolution is a matrix product over all pixels of the batch: an item is a chunk of
+// pixels times a block of output channels, a run of full tiles (every tap is an input channel)
+// and single pixels at its end.
+void DirectConvF32::RunPointwise(const float* in, float* out, int item_begin, int item_end) const {
 #if defined(XBNN_DIRECT_CONV_X86)
   const DirectConvGeometry& g = g_;
   const int64_t pixels = static_cast<int64_t>(g.batch) * g.out_h * g.out_w;
-  const int blocks = (g.out_c + kBlock - 1) / kBlock;
+  const direct_conv::PointwiseSplit split = direct_conv::SplitPointwise(pixels, g.out_c);
   Tile t;
   t.row_stride = 0;
   t.step = g.in_c;
   t.rows = 1;
   t.taps = g.in_c;
   t.taps_per_row = g.in_c;
-  for (int chunk = chunk_begin; chunk < chunk_end; ++chunk) {
-    const int64_t p0 = static_cast<int64_t>(chunk) * kPointwiseChunk;
-    const int64_t p1 = std::min(pixels, p0 + kPointwiseChunk);
-    const float* w = packed_.data();
-    for (int blk = 0; blk < blocks; ++blk) {
-      const int bc = BlockChannels(g.out_c, blk);
-      const int np = TilePixels(bc / 16);
-      const TileFn full = PickTile(bc / 16, false), one = PickTile(bc / 16, true);
-      const float* bias = bias_.data() + blk * kBlock;
-      t.w = w;
-      int64_t p = p0;
-      for (; p + np <= p1; p += np) {
-        t.in = in + p * g.in_c;
-        full(t, bias, lo_, hi_, out + p * g.out_c + blk * kBlock, g.out_c);
-      }
-      for (; p < p1; ++p) {
-        t.in = in + p * g.in_c;
-        one(t, bias, lo_, hi_, out + p * g.out_c + blk * kBlock, g.out_c);
-      }
-      w += static_cast<int64_t>(bc) * g.in_c;
+  for (int item = item_begin; item < item_end; ++item) {
+    const int chunk = item / split.blocks, blk = item % split.blocks;
+    const int64_t p0 = chunk * split.chunk_pixels;
+    const int64_t p1 = std::min(pixels, p0 + split.chunk_pixels);
+    const int bc = BlockChannels(g.out_c, blk);
+    const int np = TilePixels(bc / 16);
+    const TileFn full = PickTile(bc / 16, false), one = PickTile(bc / 16, true);
+    const float* bias = bias_.data() + blk * kBlock;
+    t.w = packed_.data() + static_cast<int64_t>(blk) * kBlock * g.in_c;  // earlier blocks are full
+    int64_t p = p0;
+    for (; p + np <= p1; p += np) {
+      t.in = in + p * g.in_c;
+      full(t, bias, lo_, hi_, out + p * g.out_c + blk * kBlock, g.out_c);
+    }
+    for (; p < p1; ++p) {
+      t.in = in + p * g.in_c;
+      one(t, bias, lo_, hi_, out + p * g.out_c + blk * kBlock, g.out_c);
     }
   }
 #else
-  (void)in, (void)out, (void)chunk_begin, (void)chunk_end;
+  (void)in, (void)out, (void)item_begin, (void)item_end;
 #endif
 }
 

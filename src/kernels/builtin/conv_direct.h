@@ -22,6 +22,24 @@ inline int BlockChannels(int out_c, int block) {
   return out_c - block * kBlock < kBlock ? out_c - block * kBlock : kBlock;
 }
 inline int TilePixels(int nb) { return nb == 1 ? 12 : nb == 2 ? 8 : nb == 3 ? 7 : 6; }
+
+// Work items of a 1x1 convolution: chunks of 48 to 72 pixels (8 to 12 tiles), all of one size
+// but the last, times the 64-channel blocks. Splitting channels too keeps threads busy on small maps: a
+// 7x7x512 output is 8 items of 49 pixels, where chunks of 48 alone made 2 items, 48 and 1.
+struct PointwiseSplit {
+  int64_t chunk_pixels = 0;
+  int chunks = 0, blocks = 0;
+  int items() const { return chunks * blocks; }
+};
+inline PointwiseSplit SplitPointwise(int64_t pixels, int out_c) {
+  PointwiseSplit s;
+  s.blocks = (out_c + kBlock - 1) / kBlock;
+  const int64_t n = pixels >= 72 ? (pixels + 24) / 48 : 1;  // the nearest count of 48-pixel chunks
+  s.chunk_pixels = ((pixels + n - 1) / n + 5) / 6 * 6;  // whole tiles of 6
+  if (s.chunk_pixels == 0) s.chunk_pixels = 6;
+  s.chunks = static_cast<int>((pixels + s.chunk_pixels - 1) / s.chunk_pixels);
+  return s;
+}
 }  // namespace direct_conv
 
 struct DirectConvGeometry {
@@ -41,15 +59,14 @@ class DirectConvF32 {
   void Prepare(const DirectConvGeometry& g, const float* filter_ohwi, const float* bias, float lo,
                float hi);
   // Work items [row_begin, row_end) of rows(), NHWC in and out: output rows (batch * out_h), or
-  // for 1x1 convolutions chunks of kPointwiseChunk pixels.
+  // for 1x1 convolutions chunks of pixels x channel blocks (direct_conv::SplitPointwise).
   void RunRows(const float* in, float* out, int row_begin, int row_end) const;
   bool prepared() const { return !packed_.empty(); }
   int rows() const;
 
  private:
-  static constexpr int kPointwiseChunk = 48;  // pixels per work item: 8 tiles of 6
   static bool IsPointwise(const DirectConvGeometry& g);
-  void RunPointwise(const float* in, float* out, int chunk_begin, int chunk_end) const;
+  void RunPointwise(const float* in, float* out, int item_begin, int item_end) const;
 
   bool pointwise_ = false;
   DirectConvGeometry g_;

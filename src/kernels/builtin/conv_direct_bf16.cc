@@ -93,8 +93,8 @@ XBNN_BF16_TARGET void ConvertContiguous(const float* src, uint16_t* dst, int64_t
 
 // `pixels` pixels of in_c floats -> pixels of c2 = in_c + 1 bfloat16 values (the last one zero):
 // 32 / c2 pixels per step, spread out by one 16-bit permute. c2 <= 32.
-XBNN_BF16_TARGET void ConvertOddChannels(const float* src, uint16_t* dst, int64_t pixels,
-                                         int in_c, int c2) {
+XBNN_BF16_TARGET void ConvertOddChannels(const float* src, uint16_t* dst, int64_t pixels, int in_c,
+                                         int c2) {
   const int group = 32 / c2;
   alignas(64) uint16_t idx[32];
   __mmask32 keep = 0;
@@ -108,8 +108,9 @@ XBNN_BF16_TARGET void ConvertOddChannels(const float* src, uint16_t* dst, int64_
     const int n = static_cast<int>(std::min<int64_t>(group, pixels - p));
     const int nf = n * in_c;  // <= 32 floats
     const __mmask16 m0 = static_cast<__mmask16>(nf >= 16 ? 0xFFFF : (1u << nf) - 1);
-    const __mmask16 m1 =
-        static_cast<__mmask16>(nf <= 16 ? 0 : nf >= 32 ? 0xFFFF : (1u << (nf - 16)) - 1);
+    const __mmask16 m1 = static_cast<__mmask16>(nf <= 16   ? 0
+                                                : nf >= 32 ? 0xFFFF
+                                                           : (1u << (nf - 16)) - 1);
     const __m512 a = _mm512_maskz_loadu_ps(m0, src + p * in_c);
     const __m512 b = _mm512_maskz_loadu_ps(m1, src + p * in_c + 16);
     const __m512i h = (__m512i)_mm512_cvtne2ps_pbh(b, a);  // a in the low 16 lanes
@@ -140,8 +141,7 @@ XBNN_BF16_TARGET void ConvertPixels(const float* src, uint16_t* dst, int64_t pix
 
 bool DirectConvBf16::Applies(const DirectConvGeometry& g, int groups, int dil_h, int dil_w) {
 #if defined(XBNN_DIRECT_BF16_X86)
-  return DirectConvF32::Applies(g, groups, dil_h, dil_w) &&
-         __builtin_cpu_supports("avx512bw") &&
+  return DirectConvF32::Applies(g, groups, dil_h, dil_w) && __builtin_cpu_supports("avx512bw") &&
          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
 #else
   (void)g, (void)groups, (void)dil_h, (void)dil_w;
@@ -203,8 +203,8 @@ size_t DirectConvBf16::bytes() const {
 
 int DirectConvBf16::rows() const {
   if (!pointwise_) return g_.batch * g_.out_h;
-  const int64_t pixels = static_cast<int64_t>(g_.batch) * g_.out_h * g_.out_w;
-  return static_cast<int>((pixels + kPointwiseChunk - 1) / kPointwiseChunk);
+  return direct_conv::SplitPointwise(static_cast<int64_t>(g_.batch) * g_.out_h * g_.out_w, g_.out_c)
+      .items();
 }
 
 void DirectConvBf16::ConvertInput(const float* in) {
@@ -218,8 +218,8 @@ void DirectConvBf16::ConvertInput(const float* in) {
   for (int b = 0; b < g_.batch; ++b)
     for (int y = 0; y < g_.in_h; ++y) {
       const float* src = in + ((static_cast<int64_t>(b) * g_.in_h + y) * g_.in_w) * g_.in_c;
-      uint16_t* dst = input_.data() + (static_cast<int64_t>(b) * padded_h_ + y + g_.pad_top) *
-                                          padded_row_ +
+      uint16_t* dst = input_.data() +
+                      (static_cast<int64_t>(b) * padded_h_ + y + g_.pad_top) * padded_row_ +
                       static_cast<int64_t>(g_.pad_left) * c2;
       ConvertPixels(src, dst, g_.in_w, g_.in_c, c2);
     }
@@ -232,32 +232,29 @@ void DirectConvBf16::RunPointwise(float* out, int begin, int end) const {
 #if defined(XBNN_DIRECT_BF16_X86)
   const DirectConvGeometry& g = g_;
   const int64_t pixels = static_cast<int64_t>(g.batch) * g.out_h * g.out_w;
-  const int blocks = (g.out_c + kBlock - 1) / kBlock;
+  const direct_conv::PointwiseSplit split = direct_conv::SplitPointwise(pixels, g.out_c);
   Tile t;
   t.row_stride = 0;
   t.step = pair_taps_;
   t.rows = 1;
   t.pairs = pair_taps_ / 2;
-  for (int chunk = begin; chunk < end; ++chunk) {
-    const int64_t p0 = static_cast<int64_t>(chunk) * kPointwiseChunk;
-    const int64_t p1 = std::min(pixels, p0 + kPointwiseChunk);
-    const uint16_t* w = packed_.data();
-    for (int blk = 0; blk < blocks; ++blk) {
-      const int bc = BlockChannels(g.out_c, blk);
-      const int np = TilePixels(bc / 16);
-      const TileFn full = PickTile(bc / 16, false), one = PickTile(bc / 16, true);
-      const float* bias = bias_.data() + blk * kBlock;
-      t.w = w;
-      int64_t p = p0;
-      for (; p + np <= p1; p += np) {
-        t.in = input_.data() + p * pair_taps_;
-        full(t, bias, lo_, hi_, out + p * g.out_c + blk * kBlock, g.out_c);
-      }
-      for (; p < p1; ++p) {
-        t.in = input_.data() + p * pair_taps_;
-        one(t, bias, lo_, hi_, out + p * g.out_c + blk * kBlock, g.out_c);
-      }
-      w += static_cast<int64_t>(bc) * pair_taps_;
+  for (int item = begin; item < end; ++item) {
+    const int chunk = item / split.blocks, blk = item % split.blocks;
+    const int64_t p0 = chunk * split.chunk_pixels;
+    const int64_t p1 = std::min(pixels, p0 + split.chunk_pixels);
+    const int bc = BlockChannels(g.out_c, blk);
+    const int np = TilePixels(bc / 16);
+    const TileFn full = PickTile(bc / 16, false), one = PickTile(bc / 16, true);
+    const float* bias = bias_.data() + blk * kBlock;
+    t.w = packed_.data() + static_cast<int64_t>(blk) * kBlock * pair_taps_;  // earlier blocks full
+    int64_t p = p0;
+    for (; p + np <= p1; p += np) {
+      t.in = input_.data() + p * pair_taps_;
+      full(t, bias, lo_, hi_, out + p * g.out_c + blk * kBlock, g.out_c);
+    }
+    for (; p < p1; ++p) {
+      t.in = input_.data() + p * pair_taps_;
+      one(t, bias, lo_, hi_, out + p * g.out_c + blk * kBlock, g.out_c);
     }
   }
 #else

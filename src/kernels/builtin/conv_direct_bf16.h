@@ -32,16 +32,15 @@ class DirectConvBf16 {
   size_t bytes() const;
 
  private:
-  static constexpr int kPointwiseChunk = 48;
   void RunPointwise(float* out, int begin, int end) const;
 
   DirectConvGeometry g_;
   bool pointwise_ = false;
-  int pair_taps_ = 0;         // taps per filter row (k_w * in_c) rounded up to even
+  int pair_taps_ = 0;                // taps per filter row (k_w * in_c) rounded up to even
   int padded_h_ = 0, padded_w_ = 0;  // the padded input copy (stems)
-  int64_t padded_row_ = 0;    // elements per row of the padded copy
-  std::vector<uint16_t> packed_;  // per 64-channel block: [k_h][pair_taps / 2][block][2]
-  std::vector<uint16_t> input_;   // the padded bfloat16 input
+  int64_t padded_row_ = 0;           // elements per row of the padded copy
+  std::vector<uint16_t> packed_;     // per 64-channel block: [k_h][pair_taps / 2][block][2]
+  std::vector<uint16_t> input_;      // the padded bfloat16 input
   std::vector<float> bias_;
   float lo_ = 0, hi_ = 0;
 };
