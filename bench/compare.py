@@ -19,7 +19,7 @@ falls on all of them alike):
            AVX-512 BF16 or AMX)
 
 Each engine's turn is one untimed call (--settle) and one timed call, so the timed call has
-its own data in cache and no other engine's worker threads spinning. The script also reads
+its own data in cache and its own threads awake (--pause-ms adds a sleep before the turn). The script also reads
 /proc/stat every round: rounds in which other processes used the CPUs are reported apart
 ("quiet rounds"), and --wait-quiet waits for a quiet machine before each phase.
 
@@ -470,10 +470,10 @@ def time_model(model_name, engines, args, progress):
         snap = cpu_snapshot()
         for k in order:
             call = engines[k].call
-            for _ in range(args.settle):
-                call()
             if pause:
                 time.sleep(pause)
+            for _ in range(args.settle):
+                call()
             t0 = clock()
             call()
             samples[k].append((clock() - t0) / 1e6)
@@ -1007,14 +1007,15 @@ def write_markdown(path, args, env, rows, results, threads, loads, overhead, pro
         f"engine in a freshly shuffled order, for at least {args.runs} rounds and "
         f"{args.min_seconds:g} s" + (f" (at most {args.max_rounds} rounds)" if args.max_rounds
                                      else "") +
-        (f", with a {args.pause_ms:g} ms sleep before each call" if args.pause_ms else "") +
+        (f", each engine's turn starting with a {args.pause_ms:g} ms sleep (the previous "
+         "engine's worker threads stop spinning and go to sleep)" if args.pause_ms else "") +
         ", so a noisy moment hits all engines alike" +
         (f" (before each such phase the script waited up to {args.wait_quiet:g} s for the "
          "other processes on the machine to quiet down)" if args.wait_quiet else "") + ". " +
         (f"In its turn an engine runs {args.settle} untimed call(s) and then the timed one: "
-         "the timed call finds its own weights and activations in cache and the previous "
-         "engine's worker threads no longer spinning, as in steady-state inference (`--settle "
-         "0` times the first call after another engine instead). " if args.settle else
+         "the timed call finds its own weights and activations in cache and its own worker "
+         "threads awake, as in steady-state inference (`--settle 0` times the first call after "
+         "another engine instead). " if args.settle else
          "Each timed call is the engine's first after another engine's (`--settle 0`: cold "
          "caches, other engines' worker threads possibly still spinning). ") +
         "Latency = wall time of one call "
@@ -1208,7 +1209,10 @@ def parse_args():
                         "back in cache, the previous engine's worker threads idle); 0: time the "
                         "first call after another engine")
     p.add_argument("--pause-ms", type=float, default=0.0,
-                   help="sleep before each timed call (lets other engines' spinning workers idle)")
+                   help="sleep at the start of each engine's turn, before its --settle calls, so "
+                        "that the previous engine's worker threads stop spinning; it also lets "
+                        "the cores idle, and the first call after an idle gap is slower for every "
+                        "engine (0: no sleep)")
     p.add_argument("--seed", type=int, default=0, help="seed of the shuffled call order")
     p.add_argument("--quiet", type=float, default=0.1,
                    help="a round is quiet when other processes used at most this fraction of "

@@ -74,9 +74,12 @@ bool IsCContiguous(const py::buffer_info& b) {
 // Requests a C-contiguous buffer of exactly `bytes` bytes from `obj`.
 py::buffer_info RequestBuffer(const py::handle& obj, bool writable, size_t bytes, const char* what,
                               size_t index, const std::string& name) {
-  auto where = [&] { return std::string(what) + " " + std::to_string(index) + " ('" + name + "')"; };
+  auto where = [&] {
+    return std::string(what) + " " + std::to_string(index) + " ('" + name + "')";
+  };
   if (!PyObject_CheckBuffer(obj.ptr())) {
-    throw py::type_error(where() + ": expected an object with the buffer protocol (a NumPy array), got " +
+    throw py::type_error(where() +
+                         ": expected an object with the buffer protocol (a NumPy array), got " +
                          std::string(py::str(py::type::handle_of(obj).attr("__name__"))));
   }
   py::buffer buf = py::reinterpret_borrow<py::buffer>(obj);
@@ -120,6 +123,17 @@ class PyInterpreter {
   size_t num_inputs() const { return interp_->num_inputs(); }
   size_t num_outputs() const { return interp_->num_outputs(); }
   int num_threads() const { return interp_->num_threads(); }
+  py::dict thread_stats() const {
+    const xbnn::ThreadStats t = interp_->thread_stats();
+    py::dict d;
+    d["parallel_steps"] = t.parallel_jobs;
+    d["serial_steps"] = t.serial_jobs;
+    d["stalls"] = t.stalls;
+    d["back_offs"] = t.back_offs;
+    d["tasks"] = t.tasks;
+    d["caller_tasks"] = t.caller_tasks;
+    return d;
+  }
 
   py::list input_details() const {
     py::list l;
@@ -210,14 +224,16 @@ py::bytes StripLceDequantizeOps(const py::bytes& model) {
 #endif
 }
 
-py::bytes ModifyIntegerQuantizedModelIoType(const py::bytes& model, int input_type, int output_type) {
+py::bytes ModifyIntegerQuantizedModelIoType(const py::bytes& model, int input_type,
+                                            int output_type) {
 #ifdef XBNN_HAVE_PASSES
   std::span<const uint8_t> view = BytesView(model);
   std::optional<xbnn::Result<std::vector<uint8_t>>> r;
   {
     py::gil_scoped_release release;
     r.emplace(xbnn::passes::ModifyIntegerQuantizedModelIoType(
-        view, static_cast<xbnn::graph::DType>(input_type), static_cast<xbnn::graph::DType>(output_type)));
+        view, static_cast<xbnn::graph::DType>(input_type),
+        static_cast<xbnn::graph::DType>(output_type)));
   }
   if (!r->ok()) throw py::value_error(r->status().message());
   return ToPyBytes(r->value());
@@ -252,8 +268,10 @@ py::tuple ConvertFloatModel(const py::bytes& model, int input_type, int output_t
 #endif
 }
 
-// ONNX import: returns (model bytes, notes, applied, skipped, dense float bytes, dense binary bytes).
-py::tuple ConvertOnnxModel(const py::bytes& model, bool keep_nchw_input, const std::string& external_data_dir) {
+// ONNX import: returns (model bytes, notes, applied, skipped, dense float bytes, dense binary
+// bytes).
+py::tuple ConvertOnnxModel(const py::bytes& model, bool keep_nchw_input,
+                           const std::string& external_data_dir) {
 #ifdef XBNN_HAVE_ONNX
   std::span<const uint8_t> view = BytesView(model);
   xbnn::onnx_import::ImportOptions options;
@@ -266,13 +284,15 @@ py::tuple ConvertOnnxModel(const py::bytes& model, bool keep_nchw_input, const s
     r.emplace(xbnn::onnx_import::ConvertOnnxModel(view, options, &report));
   }
   if (!r->ok()) throw py::value_error(r->status().message());
-  return py::make_tuple(ToPyBytes(r->value()), report.import.notes, report.convert.applied, report.convert.skipped,
-                        report.convert.dense_float_weight_bytes, report.convert.dense_binary_weight_bytes);
+  return py::make_tuple(ToPyBytes(r->value()), report.import.notes, report.convert.applied,
+                        report.convert.skipped, report.convert.dense_float_weight_bytes,
+                        report.convert.dense_binary_weight_bytes);
 #else
   (void)model;
   (void)keep_nchw_input;
   (void)external_data_dir;
-  throw std::runtime_error("this xbnn was built without ONNX import (needs libonnx-dev and libprotobuf-dev)");
+  throw std::runtime_error(
+      "this xbnn was built without ONNX import (needs libonnx-dev and libprotobuf-dev)");
 #endif
 }
 
@@ -294,20 +314,23 @@ PYBIND11_MODULE(_xbnn, m) {
 #endif
 
   py::class_<PyInterpreter>(m, "Interpreter")
-      .def(py::init<const py::bytes&, int, size_t, bool>(), py::arg("model"), py::arg("num_threads") = 1,
+      .def(py::init<const py::bytes&, int, size_t, bool>(), py::arg("model"),
+           py::arg("num_threads") = 1,
            py::arg("max_arena_bytes") = xbnn::InterpreterOptions{}.max_arena_bytes,
            py::arg("bfloat16") = false)
       .def_property_readonly("num_inputs", &PyInterpreter::num_inputs)
       .def_property_readonly("num_outputs", &PyInterpreter::num_outputs)
       .def_property_readonly("num_threads", &PyInterpreter::num_threads)
+      .def("thread_stats", &PyInterpreter::thread_stats)
       .def("input_details", &PyInterpreter::input_details)
       .def("output_details", &PyInterpreter::output_details)
       .def("invoke", &PyInterpreter::Invoke, py::arg("inputs"), py::arg("outputs"));
 
   m.def("strip_lcedequantize_ops", &StripLceDequantizeOps, py::arg("model"));
-  m.def("modify_integer_quantized_model_io_type", &ModifyIntegerQuantizedModelIoType, py::arg("model"),
-        py::arg("input_type"), py::arg("output_type"));
-  m.def("convert_float_model", &ConvertFloatModel, py::arg("model"), py::arg("input_type"), py::arg("output_type"));
+  m.def("modify_integer_quantized_model_io_type", &ModifyIntegerQuantizedModelIoType,
+        py::arg("model"), py::arg("input_type"), py::arg("output_type"));
+  m.def("convert_float_model", &ConvertFloatModel, py::arg("model"), py::arg("input_type"),
+        py::arg("output_type"));
   m.def("convert_onnx_model", &ConvertOnnxModel, py::arg("model"), py::arg("keep_nchw_input"),
         py::arg("external_data_dir") = std::string());
 }

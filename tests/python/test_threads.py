@@ -59,3 +59,22 @@ def test_one_interpreter_shared_by_threads():
     run_threads(work, THREADS)
     for i in range(THREADS):
         np.testing.assert_array_equal(results[i], sequential[i], err_msg=f"thread {i}")
+
+
+def test_thread_stats():
+    # The counters of the interpreter's thread pool (what `xbnn bench` prints): all zero with one
+    # thread; with two, counts that add up. tests/runtime counts the steps of a model big enough
+    # to be split.
+    model = model_bytes(MODEL)
+    keys = {"parallel_steps", "serial_steps", "stalls", "back_offs", "tasks", "caller_tasks"}
+    one = interpreter_or_skip(model, num_threads=1)
+    x = random_inputs(one, 1, seed=3)[0]
+    one.predict(x)
+    assert one.thread_stats() == {k: 0 for k in keys}
+    two = interpreter_or_skip(model, num_threads=2)
+    for _ in range(3):
+        two.predict(x)
+    s = two.thread_stats()
+    assert set(s) == keys and all(isinstance(v, int) and v >= 0 for v in s.values())
+    assert s["caller_tasks"] <= s["tasks"]
+    assert s["stalls"] + s["back_offs"] <= s["parallel_steps"]

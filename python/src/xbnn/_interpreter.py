@@ -236,6 +236,13 @@ class Interpreter:
     def num_threads(self):
         return self._impl.num_threads
 
+    def thread_stats(self):
+        """What the thread pool did since the interpreter was created: a dict of
+        `parallel_steps` (op steps shared with the worker threads), `serial_steps` (steps run on
+        the calling thread alone while the pool backed off because the cores were busy),
+        `stalls`, `back_offs`, `tasks` and `caller_tasks`. All zero with one thread."""
+        return dict(self._impl.thread_stats())
+
     def __repr__(self):
         if not hasattr(self, "_outputs"):
             return "xbnn.Interpreter(<not constructed>)"

@@ -28,11 +28,15 @@ constexpr int64_t kStallNs = 200'000;
 // counted in time spent running jobs, not wall time: an application that invokes now and then
 // (or a benchmark that runs other engines in between) keeps it across the idle gaps, instead of
 // paying a new stall of a scheduler slice at the start of every invoke. It ends after kCleanNs of
-// good windows: threads that keep their cores for longer than a few scheduler slices have cores
-// to themselves.
+// job time in good windows in a row (job time again: in wall time, two good windows with an idle
+// gap between them would end it): threads that keep their cores for longer than a few scheduler
+// slices have cores to themselves.
 constexpr int64_t kMinBackoffNs = 2'000'000;
 constexpr int64_t kMaxBackoffNs = 200'000'000;
 constexpr int64_t kCleanNs = 16'000'000;
+// A window does not span a gap this long between jobs (the application idle between invokes):
+// the caller's CPU time over the window would count the idle time as time it could not run.
+constexpr int64_t kGapNs = 2'000'000;
 // Parallel jobs over which the workers' share of the tasks and the caller's CPU time are measured.
 constexpr int kWindowJobs = 32;
 
@@ -139,6 +143,16 @@ void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
     return;
   }
   ++stats_.parallel_jobs;
+  // A window starts with its first job (its CPU time read before the job runs, so that the
+  // window's CPU time and wall time cover the same span).
+  if (window_jobs_ > 0 && t0 - last_job_end_ns_ > kGapNs) {
+    window_jobs_ = 0;
+    window_tasks_ = window_own_ = window_busy_ns_ = window_wait_ns_ = 0;
+  }
+  if (window_jobs_ == 0) {
+    window_start_ns_ = t0;
+    window_cpu_ns_ = ThreadCpuNs();
+  }
   generation_ = (generation_ + 1) & kGenerationMask;
   fn_.store(fn);
   ctx_.store(ctx);
@@ -161,10 +175,7 @@ void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
   // them little time (other processes on every core, or this process's share split among its
   // threads), they add synchronization and take CPU time from the caller without speeding up
   // the work.
-  if (window_jobs_ == 0) {
-    window_start_ns_ = t0;
-    window_cpu_ns_ = ThreadCpuNs();
-  }
+  last_job_end_ns_ = t2;
   window_tasks_ += n;
   window_own_ += own;
   window_busy_ns_ += t1 - t0;
@@ -174,10 +185,10 @@ void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
     absent =
         !WorkersHelped(num_threads_, {window_tasks_, window_own_, window_busy_ns_, window_wait_ns_,
                                       ThreadCpuNs() - window_cpu_ns_, t2 - window_start_ns_});
-    // Good windows for kCleanNs in a row end the back-off.
+    // Good windows for kCleanNs of job time in a row end the back-off.
     if (!absent && backoff_ns_ > 0) {
-      if (clean_since_ns_ == 0) clean_since_ns_ = window_start_ns_;
-      if (t2 - clean_since_ns_ > kCleanNs) backoff_ns_ = clean_since_ns_ = 0;
+      clean_ns_ += window_busy_ns_ + window_wait_ns_;
+      if (clean_ns_ > kCleanNs) backoff_ns_ = clean_ns_ = 0;
     }
     window_jobs_ = 0;
     window_tasks_ = window_own_ = window_busy_ns_ = window_wait_ns_ = 0;
@@ -185,7 +196,7 @@ void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
   if (clean && !absent) return;
   if (absent) ++stats_.absent_windows;
   backoff_ns_ = std::clamp(2 * backoff_ns_, kMinBackoffNs, kMaxBackoffNs);
-  clean_since_ns_ = 0;
+  clean_ns_ = 0;
   serial_left_ns_ = backoff_ns_;
   window_jobs_ = 0;
   window_tasks_ = window_own_ = window_busy_ns_ = window_wait_ns_ = 0;

@@ -109,8 +109,9 @@ class StdThreadRunner final : public TaskRunner {
   uint64_t generation_ = 0;
   int64_t serial_left_ns_ = 0;  // job time still to run on the caller alone (backing off)
   int64_t backoff_ns_ = 0;
-  int64_t clean_since_ns_ = 0;  // start of the good windows since the last back-off
-  int window_jobs_ = 0;         // jobs of the current window, started at window_start_ns_
+  int64_t clean_ns_ = 0;         // job time of the good windows since the last back-off
+  int64_t last_job_end_ns_ = 0;  // steady-clock end of the last parallel job
+  int window_jobs_ = 0;          // jobs of the current window, started at window_start_ns_
   int64_t window_start_ns_ = 0;
   int64_t window_cpu_ns_ = 0;   // the caller's CPU time at window_start_ns_
   int64_t window_tasks_ = 0;    // tasks of the window's jobs
