@@ -246,6 +246,8 @@ Result<graph::Graph> BuildGraph(TfLiteContext* ctx, std::span<const int> nodes,
                            " is not written by its nodes");
     sg.outputs.push_back(it->second);
   }
+  // The LCE ops' custom options as the model reader would parse them (bad ones: WriteModel says).
+  format::ReadLceOptions(g);
   return g;
 }
 

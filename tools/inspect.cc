@@ -71,8 +71,8 @@ std::vector<OptionItem> KeyOptions(const Graph& g, const Subgraph& sg, const Ope
     items.push_back({k, std::to_string(h) + "x" + std::to_string(w), false, 0, {h, w}});
   };
   if (g.IsCustom(op, graph::kLceBconv2d)) {
-    auto o = graph::ParseLceBconv2dOptions(op.custom_options);
-    if (!o.ok()) return items;
+    const auto* o = std::get_if<graph::LceBconv2dOptions>(&op.lce_options);
+    if (!o) return items;
     add_int("channels_in", o->channels_in);
     add_pair("stride", o->stride_height, o->stride_width);
     add_text("padding", PaddingName(o->padding));
@@ -94,8 +94,8 @@ std::vector<OptionItem> KeyOptions(const Graph& g, const Subgraph& sg, const Ope
     return items;
   }
   if (g.IsCustom(op, graph::kLceBMaxPool2d)) {
-    auto o = graph::ParseLceBMaxPool2dOptions(op.custom_options);
-    if (!o.ok()) return items;
+    const auto* o = std::get_if<graph::LceBMaxPool2dOptions>(&op.lce_options);
+    if (!o) return items;
     add_pair("filter", o->filter_height, o->filter_width);
     add_pair("stride", o->stride_height, o->stride_width);
     add_text("padding", PaddingName(o->padding));

@@ -30,9 +30,16 @@ Result<graph::Graph> ReadModel(std::span<const uint8_t> bytes, const ReadLimits&
 // invalid models (the fuzzers' mutator); everything else uses ReadModel.
 Result<graph::Graph> ReadModelUnvalidated(std::span<const uint8_t> bytes, const ReadLimits& limits = {});
 
-// Semantic checks: indices in range, shapes and buffer sizes consistent, op arity, LCE options.
-// Messages name the subgraph, op index and name, tensor index and name, expected vs found.
+// Semantic checks: indices in range, shapes and buffer sizes consistent, op arity, LCE options
+// (the bytes parse strictly, and Operator::lce_options holds what they say). Messages name the
+// subgraph, op index and name, tensor index and name, expected vs found.
 Status ValidateGraph(const graph::Graph& g, const ReadLimits& limits = {});
+
+// Parses the custom options of every LCE op into Operator::lce_options, as the reader does (once,
+// at read time; nothing later parses them). Ops whose bytes do not parse are left without, and
+// ValidateGraph names the problem. For graphs assembled from option bytes outside the reader
+// (the TFLite delegate); passes that make LCE ops use graph::SetLceOptions instead.
+void ReadLceOptions(graph::Graph& g, const ReadLimits& limits = {});
 
 // Serializes a graph; fails when it holds something xbnn cannot write faithfully.
 Result<std::vector<uint8_t>> WriteModel(const graph::Graph& g);

@@ -1,15 +1,16 @@
 // Flatbuffer -> graph. Nothing here trusts the file: the flatbuffers verifier runs first, option
 // tables are verified field by field, and ValidateGraph checks meaning before anyone allocates.
 #include <flatbuffers/flatbuffers.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <string>
-#include <sys/stat.h>
 
 #include "format/builtin_options.h"
 #include "format/model_io.h"
+#include "format/read_internal.h"
 #include "tflite_subset_generated.h"
 
 namespace xbnn::format {
@@ -268,6 +269,19 @@ Status ReadModelTables(const t::Model* model, Graph& g) {
 
 }  // namespace
 
+void ReadLceOptions(Graph& g, const ReadLimits& limits) {
+  if (!limits.op_signatures) return;
+  for (graph::Subgraph& sg : g.subgraphs) {
+    for (graph::Operator& op : sg.operators) {
+      if (op.opcode_index >= g.operator_codes.size()) continue;
+      const graph::OpSignature* sig = limits.op_signatures(g.CodeOf(op));
+      if (!sig || sig->lce_options == graph::LceOptionsKind::kNone) continue;
+      auto parsed = graph::ParseLceOptions(sig->lce_options, op.custom_options);
+      op.lce_options = parsed.ok() ? std::move(*parsed) : graph::LceOptions();
+    }
+  }
+}
+
 Result<graph::Graph> ReadModelUnvalidated(std::span<const uint8_t> bytes,
                                           const ReadLimits& limits) {
   if (bytes.empty()) return Status::Error("model is empty (0 bytes)");
@@ -301,13 +315,15 @@ Result<graph::Graph> ReadModelUnvalidated(std::span<const uint8_t> bytes,
       g.subgraphs.push_back(std::move(*sg));
     }
   }
+  // Once, here: every later stage reads the parsed options.
+  ReadLceOptions(g, limits);
   return g;
 }
 
 Result<graph::Graph> ReadModel(std::span<const uint8_t> bytes, const ReadLimits& limits) {
   auto g = ReadModelUnvalidated(bytes, limits);
   if (!g.ok()) return g.status();
-  XBNN_RETURN_IF_ERROR(ValidateGraph(*g, limits));
+  XBNN_RETURN_IF_ERROR(internal::ValidateGraph(*g, limits, /*options_from_reader=*/true));
   return g;
 }
 

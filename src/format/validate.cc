@@ -5,6 +5,7 @@
 
 #include "format/builtin_options.h"
 #include "format/model_io.h"
+#include "format/read_internal.h"
 #include "graph/op_signature.h"
 #include "tflite_subset_generated.h"
 
@@ -110,12 +111,9 @@ std::string OptionsTableName(uint8_t type) {
   return spec ? std::string(spec->table_name) : "union type " + std::to_string(type);
 }
 
-// Counts, absent (-1) inputs and the options table against the op's signature; custom options
-// (the LCE ops' FlexBuffers) by the op's own strict check. Unknown ops are left to the runtime,
-// which refuses them by name.
-Status ValidateOpSignature(const graph::Operator& op, const graph::OperatorCode& code,
-                           graph::OpSignatureLookup lookup) {
-  const graph::OpSignature* sig = lookup ? lookup(code) : nullptr;
+// Counts, absent (-1) inputs and the options table against the op's signature. Unknown ops
+// (null) are left to the runtime, which refuses them by name.
+Status ValidateOpSignature(const graph::Operator& op, const graph::OpSignature* sig) {
   if (!sig) return Status::Ok();
   auto range = [](int lo, int hi) {
     return std::to_string(lo) + (hi != lo ? " to " + std::to_string(hi) : std::string());
@@ -139,13 +137,39 @@ Status ValidateOpSignature(const graph::Operator& op, const graph::OperatorCode&
     return Status::Error("builtin options are a " + OptionsTableName(type) + " table, expected " +
                          (sig->options_type == 0 ? std::string("none") : OptionsTableName(sig->options_type)));
   }
-  if (sig->check_custom_options) return sig->check_custom_options(op.custom_options);
   return Status::Ok();
+}
+
+// The LCE options the op takes (its signature says which) against its custom options bytes,
+// strictly (every key present, an integer, in range). With options_from_reader the reader has
+// just parsed them from these bytes, so only ops left without them are parsed again, for the
+// message. A graph from elsewhere (a pass, code) must hold exactly what its bytes say: the writer
+// writes the bytes, every later stage reads the parsed options.
+Status CheckLceOptions(const graph::Operator& op, const graph::OpSignature* sig,
+                       bool options_from_reader) {
+  if (!sig) return Status::Ok();
+  const graph::LceOptionsKind kind = sig->lce_options;
+  if (kind == graph::LceOptionsKind::kNone) {
+    if (std::holds_alternative<std::monostate>(op.lce_options)) return Status::Ok();
+    return Status::Error("has parsed LCE options, but the op takes none");
+  }
+  if (options_from_reader && graph::HoldsKind(op.lce_options, kind)) return Status::Ok();
+  auto parsed = graph::ParseLceOptions(kind, op.custom_options);
+  if (!parsed.ok()) return parsed.status();
+  if (*parsed == op.lce_options) return Status::Ok();
+  return Status::Error(std::string(graph::HoldsKind(op.lce_options, kind)
+                                       ? "the parsed options differ from"
+                                       : "the options were not parsed from") +
+                       " the custom options bytes (set both with graph::SetLceOptions)");
 }
 
 }  // namespace
 
 Status ValidateGraph(const Graph& g, const ReadLimits& limits) {
+  return internal::ValidateGraph(g, limits, /*options_from_reader=*/false);
+}
+
+Status internal::ValidateGraph(const Graph& g, const ReadLimits& limits, bool options_from_reader) {
   if (g.version != 3) {
     return Status::Error("unsupported schema version " + std::to_string(g.version) + " (expected 3)");
   }
@@ -195,7 +219,10 @@ Status ValidateGraph(const Graph& g, const ReadLimits& limits) {
       if (!op.mutating_variable_inputs.empty() && op.mutating_variable_inputs.size() != op.inputs.size()) {
         return Status::Error(opw + ": mutating_variable_inputs has the wrong length");
       }
-      Status s = ValidateOpSignature(op, g.CodeOf(op), limits.op_signatures);
+      const graph::OpSignature* sig =
+          limits.op_signatures ? limits.op_signatures(g.CodeOf(op)) : nullptr;
+      Status s = ValidateOpSignature(op, sig);
+      if (s.ok()) s = CheckLceOptions(op, sig, options_from_reader);
       if (!s.ok()) return s.Prefixed(opw + ": ");
     }
   }

@@ -341,12 +341,14 @@ bool GraphsEqual(const Graph& a, const Graph& b, std::string* difference) {
       const Operator& p = x.operators[o];
       const Operator& q = y.operators[o];
       if (p == q) continue;
-      std::string what = p.opcode_index != q.opcode_index ? "opcode index"
-                         : p.inputs != q.inputs || p.outputs != q.outputs ? "inputs/outputs"
-                         : p.custom_options != q.custom_options ? "custom options"
+      std::string what = p.opcode_index != q.opcode_index                   ? "opcode index"
+                         : p.inputs != q.inputs || p.outputs != q.outputs   ? "inputs/outputs"
+                         : p.custom_options != q.custom_options             ? "custom options"
+                         : p.lce_options != q.lce_options                   ? "parsed LCE options"
                          : p.builtin_options.type != q.builtin_options.type ? "builtin options type"
-                         : !(p.builtin_options == q.builtin_options) ? "builtin options"
-                                                                      : "intermediates/mutating inputs";
+                         : !(p.builtin_options == q.builtin_options)
+                             ? "builtin options"
+                             : "intermediates/mutating inputs";
       return differ(where + "operator " + std::to_string(o) + " (" + what + ")");
     }
   }

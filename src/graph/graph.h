@@ -11,6 +11,8 @@
 #include <variant>
 #include <vector>
 
+#include "graph/lce_options.h"
+
 namespace xbnn::graph {
 
 enum class DType : int8_t {
@@ -121,9 +123,17 @@ struct Operator {
   std::vector<int32_t> intermediates;
   std::vector<bool> mutating_variable_inputs;
   BuiltinOptions builtin_options;
-  std::vector<uint8_t> custom_options;
+  std::vector<uint8_t> custom_options;  // as stored in the file; the writer writes these bytes
+  // The custom options parsed, for the LCE ops that take them: by the model reader (src/format),
+  // or together with the bytes by SetLceOptions. Nothing else parses the bytes.
+  LceOptions lce_options;
   bool operator==(const Operator&) const = default;
 };
+
+// Sets an LCE op's options: the parsed struct and the FlexBuffer bytes together, so that the two
+// never disagree (passes that create or rewrite LCE ops use these).
+void SetLceOptions(Operator& op, const LceBconv2dOptions& options);
+void SetLceOptions(Operator& op, const LceBMaxPool2dOptions& options);
 
 struct Subgraph {
   std::string name;

@@ -6,6 +6,8 @@
 #include <limits>
 #include <string>
 
+#include "graph/graph.h"
+
 namespace xbnn::graph {
 namespace {
 
@@ -116,6 +118,24 @@ Result<LceBMaxPool2dOptions> ParseLceBMaxPool2dOptions(std::span<const uint8_t> 
   return o;
 }
 
+Result<LceOptions> ParseLceOptions(LceOptionsKind kind, std::span<const uint8_t> bytes) {
+  switch (kind) {
+    case LceOptionsKind::kBconv2d: {
+      auto o = ParseLceBconv2dOptions(bytes);
+      if (!o.ok()) return o.status();
+      return LceOptions(*o);
+    }
+    case LceOptionsKind::kBMaxPool2d: {
+      auto o = ParseLceBMaxPool2dOptions(bytes);
+      if (!o.ok()) return o.status();
+      return LceOptions(*o);
+    }
+    case LceOptionsKind::kNone:
+      break;
+  }
+  return LceOptions();
+}
+
 std::vector<uint8_t> SerializeLceBconv2dOptions(const LceBconv2dOptions& o) {
   flexbuffers::Builder fbb;
   fbb.Map([&]() {
@@ -143,6 +163,16 @@ std::vector<uint8_t> SerializeLceBMaxPool2dOptions(const LceBMaxPool2dOptions& o
   });
   fbb.Finish();
   return fbb.GetBuffer();
+}
+
+void SetLceOptions(Operator& op, const LceBconv2dOptions& options) {
+  op.custom_options = SerializeLceBconv2dOptions(options);
+  op.lce_options = options;
+}
+
+void SetLceOptions(Operator& op, const LceBMaxPool2dOptions& options) {
+  op.custom_options = SerializeLceBMaxPool2dOptions(options);
+  op.lce_options = options;
 }
 
 }  // namespace xbnn::graph

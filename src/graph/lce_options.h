@@ -1,8 +1,10 @@
-// FlexBuffers custom options of the LCE operators.
+// FlexBuffers custom options of the LCE operators: the typed structs every stage reads, and the
+// parser the model reader runs once per op (src/format) and the writer's serializer.
 #pragma once
 
 #include <cstdint>
 #include <span>
+#include <variant>
 #include <vector>
 
 #include "xbnn/status.h"
@@ -38,9 +40,21 @@ struct LceBMaxPool2dOptions {
   bool operator==(const LceBMaxPool2dOptions&) const = default;
 };
 
-// Parse after verifying the FlexBuffer. Errors name the key and the value found.
+// An op's parsed custom options (graph::Operator::lce_options); monostate for ops without.
+using LceOptions = std::variant<std::monostate, LceBconv2dOptions, LceBMaxPool2dOptions>;
+
+// Which options an op takes (its OpSignature says): the LceOptions alternative's index.
+enum class LceOptionsKind : uint8_t { kNone = 0, kBconv2d = 1, kBMaxPool2d = 2 };
+inline bool HoldsKind(const LceOptions& o, LceOptionsKind kind) {
+  return o.index() == static_cast<size_t>(kind);
+}
+
+// Parse after verifying the FlexBuffer. Errors name the key and the value found. Only the model
+// reader calls these (src/format); everything else reads Operator::lce_options.
 Result<LceBconv2dOptions> ParseLceBconv2dOptions(std::span<const uint8_t> bytes);
 Result<LceBMaxPool2dOptions> ParseLceBMaxPool2dOptions(std::span<const uint8_t> bytes);
+// The options of `kind` (monostate for kNone, whatever the bytes).
+Result<LceOptions> ParseLceOptions(LceOptionsKind kind, std::span<const uint8_t> bytes);
 
 std::vector<uint8_t> SerializeLceBconv2dOptions(const LceBconv2dOptions& o);
 std::vector<uint8_t> SerializeLceBMaxPool2dOptions(const LceBMaxPool2dOptions& o);

@@ -34,8 +34,9 @@ struct OpSignature {
   int min_inputs, max_inputs, min_outputs, max_outputs;
   uint32_t optional_inputs;  // bit k set: input k may be -1 (absent)
   uint8_t options_type;      // the BuiltinOptions table the op reads (kNone: it takes none)
-  // Custom ops: checks the custom options strictly (LCE's FlexBuffers), null when there are none.
-  Status (*check_custom_options)(std::span<const uint8_t> bytes) = nullptr;
+  // Custom ops: the LCE options they take, which the model reader parses (strictly) into
+  // Operator::lce_options.
+  LceOptionsKind lce_options = LceOptionsKind::kNone;
 
   bool MayBeAbsent(size_t input) const {
     return input < 32 && ((optional_inputs >> input) & 1u) != 0;

@@ -86,7 +86,11 @@ class OpContext {
   RuntimeTensor* input(size_t i) const { return i < inputs.size() ? inputs[i] : nullptr; }
   RuntimeTensor* output(size_t i) const { return i < outputs.size() ? outputs[i] : nullptr; }
   const graph::BuiltinOptions& options() const { return op->builtin_options; }
-  std::span<const uint8_t> custom_options() const { return op->custom_options; }
+  // The op's LCE options as the model reader parsed them; null when it holds none of type T.
+  template <typename T>
+  const T* lce_options() const {
+    return std::get_if<T>(&op->lce_options);
+  }
   // "op 3 (CONV_2D): " + message
   Status Error(const std::string& message) const;
 };

@@ -62,7 +62,7 @@ void ConvertMaxPools(Ctx& c) {
       b.opcode_index = c.Opcode(op::kCustom, graph::kLceBMaxPool2d);
       b.inputs = {packed};
       b.outputs = {qout};
-      b.custom_options = graph::SerializeLceBMaxPool2dOptions(o);
+      graph::SetLceOptions(b, o);
       c.AddOp(std::move(b), k);
       c.report.new_bmaxpool++;
       c.Applied(c.Label(mp) + ": binarization moved before it -> LceBMaxPool2d");
@@ -202,7 +202,7 @@ void FinalizeBconvs(Ctx& c) {
     opt.fused_activation_function = bi.activation;
     Operator& o2 = c.sg.operators[bi.op];  // AddConstTensor does not move operators
     o2.inputs = inputs;
-    o2.custom_options = graph::SerializeLceBconv2dOptions(opt);
+    graph::SetLceOptions(o2, opt);
   }
   c.Index();
 }

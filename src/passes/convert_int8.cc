@@ -38,8 +38,8 @@ bool ZeroPaddedSame(const Ctx& c, int op_index) {
   for (const BconvInfo& bi : c.bconvs) {
     if (bi.op == op_index) return bi.padding == 0 && bi.pad_values == 0;
   }
-  auto o = graph::ParseLceBconv2dOptions(c.sg.operators[op_index].custom_options);
-  return o.ok() && o->padding == 0 && o->pad_values == 0;
+  const auto* o = std::get_if<graph::LceBconv2dOptions>(&c.sg.operators[op_index].lce_options);
+  return o && o->padding == 0 && o->pad_values == 0;
 }
 
 // Live ops in a topological order (ties by order key).

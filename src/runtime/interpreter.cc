@@ -66,8 +66,8 @@ int32_t BitpackedChannels(const graph::Graph& g, const graph::Subgraph& sg, int3
       return s.empty() ? 0 : s.back();
     }
     if (g.IsCustom(op, graph::kLceBconv2d)) {
-      auto o = graph::ParseLceBconv2dOptions(op.custom_options);
-      return o.ok() ? o->channels_in : 0;
+      const auto* o = std::get_if<graph::LceBconv2dOptions>(&op.lce_options);
+      return o ? o->channels_in : 0;
     }
   }
   return 0;

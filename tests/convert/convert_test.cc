@@ -230,9 +230,10 @@ TEST(Convert, LceBconv2dConstantsMatchLce) {
     for (size_t k = 0; k < ours.size(); ++k) {
       SCOPED_TRACE("LceBconv2d " + std::to_string(k));
       const graph::Operator &x = *ours[k], &y = *theirs[k];
-      auto ox = graph::ParseLceBconv2dOptions(x.custom_options);
-      auto oy = graph::ParseLceBconv2dOptions(y.custom_options);
-      ASSERT_TRUE(ox.ok() && oy.ok());
+      // Ours set by the pass, LCE's parsed by the reader.
+      const auto* ox = std::get_if<graph::LceBconv2dOptions>(&x.lce_options);
+      const auto* oy = std::get_if<graph::LceBconv2dOptions>(&y.lce_options);
+      ASSERT_TRUE(ox && oy);
       EXPECT_EQ(*ox, *oy);
       ASSERT_EQ(a.tensors[x.inputs[1]].shape, b.tensors[y.inputs[1]].shape);
       EXPECT_EQ(ConstOf<int32_t>(g, a, x.inputs[4]), ConstOf<int32_t>(lce->graph, b, y.inputs[4]));
@@ -280,6 +281,42 @@ TEST(Convert, LceModelsAreLeftAsTheyAre) {
     EXPECT_FALSE(report.AnythingBinary());
     EXPECT_EQ(OpNames(g), OpNames(lce->graph));
   }
+}
+
+// The LCE ops a pass makes carry their parsed options, equal to what the reader parses from the
+// bytes the writer writes for them.
+TEST(Convert, PassAndReaderGiveEqualParsedOptions) {
+  int bconvs = 0, bmaxpools = 0;
+  for (const std::string& name : FloatFixtures()) {
+    SCOPED_TRACE(name);
+    auto floatm = format::LoadModelFile((kDir / (name + ".float.tflite")).string());
+    ASSERT_TRUE(floatm.ok());
+    graph::Graph g = floatm->graph;
+    ASSERT_TRUE(passes::ConvertToLce(g).ok());
+    auto bytes = format::WriteModel(g);
+    ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+    auto read = format::ReadModel(*bytes);
+    ASSERT_TRUE(read.ok()) << read.status().message();
+    const auto& built = g.subgraphs[0].operators;
+    const auto& back = read->subgraphs[0].operators;
+    ASSERT_EQ(built.size(), back.size());
+    for (size_t i = 0; i < built.size(); ++i) {
+      SCOPED_TRACE("op " + std::to_string(i));
+      if (g.IsCustom(built[i], graph::kLceBconv2d)) {
+        ++bconvs;
+        EXPECT_TRUE(std::holds_alternative<graph::LceBconv2dOptions>(built[i].lce_options));
+      } else if (g.IsCustom(built[i], graph::kLceBMaxPool2d)) {
+        ++bmaxpools;
+        EXPECT_TRUE(std::holds_alternative<graph::LceBMaxPool2dOptions>(built[i].lce_options));
+      } else {
+        EXPECT_TRUE(std::holds_alternative<std::monostate>(built[i].lce_options));
+      }
+      EXPECT_EQ(built[i].lce_options, back[i].lce_options);
+      EXPECT_EQ(built[i].custom_options, back[i].custom_options);
+    }
+  }
+  EXPECT_GT(bconvs, 10);
+  EXPECT_GT(bmaxpools, 0);
 }
 
 TEST(Convert, ConvertModelBytesAndOptionErrors) {
@@ -551,8 +588,8 @@ TEST(Convert, ZeroPaddedBconvKeepsQuantizeForInt8) {
   EXPECT_TRUE(Mentions(report.skipped, "QUANTIZE", "zero-padded")) << ::testing::PrintToString(report.skipped);
   for (const graph::Operator& o : g.subgraphs[0].operators) {
     if (!g.IsCustom(o, graph::kLceBconv2d)) continue;
-    auto opt = graph::ParseLceBconv2dOptions(o.custom_options);
-    ASSERT_TRUE(opt.ok());
+    const auto* opt = std::get_if<graph::LceBconv2dOptions>(&o.lce_options);
+    ASSERT_TRUE(opt);
     EXPECT_EQ(opt->padding, 0);
     EXPECT_EQ(opt->pad_values, 0);
     EXPECT_EQ(g.subgraphs[0].tensors[o.outputs[0]].type, DType::kFloat32);

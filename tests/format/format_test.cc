@@ -83,6 +83,49 @@ TEST(Format, LceOptionsErrors) {
   EXPECT_NE(missing.status().message().find("channels_in"), std::string::npos);
 }
 
+// The reader parses the LCE options once, into Operator::lce_options; a graph whose parsed
+// options and bytes disagree is refused before anything writes or runs it.
+TEST(Format, LceOptionsAreParsedAtReadAndKeptWithTheBytes) {
+  const graph::Graph g = MakeTinyBconvModel();
+  const auto expected = std::get<graph::LceBconv2dOptions>(g.subgraphs[0].operators[1].lce_options);
+  auto bytes = format::WriteModel(g);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+  auto read = format::ReadModel(*bytes);
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  const auto& ops = read->subgraphs[0].operators;
+  ASSERT_TRUE(std::holds_alternative<graph::LceBconv2dOptions>(ops[1].lce_options));
+  EXPECT_EQ(std::get<graph::LceBconv2dOptions>(ops[1].lce_options), expected);
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(ops[0].lce_options));  // LceQuantize: none
+  EXPECT_TRUE(graph::GraphsEqual(*read, g));
+
+  // Bytes changed behind the parsed options.
+  graph::Graph stale = *read;
+  graph::LceBconv2dOptions other = expected;
+  other.stride_height = 2;
+  stale.subgraphs[0].operators[1].custom_options = graph::SerializeLceBconv2dOptions(other);
+  EXPECT_EQ(format::ValidateGraph(stale).message(),
+            "op 1 (LceBconv2d): the parsed options differ from the custom options bytes (set both "
+            "with graph::SetLceOptions)");
+  EXPECT_FALSE(format::WriteModel(stale).ok());
+  graph::SetLceOptions(stale.subgraphs[0].operators[1], other);
+  EXPECT_TRUE(format::ValidateGraph(stale).ok());
+
+  // Bytes only, as a graph assembled from raw option bytes has them: ReadLceOptions parses them.
+  graph::Graph raw = *read;
+  raw.subgraphs[0].operators[1].lce_options = {};
+  EXPECT_NE(format::ValidateGraph(raw).message().find("the options were not parsed from"),
+            std::string::npos);
+  format::ReadLceOptions(raw);
+  EXPECT_TRUE(format::ValidateGraph(raw).ok());
+  EXPECT_TRUE(graph::GraphsEqual(raw, *read));
+
+  // Parsed options on an op that takes none.
+  graph::Graph extra = *read;
+  extra.subgraphs[0].operators[2].lce_options = expected;
+  EXPECT_EQ(format::ValidateGraph(extra).message(),
+            "op 2 (ADD): has parsed LCE options, but the op takes none");
+}
+
 // Each corruption must be refused with a message naming the problem.
 struct Corruption {
   const char* name;

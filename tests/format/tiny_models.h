@@ -71,7 +71,7 @@ inline graph::Graph MakeTinyBconvModel() {
   o.channels_in = 40;
   o.padding = 0;
   o.pad_values = 1;
-  c.custom_options = graph::SerializeLceBconv2dOptions(o);
+  graph::SetLceOptions(c, o);
   graph::Operator a;
   a.opcode_index = 2;
   a.inputs = {conv, addc};

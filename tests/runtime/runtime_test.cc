@@ -8,6 +8,7 @@
 #include "format/tiny_models.h"
 #include "kernels/binary/binary_ops.h"
 #include "runtime/arena_plan.h"
+#include "runtime/model_impl.h"
 #include "xbnn/interpreter.h"
 
 namespace xbnn {
@@ -191,7 +192,7 @@ TEST(Interpreter, BadLceOptionsAreReported) {
   graph::LceBconv2dOptions o;
   o.channels_in = 40;
   o.pad_values = 2;
-  g.subgraphs[0].operators[1].custom_options = graph::SerializeLceBconv2dOptions(o);
+  graph::SetLceOptions(g.subgraphs[0].operators[1], o);
   // Option values out of range are refused when the model loads.
   auto bytes = format::WriteModelUnvalidated(g);
   ASSERT_TRUE(bytes.ok());
@@ -201,7 +202,7 @@ TEST(Interpreter, BadLceOptionsAreReported) {
 
   o.pad_values = 1;
   o.channels_in = 70;  // needs 3 words, the input has 2
-  g.subgraphs[0].operators[1].custom_options = graph::SerializeLceBconv2dOptions(o);
+  graph::SetLceOptions(g.subgraphs[0].operators[1], o);
   auto it2 = Interpreter::Create(Load(g));
   ASSERT_FALSE(it2.ok());
   EXPECT_NE(it2.status().message().find("channels_in 70"), std::string::npos) << it2.status().message();
@@ -212,6 +213,39 @@ TEST(Interpreter, BadLceOptionsAreReported) {
   auto it3 = Interpreter::Create(Load(s));
   ASSERT_FALSE(it3.ok());
   EXPECT_NE(it3.status().message().find("expected [1,5,5,8]"), std::string::npos) << it3.status().message();
+}
+
+// The kernels, the cost rule and the interpreter's planning read the options the reader parsed:
+// bytes spoiled after reading change nothing.
+TEST(Interpreter, LceOpsUseTheOptionsParsedAtRead) {
+  auto bytes = format::WriteModel(testing::MakeTinyBconvModel());
+  ASSERT_TRUE(bytes.ok());
+  auto run = [&](bool spoil, std::vector<float>* out, int64_t* binary_macs) {
+    auto m = Model::FromBuffer(*bytes);
+    ASSERT_TRUE(m.ok());
+    if (spoil) {
+      // Not const: Model::Impl owns its graph. Garbage the parser would refuse.
+      auto& g = const_cast<graph::Graph&>(runtime::ModelGraph(**m));
+      g.subgraphs[0].operators[1].custom_options = {9, 9, 9};
+    }
+    InterpreterOptions o;
+    o.profile = true;
+    auto it = Interpreter::Create(*m, o);
+    ASSERT_TRUE(it.ok()) << it.status().message();
+    auto x = (*it)->input(0).data<float>();
+    for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 7) - 3.0f;
+    ASSERT_TRUE((*it)->Invoke().ok());
+    auto y = (*it)->output(0).data<float>();
+    out->assign(y.begin(), y.end());
+    *binary_macs = (*it)->op_profile()[1].binary_macs;
+  };
+  std::vector<float> want, got;
+  int64_t want_macs = 0, got_macs = 0;
+  run(false, &want, &want_macs);
+  run(true, &got, &got_macs);
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(want_macs, int64_t{5} * 5 * 8 * 3 * 3 * 40);
+  EXPECT_EQ(got_macs, want_macs);
 }
 
 TEST(Interpreter, BadThreadCount) {

@@ -20,6 +20,12 @@ using runtime::OpContext;
 using runtime::RuntimeTensor;
 using runtime::ShapeString;
 
+// Options are parsed by the model reader (or set with graph::SetLceOptions); a graph built in code
+// without either has none.
+constexpr const char* kOptionsMissing =
+    "custom options were not parsed (read the model with format::ReadModel, or set them with "
+    "graph::SetLceOptions)";
+
 // The thread pool only for ops worth splitting (runtime::kMinParallelSeconds). Rates measured on
 // Zen 4, one thread: ~1e12 binary MACs/s for bconv, ~2e10 packed values/s for quantize and
 // max-pool.
@@ -133,8 +139,8 @@ class LceDequantize final : public runtime::OpKernel {
 class LceBconv2d final : public runtime::OpKernel {
  public:
   Status Prepare(OpContext& ctx) override {
-    auto o = graph::ParseLceBconv2dOptions(ctx.custom_options());
-    if (!o.ok()) return ctx.Error(o.status().message());
+    const auto* o = ctx.lce_options<graph::LceBconv2dOptions>();
+    if (!o) return ctx.Error(kOptionsMissing);
     in_ = ctx.input(0);
     out_ = ctx.output(0);
     const RuntimeTensor* filter = ctx.input(1);
@@ -292,8 +298,8 @@ class LceBconv2d final : public runtime::OpKernel {
 class LceBMaxPool2d final : public runtime::OpKernel {
  public:
   Status Prepare(OpContext& ctx) override {
-    auto o = graph::ParseLceBMaxPool2dOptions(ctx.custom_options());
-    if (!o.ok()) return ctx.Error(o.status().message());
+    const auto* o = ctx.lce_options<graph::LceBMaxPool2dOptions>();
+    if (!o) return ctx.Error(kOptionsMissing);
     in_ = ctx.input(0);
     out_ = ctx.output(0);
     XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, in_, DType::kInt32, "input"));
@@ -360,17 +366,11 @@ std::optional<ops::Shape> PropagateBatch(const ops::ShapeQuery& q) {
 
 // Output [N, OH, OW, *]; filter [Cout, KH, KW, packed Cin/groups]. The packed filter rounds
 // Cin/groups up to 32, so the unpacked channels come from the options.
-// The validator's strict check of the options (each key present, an integer, within its range).
-template <typename Options, Result<Options> (*kParse)(std::span<const uint8_t>)>
-Status CheckOptions(std::span<const uint8_t> bytes) {
-  return kParse(bytes).status();
-}
-
 ops::OpCost LceBconv2dCost(const ops::CostQuery& q) {
   const auto& f = q.filter.shape;
   if (f.size() != 4 || q.out.shape.size() != 4 || q.in.shape.size() != 4) return {};
-  auto options = graph::ParseLceBconv2dOptions(q.op.custom_options);
-  if (!options.ok() || f[3] <= 0) return {};
+  const auto* options = std::get_if<graph::LceBconv2dOptions>(&q.op.lce_options);
+  if (!options || f[3] <= 0) return {};
   const int64_t groups = std::max<int64_t>(q.in.shape[3] / f[3], 1);
   const int64_t cin_per_group = options->channels_in / groups;
   ops::OpCost c;
@@ -403,8 +403,7 @@ extern const ops::OpDef kLceDequantizeOp{
 extern const ops::OpDef kLceBconv2dOp{
     .signature = {graph::op::kCustom, graph::kLceBconv2d, 5, 5, 1, 1,
                   graph::OptionalInput(2) | graph::OptionalInput(3) | graph::OptionalInput(4),
-                  graph::options_type::kNone,
-                  CheckOptions<graph::LceBconv2dOptions, graph::ParseLceBconv2dOptions>},
+                  graph::options_type::kNone, graph::LceOptionsKind::kBconv2d},
     .max_version = 1,
     .shape = PropagateBatch,
     .cost = LceBconv2dCost,
@@ -414,8 +413,7 @@ extern const ops::OpDef kLceBconv2dOp{
 
 extern const ops::OpDef kLceBMaxPool2dOp{
     .signature = {graph::op::kCustom, graph::kLceBMaxPool2d, 1, 1, 1, 1, 0,
-                  graph::options_type::kNone,
-                  CheckOptions<graph::LceBMaxPool2dOptions, graph::ParseLceBMaxPool2dOptions>},
+                  graph::options_type::kNone, graph::LceOptionsKind::kBMaxPool2d},
     .max_version = 1,
     .shape = PropagateBatch,
     .create = ops::MakeKernel<LceBMaxPool2d>,
