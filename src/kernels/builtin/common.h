@@ -30,7 +30,8 @@ using runtime::ShapeString;
 
 // round(a * b / 2^31), ties away from zero except that the one overflow case saturates.
 inline int32_t SaturatingRoundingDoublingHighMul(int32_t a, int32_t b) {
-  if (a == b && a == std::numeric_limits<int32_t>::min()) return std::numeric_limits<int32_t>::max();
+  if (a == b && a == std::numeric_limits<int32_t>::min())
+    return std::numeric_limits<int32_t>::max();
   const int64_t ab = static_cast<int64_t>(a) * static_cast<int64_t>(b);
   const int64_t nudge = ab >= 0 ? (int64_t{1} << 30) : (1 - (int64_t{1} << 30));
   return static_cast<int32_t>((ab + nudge) / (int64_t{1} << 31));  // division truncates toward zero
@@ -54,12 +55,14 @@ inline int32_t MultiplyByQuantizedMultiplier(int32_t x, int32_t multiplier, int 
   // saturates anyway, and a shift past the width would be undefined.
   const int left_shift = shift > 0 ? std::min(shift, 31) : 0;
   const int right_shift = shift > 0 ? 0 : -shift;
-  return RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(WrappingMul(x, int32_t{1} << left_shift), multiplier),
-                             right_shift);
+  return RoundingDivideByPOT(
+      SaturatingRoundingDoublingHighMul(WrappingMul(x, int32_t{1} << left_shift), multiplier),
+      right_shift);
 }
 
 // shift <= 0 (a right shift by -shift).
-inline int32_t MultiplyByQuantizedMultiplierSmallerThanOneExp(int32_t x, int32_t multiplier, int shift) {
+inline int32_t MultiplyByQuantizedMultiplierSmallerThanOneExp(int32_t x, int32_t multiplier,
+                                                              int shift) {
   return RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x, multiplier), -shift);
 }
 
@@ -76,7 +79,8 @@ inline int32_t MultiplyByQuantizedMultiplierSmallerThanOneExp(int32_t x, int32_t
 // as NEON does). exponent in [0, 31].
 inline int32_t RoundingRightShiftUp(int32_t x, int exponent) {
   if (exponent == 0) return x;
-  return static_cast<int32_t>((static_cast<int64_t>(x) + (int64_t{1} << (exponent - 1))) >> exponent);
+  return static_cast<int32_t>((static_cast<int64_t>(x) + (int64_t{1} << (exponent - 1))) >>
+                              exponent);
 }
 
 // Left shift, SaturatingRoundingDoublingHighMul (vqrdmulh rounds ties up as well), then the
@@ -87,7 +91,8 @@ inline int32_t MultiplyByQuantizedMultiplierRoundUp(int32_t x, int32_t multiplie
   const int left_shift = shift > 0 ? std::min(shift, 31) : 0;
   const int right_shift = shift > 0 ? 0 : -shift;
   return RoundingRightShiftUp(
-      SaturatingRoundingDoublingHighMul(WrappingMul(x, int32_t{1} << left_shift), multiplier), right_shift);
+      SaturatingRoundingDoublingHighMul(WrappingMul(x, int32_t{1} << left_shift), multiplier),
+      right_shift);
 }
 
 // Q31 significand and power-of-two exponent of `m` (TFLite's QuantizeMultiplier).
@@ -103,8 +108,8 @@ Status ReadActivation(const OpContext& ctx, Activation* act);
 const char* ActivationName(Activation a);
 void FloatActivationRange(Activation a, float* lo, float* hi);
 // TFLite's CalculateActivationRangeQuantized for an output of type `type` (int8, uint8, int16).
-Status QuantizedActivationRange(const OpContext& ctx, Activation a, float scale, int32_t zero_point, DType type,
-                                int32_t* lo, int32_t* hi);
+Status QuantizedActivationRange(const OpContext& ctx, Activation a, float scale, int32_t zero_point,
+                                DType type, int32_t* lo, int32_t* hi);
 int32_t TypeMin(DType t);  // int8 -128, uint8 0, int16 -32768
 int32_t TypeMax(DType t);
 
@@ -126,12 +131,15 @@ Status GetQuant(const OpContext& ctx, const RuntimeTensor* t, const char* what, 
 Status ExpectInputCount(const OpContext& ctx, size_t min, size_t max);
 Status ExpectOutputCount(const OpContext& ctx, size_t n);
 Status ExpectRank(const OpContext& ctx, const RuntimeTensor* t, int rank, const char* what);
-Status ExpectShape(const OpContext& ctx, const RuntimeTensor* t, const std::vector<int32_t>& shape, const char* what);
+Status ExpectShape(const OpContext& ctx, const RuntimeTensor* t, const std::vector<int32_t>& shape,
+                   const char* what);
 Status ExpectConstant(const OpContext& ctx, const RuntimeTensor* t, const char* what);
-Status ExpectTypeIn(const OpContext& ctx, const RuntimeTensor* t, std::initializer_list<DType> types, const char* what);
+Status ExpectTypeIn(const OpContext& ctx, const RuntimeTensor* t,
+                    std::initializer_list<DType> types, const char* what);
 std::string TensorName(const RuntimeTensor* t);  // "'name'"
 // Reads a constant int32 (or int64, each value within int32) tensor's values.
-Status ReadConstInts(const OpContext& ctx, const RuntimeTensor* t, const char* what, std::vector<int64_t>* values);
+Status ReadConstInts(const OpContext& ctx, const RuntimeTensor* t, const char* what,
+                     std::vector<int64_t>* values);
 
 // ---------------------------------------------------------------------------------------------
 // Convolution and pooling geometry (TFLite's ComputePaddingHeightWidth).
@@ -146,8 +154,8 @@ struct AxisGeometry {
 
 Status ReadPadding(const OpContext& ctx, Padding* padding);
 // Output size and padding of one spatial axis; errors on non-positive sizes.
-Status ComputeAxis(const OpContext& ctx, const char* axis, int in, int kernel, int stride, int dilation,
-                   Padding padding, AxisGeometry* g);
+Status ComputeAxis(const OpContext& ctx, const char* axis, int in, int kernel, int stride,
+                   int dilation, Padding padding, AxisGeometry* g);
 
 // ---------------------------------------------------------------------------------------------
 // NumPy broadcasting of two operands, up to rank kMaxBroadcastRank.
@@ -156,7 +164,7 @@ inline constexpr int kMaxBroadcastRank = 6;
 
 struct Broadcast {
   bool same_shape = true;
-  int rank = 0;  // of the output (at least 1)
+  int rank = 0;                                        // of the output (at least 1)
   std::array<int64_t, kMaxBroadcastRank> dims{};       // output dims, outermost first
   std::array<int64_t, kMaxBroadcastRank> a_strides{};  // element strides, 0 where broadcast
   std::array<int64_t, kMaxBroadcastRank> b_strides{};
@@ -164,8 +172,8 @@ struct Broadcast {
 };
 
 // Checks that `a` and `b` broadcast and that `out` has the broadcast shape.
-Status PlanBroadcast(const OpContext& ctx, const std::vector<int32_t>& a, const std::vector<int32_t>& b,
-                     const RuntimeTensor* out, Broadcast* plan);
+Status PlanBroadcast(const OpContext& ctx, const std::vector<int32_t>& a,
+                     const std::vector<int32_t>& b, const RuntimeTensor* out, Broadcast* plan);
 
 // Calls f(out_index, a_index, b_index) for every output element, in order.
 template <typename F>
@@ -219,17 +227,22 @@ void ForEachBroadcastRow(const Broadcast& p, F&& f) {
 // Threads: fn(thread, i) for every i in [0, n) on the interpreter's pool (serially without one).
 // thread < NumThreads(ctx), and no two concurrent calls share it (per-thread scratch is safe).
 
-inline int NumThreads(const OpContext& ctx) { return ctx.runner ? std::max(1, ctx.runner->num_threads()) : 1; }
+inline int NumThreads(const OpContext& ctx) {
+  return ctx.runner ? std::max(1, ctx.runner->num_threads()) : 1;
+}
 
 // Ops whose estimated single-thread time is below runtime::kMinParallelSeconds run on the calling
 // thread (op_kernel.h says why). Estimates use single-thread rates measured on the 2-core AMD
 // EPYC (AVX-512) with `xbnn bench --profile` (tests/builtin/README.md).
 using runtime::kMinParallelSeconds;
-inline constexpr double kConvMacsPerSecond = 50e9;       // CONV_2D, batched FULLY_CONNECTED (XNNPACK GEMM)
+inline constexpr double kConvMacsPerSecond =
+    50e9;  // CONV_2D, batched FULLY_CONNECTED (XNNPACK GEMM)
 inline constexpr double kDepthwiseMacsPerSecond = 20e9;  // DEPTHWISE_CONV_2D
-inline constexpr double kGemvMacsPerSecond = 5e9;        // batch-1 FULLY_CONNECTED: reads every weight once
-inline constexpr double kInt8MacsPerSecond = 2e9;        // the plain int8 loops
-inline constexpr double kPoolVisitsPerSecond = 9e9;      // pooling: output elements x window
+inline constexpr double kGemvMacsPerSecond =
+    5e9;  // batch-1 FULLY_CONNECTED: reads every weight once
+inline constexpr double kInt8MacsPerSecond = 2e9;           // the plain int8 loops
+inline constexpr double kPoolVisitsPerSecond = 9e9;         // pooling: output elements x window
+inline constexpr double kMaxPoolF32VisitsPerSecond = 50e9;  // float max pooling (vector rows)
 
 template <typename F>
 void ParallelFor(const OpContext& ctx, int n, F& fn, double seconds) {
@@ -248,8 +261,8 @@ void ParallelFor(const OpContext& ctx, int n, F& fn, double seconds) {
 Status InitXnnpack(const OpContext& ctx);
 // The float path of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED: a float32 filter (hybrid
 // quantization is refused), float32 output and bias, and XNNPACK initialized.
-Status PrepareFloatWeights(const OpContext& ctx, const RuntimeTensor* filter, const RuntimeTensor* bias,
-                           const RuntimeTensor* out);
+Status PrepareFloatWeights(const OpContext& ctx, const RuntimeTensor* filter,
+                           const RuntimeTensor* bias, const RuntimeTensor* out);
 const char* XnnStatusName(xnn_status s);
 
 struct XnnDeleter {
