@@ -142,23 +142,15 @@ void DirectConvF32::RunPointwise(const float* in, float* out, int item_begin, in
   t.taps = g.in_c;
   t.taps_per_row = g.in_c;
   for (int item = item_begin; item < item_end; ++item) {
-    const int chunk = item / split.blocks, blk = item % split.blocks;
-    const int64_t p0 = chunk * split.chunk_pixels;
-    const int64_t p1 = std::min(pixels, p0 + split.chunk_pixels);
-    const int bc = BlockChannels(g.out_c, blk);
-    const int np = TilePixels(bc / 16);
-    const TileFn full = PickTile(bc / 16, false), one = PickTile(bc / 16, true);
-    const float* bias = bias_.data() + blk * kBlock;
-    t.w = packed_.data() + static_cast<int64_t>(blk) * kBlock * g.in_c;  // earlier blocks are full
-    int64_t p = p0;
-    for (; p + np <= p1; p += np) {
-      t.in = in + p * g.in_c;
-      full(t, bias, lo_, hi_, out + p * g.out_c + blk * kBlock, g.out_c);
-    }
-    for (; p < p1; ++p) {
-      t.in = in + p * g.in_c;
-      one(t, bias, lo_, hi_, out + p * g.out_c + blk * kBlock, g.out_c);
-    }
+    direct_conv::ForPointwiseItem(
+        split, pixels, g.out_c, item, [&](int blk, int64_t p, bool single) {
+          const int nb = BlockChannels(g.out_c, blk) / 16;
+          t.w =
+              packed_.data() + static_cast<int64_t>(blk) * kBlock * g.in_c;  // earlier blocks full
+          t.in = in + p * g.in_c;
+          PickTile(nb, single)(t, bias_.data() + blk * kBlock, lo_, hi_,
+                               out + p * g.out_c + blk * kBlock, g.out_c);
+        });
   }
 #else
   (void)in, (void)out, (void)item_begin, (void)item_end;

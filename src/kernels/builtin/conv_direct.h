@@ -24,8 +24,8 @@ inline int BlockChannels(int out_c, int block) {
 inline int TilePixels(int nb) { return nb == 1 ? 12 : nb == 2 ? 8 : nb == 3 ? 7 : 6; }
 
 // Work items of a 1x1 convolution: chunks of 48 to 72 pixels (8 to 12 tiles), all of one size
-// but the last, times the 64-channel blocks. Splitting channels too keeps threads busy on small maps: a
-// 7x7x512 output is 8 items of 49 pixels, where chunks of 48 alone made 2 items, 48 and 1.
+// but the last, times the 64-channel blocks. Splitting channels too keeps threads busy on small
+// maps: a 7x7x512 output is 8 items of 49 pixels, where chunks of 48 alone made 2 items, 48 and 1.
 struct PointwiseSplit {
   int64_t chunk_pixels = 0;
   int chunks = 0, blocks = 0;
@@ -35,10 +35,23 @@ inline PointwiseSplit SplitPointwise(int64_t pixels, int out_c) {
   PointwiseSplit s;
   s.blocks = (out_c + kBlock - 1) / kBlock;
   const int64_t n = pixels >= 72 ? (pixels + 24) / 48 : 1;  // the nearest count of 48-pixel chunks
-  s.chunk_pixels = ((pixels + n - 1) / n + 5) / 6 * 6;  // whole tiles of 6
+  s.chunk_pixels = ((pixels + n - 1) / n + 5) / 6 * 6;      // whole tiles of 6
   if (s.chunk_pixels == 0) s.chunk_pixels = 6;
   s.chunks = static_cast<int>((pixels + s.chunk_pixels - 1) / s.chunk_pixels);
   return s;
+}
+
+// Calls tile(block, first_pixel, single) over work item `item` of `pixels` pixels: runs of full
+// tiles (TilePixels of the block's width), then single pixels at the item's end.
+template <class TileAt>
+void ForPointwiseItem(const PointwiseSplit& s, int64_t pixels, int out_c, int item, TileAt tile) {
+  const int blk = item % s.blocks;
+  const int64_t p0 = item / s.blocks * s.chunk_pixels;
+  const int64_t p1 = p0 + s.chunk_pixels < pixels ? p0 + s.chunk_pixels : pixels;
+  const int np = TilePixels(BlockChannels(out_c, blk) / 16);
+  int64_t p = p0;
+  for (; p + np <= p1; p += np) tile(blk, p, false);
+  for (; p < p1; ++p) tile(blk, p, true);
 }
 }  // namespace direct_conv
 

@@ -239,23 +239,14 @@ void DirectConvBf16::RunPointwise(float* out, int begin, int end) const {
   t.rows = 1;
   t.pairs = pair_taps_ / 2;
   for (int item = begin; item < end; ++item) {
-    const int chunk = item / split.blocks, blk = item % split.blocks;
-    const int64_t p0 = chunk * split.chunk_pixels;
-    const int64_t p1 = std::min(pixels, p0 + split.chunk_pixels);
-    const int bc = BlockChannels(g.out_c, blk);
-    const int np = TilePixels(bc / 16);
-    const TileFn full = PickTile(bc / 16, false), one = PickTile(bc / 16, true);
-    const float* bias = bias_.data() + blk * kBlock;
-    t.w = packed_.data() + static_cast<int64_t>(blk) * kBlock * pair_taps_;  // earlier blocks full
-    int64_t p = p0;
-    for (; p + np <= p1; p += np) {
-      t.in = input_.data() + p * pair_taps_;
-      full(t, bias, lo_, hi_, out + p * g.out_c + blk * kBlock, g.out_c);
-    }
-    for (; p < p1; ++p) {
-      t.in = input_.data() + p * pair_taps_;
-      one(t, bias, lo_, hi_, out + p * g.out_c + blk * kBlock, g.out_c);
-    }
+    direct_conv::ForPointwiseItem(
+        split, pixels, g.out_c, item, [&](int blk, int64_t p, bool single) {
+          const int nb = BlockChannels(g.out_c, blk) / 16;
+          t.w = packed_.data() + static_cast<int64_t>(blk) * kBlock * pair_taps_;  // earlier full
+          t.in = input_.data() + p * pair_taps_;
+          PickTile(nb, single)(t, bias_.data() + blk * kBlock, lo_, hi_,
+                               out + p * g.out_c + blk * kBlock, g.out_c);
+        });
   }
 #else
   (void)out, (void)begin, (void)end;
