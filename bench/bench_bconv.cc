@@ -118,9 +118,9 @@ void Args(benchmark::internal::Benchmark* b) {
       for (int threads : {1, 2}) b->Args({shape, out, threads, 0});
     }
   }
-  // Every x86 variant on the 3x3 shapes, one thread, float output.
+  // Every variant this CPU runs on the 3x3 shapes, one thread, float output.
   for (int shape = 0; shape < 4; ++shape) {
-    for (Isa isa : {Isa::kPortable, Isa::kAvx2, Isa::kAvx512Bw, Isa::kAvx512Vpopcnt}) {
+    for (Isa isa : xbnn::kernels::optimized::kAllIsas) {
       if (xbnn::kernels::optimized::IsaAvailable(isa)) {
         b->Args({shape, 0, 1, static_cast<int>(isa)});
       }

@@ -2,7 +2,7 @@
 # Debian's toolchain (g++-arm-linux-gnueabihf); tests run under qemu-arm.
 # scripts/cross-sysroot.sh armhf provides the dependencies for the whole engine. Debian's armhf
 # compiler defaults to -march=armv7-a+fp -mfpu=vfpv3-d16: NEON code is enabled per file
-# (src/kernels/binary/optimized.cmake) and selected at run time only when the CPU has NEON.
+# (#pragma GCC target in src/kernels/binary/arm/) and selected at run time only when the CPU has NEON.
 set(CMAKE_SYSTEM_PROCESSOR armv7l)
 set(XBNN_CROSS_TRIPLE arm-linux-gnueabihf)
 set(XBNN_CROSS_DEBARCH armhf)

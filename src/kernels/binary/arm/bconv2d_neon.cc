@@ -4,7 +4,7 @@
 // channels per call (32 registers).
 #include "kernels/binary/optimized/variants.h"
 
-#if defined(__aarch64__) && defined(__ARM_NEON)
+#if defined(__aarch64__)  // NEON (Advanced SIMD) is part of the baseline
 #include <arm_neon.h>
 
 namespace xbnn::kernels::optimized {
@@ -121,10 +121,4 @@ const BConvVariant* BConvVariantNeon() { return &kVariant; }
 
 }  // namespace xbnn::kernels::optimized
 
-#else
-
-namespace xbnn::kernels::optimized {
-const BConvVariant* BConvVariantNeon() { return nullptr; }
-}  // namespace xbnn::kernels::optimized
-
-#endif
+#endif  // __aarch64__

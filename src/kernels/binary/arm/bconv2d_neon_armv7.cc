@@ -1,5 +1,5 @@
 // BConv2D micro-kernel for 32-bit ARMv7 NEON (Raspberry Pi 2/3/4 running a 32-bit OS). Built
-// with -mfpu=neon for this file only and selected at run time only when the CPU has NEON.
+// with NEON for this file only and selected at run time only when the CPU has NEON.
 // Per 32-bit K word a broadcast input word is xor-ed with 4 channels' filter words, vcnt.8 counts
 // bits per byte and vpadal.u8 accumulates byte pairs into 16-bit lanes, widened to 32 bits
 // (vpadal.u16) every 4095 steps, as on AArch64. ARMv7 has 16 q registers instead of 32, so the
@@ -8,7 +8,15 @@
 // to zero, unlike the reference's VFP arithmetic, so the float epilogue stays scalar (VFP).
 #include "kernels/binary/optimized/variants.h"
 
-#if defined(__arm__) && defined(__ARM_NEON)
+#if defined(__arm__)
+// NEON for this file only: the rest of the library keeps the toolchain's baseline (Debian armhf:
+// ARMv7 + VFPv3-D16) and runs on CPUs without NEON.
+#pragma GCC push_options
+#pragma GCC target("fpu=neon")
+#if defined(__GNUC__) && !defined(__clang__)
+// As for AVX-512 VPOPCNT: GCC's tree PRE makes it copy 7 of the 8 accumulators (vorr) per K step.
+#pragma GCC optimize("no-tree-pre")
+#endif
 #include <arm_neon.h>
 
 namespace xbnn::kernels::optimized {
@@ -164,14 +172,13 @@ constexpr BConvVariant kVariant = {Traits::kLanes, Traits::kMaxVectors, Traits::
 
 }  // namespace
 
-const BConvVariant* BConvVariantNeon() { return &kVariant; }
-
 }  // namespace xbnn::kernels::optimized
 
-#else
+#pragma GCC pop_options
 
 namespace xbnn::kernels::optimized {
-const BConvVariant* BConvVariantNeon() { return nullptr; }
+// Baseline code: the variant table calls it on any CPU.
+const BConvVariant* BConvVariantNeon() { return &kVariant; }
 }  // namespace xbnn::kernels::optimized
 
-#endif
+#endif  // __arm__

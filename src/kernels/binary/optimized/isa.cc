@@ -1,6 +1,8 @@
 #include "kernels/binary/optimized/isa.h"
 
 #include <cstdlib>
+#include <iterator>
+#include <string_view>
 
 #if defined(__arm__) && defined(__linux__)
 #include <asm/hwcap.h>
@@ -14,66 +16,72 @@ namespace xbnn::kernels::optimized {
 const char* IsaName(Isa isa) {
   switch (isa) {
     case Isa::kBest: return "best";
-    case Isa::kPortable: return "portable";
-    case Isa::kAvx2: return "avx2";
-    case Isa::kAvx512Bw: return "avx512bw";
-    case Isa::kAvx512Vpopcnt: return "avx512vpopcnt";
-    case Isa::kNeon: return "neon";
+#define XBNN_ISA(e, name, ...) \
+  case Isa::e:                 \
+    return name;
+#include "kernels/binary/optimized/isa_table.inc"
+#undef XBNN_ISA
   }
   return "unknown";
 }
 
 Result<Isa> ParseIsa(const std::string& name) {
-  for (Isa isa : {Isa::kBest, Isa::kPortable, Isa::kAvx2, Isa::kAvx512Bw, Isa::kAvx512Vpopcnt,
-                  Isa::kNeon}) {
+  std::string names;
+  for (Isa isa : kAllIsas) {
     if (name == IsaName(isa)) return isa;
+    names += std::string(names.empty() ? "" : ", ") + IsaName(isa);
   }
-  return Status::Error("unknown instruction set '" + name +
-                       "' (expected portable, avx2, avx512bw, avx512vpopcnt, neon or best)");
+  if (name == IsaName(Isa::kBest)) return Isa::kBest;
+  return Status::Error("unknown instruction set '" + name + "' (expected " + names + " or best)");
 }
 
 namespace {
 
-// Which CPU features a variant needs beyond what its code was compiled for.
+#if defined(__aarch64__) || defined(__arm__)
+// The ARM features the table's rows may name.
+bool ArmCpuHas(std::string_view feature) {
+  if (feature != "neon") return false;
+#if defined(__aarch64__)
+  return true;  // Advanced SIMD is part of AArch64
+#elif defined(__linux__)
+  // 32-bit ARM: NEON is optional (absent on some Cortex-A9/R and VFP-only cores); the kernel
+  // tells user space through the auxiliary vector.
+  return (getauxval(AT_HWCAP) & HWCAP_NEON) != 0;
+#else
+  return false;
+#endif
+}
+#endif
+
+// What the CPU lacks of what a variant needs (the table's cpu column), checked on the
+// architecture its kernel files are built for; "" when nothing.
 std::string CpuMissing(Isa isa) {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
+  // __builtin_cpu_supports takes string literals only, hence a macro.
+#define XBNN_CPU(feature) \
+  if (!__builtin_cpu_supports(feature)) return "CPU lacks " feature;
+#else
+#define XBNN_CPU(feature) \
+  if (!ArmCpuHas(feature)) return std::string("CPU lacks ") + feature;
+#endif
   switch (isa) {
-    case Isa::kAvx2:
-      if (!__builtin_cpu_supports("avx2")) return "CPU lacks avx2";
-      return "";
-    case Isa::kAvx512Vpopcnt:
-      if (!__builtin_cpu_supports("avx512vpopcntdq")) return "CPU lacks avx512vpopcntdq";
-      [[fallthrough]];
-    case Isa::kAvx512Bw:
-      if (!__builtin_cpu_supports("avx512f")) return "CPU lacks avx512f";
-      if (!__builtin_cpu_supports("avx512bw")) return "CPU lacks avx512bw";
-      if (!__builtin_cpu_supports("avx512vl")) return "CPU lacks avx512vl";
-      if (!__builtin_cpu_supports("avx2")) return "CPU lacks avx2";
-      return "";
-    default:
-      return "";
+#define XBNN_ISA(e, name, arch, cpu, ...) \
+  case Isa::e:                            \
+    XBNN_ON_##arch(cpu) break;
+#include "kernels/binary/optimized/isa_table.inc"
+#undef XBNN_ISA
+    case Isa::kBest:
+      break;
   }
-#elif defined(__arm__)
-  // 32-bit ARM: NEON is optional (absent on some Cortex-A9/R and VFP-only cores); the kernel
-  // tells user space through the auxiliary vector.
-  if (isa != Isa::kNeon) return "";
-#if defined(__linux__)
-  if ((getauxval(AT_HWCAP) & HWCAP_NEON) == 0) return "CPU lacks neon";
+#undef XBNN_CPU
   return "";
-#else
-  return "cannot detect neon on this operating system";
-#endif
-#else
-  (void)isa;
-  return "";
-#endif
 }
 
 }  // namespace
 
 std::string IsaUnavailableReason(Isa isa) {
-  if (isa == Isa::kBest || isa == Isa::kPortable) return "";
+  if (isa == Isa::kBest) return "";
   if (!VariantCompiled(isa)) {
     return std::string(IsaName(isa)) + " variant not compiled into this build (architecture " +
            "or compiler flags)";
@@ -82,8 +90,8 @@ std::string IsaUnavailableReason(Isa isa) {
 }
 
 Isa DetectBestIsa() {
-  for (Isa isa : {Isa::kAvx512Vpopcnt, Isa::kAvx512Bw, Isa::kAvx2, Isa::kNeon}) {
-    if (IsaAvailable(isa)) return isa;
+  for (auto it = std::rbegin(kAllIsas); it != std::rend(kAllIsas); ++it) {
+    if (IsaAvailable(*it)) return *it;
   }
   return Isa::kPortable;
 }

@@ -1,4 +1,5 @@
-// Instruction-set variants of the optimized binary kernels and their run-time selection.
+// Instruction-set variants of the optimized binary kernels and their run-time selection. The
+// variants themselves are the rows of isa_table.inc.
 #pragma once
 
 #include <string>
@@ -8,19 +9,20 @@
 namespace xbnn::kernels::optimized {
 
 enum class Isa : int {
-  kBest = 0,        // the fastest variant this CPU runs (or the one XBNN_ISA names)
-  kPortable,        // plain C++, any CPU
-  kAvx2,            // x86-64 AVX2: vpshufb nibble popcount
-  kAvx512Bw,        // x86-64 AVX-512BW: vpshufb nibble popcount on 512-bit vectors
-  kAvx512Vpopcnt,   // x86-64 AVX-512 VPOPCNTDQ: vpopcntd
-  kNeon,            // ARM NEON, AArch64 or 32-bit ARMv7: cnt + uadalp (vcnt + vpadal)
+  kBest = 0,  // the fastest variant this CPU runs (or the one XBNN_ISA names)
+#define XBNN_ISA(e, ...) e,
+#include "kernels/binary/optimized/isa_table.inc"
+#undef XBNN_ISA
 };
 
-// Every concrete variant (x86 ones from slowest to fastest, then ARM).
-inline constexpr Isa kAllIsas[] = {Isa::kPortable, Isa::kAvx2, Isa::kAvx512Bw,
-                                   Isa::kAvx512Vpopcnt, Isa::kNeon};
+// Every concrete variant, in the table's order (per architecture from slowest to fastest).
+inline constexpr Isa kAllIsas[] = {
+#define XBNN_ISA(e, ...) Isa::e,
+#include "kernels/binary/optimized/isa_table.inc"
+#undef XBNN_ISA
+};
 
-// "portable", "avx2", "avx512bw", "avx512vpopcnt", "neon", "best".
+// The table's names ("portable", "avx2", ...), or "best".
 const char* IsaName(Isa isa);
 
 // Parses a name as IsaName writes it.

@@ -1,7 +1,7 @@
 // Internal: the plans that the public kernels build at Create, and the per-ISA entry points that
-// run them. Each ISA lives in its own translation unit compiled with its own target flags; those
-// units include only this header, <cstdint>/<cstring> and intrinsics (no inline std:: code, whose
-// COMDAT copies compiled for a wider ISA could leak into baseline code at link time).
+// run them. Each ISA lives in its own translation unit, which sets its own target (#pragma GCC
+// target) after including this header, <cstdint>/<cstring> and intrinsics: no inline std:: code
+// is compiled for the wider ISA, whose COMDAT copies could leak into baseline code at link time.
 #pragma once
 
 #include <cstdint>
@@ -117,29 +117,33 @@ struct PackVariant {
                     int32_t* out);
 };
 
-// Variant tables; null where the variant is not compiled into this build.
+// Variant tables (isa_table.inc); null where the variant is not compiled into this build.
 const BConvVariant* BConvVariantFor(Isa isa);
 const BMaxPoolVariant* BMaxPoolVariantFor(Isa isa);
 const PackVariant* PackVariantFor(Isa isa);
 bool VariantCompiled(Isa isa);
 
-// Defined by the per-ISA translation units (x86/, arm/, portable); null when compiled without the
-// needed target flags.
-const BConvVariant* BConvVariantPortable();
-const BMaxPoolVariant* BMaxPoolVariantPortable();
-const PackVariant* PackVariantPortable();
+// XBNN_ON_<arch>(code), for a table row's arch: `code` where that architecture's kernel files are
+// built (each file's own #if says the same), nothing elsewhere.
+#define XBNN_ON_ANY(...) __VA_ARGS__
 #if defined(__x86_64__)
-const BConvVariant* BConvVariantAvx2();
-const BConvVariant* BConvVariantAvx512Bw();
-const BConvVariant* BConvVariantAvx512Vpopcnt();
-const BMaxPoolVariant* BMaxPoolVariantAvx2();
-const BMaxPoolVariant* BMaxPoolVariantAvx512();
-const PackVariant* PackVariantAvx2();
-const PackVariant* PackVariantAvx512();
+#define XBNN_ON_X86_64(...) __VA_ARGS__
+#else
+#define XBNN_ON_X86_64(...)
 #endif
 #if defined(__aarch64__) || defined(__arm__)
-// AArch64 (arm/bconv2d_neon.cc) or 32-bit ARMv7 (arm/bconv2d_neon_armv7.cc).
-const BConvVariant* BConvVariantNeon();
+#define XBNN_ON_ARM(...) __VA_ARGS__
+#else
+#define XBNN_ON_ARM(...)
 #endif
+
+// The entry points of the kernel files (x86/, arm/, *_portable.cc), one per kernel and variant
+// as the table names them; defined only where the row's architecture is built.
+#define XBNN_ISA(e, name, arch, cpu, bconv, bmaxpool, pack) \
+  const BConvVariant* bconv();                              \
+  const BMaxPoolVariant* bmaxpool();                        \
+  const PackVariant* pack();
+#include "kernels/binary/optimized/isa_table.inc"
+#undef XBNN_ISA
 
 }  // namespace xbnn::kernels::optimized

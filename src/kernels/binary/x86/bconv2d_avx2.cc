@@ -3,8 +3,17 @@
 // channels per call (16 ymm registers).
 #include "kernels/binary/optimized/variants.h"
 
-#if defined(__AVX2__)
+#if defined(__x86_64__)
 #include <immintrin.h>
+
+// AVX2 for this file only: the library runs on any x86-64 and isa_table.inc picks this variant
+// at run time. (The intrinsics header comes first: its functions carry their own targets.)
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma,bmi2"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,bmi2")
+#endif
 
 namespace xbnn::kernels::optimized {
 namespace {
@@ -150,14 +159,17 @@ constexpr BConvVariant kVariant = {Traits::kLanes, Traits::kMaxVectors, Traits::
 
 }  // namespace
 
-const BConvVariant* BConvVariantAvx2() { return &kVariant; }
-
 }  // namespace xbnn::kernels::optimized
 
+#if defined(__clang__)
+#pragma clang attribute pop
 #else
+#pragma GCC pop_options
+#endif
 
 namespace xbnn::kernels::optimized {
-const BConvVariant* BConvVariantAvx2() { return nullptr; }
+// Baseline code: the variant table calls it on any CPU.
+const BConvVariant* BConvVariantAvx2() { return &kVariant; }
 }  // namespace xbnn::kernels::optimized
 
-#endif
+#endif  // __x86_64__

@@ -1,8 +1,17 @@
 // AVX2 bitpacking: vcmpltps + vmovmskps (float), vpcmpgtb + vpmovmskb (int8).
 #include "kernels/binary/optimized/variants.h"
 
-#if defined(__AVX2__)
+#if defined(__x86_64__)
 #include <immintrin.h>
+
+// AVX2 for this file only: the library runs on any x86-64 and isa_table.inc picks this variant
+// at run time. (The intrinsics header comes first: its functions carry their own targets.)
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma,bmi2"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,bmi2")
+#endif
 
 namespace xbnn::kernels::optimized {
 namespace {
@@ -69,14 +78,17 @@ constexpr PackVariant kVariant = {&PackFloatAvx2, &PackInt8Avx2};
 
 }  // namespace
 
-const PackVariant* PackVariantAvx2() { return &kVariant; }
-
 }  // namespace xbnn::kernels::optimized
 
+#if defined(__clang__)
+#pragma clang attribute pop
 #else
+#pragma GCC pop_options
+#endif
 
 namespace xbnn::kernels::optimized {
-const PackVariant* PackVariantAvx2() { return nullptr; }
+// Baseline code: the variant table calls it on any CPU.
+const PackVariant* PackVariantAvx2() { return &kVariant; }
 }  // namespace xbnn::kernels::optimized
 
-#endif
+#endif  // __x86_64__

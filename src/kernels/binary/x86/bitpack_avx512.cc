@@ -1,8 +1,23 @@
 // AVX-512 bitpacking: vcmpltps / vpcmpb straight into mask registers, masked loads for the tail.
 #include "kernels/binary/optimized/variants.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__)
+#if defined(__x86_64__)
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12's avx512fintrin.h trips -Wmaybe-uninitialized on _mm512_undefined_* (GCC PR105593).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
+
+// AVX-512BW for this file only: the library runs on any x86-64 and isa_table.inc picks this variant
+// at run time. (The intrinsics header comes first: its functions carry their own targets.)
+#if defined(__clang__)
+#pragma clang attribute push(                                                    \
+    __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,bmi2"))), \
+    apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,bmi2")
+#endif
 
 namespace xbnn::kernels::optimized {
 namespace {
@@ -95,14 +110,17 @@ constexpr PackVariant kVariant = {&PackFloatAvx512, &PackInt8Avx512};
 
 }  // namespace
 
-const PackVariant* PackVariantAvx512() { return &kVariant; }
-
 }  // namespace xbnn::kernels::optimized
 
+#if defined(__clang__)
+#pragma clang attribute pop
 #else
+#pragma GCC pop_options
+#endif
 
 namespace xbnn::kernels::optimized {
-const PackVariant* PackVariantAvx512() { return nullptr; }
+// Baseline code: the variant table calls it on any CPU.
+const PackVariant* PackVariantAvx512() { return &kVariant; }
 }  // namespace xbnn::kernels::optimized
 
-#endif
+#endif  // __x86_64__
