@@ -1048,6 +1048,15 @@ def write_markdown(path, args, env, rows, results, threads, loads, overhead, pro
             f"{overhead.get('LCE extension predict', math.nan):.1f} µs for its extension's "
             f"`predict` (~{lo:.0f} µs of generator/concatenate). Both are negligible at the "
             "millisecond latencies below, so the public `predict` is timed.\n")
+    L.append(
+        "- **Several threads in one process with four other engines**: LCE's, TFLite's and "
+        "OpenVINO's thread pools keep worker threads spinning or waking after their calls, and "
+        "the engines whose inferences take 1-3 ms (xbnn and OpenVINO) gain little from a second "
+        "thread here. xbnn's pool then runs most ops on the calling thread (it backs off when "
+        "its worker does not help), so its 2-thread times stay at its 1-thread times. Run alone, "
+        "xbnn is 1.6-1.9x faster at 2 threads than at 1 on these models, and as fast at 2 as at "
+        "1 beside busy processes (`bench/contention.py`, docs/performance.md, \"One and two "
+        "threads, quiet and busy\").\n")
     L.append("## Results\n")
     L.append("Median latency per inference in ms (lower is better). `E / xbnn`: the median over "
              "rounds of engine E's time over xbnn's time in the same round (> 1: xbnn is "
