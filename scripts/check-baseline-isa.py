@@ -18,7 +18,8 @@ import re
 import subprocess
 import sys
 
-MEMBER = re.compile(r"^(\S+\.o):\s+file format")
+# GNU objdump names a member "x.cc.o:", llvm-objdump "lib.a(x.cc.o):".
+MEMBER = re.compile(r"^(?:\S*\()?([^\s()]+\.o)\)?:\s+file format")
 FUNC = re.compile(r"^[0-9a-f]+ <(.+)>:$")
 INSN = re.compile(r"^\s*[0-9a-f]+:\s+(\S+)\s*(.*)$")
 # Beyond SSE2. AVX and AVX-512 instructions all start with 'v' (VEX/EVEX encodings).
@@ -64,6 +65,9 @@ def parse(text):
 
 def beyond_baseline(mnemonic, operands):
     base = mnemonic.split(".")[0]
+    # llvm-objdump writes AT&T operand-size suffixes that GNU objdump leaves out ("popcntq").
+    if base not in BEYOND_SSE2 and base[-1:] in ("b", "w", "l", "q") and base[:-1] in BEYOND_SSE2:
+        base = base[:-1]
     return (base.startswith("v") and base not in ("verr", "verw")) or base in BEYOND_SSE2 or \
         WIDE_REGISTER.search(operands) is not None
 
@@ -123,6 +127,17 @@ isa.cc.o:     file format elf64-x86-64
     ok = ok and "popcnt" in problems[2] and not check(parse(fake), {"bconv2d_avx2.cc.o",
                                                                     "bconv2d_portable.cc.o",
                                                                     "isa.cc.o"})[1:]
+    # llvm-objdump's layout: member names with the archive, size suffixes on mnemonics.
+    llvm = """
+libx.a(isa.cc.o):	file format elf64-x86-64
+
+0000000000000000 <xbnn::Detect()>:
+       0:      \tpopcntq\t%rax, %rax
+       4:      \tretq
+"""
+    llvm_problems = check(parse(llvm), set())
+    ok = ok and len(llvm_problems) == 1 and llvm_problems[0].startswith("isa.cc.o: baseline code")
+    problems += llvm_problems
     print("self-test: " + ("ok" if ok else "FAILED:\n" + "\n".join(problems)))
     return 0 if ok else 1
 
