@@ -146,8 +146,7 @@ void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
   // A window starts with its first job (its CPU time read before the job runs, so that the
   // window's CPU time and wall time cover the same span).
   if (window_jobs_ > 0 && t0 - last_job_end_ns_ > kGapNs) {
-    window_jobs_ = 0;
-    window_tasks_ = window_own_ = window_busy_ns_ = window_wait_ns_ = 0;
+    ResetWindow();
   }
   if (window_jobs_ == 0) {
     window_start_ns_ = t0;
@@ -190,16 +189,14 @@ void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
       clean_ns_ += window_busy_ns_ + window_wait_ns_;
       if (clean_ns_ > kCleanNs) backoff_ns_ = clean_ns_ = 0;
     }
-    window_jobs_ = 0;
-    window_tasks_ = window_own_ = window_busy_ns_ = window_wait_ns_ = 0;
+    ResetWindow();
   }
   if (clean && !absent) return;
   if (absent) ++stats_.absent_windows;
   backoff_ns_ = std::clamp(2 * backoff_ns_, kMinBackoffNs, kMaxBackoffNs);
   clean_ns_ = 0;
   serial_left_ns_ = backoff_ns_;
-  window_jobs_ = 0;
-  window_tasks_ = window_own_ = window_busy_ns_ = window_wait_ns_ = 0;
+  ResetWindow();
 }
 
 void StdThreadRunner::ParallelFor(int n, void (*fn)(void*, int, int), void* ctx) {

@@ -89,6 +89,10 @@ class StdThreadRunner final : public TaskRunner {
   void RunBatch(int n, void (*fn)(void*, int, int), void* ctx);
   // Waits until `n` tasks are done; returns false when that took long enough to call it a stall.
   bool WaitDone(int n, int64_t own_ns, int own_tasks);
+  void ResetWindow() {
+    window_jobs_ = 0;
+    window_tasks_ = window_own_ = window_busy_ns_ = window_wait_ns_ = 0;
+  }
 
   const int num_threads_;
   std::vector<std::thread> workers_;
