@@ -103,35 +103,21 @@ class DepthwiseConv2D final : public runtime::OpKernel {
     int8_t* out = out_->as<int8_t>();
     const int32_t in_off = rq_.input_offset;
     auto row = [&](int thread, int task) {
-      const int b = task / g_.gh.out, oy = task % g_.gh.out;
       int32_t* acc = acc_.data() + static_cast<size_t>(thread) * g_.out_c;
-      for (int ox = 0; ox < g_.gw.out; ++ox) {
-        for (int oc = 0; oc < g_.out_c; ++oc) acc[oc] = 0;
-        for (int ky = 0; ky < g_.k_h; ++ky) {
-          const int iy = oy * g_.stride_h - g_.gh.pad_before + ky * g_.dil_h;
-          if (iy < 0 || iy >= g_.in_h) continue;
-          for (int kx = 0; kx < g_.k_w; ++kx) {
-            const int ix = ox * g_.stride_w - g_.gw.pad_before + kx * g_.dil_w;
-            if (ix < 0 || ix >= g_.in_w) continue;
-            const int8_t* x =
-                in + ((static_cast<int64_t>(b) * g_.in_h + iy) * g_.in_w + ix) * g_.in_c;
-            const int8_t* f = w + (static_cast<int64_t>(ky) * g_.k_w + kx) * g_.out_c;
-            if (mult_ == 1) {
-              for (int c = 0; c < g_.in_c; ++c)
-                acc[c] += static_cast<int32_t>(f[c]) * (x[c] + in_off);
-            } else {
-              for (int c = 0; c < g_.in_c; ++c) {
-                const int32_t xv = x[c] + in_off;
-                for (int m = 0; m < mult_; ++m)
-                  acc[c * mult_ + m] += static_cast<int32_t>(f[c * mult_ + m]) * xv;
-              }
-            }
-          }
-        }
-        int8_t* po = out + ((static_cast<int64_t>(b) * g_.gh.out + oy) * g_.gw.out + ox) * g_.out_c;
-        for (int oc = 0; oc < g_.out_c; ++oc)
-          po[oc] = rq_.Apply(acc[oc] + (bias ? bias[oc] : 0), oc);
-      }
+      Int8ConvRow(g_, rq_, in, bias, out, acc, task,
+                  [&](int32_t* a, const int8_t* x, int ky, int kx) {
+                    const int8_t* f = w + (static_cast<int64_t>(ky) * g_.k_w + kx) * g_.out_c;
+                    if (mult_ == 1) {
+                      for (int c = 0; c < g_.in_c; ++c)
+                        a[c] += static_cast<int32_t>(f[c]) * (x[c] + in_off);
+                    } else {
+                      for (int c = 0; c < g_.in_c; ++c) {
+                        const int32_t xv = x[c] + in_off;
+                        for (int m = 0; m < mult_; ++m)
+                          a[c * mult_ + m] += static_cast<int32_t>(f[c * mult_ + m]) * xv;
+                      }
+                    }
+                  });
     };
     ParallelFor(ctx, g_.batch * g_.gh.out, row, seconds_);
   }
