@@ -99,7 +99,10 @@ INSTANTIATE_TEST_SUITE_P(Grid, PoolTest,
                                                               PoolCase{2, 5, 8, 2, 3, 2, 1, 2, true, 3},
                                                               PoolCase{1, 9, 9, 5, 3, 3, 2, 2, false, 2},
                                                               PoolCase{1, 4, 4, 16, 4, 4, 1, 1, false, 0},
-                                                              PoolCase{1, 11, 11, 64, 3, 3, 2, 2, true, 0}),
+                                                              PoolCase{1, 11, 11, 64, 3, 3, 2, 2, true, 0},
+                                                              // 64 + 16 + 3 channels: every vector width
+                                                              PoolCase{1, 9, 9, 83, 3, 3, 1, 1, true, 1},
+                                                              PoolCase{2, 6, 7, 32, 2, 3, 2, 1, false, 3}),
                                             ::testing::Bool()),
                          [](const ::testing::TestParamInfo<std::tuple<PoolCase, bool>>& i) {
                            const PoolCase& c = std::get<0>(i.param);

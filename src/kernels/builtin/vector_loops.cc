@@ -1,6 +1,7 @@
 #include "kernels/builtin/vector_loops.h"
 
 #include <algorithm>
+#include <cstring>
 
 // target_clones needs ifunc support (x86-64 ELF); sanitizer builds keep one plain variant.
 #if defined(__has_feature)
@@ -54,6 +55,47 @@ void BinaryRowF32(FloatBinary op, const float* a, int64_t sa, const float* b, in
   }
 }
 
+namespace {
+
+// 16 floats; in the avx512f clone one zmm register, in the others split by the compiler.
+// (Only used inside functions: vector arguments and results would depend on the clone's ABI.)
+typedef float V16 __attribute__((vector_size(64)));
+
+// Max over the window of channels [i, i + 16 * NV) of one output pixel, kept in registers (folding
+// into the output in memory made every tap wait for the previous tap's store). Same order and
+// expressions as the scalar tail: the first pixel copied, then acc = acc > x ? acc : x. Always
+// inlined, so that each clone of the caller compiles it for its own target.
+template <int NV>
+inline __attribute__((always_inline)) void WindowMax(const MaxPoolGeometry& g, const float* in, int b, int y0, int ky0, int ky1,
+                      int x0, int kx0, int kx1, int64_t i, float* po) {
+  const int64_t c = g.channels;
+  V16 acc[NV];
+  bool first = true;
+  for (int ky = ky0; ky < ky1; ++ky) {
+    const float* row = in + ((static_cast<int64_t>(b) * g.in_h + y0 + ky) * g.in_w + x0) * c + i;
+    for (int kx = kx0; kx < kx1; ++kx) {
+      const float* px = row + kx * c;
+      for (int v = 0; v < NV; ++v) {
+        V16 x;
+        std::memcpy(&x, px + 16 * v, sizeof x);
+        acc[v] = first ? x : (acc[v] > x ? acc[v] : x);
+      }
+      first = false;
+    }
+  }
+  if (first) return;  // no pixel in the window: the output stays as it is
+  if (g.clamp) {
+    const V16 lo = V16{} + g.lo, hi = V16{} + g.hi;
+    for (int v = 0; v < NV; ++v) {
+      const V16 t = acc[v] < lo ? lo : acc[v];  // std::max(x, lo)
+      acc[v] = hi < t ? hi : t;                 // std::min(t, hi)
+    }
+  }
+  for (int v = 0; v < NV; ++v) std::memcpy(po + i + 16 * v, &acc[v], sizeof acc[v]);
+}
+
+}  // namespace
+
 XBNN_CLONES
 void MaxPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out, int b, int oy) {
   const int y0 = oy * g.stride_h - g.pad_top;
@@ -63,23 +105,27 @@ void MaxPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out, int b,
     const int x0 = ox * g.stride_w - g.pad_left;
     const int kx0 = std::max(0, -x0), kx1 = std::min(g.filter_w, g.in_w - x0);
     float* __restrict po = out + ((static_cast<int64_t>(b) * g.out_h + oy) * g.out_w + ox) * c;
-    // The window's first pixel is copied, the others folded in with max; channels innermost.
+    int64_t i = 0;
+    for (; i + 64 <= c; i += 64) WindowMax<4>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
+    for (; i + 16 <= c; i += 16) WindowMax<1>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
+    if (i == c) continue;
+    // The last channels: the window's first pixel is copied, the others folded in with max.
     bool first = true;
     for (int ky = ky0; ky < ky1; ++ky) {
       const float* row = in + ((static_cast<int64_t>(b) * g.in_h + y0 + ky) * g.in_w + x0) * c;
       for (int kx = kx0; kx < kx1; ++kx) {
         const float* __restrict px = row + kx * c;
         if (first) {
-          for (int64_t i = 0; i < c; ++i) po[i] = px[i];
+          for (int64_t j = i; j < c; ++j) po[j] = px[j];
           first = false;
         } else {
-          for (int64_t i = 0; i < c; ++i) po[i] = po[i] > px[i] ? po[i] : px[i];
+          for (int64_t j = i; j < c; ++j) po[j] = po[j] > px[j] ? po[j] : px[j];
         }
       }
     }
-    if (g.clamp) {
+    if (g.clamp && !first) {
       const float lo = g.lo, hi = g.hi;
-      for (int64_t i = 0; i < c; ++i) po[i] = std::min(std::max(po[i], lo), hi);
+      for (int64_t j = i; j < c; ++j) po[j] = std::min(std::max(po[j], lo), hi);
     }
   }
 }
