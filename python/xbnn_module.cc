@@ -132,6 +132,7 @@ class PyInterpreter {
     d["back_offs"] = t.back_offs;
     d["tasks"] = t.tasks;
     d["caller_tasks"] = t.caller_tasks;
+    d["worker_moves"] = t.worker_moves;
     return d;
   }
 

@@ -209,7 +209,7 @@ int BenchMain(const std::vector<std::string>& argv) {
     j.Key("thread_pool").BeginObject().Key("parallel_steps").Int(ts.parallel_jobs);
     j.Key("serial_steps").Int(ts.serial_jobs).Key("stalls").Int(ts.stalls);
     j.Key("back_offs").Int(ts.back_offs).Key("tasks").Int(ts.tasks);
-    j.Key("caller_tasks").Int(ts.caller_tasks).EndObject();
+    j.Key("caller_tasks").Int(ts.caller_tasks).Key("worker_moves").Int(ts.worker_moves).EndObject();
   }
 
   std::printf("%s", json ? "" : "");
@@ -227,9 +227,11 @@ int BenchMain(const std::vector<std::string>& argv) {
       const double worker_share =
           ts.tasks > 0 ? 100.0 * static_cast<double>(ts.tasks - ts.caller_tasks) / static_cast<double>(ts.tasks) : 0;
       std::printf("thread pool: %lld parallel steps (workers ran %.0f%% of their tasks), %lld steps on the calling "
-                  "thread alone (backing off after %lld stalls and %lld windows without help)\n",
+                  "thread alone (backing off after %lld stalls and %lld windows without help), %lld worker "
+                  "wake-ups moved off the calling thread's CPU\n",
                   static_cast<long long>(ts.parallel_jobs), worker_share, static_cast<long long>(ts.serial_jobs),
-                  static_cast<long long>(ts.stalls), static_cast<long long>(ts.back_offs));
+                  static_cast<long long>(ts.stalls), static_cast<long long>(ts.back_offs),
+                  static_cast<long long>(ts.worker_moves));
     }
   }
   if (profile) {

@@ -64,6 +64,7 @@ struct ThreadStats {
   int64_t back_offs = 0;      // windows of steps in which the workers did not help
   int64_t tasks = 0;          // tasks of the parallel steps
   int64_t caller_tasks = 0;   // of which the calling thread ran
+  int64_t worker_moves = 0;   // workers that woke on the calling thread's CPU and moved away
 };
 
 class Interpreter {

@@ -569,8 +569,9 @@ Status Interpreter::Invoke() {
 const MemoryStats& Interpreter::memory() const { return impl_->memory; }
 const std::vector<OpProfile>& Interpreter::op_profile() const { return impl_->profile; }
 ThreadStats Interpreter::thread_stats() const {
-  const runtime::ThreadPool::Stats& s = impl_->pool->stats();
-  return {s.parallel_jobs, s.serial_jobs, s.stalls, s.absent_windows, s.tasks, s.own_tasks};
+  const runtime::ThreadPool::Stats s = impl_->pool->stats();
+  return {s.parallel_jobs, s.serial_jobs, s.stalls,   s.absent_windows,
+          s.tasks,         s.own_tasks,   s.worker_moves};
 }
 void Interpreter::ResetProfile() {
   for (OpProfile& p : impl_->profile) {

@@ -12,6 +12,9 @@
 #include "kernels/binary/optimized/task_runner.h"
 #include "optimized_test_util.h"
 
+#if defined(__linux__)
+#include <sched.h>
+#endif
 #if defined(__arm__) && defined(__linux__)
 #include <asm/hwcap.h>
 #include <sys/auxv.h>
@@ -178,8 +181,13 @@ TEST(TaskRunnerTest, WorkersHelpedJudgesTheSpeedup) {
   EXPECT_TRUE(StdThreadRunner::WorkersHelped(2, W{1000, 570, 650'000, 190'000, 880'000, 980'000}));
   // Even split, little waiting.
   EXPECT_TRUE(StdThreadRunner::WorkersHelped(2, W{1000, 500, 500'000, 10'000, 600'000, 620'000}));
-  // The worker took 20% of the tasks: under half its share.
-  EXPECT_FALSE(StdThreadRunner::WorkersHelped(2, W{1000, 800, 800'000, 0, 900'000, 900'000}));
+  // The worker took 20% of the tasks, under half its share, and the caller waited for it.
+  EXPECT_FALSE(
+      StdThreadRunner::WorkersHelped(2, W{1000, 800, 800'000, 100'000, 1'000'000, 1'000'000}));
+  // The worker took few tasks or none (slow to wake after an idle gap) but the caller never
+  // waited for it: no reason to run alone.
+  EXPECT_TRUE(StdThreadRunner::WorkersHelped(2, W{1000, 800, 800'000, 0, 900'000, 900'000}));
+  EXPECT_TRUE(StdThreadRunner::WorkersHelped(2, W{568, 568, 1'933'000, 900, 2'104'000, 2'096'000}));
   // The caller ran 60% of the tasks and then waited as long again: slower than one thread.
   EXPECT_FALSE(
       StdThreadRunner::WorkersHelped(2, W{1000, 600, 600'000, 600'000, 1'300'000, 1'300'000}));
@@ -188,6 +196,30 @@ TEST(TaskRunnerTest, WorkersHelpedJudgesTheSpeedup) {
   // Four threads: workers ran 3/4 of the tasks in a third of the one-thread time.
   EXPECT_TRUE(StdThreadRunner::WorkersHelped(4, W{1000, 250, 250'000, 50'000, 330'000, 340'000}));
 }
+
+#if defined(__linux__)
+TEST(TaskRunnerTest, LeaveCpuMovesTheThreadAndKeepsItsMask) {
+  cpu_set_t mask;
+  ASSERT_EQ(sched_getaffinity(0, sizeof mask, &mask), 0);
+  if (CPU_COUNT(&mask) < 2) GTEST_SKIP() << "one CPU allowed";
+  // On a thread of its own, so that a failed restore could not pin the test runner.
+  std::thread t([&] {
+    int moved = 0;
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      const int cpu = sched_getcpu();
+      StdThreadRunner::LeaveCpu(cpu);
+      moved += sched_getcpu() != cpu;
+      cpu_set_t after;
+      ASSERT_EQ(sched_getaffinity(0, sizeof after, &after), 0);
+      EXPECT_TRUE(CPU_EQUAL(&after, &mask));
+    }
+    // The move happens inside the call; the scheduler may move the thread back at any time after
+    // it, so most (not all) checks right after the call see another CPU.
+    EXPECT_GE(moved, 15);
+  });
+  t.join();
+}
+#endif
 
 TEST(TaskRunnerTest, ZeroTasksAndSerialRunner) {
   StdThreadRunner runner(2);

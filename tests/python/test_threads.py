@@ -66,7 +66,7 @@ def test_thread_stats():
     # thread; with two, counts that add up. tests/runtime counts the steps of a model big enough
     # to be split.
     model = model_bytes(MODEL)
-    keys = {"parallel_steps", "serial_steps", "stalls", "back_offs", "tasks", "caller_tasks"}
+    keys = {"parallel_steps", "serial_steps", "stalls", "back_offs", "tasks", "caller_tasks", "worker_moves"}
     one = interpreter_or_skip(model, num_threads=1)
     x = random_inputs(one, 1, seed=3)[0]
     one.predict(x)

@@ -117,7 +117,7 @@ check("bench --json --profile", ok, p.stderr[:200])
 # With threads, bench says what the pool did (steps shared, steps run alone while backing off).
 p = run("bench", model, "--runs", "2", "--min-seconds", "0", "--json", "--threads", "2")
 ok = p.returncode == 0 and set(json.loads(p.stdout).get("thread_pool", {})) == {
-    "parallel_steps", "serial_steps", "stalls", "back_offs", "tasks", "caller_tasks"}
+    "parallel_steps", "serial_steps", "stalls", "back_offs", "tasks", "caller_tasks", "worker_moves"}
 check("bench --threads 2 --json reports the thread pool", ok, p.stdout[-300:] + p.stderr[:200])
 p = run("bench", model, "--runs", "2", "--min-seconds", "0", "--threads", "2")
 check("bench --threads 2 prints the thread pool line", p.returncode == 0 and "thread pool:" in p.stdout,

@@ -240,7 +240,8 @@ class Interpreter:
         """What the thread pool did since the interpreter was created: a dict of
         `parallel_steps` (op steps shared with the worker threads), `serial_steps` (steps run on
         the calling thread alone while the pool backed off because the cores were busy),
-        `stalls`, `back_offs`, `tasks` and `caller_tasks`. All zero with one thread."""
+        `stalls`, `back_offs`, `tasks`, `caller_tasks` and `worker_moves` (workers that woke on
+        the calling thread's CPU and moved to another). All zero with one thread."""
         return dict(self._impl.thread_stats())
 
     def __repr__(self):

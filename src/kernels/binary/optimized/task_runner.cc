@@ -4,6 +4,10 @@
 #include <chrono>
 #include <ctime>
 
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define XBNN_CPU_RELAX() _mm_pause()
@@ -62,7 +66,34 @@ int64_t NowNs() {
       .count();
 }
 
+// The CPU the calling thread runs on, or -1 where that is unknown.
+int CurrentCpu() {
+#if defined(__linux__)
+  return sched_getcpu();
+#else
+  return -1;
+#endif
+}
+
 }  // namespace
+
+// Linux places a thread woken by another one on the waker's CPU when it can, where the two then
+// take turns while another CPU idles (seen after idle gaps of a few ms between invokes: the
+// caller got half of the wall time and the pool backed off). Setting the mask migrates the
+// thread before the call returns; restoring it does not move it back.
+void StdThreadRunner::LeaveCpu(int cpu) {
+#if defined(__linux__)
+  cpu_set_t mask;
+  if (cpu < 0 || cpu >= CPU_SETSIZE || CurrentCpu() != cpu) return;
+  if (sched_getaffinity(0, sizeof mask, &mask) != 0) return;
+  if (!CPU_ISSET(cpu, &mask) || CPU_COUNT(&mask) < 2) return;
+  cpu_set_t others = mask;
+  CPU_CLR(cpu, &others);
+  if (sched_setaffinity(0, sizeof others, &others) == 0) sched_setaffinity(0, sizeof mask, &mask);
+#else
+  (void)cpu;
+#endif
+}
 
 StdThreadRunner::StdThreadRunner(int num_threads)
     : num_threads_(num_threads < 1 ? 1 : num_threads) {
@@ -121,11 +152,14 @@ bool StdThreadRunner::WaitDone(int n, int64_t own_ns, int own_tasks) {
 }
 
 bool StdThreadRunner::WorkersHelped(int threads, const Window& w) {
-  // The workers took less than half of the (T - 1) / T of the tasks they take on idle cores.
-  if (2 * threads * (w.tasks - w.own_tasks) < (threads - 1) * w.tasks) return false;
   // The caller itself was runnable but not running: the cores are shared with other processes,
   // and this process's threads split the CPU time it gets instead of adding to it.
   if (4 * w.cpu_ns < 3 * w.wall_ns) return false;
+  // The caller hardly waited for the workers: whatever share they took (none at all when they
+  // were slow to wake after an idle gap between invokes), they cost it nothing.
+  if (32 * w.wait_ns <= w.busy_ns) return true;
+  // The workers took less than half of the (T - 1) / T of the tasks they take on idle cores.
+  if (2 * threads * (w.tasks - w.own_tasks) < (threads - 1) * w.tasks) return false;
   // Estimated speedup under 1.1: the caller's time per task times all tasks (the jobs on one
   // thread) over the time the caller spent in the jobs, running its tasks and waiting for the
   // workers' last ones. Waiting alone is no sign of absent workers: with small jobs the last
@@ -153,6 +187,7 @@ void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
     window_cpu_ns_ = ThreadCpuNs();
   }
   generation_ = (generation_ + 1) & kGenerationMask;
+  caller_cpu_.store(CurrentCpu(), std::memory_order_relaxed);
   fn_.store(fn);
   ctx_.store(ctx);
   done_.store(0);
@@ -246,6 +281,11 @@ void StdThreadRunner::WorkerLoop(int thread) {
     }
     if (stop_.load()) return;
     seen = Generation(state_.load());
+    const int caller_cpu = caller_cpu_.load(std::memory_order_relaxed);
+    if (caller_cpu >= 0 && CurrentCpu() == caller_cpu) {
+      LeaveCpu(caller_cpu);
+      moves_.fetch_add(1, std::memory_order_relaxed);
+    }
     RunTasks(seen, thread);
   }
 }

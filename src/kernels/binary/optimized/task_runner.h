@@ -38,16 +38,18 @@ class SerialRunner final : public TaskRunner {
 // index), the caller claims tasks too, and a job is done when all its tasks are done, not when
 // every worker has checked in. A worker that wakes after the caller took the last task finds
 // nothing and goes back to waiting. Workers poll briefly after a job (the ops of one network run
-// back to back) and then sleep on a condition variable.
+// back to back) and then sleep on a condition variable. A worker that wakes on the CPU the caller
+// runs on (where Linux tends to place a thread woken by another) moves to another CPU first.
 //
 // Two things make extra threads slower than one on a machine whose cores run other work, and the
 // pool watches for both. A worker that the OS preempts while it holds a task stalls the job until
 // it runs again (a scheduler slice, ~1-3 ms, 10-100x a task). And when every core is busy, this
 // process's threads split the CPU time it gets (Linux schedules a session's threads as a group)
 // instead of adding to it, so the workers take few tasks and the caller itself runs slower. After
-// a stall, or a window of jobs in which the workers took less than half their share of the tasks,
-// the caller got less than 3/4 of the wall time on a CPU, or the jobs were less than 1.1x faster
-// than the caller's own rate predicts for one thread, the pool runs jobs on the calling thread
+// a stall, or a window of jobs in which the caller got less than 3/4 of the wall time on a CPU,
+// or waited for the workers (over 1/32 of its task time) while they took less than half their
+// share of the tasks or the jobs were less than 1.1x faster than the caller's own rate predicts
+// for one thread, the pool runs jobs on the calling thread
 // alone for a while (the workers then sleep), doubling that time while it keeps happening; so on
 // a busy machine two threads are no slower than one.
 // ParallelFor must not be called concurrently from several threads.
@@ -70,8 +72,13 @@ class StdThreadRunner final : public TaskRunner {
     int64_t tasks = 0, own_tasks = 0;  // tasks of parallel jobs, and those the caller ran
     int64_t busy_ns = 0;               // caller time running tasks of parallel jobs
     int64_t wait_ns = 0;               // caller time waiting for workers' last tasks
+    int64_t worker_moves = 0;          // workers that woke on the caller's CPU and moved
   };
-  const Stats& stats() const { return stats_; }
+  Stats stats() const {
+    Stats s = stats_;
+    s.worker_moves = moves_.load(std::memory_order_relaxed);
+    return s;
+  }
 
   // A window of parallel jobs, as the caller saw it.
   struct Window {
@@ -81,6 +88,9 @@ class StdThreadRunner final : public TaskRunner {
   };
   // Whether the workers made the window's jobs faster than the caller alone would have been.
   static bool WorkersHelped(int threads, const Window& w);
+  // Moves the calling thread to another CPU of its affinity mask when it runs on `cpu` (what a
+  // worker does when it wakes on the caller's CPU); the mask stays as it was.
+  static void LeaveCpu(int cpu);
 
  private:
   void WorkerLoop(int thread);
@@ -109,6 +119,8 @@ class StdThreadRunner final : public TaskRunner {
   std::atomic<int> sleepers_{0};
   std::atomic<bool> caller_sleeping_{false};
   std::atomic<bool> stop_{false};
+  std::atomic<int> caller_cpu_{-1};  // the CPU the caller ran on when it published the last job
+  std::atomic<int64_t> moves_{0};    // Stats::worker_moves
   // Owned by the ParallelFor caller.
   uint64_t generation_ = 0;
   int64_t serial_left_ns_ = 0;  // job time still to run on the caller alone (backing off)
