@@ -155,9 +155,11 @@ bool StdThreadRunner::WorkersHelped(int threads, const Window& w) {
   // The caller itself was runnable but not running: the cores are shared with other processes,
   // and this process's threads split the CPU time it gets instead of adding to it.
   if (4 * w.cpu_ns < 3 * w.wall_ns) return false;
-  // The caller hardly waited for the workers: whatever share they took (none at all when they
-  // were slow to wake after an idle gap between invokes), they cost it nothing.
-  if (32 * w.wait_ns <= w.busy_ns) return true;
+  // The first window after an idle gap (between invokes), in which the caller hardly waited for
+  // the workers: they were slow to wake from their idle CPUs (and took few tasks or none) but
+  // cost the caller nothing. Later windows judge them by their share: on a busy machine a worker
+  // that seldom runs will sooner or later be preempted holding a task.
+  if (w.after_gap && 32 * w.wait_ns <= w.busy_ns) return true;
   // The workers took less than half of the (T - 1) / T of the tasks they take on idle cores.
   if (2 * threads * (w.tasks - w.own_tasks) < (threads - 1) * w.tasks) return false;
   // Estimated speedup under 1.1: the caller's time per task times all tasks (the jobs on one
@@ -183,6 +185,7 @@ void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
     ResetWindow();
   }
   if (window_jobs_ == 0) {
+    window_after_gap_ = t0 - last_job_end_ns_ > kGapNs;
     window_start_ns_ = t0;
     window_cpu_ns_ = ThreadCpuNs();
   }
@@ -218,7 +221,8 @@ void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
   if (clean && ++window_jobs_ == kWindowJobs) {
     absent =
         !WorkersHelped(num_threads_, {window_tasks_, window_own_, window_busy_ns_, window_wait_ns_,
-                                      ThreadCpuNs() - window_cpu_ns_, t2 - window_start_ns_});
+                                      ThreadCpuNs() - window_cpu_ns_, t2 - window_start_ns_,
+                                      window_after_gap_});
     // Good windows for kCleanNs of job time in a row end the back-off.
     if (!absent && backoff_ns_ > 0) {
       clean_ns_ += window_busy_ns_ + window_wait_ns_;

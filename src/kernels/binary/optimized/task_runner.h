@@ -39,17 +39,18 @@ class SerialRunner final : public TaskRunner {
 // every worker has checked in. A worker that wakes after the caller took the last task finds
 // nothing and goes back to waiting. Workers poll briefly after a job (the ops of one network run
 // back to back) and then sleep on a condition variable. A worker that wakes on the CPU the caller
-// runs on (where Linux tends to place a thread woken by another) moves to another CPU first.
+// runs on (where Linux tends to place a thread woken by another) moves to another CPU first. In
+// the first window after an idle gap between invokes, workers slow to wake are forgiven as long
+// as the caller did not wait for them.
 //
 // Two things make extra threads slower than one on a machine whose cores run other work, and the
 // pool watches for both. A worker that the OS preempts while it holds a task stalls the job until
 // it runs again (a scheduler slice, ~1-3 ms, 10-100x a task). And when every core is busy, this
 // process's threads split the CPU time it gets (Linux schedules a session's threads as a group)
 // instead of adding to it, so the workers take few tasks and the caller itself runs slower. After
-// a stall, or a window of jobs in which the caller got less than 3/4 of the wall time on a CPU,
-// or waited for the workers (over 1/32 of its task time) while they took less than half their
-// share of the tasks or the jobs were less than 1.1x faster than the caller's own rate predicts
-// for one thread, the pool runs jobs on the calling thread
+// a stall, or a window of jobs in which the workers took less than half their share of the tasks,
+// the caller got less than 3/4 of the wall time on a CPU, or the jobs were less than 1.1x faster
+// than the caller's own rate predicts for one thread, the pool runs jobs on the calling thread
 // alone for a while (the workers then sleep), doubling that time while it keeps happening; so on
 // a busy machine two threads are no slower than one.
 // ParallelFor must not be called concurrently from several threads.
@@ -85,6 +86,7 @@ class StdThreadRunner final : public TaskRunner {
     int64_t tasks = 0, own_tasks = 0;  // tasks, and those the caller ran
     int64_t busy_ns = 0, wait_ns = 0;  // caller time running tasks / waiting for the last ones
     int64_t cpu_ns = 0, wall_ns = 0;   // caller CPU time and wall time over the window
+    bool after_gap = false;            // the window started after an idle gap (kGapNs)
   };
   // Whether the workers made the window's jobs faster than the caller alone would have been.
   static bool WorkersHelped(int threads, const Window& w);
@@ -129,6 +131,7 @@ class StdThreadRunner final : public TaskRunner {
   int64_t last_job_end_ns_ = 0;  // steady-clock end of the last parallel job
   int window_jobs_ = 0;          // jobs of the current window, started at window_start_ns_
   int64_t window_start_ns_ = 0;
+  bool window_after_gap_ = false;  // Window::after_gap
   int64_t window_cpu_ns_ = 0;   // the caller's CPU time at window_start_ns_
   int64_t window_tasks_ = 0;    // tasks of the window's jobs
   int64_t window_own_ = 0;      // of which the caller ran
