@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """xbnn vs Larq Compute Engine 0.16 vs stock TensorFlow Lite vs OpenVINO on Larq Zoo models.
 
-For every model and thread count, five engines run the same input, in one process,
-interleaved (round robin in a freshly shuffled order every round, so that machine noise
+For every model and thread count, five engines run the same input, each in a worker process
+of its own (as in an application that uses one of them), interleaved (round robin in a freshly shuffled order every round, so that machine noise
 falls on all of them alike):
 
   xbnn     the LCE-converted NAME.tflite through xbnn's Python package (Interpreter.predict)
@@ -18,7 +18,7 @@ falls on all of them alike):
   OV       the same at the plugin's default precision (bf16 float layers on CPUs with
            AVX-512 BF16 or AMX)
 
-Each engine's turn is one untimed call (--settle) and one timed call, so the timed call has
+Each engine's turn is three untimed calls (--settle) and one timed call, so the timed call has
 its own data in cache and its own threads awake (--pause-ms adds a sleep before the turn). The script also reads
 /proc/stat every round: rounds in which other processes used the CPUs are reported apart
 ("quiet rounds"), and --wait-quiet waits for a quiet machine before each phase.
@@ -57,9 +57,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV_PY = ".cache/lce-venv/bin/python"
 
-ENGINES = ("xbnn", "LCE", "TFLite", "OV-f32", "OV")
+ENGINES = ("xbnn", "xbnn-bf16", "LCE", "TFLite", "OV-f32", "OV")
 ENGINE_LABELS = {
     "xbnn": "xbnn",
+    "xbnn-bf16": "xbnn bf16 (opt-in)",
     "LCE": "LCE 0.16",
     "TFLite": "TFLite float (XNNPACK)",
     "OV-f32": "OpenVINO f32",
@@ -190,8 +191,10 @@ class Progress:
 class XbnnEngine:
     name = "xbnn"
 
-    def __init__(self, mods, model_bytes, inputs, threads):
-        self.interpreter = mods["xbnn"].Interpreter(model_bytes, num_threads=threads)
+    def __init__(self, mods, model_bytes, inputs, threads, float_precision="f32"):
+        self.interpreter = mods["xbnn"].Interpreter(model_bytes, num_threads=threads,
+                                                    float_precision=float_precision)
+        self.precision = float_precision
         self.inputs = inputs
 
     def call(self):
@@ -260,6 +263,165 @@ class OpenvinoEngine:
         xs = [x.transpose(0, 3, 1, 2) if i in self.nchw else x for i, x in enumerate(self.inputs)]
         self.request.infer(xs)
         return [self.request.get_output_tensor(i).data.copy() for i in range(self.n_out)]
+
+
+# Each engine runs in a process of its own, as in an application that uses one engine: thread
+# pools of several engines in one process disturb each other (with OpenVINO's two-thread
+# pool in the same process, xbnn's two threads ran QuickNet no faster than one, and 1.7x faster
+# with OpenVINO in another process). The worker process imports only its engine's library,
+# holds one interpreter at a time and times its own calls; the parent only sequences the turns.
+
+
+def _worker_mods(kind, xbnn_path):
+    mods = {}
+    import numpy as np
+    mods["np"] = np
+    if kind in ("xbnn", "xbnn-bf16"):
+        if xbnn_path:
+            sys.path.insert(0, xbnn_path)
+        import xbnn
+        mods["xbnn"] = xbnn
+    elif kind == "LCE":
+        import tensorflow  # noqa: F401  (LCE's extension needs TensorFlow's NumPy types)
+        from larq_compute_engine.tflite.python.interpreter import Interpreter as LceInterpreter
+        mods["LceInterpreter"] = LceInterpreter
+    elif kind == "TFLite":
+        import tensorflow as tf
+        mods["tf"] = tf
+    else:
+        import openvino
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import openvino_lce
+        mods["ov"] = openvino
+        mods["ov_core"] = openvino.Core()
+        mods["openvino_lce"] = openvino_lce
+    return mods
+
+
+def _make_engine(kind, mods, spec):
+    if kind in ("xbnn", "xbnn-bf16"):
+        return XbnnEngine(mods, spec["model_bytes"], spec["inputs"], spec["threads"],
+                          "bf16" if kind == "xbnn-bf16" else "f32")
+    if kind == "LCE":
+        return LceEngine(mods, spec["model_bytes"], spec["inputs"], spec["threads"])
+    if kind == "TFLite":
+        return TfliteEngine(mods, spec["float_path"], spec["inputs"], spec["threads"])
+    translated = mods["openvino_lce"].translate(mods["ov"], spec["model_bytes"])
+    return OpenvinoEngine(mods, translated, spec["inputs"], spec["threads"], kind)
+
+
+def _engine_worker(conn, kind, xbnn_path):
+    """The worker process of one engine: serves ("create", spec), ("inputs", arrays), ("call",),
+    ("timed", settle), ("drop",) and ("exit",) from the parent, one at a time."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        mods = _worker_mods(kind, xbnn_path)
+    except Exception as e:  # reported on the first request
+        mods, import_error = None, f"{type(e).__name__}: {e}"
+    eng = None
+    clock = time.perf_counter_ns
+
+    def own(arrays):
+        # An unpickled array's dtype is a new object, not NumPy's own float32 dtype, and LCE's
+        # extension then fails ("NumPy type info missing for Pc"): copies with NumPy's dtype.
+        np = mods["np"]
+        return [np.asarray(a).astype(np.dtype(a.dtype.str), copy=True) for a in arrays]
+
+    while True:
+        msg = conn.recv()
+        op = msg[0]
+        if op == "exit":
+            return
+        try:
+            if mods is None:
+                raise RuntimeError(f"cannot import the {kind} engine: {import_error}")
+            if op == "create":
+                eng = None
+                spec = dict(msg[1], inputs=own(msg[1]["inputs"]))
+                eng = _make_engine(kind, mods, spec)
+                info = {"precision": getattr(eng, "precision", None)}
+                if hasattr(eng, "compiled"):
+                    info["layers"] = mods["openvino_lce"].runtime_summary(eng.compiled)
+                conn.send(("ok", info))
+            elif op == "inputs":
+                eng.inputs = own(msg[1])
+                conn.send(("ok", None))
+            elif op == "call":
+                conn.send(("ok", [mods["np"].array(o) for o in eng.call()]))
+            elif op == "timed":
+                for _ in range(msg[1]):
+                    eng.call()
+                t0 = clock()
+                eng.call()
+                conn.send(("ok", (clock() - t0) / 1e6))
+            elif op == "drop":
+                eng = None
+                conn.send(("ok", None))
+        except Exception as e:
+            conn.send(("err", f"{type(e).__name__}: {e}"))
+
+
+class EngineProcess:
+    """The parent's handle on one engine's worker process (spawned, so that it shares no thread
+    pool or library state with the parent)."""
+
+    def __init__(self, kind, xbnn_path):
+        import multiprocessing
+        ctx = multiprocessing.get_context("spawn")
+        self.kind = kind
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_engine_worker, args=(child, kind, xbnn_path), daemon=True)
+        self.proc.start()
+        child.close()
+
+    def request(self, *msg):
+        self.conn.send(msg)
+        status, value = self.conn.recv()
+        if status != "ok":
+            raise RuntimeError(f"{self.kind} worker: {value}")
+        return value
+
+    def close(self):
+        try:
+            self.conn.send(("exit",))
+        except (BrokenPipeError, OSError):
+            pass
+        self.proc.join(timeout=10)
+        if self.proc.is_alive():
+            self.proc.kill()
+
+
+class RemoteEngine:
+    """An engine in its worker process, with the interface of the local engine classes (`name`,
+    settable `inputs`, `call()`) plus `timed(settle)`: `settle` untimed calls and one timed one,
+    timed inside the worker (the pipe's round trip is not in the time)."""
+
+    def __init__(self, worker, spec):
+        self.worker = worker
+        self.name = worker.kind
+        info = worker.request("create", spec)
+        self.precision = info.get("precision")
+        self.runtime_layers = info.get("layers")
+        self._inputs = spec["inputs"]
+
+    @property
+    def inputs(self):
+        return self._inputs
+
+    @inputs.setter
+    def inputs(self, arrays):
+        if arrays is not self._inputs:
+            self.worker.request("inputs", arrays)
+            self._inputs = arrays
+
+    def call(self):
+        return self.worker.request("call")
+
+    def timed(self, settle):
+        return self.worker.request("timed", settle)
+
+    def drop(self):
+        self.worker.request("drop")
 
 
 # ------------------------------------------------------------------------------------------
@@ -343,14 +505,14 @@ def check_engines(np, engines, refs, inputs_sets, float_sets, args, report):
                     continue
                 diff, rel = rel_diff(np, o, r)
                 key = f"{name} {threads}T out{k}"
-                if name in OV_ENGINES:
+                if name in OV_ENGINES or name == "xbnn-bf16":
                     flat_o, flat_r = o.reshape(o.shape[0], -1), r.reshape(r.shape[0], -1)
                     same_argmax = bool(np.array_equal(flat_o.argmax(-1), flat_r.argmax(-1)))
                     top5 = 5
                     if flat_r.shape[-1] >= 5:
                         top5 = min(len(set(np.argsort(-a)[:5]) & set(np.argsort(-b)[:5]))
                                    for a, b in zip(flat_o, flat_r))
-                    rec = report["ov_vs_lce"].setdefault(
+                    rec = report["ov_vs_lce" if name in OV_ENGINES else "bf16_vs_lce"].setdefault(
                         key, {"max_abs": 0.0, "max_rel": 0.0, "argmax_agree": True,
                               "top5_overlap_min": 5})
                     rec["max_abs"] = max(rec["max_abs"], diff)
@@ -358,8 +520,12 @@ def check_engines(np, engines, refs, inputs_sets, float_sets, args, report):
                     rec["argmax_agree"] = rec["argmax_agree"] and same_argmax
                     rec["top5_overlap_min"] = min(rec["top5_overlap_min"], top5)
                     tol = args.ov_tol if name == "OV-f32" else args.ov_default_tol
-                    if not rel <= tol or not same_argmax or top5 < 3:
-                        lines.append(f"input set {set_i}: {key}: OpenVINO vs LCE: max |diff| "
+                    what = "OpenVINO" if name in OV_ENGINES else "xbnn bf16"
+                    # xbnn's opt-in bf16 mode: reported, but an argmax that moves between the
+                    # near-equal scores of a random-weight model does not stop the timing.
+                    argmax_gate = name in OV_ENGINES
+                    if not rel <= tol or (argmax_gate and not same_argmax) or top5 < 3:
+                        lines.append(f"input set {set_i}: {key}: {what} vs LCE: max |diff| "
                                      f"{diff:.3g} = {rel:.3g} of LCE's output range (limit "
                                      f"{tol:g}), argmax {'agrees' if same_argmax else 'DIFFERS'}"
                                      f", top-5 overlap {top5}/5 (limit 3)")
@@ -458,7 +624,6 @@ def time_model(model_name, engines, args, progress):
     samples = {k: [] for k in keys}
     rng = random.Random(args.seed)
     pause = args.pause_ms / 1000.0
-    clock = time.perf_counter_ns
     for _ in range(args.warmup):
         for k in keys:
             engines[k].call()
@@ -469,14 +634,9 @@ def time_model(model_name, engines, args, progress):
         rng.shuffle(order)
         snap = cpu_snapshot()
         for k in order:
-            call = engines[k].call
             if pause:
                 time.sleep(pause)
-            for _ in range(args.settle):
-                call()
-            t0 = clock()
-            call()
-            samples[k].append((clock() - t0) / 1e6)
+            samples[k].append(engines[k].timed(args.settle))
         others.append(others_share(snap, cpu_snapshot()))
         rounds += 1
         elapsed = time.monotonic() - start
@@ -681,6 +841,11 @@ def summarize(results, threads, quiet):
                 row["x_" + e] = row[e] / row["xbnn"]
                 row["q_x_" + e] = row["q_" + e] / row["q_xbnn"]
                 row["xp_" + e] = paired(k, ("xbnn", t))
+            # Both with bf16 float layers: OpenVINO default over xbnn's opt-in bf16 mode.
+            row["xp_OV_bf16"] = paired(("OV", t), ("xbnn-bf16", t))
+            row["q_x_OV_bf16"] = (row["q_OV"] / row["q_xbnn-bf16"]
+                                  if not math.isnan(row.get("q_xbnn-bf16", math.nan))
+                                  else math.nan)
             t1 = min(threads)
             if t != t1 and ("xbnn", t1) in s:
                 for e in ENGINES:
@@ -771,6 +936,9 @@ def target_lines(rows, threads, contention=0):
         for e, want in OV_TARGETS:
             if not math.isnan(r[e]):
                 checks.append((r, "xp_" + e, "q_x_" + e, want, f"{ENGINE_LABELS[e]} / xbnn"))
+        if not math.isnan(r["OV"]) and not math.isnan(r["xbnn-bf16"]):
+            checks.append((r, "xp_OV_bf16", "q_x_OV_bf16", 1.0,
+                           "OpenVINO default / xbnn bf16 (both bf16 float layers)"))
         if r["model"] in TARGET_MODELS and r["threads"] == 1 and not contention:
             checks += [(r, "xp_LCE", "q_x_LCE", 20, "LCE / xbnn"),
                        (r, "xp_TFLite", "q_x_TFLite", 5, "TFLite / xbnn")]
@@ -812,8 +980,8 @@ def write_png(mods, rows, threads, path, subtitle=""):
         if r["model"] not in models:
             models.append(r["model"])
     by = {(r["model"], r["threads"]): r for r in rows}
-    colors = {"xbnn": "#1f77b4", "LCE": "#d62728", "TFLite": "#7f7f7f", "OV-f32": "#2ca02c",
-              "OV": "#98df8a"}
+    colors = {"xbnn": "#1f77b4", "xbnn-bf16": "#9ecae1", "LCE": "#d62728", "TFLite": "#7f7f7f",
+              "OV-f32": "#2ca02c", "OV": "#98df8a"}
     es = used_engines(rows)
     series = [(e, t) for e in es for t in threads]
     labels = []
@@ -986,8 +1154,17 @@ def write_markdown(path, args, env, rows, results, threads, loads, overhead, pro
         "TFLite column runs `NAME.float.tflite`: the same Keras model through "
         "`tf.lite.TFLiteConverter` (binarization as float SIGN/ADD ops, ±1 float weights), which "
         "is what a user without a BNN engine runs.\n"
-        "- **Engines**, each through its public Python API, all in one process:\n"
+        "- **Engines**, each through its public Python API, each in a worker process of its own "
+        "(spawned; it imports only its engine's library and times its own calls; the script "
+        "sequences the turns through pipes): thread pools of several engines in one process "
+        "disturb each other (with OpenVINO's two-thread pool in the same process, xbnn's two "
+        "threads ran QuickNet no faster than one; with OpenVINO in another process, 1.7x "
+        "faster):\n"
         "  - xbnn: `xbnn.Interpreter(model_bytes, num_threads=N).predict(x)`;\n"
+        "  - xbnn bf16 (opt-in): the same with `float_precision=\"bf16\"` (on CPUs with "
+        "AVX-512 BF16 the 7x7 stems and 1x1 convolutions multiply in bfloat16; elsewhere the "
+        "same kernels as xbnn), checked against LCE like OpenVINO default, and compared with "
+        "OpenVINO default, whose float layers are bf16 too;\n"
         "  - LCE: `larq_compute_engine.tflite.python.interpreter.Interpreter(model_bytes, "
         "num_threads=N).predict(x)` with its defaults (optimized bconv kernel, "
         "`use_xnnpack=False`);\n"
@@ -1049,14 +1226,14 @@ def write_markdown(path, args, env, rows, results, threads, loads, overhead, pro
             f"`predict` (~{lo:.0f} µs of generator/concatenate). Both are negligible at the "
             "millisecond latencies below, so the public `predict` is timed.\n")
     L.append(
-        "- **Several threads in one process with four other engines**: LCE's, TFLite's and "
-        "OpenVINO's thread pools keep worker threads spinning or waking after their calls, and "
-        "the engines whose inferences take 1-3 ms (xbnn and OpenVINO) gain little from a second "
-        "thread here. xbnn's pool then runs most ops on the calling thread (it backs off when "
-        "its worker does not help), so its 2-thread times stay at its 1-thread times. Run alone, "
-        "xbnn is 1.6-1.9x faster at 2 threads than at 1 on these models, and as fast at 2 as at "
-        "1 beside busy processes (`bench/contention.py`, docs/performance.md, \"One and two "
-        "threads, quiet and busy\").\n")
+        "- **Warm turns**: an engine's process waits (blocked on its pipe) while the others "
+        "run, and its first calls after that are slower, more so for the 1-3 ms engines (with "
+        "one untimed call before the timed one, xbnn's and OpenVINO's QuickNet times were "
+        "1.4x their times with three). TFLite's worker threads keep spinning for ~30 ms after "
+        "each call (measured: the process's CPU time during a sleep after an invoke) and take a "
+        "core from whichever engine runs next at 2 threads; `--pause-ms` lets them sleep first. "
+        "`bench/contention.py` measures xbnn alone, quiet and beside busy processes "
+        "(docs/performance.md, \"One and two threads, quiet and busy\").\n")
     L.append("## Results\n")
     L.append("Median latency per inference in ms (lower is better). `E / xbnn`: the median over "
              "rounds of engine E's time over xbnn's time in the same round (> 1: xbnn is "
@@ -1213,10 +1390,10 @@ def parse_args():
     p.add_argument("--wait-quiet", type=float, default=0,
                    help="before each model and thread count, wait up to this many seconds for "
                         "other processes to use at most --quiet of the CPUs")
-    p.add_argument("--settle", type=int, default=1,
+    p.add_argument("--settle", type=int, default=3,
                    help="untimed calls of the same engine right before each timed call (its data "
-                        "back in cache, the previous engine's worker threads idle); 0: time the "
-                        "first call after another engine")
+                        "back in cache, its process's CPU and threads busy again after waiting "
+                        "for its turn); 0: time the first call after another engine")
     p.add_argument("--pause-ms", type=float, default=0.0,
                    help="sleep at the start of each engine's turn, before its --settle calls, so "
                         "that the previous engine's worker threads stop spinning; it also lets "
@@ -1233,6 +1410,8 @@ def parse_args():
     p.add_argument("--check-inputs", type=int, default=2,
                    help="seeded random input sets checked besides the recorded one")
     p.add_argument("--no-tflite", action="store_true", help="leave out stock TFLite")
+    p.add_argument("--no-xbnn-bf16", action="store_true",
+                   help="leave out xbnn's opt-in bf16 mode (float_precision=\"bf16\")")
     p.add_argument("--no-openvino", action="store_true", help="leave out OpenVINO")
     p.add_argument("--ov-tol", type=float, default=0.1,
                    help="OpenVINO f32 vs LCE: max |diff| relative to LCE's output range (float "
@@ -1299,8 +1478,12 @@ def main():
         progress.log("  per call: " + ", ".join(f"{k} {v:.1f} µs" for k, v in overhead.items()))
 
     engines_used = [e for e in ENGINES if not (e == "TFLite" and args.no_tflite)
+                    and not (e == "xbnn-bf16" and args.no_xbnn_bf16)
                     and not (e in OV_ENGINES and args.no_openvino)]
     results = []
+    progress.update("starting one worker process per engine ...")
+    workers = {e: EngineProcess(e, str(args.xbnn_path or ROOT / "build" / "python"))
+               for e in engines_used}
     busy = BusyLoops(args.contention, progress)
     try:
         for mi, path in enumerate(models):
@@ -1326,7 +1509,7 @@ def main():
                 inputs_sets, float_sets = inputs_sets[:1], [finputs]
             progress.update("  LCE reference outputs ...")
             refs = reference_outputs(mods, model_bytes, inputs_sets)
-            check = {"xbnn_vs_lce": {}, "tflite_vs_lce": {}, "ov_vs_lce": {}}
+            check = {"xbnn_vs_lce": {}, "tflite_vs_lce": {}, "ov_vs_lce": {}, "bf16_vs_lce": {}}
             translated, ov_runtime = None, {}
             if "OV" in engines_used:
                 progress.update("  translating to OpenVINO ...")
@@ -1343,24 +1526,21 @@ def main():
             samples, rounds, secs, others, waited, bad = {}, {}, {}, {}, {}, []
             for t in args.threads:
                 # One phase per thread count: only these interpreters (and their threads) exist.
-                progress.update(f"  {t} thread(s): creating interpreters ...")
-                engines = {("xbnn", t): XbnnEngine(mods, model_bytes, inputs, t),
-                           ("LCE", t): LceEngine(mods, model_bytes, inputs, t)}
-                if "TFLite" in engines_used:
-                    engines[("TFLite", t)] = TfliteEngine(mods, float_path, finputs, t)
-                if translated is not None:
-                    for e in OV_ENGINES:
-                        eng = OpenvinoEngine(mods, translated, inputs, t, e)
-                        engines[(e, t)] = eng
-                        if t == args.threads[0]:
-                            ov_runtime[e] = {"precision": eng.precision,
-                                             "layers": mods["openvino_lce"].runtime_summary(
-                                                 eng.compiled)}
-                            bins = [f"{n}x {impl} ({prec})" for (lt, impl, prec), n in
-                                    ov_runtime[e]["layers"] if lt == "BinaryConvolution"]
-                            progress.log(f"  {ENGINE_LABELS[e]} (inference precision "
-                                         f"{eng.precision}): BinaryConvolution runs as "
-                                         f"{', '.join(bins) or 'NOTHING: no binary kernel'}")
+                progress.update(f"  {t} thread(s): creating interpreters (one process per "
+                                f"engine) ...")
+                engines = {}
+                for e in engines_used:
+                    spec = {"model_bytes": model_bytes, "threads": t,
+                            "inputs": finputs if e == "TFLite" else inputs,
+                            "float_path": str(float_path)}
+                    engines[(e, t)] = eng = RemoteEngine(workers[e], spec)
+                    if e in OV_ENGINES and t == args.threads[0]:
+                        ov_runtime[e] = {"precision": eng.precision, "layers": eng.runtime_layers}
+                        bins = [f"{n}x {impl} ({prec})" for (lt, impl, prec), n in
+                                ov_runtime[e]["layers"] if lt == "BinaryConvolution"]
+                        progress.log(f"  {ENGINE_LABELS[e]} (inference precision "
+                                     f"{eng.precision}): BinaryConvolution runs as "
+                                     f"{', '.join(bins) or 'NOTHING: no binary kernel'}")
                 progress.update(f"  {t} thread(s): checking outputs against LCE 1 thread ...")
                 bad = check_engines(np, engines, refs, inputs_sets, float_sets, args, check)
                 summary = ", ".join(
@@ -1371,7 +1551,8 @@ def main():
                                  for k, v in check["tflite_vs_lce"].items() if k.startswith(f"TFLite {t}T"))
                 osum = ", ".join(f"{k}: {v['max_rel']:.2g} of range, argmax "
                                  f"{'agrees' if v['argmax_agree'] else 'DIFFERS'}"
-                                 for k, v in check["ov_vs_lce"].items() if f" {t}T" in k)
+                                 for k, v in list(check["ov_vs_lce"].items())
+                                 + list(check["bf16_vs_lce"].items()) if f" {t}T" in k)
                 progress.done(f"  {t} thread(s): vs LCE 1T: {summary}" + (f"; stock float {fsum}" if fsum else "")
                               + (f"; {osum}" if osum else ""))
                 if bad:
@@ -1380,6 +1561,8 @@ def main():
                 s_t, rounds[t], secs[t], others[t] = time_model(f"{name} {t}T", engines, args,
                                                                 progress)
                 samples.update(s_t)
+                for eng in engines.values():
+                    eng.drop()
                 del engines
                 meds = "  ".join(f"{e} {median(v):.2f}" for (e, tt), v in s_t.items())
                 progress.done(f"  {name} {t}T: {rounds[t]} rounds in {secs[t]:.0f}s, median ms: "
@@ -1400,6 +1583,8 @@ def main():
                                          if translated else {})})
     finally:
         busy.stop()
+        for w in workers.values():
+            w.close()
 
     loads["after"] = loadavg()
     total = time.monotonic() - t_start
