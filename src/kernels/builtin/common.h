@@ -237,12 +237,19 @@ inline int NumThreads(const OpContext& ctx) {
 using runtime::kMinParallelSeconds;
 inline constexpr double kConvMacsPerSecond =
     50e9;  // CONV_2D, batched FULLY_CONNECTED (XNNPACK GEMM)
-inline constexpr double kDepthwiseMacsPerSecond = 20e9;  // DEPTHWISE_CONV_2D
+// DEPTHWISE_CONV_2D with 32 or more channels; fewer fill fewer vector lanes (8 channels: ~7e9).
+inline constexpr double kDepthwiseMacsPerSecond = 20e9;
+inline double DepthwiseMacsPerSecond(int channels) {
+  return kDepthwiseMacsPerSecond * (channels < 32 ? channels : 32) / 32.0;
+}
 inline constexpr double kGemvMacsPerSecond =
     5e9;  // batch-1 FULLY_CONNECTED: reads every weight once
 inline constexpr double kInt8MacsPerSecond = 2e9;           // the plain int8 loops
 inline constexpr double kPoolVisitsPerSecond = 9e9;         // pooling: output elements x window
-inline constexpr double kMaxPoolF32VisitsPerSecond = 50e9;  // float max pooling (vector rows)
+// Float max pooling (window maxima in registers): ~90e9 on maps in L1/L2, ~25e9 for a 56x56x32
+// map; kept high on purpose: such a map, written by a two-thread op, sits in both cores' caches,
+// and splitting its pool over two threads measured no faster.
+inline constexpr double kMaxPoolF32VisitsPerSecond = 50e9;
 
 template <typename F>
 void ParallelFor(const OpContext& ctx, int n, F& fn, double seconds) {

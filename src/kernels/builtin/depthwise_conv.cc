@@ -54,7 +54,8 @@ class DepthwiseConv2D final : public runtime::OpKernel {
     XBNN_RETURN_IF_ERROR(PrepareConvGeometry(ctx, out_, bias_, &g_));
     const double macs =
         static_cast<double>(g_.batch) * g_.gh.out * g_.gw.out * g_.out_c * g_.k_h * g_.k_w;
-    seconds_ = macs / (in_->type() == DType::kFloat32 ? kDepthwiseMacsPerSecond : kInt8MacsPerSecond);
+    seconds_ = macs / (in_->type() == DType::kFloat32 ? DepthwiseMacsPerSecond(g_.out_c)
+                                                      : kInt8MacsPerSecond);
     if (in_->type() == DType::kFloat32) return PrepareFloat(ctx);
     if (in_->type() == DType::kInt8) {
       if (filter_->type() != DType::kInt8) {
