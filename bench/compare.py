@@ -579,8 +579,22 @@ def median(values):
 _HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def cpu_snapshot():
-    """(machine busy+steal CPU seconds from /proc/stat, this process's CPU seconds, wall)."""
+def _pids_cpu(pids):
+    """CPU seconds (user + system) of the processes `pids` so far, from /proc/PID/stat."""
+    total = 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / _HZ
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
+def cpu_snapshot(pids=()):
+    """(machine busy+steal CPU seconds from /proc/stat, the CPU seconds of this process and of
+    the engines' worker processes `pids`, wall)."""
     try:
         with open("/proc/stat") as f:
             v = [int(x) for x in f.readline().split()[1:]]
@@ -589,7 +603,7 @@ def cpu_snapshot():
     except (OSError, ValueError, IndexError):
         busy = math.nan
     t = os.times()
-    return busy, t.user + t.system, time.monotonic()
+    return busy, t.user + t.system + _pids_cpu(pids), time.monotonic()
 
 
 def others_share(a, b):
@@ -624,6 +638,7 @@ def time_model(model_name, engines, args, progress):
     samples = {k: [] for k in keys}
     rng = random.Random(args.seed)
     pause = args.pause_ms / 1000.0
+    pids = sorted({e.worker.proc.pid for e in engines.values() if hasattr(e, "worker")})
     for _ in range(args.warmup):
         for k in keys:
             engines[k].call()
@@ -632,12 +647,12 @@ def time_model(model_name, engines, args, progress):
     while True:
         order = keys[:]
         rng.shuffle(order)
-        snap = cpu_snapshot()
+        snap = cpu_snapshot(pids)
         for k in order:
             if pause:
                 time.sleep(pause)
             samples[k].append(engines[k].timed(args.settle))
-        others.append(others_share(snap, cpu_snapshot()))
+        others.append(others_share(snap, cpu_snapshot(pids)))
         rounds += 1
         elapsed = time.monotonic() - start
         meds = "  ".join(f"{e} {t}T {median(samples[(e, t)]):.1f}" for e, t in keys)
@@ -1242,8 +1257,9 @@ def write_markdown(path, args, env, rows, results, threads, loads, overhead, pro
     if args.png:
         L.append(f"![latency chart]({os.path.relpath(Path(args.png).resolve(), Path(path).resolve().parent)})\n")
     L.append("### Quiet rounds only\n")
-    L.append("The machine is shared: during each round the script reads `/proc/stat` and its own "
-             "CPU time, and counts the CPU time of other processes (and hypervisor steal). Rounds "
+    L.append("The machine is shared: during each round the script reads `/proc/stat` and the CPU "
+             "time of its own and its engines' processes, and counts the CPU time of other "
+             "processes (and hypervisor steal). Rounds "
              f"in which they used at most {args.quiet:.0%} of the {os.cpu_count()} CPUs are "
              "quiet; the medians over those rounds only (all engines lose the same rounds; at "
              f"least {MIN_QUIET_ROUNDS} needed):\n")
