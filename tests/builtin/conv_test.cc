@@ -138,7 +138,7 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{2, 6, 5, 12, 8, 3, 3, 2, 2, 1, 1, 4, false, true, 1},
                       ConvCase{1, 11, 11, 3, 16, 3, 3, 2, 2, 1, 1, 1, true, true, 3},
                       ConvCase{1, 4, 4, 33, 17, 2, 2, 1, 1, 1, 1, 1, true, true, 2},
-                      // The direct AVX-512 kernel (conv_direct.h: in_c <= 4, out_c % 16 == 0):
+                      // The direct AVX-512 kernel (conv_direct.h: in_c <= 4, out_c % 16 == 0 or 8):
                       // 7x7 stride-2 stems with borders on every side, 6-pixel tiles and
                       // leftover pixels, 64-channel blocks and a partial one, kernels larger
                       // than the image, batch 2.
@@ -149,6 +149,14 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{1, 5, 4, 2, 48, 7, 7, 1, 1, 1, 1, 1, true, true, 0},
                       ConvCase{1, 9, 50, 3, 192, 3, 5, 3, 1, 1, 1, 1, true, true, 1},
                       ConvCase{1, 6, 30, 3, 48, 3, 3, 1, 1, 1, 1, 1, true, true, 0},
+                      // Its 8-channel stem kernel (pairs of pixels per vector): QuickNetSmall's
+                      // 3x3 stride-2 stem with borders, 6-pair tiles, leftover pairs and single
+                      // pixels; stride 1; one input channel; VALID; batch 2.
+                      ConvCase{1, 31, 29, 3, 8, 3, 3, 2, 2, 1, 1, 1, true, true, 1},
+                      ConvCase{1, 26, 40, 3, 8, 3, 3, 2, 2, 1, 1, 1, true, true, 3},
+                      ConvCase{2, 12, 27, 3, 8, 3, 3, 1, 1, 1, 1, 1, false, true, 0},
+                      ConvCase{1, 9, 33, 1, 8, 5, 5, 2, 2, 1, 1, 1, true, true, 2},
+                      ConvCase{1, 10, 30, 3, 8, 3, 3, 2, 2, 1, 1, 1, true, false, 0},
                       // The direct kernel's 1x1 path: chunks of up to 48 pixels and a partial
                       // last one, 49 = 7x7 pixels in one chunk split by channel blocks, tiles of 6/8/12 pixels and singles, a partial
                       // 64-channel block, batch 2, deep and shallow reductions.
@@ -168,9 +176,13 @@ TEST(ConvTest, DirectKernelCoversTheStemShapes) {
   EXPECT_FALSE(DirectConvF32::Applies(stem, 2, 1, 1));
   EXPECT_FALSE(DirectConvF32::Applies(stem, 1, 2, 1));
   EXPECT_FALSE(DirectConvF32::Applies(DirectConvGeometry{1, 8, 8, 8, 8, 8, 64, 3, 3, 1, 1, 1, 1}, 1, 1, 1));
-  EXPECT_FALSE(DirectConvF32::Applies(DirectConvGeometry{1, 8, 8, 3, 8, 8, 8, 3, 3, 1, 1, 1, 1}, 1, 1, 1));
+  // 8 channels: only where a pixel pair's taps fit in 16 floats ((stride_w + k_w) * in_c <= 16).
+  EXPECT_FALSE(DirectConvF32::Applies(DirectConvGeometry{1, 16, 16, 3, 6, 6, 8, 5, 5, 2, 2, 2, 2}, 1, 1, 1));
+  EXPECT_FALSE(DirectConvF32::Applies(DirectConvGeometry{1, 8, 8, 16, 8, 8, 8, 1, 1, 1, 1, 0, 0}, 1, 1, 1));
 #if defined(__x86_64__)
   if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "CPU lacks avx512f";
+  EXPECT_TRUE(DirectConvF32::Applies(DirectConvGeometry{1, 8, 8, 3, 8, 8, 8, 3, 3, 1, 1, 1, 1}, 1, 1, 1));
+  EXPECT_TRUE(DirectConvF32::Applies(DirectConvGeometry{1, 224, 224, 3, 112, 112, 8, 3, 3, 2, 2, 0, 0}, 1, 1, 1));
   EXPECT_TRUE(DirectConvF32::Applies(stem, 1, 1, 1));
   EXPECT_TRUE(DirectConvF32::Applies(wide, 1, 1, 1));
   // 1x1: stride 1 without padding only.
@@ -189,6 +201,7 @@ TEST(ConvTest, DirectKernelCoversTheStemShapes) {
 // same arithmetic per output on any thread count.
 TEST(ConvTest, DirectKernelThreadsBitExact) {
   for (const ConvCase& c : {ConvCase{1, 40, 36, 3, 64, 7, 7, 2, 2, 1, 1, 1, true, true, 1},
+                            ConvCase{1, 31, 29, 3, 8, 3, 3, 2, 2, 1, 1, 1, true, true, 1},
                             ConvCase{1, 14, 14, 64, 128, 1, 1, 1, 1, 1, 1, 1, true, true, 0},
                             ConvCase{1, 7, 7, 96, 144, 1, 1, 1, 1, 1, 1, 1, true, true, 1}}) {
     const int oh = OutSize(c.h, c.kh, c.stride_h, 1, c.same), ow = OutSize(c.w, c.kw, c.stride_w, 1, c.same);

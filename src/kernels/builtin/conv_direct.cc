@@ -60,6 +60,65 @@ __attribute__((target("avx512f"))) void TileKernel(const Tile& t, const float* b
           _mm512_mask_min_ps(vhi, all, _mm512_mask_max_ps(vlo, all, acc[p][j], vlo), vhi));
 }
 
+// Eight output channels (QuickNetSmall's 3x3 stride-2 stem): one vector holds two neighbouring
+// pixels' 8 channels, so every multiply-add does 16 useful lanes. The two pixels' taps of one
+// filter row lie within 16 floats of the input row (step + taps <= 16): one masked load per pair
+// and row, then per tap a permute picks tap k for the first pixel's lanes and k + step for the
+// second's (where the 16-channel kernel needs one broadcast load per pixel and tap). `w` holds
+// each tap's 8 weights twice ([k_h][taps_per_row][16]), `bias` the 8 biases twice. Same sum order
+// as the other kernels: bias, then filter rows, then the taps of a row.
+template <int NPAIR>
+__attribute__((target("avx512f"))) void PairKernel8(const Tile& t, const float* bias, float lo,
+                                                    float hi, float* out) {
+  const __m512 b = _mm512_loadu_ps(bias);  // the 8 biases twice
+  __m512 acc[NPAIR];
+  for (int p = 0; p < NPAIR; ++p) acc[p] = b;
+  const __mmask16 span = static_cast<__mmask16>((1u << (t.step + t.taps)) - 1);
+  const __m512i second = _mm512_set_epi32(t.step, t.step, t.step, t.step, t.step, t.step, t.step,
+                                          t.step, 0, 0, 0, 0, 0, 0, 0, 0);
+  for (int ky = 0; ky < t.rows; ++ky) {
+    const float* x = t.in + ky * t.row_stride;
+    const float* wr = t.w + static_cast<int64_t>(ky) * t.taps_per_row * 16;
+    __m512 xv[NPAIR];
+    for (int p = 0; p < NPAIR; ++p) xv[p] = _mm512_maskz_loadu_ps(span, x + 2 * p * t.step);
+    for (int k = 0; k < t.taps; ++k) {
+      const __m512 wv = _mm512_loadu_ps(wr + k * 16);
+      const __m512i idx = _mm512_add_epi32(_mm512_set1_epi32(k), second);
+      // (The masked form with a full mask: GCC 12 warns that the unmasked one reads an
+      // uninitialized value, as for min and max below.)
+      for (int p = 0; p < NPAIR; ++p) {
+        const __m512 xk = _mm512_mask_permutexvar_ps(xv[p], 0xFFFF, idx, xv[p]);
+        acc[p] = _mm512_fmadd_ps(wv, xk, acc[p]);
+      }
+    }
+  }
+  const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+  const __mmask16 all = 0xFFFF;
+  for (int p = 0; p < NPAIR; ++p) {
+    _mm512_storeu_ps(out + 16 * p,
+                     _mm512_mask_min_ps(vhi, all, _mm512_mask_max_ps(vlo, all, acc[p], vlo), vhi));
+  }
+}
+
+// One pixel of 8 channels (the image's left and right edges, and an odd pixel at a row's end):
+// the low 8 lanes of the 16-channel single-pixel kernel.
+__attribute__((target("avx512f"))) void SingleKernel8(const Tile& t, const float* bias, float lo,
+                                                      float hi, float* out) {
+  const __mmask16 low = 0xFF;
+  __m512 acc = _mm512_maskz_loadu_ps(low, bias);
+  for (int ky = 0; ky < t.rows; ++ky) {
+    const float* x = t.in + ky * t.row_stride;
+    const float* wr = t.w + static_cast<int64_t>(ky) * t.taps_per_row * 16;
+    for (int k = 0; k < t.taps; ++k) {
+      acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(low, wr + k * 16), _mm512_set1_ps(x[k]), acc);
+    }
+  }
+  const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+  const __mmask16 all = 0xFFFF;
+  _mm512_mask_storeu_ps(out, low,
+                        _mm512_mask_min_ps(vhi, all, _mm512_mask_max_ps(vlo, all, acc, vlo), vhi));
+}
+
 using TileFn = void (*)(const Tile&, const float*, float, float, float*, int);
 
 TileFn PickTile(int nb, bool single) {
@@ -79,6 +138,11 @@ TileFn PickTile(int nb, bool single) {
 
 }  // namespace
 
+bool DirectConvF32::IsEightChannelStem(const DirectConvGeometry& g) {
+  return g.out_c == 8 && g.in_c <= 4 && g.k_h * g.k_w >= 9 &&
+         (g.stride_w + g.k_w) * g.in_c <= 16;  // a pair's taps within one 16-float load
+}
+
 bool DirectConvF32::IsPointwise(const DirectConvGeometry& g) {
   return g.k_h == 1 && g.k_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
          g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
@@ -87,12 +151,16 @@ bool DirectConvF32::IsPointwise(const DirectConvGeometry& g) {
 bool DirectConvF32::Applies(const DirectConvGeometry& g, int groups, int dil_h, int dil_w) {
 #if defined(XBNN_DIRECT_CONV_X86)
   if (groups != 1 || dil_h != 1 || dil_w != 1) return false;
-  if (g.in_c < 1 || g.out_c < 16 || g.out_c % 16 != 0) return false;
+  if (g.in_c < 1) return false;
   // Stems have small kernels and strides; bounding them keeps the index arithmetic in int and
   // the bf16 variant's padded input copy near the input's size (a hostile model can ask for any).
   if (g.k_h > 16 || g.k_w > 16 || g.stride_h > 16 || g.stride_w > 16) return false;
   const bool stem = g.in_c <= 4 && g.k_h * g.k_w >= 9;
-  if (!stem && !IsPointwise(g)) return false;
+  if (g.out_c == 8) {
+    if (!IsEightChannelStem(g)) return false;
+  } else if (g.out_c < 16 || g.out_c % 16 != 0 || (!stem && !IsPointwise(g))) {
+    return false;
+  }
   return __builtin_cpu_supports("avx512f");
 #else
   (void)g, (void)groups, (void)dil_h, (void)dil_w;
@@ -119,6 +187,15 @@ void DirectConvF32::Prepare(const DirectConvGeometry& g, const float* filter_ohw
   bias_.assign(g.out_c, 0.0f);
   if (bias) std::copy(bias, bias + g.out_c, bias_.begin());
   pointwise_ = IsPointwise(g);
+  if (g.out_c == 8) {  // each tap's 8 weights and the 8 biases twice, for PairKernel8
+    std::vector<float> twice(static_cast<size_t>(16) * g.k_h * taps);
+    for (size_t i = 0; i < packed_.size(); ++i) {
+      twice[i / 8 * 16 + i % 8] = twice[i / 8 * 16 + 8 + i % 8] = packed_[i];
+    }
+    packed_ = std::move(twice);
+    bias_.resize(16);
+    std::copy(bias_.begin(), bias_.begin() + 8, bias_.begin() + 8);
+  }
 }
 
 int DirectConvF32::rows() const {
@@ -157,6 +234,41 @@ void DirectConvF32::RunPointwise(const float* in, float* out, int item_begin, in
 #endif
 }
 
+// One output row of an 8-channel stem: pairs of pixels inside the image (PairKernel8, 6 pairs at
+// a time), single pixels at the edges and at the end.
+void DirectConvF32::RowEight(const void* tile, const float* in_row, float* out_row, int ky_lo,
+                             int x_lo, int x_hi) const {
+#if defined(XBNN_DIRECT_CONV_X86)
+  const DirectConvGeometry& g = g_;
+  const Tile& t = *static_cast<const Tile*>(tile);
+  const int taps = g.k_w * g.in_c;
+  const float* w_rows = packed_.data() + static_cast<int64_t>(ky_lo) * taps * 16;
+  auto single = [&](int ox) {  // taps clipped at the left and right edges
+    const int ix0 = ox * g.stride_w - g.pad_left;
+    const int t_lo = std::max(0, -ix0) * g.in_c, t_hi = std::min(g.k_w, g.in_w - ix0) * g.in_c;
+    Tile s = t;
+    s.in = in_row + (static_cast<int64_t>(ix0) * g.in_c + t_lo);
+    s.w = w_rows + static_cast<int64_t>(t_lo) * 16;
+    s.taps = std::max(0, t_hi - t_lo);
+    SingleKernel8(s, bias_.data(), lo_, hi_, out_row + static_cast<int64_t>(ox) * 8);
+  };
+  auto pairs = [&](auto kernel, int ox) {
+    Tile s = t;
+    s.in = in_row + static_cast<int64_t>(ox * g.stride_w - g.pad_left) * g.in_c;
+    s.w = w_rows;
+    s.taps = taps;
+    kernel(s, bias_.data(), lo_, hi_, out_row + static_cast<int64_t>(ox) * 8);
+  };
+  for (int ox = 0; ox < x_lo; ++ox) single(ox);
+  int ox = x_lo;
+  for (; ox + 12 <= x_hi; ox += 12) pairs(PairKernel8<6>, ox);
+  for (; ox + 2 <= x_hi; ox += 2) pairs(PairKernel8<1>, ox);
+  for (; ox < g.out_w; ++ox) single(ox);
+#else
+  (void)tile, (void)in_row, (void)out_row, (void)ky_lo, (void)x_lo, (void)x_hi;
+#endif
+}
+
 void DirectConvF32::RunRows(const float* in, float* out, int row_begin, int row_end) const {
   if (pointwise_) {
     RunPointwise(in, out, row_begin, row_end);
@@ -183,6 +295,10 @@ void DirectConvF32::RunRows(const float* in, float* out, int row_begin, int row_
     // The first input row read (iy0 itself may lie above the image).
     const float* in_row = in + (static_cast<int64_t>(b) * g.in_h + iy0 + ky_lo) * t.row_stride;
     float* out_row = out + static_cast<int64_t>(row) * g.out_w * g.out_c;
+    if (g.out_c == 8) {
+      RowEight(&t, in_row, out_row, ky_lo, x_lo, x_hi);
+      continue;
+    }
     const float* w = packed_.data();
     for (int blk = 0; blk < blocks; ++blk) {
       const int bc = BlockChannels(g.out_c, blk);

@@ -4,7 +4,9 @@
 // broadcast of one input value times a row of output channels, 6 pixels x 64 channels of
 // accumulators in AVX-512 registers. The same tiles run 1x1 convolutions (the transition blocks
 // of QuickNet and Bi-Real Net) as a matrix product over all pixels: 24 FMAs per 10 loads, where
-// XNNPACK's 7x16 AVX-512 GEMM tile needs 8 loads per 7 FMAs. AVX-512F only, chosen at run time:
+// XNNPACK's 7x16 AVX-512 GEMM tile needs 8 loads per 7 FMAs. 8-channel stems (QuickNetSmall's
+// 3x3 stride-2 stem) put two pixels in one vector (conv_direct.cc, PairKernel8), where XNNPACK
+// leaves half of each vector empty. AVX-512F only, chosen at run time:
 // where it does not apply (shape, or a CPU without AVX-512F) the caller keeps XNNPACK.
 #pragma once
 
@@ -65,7 +67,8 @@ class DirectConvF32 {
  public:
   // The shapes this kernel is meant for (no groups, no dilation, out_c a multiple of 16, kernel
   // and strides at most 16; in_c <= 4 and a kernel of at least 3x3, or a 1x1 stride-1 unpadded
-  // kernel) on a CPU with AVX-512F.
+  // kernel; or out_c 8, in_c <= 4, a kernel of at least 3x3 and (stride_w + k_w) * in_c <= 16)
+  // on a CPU with AVX-512F.
   static bool Applies(const DirectConvGeometry& g, int groups, int dil_h, int dil_w);
   // Repacks the OHWI filter into 64-channel blocks; bias may be null; [lo, hi] is the fused
   // activation's range.
@@ -79,6 +82,10 @@ class DirectConvF32 {
 
  private:
   static bool IsPointwise(const DirectConvGeometry& g);
+  static bool IsEightChannelStem(const DirectConvGeometry& g);
+  // One output row of an 8-channel stem; `tile` is the row's Tile (conv_direct.cc).
+  void RowEight(const void* tile, const float* in_row, float* out_row, int ky_lo, int x_lo,
+                int x_hi) const;
   void RunPointwise(const float* in, float* out, int item_begin, int item_end) const;
 
   bool pointwise_ = false;
