@@ -412,7 +412,15 @@ INSTANTIATE_TEST_SUITE_P(Grid, DepthwiseTest,
                                            DwCase{1, 9, 9, 5, 1, 3, 3, 1, 2, true, 2},
                                            DwCase{1, 10, 8, 2, 3, 5, 3, 2, 1, false, 0},
                                            DwCase{1, 8, 8, 1, 4, 3, 3, 1, 1, true, 1},
-                                           DwCase{1, 11, 11, 32, 1, 3, 3, 2, 1, true, 3}),
+                                           DwCase{1, 11, 11, 32, 1, 3, 3, 2, 1, true, 3},
+                                           // QuickNet's channel counts and more: 8, 16, 24, 64
+                                           // channels; borders, strides 1 and 2, VALID, batch 2,
+                                           // 5x3, dilation 2.
+                                           DwCase{1, 23, 21, 8, 1, 3, 3, 2, 1, true, 1},
+                                           DwCase{2, 9, 12, 16, 1, 3, 3, 1, 1, false, 0},
+                                           DwCase{1, 13, 10, 24, 1, 3, 3, 2, 1, true, 3},
+                                           DwCase{1, 8, 9, 64, 1, 5, 3, 1, 1, true, 2},
+                                           DwCase{1, 9, 9, 16, 1, 3, 3, 1, 2, true, 0}),
                          [](const ::testing::TestParamInfo<DwCase>& i) {
                            const DwCase& c = i.param;
                            return std::to_string(c.h) + "x" + std::to_string(c.w) + "x" + std::to_string(c.cin) +
