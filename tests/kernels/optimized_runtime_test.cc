@@ -209,10 +209,10 @@ TEST(TaskRunnerTest, LeaveCpuMovesTheThreadAndKeepsItsMask) {
   if (CPU_COUNT(&mask) < 2) GTEST_SKIP() << "one CPU allowed";
   // On a thread of its own, so that a failed restore could not pin the test runner.
   std::thread t([&] {
-    int moved = 0;
+    int moved = 0, said_moved = 0;
     for (int attempt = 0; attempt < 20; ++attempt) {
       const int cpu = sched_getcpu();
-      StdThreadRunner::LeaveCpu(cpu);
+      said_moved += StdThreadRunner::LeaveCpu(cpu);
       moved += sched_getcpu() != cpu;
       cpu_set_t after;
       ASSERT_EQ(sched_getaffinity(0, sizeof after, &after), 0);
@@ -221,6 +221,9 @@ TEST(TaskRunnerTest, LeaveCpuMovesTheThreadAndKeepsItsMask) {
     // The move happens inside the call; the scheduler may move the thread back at any time after
     // it, so most (not all) checks right after the call see another CPU.
     EXPECT_GE(moved, 15);
+    EXPECT_GE(said_moved, 15);
+    EXPECT_FALSE(StdThreadRunner::LeaveCpu(-1));
+    EXPECT_FALSE(StdThreadRunner::LeaveCpu(CPU_SETSIZE));
   });
   t.join();
 }

@@ -81,17 +81,20 @@ int CurrentCpu() {
 // take turns while another CPU idles (seen after idle gaps of a few ms between invokes: the
 // caller got half of the wall time and the pool backed off). Setting the mask migrates the
 // thread before the call returns; restoring it does not move it back.
-void StdThreadRunner::LeaveCpu(int cpu) {
+bool StdThreadRunner::LeaveCpu(int cpu) {
 #if defined(__linux__)
   cpu_set_t mask;
-  if (cpu < 0 || cpu >= CPU_SETSIZE || CurrentCpu() != cpu) return;
-  if (sched_getaffinity(0, sizeof mask, &mask) != 0) return;
-  if (!CPU_ISSET(cpu, &mask) || CPU_COUNT(&mask) < 2) return;
+  if (cpu < 0 || cpu >= CPU_SETSIZE || CurrentCpu() != cpu) return false;
+  if (sched_getaffinity(0, sizeof mask, &mask) != 0) return false;
+  if (!CPU_ISSET(cpu, &mask) || CPU_COUNT(&mask) < 2) return false;
   cpu_set_t others = mask;
   CPU_CLR(cpu, &others);
-  if (sched_setaffinity(0, sizeof others, &others) == 0) sched_setaffinity(0, sizeof mask, &mask);
+  if (sched_setaffinity(0, sizeof others, &others) != 0) return false;
+  sched_setaffinity(0, sizeof mask, &mask);
+  return true;
 #else
   (void)cpu;
+  return false;
 #endif
 }
 
@@ -285,9 +288,7 @@ void StdThreadRunner::WorkerLoop(int thread) {
     }
     if (stop_.load()) return;
     seen = Generation(state_.load());
-    const int caller_cpu = caller_cpu_.load(std::memory_order_relaxed);
-    if (caller_cpu >= 0 && CurrentCpu() == caller_cpu) {
-      LeaveCpu(caller_cpu);
+    if (LeaveCpu(caller_cpu_.load(std::memory_order_relaxed))) {
       moves_.fetch_add(1, std::memory_order_relaxed);
     }
     RunTasks(seen, thread);

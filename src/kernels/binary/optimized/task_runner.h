@@ -91,8 +91,9 @@ class StdThreadRunner final : public TaskRunner {
   // Whether the workers made the window's jobs faster than the caller alone would have been.
   static bool WorkersHelped(int threads, const Window& w);
   // Moves the calling thread to another CPU of its affinity mask when it runs on `cpu` (what a
-  // worker does when it wakes on the caller's CPU); the mask stays as it was.
-  static void LeaveCpu(int cpu);
+  // worker does when it wakes on the caller's CPU); the mask stays as it was. Returns whether it
+  // moved the thread.
+  static bool LeaveCpu(int cpu);
 
  private:
   void WorkerLoop(int thread);
