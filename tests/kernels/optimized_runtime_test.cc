@@ -191,8 +191,8 @@ TEST(TaskRunnerTest, WorkersHelpedJudgesTheSpeedup) {
       StdThreadRunner::WorkersHelped(2, W{568, 568, 1'933'000, 900, 2'104'000, 2'096'000, true}));
   EXPECT_FALSE(StdThreadRunner::WorkersHelped(2, W{1000, 800, 800'000, 0, 900'000, 900'000}));
   // After a gap too: the caller waited for the worker it hardly had.
-  EXPECT_FALSE(
-      StdThreadRunner::WorkersHelped(2, W{568, 465, 1'697'000, 87'000, 1'978'000, 1'975'000, true}));
+  EXPECT_FALSE(StdThreadRunner::WorkersHelped(
+      2, W{568, 465, 1'697'000, 87'000, 1'978'000, 1'975'000, true}));
   // The caller ran 60% of the tasks and then waited as long again: slower than one thread.
   EXPECT_FALSE(
       StdThreadRunner::WorkersHelped(2, W{1000, 600, 600'000, 600'000, 1'300'000, 1'300'000}));

@@ -244,8 +244,8 @@ inline double DepthwiseMacsPerSecond(int channels) {
 }
 inline constexpr double kGemvMacsPerSecond =
     5e9;  // batch-1 FULLY_CONNECTED: reads every weight once
-inline constexpr double kInt8MacsPerSecond = 2e9;           // the plain int8 loops
-inline constexpr double kPoolVisitsPerSecond = 9e9;         // pooling: output elements x window
+inline constexpr double kInt8MacsPerSecond = 2e9;    // the plain int8 loops
+inline constexpr double kPoolVisitsPerSecond = 9e9;  // pooling: output elements x window
 // Float max pooling (window maxima in registers): ~90e9 on maps in L1/L2, ~25e9 for a 56x56x32
 // map; kept high on purpose: such a map, written by a two-thread op, sits in both cores' caches,
 // and splitting its pool over two threads measured no faster.

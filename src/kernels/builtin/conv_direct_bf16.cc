@@ -143,8 +143,8 @@ bool DirectConvBf16::Applies(const DirectConvGeometry& g, int groups, int dil_h,
 #if defined(XBNN_DIRECT_BF16_X86)
   // Multiples of 16 channels only (the 8-channel stem kernel is float32 only).
   return g.out_c % 16 == 0 && DirectConvF32::Applies(g, groups, dil_h, dil_w) &&
-         __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
+         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx512bf16");
 #else
   (void)g, (void)groups, (void)dil_h, (void)dil_w;
   return false;

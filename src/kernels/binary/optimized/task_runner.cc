@@ -222,10 +222,9 @@ void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
   window_wait_ns_ += t2 - t1;
   bool absent = false;
   if (clean && ++window_jobs_ == kWindowJobs) {
-    absent =
-        !WorkersHelped(num_threads_, {window_tasks_, window_own_, window_busy_ns_, window_wait_ns_,
-                                      ThreadCpuNs() - window_cpu_ns_, t2 - window_start_ns_,
-                                      window_after_gap_});
+    absent = !WorkersHelped(
+        num_threads_, {window_tasks_, window_own_, window_busy_ns_, window_wait_ns_,
+                       ThreadCpuNs() - window_cpu_ns_, t2 - window_start_ns_, window_after_gap_});
     // Good windows for kCleanNs of job time in a row end the back-off.
     if (!absent && backoff_ns_ > 0) {
       clean_ns_ += window_busy_ns_ + window_wait_ns_;

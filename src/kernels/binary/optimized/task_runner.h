@@ -133,11 +133,11 @@ class StdThreadRunner final : public TaskRunner {
   int window_jobs_ = 0;          // jobs of the current window, started at window_start_ns_
   int64_t window_start_ns_ = 0;
   bool window_after_gap_ = false;  // Window::after_gap
-  int64_t window_cpu_ns_ = 0;   // the caller's CPU time at window_start_ns_
-  int64_t window_tasks_ = 0;    // tasks of the window's jobs
-  int64_t window_own_ = 0;      // of which the caller ran
-  int64_t window_busy_ns_ = 0;  // the caller's time running tasks in the window
-  int64_t window_wait_ns_ = 0;  // and waiting for the workers' last tasks
+  int64_t window_cpu_ns_ = 0;      // the caller's CPU time at window_start_ns_
+  int64_t window_tasks_ = 0;       // tasks of the window's jobs
+  int64_t window_own_ = 0;         // of which the caller ran
+  int64_t window_busy_ns_ = 0;     // the caller's time running tasks in the window
+  int64_t window_wait_ns_ = 0;     // and waiting for the workers' last tasks
   Stats stats_;
 };
 
