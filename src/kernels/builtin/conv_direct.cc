@@ -28,6 +28,28 @@ struct Tile {
   int taps_per_row;    // k_w * in_c
 };
 
+// The tile of output column `ox` in a row whose first visited filter row is w_rows (`width`
+// floats per tap): the window's taps clipped at the image's left and right edges, all of them
+// for a column inside the image.
+Tile ColumnTile(const DirectConvGeometry& g, const Tile& row, const float* in_row,
+                const float* w_rows, int width, int ox) {
+  const int ix0 = ox * g.stride_w - g.pad_left;
+  const int t_lo = std::max(0, -ix0) * g.in_c, t_hi = std::min(g.k_w, g.in_w - ix0) * g.in_c;
+  Tile s = row;
+  s.in = in_row + (static_cast<int64_t>(ix0) * g.in_c + t_lo);
+  s.w = w_rows + static_cast<int64_t>(t_lo) * width;
+  s.taps = std::max(0, t_hi - t_lo);
+  return s;
+}
+
+// min(max(v, lo), hi). The masked forms with a full mask: GCC 12 warns that the unmasked
+// _mm512_max_ps and _mm512_min_ps read an uninitialized value (its headers pass
+// _mm512_undefined_ps).
+__attribute__((target("avx512f"))) inline __m512 ClampPs(__m512 v, __m512 lo, __m512 hi) {
+  const __mmask16 all = 0xFFFF;
+  return _mm512_mask_min_ps(hi, all, _mm512_mask_max_ps(lo, all, v, lo), hi);
+}
+
 // NP pixels x NB vectors of 16 output channels.
 template <int NP, int NB>
 __attribute__((target("avx512f"))) void TileKernel(const Tile& t, const float* bias, float lo,
@@ -49,15 +71,10 @@ __attribute__((target("avx512f"))) void TileKernel(const Tile& t, const float* b
       }
     }
   }
-  // The masked forms with a full mask: GCC 12 warns that the unmasked _mm512_max_ps and
-  // _mm512_min_ps read an uninitialized value (its headers pass _mm512_undefined_ps).
   const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-  const __mmask16 all = 0xFFFF;
   for (int p = 0; p < NP; ++p)
     for (int j = 0; j < NB; ++j)
-      _mm512_storeu_ps(
-          out + p * out_pixel_stride + 16 * j,
-          _mm512_mask_min_ps(vhi, all, _mm512_mask_max_ps(vlo, all, acc[p][j], vlo), vhi));
+      _mm512_storeu_ps(out + p * out_pixel_stride + 16 * j, ClampPs(acc[p][j], vlo, vhi));
 }
 
 // Eight output channels (QuickNetSmall's 3x3 stride-2 stem): one vector holds two neighbouring
@@ -85,7 +102,7 @@ __attribute__((target("avx512f"))) void PairKernel8(const Tile& t, const float* 
       const __m512 wv = _mm512_loadu_ps(wr + k * 16);
       const __m512i idx = _mm512_add_epi32(_mm512_set1_epi32(k), second);
       // (The masked form with a full mask: GCC 12 warns that the unmasked one reads an
-      // uninitialized value, as for min and max below.)
+      // uninitialized value, as for min and max in ClampPs.)
       for (int p = 0; p < NPAIR; ++p) {
         const __m512 xk = _mm512_mask_permutexvar_ps(xv[p], 0xFFFF, idx, xv[p]);
         acc[p] = _mm512_fmadd_ps(wv, xk, acc[p]);
@@ -93,11 +110,7 @@ __attribute__((target("avx512f"))) void PairKernel8(const Tile& t, const float* 
     }
   }
   const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-  const __mmask16 all = 0xFFFF;
-  for (int p = 0; p < NPAIR; ++p) {
-    _mm512_storeu_ps(out + 16 * p,
-                     _mm512_mask_min_ps(vhi, all, _mm512_mask_max_ps(vlo, all, acc[p], vlo), vhi));
-  }
+  for (int p = 0; p < NPAIR; ++p) _mm512_storeu_ps(out + 16 * p, ClampPs(acc[p], vlo, vhi));
 }
 
 // One pixel of 8 channels (the image's left and right edges, and an odd pixel at a row's end):
@@ -113,10 +126,7 @@ __attribute__((target("avx512f"))) void SingleKernel8(const Tile& t, const float
       acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(low, wr + k * 16), _mm512_set1_ps(x[k]), acc);
     }
   }
-  const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-  const __mmask16 all = 0xFFFF;
-  _mm512_mask_storeu_ps(out, low,
-                        _mm512_mask_min_ps(vhi, all, _mm512_mask_max_ps(vlo, all, acc, vlo), vhi));
+  _mm512_mask_storeu_ps(out, low, ClampPs(acc, _mm512_set1_ps(lo), _mm512_set1_ps(hi)));
 }
 
 using TileFn = void (*)(const Tile&, const float*, float, float, float*, int);
@@ -243,27 +253,15 @@ void DirectConvF32::RowEight(const void* tile, const float* in_row, float* out_r
   const Tile& t = *static_cast<const Tile*>(tile);
   const int taps = g.k_w * g.in_c;
   const float* w_rows = packed_.data() + static_cast<int64_t>(ky_lo) * taps * 16;
-  auto single = [&](int ox) {  // taps clipped at the left and right edges
-    const int ix0 = ox * g.stride_w - g.pad_left;
-    const int t_lo = std::max(0, -ix0) * g.in_c, t_hi = std::min(g.k_w, g.in_w - ix0) * g.in_c;
-    Tile s = t;
-    s.in = in_row + (static_cast<int64_t>(ix0) * g.in_c + t_lo);
-    s.w = w_rows + static_cast<int64_t>(t_lo) * 16;
-    s.taps = std::max(0, t_hi - t_lo);
-    SingleKernel8(s, bias_.data(), lo_, hi_, out_row + static_cast<int64_t>(ox) * 8);
+  auto run = [&](auto kernel, int ox) {
+    kernel(ColumnTile(g, t, in_row, w_rows, 16, ox), bias_.data(), lo_, hi_,
+           out_row + static_cast<int64_t>(ox) * 8);
   };
-  auto pairs = [&](auto kernel, int ox) {
-    Tile s = t;
-    s.in = in_row + static_cast<int64_t>(ox * g.stride_w - g.pad_left) * g.in_c;
-    s.w = w_rows;
-    s.taps = taps;
-    kernel(s, bias_.data(), lo_, hi_, out_row + static_cast<int64_t>(ox) * 8);
-  };
-  for (int ox = 0; ox < x_lo; ++ox) single(ox);
+  for (int ox = 0; ox < x_lo; ++ox) run(SingleKernel8, ox);
   int ox = x_lo;
-  for (; ox + 12 <= x_hi; ox += 12) pairs(PairKernel8<6>, ox);
-  for (; ox + 2 <= x_hi; ox += 2) pairs(PairKernel8<1>, ox);
-  for (; ox < g.out_w; ++ox) single(ox);
+  for (; ox + 12 <= x_hi; ox += 12) run(PairKernel8<6>, ox);
+  for (; ox + 2 <= x_hi; ox += 2) run(PairKernel8<1>, ox);
+  for (; ox < g.out_w; ++ox) run(SingleKernel8, ox);
 #else
   (void)tile, (void)in_row, (void)out_row, (void)ky_lo, (void)x_lo, (void)x_hi;
 #endif
@@ -307,25 +305,14 @@ void DirectConvF32::RunRows(const float* in, float* out, int row_begin, int row_
       const float* bias = bias_.data() + blk * kBlock;
       float* o = out_row + blk * kBlock;
       const float* w_rows = w + static_cast<int64_t>(ky_lo) * taps * bc;
-      auto single = [&](int ox) {  // one pixel, taps clipped at the left and right edges
-        const int ix0 = ox * g.stride_w - g.pad_left;
-        const int t_lo = std::max(0, -ix0) * g.in_c, t_hi = std::min(g.k_w, g.in_w - ix0) * g.in_c;
-        Tile s = t;
-        s.in = in_row + (static_cast<int64_t>(ix0) * g.in_c + t_lo);
-        s.w = w_rows + static_cast<int64_t>(t_lo) * bc;
-        s.taps = std::max(0, t_hi - t_lo);
-        one(s, bias, lo_, hi_, o + static_cast<int64_t>(ox) * g.out_c, g.out_c);
+      auto run = [&](TileFn kernel, int ox) {
+        kernel(ColumnTile(g, t, in_row, w_rows, bc, ox), bias, lo_, hi_,
+               o + static_cast<int64_t>(ox) * g.out_c, g.out_c);
       };
-      for (int ox = 0; ox < x_lo; ++ox) single(ox);
+      for (int ox = 0; ox < x_lo; ++ox) run(one, ox);
       int ox = x_lo;
-      for (; ox + pixels <= x_hi; ox += pixels) {
-        Tile s = t;
-        s.in = in_row + static_cast<int64_t>(ox * g.stride_w - g.pad_left) * g.in_c;
-        s.w = w_rows;
-        s.taps = taps;
-        full(s, bias, lo_, hi_, o + static_cast<int64_t>(ox) * g.out_c, g.out_c);
-      }
-      for (; ox < g.out_w; ++ox) single(ox);
+      for (; ox + pixels <= x_hi; ox += pixels) run(full, ox);
+      for (; ox < g.out_w; ++ox) run(one, ox);
       w += static_cast<int64_t>(bc) * g.k_h * taps;
     }
   }
