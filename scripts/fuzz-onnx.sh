@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the ONNX import fuzzer with clang (libFuzzer + ASan + UBSan) and runs it for
-# FUZZ_ONNX_SECONDS (default 30) on a corpus seeded from the committed ONNX fixtures. Skipped where
+# FUZZ_ONNX_SECONDS (default 30) on a corpus seeded from the committed ONNX fixtures, after
+# replaying tests/fuzz/regressions_onnx (earlier findings, fixed). Skipped where
 # xbnn builds without ONNX import (no libonnx-dev). Non-zero exit on any finding. FUZZ_SEED fixes
 # libFuzzer's -seed (default: random).
 set -euo pipefail
@@ -27,6 +28,13 @@ mkdir -p "$CORPUS" .cache/fuzz-findings
 for f in tests/models/onnx/*.onnx; do
   [ -f "$f" ] && cp -n "$f" "$CORPUS/" 2>/dev/null || true
 done
+# The committed regression inputs first (findings of earlier runs, fixed): each must pass.
+if ! "$BUILD/tests/fuzz/fuzz_onnx_reader" tests/fuzz/regressions_onnx/* -rss_limit_mb=2048 \
+  >.cache/fuzz-onnx.log 2>&1; then
+  tail -40 .cache/fuzz-onnx.log
+  echo "fuzz-onnx: FAILED on a committed regression input (tests/fuzz/regressions_onnx)"
+  exit 1
+fi
 echo "fuzz-onnx: running fuzz_onnx_reader for ${SECONDS_TO_RUN}s"
 "$BUILD/tests/fuzz/fuzz_onnx_reader" "$CORPUS" "${SEED_ARG[@]}" -max_total_time="$SECONDS_TO_RUN" -max_len=262144 \
   -rss_limit_mb=2048 -timeout=20 -artifact_prefix=.cache/fuzz-findings/onnx- -print_final_stats=1 \

@@ -151,12 +151,7 @@ Result<Constant> TransposeConst(const Constant& c, std::vector<int64_t> perm,
   return r;
 }
 
-std::vector<int64_t> Ints(const Constant* c) {
-  std::vector<int64_t> v;
-  if (!c) return v;
-  for (size_t k = 0; k < c->size(); ++k) v.push_back(static_cast<int64_t>(c->at(k)));
-  return v;
-}
+std::vector<int64_t> Ints(const Constant* c) { return c ? c->Ints() : std::vector<int64_t>{}; }
 
 // Transpose, Reshape, Unsqueeze, Squeeze and Expand of a constant.
 std::optional<Result<Constant>> FoldShapeOp(const Node& n, const std::vector<const Constant*>& in,

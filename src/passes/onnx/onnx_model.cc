@@ -9,6 +9,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <unordered_map>
 
@@ -286,6 +287,20 @@ Status SortNodes(Model& m, const std::set<std::string>& sources) {
 }
 
 }  // namespace
+
+std::vector<int64_t> Constant::Ints() const {
+  if (!is_float) return i;
+  constexpr double kLimit = 9223372036854775808.0;  // 2^63
+  std::vector<int64_t> v;
+  v.reserve(f.size());
+  for (float x : f) {
+    const double d = x;
+    v.push_back(d >= kLimit   ? std::numeric_limits<int64_t>::max()
+                : d > -kLimit ? static_cast<int64_t>(d)
+                              : std::numeric_limits<int64_t>::min());
+  }
+  return v;
+}
 
 int64_t Constant::NumElements() const {
   int64_t n = 1;

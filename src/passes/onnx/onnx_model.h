@@ -25,6 +25,10 @@ struct Constant {
   int64_t NumElements() const;
   size_t size() const { return is_float ? f.size() : i.size(); }
   double at(size_t k) const { return is_float ? f[k] : static_cast<double>(i[k]); }
+  // The values as integers (axes, shapes): integer data as it is (through at(), values past 2^53
+  // would round and INT64_MAX would overflow converting back); float data truncated, saturated
+  // where int64 cannot hold it (NaN: INT64_MIN), for the callers' shape checks to refuse.
+  std::vector<int64_t> Ints() const;
 };
 
 struct Attribute {

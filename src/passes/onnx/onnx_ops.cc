@@ -234,9 +234,7 @@ Status ReduceMean(Builder& b, const Node& n, const std::string& who) {
   if (n.inputs.size() > 1 && !n.inputs[1].empty()) {
     const Value* ax = b.Find(n.inputs[1]);
     if (!ax || !ax->konst) return Unsupported(who, "axes are not a constant");
-    axes.clear();
-    for (size_t k = 0; k < ax->konst->size(); ++k)
-      axes.push_back(static_cast<int64_t>(ax->konst->at(k)));
+    axes = ax->konst->Ints();
   }
   const int64_t rank = static_cast<int64_t>(av.shape.size());
   if (axes.empty()) return Unsupported(who, "ReduceMean over all axes is not supported");
@@ -441,10 +439,7 @@ Status TranslateNode(Builder& b, const Node& n, size_t index) {
   if (t == "Expand" && n.inputs.size() == 2 && IsConst(b, n.inputs[0]) && IsConst(b, n.inputs[1])) {
     // Expand(c, Shape(x)) feeding a broadcasting op: the constant broadcasts by itself.
     Value v = b.values[n.inputs[0]];
-    std::vector<int64_t> target;
-    for (size_t k = 0; k < b.values[n.inputs[1]].konst->size(); ++k) {
-      target.push_back(static_cast<int64_t>(b.values[n.inputs[1]].konst->at(k)));
-    }
+    const std::vector<int64_t> target = b.values[n.inputs[1]].konst->Ints();
     auto s = Broadcast(v.konst->dims, target);
     if (!s) return Unsupported(who, "shapes do not broadcast");
     v.shape = *s;
@@ -514,9 +509,7 @@ Status TranslateNode(Builder& b, const Node& n, size_t index) {
     if (!sv || !sv->konst) return Unsupported(who, "the target shape is not a constant");
     auto a = b.Get(n.inputs[0], who);
     if (!a.ok()) return a.status();
-    std::vector<int64_t> tgt;
-    for (size_t k = 0; k < sv->konst->size(); ++k)
-      tgt.push_back(static_cast<int64_t>(sv->konst->at(k)));
+    const std::vector<int64_t> tgt = sv->konst->Ints();
     auto d = ReshapeDims((*a)->shape, tgt, n.Int("allowzero", 0) != 0, who);
     if (!d.ok()) return d.status();
     return ReshapeNode(b, n, who, *d);
