@@ -2,7 +2,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <iterator>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -128,6 +130,49 @@ TEST(TaskRunnerTest, EveryTaskRunsOnceWithValidThreadIds) {
       }
     }
   }
+}
+
+// Each thread starts at the front of its own contiguous share of the tasks, and a thread whose
+// share is done takes the others' tasks from the back: consecutive ops then find most of their
+// input in the cache of the core that wrote it. The handshake pins down who runs what: the
+// caller's first task waits until the worker runs one, and the worker's first task waits until
+// every other task is done.
+struct ClaimOrder {
+  int n = 0;
+  std::atomic<bool> worker_started{false};
+  std::atomic<int> finished{0};
+  std::mutex mutex;
+  std::vector<int> order[2];
+  static bool WaitFor(const std::function<bool()>& ready) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!ready()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::yield();
+    }
+    return true;
+  }
+  static void Task(void* ctx, int thread, int i) {
+    auto* c = static_cast<ClaimOrder*>(ctx);
+    if (thread == 0 && i == 0) WaitFor([&] { return c->worker_started.load(); });
+    if (thread == 1 && !c->worker_started.exchange(true)) {
+      WaitFor([&] { return c->finished.load() == c->n - 1; });
+    }
+    {
+      std::lock_guard<std::mutex> lock(c->mutex);
+      c->order[thread].push_back(i);
+    }
+    c->finished.fetch_add(1);
+  }
+};
+
+TEST(TaskRunnerTest, ThreadsStartInTheirOwnRangeAndTakeOthersFromTheBack) {
+  StdThreadRunner runner(2);
+  ClaimOrder c;
+  c.n = 8;
+  runner.ParallelFor(c.n, &ClaimOrder::Task, &c);
+  ASSERT_TRUE(c.worker_started.load()) << "the worker never ran a task";
+  EXPECT_EQ(c.order[0], (std::vector<int>{0, 1, 2, 3, 7, 6, 5}));
+  EXPECT_EQ(c.order[1], (std::vector<int>{4}));
 }
 
 // A worker that holds a task far longer than the caller's tasks take (as when the OS preempts it)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <memory>
 
 #if defined(__linux__)
 #include <sched.h>
@@ -49,9 +50,14 @@ constexpr uint64_t kIndexMask = (uint64_t{1} << kIndexBits) - 1;
 constexpr int kMaxBatch = static_cast<int>(kIndexMask);  // tasks per published job
 constexpr uint64_t kGenerationMask = (uint64_t{1} << 24) - 1;
 
-uint64_t Generation(uint64_t state) { return state >> (2 * kIndexBits); }
-int Count(uint64_t state) { return static_cast<int>((state >> kIndexBits) & kIndexMask); }
-int Index(uint64_t state) { return static_cast<int>(state & kIndexMask); }
+// A range word: [generation:24][begin:20][end:20].
+uint64_t Generation(uint64_t range) { return range >> (2 * kIndexBits); }
+int Begin(uint64_t range) { return static_cast<int>((range >> kIndexBits) & kIndexMask); }
+int End(uint64_t range) { return static_cast<int>(range & kIndexMask); }
+uint64_t RangeWord(uint64_t generation, int begin, int end) {
+  return (generation << (2 * kIndexBits)) | (static_cast<uint64_t>(begin) << kIndexBits) |
+         static_cast<uint64_t>(end);
+}
 
 // CPU time of the calling thread.
 int64_t ThreadCpuNs() {
@@ -99,7 +105,8 @@ bool StdThreadRunner::LeaveCpu(int cpu) {
 }
 
 StdThreadRunner::StdThreadRunner(int num_threads)
-    : num_threads_(num_threads < 1 ? 1 : num_threads) {
+    : num_threads_(num_threads < 1 ? 1 : num_threads),
+      ranges_(std::make_unique<Range[]>(static_cast<size_t>(num_threads_))) {
   workers_.reserve(num_threads_ - 1);
   for (int t = 1; t < num_threads_; ++t) workers_.emplace_back([this, t] { WorkerLoop(t); });
 }
@@ -115,20 +122,29 @@ StdThreadRunner::~StdThreadRunner() {
 
 int StdThreadRunner::RunTasks(uint64_t generation, int thread) {
   int ran = 0;
-  uint64_t s = state_.load();
-  for (;;) {
-    if (Generation(s) != generation || Index(s) >= Count(s)) return ran;
-    if (!state_.compare_exchange_weak(s, s + 1)) continue;  // s reloaded
-    // The claimed task is not done, so the job (and fn_, ctx_) cannot change before it is.
-    fn_.load()(ctx_.load(), thread, Index(s));
-    ++ran;
-    if (done_.fetch_add(1) + 1 == Count(s) && thread != 0 && caller_sleeping_.load()) {
-      // The caller sleeps or is about to check done_ under the mutex: wake it.
-      { std::lock_guard<std::mutex> lock(mutex_); }
-      done_wake_.notify_one();
+  // The thread's own range from its front, then the other ranges from their backs: a thread
+  // keeps the neighbouring tasks of one op, and the next op's tasks at the same place.
+  for (int k = 0; k < num_threads_; ++k) {
+    std::atomic<uint64_t>& word = ranges_[static_cast<size_t>((thread + k) % num_threads_)].word;
+    uint64_t s = word.load();
+    for (;;) {
+      if (Generation(s) != generation || Begin(s) >= End(s)) break;
+      const bool own = k == 0;
+      if (!word.compare_exchange_weak(s, own ? s + (uint64_t{1} << kIndexBits) : s - 1)) {
+        continue;  // s reloaded
+      }
+      // The claimed task is not done, so the job (fn_, ctx_, count_) cannot change before it is.
+      fn_.load()(ctx_.load(), thread, own ? Begin(s) : End(s) - 1);
+      ++ran;
+      if (done_.fetch_add(1) + 1 == count_.load() && thread != 0 && caller_sleeping_.load()) {
+        // The caller sleeps or is about to check done_ under the mutex: wake it.
+        { std::lock_guard<std::mutex> lock(mutex_); }
+        done_wake_.notify_one();
+      }
+      s = word.load();
     }
-    s = state_.load();
   }
+  return ran;
 }
 
 bool StdThreadRunner::WaitDone(int n, int64_t own_ns, int own_tasks) {
@@ -192,12 +208,19 @@ void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
     window_start_ns_ = t0;
     window_cpu_ns_ = ThreadCpuNs();
   }
-  generation_ = (generation_ + 1) & kGenerationMask;
+  generation_ = generation_ == kGenerationMask ? 1 : generation_ + 1;  // 0: no job yet
   caller_cpu_.store(CurrentCpu(), std::memory_order_relaxed);
   fn_.store(fn);
   ctx_.store(ctx);
+  count_.store(n);
   done_.store(0);
-  state_.store((generation_ << (2 * kIndexBits)) | (static_cast<uint64_t>(n) << kIndexBits));
+  // Thread t's range: the t-th of num_threads_ equal parts of the tasks.
+  for (int t = 0; t < num_threads_; ++t) {
+    ranges_[static_cast<size_t>(t)].word.store(
+        RangeWord(generation_, static_cast<int>(int64_t{n} * t / num_threads_),
+                  static_cast<int>(int64_t{n} * (t + 1) / num_threads_)));
+  }
+  job_.store(generation_);
   if (sleepers_.load() > 0) {
     { std::lock_guard<std::mutex> lock(mutex_); }
     wake_.notify_all();
@@ -268,8 +291,9 @@ void StdThreadRunner::ParallelFor(int n, void (*fn)(void*, int, int), void* ctx)
 }
 
 void StdThreadRunner::WorkerLoop(int thread) {
-  uint64_t seen = Generation(state_.load());
-  auto has_news = [&] { return Generation(state_.load()) != seen || stop_.load(); };
+  // Generation 0 is no job: a worker that starts after the first job was published still runs it.
+  uint64_t seen = 0;
+  auto has_news = [&] { return job_.load() != seen || stop_.load(); };
   for (;;) {
     bool news = has_news();
     if (!news) {
@@ -286,7 +310,7 @@ void StdThreadRunner::WorkerLoop(int thread) {
       sleepers_.fetch_sub(1);
     }
     if (stop_.load()) return;
-    seen = Generation(state_.load());
+    seen = job_.load();
     if (LeaveCpu(caller_cpu_.load(std::memory_order_relaxed))) {
       moves_.fetch_add(1, std::memory_order_relaxed);
     }

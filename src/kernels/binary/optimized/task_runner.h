@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -34,14 +35,18 @@ class SerialRunner final : public TaskRunner {
 
 // The thread pool of the kernels and of the interpreter (one per interpreter, shared by binary
 // and float ops). The calling thread works as thread 0 and never waits for a worker that has not
-// started: tasks are claimed through one atomic word holding (job generation, task count, next
-// index), the caller claims tasks too, and a job is done when all its tasks are done, not when
-// every worker has checked in. A worker that wakes after the caller took the last task finds
-// nothing and goes back to waiting. Workers poll briefly after a job (the ops of one network run
-// back to back) and then sleep on a condition variable. A worker that wakes on the CPU the caller
-// runs on (where Linux tends to place a thread woken by another) moves to another CPU first. In
-// the first window after an idle gap between invokes, workers slow to wake are forgiven as long
-// as the caller did not wait for them.
+// started: each thread owns an equal contiguous range of a job's tasks (an atomic word holding job
+// generation, begin and end), claims from its front and, when it is empty, takes tasks from the
+// back of the other threads' ranges; the caller works too, and a job is done when all its tasks
+// are done, not when every worker has checked in. A worker that wakes after the caller took the
+// last task finds nothing and goes back to waiting. Since kernels number their tasks in memory
+// order (rows, pixel blocks), thread t keeps about the same part of every op's output, so the
+// next op mostly reads what its own core wrote (with one shared counter the two cores' tasks
+// interleaved and every op read half its input from the other core's cache). Workers poll briefly
+// after a job (the ops of one network run back to back) and then sleep on a condition variable. A
+// worker that wakes on the CPU the caller runs on (where Linux tends to place a thread woken by
+// another) moves to another CPU first. In the first window after an idle gap between invokes,
+// workers slow to wake are forgiven as long as the caller did not wait for them.
 //
 // Two things make extra threads slower than one on a machine whose cores run other work, and the
 // pool watches for both. A worker that the OS preempts while it holds a task stalls the job until
@@ -112,11 +117,17 @@ class StdThreadRunner final : public TaskRunner {
   std::mutex mutex_;
   std::condition_variable wake_;       // workers: a new job or stop
   std::condition_variable done_wake_;  // caller: the last task of its job is done
-  // Separate cache lines: the claim word and the completion counter are written by every thread
-  // once per task, the job description only by the caller.
-  // [generation:24][task count:20][next index:20].
-  alignas(64) std::atomic<uint64_t> state_{0};
+  // Each thread's share of a job's tasks, [generation:24][begin:20][end:20], on a cache line of
+  // its own: the owner claims from the front, the others take from the back when theirs is empty.
+  struct alignas(64) Range {
+    std::atomic<uint64_t> word{0};
+  };
+  std::unique_ptr<Range[]> ranges_;
+  // Separate cache lines: the completion counter is written by every thread once per task, the
+  // job description only by the caller. job_ is the generation of the last job published.
   alignas(64) std::atomic<int> done_{0};
+  alignas(64) std::atomic<uint64_t> job_{0};
+  std::atomic<int> count_{0};
   alignas(64) std::atomic<void (*)(void*, int, int)> fn_{nullptr};
   std::atomic<void*> ctx_{nullptr};
   std::atomic<int> sleepers_{0};
