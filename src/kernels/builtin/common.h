@@ -246,10 +246,12 @@ inline constexpr double kGemvMacsPerSecond =
     5e9;  // batch-1 FULLY_CONNECTED: reads every weight once
 inline constexpr double kInt8MacsPerSecond = 2e9;    // the plain int8 loops
 inline constexpr double kPoolVisitsPerSecond = 9e9;  // pooling: output elements x window
-// Float max pooling (window maxima in registers): ~90e9 on maps in L1/L2, ~25e9 for a 56x56x32
-// map; kept high on purpose: such a map, written by a two-thread op, sits in both cores' caches,
-// and splitting its pool over two threads measured no faster.
-inline constexpr double kMaxPoolF32VisitsPerSecond = 50e9;
+// Float max pooling (window maxima in registers) runs at 38e9-60e9 visits/s on one Zen 4 core;
+// the estimate is set lower so that QuickNet's three pools (55x55x64 down to 13x13x256) are split:
+// each thread then pools the rows its own core wrote (task_runner.h), 1.03-1.05x faster at two
+// threads end to end (interleaved A/B). Before the pool kept threads on their own rows, a split
+// pool read half its input from the other core and measured no faster.
+inline constexpr double kMaxPoolF32VisitsPerSecond = 15e9;
 
 template <typename F>
 void ParallelFor(const OpContext& ctx, int n, F& fn, double seconds) {
