@@ -15,9 +15,9 @@ struct PoolCase {
 class PoolTest : public ::testing::TestWithParam<std::tuple<PoolCase, bool>> {};
 
 std::vector<Field> PoolOptions(const PoolCase& c) {
-  return {{"padding", int64_t{c.same ? 0 : 1}},    {"stride_w", int64_t{c.sw}},
-          {"stride_h", int64_t{c.sh}},             {"filter_width", int64_t{c.fw}},
-          {"filter_height", int64_t{c.fh}},        {"fused_activation_function", int64_t{c.act}}};
+  return {{"padding", int64_t{c.same ? 0 : 1}}, {"stride_w", int64_t{c.sw}},
+          {"stride_h", int64_t{c.sh}},          {"filter_width", int64_t{c.fw}},
+          {"filter_height", int64_t{c.fh}},     {"fused_activation_function", int64_t{c.act}}};
 }
 
 // Calls f(out_index, list of in-window input indices).
@@ -33,7 +33,8 @@ void ForWindows(const PoolCase& c, F&& f) {
           for (int ky = 0; ky < c.fh; ++ky)
             for (int kx = 0; kx < c.fw; ++kx) {
               const int iy = y * c.sh - pt + ky, ix = x * c.sw - pl + kx;
-              if (iy >= 0 && iy < c.h && ix >= 0 && ix < c.w) taps.push_back(((int64_t(b) * c.h + iy) * c.w + ix) * c.c + ch);
+              if (iy >= 0 && iy < c.h && ix >= 0 && ix < c.w)
+                taps.push_back(((int64_t(b) * c.h + iy) * c.w + ix) * c.c + ch);
             }
           f(((int64_t(b) * oh + y) * ow + x) * c.c + ch, taps);
         }
@@ -93,24 +94,56 @@ TEST_P(PoolTest, Int8) {
   ExpectEqual(m.GetOutput<int8_t>(0), want);
 }
 
-INSTANTIATE_TEST_SUITE_P(Grid, PoolTest,
-                         ::testing::Combine(::testing::Values(PoolCase{1, 6, 6, 3, 2, 2, 2, 2, false, 0},
-                                                              PoolCase{1, 7, 7, 4, 3, 3, 2, 2, true, 1},
-                                                              PoolCase{2, 5, 8, 2, 3, 2, 1, 2, true, 3},
-                                                              PoolCase{1, 9, 9, 5, 3, 3, 2, 2, false, 2},
-                                                              PoolCase{1, 4, 4, 16, 4, 4, 1, 1, false, 0},
-                                                              PoolCase{1, 11, 11, 64, 3, 3, 2, 2, true, 0},
-                                                              // 64 + 16 + 3 channels: every vector width
-                                                              PoolCase{1, 9, 9, 83, 3, 3, 1, 1, true, 1},
-                                                              PoolCase{2, 6, 7, 32, 2, 3, 2, 1, false, 3}),
-                                            ::testing::Bool()),
-                         [](const ::testing::TestParamInfo<std::tuple<PoolCase, bool>>& i) {
-                           const PoolCase& c = std::get<0>(i.param);
-                           return std::string(std::get<1>(i.param) ? "avg_" : "max_") + std::to_string(c.h) + "x" +
-                                  std::to_string(c.w) + "x" + std::to_string(c.c) + "_f" + std::to_string(c.fh) +
-                                  std::to_string(c.fw) + "_s" + std::to_string(c.sh) + std::to_string(c.sw) +
-                                  (c.same ? "_same" : "_valid") + "_act" + std::to_string(c.act);
-                         });
+// A map large enough for the pool to split its rows over the threads (common.h's estimates):
+// every thread count gives the same output as one thread, bit for bit.
+TEST(PoolTest, MultiThreadedMatchesSingleThread) {
+  const PoolCase c{1, 30, 30, 64, 3, 3, 1, 1, true, 3};
+  auto x = RandomFloats(static_cast<size_t>(c.h) * c.w * c.c, 93, -3, 8);
+  for (bool average : {false, true}) {
+    std::vector<std::vector<float>> outs;
+    for (int threads : {1, 2, 3}) {
+      OpModel m;
+      const int in = m.Input(DType::kFloat32, {1, c.h, c.w, c.c});
+      const int out = m.Output(DType::kFloat32, {1, c.h, c.w, c.c});
+      m.Op(average ? op::kAveragePool2D : op::kMaxPool2D, {in}, {out}, opt::kPool2D,
+           PoolOptions(c));
+      ASSERT_TRUE(m.Build(threads).ok());
+      m.SetInput(0, x);
+      ASSERT_TRUE(m.Invoke().ok());
+      outs.push_back(m.GetOutput<float>(0));
+    }
+    std::vector<float> want(x.size());
+    ForWindows(c, [&](int64_t o, const std::vector<int64_t>& taps) {
+      double v = average ? 0.0 : -1e30;
+      for (int64_t t : taps) v = average ? v + x[t] : std::max<double>(v, x[t]);
+      if (average) v /= static_cast<double>(taps.size());
+      want[o] = std::min(std::max(static_cast<float>(v), 0.0f), 6.0f);
+    });
+    ExpectClose(outs[0], want);
+    ExpectEqual(outs[1], outs[0]);
+    ExpectEqual(outs[2], outs[0]);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Grid, PoolTest,
+    ::testing::Combine(::testing::Values(PoolCase{1, 6, 6, 3, 2, 2, 2, 2, false, 0},
+                                         PoolCase{1, 7, 7, 4, 3, 3, 2, 2, true, 1},
+                                         PoolCase{2, 5, 8, 2, 3, 2, 1, 2, true, 3},
+                                         PoolCase{1, 9, 9, 5, 3, 3, 2, 2, false, 2},
+                                         PoolCase{1, 4, 4, 16, 4, 4, 1, 1, false, 0},
+                                         PoolCase{1, 11, 11, 64, 3, 3, 2, 2, true, 0},
+                                         // 64 + 16 + 3 channels: every vector width
+                                         PoolCase{1, 9, 9, 83, 3, 3, 1, 1, true, 1},
+                                         PoolCase{2, 6, 7, 32, 2, 3, 2, 1, false, 3}),
+                       ::testing::Bool()),
+    [](const ::testing::TestParamInfo<std::tuple<PoolCase, bool>>& i) {
+      const PoolCase& c = std::get<0>(i.param);
+      return std::string(std::get<1>(i.param) ? "avg_" : "max_") + std::to_string(c.h) + "x" +
+             std::to_string(c.w) + "x" + std::to_string(c.c) + "_f" + std::to_string(c.fh) +
+             std::to_string(c.fw) + "_s" + std::to_string(c.sh) + std::to_string(c.sw) +
+             (c.same ? "_same" : "_valid") + "_act" + std::to_string(c.act);
+    });
 
 // ---- MEAN --------------------------------------------------------------------------------
 
@@ -126,8 +159,10 @@ std::vector<int32_t> MeanOutShape(const MeanCase& c, std::vector<bool>* reduced)
   for (int32_t a : c.axes) (*reduced)[a < 0 ? a + r : a] = true;
   std::vector<int32_t> out;
   for (int d = 0; d < r; ++d) {
-    if (!(*reduced)[d]) out.push_back(c.shape[d]);
-    else if (c.keep_dims) out.push_back(1);
+    if (!(*reduced)[d])
+      out.push_back(c.shape[d]);
+    else if (c.keep_dims)
+      out.push_back(1);
   }
   return out;
 }
@@ -135,7 +170,7 @@ std::vector<int32_t> MeanOutShape(const MeanCase& c, std::vector<bool>* reduced)
 // Sums per output element (input order) and the count of reduced elements.
 template <typename T>
 void MeanGroups(const MeanCase& c, const std::vector<bool>& reduced, const std::vector<T>& x,
-                                std::vector<double>* sums, int64_t* count) {
+                std::vector<double>* sums, int64_t* count) {
   const int r = static_cast<int>(c.shape.size());
   *count = 1;
   for (int d = 0; d < r; ++d) *count *= reduced[d] ? c.shape[d] : 1;
@@ -203,8 +238,8 @@ TEST_P(MeanTest, Int8) {
     const bool spatial = c.keep_dims && c.shape.size() == 4 && c.axes.size() == 2 &&
                          ((c.axes[0] == 1 && c.axes[1] == 2) || (c.axes[0] == 2 && c.axes[1] == 1));
     for (size_t i = 0; i < sums.size() && spatial; ++i) {
-      // TFLite's default kernel for the keep_dims spatial mean (optimized_integer_ops::Mean): the raw
-      // sum, a multiplier for the float input_scale / (count * output_scale) and a bias from
+      // TFLite's default kernel for the keep_dims spatial mean (optimized_integer_ops::Mean): the
+      // raw sum, a multiplier for the float input_scale / (count * output_scale) and a bias from
       // float arithmetic; 16-channel blocks round the final shift half up.
       const float n = static_cast<float>(count);
       float t = static_cast<float>(zi) * si / so;
@@ -232,26 +267,29 @@ TEST_P(MeanTest, Int8) {
       while ((int64_t{2} << s) <= n) ++s;
       s = std::min({s, 32, 31 + shift});
       const int32_t m2 = static_cast<int32_t>((static_cast<int64_t>(mult) << s) / n);
-      const int32_t v = std::min(std::max(RefMultiplyByQuantizedMultiplier(sum - zi * n, m2, shift - s) + zo, -128), 127);
+      const int32_t v = std::min(
+          std::max(RefMultiplyByQuantizedMultiplier(sum - zi * n, m2, shift - s) + zo, -128), 127);
       want[i] = static_cast<int8_t>(v);
     }
     ExpectEqual(m.GetOutput<int8_t>(0), want);
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Axes, MeanTest,
-                         ::testing::Values(MeanCase{{1, 5, 5, 8}, {1, 2}, false}, MeanCase{{2, 4, 3, 6}, {1, 2}, true},
-                                           MeanCase{{2, 4, 3, 6}, {2, 1}, true}, MeanCase{{3, 4, 5}, {-1}, false},
-                                           MeanCase{{3, 4, 5}, {0, 2}, true}, MeanCase{{2, 3, 4, 5}, {1, 1, 3}, false},
-                                           MeanCase{{6, 7}, {0, 1}, false}, MeanCase{{1, 7, 7, 33}, {-3, -2}, true},
-                                           MeanCase{{2, 3, 4, 37}, {1, 2}, true}),
-                         [](const ::testing::TestParamInfo<MeanCase>& i) {
-                           std::string s = "in";
-                           for (int32_t d : i.param.shape) s += "_" + std::to_string(d);
-                           s += "_axes";
-                           for (int32_t a : i.param.axes) s += "_" + std::string(a < 0 ? "m" : "") + std::to_string(std::abs(a));
-                           return s + (i.param.keep_dims ? "_keep" : "");
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Axes, MeanTest,
+    ::testing::Values(MeanCase{{1, 5, 5, 8}, {1, 2}, false}, MeanCase{{2, 4, 3, 6}, {1, 2}, true},
+                      MeanCase{{2, 4, 3, 6}, {2, 1}, true}, MeanCase{{3, 4, 5}, {-1}, false},
+                      MeanCase{{3, 4, 5}, {0, 2}, true}, MeanCase{{2, 3, 4, 5}, {1, 1, 3}, false},
+                      MeanCase{{6, 7}, {0, 1}, false}, MeanCase{{1, 7, 7, 33}, {-3, -2}, true},
+                      MeanCase{{2, 3, 4, 37}, {1, 2}, true}),
+    [](const ::testing::TestParamInfo<MeanCase>& i) {
+      std::string s = "in";
+      for (int32_t d : i.param.shape) s += "_" + std::to_string(d);
+      s += "_axes";
+      for (int32_t a : i.param.axes)
+        s += "_" + std::string(a < 0 ? "m" : "") + std::to_string(std::abs(a));
+      return s + (i.param.keep_dims ? "_keep" : "");
+    });
 
 // ---- SOFTMAX -------------------------------------------------------------------------------
 
@@ -270,7 +308,8 @@ TEST(SoftmaxTest, FloatWithBeta) {
       double mx = -1e30, sum = 0;
       for (int j = 0; j < 10; ++j) mx = std::max<double>(mx, x[r * 10 + j]);
       for (int j = 0; j < 10; ++j) sum += std::exp((x[r * 10 + j] - mx) * beta);
-      for (int j = 0; j < 10; ++j) want[r * 10 + j] = static_cast<float>(std::exp((x[r * 10 + j] - mx) * beta) / sum);
+      for (int j = 0; j < 10; ++j)
+        want[r * 10 + j] = static_cast<float>(std::exp((x[r * 10 + j] - mx) * beta) / sum);
     }
     ExpectClose(m.GetOutput<float>(0), want);
   }
@@ -296,7 +335,8 @@ TEST(SoftmaxTest, Int8) {
     const float inv = 1.0f / (sum * (1.0f / 256));
     for (int j = 0; j < 33; ++j) {
       const float p = std::exp(-si * static_cast<float>(mx - x[r * 33 + j])) * inv;
-      want[r * 33 + j] = static_cast<int8_t>(std::min(std::max(static_cast<int>(std::round(p)) - 128, -128), 127));
+      want[r * 33 + j] =
+          static_cast<int8_t>(std::min(std::max(static_cast<int>(std::round(p)) - 128, -128), 127));
     }
   }
   ExpectEqual(m.GetOutput<int8_t>(0), want);
