@@ -40,18 +40,29 @@ void ForWindows(const PoolCase& c, F&& f) {
         }
 }
 
-TEST_P(PoolTest, Float) {
-  const PoolCase c = std::get<0>(GetParam());
-  const bool average = std::get<1>(GetParam());
+// The float pool of case c on `threads` threads, or its reference (plain loops in double).
+std::vector<float> RunFloatPool(const PoolCase& c, const std::vector<float>& x, bool average,
+                                int threads) {
   const int oh = OutSize(c.h, c.fh, c.sh, 1, c.same), ow = OutSize(c.w, c.fw, c.sw, 1, c.same);
-  auto x = RandomFloats(static_cast<size_t>(c.n) * c.h * c.w * c.c, 91, -3, 8);
   OpModel m;
   const int in = m.Input(DType::kFloat32, {c.n, c.h, c.w, c.c});
   const int out = m.Output(DType::kFloat32, {c.n, oh, ow, c.c});
   m.Op(average ? op::kAveragePool2D : op::kMaxPool2D, {in}, {out}, opt::kPool2D, PoolOptions(c));
-  ASSERT_TRUE(m.Build().ok());
+  if (!m.Build(threads).ok()) {
+    ADD_FAILURE() << "build failed at " << threads << " thread(s)";
+    return {};
+  }
   m.SetInput(0, x);
-  ASSERT_TRUE(m.Invoke().ok());
+  if (!m.Invoke().ok()) {
+    ADD_FAILURE() << "invoke failed at " << threads << " thread(s)";
+    return {};
+  }
+  return m.GetOutput<float>(0);
+}
+
+std::vector<float> ReferenceFloatPool(const PoolCase& c, const std::vector<float>& x,
+                                      bool average) {
+  const int oh = OutSize(c.h, c.fh, c.sh, 1, c.same), ow = OutSize(c.w, c.fw, c.sw, 1, c.same);
   float lo, hi;
   RefFloatActivation(c.act, &lo, &hi);
   std::vector<float> want(static_cast<size_t>(c.n) * oh * ow * c.c);
@@ -61,7 +72,14 @@ TEST_P(PoolTest, Float) {
     if (average) v /= static_cast<double>(taps.size());
     want[o] = std::min(std::max(static_cast<float>(v), lo), hi);
   });
-  ExpectClose(m.GetOutput<float>(0), want);
+  return want;
+}
+
+TEST_P(PoolTest, Float) {
+  const PoolCase c = std::get<0>(GetParam());
+  const bool average = std::get<1>(GetParam());
+  auto x = RandomFloats(static_cast<size_t>(c.n) * c.h * c.w * c.c, 91, -3, 8);
+  ExpectClose(RunFloatPool(c, x, average, 1), ReferenceFloatPool(c, x, average));
 }
 
 TEST_P(PoolTest, Int8) {
@@ -100,28 +118,10 @@ TEST(PoolTest, MultiThreadedMatchesSingleThread) {
   const PoolCase c{1, 30, 30, 64, 3, 3, 1, 1, true, 3};
   auto x = RandomFloats(static_cast<size_t>(c.h) * c.w * c.c, 93, -3, 8);
   for (bool average : {false, true}) {
-    std::vector<std::vector<float>> outs;
-    for (int threads : {1, 2, 3}) {
-      OpModel m;
-      const int in = m.Input(DType::kFloat32, {1, c.h, c.w, c.c});
-      const int out = m.Output(DType::kFloat32, {1, c.h, c.w, c.c});
-      m.Op(average ? op::kAveragePool2D : op::kMaxPool2D, {in}, {out}, opt::kPool2D,
-           PoolOptions(c));
-      ASSERT_TRUE(m.Build(threads).ok());
-      m.SetInput(0, x);
-      ASSERT_TRUE(m.Invoke().ok());
-      outs.push_back(m.GetOutput<float>(0));
-    }
-    std::vector<float> want(x.size());
-    ForWindows(c, [&](int64_t o, const std::vector<int64_t>& taps) {
-      double v = average ? 0.0 : -1e30;
-      for (int64_t t : taps) v = average ? v + x[t] : std::max<double>(v, x[t]);
-      if (average) v /= static_cast<double>(taps.size());
-      want[o] = std::min(std::max(static_cast<float>(v), 0.0f), 6.0f);
-    });
-    ExpectClose(outs[0], want);
-    ExpectEqual(outs[1], outs[0]);
-    ExpectEqual(outs[2], outs[0]);
+    const std::vector<float> one = RunFloatPool(c, x, average, 1);
+    ExpectClose(one, ReferenceFloatPool(c, x, average));
+    ExpectEqual(RunFloatPool(c, x, average, 2), one);
+    ExpectEqual(RunFloatPool(c, x, average, 3), one);
   }
 }
 
