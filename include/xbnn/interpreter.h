@@ -16,7 +16,8 @@ namespace xbnn {
 enum class FloatPrecision {
   kFloat32,   // float32 products and sums, as LCE and TFLite (the default)
   kBFloat16,  // opt-in, on CPUs with AVX512-BF16: the 7x7 stems and 1x1 convolutions multiply
-              // bfloat16-rounded inputs and weights (8 significant bits) and sum in float32;
+              // bfloat16-rounded inputs and weights (8 significant bits) and sum in float32 (on
+              // the AMX tile unit where the CPU has AMX-BF16);
               // other ops, and CPUs without AVX512-BF16, stay float32. Outputs differ from LCE's
               // (see docs/performance.md for the effect on the Larq Zoo models).
 };

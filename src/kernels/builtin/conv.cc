@@ -62,8 +62,12 @@ class Conv2D final : public runtime::OpKernel {
     if (bf16_.prepared()) {
       bf16_.ConvertInput(in_->as<float>());
       float* out = out_->as<float>();
-      auto rows = [&](int, int row) { bf16_.RunRows(out, row, row + 1); };
-      ParallelFor(ctx, bf16_.rows(), rows, seconds_);
+      // Each RunRows call configures the AMX tiles (~1 us): up to 32 tasks of whole items.
+      const int items = bf16_.rows(), per = std::max(1, items / 32);
+      auto rows = [&](int, int task) {
+        bf16_.RunRows(out, task * per, std::min(items, (task + 1) * per));
+      };
+      ParallelFor(ctx, (items + per - 1) / per, rows, seconds_);
     } else if (direct_.prepared()) {
       const float* in = in_->as<float>();
       float* out = out_->as<float>();
@@ -105,7 +109,8 @@ class Conv2D final : public runtime::OpKernel {
 
   Status PrepareInt8(OpContext& ctx) {
     if (filter_->type() != DType::kInt8) {
-      return ctx.Error(std::string("int8 input needs an int8 filter, found ") + graph::DTypeName(filter_->type()));
+      return ctx.Error(std::string("int8 input needs an int8 filter, found ") +
+                       graph::DTypeName(filter_->type()));
     }
     XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, out_, DType::kInt8, "output"));
     XBNN_RETURN_IF_ERROR(
@@ -143,7 +148,7 @@ class Conv2D final : public runtime::OpKernel {
   RuntimeTensor *in_ = nullptr, *filter_ = nullptr, *bias_ = nullptr, *out_ = nullptr;
   ConvGeometry g_;
   int filter_c_ = 0, groups_ = 1;
-  double seconds_ = 0;            // estimated single-thread time
+  double seconds_ = 0;  // estimated single-thread time
   XnnChunks xnn_;
   DirectConvF32 direct_;  // used instead of XNNPACK where DirectConvF32::Applies
   DirectConvBf16 bf16_;   // instead of direct_ with InterpreterOptions::float_precision kBFloat16

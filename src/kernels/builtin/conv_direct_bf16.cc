@@ -7,6 +7,10 @@
 #include <immintrin.h>
 #define XBNN_DIRECT_BF16_X86 1
 #endif
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace xbnn::kernels::builtin {
 namespace {
@@ -77,23 +81,34 @@ TileFn PickTile(int nb, bool single) {
   }
 }
 
+// Lanes of 16 bfloat16 values that are inf or NaN (all exponent bits set).
+XBNN_BF16_TARGET inline __mmask16 NonFinite(__m256i h) {
+  const __m256i e = _mm256_set1_epi16(0x7F80);
+  return _mm256_cmpeq_epi16_mask(_mm256_and_si256(h, e), e);
+}
+
 // float32 -> bfloat16, round to nearest even, as vcvtneps2bf16 (which also flushes denormals).
-XBNN_BF16_TARGET void ConvertContiguous(const float* src, uint16_t* dst, int64_t n) {
+// Returns whether every value was finite.
+XBNN_BF16_TARGET bool ConvertContiguous(const float* src, uint16_t* dst, int64_t n) {
   int64_t i = 0;
+  __mmask16 bad = 0;
   for (; i + 16 <= n; i += 16) {
-    const __m256bh h = _mm512_cvtneps_pbh(_mm512_loadu_ps(src + i));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), (__m256i)h);
+    const __m256i h = (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(src + i));
+    bad |= NonFinite(h);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), h);
   }
   if (i < n) {
     const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1);
-    const __m256bh h = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, src + i));
-    _mm256_mask_storeu_epi16(dst + i, m, (__m256i)h);
+    const __m256i h = (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, src + i));
+    bad |= NonFinite(h);
+    _mm256_mask_storeu_epi16(dst + i, m, h);
   }
+  return bad == 0;
 }
 
 // `pixels` pixels of in_c floats -> pixels of c2 = in_c + 1 bfloat16 values (the last one zero):
 // 32 / c2 pixels per step, spread out by one 16-bit permute. c2 <= 32.
-XBNN_BF16_TARGET void ConvertOddChannels(const float* src, uint16_t* dst, int64_t pixels, int in_c,
+XBNN_BF16_TARGET bool ConvertOddChannels(const float* src, uint16_t* dst, int64_t pixels, int in_c,
                                          int c2) {
   const int group = 32 / c2;
   alignas(64) uint16_t idx[32];
@@ -104,6 +119,8 @@ XBNN_BF16_TARGET void ConvertOddChannels(const float* src, uint16_t* dst, int64_
     if (p < group && c < in_c) keep |= __mmask32{1} << l;
   }
   const __m512i vidx = _mm512_load_si512(idx);
+  const __m512i exponent = _mm512_set1_epi16(0x7F80);
+  __mmask32 bad = 0;
   for (int64_t p = 0; p < pixels; p += group) {
     const int n = static_cast<int>(std::min<int64_t>(group, pixels - p));
     const int nf = n * in_c;  // <= 32 floats
@@ -115,25 +132,167 @@ XBNN_BF16_TARGET void ConvertOddChannels(const float* src, uint16_t* dst, int64_
     const __m512 b = _mm512_maskz_loadu_ps(m1, src + p * in_c + 16);
     const __m512i h = (__m512i)_mm512_cvtne2ps_pbh(b, a);  // a in the low 16 lanes
     const __m512i r = _mm512_maskz_permutexvar_epi16(keep, vidx, h);
+    bad |= _mm512_cmpeq_epi16_mask(_mm512_and_si512(r, exponent), exponent);
     const int lanes = n * c2;
     const __mmask32 store = lanes >= 32 ? ~__mmask32{0} : (__mmask32{1} << lanes) - 1;
     _mm512_mask_storeu_epi16(dst + p * c2, store, r);
   }
+  return bad == 0;
 }
 
-XBNN_BF16_TARGET void ConvertPixels(const float* src, uint16_t* dst, int64_t pixels, int in_c,
+// Returns whether every value was finite.
+XBNN_BF16_TARGET bool ConvertPixels(const float* src, uint16_t* dst, int64_t pixels, int in_c,
                                     int c2) {
-  if (in_c == c2) {
-    ConvertContiguous(src, dst, pixels * in_c);
-  } else if (c2 <= 32) {
-    ConvertOddChannels(src, dst, pixels, in_c, c2);
-  } else {
-    for (int64_t p = 0; p < pixels; ++p) {
-      ConvertContiguous(src + p * in_c, dst + p * c2, in_c);
-      dst[p * c2 + in_c] = 0;
+  if (in_c == c2) return ConvertContiguous(src, dst, pixels * in_c);
+  if (c2 <= 32) return ConvertOddChannels(src, dst, pixels, in_c, c2);
+  bool finite = true;
+  for (int64_t p = 0; p < pixels; ++p) {
+    finite &= ConvertContiguous(src + p * in_c, dst + p * c2, in_c);
+    dst[p * c2 + in_c] = 0;
+  }
+  return finite;
+}
+
+// AMX. Tiles 0-3: accumulators of 16 pixels x 16 channels each (float32); tile 4: 16 pixels x 32
+// taps of input; tiles 5-7: 16 tap pairs x 16 channels x 2 of weights. Every tile is 16 rows of
+// 64 bytes.
+#define XBNN_TILE_TARGET \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,amx-tile,amx-bf16")))
+
+constexpr int kTileRows = 16;
+constexpr int kTileTaps = 32;        // taps per chunk: one 64-byte tile row of bfloat16
+constexpr int kTileItemPixels = 64;  // pixels per work item of a 1x1 convolution
+
+// Whether this process may use the AMX-BF16 tiles: the CPU has them and Linux grants the tile
+// state, which a process must request once (the grant is process-wide; repeats are no-ops).
+bool TilesUsable() {
+#if defined(__linux__)
+  if (!__builtin_cpu_supports("amx-tile") || !__builtin_cpu_supports("amx-bf16")) return false;
+  constexpr long kRequestPermission = 0x1023;  // ARCH_REQ_XCOMP_PERM
+  constexpr long kTileData = 18;               // XFEATURE_XTILEDATA
+  return syscall(SYS_arch_prctl, kRequestPermission, kTileData) == 0;
+#else
+  return false;
+#endif
+}
+
+XBNN_TILE_TARGET void LoadTileConfig() {
+  alignas(64) uint8_t cfg[64] = {};
+  cfg[0] = 1;  // palette 1
+  for (int t = 0; t < 8; ++t) {
+    cfg[16 + 2 * t] = 64;  // bytes per row (little-endian 16-bit field)
+    cfg[48 + t] = kTileRows;
+  }
+  // GCC 12's _tile_loadconfig names only the first 8 bytes as its memory operand, so the other
+  // stores above could be dropped; this operand is the whole 64-byte configuration.
+  __asm__ volatile("ldtilecfg %0" ::"m"(cfg));
+}
+
+XBNN_TILE_TARGET void ReleaseTiles() { _tile_release(); }
+
+// One tile job: 16 output pixels x NB * 16 channels.
+struct TileJob {
+  const uint16_t* in;   // the first pixel's window, filter row 0
+  int64_t pixel_bytes;  // tile row stride: from one pixel's window to the next
+  int64_t row_stride;   // elements from one filter row's input to the next
+  int rows, chunks;     // filter rows; 32-tap chunks per filter row
+  const uint16_t* w;    // [rows][chunks][16 pairs][NB * 16][2]
+};
+
+template <int NB>
+XBNN_TILE_TARGET void TileBlock(const TileJob& t, float* acc) {
+  _tile_zero(0);
+  if constexpr (NB > 1) _tile_zero(1);
+  if constexpr (NB > 2) _tile_zero(2);
+  if constexpr (NB > 3) _tile_zero(3);
+  constexpr int64_t kWeightBytes = NB * 64;  // from one tap pair to the next
+  const uint16_t* w = t.w;
+  for (int ky = 0; ky < t.rows; ++ky) {
+    for (int c = 0; c < t.chunks; ++c, w += kTileRows * NB * 32) {
+      _tile_loadd(4, t.in + ky * t.row_stride + c * kTileTaps, t.pixel_bytes);
+      _tile_loadd(5, w, kWeightBytes);
+      _tile_dpbf16ps(0, 4, 5);
+      if constexpr (NB > 1) {
+        _tile_loadd(6, w + 32, kWeightBytes);
+        _tile_dpbf16ps(1, 4, 6);
+      }
+      if constexpr (NB > 2) {
+        _tile_loadd(7, w + 64, kWeightBytes);
+        _tile_dpbf16ps(2, 4, 7);
+      }
+      if constexpr (NB > 3) {
+        _tile_loadd(5, w + 96, kWeightBytes);
+        _tile_dpbf16ps(3, 4, 5);
+      }
     }
   }
+  _tile_stored(0, acc, 64);
+  if constexpr (NB > 1) _tile_stored(1, acc + 256, 64);
+  if constexpr (NB > 2) _tile_stored(2, acc + 512, 64);
+  if constexpr (NB > 3) _tile_stored(3, acc + 768, 64);
 }
+
+// The first `pixels` rows of the accumulator tiles plus the bias, clamped, to NHWC output.
+XBNN_TILE_TARGET void StoreTile(const float* acc, const float* bias, int nb, int pixels, float lo,
+                                float hi, float* out, int out_c) {
+  const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+  for (int p = 0; p < pixels; ++p)
+    for (int j = 0; j < nb; ++j) {
+      const __m512 v =
+          _mm512_add_ps(_mm512_load_ps(acc + j * 256 + p * 16), _mm512_loadu_ps(bias + 16 * j));
+      // Masked forms: GCC 12 warns on the unmasked ones' undefined pass-through operand.
+      _mm512_storeu_ps(
+          out + static_cast<int64_t>(p) * out_c + 16 * j,
+          _mm512_mask_min_ps(vhi, 0xFFFF, _mm512_mask_max_ps(vlo, 0xFFFF, v, vlo), vhi));
+    }
+}
+
+// Runs tile jobs and writes each one's output while the tile unit works on the next: reading the
+// accumulators right after the tile stores that wrote them waits for those stores.
+class TilePipeline {
+ public:
+  TilePipeline(float lo, float hi, int out_c) : lo_(lo), hi_(hi), out_c_(out_c) {}
+  ~TilePipeline() { Flush(); }
+  // 16 pixels x nb * 16 channels; the first `pixels` of them go to `out`.
+  void Run(int nb, const TileJob& t, const float* bias, int pixels, float* out) {
+    float* acc = acc_[next_];
+    switch (nb) {
+      case 1:
+        TileBlock<1>(t, acc);
+        break;
+      case 2:
+        TileBlock<2>(t, acc);
+        break;
+      case 3:
+        TileBlock<3>(t, acc);
+        break;
+      default:
+        TileBlock<4>(t, acc);
+    }
+    Flush();
+    pending_ = {acc, bias, out, nb, pixels};
+    next_ ^= 1;
+  }
+  void Flush() {
+    if (pending_.out == nullptr) return;
+    StoreTile(pending_.acc, pending_.bias, pending_.nb, pending_.pixels, lo_, hi_, pending_.out,
+              out_c_);
+    pending_.out = nullptr;
+  }
+
+ private:
+  struct Pending {
+    const float* acc = nullptr;
+    const float* bias = nullptr;
+    float* out = nullptr;
+    int nb = 0, pixels = 0;
+  };
+  alignas(64) float acc_[2][4 * 256];
+  Pending pending_;
+  int next_ = 0;
+  const float lo_, hi_;
+  const int out_c_;
+};
 
 #endif  // XBNN_DIRECT_BF16_X86
 
@@ -152,7 +311,7 @@ bool DirectConvBf16::Applies(const DirectConvGeometry& g, int groups, int dil_h,
 }
 
 void DirectConvBf16::Prepare(const DirectConvGeometry& g, const float* filter_ohwi,
-                             const float* bias, float lo, float hi) {
+                             const float* bias, float lo, float hi, bool allow_tiles) {
 #if defined(XBNN_DIRECT_BF16_X86)
   g_ = g;
   lo_ = lo;
@@ -194,37 +353,71 @@ void DirectConvBf16::Prepare(const DirectConvGeometry& g, const float* filter_oh
   }
   bias_.assign(g.out_c, 0.0f);
   if (bias) std::copy(bias, bias + g.out_c, bias_.begin());
+  tile_packed_.clear();
+  if (allow_tiles && TilesUsable()) PrepareTiles(rounded);
 #else
-  (void)g, (void)filter_ohwi, (void)bias, (void)lo, (void)hi;
+  (void)g, (void)filter_ohwi, (void)bias, (void)lo, (void)hi, (void)allow_tiles;
+#endif
+}
+
+void DirectConvBf16::PrepareTiles(const std::vector<uint16_t>& rounded) {
+#if defined(XBNN_DIRECT_BF16_X86)
+  const DirectConvGeometry& g = g_;
+  tile_chunks_ = (pair_taps_ + kTileTaps - 1) / kTileTaps;
+  const int blocks = (g.out_c + kBlock - 1) / kBlock;
+  tile_packed_.assign(static_cast<size_t>(g.out_c) * g.k_h * tile_chunks_ * kTileTaps, 0);
+  uint16_t* dst = tile_packed_.data();
+  for (int b = 0; b < blocks; ++b) {
+    const int bc = BlockChannels(g.out_c, b);
+    for (int ky = 0; ky < g.k_h; ++ky)
+      for (int k = 0; k < tile_chunks_ * kTileTaps; k += 2)
+        for (int c = 0; c < bc; ++c, dst += 2) {
+          if (k >= pair_taps_) continue;  // zero weights past the window's last tap
+          const size_t at = (static_cast<size_t>(b * kBlock + c) * g.k_h + ky) * pair_taps_ + k;
+          dst[0] = rounded[at];
+          dst[1] = rounded[at + 1];
+        }
+  }
+  // A tile reads 16 pixels' windows in whole chunks, past the last pixel of the copy.
+  const int step = pointwise_ ? EvenChannels(g.in_c) : g.stride_w * EvenChannels(g.in_c);
+  input_.resize(input_.size() + static_cast<size_t>(kTileRows) * step + tile_chunks_ * kTileTaps,
+                0);
 #endif
 }
 
 size_t DirectConvBf16::bytes() const {
-  return (packed_.size() + input_.size()) * sizeof(uint16_t) + bias_.size() * sizeof(float);
+  return (packed_.size() + input_.size() + tile_packed_.size()) * sizeof(uint16_t) +
+         bias_.size() * sizeof(float);
 }
 
 int DirectConvBf16::rows() const {
   if (!pointwise_) return g_.batch * g_.out_h;
-  return direct_conv::SplitPointwise(static_cast<int64_t>(g_.batch) * g_.out_h * g_.out_w, g_.out_c)
-      .items();
+  const int64_t pixels = static_cast<int64_t>(g_.batch) * g_.out_h * g_.out_w;
+  if (TilesNow()) {
+    return static_cast<int>((pixels + kTileItemPixels - 1) / kTileItemPixels) *
+           ((g_.out_c + kBlock - 1) / kBlock);
+  }
+  return direct_conv::SplitPointwise(pixels, g_.out_c).items();
 }
 
 void DirectConvBf16::ConvertInput(const float* in) {
 #if defined(XBNN_DIRECT_BF16_X86)
   const int c2 = EvenChannels(g_.in_c);
   if (pointwise_) {
-    ConvertPixels(in, input_.data(), static_cast<int64_t>(g_.batch) * g_.in_h * g_.in_w, g_.in_c,
-                  c2);
+    finite_input_ = ConvertPixels(in, input_.data(),
+                                  static_cast<int64_t>(g_.batch) * g_.in_h * g_.in_w, g_.in_c, c2);
     return;
   }
+  bool finite = true;
   for (int b = 0; b < g_.batch; ++b)
     for (int y = 0; y < g_.in_h; ++y) {
       const float* src = in + ((static_cast<int64_t>(b) * g_.in_h + y) * g_.in_w) * g_.in_c;
       uint16_t* dst = input_.data() +
                       (static_cast<int64_t>(b) * padded_h_ + y + g_.pad_top) * padded_row_ +
                       static_cast<int64_t>(g_.pad_left) * c2;
-      ConvertPixels(src, dst, g_.in_w, g_.in_c, c2);
+      finite &= ConvertPixels(src, dst, g_.in_w, g_.in_c, c2);
     }
+  finite_input_ = finite;
 #else
   (void)in;
 #endif
@@ -255,7 +448,68 @@ void DirectConvBf16::RunPointwise(float* out, int begin, int end) const {
 #endif
 }
 
+void DirectConvBf16::RunTiles(float* out, int begin, int end) const {
+#if defined(XBNN_DIRECT_BF16_X86)
+  const DirectConvGeometry& g = g_;
+  const int c2 = EvenChannels(g.in_c);
+  const int blocks = (g.out_c + kBlock - 1) / kBlock;
+  // Weights per filter row and channel of a block.
+  const int64_t tap_elems = static_cast<int64_t>(g.k_h) * tile_chunks_ * kTileTaps;
+  LoadTileConfig();
+  TilePipeline pipe(lo_, hi_, g.out_c);
+  TileJob t;
+  t.chunks = tile_chunks_;
+  if (pointwise_) {
+    const int64_t pixels = static_cast<int64_t>(g.batch) * g.out_h * g.out_w;
+    t.pixel_bytes = static_cast<int64_t>(c2) * 2;
+    t.row_stride = 0;
+    t.rows = 1;
+    for (int item = begin; item < end; ++item) {
+      const int blk = item % blocks;
+      const int nb = BlockChannels(g.out_c, blk) / 16;
+      const int64_t p0 = static_cast<int64_t>(item / blocks) * kTileItemPixels;
+      const int64_t p1 = std::min<int64_t>(p0 + kTileItemPixels, pixels);
+      t.w = tile_packed_.data() + blk * kBlock * tap_elems;
+      for (int64_t p = p0; p < p1; p += kTileRows) {
+        t.in = input_.data() + p * c2;
+        pipe.Run(nb, t, bias_.data() + blk * kBlock,
+                 static_cast<int>(std::min<int64_t>(kTileRows, p1 - p)),
+                 out + p * g.out_c + blk * kBlock);
+      }
+    }
+  } else {
+    const int step = g.stride_w * c2;
+    t.pixel_bytes = static_cast<int64_t>(step) * 2;
+    t.row_stride = padded_row_;
+    t.rows = g.k_h;
+    for (int row = begin; row < end; ++row) {
+      const int b = row / g.out_h, oy = row % g.out_h;
+      const uint16_t* in_row =
+          input_.data() + (static_cast<int64_t>(b) * padded_h_ + oy * g.stride_h) * padded_row_;
+      float* out_row = out + static_cast<int64_t>(row) * g.out_w * g.out_c;
+      for (int blk = 0; blk < blocks; ++blk) {
+        const int nb = BlockChannels(g.out_c, blk) / 16;
+        t.w = tile_packed_.data() + blk * kBlock * tap_elems;
+        for (int ox = 0; ox < g.out_w; ox += kTileRows) {
+          t.in = in_row + static_cast<int64_t>(ox) * step;
+          pipe.Run(nb, t, bias_.data() + blk * kBlock, std::min(kTileRows, g.out_w - ox),
+                   out_row + static_cast<int64_t>(ox) * g.out_c + blk * kBlock);
+        }
+      }
+    }
+  }
+  pipe.Flush();
+  ReleaseTiles();
+#else
+  (void)out, (void)begin, (void)end;
+#endif
+}
+
 void DirectConvBf16::RunRows(float* out, int begin, int end) const {
+  if (TilesNow()) {
+    RunTiles(out, begin, end);
+    return;
+  }
   if (pointwise_) {
     RunPointwise(out, begin, end);
     return;
