@@ -4,6 +4,7 @@
 #include <cstring>
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define XBNN_DIRECT_BF16_X86 1
 #endif
@@ -167,7 +168,11 @@ constexpr int kTileItemPixels = 64;  // pixels per work item of a 1x1 convolutio
 // state, which a process must request once (the grant is process-wide; repeats are no-ops).
 bool TilesUsable() {
 #if defined(__linux__)
-  if (!__builtin_cpu_supports("amx-tile") || !__builtin_cpu_supports("amx-bf16")) return false;
+  // CPUID leaf 7: EDX bit 22 AMX-BF16, bit 24 AMX-TILE (Clang's __builtin_cpu_supports does
+  // not know the AMX names).
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+  if ((edx & (1u << 22)) == 0 || (edx & (1u << 24)) == 0) return false;
   constexpr long kRequestPermission = 0x1023;  // ARCH_REQ_XCOMP_PERM
   constexpr long kTileData = 18;               // XFEATURE_XTILEDATA
   return syscall(SYS_arch_prctl, kRequestPermission, kTileData) == 0;
