@@ -761,7 +761,8 @@ def environment(mods):
     model = re.search(r"^Model:\s*(\S+)", lscpu, re.M)
     flags = re.search(r"Flags:\s*(.*)", lscpu)
     flagset = set(flags.group(1).split()) if flags else set()
-    isa = [f for f in ("avx2", "avx512f", "avx512bw", "avx512_vpopcntdq") if f in flagset]
+    isa = [f for f in ("avx2", "avx512f", "avx512bw", "avx512_vpopcntdq", "avx512_bf16",
+                       "amx_bf16", "amx_int8") if f in flagset]
     hyp = re.search(r"Hypervisor vendor:\s*(\S+)", lscpu)
     so = Path(mods["xbnn"]._xbnn.__file__).resolve()
     # The git checkout the xbnn package was built from (build/python/xbnn -> its repository).
