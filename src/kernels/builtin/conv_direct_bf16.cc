@@ -330,7 +330,14 @@ void DirectConvBf16::Prepare(const DirectConvGeometry& g, const float* filter_oh
   padded_w_ = std::max(g.pad_left + g.in_w, (g.out_w - 1) * g.stride_w + g.k_w);
   if (pointwise_) padded_h_ = g.in_h, padded_w_ = g.in_w;
   padded_row_ = static_cast<int64_t>(padded_w_) * c2;
-  input_.assign(static_cast<size_t>(g.batch) * padded_h_ * padded_row_, 0);
+  const bool tiles = allow_tiles && TilesUsable();
+  tile_chunks_ = tiles ? (pair_taps_ + kTileTaps - 1) / kTileTaps : 0;
+  // With tiles, slack after the copy: a tile reads 16 pixels' windows in whole chunks, past the
+  // copy's last pixel.
+  const int step = pointwise_ ? c2 : g.stride_w * c2;
+  const size_t slack = tiles ? static_cast<size_t>(kTileRows) * step + tile_chunks_ * kTileTaps : 0;
+  input_ = optimized::AlignedBuffer<uint16_t>(
+      static_cast<size_t>(g.batch) * padded_h_ * padded_row_ + slack);
 
   // Weights in the tap order of the copy (channel c2 - 1 of an odd in_c is a zero tap), rounded
   // to bfloat16 by the same instruction as the inputs.
@@ -343,7 +350,7 @@ void DirectConvBf16::Prepare(const DirectConvGeometry& g, const float* filter_oh
               filter_ohwi[((static_cast<int64_t>(o) * g.k_h + ky) * g.k_w + kx) * g.in_c + c];
   std::vector<uint16_t> rounded(taps.size());
   ConvertContiguous(taps.data(), rounded.data(), static_cast<int64_t>(taps.size()));
-  packed_.assign(rounded.size(), 0);
+  packed_ = optimized::AlignedBuffer<uint16_t>(rounded.size());
   uint16_t* dst = packed_.data();
   const int blocks = (g.out_c + kBlock - 1) / kBlock;
   for (int b = 0; b < blocks; ++b) {
@@ -358,8 +365,8 @@ void DirectConvBf16::Prepare(const DirectConvGeometry& g, const float* filter_oh
   }
   bias_.assign(g.out_c, 0.0f);
   if (bias) std::copy(bias, bias + g.out_c, bias_.begin());
-  tile_packed_.clear();
-  if (allow_tiles && TilesUsable()) PrepareTiles(rounded);
+  tile_packed_ = optimized::AlignedBuffer<uint16_t>();
+  if (tiles) PrepareTiles(rounded);
 #else
   (void)g, (void)filter_ohwi, (void)bias, (void)lo, (void)hi, (void)allow_tiles;
 #endif
@@ -368,25 +375,21 @@ void DirectConvBf16::Prepare(const DirectConvGeometry& g, const float* filter_oh
 void DirectConvBf16::PrepareTiles(const std::vector<uint16_t>& rounded) {
 #if defined(XBNN_DIRECT_BF16_X86)
   const DirectConvGeometry& g = g_;
-  tile_chunks_ = (pair_taps_ + kTileTaps - 1) / kTileTaps;
   const int blocks = (g.out_c + kBlock - 1) / kBlock;
-  tile_packed_.assign(static_cast<size_t>(g.out_c) * g.k_h * tile_chunks_ * kTileTaps, 0);
+  tile_packed_ = optimized::AlignedBuffer<uint16_t>(static_cast<size_t>(g.out_c) * g.k_h *
+                                                    tile_chunks_ * kTileTaps);
   uint16_t* dst = tile_packed_.data();
   for (int b = 0; b < blocks; ++b) {
     const int bc = BlockChannels(g.out_c, b);
     for (int ky = 0; ky < g.k_h; ++ky)
       for (int k = 0; k < tile_chunks_ * kTileTaps; k += 2)
         for (int c = 0; c < bc; ++c, dst += 2) {
-          if (k >= pair_taps_) continue;  // zero weights past the window's last tap
+          if (k >= pair_taps_) continue;  // zero (the buffer's start) past the window's last tap
           const size_t at = (static_cast<size_t>(b * kBlock + c) * g.k_h + ky) * pair_taps_ + k;
           dst[0] = rounded[at];
           dst[1] = rounded[at + 1];
         }
   }
-  // A tile reads 16 pixels' windows in whole chunks, past the last pixel of the copy.
-  const int step = pointwise_ ? EvenChannels(g.in_c) : g.stride_w * EvenChannels(g.in_c);
-  input_.resize(input_.size() + static_cast<size_t>(kTileRows) * step + tile_chunks_ * kTileTaps,
-                0);
 #endif
 }
 

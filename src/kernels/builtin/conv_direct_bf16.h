@@ -17,28 +17,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <new>
 #include <vector>
 
+#include "kernels/binary/optimized/aligned_buffer.h"
 #include "kernels/builtin/conv_direct.h"
 
 namespace xbnn::kernels::builtin {
-
-// Cache-line-aligned storage: a tile row that straddles two cache lines loads ~4x slower.
-template <class T>
-struct CacheLineAllocator {
-  using value_type = T;
-  CacheLineAllocator() = default;
-  template <class U>
-  CacheLineAllocator(const CacheLineAllocator<U>&) {}  // NOLINT: rebinding is implicit
-  T* allocate(size_t n) {
-    return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{64}));
-  }
-  void deallocate(T* p, size_t) { ::operator delete (p, std::align_val_t{64}); }
-  bool operator==(const CacheLineAllocator&) const { return true; }
-};
-template <class T>
-using AlignedVector = std::vector<T, CacheLineAllocator<T>>;
 
 class DirectConvBf16 {
  public:
@@ -51,10 +35,11 @@ class DirectConvBf16 {
   // RunRows.
   void ConvertInput(const float* in);
   // Work items [begin, end) of rows(): output rows, or for 1x1 convolutions chunks of pixels.
+  // The items depend on the input (tiles or not): call rows() and RunRows after ConvertInput.
   void RunRows(float* out, int begin, int end) const;
-  bool prepared() const { return !packed_.empty(); }
+  bool prepared() const { return packed_.size() != 0; }
   // Whether the AMX tiles run this convolution (for inputs without inf or NaN).
-  bool uses_tiles() const { return !tile_packed_.empty(); }
+  bool uses_tiles() const { return tile_packed_.size() != 0; }
   int rows() const;
   // Bytes kept: the repacked weights and the padded input copy.
   size_t bytes() const;
@@ -72,14 +57,15 @@ class DirectConvBf16 {
   int pair_taps_ = 0;                // taps per filter row (k_w * in_c) rounded up to even
   int padded_h_ = 0, padded_w_ = 0;  // the padded input copy (stems)
   int64_t padded_row_ = 0;           // elements per row of the padded copy
-  AlignedVector<uint16_t> packed_;   // per 64-channel block: [k_h][pair_taps / 2][block][2]
-  AlignedVector<uint16_t> input_;    // the padded bfloat16 input
+  // Cache-line aligned: a tile row that straddles two cache lines loads ~4x slower.
+  optimized::AlignedBuffer<uint16_t> packed_;  // per 64-channel block: [k_h][pair_taps/2][block][2]
+  optimized::AlignedBuffer<uint16_t> input_;   // the padded bfloat16 input
   std::vector<float> bias_;
   float lo_ = 0, hi_ = 0;
   // AMX: per 64-channel block [k_h][chunks][16 pairs][block][2], the taps of each filter row
   // padded with zeros to whole 32-tap chunks.
   int tile_chunks_ = 0;
-  AlignedVector<uint16_t> tile_packed_;
+  optimized::AlignedBuffer<uint16_t> tile_packed_;
   bool finite_input_ = true;  // the last ConvertInput saw no inf or NaN
 };
 
