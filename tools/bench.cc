@@ -28,7 +28,7 @@ constexpr const char* kHelp =
     "options:\n"
     "  --threads N       threads (default 1)\n"
     "  --max-memory SIZE refuse models whose activation memory exceeds SIZE (bytes, or with K, M,\n"
-    "                    G; default 4G; 0: no limit)\n"
+    "                    G; default 4G, 2G on 32-bit platforms; 0: no limit)\n"
     "  --warmup N        untimed invokes first (default 5)\n"
     "  --runs N          timed invokes, at least (default 50)\n"
     "  --min-seconds S   keep running until S seconds of timed invokes (default 1)\n"

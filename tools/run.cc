@@ -25,7 +25,7 @@ constexpr const char* kHelp =
     "  --input FILE.npy  an input array (repeat once per model input, in order)\n"
     "  --threads N       threads (default 1)\n"
     "  --max-memory SIZE refuse models whose activation memory exceeds SIZE (bytes, or with K, M,\n"
-    "                    G; default 4G; 0: no limit)\n"
+    "                    G; default 4G, 2G on 32-bit platforms; 0: no limit)\n"
     "  --seed S          seed for random inputs (default 0)\n"
     "  --output DIR      write DIR/output_<i>.npy in the model's output dtypes (float32, int8,\n"
     "                    or int32 words for bitpacked outputs); DIR is created if needed\n"

@@ -67,7 +67,7 @@ void xbnn_interpreter_options_set_use_reference_kernels(xbnn_interpreter_options
                                                         int32_t enable);
 
 /* Refuse, at creation, a model whose activation arena (plus what it computes at load time)
- * would exceed `bytes`; 0 means no limit. Default 4 GiB. */
+ * would exceed `bytes`; 0 means no limit. Default 4 GiB (2 GiB on 32-bit platforms). */
 void xbnn_interpreter_options_set_max_arena_bytes(xbnn_interpreter_options* options,
                                                   uint64_t bytes);
 

@@ -32,7 +32,8 @@ struct InterpreterOptions {
   // The most memory the interpreter may take for activations: the planned arena plus tensors it
   // computes at load time. A model that needs more is refused before anything is allocated, with
   // the planned size in the message (a hostile model must not fill the machine). 0: no limit.
-  size_t max_arena_bytes = size_t{4} << 30;
+  // Default 4 GiB (2 GiB where size_t has 32 bits).
+  size_t max_arena_bytes = size_t{1} << (sizeof(size_t) >= 8 ? 32 : 31);
   // Fuse ops at load time where the result is bit-identical (a residual ADD and the LceQuantize
   // of its sum into the preceding LceBconv2d). Off: every op runs on its own (for comparisons).
   bool fuse_ops = true;

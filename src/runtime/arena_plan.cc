@@ -1,11 +1,12 @@
 #include "runtime/arena_plan.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <numeric>
 
 namespace xbnn::runtime {
 
-ArenaPlan PlanArena(const std::vector<TensorLifetime>& tensors, size_t alignment) {
+ArenaPlan PlanArena(const std::vector<TensorLifetime>& tensors, uint64_t alignment) {
   ArenaPlan plan;
   plan.offsets.assign(tensors.size(), 0);
   std::vector<size_t> order(tensors.size());
@@ -15,19 +16,21 @@ ArenaPlan PlanArena(const std::vector<TensorLifetime>& tensors, size_t alignment
     if (tensors[a].bytes != tensors[b].bytes) return tensors[a].bytes > tensors[b].bytes;
     return tensors[a].first < tensors[b].first;
   });
-  auto round_up = [&](size_t x) { return (x + alignment - 1) / alignment * alignment; };
+  auto round_up = [&](uint64_t x) { return (x + alignment - 1) / alignment * alignment; };
   std::vector<size_t> placed;
-  std::vector<std::pair<size_t, size_t>> busy;  // [begin, end) of overlapping placed tensors
+  std::vector<std::pair<uint64_t, uint64_t>> busy;  // [begin, end) of overlapping placed tensors
   for (size_t idx : order) {
     const TensorLifetime& t = tensors[idx];
-    size_t size = round_up(std::max<size_t>(t.bytes, 1));
+    const uint64_t size = round_up(std::max<uint64_t>(t.bytes, 1));
     busy.clear();
     for (size_t p : placed) {
       const TensorLifetime& o = tensors[p];
-      if (o.first <= t.last && t.first <= o.last) busy.emplace_back(plan.offsets[p], plan.offsets[p] + round_up(std::max<size_t>(o.bytes, 1)));
+      if (o.first <= t.last && t.first <= o.last)
+        busy.emplace_back(plan.offsets[p],
+                          plan.offsets[p] + round_up(std::max<uint64_t>(o.bytes, 1)));
     }
     std::sort(busy.begin(), busy.end());
-    size_t offset = 0;
+    uint64_t offset = 0;
     for (const auto& [begin, end] : busy) {
       if (offset + size <= begin) break;  // fits in the gap before this one
       offset = std::max(offset, end);
@@ -37,6 +40,13 @@ ArenaPlan PlanArena(const std::vector<TensorLifetime>& tensors, size_t alignment
     placed.push_back(idx);
   }
   return plan;
+}
+
+std::string ByteCount(uint64_t bytes) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%llu bytes (%.1f MiB)", static_cast<unsigned long long>(bytes),
+                static_cast<double>(bytes) / (1 << 20));
+  return text;
 }
 
 }  // namespace xbnn::runtime

@@ -73,12 +73,6 @@ int32_t BitpackedChannels(const graph::Graph& g, const graph::Subgraph& sg, int3
   return 0;
 }
 
-std::string ByteCount(size_t bytes) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%zu bytes (%.1f MiB)", bytes, static_cast<double>(bytes) / (1 << 20));
-  return text;
-}
-
 // `shape` is the inferred shape, which wins over the file's where they differ.
 TensorInfo MakeInfo(const graph::Graph& g, const graph::Subgraph& sg, int32_t t, const std::vector<int32_t>& shape) {
   const graph::Tensor& d = sg.tensors[t];
@@ -103,6 +97,7 @@ struct LoadState {
   runtime::InferredShapes inferred;
   std::vector<int> first, last;          // per tensor: lifetime in op steps (-2: no memory)
   std::vector<bool> produced, is_input;  // per tensor
+  std::string oversize;                  // the first tensor too large to allocate, as an error
 };
 
 struct Interpreter::Impl {
@@ -136,7 +131,7 @@ struct Interpreter::Impl {
   void FillContext(runtime::OpContext& ctx, int i, size_t* prepared_bytes);
   Status CheckShapesWithoutMemory(const std::vector<const ops::OpDef*>& regs,
                                   const std::vector<bool>& folded);
-  Status AllocateArena(size_t bytes, const std::vector<const ops::OpDef*>& regs,
+  Status AllocateArena(uint64_t bytes, const std::vector<const ops::OpDef*>& regs,
                        const std::vector<bool>& folded);
   uint8_t* AllocateFolded(size_t bytes);
   void ReleaseFolded(int32_t t);
@@ -197,19 +192,21 @@ Status Interpreter::Impl::CheckShapesWithoutMemory(const std::vector<const ops::
   return Status::Ok();
 }
 
-Status Interpreter::Impl::AllocateArena(size_t bytes, const std::vector<const ops::OpDef*>& regs,
+Status Interpreter::Impl::AllocateArena(uint64_t bytes, const std::vector<const ops::OpDef*>& regs,
                                         const std::vector<bool>& folded) {
-  const size_t needed = bytes + folded_bytes;
+  const uint64_t needed = bytes + folded_bytes;
   if (options.max_arena_bytes != 0 && needed > options.max_arena_bytes) {
     XBNN_RETURN_IF_ERROR(CheckShapesWithoutMemory(regs, folded));
-    return Status::Error("the model needs " + ByteCount(needed) + " of activation memory (planned arena " +
-                         ByteCount(bytes) + "), over the limit of " + ByteCount(options.max_arena_bytes) +
+    return Status::Error("the model needs " + runtime::ByteCount(needed) + " of activation memory (planned arena " +
+                         runtime::ByteCount(bytes) + "), over the limit of " + runtime::ByteCount(options.max_arena_bytes) +
                          " (InterpreterOptions::max_arena_bytes; --max-memory in xbnn, max_arena_bytes= in Python)");
   }
-  arena.reset(static_cast<uint8_t*>(std::aligned_alloc(64, std::max<size_t>(64, (bytes + 63) / 64 * 64))));
+  if (bytes <= runtime::kMaxAllocation) {
+    arena.reset(static_cast<uint8_t*>(std::aligned_alloc(64, std::max<size_t>(64, (size_t(bytes) + 63) / 64 * 64))));
+  }
   if (!arena) {
     XBNN_RETURN_IF_ERROR(CheckShapesWithoutMemory(regs, folded));
-    return Status::Error("cannot allocate the activation arena (" + ByteCount(bytes) + ")");
+    return Status::Error("cannot allocate the activation arena (" + runtime::ByteCount(bytes) + ")");
   }
   return Status::Ok();
 }
@@ -221,10 +218,15 @@ Status Interpreter::Impl::FoldOp(int i, const ops::OpDef& reg) {
   const graph::Operator& op = sg->operators[i];
   for (int32_t t : op.outputs) {
     RuntimeTensor& rt = tensors[t];
-    if (options.max_arena_bytes != 0 && folded_bytes + rt.bytes > options.max_arena_bytes) {
+    if (rt.bytes == 0 && rt.elements() > 0) {  // CreateTensors: too large for one allocation
+      return Status::Error("op " + std::to_string(i) + " (" + g.OpName(op) + "): output tensor '" + rt.desc->name +
+                           "' is too large to allocate on this platform");
+    }
+    const uint64_t needed = uint64_t{folded_bytes} + rt.bytes;
+    if (options.max_arena_bytes != 0 && needed > options.max_arena_bytes) {
       return Status::Error("op " + std::to_string(i) + " (" + g.OpName(op) + "): computing it at load time needs " +
-                           ByteCount(folded_bytes + rt.bytes) + ", over the limit of " +
-                           ByteCount(options.max_arena_bytes) + " (InterpreterOptions::max_arena_bytes)");
+                           runtime::ByteCount(needed) + ", over the limit of " +
+                           runtime::ByteCount(options.max_arena_bytes) + " (InterpreterOptions::max_arena_bytes)");
     }
     rt.data = AllocateFolded(rt.bytes);
     if (!rt.data) {
@@ -269,7 +271,14 @@ Status Interpreter::Impl::CreateTensors(LoadState& s) {
     t.index = static_cast<int32_t>(i);
     t.desc = &sg->tensors[i];
     t.dims = inferred.shapes[i];
-    t.bytes = static_cast<size_t>(t.elements() * std::max(graph::DTypeSize(t.type()), 1));
+    // At most 2^31 elements of at most 8 bytes: exact in 64 bits, but past a 32-bit size_t.
+    const uint64_t bytes =
+        static_cast<uint64_t>(t.elements()) * static_cast<uint64_t>(std::max(graph::DTypeSize(t.type()), 1));
+    if (bytes > runtime::kMaxAllocation && s.oversize.empty()) {  // reported after any shape error
+      s.oversize = "tensor " + std::to_string(i) + " '" + sg->tensors[i].name + "' needs " +
+                   runtime::ByteCount(bytes) + ", more than one allocation can hold on this platform";
+    }
+    t.bytes = bytes > runtime::kMaxAllocation ? 0 : static_cast<size_t>(bytes);
     if (graph::IsConstant(g, sg->tensors[i])) {
       t.constant = true;
       t.bytes = static_cast<size_t>(graph::TensorBytes(sg->tensors[i]));
@@ -426,6 +435,10 @@ Status Interpreter::Impl::ComputeLifetimes(LoadState& s) {
 }
 
 Status Interpreter::Impl::AllocateActivations(LoadState& s) {
+  if (!s.oversize.empty()) {
+    XBNN_RETURN_IF_ERROR(CheckShapesWithoutMemory(s.regs, s.inferred.folded));
+    return Status::Error(s.oversize);
+  }
   const size_t n = sg->tensors.size();
   std::vector<runtime::TensorLifetime> lifetimes;
   std::vector<size_t> which;

@@ -172,7 +172,6 @@ TEST(ConvTest, DirectKernelCoversTheStemShapes) {
   using kernels::builtin::DirectConvF32;
   using kernels::builtin::DirectConvGeometry;
   const DirectConvGeometry stem{1, 224, 224, 3, 112, 112, 64, 7, 7, 2, 2, 2, 2};
-  const DirectConvGeometry wide{1, 30, 29, 4, 15, 15, 80, 3, 3, 2, 2, 1, 1};
   EXPECT_FALSE(DirectConvF32::Applies(stem, 2, 1, 1));
   EXPECT_FALSE(DirectConvF32::Applies(stem, 1, 2, 1));
   EXPECT_FALSE(DirectConvF32::Applies(DirectConvGeometry{1, 8, 8, 8, 8, 8, 64, 3, 3, 1, 1, 1, 1}, 1, 1, 1));
@@ -184,6 +183,7 @@ TEST(ConvTest, DirectKernelCoversTheStemShapes) {
   EXPECT_TRUE(DirectConvF32::Applies(DirectConvGeometry{1, 8, 8, 3, 8, 8, 8, 3, 3, 1, 1, 1, 1}, 1, 1, 1));
   EXPECT_TRUE(DirectConvF32::Applies(DirectConvGeometry{1, 224, 224, 3, 112, 112, 8, 3, 3, 2, 2, 0, 0}, 1, 1, 1));
   EXPECT_TRUE(DirectConvF32::Applies(stem, 1, 1, 1));
+  const DirectConvGeometry wide{1, 30, 29, 4, 15, 15, 80, 3, 3, 2, 2, 1, 1};
   EXPECT_TRUE(DirectConvF32::Applies(wide, 1, 1, 1));
   // 1x1: stride 1 without padding only.
   EXPECT_TRUE(DirectConvF32::Applies(DirectConvGeometry{1, 7, 7, 256, 7, 7, 512, 1, 1, 1, 1, 0, 0}, 1, 1, 1));

@@ -20,6 +20,11 @@ using direct_conv::BlockChannels;
 using direct_conv::kBlock;
 using direct_conv::TilePixels;
 
+// The AMX tiles' shape (16 rows of 64 bytes) and their work items.
+constexpr int kTileRows = 16;
+constexpr int kTileTaps = 32;        // taps per chunk: one 64-byte tile row of bfloat16
+constexpr int kTileItemPixels = 64;  // pixels per work item of a 1x1 convolution
+
 #if defined(XBNN_DIRECT_BF16_X86)
 
 int EvenChannels(int c) { return c + (c & 1); }
@@ -160,9 +165,6 @@ XBNN_BF16_TARGET bool ConvertPixels(const float* src, uint16_t* dst, int64_t pix
 #define XBNN_TILE_TARGET \
   __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,amx-tile,amx-bf16")))
 
-constexpr int kTileRows = 16;
-constexpr int kTileTaps = 32;        // taps per chunk: one 64-byte tile row of bfloat16
-constexpr int kTileItemPixels = 64;  // pixels per work item of a 1x1 convolution
 
 // Whether this process may use the AMX-BF16 tiles: the CPU has them and Linux grants the tile
 // state, which a process must request once (the grant is process-wide; repeats are no-ops).
