@@ -165,7 +165,6 @@ XBNN_BF16_TARGET bool ConvertPixels(const float* src, uint16_t* dst, int64_t pix
 #define XBNN_TILE_TARGET \
   __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,amx-tile,amx-bf16")))
 
-
 // Whether this process may use the AMX-BF16 tiles: the CPU has them and Linux grants the tile
 // state, which a process must request once (the grant is process-wide; repeats are no-ops).
 bool TilesUsable() {
@@ -254,52 +253,26 @@ XBNN_TILE_TARGET void StoreTile(const float* acc, const float* bias, int nb, int
     }
 }
 
-// Runs tile jobs and writes each one's output while the tile unit works on the next: reading the
-// accumulators right after the tile stores that wrote them waits for those stores.
-class TilePipeline {
- public:
-  TilePipeline(float lo, float hi, int out_c) : lo_(lo), hi_(hi), out_c_(out_c) {}
-  ~TilePipeline() { Flush(); }
-  // 16 pixels x nb * 16 channels; the first `pixels` of them go to `out`.
-  void Run(int nb, const TileJob& t, const float* bias, int pixels, float* out) {
-    float* acc = acc_[next_];
-    switch (nb) {
-      case 1:
-        TileBlock<1>(t, acc);
-        break;
-      case 2:
-        TileBlock<2>(t, acc);
-        break;
-      case 3:
-        TileBlock<3>(t, acc);
-        break;
-      default:
-        TileBlock<4>(t, acc);
-    }
-    Flush();
-    pending_ = {acc, bias, out, nb, pixels};
-    next_ ^= 1;
+// 16 pixels x nb * 16 channels through the tiles; the first `pixels` of them go to `out`.
+// (Storing one job's output while the tile unit computed the next measured no faster.)
+void RunTileJob(int nb, const TileJob& t, const float* bias, int pixels, float lo, float hi,
+                float* out, int out_c) {
+  alignas(64) float acc[4 * 256];
+  switch (nb) {
+    case 1:
+      TileBlock<1>(t, acc);
+      break;
+    case 2:
+      TileBlock<2>(t, acc);
+      break;
+    case 3:
+      TileBlock<3>(t, acc);
+      break;
+    default:
+      TileBlock<4>(t, acc);
   }
-  void Flush() {
-    if (pending_.out == nullptr) return;
-    StoreTile(pending_.acc, pending_.bias, pending_.nb, pending_.pixels, lo_, hi_, pending_.out,
-              out_c_);
-    pending_.out = nullptr;
-  }
-
- private:
-  struct Pending {
-    const float* acc = nullptr;
-    const float* bias = nullptr;
-    float* out = nullptr;
-    int nb = 0, pixels = 0;
-  };
-  alignas(64) float acc_[2][4 * 256];
-  Pending pending_;
-  int next_ = 0;
-  const float lo_, hi_;
-  const int out_c_;
-};
+  StoreTile(acc, bias, nb, pixels, lo, hi, out, out_c);
+}
 
 #endif  // XBNN_DIRECT_BF16_X86
 
@@ -466,7 +439,6 @@ void DirectConvBf16::RunTiles(float* out, int begin, int end) const {
   // Weights per filter row and channel of a block.
   const int64_t tap_elems = static_cast<int64_t>(g.k_h) * tile_chunks_ * kTileTaps;
   LoadTileConfig();
-  TilePipeline pipe(lo_, hi_, g.out_c);
   TileJob t;
   t.chunks = tile_chunks_;
   if (pointwise_) {
@@ -482,9 +454,9 @@ void DirectConvBf16::RunTiles(float* out, int begin, int end) const {
       t.w = tile_packed_.data() + blk * kBlock * tap_elems;
       for (int64_t p = p0; p < p1; p += kTileRows) {
         t.in = input_.data() + p * c2;
-        pipe.Run(nb, t, bias_.data() + blk * kBlock,
-                 static_cast<int>(std::min<int64_t>(kTileRows, p1 - p)),
-                 out + p * g.out_c + blk * kBlock);
+        RunTileJob(nb, t, bias_.data() + blk * kBlock,
+                   static_cast<int>(std::min<int64_t>(kTileRows, p1 - p)), lo_, hi_,
+                   out + p * g.out_c + blk * kBlock, g.out_c);
       }
     }
   } else {
@@ -502,13 +474,12 @@ void DirectConvBf16::RunTiles(float* out, int begin, int end) const {
         t.w = tile_packed_.data() + blk * kBlock * tap_elems;
         for (int ox = 0; ox < g.out_w; ox += kTileRows) {
           t.in = in_row + static_cast<int64_t>(ox) * step;
-          pipe.Run(nb, t, bias_.data() + blk * kBlock, std::min(kTileRows, g.out_w - ox),
-                   out_row + static_cast<int64_t>(ox) * g.out_c + blk * kBlock);
+          RunTileJob(nb, t, bias_.data() + blk * kBlock, std::min(kTileRows, g.out_w - ox), lo_,
+                     hi_, out_row + static_cast<int64_t>(ox) * g.out_c + blk * kBlock, g.out_c);
         }
       }
     }
   }
-  pipe.Flush();
   ReleaseTiles();
 #else
   (void)out, (void)begin, (void)end;
