@@ -81,6 +81,9 @@ class OpContext {
   bool bfloat16_float = false;              // InterpreterOptions::float_precision is kBFloat16
   size_t memory_limit = 0;  // InterpreterOptions::max_arena_bytes (0: none): setup memory cap
   const FusedResidualAdd* fused = nullptr;  // ops fused into this one (LceBconv2d only)
+  // An LceQuantize of this op's float output fused into it (CONV_2D only, runtime/fusion.h): the
+  // kernel also writes the packed bits there.
+  RuntimeTensor* fused_packed = nullptr;
 
   size_t num_inputs() const { return inputs.size(); }
   RuntimeTensor* input(size_t i) const { return i < inputs.size() ? inputs[i] : nullptr; }

@@ -13,6 +13,14 @@ using graph::DType;
 
 bool IsFloat(const RuntimeTensor& t) { return t.type() == DType::kFloat32; }
 
+// `packed` has the shape and type of LceQuantize's output for input `x`.
+bool PacksOf(const RuntimeTensor& x, const RuntimeTensor& packed) {
+  std::vector<int32_t> expected = x.dims;
+  if (expected.empty()) return false;
+  expected.back() = kernels::PackedWords(expected.back());
+  return packed.type() == DType::kInt32 && packed.dims == expected && !packed.constant;
+}
+
 }  // namespace
 
 FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
@@ -84,11 +92,7 @@ FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
           q.outputs.size() != 1) {
         continue;
       }
-      const RuntimeTensor& packed = tensors[q.outputs[0]];
-      std::vector<int32_t> expected = tensors[z].dims;
-      if (expected.empty()) continue;
-      expected.back() = kernels::PackedWords(expected.back());
-      if (packed.type() != DType::kInt32 || packed.dims != expected || packed.constant) continue;
+      if (!PacksOf(tensors[z], tensors[q.outputs[0]])) continue;
       f.quantize = k;
       f.packed = q.outputs[0];
       --other_readers;
@@ -98,6 +102,24 @@ FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
     plan.host[j] = i;
     if (f.quantize >= 0) plan.host[f.quantize] = i;
     plan.fusions.push_back(f);
+  }
+
+  for (int i = 0; i < n_ops; ++i) {
+    const graph::Operator& conv = sg.operators[i];
+    if (skip[i] || plan.host[i] >= 0 || g.CodeOf(conv).builtin != graph::op::kConv2D ||
+        conv.outputs.size() != 1 || conv.outputs[0] < 0)
+      continue;
+    const int32_t y = conv.outputs[0];
+    if (!IsFloat(tensors[y]) || tensors[y].rank() != 4) continue;
+    for (int k : readers[y]) {
+      const graph::Operator& q = sg.operators[k];
+      if (plan.host[k] >= 0 || !g.IsCustom(q, graph::kLceQuantize) || q.inputs.size() != 1 ||
+          q.outputs.size() != 1 || q.outputs[0] < 0 || !PacksOf(tensors[y], tensors[q.outputs[0]]))
+        continue;
+      plan.host[k] = i;
+      plan.quantizes.push_back({i, k, q.outputs[0]});
+      break;
+    }
   }
   return plan;
 }

@@ -3,6 +3,8 @@
 // blocks), so the ADD and the LceQuantize no longer make passes over memory of their own. The
 // fused epilogue performs the same float operations as the separate ops, in the same order, so
 // outputs are bit-identical (kernels/binary/optimized/variants.h, BConvFused).
+// Also an LceQuantize of a float CONV_2D's output, packed by the convolution's tasks right after
+// they computed the rows (still in cache, on the core that wrote them); the float output stays.
 #pragma once
 
 #include <cstdint>
@@ -26,8 +28,16 @@ struct BconvFusion {
   float min = 0, max = 0;  // the ADD's activation range
 };
 
+// An LceQuantize of a float CONV_2D's output (which other ops may read too).
+struct QuantizeFusion {
+  int conv = -1;
+  int quantize = -1;
+  int32_t packed = -1;  // the LceQuantize's output
+};
+
 struct FusionPlan {
   std::vector<BconvFusion> fusions;
+  std::vector<QuantizeFusion> quantizes;
   std::vector<int> host;  // per op: the op whose kernel runs it, or -1 for itself
 };
 

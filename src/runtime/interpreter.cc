@@ -474,6 +474,7 @@ Status Interpreter::Impl::PrepareKernels(LoadState& s) {
     fused[k].sum = f.sum_read ? &tensors[f.sum] : nullptr;
     fused[k].packed = f.packed >= 0 ? &tensors[f.packed] : nullptr;
   }
+  for (const runtime::QuantizeFusion& q : fusion.quantizes) contexts[q.conv].fused_packed = &tensors[q.packed];
   for (int i = 0; i < n_ops; ++i) {
     const graph::Operator& op = sg->operators[i];
     OpProfile p;

@@ -73,7 +73,19 @@ void OpModel::Op(int32_t code, std::vector<int32_t> inputs, std::vector<int32_t>
   g_.subgraphs[0].operators.push_back(std::move(op));
 }
 
-Status OpModel::Build(int threads, FloatPrecision precision) {
+void OpModel::CustomOp(const std::string& name, std::vector<int32_t> inputs, std::vector<int32_t> outputs) {
+  const graph::OperatorCode code{graph::op::kCustom, name, 1};
+  uint32_t index = 0;
+  while (index < g_.operator_codes.size() && !(g_.operator_codes[index] == code)) ++index;
+  if (index == g_.operator_codes.size()) g_.operator_codes.push_back(code);
+  graph::Operator op;
+  op.opcode_index = index;
+  op.inputs = std::move(inputs);
+  op.outputs = std::move(outputs);
+  g_.subgraphs[0].operators.push_back(std::move(op));
+}
+
+Status OpModel::Build(int threads, FloatPrecision precision, bool fuse_ops) {
   auto bytes = format::WriteModel(g_);
   if (!bytes.ok()) return bytes.status();
   bytes_ = *bytes;
@@ -82,6 +94,7 @@ Status OpModel::Build(int threads, FloatPrecision precision) {
   InterpreterOptions o;
   o.num_threads = threads;
   o.float_precision = precision;
+  o.fuse_ops = fuse_ops;
   auto interp = Interpreter::Create(*model, o);
   if (!interp.ok()) return interp.status();
   interp_ = std::move(*interp);

@@ -61,7 +61,10 @@ class OpModel {
           std::vector<Field> fields = {}, int version = 1);
 
   graph::Graph& graph() { return g_; }
-  Status Build(int threads = 1, FloatPrecision precision = FloatPrecision::kFloat32);
+  // A custom op without options (LceQuantize).
+  void CustomOp(const std::string& name, std::vector<int32_t> inputs, std::vector<int32_t> outputs);
+
+  Status Build(int threads = 1, FloatPrecision precision = FloatPrecision::kFloat32, bool fuse_ops = true);
   Interpreter& interpreter() { return *interp_; }
 
   template <typename T>

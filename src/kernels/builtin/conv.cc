@@ -1,7 +1,9 @@
 // CONV_2D (versions 1-6): float32 on XNNPACK (grouped convolution included) or, for few input
 // channels and a large kernel (7x7 stems), xbnn's direct AVX-512 kernel (conv_direct.h), split by
 // output rows on the interpreter's threads; int8 with per-tensor or per-channel weights in
-// TFLite's integer arithmetic.
+// TFLite's integer arithmetic. A float convolution can also run the LceQuantize of its output
+// (runtime/fusion.h).
+#include "kernels/binary/optimized/bitpack.h"
 #include "kernels/builtin/common.h"
 #include "kernels/builtin/conv_common.h"
 #include "kernels/builtin/conv_direct.h"
@@ -24,6 +26,7 @@ class Conv2D final : public runtime::OpKernel {
     filter_ = ctx.input(1);
     bias_ = ctx.input(2);
     out_ = ctx.output(0);
+    packed_ = ctx.fused_packed;
     XBNN_RETURN_IF_ERROR(ExpectRank(ctx, in_, 4, "input"));
     XBNN_RETURN_IF_ERROR(ExpectRank(ctx, filter_, 4, "filter"));
     XBNN_RETURN_IF_ERROR(ExpectConstant(ctx, filter_, "filter"));
@@ -53,26 +56,39 @@ class Conv2D final : public runtime::OpKernel {
                         g_.k_w * filter_c_;
     seconds_ = macs / (in_->type() == DType::kFloat32 ? kConvMacsPerSecond : kInt8MacsPerSecond);
     if (in_->type() == DType::kFloat32) return PrepareFloat(ctx);
+    if (packed_) return ctx.Error("a fused LceQuantize needs a float32 convolution");
     if (in_->type() == DType::kInt8) return PrepareInt8(ctx);
     return ctx.Error("input " + TensorName(in_) + " has type " + graph::DTypeName(in_->type()) +
                      ", supported: float32, int8");
   }
 
   void Invoke(OpContext& ctx) override {
+    // A fused LceQuantize packs each task's part of the output right after the task computed it.
+    int32_t* packed = packed_ ? packed_->as<int32_t>() : nullptr;
     if (bf16_.prepared()) {
       bf16_.ConvertInput(in_->as<float>());
       float* out = out_->as<float>();
       // Each RunRows call configures the AMX tiles (~1 us): up to 32 tasks of whole items.
       const int items = bf16_.rows(), per = std::max(1, items / 32);
       auto rows = [&](int, int task) {
-        bf16_.RunRows(out, task * per, std::min(items, (task + 1) * per));
+        const int end = std::min(items, (task + 1) * per);
+        bf16_.RunRows(out, task * per, end);
+        for (int i = task * per; packed && i < end; ++i) {
+          direct_conv::PackSigns(out, g_.out_c, bf16_.ItemRegion(i), packed);
+        }
       };
       ParallelFor(ctx, (items + per - 1) / per, rows, seconds_);
     } else if (direct_.prepared()) {
       const float* in = in_->as<float>();
       float* out = out_->as<float>();
-      auto rows = [&](int, int row) { direct_.RunRows(in, out, row, row + 1); };
+      auto rows = [&](int, int row) {
+        direct_.RunRows(in, out, row, row + 1);
+        if (packed) direct_conv::PackSigns(out, g_.out_c, direct_.ItemRegion(row), packed);
+      };
       ParallelFor(ctx, direct_.rows(), rows, seconds_);
+    } else if (!xnn_.empty() && packed) {
+      const float* out = out_->as<float>();
+      xnn_.Run(ctx, [&](int64_t p0, int64_t p1) { pack_->RunRows(out, packed, p0, p1); });
     } else if (!xnn_.empty()) {
       xnn_.Run(ctx);
     } else {
@@ -104,6 +120,14 @@ class Conv2D final : public runtime::OpKernel {
     d.groups = groups_;
     d.group_in = filter_c_;
     d.group_out = g_.out_c / groups_;
+    if (packed_) {
+      optimized::PackParams p;
+      p.outer = int64_t{g_.batch} * g_.gh.out * g_.gw.out;
+      p.channels = g_.out_c;
+      auto k = optimized::PackKernel::Create(p);
+      if (!k.ok()) return ctx.Error(k.status().message());
+      pack_ = std::move(*k);
+    }
     return CreateXnnConv2D(ctx, d, &xnn_);
   }
 
@@ -146,12 +170,14 @@ class Conv2D final : public runtime::OpKernel {
   }
 
   RuntimeTensor *in_ = nullptr, *filter_ = nullptr, *bias_ = nullptr, *out_ = nullptr;
+  RuntimeTensor* packed_ = nullptr;  // a fused LceQuantize's output (ctx.fused_packed)
   ConvGeometry g_;
   int filter_c_ = 0, groups_ = 1;
   double seconds_ = 0;  // estimated single-thread time
   XnnChunks xnn_;
   DirectConvF32 direct_;  // used instead of XNNPACK where DirectConvF32::Applies
   DirectConvBf16 bf16_;   // instead of direct_ with InterpreterOptions::float_precision kBFloat16
+  std::unique_ptr<optimized::PackKernel> pack_;  // the fused LceQuantize on the XNNPACK path
   ChannelRequant rq_;
   std::vector<int32_t> acc_;
 };

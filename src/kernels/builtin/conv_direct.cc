@@ -208,6 +208,54 @@ void DirectConvF32::Prepare(const DirectConvGeometry& g, const float* filter_ohw
   }
 }
 
+direct_conv::Region DirectConvF32::ItemRegion(int item) const {
+  if (!pointwise_) return direct_conv::RowRegion(g_.out_w, g_.out_c, item);
+  const int64_t pixels = static_cast<int64_t>(g_.batch) * g_.out_h * g_.out_w;
+  const direct_conv::PointwiseSplit s = direct_conv::SplitPointwise(pixels, g_.out_c);
+  return direct_conv::ItemRegion(s.chunk_pixels, s.blocks, pixels, g_.out_c, item);
+}
+
+#if defined(XBNN_DIRECT_CONV_X86)
+__attribute__((target("avx512f")))
+#endif
+void direct_conv::PackSigns(const float* out, int out_c, const Region& r, int32_t* packed) {
+#if defined(XBNN_DIRECT_CONV_X86)
+  const int64_t words = (out_c + 31) / 32;
+  const __m512 zero = _mm512_setzero_ps();
+  auto lanes = [](int n) {
+    return static_cast<__mmask16>(n >= 16 ? 0xFFFF : n <= 0 ? 0 : (1u << n) - 1);
+  };
+  if (r.channels % 32 == 0) {  // whole words (every block of a multiple of 32 channels)
+    const int nw = r.channels / 32;
+    for (int64_t p = r.p0; p < r.p1; ++p) {
+      const float* x = out + p * out_c + r.c0;
+      int32_t* w = packed + p * words + r.c0 / 32;
+      for (int k = 0; k < nw; ++k) {
+        const uint32_t m0 = _mm512_cmp_ps_mask(_mm512_loadu_ps(x + 32 * k), zero, _CMP_LT_OQ);
+        const uint32_t m1 = _mm512_cmp_ps_mask(_mm512_loadu_ps(x + 32 * k + 16), zero, _CMP_LT_OQ);
+        w[k] = static_cast<int32_t>(m0 | (m1 << 16));
+      }
+    }
+    return;
+  }
+  for (int64_t p = r.p0; p < r.p1; ++p) {
+    const float* x = out + p * out_c + r.c0;
+    int32_t* w = packed + p * words + r.c0 / 32;
+    for (int c = 0; c < r.channels; c += 32) {
+      // Ordered less-than, as LceQuantize's x < 0: NaN and -0 give 0.
+      const __mmask16 lo = lanes(r.channels - c), hi = lanes(r.channels - c - 16);
+      const uint32_t m0 =
+          _mm512_mask_cmp_ps_mask(lo, _mm512_maskz_loadu_ps(lo, x + c), zero, _CMP_LT_OQ);
+      const uint32_t m1 =
+          _mm512_mask_cmp_ps_mask(hi, _mm512_maskz_loadu_ps(hi, x + c + 16), zero, _CMP_LT_OQ);
+      w[c / 32] = static_cast<int32_t>(m0 | (m1 << 16));
+    }
+  }
+#else
+  (void)out, (void)out_c, (void)r, (void)packed;
+#endif
+}
+
 int DirectConvF32::rows() const {
   if (!pointwise_) return g_.batch * g_.out_h;
   return direct_conv::SplitPointwise(static_cast<int64_t>(g_.batch) * g_.out_h * g_.out_w, g_.out_c)

@@ -43,18 +43,42 @@ inline PointwiseSplit SplitPointwise(int64_t pixels, int out_c) {
   return s;
 }
 
+// The part of the output a work item writes: channels [c0, c0 + channels) of pixels [p0, p1).
+struct Region {
+  int64_t p0 = 0, p1 = 0;
+  int c0 = 0, channels = 0;
+};
+// Work item `item` of a 1x1 convolution over `pixels` pixels, `chunk_pixels` per chunk.
+inline Region ItemRegion(int64_t chunk_pixels, int blocks, int64_t pixels, int out_c, int item) {
+  const int blk = item % blocks;
+  Region r;
+  r.p0 = item / blocks * chunk_pixels;
+  r.p1 = r.p0 + chunk_pixels < pixels ? r.p0 + chunk_pixels : pixels;
+  r.c0 = blk * kBlock;
+  r.channels = BlockChannels(out_c, blk);
+  return r;
+}
+// The same for the output rows of a stem (each item one row of every channel).
+inline Region RowRegion(int out_w, int out_c, int row) {
+  return {int64_t{row} * out_w, int64_t{row + 1} * out_w, 0, out_c};
+}
+
 // Calls tile(block, first_pixel, single) over work item `item` of `pixels` pixels: runs of full
 // tiles (TilePixels of the block's width), then single pixels at the item's end.
 template <class TileAt>
 void ForPointwiseItem(const PointwiseSplit& s, int64_t pixels, int out_c, int item, TileAt tile) {
-  const int blk = item % s.blocks;
-  const int64_t p0 = item / s.blocks * s.chunk_pixels;
-  const int64_t p1 = p0 + s.chunk_pixels < pixels ? p0 + s.chunk_pixels : pixels;
-  const int np = TilePixels(BlockChannels(out_c, blk) / 16);
-  int64_t p = p0;
-  for (; p + np <= p1; p += np) tile(blk, p, false);
-  for (; p < p1; ++p) tile(blk, p, true);
+  const Region r = ItemRegion(s.chunk_pixels, s.blocks, pixels, out_c, item);
+  const int blk = r.c0 / kBlock;
+  const int np = TilePixels(r.channels / 16);
+  int64_t p = r.p0;
+  for (; p + np <= r.p1; p += np) tile(blk, p, false);
+  for (; p < r.p1; ++p) tile(blk, p, true);
 }
+
+// A fused LceQuantize of a region of an NHWC float32 output with out_c channels (AVX-512F; the
+// direct kernels' CPUs): bit c % 32 of word c / 32 of a pixel's packed row is (x_c < 0). r.c0 is a
+// multiple of 32; the words the region covers are written whole, bits past its channels 0.
+void PackSigns(const float* out, int out_c, const Region& r, int32_t* packed);
 }  // namespace direct_conv
 
 struct DirectConvGeometry {
@@ -79,6 +103,8 @@ class DirectConvF32 {
   void RunRows(const float* in, float* out, int row_begin, int row_end) const;
   bool prepared() const { return !packed_.empty(); }
   int rows() const;
+  // What work item `item` writes.
+  direct_conv::Region ItemRegion(int item) const;
 
  private:
   static bool IsPointwise(const DirectConvGeometry& g);

@@ -383,6 +383,17 @@ int DirectConvBf16::rows() const {
   return direct_conv::SplitPointwise(pixels, g_.out_c).items();
 }
 
+direct_conv::Region DirectConvBf16::ItemRegion(int item) const {
+  if (!pointwise_) return direct_conv::RowRegion(g_.out_w, g_.out_c, item);
+  const int64_t pixels = static_cast<int64_t>(g_.batch) * g_.out_h * g_.out_w;
+  if (TilesNow()) {
+    return direct_conv::ItemRegion(kTileItemPixels, (g_.out_c + kBlock - 1) / kBlock, pixels,
+                                   g_.out_c, item);
+  }
+  const direct_conv::PointwiseSplit s = direct_conv::SplitPointwise(pixels, g_.out_c);
+  return direct_conv::ItemRegion(s.chunk_pixels, s.blocks, pixels, g_.out_c, item);
+}
+
 void DirectConvBf16::ConvertInput(const float* in) {
 #if defined(XBNN_DIRECT_BF16_X86)
   const int c2 = EvenChannels(g_.in_c);
@@ -447,10 +458,10 @@ void DirectConvBf16::RunTiles(float* out, int begin, int end) const {
     t.row_stride = 0;
     t.rows = 1;
     for (int item = begin; item < end; ++item) {
-      const int blk = item % blocks;
-      const int nb = BlockChannels(g.out_c, blk) / 16;
-      const int64_t p0 = static_cast<int64_t>(item / blocks) * kTileItemPixels;
-      const int64_t p1 = std::min<int64_t>(p0 + kTileItemPixels, pixels);
+      const direct_conv::Region r =
+          direct_conv::ItemRegion(kTileItemPixels, blocks, pixels, g.out_c, item);
+      const int blk = r.c0 / kBlock, nb = r.channels / 16;
+      const int64_t p0 = r.p0, p1 = r.p1;
       t.w = tile_packed_.data() + blk * kBlock * tap_elems;
       for (int64_t p = p0; p < p1; p += kTileRows) {
         t.in = input_.data() + p * c2;

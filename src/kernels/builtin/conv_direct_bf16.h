@@ -41,6 +41,8 @@ class DirectConvBf16 {
   // Whether the AMX tiles run this convolution (for inputs without inf or NaN).
   bool uses_tiles() const { return tile_packed_.size() != 0; }
   int rows() const;
+  // What work item `item` writes (after ConvertInput, as rows()).
+  direct_conv::Region ItemRegion(int item) const;
   // Bytes kept: the repacked weights and the padded input copy.
   size_t bytes() const;
 

@@ -75,7 +75,10 @@ Status CreateXnnConv2D(const OpContext& ctx, const XnnConvDesc& d, XnnChunks* ou
         pad_top, d.pad_right, pad_bottom, d.pad_left, d.kernel_h, d.kernel_w, d.stride_h,
         d.stride_w, d.dilation_h, d.dilation_w, d.groups, d.group_in, d.group_out, d.in_c, d.out_c,
         d.filter, d.bias, d.min, d.max, d.flags, &op);
-    out->Add(XnnOperator(op));
+    const int64_t image = int64_t{d.out_h} * d.out_w;
+    const int64_t first = chunks == 1 ? 0 : rows ? int64_t{c0} * d.out_w : c0 * image;
+    const int64_t end = chunks == 1 ? d.batch * image : rows ? int64_t{c1} * d.out_w : c1 * image;
+    out->Add(XnnOperator(op), first, end);
     if (s != xnn_status_success) {
       return ctx.Error(std::string("XNNPACK cannot create the ") + d.what + ": " +
                        XnnStatusName(s));

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "kernels/builtin/common.h"
@@ -19,13 +20,28 @@ class XnnChunks {
   // Runs every chunk (xnn_run_operator without a thread pool), in parallel when estimated
   // single-thread time `seconds` makes that worthwhile.
   void Run(const OpContext& ctx) const;
+  // Run, and after each chunk, in the same task, after(first, end) with the chunk's range of
+  // output pixels (batch * height * width of an NHWC output; set by CreateXnnConv2D).
+  template <class After>
+  void Run(const OpContext& ctx, After after) const {
+    auto run = [&](int, int i) {
+      const size_t k = static_cast<size_t>(i);
+      xnn_run_operator(ops_[k].get(), nullptr);
+      after(pixels_[k].first, pixels_[k].second);
+    };
+    ParallelFor(ctx, static_cast<int>(ops_.size()), run, seconds_);
+  }
   bool empty() const { return ops_.empty(); }
   size_t size() const { return ops_.size(); }
-  void Add(XnnOperator op) { ops_.push_back(std::move(op)); }
+  void Add(XnnOperator op, int64_t first_pixel = 0, int64_t end_pixel = 0) {
+    ops_.push_back(std::move(op));
+    pixels_.emplace_back(first_pixel, end_pixel);
+  }
   void set_seconds(double seconds) { seconds_ = seconds; }
 
  private:
   std::vector<XnnOperator> ops_;
+  std::vector<std::pair<int64_t, int64_t>> pixels_;  // per chunk: its output pixels
   double seconds_ = 0;
 };
 

@@ -85,6 +85,25 @@ void PackKernel::RunTask(void* ctx, int /*thread*/, int task) {
   PackRange(*static_cast<const PackContext*>(ctx), task);
 }
 
+void PackKernel::RunRows(const void* input, int32_t* output, int64_t row_begin,
+                         int64_t row_end) const {
+  row_begin = std::max<int64_t>(row_begin, 0);
+  row_end = std::min(row_end, params_.outer);
+  if (row_end <= row_begin) return;
+  // Rows of whole 32-channel words are one long row (as in Run): one call, no row loop.
+  const bool flat = params_.channels % 32 == 0;
+  const int64_t outer = flat ? 1 : row_end - row_begin;
+  const int64_t channels = flat ? (row_end - row_begin) * params_.channels : params_.channels;
+  const int64_t in_offset = row_begin * params_.channels;
+  int32_t* out = output + row_begin * ((params_.channels + 31) / 32);
+  if (params_.source == PackSource::kFloat32) {
+    variant_->pack_float(static_cast<const float*>(input) + in_offset, outer, channels, out);
+  } else {
+    variant_->pack_int8(static_cast<const int8_t*>(input) + in_offset, outer, channels,
+                        params_.zero_point, out);
+  }
+}
+
 void PackKernel::Run(const void* input, int32_t* output, TaskRunner* runner) const {
   if (rows_ == 0) return;
   const int threads = runner == nullptr ? 1 : runner->num_threads();

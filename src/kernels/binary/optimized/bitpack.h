@@ -27,6 +27,9 @@ class PackKernel {
                                                     Isa isa = Isa::kBest);
   // input: float or int8 [outer, channels]; output: int32 [outer, PackedWords(channels)].
   void Run(const void* input, int32_t* output, TaskRunner* runner) const;
+  // Rows [row_begin, row_end) of `outer` only, on the calling thread (a producer's task packing
+  // what it just computed).
+  void RunRows(const void* input, int32_t* output, int64_t row_begin, int64_t row_end) const;
 
   Isa isa() const { return isa_; }
   const PackParams& params() const { return params_; }
