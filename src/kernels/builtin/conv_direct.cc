@@ -185,7 +185,7 @@ void DirectConvF32::Prepare(const DirectConvGeometry& g, const float* filter_ohw
   hi_ = hi;
   const int taps = g.k_w * g.in_c;
   const int blocks = (g.out_c + kBlock - 1) / kBlock;
-  packed_.assign(static_cast<size_t>(g.out_c) * g.k_h * taps, 0.0f);
+  packed_ = optimized::AlignedBuffer<float>(static_cast<size_t>(g.out_c) * g.k_h * taps);
   float* dst = packed_.data();
   for (int b = 0; b < blocks; ++b) {
     const int bc = BlockChannels(g.out_c, b);
@@ -198,7 +198,7 @@ void DirectConvF32::Prepare(const DirectConvGeometry& g, const float* filter_ohw
   if (bias) std::copy(bias, bias + g.out_c, bias_.begin());
   pointwise_ = IsPointwise(g);
   if (g.out_c == 8) {  // each tap's 8 weights and the 8 biases twice, for PairKernel8
-    std::vector<float> twice(static_cast<size_t>(16) * g.k_h * taps);
+    optimized::AlignedBuffer<float> twice(static_cast<size_t>(16) * g.k_h * taps);
     for (size_t i = 0; i < packed_.size(); ++i) {
       twice[i / 8 * 16 + i % 8] = twice[i / 8 * 16 + 8 + i % 8] = packed_[i];
     }

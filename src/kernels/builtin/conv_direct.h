@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/binary/optimized/aligned_buffer.h"
+
 namespace xbnn::kernels::builtin {
 
 // The register blocking both direct kernels (float32 and bf16) share: output channels in blocks
@@ -101,7 +103,7 @@ class DirectConvF32 {
   // Work items [row_begin, row_end) of rows(), NHWC in and out: output rows (batch * out_h), or
   // for 1x1 convolutions chunks of pixels x channel blocks (direct_conv::SplitPointwise).
   void RunRows(const float* in, float* out, int row_begin, int row_end) const;
-  bool prepared() const { return !packed_.empty(); }
+  bool prepared() const { return packed_.size() != 0; }
   int rows() const;
   // What work item `item` writes.
   direct_conv::Region ItemRegion(int item) const;
@@ -116,7 +118,9 @@ class DirectConvF32 {
 
   bool pointwise_ = false;
   DirectConvGeometry g_;
-  std::vector<float> packed_;  // per 64-channel block: [k_h][k_w * in_c][block channels]
+  // Per 64-channel block: [k_h][k_w * in_c][block channels]; cache-line aligned, so that no
+  // weight vector load straddles two lines.
+  optimized::AlignedBuffer<float> packed_;
   std::vector<float> bias_;    // out_c values (zeros without a bias)
   float lo_ = 0, hi_ = 0;
 };
