@@ -1,4 +1,8 @@
 // MAX_POOL_2D, AVERAGE_POOL_2D, MEAN and SOFTMAX against plain loops; int8 exactly as TFLite.
+#include <cmath>
+#include <cstring>
+#include <limits>
+
 #include "builtin/op_test_util.h"
 
 namespace xbnn::testing {
@@ -110,6 +114,41 @@ TEST_P(PoolTest, Int8) {
     want[o] = static_cast<int8_t>(std::min(std::max(v, lo), hi));
   });
   ExpectEqual(m.GetOutput<int8_t>(0), want);
+}
+
+// The float average bit for bit: TFLite's float kernel sums the window from zero in window order
+// in float, divides by the pixels inside the input and clamps (infinities to the largest finite
+// floats without an activation, as TFLite). Signed zeros (0 + -0 is +0),
+// infinities, NaN and sums that overflow go through every vector width and the scalar tail.
+TEST_P(PoolTest, FloatAverageExact) {
+  const PoolCase c = std::get<0>(GetParam());
+  if (!std::get<1>(GetParam())) GTEST_SKIP() << "average pooling only";
+  auto x = RandomFloats(static_cast<size_t>(c.n) * c.h * c.w * c.c, 94, -3, 8);
+  const float specials[] = {-0.0f, 0.0f, INFINITY, -INFINITY, NAN, 3e38f, -3e38f};
+  for (size_t i = 0; i < x.size(); i += 3) x[i] = specials[(i / 3) % 7];
+  // TFLite's float activation ranges: the unbounded sides are the largest finite floats.
+  float lo, hi;
+  RefFloatActivation(c.act, &lo, &hi);
+  lo = std::max(lo, std::numeric_limits<float>::lowest());
+  hi = std::min(hi, std::numeric_limits<float>::max());
+  std::vector<float> want(RunFloatPool(c, x, true, 1).size());
+  ForWindows(c, [&](int64_t o, const std::vector<int64_t>& taps) {
+    float v = 0;
+    for (int64_t t : taps) v += x[t];
+    v /= static_cast<float>(taps.size());
+    want[o] = std::min(std::max(v, lo), hi);
+  });
+  const std::vector<float> got = RunFloatPool(c, x, true, 1);
+  ASSERT_EQ(got.size(), want.size());
+  int bad = 0;
+  for (size_t i = 0; i < got.size() && bad < 5; ++i) {
+    // NaNs compare by kind only (the sign of x86's default NaN is not the reference's business).
+    if (std::isnan(got[i]) && std::isnan(want[i])) continue;
+    if (std::memcmp(&got[i], &want[i], sizeof(float)) != 0) {
+      ADD_FAILURE() << "output " << i << ": got " << got[i] << ", want " << want[i];
+      ++bad;
+    }
+  }
 }
 
 // A map large enough for the pool to split its rows over the threads (common.h's estimates):

@@ -1,6 +1,6 @@
 // MAX_POOL_2D and AVERAGE_POOL_2D (versions 1-2): float32 and int8, SAME/VALID padding, any
-// stride, fused activations. Float max pooling is a vectorized loop (vector_loops.h), which
-// measured faster than XNNPACK's max pooling on QuickNet's shapes. Padded positions are left out
+// stride, fused activations. Float pooling is a vectorized loop (vector_loops.h); for max pooling
+// it measured faster than XNNPACK's on QuickNet's shapes. Padded positions are left out
 // of the window (the average divides by the number of positions inside the input), as in TFLite.
 // int8 pooling works on the stored values and needs the output quantized like the input; the int8
 // average rounds half away from zero, as TFLite's integer kernel does.
@@ -43,13 +43,12 @@ class Pool2D final : public runtime::OpKernel {
     XBNN_RETURN_IF_ERROR(ComputeAxis(ctx, "h", in_h_, f_h_, stride_h_, 1, padding, &gh_));
     XBNN_RETURN_IF_ERROR(ComputeAxis(ctx, "w", in_w_, f_w_, stride_w_, 1, padding, &gw_));
     XBNN_RETURN_IF_ERROR(ExpectShape(ctx, out_, {batch_, gh_.out, gw_.out, c_}, "output"));
-    // Float max pooling runs vectorized rows (MaxPoolRowF32), the other kinds plain loops.
-    const bool vector_rows = in_->type() == DType::kFloat32 && kind_ == PoolKind::kMax;
+    // Float pooling runs vectorized rows (MaxPoolRowF32, AvgPoolRowF32), int8 plain loops.
+    const bool vector_rows = in_->type() == DType::kFloat32;
     seconds_ = static_cast<double>(batch_) * gh_.out * gw_.out * c_ * f_h_ * f_w_ /
                (vector_rows ? kMaxPoolF32VisitsPerSecond : kPoolVisitsPerSecond);
     if (in_->type() == DType::kFloat32) {
       FloatActivationRange(act_, &flo_, &fhi_);
-      facc_.assign(static_cast<size_t>(NumThreads(ctx)) * c_, 0.0f);
       geometry_ = MaxPoolGeometry{
           in_h_, in_w_,     c_,        gh_.out,        gw_.out,        f_h_,
           f_w_,  stride_h_, stride_w_, gh_.pad_before, gw_.pad_before, act_ != Activation::kNone,
@@ -79,7 +78,10 @@ class Pool2D final : public runtime::OpKernel {
       };
       ParallelFor(ctx, batch_ * gh_.out, row, seconds_);
     } else if (in_->type() == DType::kFloat32) {
-      auto row = [&](int thread, int task) { Row<float>(thread, task, facc_.data()); };
+      auto row = [&](int, int task) {
+        AvgPoolRowF32(geometry_, in_->as<float>(), out_->as<float>(), task / gh_.out,
+                      task % gh_.out);
+      };
       ParallelFor(ctx, batch_ * gh_.out, row, seconds_);
     } else {
       auto row = [&](int thread, int task) { Row<int8_t>(thread, task, iacc_.data()); };
@@ -114,18 +116,11 @@ class Pool2D final : public runtime::OpKernel {
         }
       }
       T* po = out + ((static_cast<int64_t>(b) * gh_.out + oy) * gw_.out + ox) * c_;
-      if constexpr (std::is_same_v<T, float>) {
-        for (int c = 0; c < c_; ++c) {
-          const float v = kind_ == PoolKind::kMax ? acc[c] : acc[c] / static_cast<float>(count);
-          po[c] = std::min(std::max(v, flo_), fhi_);
-        }
-      } else {
-        for (int c = 0; c < c_; ++c) {
-          int32_t v = acc[c];
-          if (kind_ == PoolKind::kAverage)
-            v = v > 0 ? (v + count / 2) / count : (v - count / 2) / count;
-          po[c] = static_cast<T>(std::min(std::max(v, ilo_), ihi_));
-        }
+      for (int c = 0; c < c_; ++c) {
+        int32_t v = acc[c];
+        if (kind_ == PoolKind::kAverage)
+          v = v > 0 ? (v + count / 2) / count : (v - count / 2) / count;
+        po[c] = static_cast<T>(std::min(std::max(v, ilo_), ihi_));
       }
     }
   }
@@ -137,7 +132,6 @@ class Pool2D final : public runtime::OpKernel {
   AxisGeometry gh_, gw_;
   float flo_ = 0, fhi_ = 0;
   int32_t ilo_ = -128, ihi_ = 127;
-  std::vector<float> facc_;
   std::vector<int32_t> iacc_;
   double seconds_ = 0;  // estimated single-thread time
   MaxPoolGeometry geometry_;

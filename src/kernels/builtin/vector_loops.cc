@@ -94,7 +94,61 @@ inline __attribute__((always_inline)) void WindowMax(const MaxPoolGeometry& g, c
   for (int v = 0; v < NV; ++v) std::memcpy(po + i + 16 * v, &acc[v], sizeof acc[v]);
 }
 
+// Average over the window of channels [i, i + 16 * NV) of one output pixel: the sum from zero in
+// window order, divided by the number of pixels inside the input, then clamped; the expressions of
+// the scalar tail (and of TFLite's reference kernel), lane by lane.
+template <int NV>
+inline __attribute__((always_inline)) void WindowAvg(const MaxPoolGeometry& g, const float* in, int b, int y0, int ky0,
+                                                     int ky1, int x0, int kx0, int kx1, int64_t i, float* po) {
+  const int64_t c = g.channels;
+  V16 acc[NV];
+  for (int v = 0; v < NV; ++v) acc[v] = V16{};
+  int count = 0;
+  for (int ky = ky0; ky < ky1; ++ky) {
+    const float* row = in + ((static_cast<int64_t>(b) * g.in_h + y0 + ky) * g.in_w + x0) * c + i;
+    for (int kx = kx0; kx < kx1; ++kx, ++count) {
+      const float* px = row + kx * c;
+      for (int v = 0; v < NV; ++v) {
+        V16 x;
+        std::memcpy(&x, px + 16 * v, sizeof x);
+        acc[v] += x;
+      }
+    }
+  }
+  const V16 n = V16{} + static_cast<float>(count), lo = V16{} + g.lo, hi = V16{} + g.hi;
+  for (int v = 0; v < NV; ++v) {
+    const V16 a = acc[v] / n;
+    const V16 t = a < lo ? lo : a;  // std::max(a, lo)
+    acc[v] = hi < t ? hi : t;       // std::min(t, hi)
+    std::memcpy(po + i + 16 * v, &acc[v], sizeof acc[v]);
+  }
+}
+
 }  // namespace
+
+XBNN_CLONES
+void AvgPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out, int b, int oy) {
+  const int y0 = oy * g.stride_h - g.pad_top;
+  const int ky0 = std::max(0, -y0), ky1 = std::min(g.filter_h, g.in_h - y0);
+  const int64_t c = g.channels;
+  for (int ox = 0; ox < g.out_w; ++ox) {
+    const int x0 = ox * g.stride_w - g.pad_left;
+    const int kx0 = std::max(0, -x0), kx1 = std::min(g.filter_w, g.in_w - x0);
+    float* __restrict po = out + ((static_cast<int64_t>(b) * g.out_h + oy) * g.out_w + ox) * c;
+    int64_t i = 0;
+    for (; i + 64 <= c; i += 64) WindowAvg<4>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
+    for (; i + 16 <= c; i += 16) WindowAvg<1>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
+    for (; i < c; ++i) {
+      float acc = 0;
+      int count = 0;
+      for (int ky = ky0; ky < ky1; ++ky) {
+        const float* row = in + ((static_cast<int64_t>(b) * g.in_h + y0 + ky) * g.in_w + x0) * c + i;
+        for (int kx = kx0; kx < kx1; ++kx, ++count) acc += row[kx * c];
+      }
+      po[i] = std::min(std::max(acc / static_cast<float>(count), g.lo), g.hi);
+    }
+  }
+}
 
 XBNN_CLONES
 void MaxPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out, int b, int oy) {
