@@ -84,6 +84,8 @@ class OpContext {
   // An LceQuantize of this op's float output fused into it (CONV_2D only, runtime/fusion.h): the
   // kernel also writes the packed bits there.
   RuntimeTensor* fused_packed = nullptr;
+  // A MAX_POOL_2D of this op's output fused into it (CONV_2D only): the pool's own context.
+  const OpContext* fused_pool = nullptr;
 
   size_t num_inputs() const { return inputs.size(); }
   RuntimeTensor* input(size_t i) const { return i < inputs.size() ? inputs[i] : nullptr; }

@@ -111,6 +111,17 @@ FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
       continue;
     const int32_t y = conv.outputs[0];
     if (!IsFloat(tensors[y]) || tensors[y].rank() != 4) continue;
+    const int only = only_reader(y);
+    if (only >= 0 && plan.host[only] < 0 &&
+        g.CodeOf(sg.operators[only]).builtin == graph::op::kMaxPool2D) {
+      const graph::Operator& pool = sg.operators[only];
+      if (pool.inputs.size() == 1 && pool.outputs.size() == 1 && pool.outputs[0] >= 0 &&
+          IsFloat(tensors[pool.outputs[0]])) {
+        plan.host[only] = i;
+        plan.pools.push_back({i, only});
+        continue;
+      }
+    }
     for (int k : readers[y]) {
       const graph::Operator& q = sg.operators[k];
       if (plan.host[k] >= 0 || !g.IsCustom(q, graph::kLceQuantize) || q.inputs.size() != 1 ||

@@ -4,7 +4,8 @@
 // fused epilogue performs the same float operations as the separate ops, in the same order, so
 // outputs are bit-identical (kernels/binary/optimized/variants.h, BConvFused).
 // Also an LceQuantize of a float CONV_2D's output, packed by the convolution's tasks right after
-// they computed the rows (still in cache, on the core that wrote them); the float output stays.
+// they computed the rows (still in cache, on the core that wrote them), and a max pooling of it
+// (PoolFusion); the float output stays.
 #pragma once
 
 #include <cstdint>
@@ -35,9 +36,17 @@ struct QuantizeFusion {
   int32_t packed = -1;  // the LceQuantize's output
 };
 
+// A float MAX_POOL_2D that is the only reader of a float CONV_2D's output: the convolution pools
+// each band of rows it computed while the rows are in cache (the output is still written).
+struct PoolFusion {
+  int conv = -1;
+  int pool = -1;
+};
+
 struct FusionPlan {
   std::vector<BconvFusion> fusions;
   std::vector<QuantizeFusion> quantizes;
+  std::vector<PoolFusion> pools;
   std::vector<int> host;  // per op: the op whose kernel runs it, or -1 for itself
 };
 

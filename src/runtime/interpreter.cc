@@ -474,7 +474,9 @@ Status Interpreter::Impl::PrepareKernels(LoadState& s) {
     fused[k].sum = f.sum_read ? &tensors[f.sum] : nullptr;
     fused[k].packed = f.packed >= 0 ? &tensors[f.packed] : nullptr;
   }
+  for (int i = 0; i < n_ops; ++i) FillContext(contexts[i], i, &memory.prepared_bytes);
   for (const runtime::QuantizeFusion& q : fusion.quantizes) contexts[q.conv].fused_packed = &tensors[q.packed];
+  for (const runtime::PoolFusion& f : fusion.pools) contexts[f.conv].fused_pool = &contexts[f.pool];
   for (int i = 0; i < n_ops; ++i) {
     const graph::Operator& op = sg->operators[i];
     OpProfile p;
@@ -487,7 +489,6 @@ Status Interpreter::Impl::PrepareKernels(LoadState& s) {
       continue;
     }
     runtime::OpContext& ctx = contexts[i];
-    FillContext(ctx, i, &memory.prepared_bytes);
     if (fusion_of[i] >= 0) ctx.fused = &fused[static_cast<size_t>(fusion_of[i])];
     kernels.push_back(s.regs[i]->create());
     XBNN_RETURN_IF_ERROR(kernels.back()->Prepare(ctx));

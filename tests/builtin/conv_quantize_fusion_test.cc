@@ -50,6 +50,11 @@ ModelRun RunModel(const FusionCase& c, const std::vector<float>& x, const std::v
   EXPECT_TRUE(s.ok()) << s.message();
   if (!s.ok()) return r;
   m.SetInput(0, x);
+  // Bits left unwritten must not pass for ones a previous interpreter left in this memory.
+  for (size_t i = 0; i < m.interpreter().num_outputs(); ++i) {
+    TensorView o = m.interpreter().output(i);
+    std::memset(o.raw(), 0xA5, o.bytes());
+  }
   EXPECT_TRUE(m.Invoke().ok());
   // Outputs in model order: the float output (when it is one) was added first.
   r.packed = m.GetOutput<int32_t>(c.float_is_output ? 1 : 0);

@@ -1,13 +1,14 @@
 // CONV_2D (versions 1-6): float32 on XNNPACK (grouped convolution included) or, for few input
 // channels and a large kernel (7x7 stems), xbnn's direct AVX-512 kernel (conv_direct.h), split by
 // output rows on the interpreter's threads; int8 with per-tensor or per-channel weights in
-// TFLite's integer arithmetic. A float convolution can also run the LceQuantize of its output
-// (runtime/fusion.h).
+// TFLite's integer arithmetic. A float convolution can also run the LceQuantize or the max
+// pooling of its output (runtime/fusion.h).
 #include "kernels/binary/optimized/bitpack.h"
 #include "kernels/builtin/common.h"
 #include "kernels/builtin/conv_common.h"
 #include "kernels/builtin/conv_direct.h"
 #include "kernels/builtin/conv_direct_bf16.h"
+#include "kernels/builtin/pooling.h"
 #include "kernels/builtin/xnn_chunks.h"
 #include "ops/op_def.h"
 #include "ops/shape_rules.h"
@@ -55,14 +56,79 @@ class Conv2D final : public runtime::OpKernel {
     const double macs = static_cast<double>(g_.batch) * g_.gh.out * g_.gw.out * g_.out_c * g_.k_h *
                         g_.k_w * filter_c_;
     seconds_ = macs / (in_->type() == DType::kFloat32 ? kConvMacsPerSecond : kInt8MacsPerSecond);
+    if (ctx.fused_pool) XBNN_RETURN_IF_ERROR(PreparePool(*ctx.fused_pool));
     if (in_->type() == DType::kFloat32) return PrepareFloat(ctx);
-    if (packed_) return ctx.Error("a fused LceQuantize needs a float32 convolution");
+    if (packed_ || pool_ctx_)
+      return ctx.Error("a fused LceQuantize or pooling needs a float32 convolution");
     if (in_->type() == DType::kInt8) return PrepareInt8(ctx);
     return ctx.Error("input " + TensorName(in_) + " has type " + graph::DTypeName(in_->type()) +
                      ", supported: float32, int8");
   }
 
   void Invoke(OpContext& ctx) override {
+    if (pool_ctx_ == nullptr) {
+      InvokeConv(ctx);
+    } else if (direct_.prepared() ? direct_.by_rows() : bf16_.prepared() && bf16_.by_rows()) {
+      InvokePooled(ctx);
+    } else {  // other kernels: the pooling after the whole convolution, as the separate op
+      InvokeConv(ctx);
+      const int n = pool_.batch * pool_.gh.out;
+      const float* y = out_->as<float>();
+      float* pooled = pool_ctx_->output(0)->as<float>();
+      auto row = [&](int, int t) {
+        MaxPoolRowF32(pool_.rows, y, pooled, t / pool_.gh.out, t % pool_.gh.out);
+      };
+      ParallelFor(ctx, n, row, pool_.seconds);
+    }
+  }
+
+ private:
+  // A fused MAX_POOL_2D with a stem kernel (tasks of output rows): tasks of bands of rows; after
+  // each convolution row, the pooling rows whose windows end there and start inside the band (the
+  // rows were just computed on this core); then the pooling rows whose windows straddle two bands.
+  // Each pooling row is the separate op's MaxPoolRowF32 on the same values.
+  void InvokePooled(OpContext& ctx) {
+    const float* in = in_->as<float>();
+    float* out = out_->as<float>();
+    float* pooled = pool_ctx_->output(0)->as<float>();
+    if (bf16_.prepared()) bf16_.ConvertInput(in);
+    const int h = g_.gh.out, rows = g_.batch * h;
+    const int threads = NumThreads(ctx);
+    // Two bands per thread: few straddling pooling rows, some slack for a slower thread.
+    const int bands =
+        threads <= 1 || seconds_ < kMinParallelSeconds ? 1 : std::min(rows, 2 * threads);
+    auto band_of = [&](int r) {
+      return static_cast<int>((static_cast<int64_t>(r + 1) * bands - 1) / rows);
+    };
+    auto band = [&](int, int k) {
+      const int r0 = static_cast<int>(int64_t{rows} * k / bands);
+      const int r1 = static_cast<int>(int64_t{rows} * (k + 1) / bands);
+      for (int r = r0; r < r1; ++r) {
+        if (bf16_.prepared()) {
+          bf16_.RunRows(out, r, r + 1);
+        } else {
+          direct_.RunRows(in, out, r, r + 1);
+        }
+        const int b = r / h;
+        for (int py : pool_ends_at_[static_cast<size_t>(r % h)]) {
+          if (b * h + pool_lo_[static_cast<size_t>(py)] >= r0) {
+            MaxPoolRowF32(pool_.rows, out, pooled, b, py);
+          }
+        }
+      }
+    };
+    ParallelFor(ctx, bands, band, seconds_);
+    for (int b = 0; b < g_.batch; ++b) {
+      for (int py = 0; py < pool_.gh.out; ++py) {
+        const int lo = b * h + pool_lo_[static_cast<size_t>(py)];
+        const int hi = b * h + pool_hi_[static_cast<size_t>(py)];
+        if (lo >= hi || band_of(lo) != band_of(hi - 1))
+          MaxPoolRowF32(pool_.rows, out, pooled, b, py);
+      }
+    }
+  }
+
+  void InvokeConv(OpContext& ctx) {
     // A fused LceQuantize packs each task's part of the output right after the task computed it.
     int32_t* packed = packed_ ? packed_->as<int32_t>() : nullptr;
     if (bf16_.prepared()) {
@@ -96,7 +162,28 @@ class Conv2D final : public runtime::OpKernel {
     }
   }
 
- private:
+  // The fused MAX_POOL_2D (ctx.fused_pool): its geometry, and per row of the convolution's
+  // output the pooling rows whose windows end there.
+  Status PreparePool(const OpContext& pool) {
+    XBNN_RETURN_IF_ERROR(ReadPool(pool, &pool_));
+    if (pool.input(0) != out_ || pool.input(0)->type() != DType::kFloat32) {
+      return pool.Error("a pooling fused into a convolution needs its float output");
+    }
+    pool_ctx_ = &pool;
+    const MaxPoolGeometry& pg = pool_.rows;
+    pool_lo_.assign(static_cast<size_t>(pool_.gh.out), 0);
+    pool_hi_.assign(static_cast<size_t>(pool_.gh.out), 0);
+    pool_ends_at_.assign(static_cast<size_t>(pg.in_h), {});
+    for (int py = 0; py < pool_.gh.out; ++py) {
+      const int y0 = py * pg.stride_h - pg.pad_top;
+      const int lo = std::max(0, y0), hi = std::min(pg.in_h, y0 + pg.filter_h);
+      pool_lo_[static_cast<size_t>(py)] = lo;
+      pool_hi_[static_cast<size_t>(py)] = hi;
+      if (lo < hi) pool_ends_at_[static_cast<size_t>(hi - 1)].push_back(py);
+    }
+    return Status::Ok();
+  }
+
   Status PrepareFloat(OpContext& ctx) {
     XBNN_RETURN_IF_ERROR(PrepareFloatWeights(ctx, filter_, bias_, out_));
     float lo, hi;
@@ -170,7 +257,11 @@ class Conv2D final : public runtime::OpKernel {
   }
 
   RuntimeTensor *in_ = nullptr, *filter_ = nullptr, *bias_ = nullptr, *out_ = nullptr;
-  RuntimeTensor* packed_ = nullptr;  // a fused LceQuantize's output (ctx.fused_packed)
+  RuntimeTensor* packed_ = nullptr;      // a fused LceQuantize's output (ctx.fused_packed)
+  const OpContext* pool_ctx_ = nullptr;  // a fused MAX_POOL_2D (ctx.fused_pool)
+  PoolGeometry pool_;
+  std::vector<int> pool_lo_, pool_hi_;          // per pooling row: its window's input rows
+  std::vector<std::vector<int>> pool_ends_at_;  // per output row: pooling rows ending there
   ConvGeometry g_;
   int filter_c_ = 0, groups_ = 1;
   double seconds_ = 0;  // estimated single-thread time

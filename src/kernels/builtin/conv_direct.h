@@ -107,6 +107,8 @@ class DirectConvF32 {
   int rows() const;
   // What work item `item` writes.
   direct_conv::Region ItemRegion(int item) const;
+  // The work items are output rows (batch * out_h), not 1x1 chunks.
+  bool by_rows() const { return !pointwise_; }
 
  private:
   static bool IsPointwise(const DirectConvGeometry& g);

@@ -43,6 +43,8 @@ class DirectConvBf16 {
   int rows() const;
   // What work item `item` writes (after ConvertInput, as rows()).
   direct_conv::Region ItemRegion(int item) const;
+  // The work items are output rows (batch * out_h), not 1x1 chunks.
+  bool by_rows() const { return !pointwise_; }
   // Bytes kept: the repacked weights and the padded input copy.
   size_t bytes() const;
 

@@ -4,6 +4,8 @@
 // of the window (the average divides by the number of positions inside the input), as in TFLite.
 // int8 pooling works on the stored values and needs the output quantized like the input; the int8
 // average rounds half away from zero, as TFLite's integer kernel does.
+#include "kernels/builtin/pooling.h"
+
 #include "kernels/builtin/common.h"
 #include "kernels/builtin/vector_loops.h"
 #include "ops/op_def.h"
@@ -16,43 +18,73 @@ using namespace builtin;  // NOLINT
 
 enum class PoolKind { kMax, kAverage };
 
+}  // namespace
+
+Status builtin::ReadPool(const OpContext& ctx, PoolGeometry* p) {
+  XBNN_RETURN_IF_ERROR(ExpectInputCount(ctx, 1, 1));
+  XBNN_RETURN_IF_ERROR(ExpectOutputCount(ctx, 1));
+  const RuntimeTensor* in = ctx.input(0);
+  const RuntimeTensor* out = ctx.output(0);
+  XBNN_RETURN_IF_ERROR(ExpectRank(ctx, in, 4, "input"));
+  XBNN_RETURN_IF_ERROR(ExpectTypeIn(ctx, in, {DType::kFloat32, DType::kInt8}, "input"));
+  XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, out, in->type(), "output"));
+  const auto& o = ctx.options();
+  Padding padding;
+  XBNN_RETURN_IF_ERROR(ReadPadding(ctx, &padding));
+  XBNN_RETURN_IF_ERROR(ReadActivation(ctx, &p->act));
+  MaxPoolGeometry& g = p->rows;
+  g.stride_h = static_cast<int>(o.GetInt("stride_h", 1));
+  g.stride_w = static_cast<int>(o.GetInt("stride_w", 1));
+  g.filter_h = static_cast<int>(o.GetInt("filter_height", 1));
+  g.filter_w = static_cast<int>(o.GetInt("filter_width", 1));
+  p->batch = in->dim(0);
+  g.in_h = in->dim(1);
+  g.in_w = in->dim(2);
+  g.channels = in->dim(3);
+  XBNN_RETURN_IF_ERROR(ComputeAxis(ctx, "h", g.in_h, g.filter_h, g.stride_h, 1, padding, &p->gh));
+  XBNN_RETURN_IF_ERROR(ComputeAxis(ctx, "w", g.in_w, g.filter_w, g.stride_w, 1, padding, &p->gw));
+  XBNN_RETURN_IF_ERROR(
+      ExpectShape(ctx, out, {p->batch, p->gh.out, p->gw.out, g.channels}, "output"));
+  g.out_h = p->gh.out;
+  g.out_w = p->gw.out;
+  g.pad_top = p->gh.pad_before;
+  g.pad_left = p->gw.pad_before;
+  g.clamp = p->act != Activation::kNone;
+  FloatActivationRange(p->act, &g.lo, &g.hi);
+  // Float pooling runs vectorized rows (MaxPoolRowF32, AvgPoolRowF32), int8 plain loops.
+  const bool vector_rows = in->type() == DType::kFloat32;
+  p->seconds = static_cast<double>(p->batch) * p->gh.out * p->gw.out * g.channels * g.filter_h *
+               g.filter_w / (vector_rows ? kMaxPoolF32VisitsPerSecond : kPoolVisitsPerSecond);
+  return Status::Ok();
+}
+
+namespace {
+
 class Pool2D final : public runtime::OpKernel {
  public:
   explicit Pool2D(PoolKind kind) : kind_(kind) {}
 
   Status Prepare(OpContext& ctx) override {
-    XBNN_RETURN_IF_ERROR(ExpectInputCount(ctx, 1, 1));
-    XBNN_RETURN_IF_ERROR(ExpectOutputCount(ctx, 1));
+    PoolGeometry pg;
+    XBNN_RETURN_IF_ERROR(ReadPool(ctx, &pg));
     in_ = ctx.input(0);
     out_ = ctx.output(0);
-    XBNN_RETURN_IF_ERROR(ExpectRank(ctx, in_, 4, "input"));
-    XBNN_RETURN_IF_ERROR(ExpectTypeIn(ctx, in_, {DType::kFloat32, DType::kInt8}, "input"));
-    XBNN_RETURN_IF_ERROR(runtime::ExpectType(ctx, out_, in_->type(), "output"));
-    const auto& o = ctx.options();
-    Padding padding;
-    XBNN_RETURN_IF_ERROR(ReadPadding(ctx, &padding));
-    XBNN_RETURN_IF_ERROR(ReadActivation(ctx, &act_));
-    stride_h_ = static_cast<int>(o.GetInt("stride_h", 1));
-    stride_w_ = static_cast<int>(o.GetInt("stride_w", 1));
-    f_h_ = static_cast<int>(o.GetInt("filter_height", 1));
-    f_w_ = static_cast<int>(o.GetInt("filter_width", 1));
-    batch_ = in_->dim(0);
-    in_h_ = in_->dim(1);
-    in_w_ = in_->dim(2);
-    c_ = in_->dim(3);
-    XBNN_RETURN_IF_ERROR(ComputeAxis(ctx, "h", in_h_, f_h_, stride_h_, 1, padding, &gh_));
-    XBNN_RETURN_IF_ERROR(ComputeAxis(ctx, "w", in_w_, f_w_, stride_w_, 1, padding, &gw_));
-    XBNN_RETURN_IF_ERROR(ExpectShape(ctx, out_, {batch_, gh_.out, gw_.out, c_}, "output"));
-    // Float pooling runs vectorized rows (MaxPoolRowF32, AvgPoolRowF32), int8 plain loops.
-    const bool vector_rows = in_->type() == DType::kFloat32;
-    seconds_ = static_cast<double>(batch_) * gh_.out * gw_.out * c_ * f_h_ * f_w_ /
-               (vector_rows ? kMaxPoolF32VisitsPerSecond : kPoolVisitsPerSecond);
+    act_ = pg.act;
+    batch_ = pg.batch;
+    in_h_ = pg.rows.in_h;
+    in_w_ = pg.rows.in_w;
+    c_ = pg.rows.channels;
+    f_h_ = pg.rows.filter_h;
+    f_w_ = pg.rows.filter_w;
+    stride_h_ = pg.rows.stride_h;
+    stride_w_ = pg.rows.stride_w;
+    gh_ = pg.gh;
+    gw_ = pg.gw;
+    seconds_ = pg.seconds;
+    geometry_ = pg.rows;
     if (in_->type() == DType::kFloat32) {
-      FloatActivationRange(act_, &flo_, &fhi_);
-      geometry_ = MaxPoolGeometry{
-          in_h_, in_w_,     c_,        gh_.out,        gw_.out,        f_h_,
-          f_w_,  stride_h_, stride_w_, gh_.pad_before, gw_.pad_before, act_ != Activation::kNone,
-          flo_,  fhi_};
+      flo_ = pg.rows.lo;
+      fhi_ = pg.rows.hi;
     } else {
       QuantParams qi, qo;
       XBNN_RETURN_IF_ERROR(GetQuant(ctx, in_, "input", &qi));
