@@ -84,8 +84,9 @@ class Conv2D final : public runtime::OpKernel {
 
  private:
   // A fused MAX_POOL_2D with a stem kernel (tasks of output rows): tasks of bands of rows; after
-  // each convolution row, the pooling rows whose windows end there and start inside the band (the
-  // rows were just computed on this core); then the pooling rows whose windows straddle two bands.
+  // each few convolution rows, the pooling rows whose windows end there and start inside the band
+  // (the rows were just computed on this core); then the pooling rows whose windows straddle two
+  // bands.
   // Each pooling row is the separate op's MaxPoolRowF32 on the same values.
   void InvokePooled(OpContext& ctx) {
     const float* in = in_->as<float>();
@@ -103,16 +104,21 @@ class Conv2D final : public runtime::OpKernel {
     auto band = [&](int, int k) {
       const int r0 = static_cast<int>(int64_t{rows} * k / bands);
       const int r1 = static_cast<int>(int64_t{rows} * (k + 1) / bands);
-      for (int r = r0; r < r1; ++r) {
+      // A few rows per kernel call (the bf16 kernel configures the AMX tiles once per call).
+      constexpr int kChunkRows = 8;
+      for (int r = r0; r < r1; r += kChunkRows) {
+        const int e = std::min(r1, r + kChunkRows);
         if (bf16_.prepared()) {
-          bf16_.RunRows(out, r, r + 1);
+          bf16_.RunRows(out, r, e);
         } else {
-          direct_.RunRows(in, out, r, r + 1);
+          direct_.RunRows(in, out, r, e);
         }
-        const int b = r / h;
-        for (int py : pool_ends_at_[static_cast<size_t>(r % h)]) {
-          if (b * h + pool_lo_[static_cast<size_t>(py)] >= r0) {
-            MaxPoolRowF32(pool_.rows, out, pooled, b, py);
+        for (int q = r; q < e; ++q) {
+          const int b = q / h;
+          for (int py : pool_ends_at_[static_cast<size_t>(q % h)]) {
+            if (b * h + pool_lo_[static_cast<size_t>(py)] >= r0) {
+              MaxPoolRowF32(pool_.rows, out, pooled, b, py);
+            }
           }
         }
       }
