@@ -65,27 +65,10 @@ class Pool2D final : public runtime::OpKernel {
   explicit Pool2D(PoolKind kind) : kind_(kind) {}
 
   Status Prepare(OpContext& ctx) override {
-    PoolGeometry pg;
-    XBNN_RETURN_IF_ERROR(ReadPool(ctx, &pg));
+    XBNN_RETURN_IF_ERROR(ReadPool(ctx, &p_));
     in_ = ctx.input(0);
     out_ = ctx.output(0);
-    act_ = pg.act;
-    batch_ = pg.batch;
-    in_h_ = pg.rows.in_h;
-    in_w_ = pg.rows.in_w;
-    c_ = pg.rows.channels;
-    f_h_ = pg.rows.filter_h;
-    f_w_ = pg.rows.filter_w;
-    stride_h_ = pg.rows.stride_h;
-    stride_w_ = pg.rows.stride_w;
-    gh_ = pg.gh;
-    gw_ = pg.gw;
-    seconds_ = pg.seconds;
-    geometry_ = pg.rows;
-    if (in_->type() == DType::kFloat32) {
-      flo_ = pg.rows.lo;
-      fhi_ = pg.rows.hi;
-    } else {
+    if (in_->type() == DType::kInt8) {
       QuantParams qi, qo;
       XBNN_RETURN_IF_ERROR(GetQuant(ctx, in_, "input", &qi));
       XBNN_RETURN_IF_ERROR(GetQuant(ctx, out_, "output", &qo));
@@ -95,78 +78,70 @@ class Pool2D final : public runtime::OpKernel {
                          ", output scale " + std::to_string(qo.scale) + " zero point " +
                          std::to_string(qo.zero_point));
       }
-      XBNN_RETURN_IF_ERROR(
-          QuantizedActivationRange(ctx, act_, qo.scale, qo.zero_point, DType::kInt8, &ilo_, &ihi_));
-      iacc_.assign(static_cast<size_t>(NumThreads(ctx)) * c_, 0);
+      XBNN_RETURN_IF_ERROR(QuantizedActivationRange(ctx, p_.act, qo.scale, qo.zero_point,
+                                                    DType::kInt8, &ilo_, &ihi_));
+      iacc_.assign(static_cast<size_t>(NumThreads(ctx)) * p_.rows.channels, 0);
     }
     return Status::Ok();
   }
 
   void Invoke(OpContext& ctx) override {
-    if (in_->type() == DType::kFloat32 && kind_ == PoolKind::kMax) {
+    const int out_h = p_.gh.out;
+    if (in_->type() == DType::kFloat32) {
+      auto* pool_row = kind_ == PoolKind::kMax ? MaxPoolRowF32 : AvgPoolRowF32;
       auto row = [&](int, int task) {
-        MaxPoolRowF32(geometry_, in_->as<float>(), out_->as<float>(), task / gh_.out,
-                      task % gh_.out);
+        pool_row(p_.rows, in_->as<float>(), out_->as<float>(), task / out_h, task % out_h);
       };
-      ParallelFor(ctx, batch_ * gh_.out, row, seconds_);
-    } else if (in_->type() == DType::kFloat32) {
-      auto row = [&](int, int task) {
-        AvgPoolRowF32(geometry_, in_->as<float>(), out_->as<float>(), task / gh_.out,
-                      task % gh_.out);
-      };
-      ParallelFor(ctx, batch_ * gh_.out, row, seconds_);
+      ParallelFor(ctx, p_.batch * out_h, row, p_.seconds);
     } else {
-      auto row = [&](int thread, int task) { Row<int8_t>(thread, task, iacc_.data()); };
-      ParallelFor(ctx, batch_ * gh_.out, row, seconds_);
+      auto row = [&](int thread, int task) { RowInt8(thread, task); };
+      ParallelFor(ctx, p_.batch * out_h, row, p_.seconds);
     }
   }
 
  private:
-  template <typename T, typename Acc>
-  void Row(int thread, int task, Acc* acc_all) {
-    const T* in = in_->as<T>();
-    T* out = out_->as<T>();
-    Acc* acc = acc_all + static_cast<size_t>(thread) * c_;
-    const int b = task / gh_.out, oy = task % gh_.out;
-    const int y0 = oy * stride_h_ - gh_.pad_before;
-    const int ky0 = std::max(0, -y0), ky1 = std::min(f_h_, in_h_ - y0);
-    for (int ox = 0; ox < gw_.out; ++ox) {
-      const int x0 = ox * stride_w_ - gw_.pad_before;
-      const int kx0 = std::max(0, -x0), kx1 = std::min(f_w_, in_w_ - x0);
-      const Acc init = kind_ == PoolKind::kMax ? std::numeric_limits<Acc>::lowest() : Acc(0);
-      for (int c = 0; c < c_; ++c) acc[c] = init;
+  void RowInt8(int thread, int task) {
+    const MaxPoolGeometry& g = p_.rows;
+    const int channels = g.channels;
+    const int8_t* in = in_->as<int8_t>();
+    int8_t* out = out_->as<int8_t>();
+    int32_t* acc = iacc_.data() + static_cast<size_t>(thread) * channels;
+    const int b = task / g.out_h, oy = task % g.out_h;
+    const int y0 = oy * g.stride_h - g.pad_top;
+    const int ky0 = std::max(0, -y0), ky1 = std::min(g.filter_h, g.in_h - y0);
+    for (int ox = 0; ox < g.out_w; ++ox) {
+      const int x0 = ox * g.stride_w - g.pad_left;
+      const int kx0 = std::max(0, -x0), kx1 = std::min(g.filter_w, g.in_w - x0);
+      const int32_t init = kind_ == PoolKind::kMax ? std::numeric_limits<int32_t>::lowest() : 0;
+      for (int c = 0; c < channels; ++c) acc[c] = init;
       int count = 0;
       for (int ky = ky0; ky < ky1; ++ky) {
         for (int kx = kx0; kx < kx1; ++kx) {
-          const T* px = in + ((static_cast<int64_t>(b) * in_h_ + y0 + ky) * in_w_ + x0 + kx) * c_;
+          const int8_t* px =
+              in + ((static_cast<int64_t>(b) * g.in_h + y0 + ky) * g.in_w + x0 + kx) * channels;
           if (kind_ == PoolKind::kMax) {
-            for (int c = 0; c < c_; ++c) acc[c] = std::max<Acc>(acc[c], px[c]);
+            for (int c = 0; c < channels; ++c) acc[c] = std::max<int32_t>(acc[c], px[c]);
           } else {
-            for (int c = 0; c < c_; ++c) acc[c] += px[c];
+            for (int c = 0; c < channels; ++c) acc[c] += px[c];
           }
           ++count;
         }
       }
-      T* po = out + ((static_cast<int64_t>(b) * gh_.out + oy) * gw_.out + ox) * c_;
-      for (int c = 0; c < c_; ++c) {
+      int8_t* po = out + ((static_cast<int64_t>(b) * g.out_h + oy) * g.out_w + ox) * channels;
+      for (int c = 0; c < channels; ++c) {
         int32_t v = acc[c];
         if (kind_ == PoolKind::kAverage)
           v = v > 0 ? (v + count / 2) / count : (v - count / 2) / count;
-        po[c] = static_cast<T>(std::min(std::max(v, ilo_), ihi_));
+        po[c] = static_cast<int8_t>(std::min(std::max(v, ilo_), ihi_));
       }
     }
   }
 
   PoolKind kind_;
   RuntimeTensor *in_ = nullptr, *out_ = nullptr;
-  Activation act_ = Activation::kNone;
-  int batch_ = 0, in_h_ = 0, in_w_ = 0, c_ = 0, f_h_ = 1, f_w_ = 1, stride_h_ = 1, stride_w_ = 1;
-  AxisGeometry gh_, gw_;
-  float flo_ = 0, fhi_ = 0;
+  PoolGeometry p_;  // options, shapes and the float rows' geometry (ReadPool)
   int32_t ilo_ = -128, ihi_ = 127;
   std::vector<int32_t> iacc_;
-  double seconds_ = 0;  // estimated single-thread time
-  MaxPoolGeometry geometry_;
 };
 
 std::optional<ops::Shape> PoolShape(const ops::ShapeQuery& q) {
