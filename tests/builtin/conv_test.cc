@@ -1,7 +1,12 @@
 // CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED against plain loops: float within 1e-5, int8
 // bit-exact with TFLite's integer formula written out in the test.
+#include <cmath>
+#include <cstring>
+#include <limits>
+
 #include "builtin/op_test_util.h"
 #include "kernels/builtin/conv_direct.h"
+#include "kernels/builtin/depthwise_direct.h"
 
 namespace xbnn::testing {
 namespace {
@@ -429,6 +434,96 @@ INSTANTIATE_TEST_SUITE_P(Grid, DepthwiseTest,
                                   std::to_string(c.dil) + (c.same ? "_same" : "_valid") + "_act" +
                                   std::to_string(c.act);
                          });
+
+// The direct 3x3 kernel (depthwise_direct.h) sums in XNNPACK's order: bias, then the taps column
+// by column, each a fused multiply-add, a padded tap adding 0 x weight; then max(., lo) and
+// min(., hi) in vmaxps/vminps operand order (a NaN becomes lo; no activation clamps to the finite
+// float range, as xbnn passes it to XNNPACK). This loop writes that order out; the kernel must give
+// its bits on every channel count (partial 16-channel blocks), stride, padding, activation, batch
+// and thread count, including +-0, inf and NaN inputs. (Run with XNNPACK instead of the direct
+// kernel, the same cases pass: the order is XNNPACK's.)
+std::vector<float> XnnpackOrderDepthwise(const DwCase& c, const std::vector<float>& x,
+                                         const std::vector<float>& w,
+                                         const std::vector<float>& bias) {
+  const int oh = OutSize(c.h, 3, c.stride, 1, c.same), ow = OutSize(c.w, 3, c.stride, 1, c.same);
+  const int pt = PadBefore(c.h, 3, c.stride, 1, c.same),
+            pl = PadBefore(c.w, 3, c.stride, 1, c.same);
+  float lo, hi;
+  RefFloatActivation(c.act, &lo, &hi);
+  lo = std::max(lo, std::numeric_limits<float>::lowest());
+  hi = std::min(hi, std::numeric_limits<float>::max());
+  std::vector<float> out(static_cast<size_t>(c.n) * oh * ow * c.cin);
+  for (int b = 0; b < c.n; ++b)
+    for (int y = 0; y < oh; ++y)
+      for (int xo = 0; xo < ow; ++xo)
+        for (int ch = 0; ch < c.cin; ++ch) {
+          float acc = bias[ch];
+          for (int kx = 0; kx < 3; ++kx)
+            for (int ky = 0; ky < 3; ++ky) {
+              const int iy = y * c.stride - pt + ky, ix = xo * c.stride - pl + kx;
+              const bool in = iy >= 0 && iy < c.h && ix >= 0 && ix < c.w;
+              const float v =
+                  in ? x[((static_cast<size_t>(b) * c.h + iy) * c.w + ix) * c.cin + ch] : 0.0f;
+              acc = std::fma(v, w[(static_cast<size_t>(ky) * 3 + kx) * c.cin + ch], acc);
+            }
+          acc = acc > lo ? acc : lo;  // vmaxps(acc, lo): lo when either is NaN
+          acc = acc < hi ? acc : hi;
+          out[((static_cast<size_t>(b) * oh + y) * ow + xo) * c.cin + ch] = acc;
+        }
+  return out;
+}
+
+TEST(DepthwiseTest, Direct3x3SumsInXnnpackOrder) {
+  // Elsewhere the float layers run XNNPACK's kernels for that CPU, whose order this is not always
+  // (without FMA they multiply and add).
+  if (!kernels::builtin::DirectDepthwiseF32::Applies({1, 8, 8, 16, 8, 8, 1, 1, 1, 1}, 3, 3, 1, 1,
+                                                     1))
+    GTEST_SKIP() << "no direct depthwise kernel on this CPU";
+  int case_no = 0;
+  for (const DwCase& c :
+       {DwCase{1, 56, 56, 16, 1, 3, 3, 2, 1, true, 0},  // QuickNet's shapes
+        DwCase{1, 13, 13, 256, 1, 3, 3, 2, 1, true, 0},
+        DwCase{2, 9, 12, 40, 1, 3, 3, 1, 1, true, 1},  // partial block, batch 2
+        DwCase{1, 10, 7, 5, 1, 3, 3, 1, 1, false, 3}, DwCase{1, 11, 11, 24, 1, 3, 3, 3, 1, true, 2},
+        DwCase{1, 2, 1, 17, 1, 3, 3, 1, 1, true, 0},  // every tap near a border
+        DwCase{1, 3, 3, 1, 1, 3, 3, 2, 1, false, 0}}) {
+    SCOPED_TRACE(case_no++);
+    const int oh = OutSize(c.h, 3, c.stride, 1, c.same), ow = OutSize(c.w, 3, c.stride, 1, c.same);
+    auto x = RandomFloats(static_cast<size_t>(c.n) * c.h * c.w * c.cin, 21, -4, 4);
+    auto w = RandomFloats(static_cast<size_t>(9) * c.cin, 22);
+    auto bias = RandomFloats(c.cin, 23);
+    // Signed zeros everywhere in one channel, and one inf and one NaN input (most outputs stay
+    // finite, the windows holding them do not).
+    for (size_t i = 0; i < x.size(); i += c.cin) x[i] = (i / c.cin) % 2 ? 0.0f : -0.0f;
+    bias[0] = -0.0f;
+    if (x.size() > 7 * static_cast<size_t>(c.cin)) {
+      x[3 * c.cin + c.cin / 2] = std::numeric_limits<float>::infinity();
+      x[7 * c.cin + c.cin - 1] = std::numeric_limits<float>::quiet_NaN();
+    }
+    const std::vector<float> want = XnnpackOrderDepthwise(c, x, w, bias);
+    for (int threads : {1, 2, 3}) {
+      OpModel m;
+      const int in = m.Input(DType::kFloat32, {c.n, c.h, c.w, c.cin});
+      const int wt = m.Const(DType::kFloat32, {1, 3, 3, c.cin}, w);
+      const int bt = m.Const(DType::kFloat32, {c.cin}, bias);
+      const int out = m.Output(DType::kFloat32, {c.n, oh, ow, c.cin});
+      m.Op(op::kDepthwiseConv2D, {in, wt, bt}, {out}, opt::kDepthwiseConv2D, DwOptions(c), 1);
+      ASSERT_TRUE(m.Build(threads).ok());
+      m.SetInput(0, x);
+      ASSERT_TRUE(m.Invoke().ok());
+      const std::vector<float> got = m.GetOutput<float>(0);
+      ASSERT_EQ(got.size(), want.size());
+      int bad = 0;
+      for (size_t i = 0; i < got.size() && bad < 8; ++i) {
+        if (std::memcmp(&got[i], &want[i], sizeof(float)) != 0) {
+          ADD_FAILURE() << threads << " threads, element " << i << ": got " << got[i] << ", want "
+                        << want[i];
+          ++bad;
+        }
+      }
+    }
+  }
+}
 
 // ---- FULLY_CONNECTED ----------------------------------------------------------------------
 

@@ -242,6 +242,9 @@ inline constexpr double kDepthwiseMacsPerSecond = 20e9;
 inline double DepthwiseMacsPerSecond(int channels) {
   return kDepthwiseMacsPerSecond * (channels < 32 ? channels : 32) / 32.0;
 }
+// The direct 3x3 kernel (depthwise_direct.h) runs at 30-70e9 on one core; see DepthwiseConv2D for
+// why its estimate is lower.
+inline constexpr double kDirectDepthwiseMacsPerSecond = 8e9;
 inline constexpr double kGemvMacsPerSecond =
     5e9;  // batch-1 FULLY_CONNECTED: reads every weight once
 inline constexpr double kInt8MacsPerSecond = 2e9;    // the plain int8 loops
