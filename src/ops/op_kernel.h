@@ -52,9 +52,12 @@ struct RuntimeTensor {
 };
 
 // Ops whose estimated single-thread time is below this run on the calling thread: handing work
-// to a pool thread costs ~1 us, and a 20 us op can save at most ~10 us by splitting. Shared by
-// the builtin and the LCE ops.
-inline constexpr double kMinParallelSeconds = 20e-6;
+// to a pool thread costs ~1 us. Small ops are split anyway: run on one thread after a split op,
+// they read half their input from the other core's cache and took up to 2x their one-thread time
+// (QuickNetSmall's pools and 1x1 convolutions at 2 threads); split, each thread reads the rows its
+// own core wrote. 4 us: QuickNetSmall 1.028x, Bi-Real Net 1.020x faster at 2 threads than 20 us
+// (interleaved A/B on the 2-vCPU Xeon); 8 us was no better. Shared by the builtin and the LCE ops.
+inline constexpr double kMinParallelSeconds = 4e-6;
 
 // A residual ADD, and an LceQuantize of its sum, that the interpreter fused into an LceBconv2d
 // (runtime/fusion.h): the convolution writes `sum` (null when nothing reads it) and `packed` (null
