@@ -1,5 +1,8 @@
 // ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM with NumPy broadcasting up to rank 5 and every fused
 // activation: float against plain loops, int8 and int32 exactly.
+#include <cstring>
+#include <limits>
+
 #include "builtin/op_test_util.h"
 
 namespace xbnn::testing {
@@ -114,6 +117,58 @@ TEST_P(BinaryTest, Float) {
     return std::min(std::max(FloatRef(o.name, x, y), lo), hi);
   });
   ExpectClose(m.GetOutput<float>(0), want);
+}
+
+// Float ops big enough to be split over the threads (rows of the last dimension in contiguous
+// chunks, elementwise.cc): every thread count gives the bits of TFLite's expressions, for each kind
+// of operand (covering the output, a per-channel row first or second, a scalar) and the generic
+// broadcast that stays on one thread, with an inf and a NaN among the inputs.
+TEST(BinaryThreads, FloatSplitGivesTheReferenceBits) {
+  const ShapePair shapes[] = {{{2, 11, 13, 64}, {2, 11, 13, 64}},
+                              {{2, 11, 13, 64}, {64}},
+                              {{64}, {2, 11, 13, 64}},
+                              {{2, 11, 13, 64}, {}},
+                              {{2, 11, 1, 64}, {11, 13, 1}}};
+  for (const OpInfo& o : kOps) {
+    for (const ShapePair& p : shapes) {
+      const int act = o.activation ? 1 : 0;
+      auto a = RandomFloats(static_cast<size_t>(Elements(p.a)), 51, -4, 4);
+      auto b = RandomFloats(static_cast<size_t>(Elements(p.b)), 52, 0.5f, 4);
+      for (size_t i = 0; i < b.size(); i += 2) b[i] = -b[i];
+      a[a.size() / 3] = std::numeric_limits<float>::infinity();
+      a[a.size() / 2] = std::numeric_limits<float>::quiet_NaN();
+      float lo, hi;
+      RefFloatActivation(act, &lo, &hi);
+      // TFLite's CalculateActivationRange: the float range's finite ends, not infinities.
+      lo = std::max(lo, std::numeric_limits<float>::lowest());
+      hi = std::min(hi, std::numeric_limits<float>::max());
+      const std::string name = o.name;
+      const auto want = RefBinary<float>(p, a, b, [&](float x, float y) {
+        // TFLite's MaximumOp / MinimumOp: the second operand where the comparison fails (NaN).
+        if (name == "MAXIMUM") return x > y ? x : y;
+        if (name == "MINIMUM") return x < y ? x : y;
+        return std::min(std::max(FloatRef(o.name, x, y), lo), hi);
+      });
+      for (int threads : {1, 2, 3}) {
+        OpModel m;
+        const int ta = m.Input(DType::kFloat32, p.a);
+        const int tb = m.Input(DType::kFloat32, p.b);
+        const int out = m.Output(DType::kFloat32, BroadcastShape(p.a, p.b));
+        m.Op(o.code, {ta, tb}, {out}, o.options, ActFields(o, act), Version(o, p, false));
+        ASSERT_TRUE(m.Build(threads).ok());
+        m.SetInput(0, a);
+        m.SetInput(1, b);
+        ASSERT_TRUE(m.Invoke().ok());
+        const auto got = m.GetOutput<float>(0);
+        ASSERT_EQ(got.size(), want.size());
+        size_t bad = 0;
+        while (bad < got.size() && std::memcmp(&got[bad], &want[bad], sizeof(float)) == 0) ++bad;
+        EXPECT_EQ(bad, got.size())
+            << o.name << " " << p.a.size() << "-d x " << p.b.size() << "-d, " << threads
+            << " threads: got " << got[bad] << ", want " << want[bad];
+      }
+    }
+  }
 }
 
 class BinaryIntTest : public BinaryTest {};

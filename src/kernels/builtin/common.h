@@ -248,6 +248,9 @@ inline constexpr double kDirectDepthwiseMacsPerSecond = 8e9;
 inline constexpr double kGemvMacsPerSecond =
     5e9;  // batch-1 FULLY_CONNECTED: reads every weight once
 inline constexpr double kInt8MacsPerSecond = 2e9;    // the plain int8 loops
+// Float elementwise ops (BinaryRowsF32), memory-bound: set low, so that those after a split op are
+// split too and each thread reads its own core's rows.
+inline constexpr double kElementwiseFloatsPerSecond = 4e9;
 inline constexpr double kPoolVisitsPerSecond = 9e9;  // pooling: output elements x window
 // Float max pooling (window maxima in registers) runs at 38e9-60e9 visits/s on one Zen 4 core;
 // the estimate is set lower so that QuickNet's three pools (55x55x64 down to 13x13x256) are split:

@@ -22,8 +22,9 @@ namespace xbnn::kernels::builtin {
 namespace {
 
 template <typename F>
-inline void Row(const float* __restrict a, int64_t sa, const float* __restrict b, int64_t sb, float* __restrict out,
-                int64_t n, F f) {
+inline __attribute__((always_inline)) void Row(const float* __restrict a, int64_t sa,
+                                               const float* __restrict b, int64_t sb,
+                                               float* __restrict out, int64_t n, F f) {
   // Separate loops per stride pattern so each one is a plain contiguous loop to vectorize.
   if (sa == 1 && sb == 1) {
     for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
@@ -40,6 +41,38 @@ inline void Row(const float* __restrict a, int64_t sa, const float* __restrict b
 }
 
 }  // namespace
+
+XBNN_CLONES
+void BinaryRowsF32(FloatBinary op, const float* a, int64_t sa, int64_t a_row, const float* b,
+                   int64_t sb, int64_t b_row, float* out, int64_t rows, int64_t n, float lo,
+                   float hi) {
+  auto clamp = [ lo, hi ](float v) __attribute__((always_inline)) {
+    return std::min(std::max(v, lo), hi);
+  };
+  auto each = [&](auto f) __attribute__((always_inline)) {
+    for (int64_t r = 0; r < rows; ++r) Row(a + r * a_row, sa, b + r * b_row, sb, out + r * n, n, f);
+  };
+  switch (op) {
+    case FloatBinary::kAdd:
+      each([&](float x, float y) __attribute__((always_inline)) { return clamp(x + y); });
+      break;
+    case FloatBinary::kSub:
+      each([&](float x, float y) __attribute__((always_inline)) { return clamp(x - y); });
+      break;
+    case FloatBinary::kMul:
+      each([&](float x, float y) __attribute__((always_inline)) { return clamp(x * y); });
+      break;
+    case FloatBinary::kDiv:
+      each([&](float x, float y) __attribute__((always_inline)) { return clamp(x / y); });
+      break;
+    case FloatBinary::kMax:
+      each([](float x, float y) __attribute__((always_inline)) { return x > y ? x : y; });
+      break;
+    case FloatBinary::kMin:
+      each([](float x, float y) __attribute__((always_inline)) { return x < y ? x : y; });
+      break;
+  }
+}
 
 XBNN_CLONES
 void BinaryRowF32(FloatBinary op, const float* a, int64_t sa, const float* b, int64_t sb, float* out, int64_t n,
