@@ -87,8 +87,12 @@ class OpContext {
   // An LceQuantize of this op's float output fused into it (CONV_2D only, runtime/fusion.h): the
   // kernel also writes the packed bits there.
   RuntimeTensor* fused_packed = nullptr;
-  // A MAX_POOL_2D of this op's output fused into it (CONV_2D only): the pool's own context.
+  // A MAX_POOL_2D of this op's output fused into it (CONV_2D only): the pool's own context. Then
+  // fused_after_pool lists float ADD/SUB/MUL ops with a constant per-channel or scalar operand
+  // applied to each pooled row in turn (a batch norm after the pooling), and fused_packed is an
+  // LceQuantize of the last of those outputs (of the pooled output without them).
   const OpContext* fused_pool = nullptr;
+  std::vector<const OpContext*> fused_after_pool;
 
   size_t num_inputs() const { return inputs.size(); }
   RuntimeTensor* input(size_t i) const { return i < inputs.size() ? inputs[i] : nullptr; }

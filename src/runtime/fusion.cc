@@ -21,6 +21,33 @@ bool PacksOf(const RuntimeTensor& x, const RuntimeTensor& packed) {
   return packed.type() == DType::kInt32 && packed.dims == expected && !packed.constant;
 }
 
+// A float ADD, SUB or MUL of the float tensor `x` and a constant of one value or one per channel
+// of x's last dimension, writing a float tensor of x's shape (an op a fused pooling can run row
+// by row after pooling; the kernel checks it again at Prepare).
+bool IsRowOp(const graph::Graph& g, const graph::Operator& op, int32_t x,
+             const std::vector<RuntimeTensor>& tensors) {
+  const int32_t code = g.CodeOf(op).builtin;
+  if (code != graph::op::kAdd && code != graph::op::kSub && code != graph::op::kMul) return false;
+  if (op.inputs.size() != 2 || op.outputs.size() != 1 || op.outputs[0] < 0) return false;
+  if ((op.inputs[0] == x) == (op.inputs[1] == x)) return false;
+  const int32_t c = op.inputs[0] == x ? op.inputs[1] : op.inputs[0];
+  if (c < 0) return false;
+  const RuntimeTensor& k = tensors[c];
+  const RuntimeTensor& out = tensors[op.outputs[0]];
+  if (!k.constant || !IsFloat(k) || !IsFloat(out) || out.constant || out.dims != tensors[x].dims ||
+      tensors[x].dims.empty())
+    return false;
+  const int64_t act = op.builtin_options.GetInt("fused_activation_function", 0);
+  if (act < 0 || act > 3) return false;
+  int64_t elements = 1;
+  for (int32_t d : k.dims) elements *= d;
+  for (size_t i = 0; i + 1 < k.dims.size(); ++i) {
+    if (k.dims[i] != 1) return false;
+  }
+  return elements == 1 ||
+         (k.dims.size() <= tensors[x].dims.size() && elements == tensors[x].dims.back());
+}
+
 }  // namespace
 
 FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
@@ -111,6 +138,17 @@ FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
       continue;
     const int32_t y = conv.outputs[0];
     if (!IsFloat(tensors[y]) || tensors[y].rank() != 4) continue;
+    // An LceQuantize of `x` among its readers that no fusion took yet, or -1.
+    auto quantize_of = [&](int32_t x) {
+      for (int k : readers[x]) {
+        const graph::Operator& q = sg.operators[k];
+        if (plan.host[k] < 0 && g.IsCustom(q, graph::kLceQuantize) && q.inputs.size() == 1 &&
+            q.outputs.size() == 1 && q.outputs[0] >= 0 &&
+            PacksOf(tensors[x], tensors[q.outputs[0]]))
+          return k;
+      }
+      return -1;
+    };
     const int only = only_reader(y);
     if (only >= 0 && plan.host[only] < 0 &&
         g.CodeOf(sg.operators[only]).builtin == graph::op::kMaxPool2D) {
@@ -118,21 +156,43 @@ FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
       if (pool.inputs.size() == 1 && pool.outputs.size() == 1 && pool.outputs[0] >= 0 &&
           IsFloat(tensors[pool.outputs[0]])) {
         plan.host[only] = i;
-        plan.pools.push_back({i, only});
+        PoolFusion f;
+        f.conv = i;
+        f.pool = only;
+        int32_t x = pool.outputs[0];
+        for (int k = only_reader(x); k >= 0 && IsRowOp(g, sg.operators[k], x, tensors);
+             k = only_reader(x)) {
+          plan.host[k] = i;
+          f.after.push_back(k);
+          x = sg.operators[k].outputs[0];
+        }
+        f.quantize = quantize_of(x);
+        if (f.quantize >= 0) {
+          plan.host[f.quantize] = i;
+          f.packed = sg.operators[f.quantize].outputs[0];
+        }
+        plan.pools.push_back(f);
         continue;
       }
     }
-    for (int k : readers[y]) {
-      const graph::Operator& q = sg.operators[k];
-      if (plan.host[k] >= 0 || !g.IsCustom(q, graph::kLceQuantize) || q.inputs.size() != 1 ||
-          q.outputs.size() != 1 || q.outputs[0] < 0 || !PacksOf(tensors[y], tensors[q.outputs[0]]))
-        continue;
+    const int k = quantize_of(y);
+    if (k >= 0) {
       plan.host[k] = i;
-      plan.quantizes.push_back({i, k, q.outputs[0]});
-      break;
+      plan.quantizes.push_back({i, k, sg.operators[k].outputs[0]});
     }
   }
   return plan;
+}
+
+void AttachConvFusions(const FusionPlan& plan, std::vector<OpContext>& contexts,
+                       std::vector<RuntimeTensor>& tensors) {
+  for (const QuantizeFusion& q : plan.quantizes) contexts[q.conv].fused_packed = &tensors[q.packed];
+  for (const PoolFusion& f : plan.pools) {
+    OpContext& c = contexts[f.conv];
+    c.fused_pool = &contexts[f.pool];
+    for (int k : f.after) c.fused_after_pool.push_back(&contexts[k]);
+    if (f.packed >= 0) c.fused_packed = &tensors[f.packed];
+  }
 }
 
 }  // namespace xbnn::runtime

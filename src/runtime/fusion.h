@@ -37,10 +37,16 @@ struct QuantizeFusion {
 };
 
 // A float MAX_POOL_2D that is the only reader of a float CONV_2D's output: the convolution pools
-// each band of rows it computed while the rows are in cache (the output is still written).
+// each band of rows it computed while the rows are in cache (the output is still written). After
+// the pooling, a chain of float ADD/SUB/MUL ops with a constant per-channel (or scalar) operand,
+// each the only reader of the one before (BinaryResNetE18's batch norm after its stem), and an
+// LceQuantize of the last output run on each pooled row too, with the same float operations.
 struct PoolFusion {
   int conv = -1;
   int pool = -1;
+  std::vector<int> after;  // the elementwise ops, in order
+  int quantize = -1;
+  int32_t packed = -1;  // the LceQuantize's output, or -1
 };
 
 struct FusionPlan {
@@ -53,5 +59,10 @@ struct FusionPlan {
 // Finds the fusable patterns among the ops not marked in `skip` (folded at load time).
 FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
                        const std::vector<RuntimeTensor>& tensors, const std::vector<bool>& skip);
+
+// Points the host ops' contexts at what the CONV_2D fusions fused into them (the LceBconv2d
+// fusions go through OpContext::fused, which the interpreter fills).
+void AttachConvFusions(const FusionPlan& plan, std::vector<OpContext>& contexts,
+                       std::vector<RuntimeTensor>& tensors);
 
 }  // namespace xbnn::runtime

@@ -475,8 +475,7 @@ Status Interpreter::Impl::PrepareKernels(LoadState& s) {
     fused[k].packed = f.packed >= 0 ? &tensors[f.packed] : nullptr;
   }
   for (int i = 0; i < n_ops; ++i) FillContext(contexts[i], i, &memory.prepared_bytes);
-  for (const runtime::QuantizeFusion& q : fusion.quantizes) contexts[q.conv].fused_packed = &tensors[q.packed];
-  for (const runtime::PoolFusion& f : fusion.pools) contexts[f.conv].fused_pool = &contexts[f.pool];
+  runtime::AttachConvFusions(fusion, contexts, tensors);
   for (int i = 0; i < n_ops; ++i) {
     const graph::Operator& op = sg->operators[i];
     OpProfile p;

@@ -27,7 +27,8 @@ class Conv2D final : public runtime::OpKernel {
     filter_ = ctx.input(1);
     bias_ = ctx.input(2);
     out_ = ctx.output(0);
-    packed_ = ctx.fused_packed;
+    // A fused LceQuantize packs the convolution's output, or with a fused pooling the pooled rows.
+    (ctx.fused_pool ? pool_packed_ : packed_) = ctx.fused_packed;
     XBNN_RETURN_IF_ERROR(ExpectRank(ctx, in_, 4, "input"));
     XBNN_RETURN_IF_ERROR(ExpectRank(ctx, filter_, 4, "filter"));
     XBNN_RETURN_IF_ERROR(ExpectConstant(ctx, filter_, "filter"));
@@ -56,7 +57,10 @@ class Conv2D final : public runtime::OpKernel {
     const double macs = static_cast<double>(g_.batch) * g_.gh.out * g_.gw.out * g_.out_c * g_.k_h *
                         g_.k_w * filter_c_;
     seconds_ = macs / (in_->type() == DType::kFloat32 ? kConvMacsPerSecond : kInt8MacsPerSecond);
-    if (ctx.fused_pool) XBNN_RETURN_IF_ERROR(PreparePool(*ctx.fused_pool));
+    if (ctx.fused_pool) {
+      XBNN_RETURN_IF_ERROR(PreparePool(*ctx.fused_pool));
+      XBNN_RETURN_IF_ERROR(PrepareAfterPool(ctx));
+    }
     if (in_->type() == DType::kFloat32) return PrepareFloat(ctx);
     if (packed_ || pool_ctx_)
       return ctx.Error("a fused LceQuantize or pooling needs a float32 convolution");
@@ -75,8 +79,8 @@ class Conv2D final : public runtime::OpKernel {
       const int n = pool_.batch * pool_.gh.out;
       const float* y = out_->as<float>();
       float* pooled = pool_ctx_->output(0)->as<float>();
-      auto row = [&](int, int t) {
-        MaxPoolRowF32(pool_.rows, y, pooled, t / pool_.gh.out, t % pool_.gh.out);
+      auto row = [&](int thread, int t) {
+        PoolRow(thread, y, pooled, t / pool_.gh.out, t % pool_.gh.out);
       };
       ParallelFor(ctx, n, row, pool_.seconds);
     }
@@ -101,7 +105,7 @@ class Conv2D final : public runtime::OpKernel {
     auto band_of = [&](int r) {
       return static_cast<int>((static_cast<int64_t>(r + 1) * bands - 1) / rows);
     };
-    auto band = [&](int, int k) {
+    auto band = [&](int thread, int k) {
       const int r0 = static_cast<int>(int64_t{rows} * k / bands);
       const int r1 = static_cast<int>(int64_t{rows} * (k + 1) / bands);
       // A few rows per kernel call (the bf16 kernel configures the AMX tiles once per call).
@@ -116,9 +120,8 @@ class Conv2D final : public runtime::OpKernel {
         for (int q = r; q < e; ++q) {
           const int b = q / h;
           for (int py : pool_ends_at_[static_cast<size_t>(q % h)]) {
-            if (b * h + pool_lo_[static_cast<size_t>(py)] >= r0) {
-              MaxPoolRowF32(pool_.rows, out, pooled, b, py);
-            }
+            if (b * h + pool_lo_[static_cast<size_t>(py)] >= r0)
+              PoolRow(thread, out, pooled, b, py);
           }
         }
       }
@@ -128,10 +131,75 @@ class Conv2D final : public runtime::OpKernel {
       for (int py = 0; py < pool_.gh.out; ++py) {
         const int lo = b * h + pool_lo_[static_cast<size_t>(py)];
         const int hi = b * h + pool_hi_[static_cast<size_t>(py)];
-        if (lo >= hi || band_of(lo) != band_of(hi - 1))
-          MaxPoolRowF32(pool_.rows, out, pooled, b, py);
+        if (lo >= hi || band_of(lo) != band_of(hi - 1)) PoolRow(0, out, pooled, b, py);
       }
     }
+  }
+
+  // Pooling row `py` of batch `b`, then the ops fused after the pooling and the LceQuantize on
+  // that row (still in L1): the separate ops' loops (BinaryRowsF32, the pack kernel) on it. Only
+  // the last op's output is written to its tensor; the pooled row and the rows between go to the
+  // thread's scratch rows (nothing else reads them, fusion.h), which saves two passes of writes.
+  void PoolRow(int thread, const float* y, float* pooled, int b, int py) const {
+    const int64_t c = pool_.rows.channels, w = pool_.rows.out_w, n = w * c;
+    const int64_t row = int64_t{b} * pool_.gh.out + py, off = row * n;
+    float* scratch = scratch_.data() + static_cast<size_t>(thread) * 2 * static_cast<size_t>(n);
+    float* x = after_.empty() ? pooled + off : scratch;
+    MaxPoolRowF32(pool_.rows, y, x, b, py);
+    for (size_t i = 0; i < after_.size(); ++i) {
+      const AfterPool& e = after_[i];
+      float* dst = i + 1 == after_.size() ? e.out->as<float>() + off
+                   : x == scratch         ? scratch + n
+                                          : scratch;
+      if (e.c_first) {
+        BinaryRowsF32(e.op, e.c, e.sc, 0, x, 1, c, dst, w, c, e.lo, e.hi);
+      } else {
+        BinaryRowsF32(e.op, x, 1, c, e.c, e.sc, 0, dst, w, c, e.lo, e.hi);
+      }
+      x = dst;
+    }
+    if (pool_packed_) pack_->RunRows(x - off, pool_packed_->as<int32_t>(), row * w, (row + 1) * w);
+  }
+
+  // The ops of ctx.fused_after_pool (fusion.h) and the fused LceQuantize after a fused pooling.
+  Status PrepareAfterPool(const OpContext& ctx) {
+    const RuntimeTensor* x = pool_ctx_->output(0);
+    for (const OpContext* e : ctx.fused_after_pool) {
+      const int32_t code = e->graph->CodeOf(*e->op).builtin;
+      AfterPool a;
+      a.op = code == graph::op::kAdd   ? FloatBinary::kAdd
+             : code == graph::op::kSub ? FloatBinary::kSub
+                                       : FloatBinary::kMul;
+      a.c_first = e->input(1) == x;
+      const RuntimeTensor* k = e->input(a.c_first ? 0 : 1);
+      a.out = e->output(0);
+      const bool ok =
+          (code == graph::op::kAdd || code == graph::op::kSub || code == graph::op::kMul) &&
+          e->num_inputs() == 2 && e->input(a.c_first ? 1 : 0) == x && k && k->constant &&
+          k->type() == DType::kFloat32 && a.out && a.out->type() == DType::kFloat32 &&
+          a.out->shape() == x->shape() && (k->elements() == 1 || k->elements() == x->dim(3));
+      if (!ok) return e->Error("cannot run after a pooling fused into a convolution");
+      a.c = k->as<float>();
+      a.sc = k->elements() == 1 ? 0 : 1;
+      builtin::Activation act;
+      XBNN_RETURN_IF_ERROR(ReadActivation(*e, &act));
+      FloatActivationRange(act, &a.lo, &a.hi);
+      after_.push_back(a);
+      x = a.out;
+    }
+    if (!after_.empty()) {
+      scratch_.assign(
+          static_cast<size_t>(NumThreads(ctx)) * 2 * pool_.rows.out_w * pool_.rows.channels, 0.0f);
+    }
+    if (pool_packed_) {
+      optimized::PackParams p;
+      p.outer = int64_t{pool_.batch} * pool_.gh.out * pool_.gw.out;
+      p.channels = pool_.rows.channels;
+      auto k = optimized::PackKernel::Create(p);
+      if (!k.ok()) return ctx.Error(k.status().message());
+      pack_ = std::move(*k);
+    }
+    return Status::Ok();
   }
 
   void InvokeConv(OpContext& ctx) {
@@ -264,7 +332,18 @@ class Conv2D final : public runtime::OpKernel {
 
   RuntimeTensor *in_ = nullptr, *filter_ = nullptr, *bias_ = nullptr, *out_ = nullptr;
   RuntimeTensor* packed_ = nullptr;      // a fused LceQuantize's output (ctx.fused_packed)
+  RuntimeTensor* pool_packed_ = nullptr;  // the same of the pooled rows (after after_)
   const OpContext* pool_ctx_ = nullptr;  // a fused MAX_POOL_2D (ctx.fused_pool)
+  struct AfterPool {                     // one op of ctx.fused_after_pool
+    FloatBinary op = FloatBinary::kAdd;
+    const float* c = nullptr;  // the constant operand: one value (sc 0) or one per channel (sc 1)
+    int64_t sc = 0;
+    bool c_first = false;  // constant op pooled (else pooled op constant)
+    float lo = 0, hi = 0;  // the op's activation range
+    RuntimeTensor* out = nullptr;
+  };
+  std::vector<AfterPool> after_;
+  mutable std::vector<float> scratch_;  // with after_: two pooled rows per thread (PoolRow)
   PoolGeometry pool_;
   std::vector<int> pool_lo_, pool_hi_;          // per pooling row: its window's input rows
   std::vector<std::vector<int>> pool_ends_at_;  // per output row: pooling rows ending there

@@ -90,7 +90,9 @@ class Pool2D final : public runtime::OpKernel {
     if (in_->type() == DType::kFloat32) {
       auto* pool_row = kind_ == PoolKind::kMax ? MaxPoolRowF32 : AvgPoolRowF32;
       auto row = [&](int, int task) {
-        pool_row(p_.rows, in_->as<float>(), out_->as<float>(), task / out_h, task % out_h);
+        const int64_t row_floats = int64_t{p_.rows.out_w} * p_.rows.channels;
+        pool_row(p_.rows, in_->as<float>(), out_->as<float>() + task * row_floats, task / out_h,
+                 task % out_h);
       };
       ParallelFor(ctx, p_.batch * out_h, row, p_.seconds);
     } else {

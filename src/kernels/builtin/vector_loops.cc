@@ -167,62 +167,65 @@ inline __attribute__((always_inline)) void ForPoolRow(const MaxPoolGeometry& g, 
   for (int ox = 0; ox < g.out_w; ++ox) {
     const int x0 = ox * g.stride_w - g.pad_left;
     const int kx0 = std::max(0, -x0), kx1 = std::min(g.filter_w, g.in_w - x0);
-    f(out + ((static_cast<int64_t>(b) * g.out_h + oy) * g.out_w + ox) * g.channels, y0, ky0, ky1, x0, kx0, kx1);
+    f(out + static_cast<int64_t>(ox) * g.channels, y0, ky0, ky1, x0, kx0, kx1);
   }
 }
 
 }  // namespace
 
 XBNN_CLONES
-void AvgPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out, int b, int oy) {
+void AvgPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out_row, int b, int oy) {
   const int64_t c = g.channels;
-  ForPoolRow(g, out, b, oy,
-             [&](float* __restrict po, int y0, int ky0, int ky1, int x0, int kx0, int kx1)
-                 __attribute__((always_inline)) {
-                   int64_t i = 0;
-                   for (; i + 64 <= c; i += 64) WindowAvg<4>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
-                   for (; i + 16 <= c; i += 16) WindowAvg<1>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
-                   for (; i < c; ++i) {
-                     float acc = 0;
-                     int count = 0;
-                     for (int ky = ky0; ky < ky1; ++ky) {
-                       const float* row = in + ((static_cast<int64_t>(b) * g.in_h + y0 + ky) * g.in_w + x0) * c + i;
-                       for (int kx = kx0; kx < kx1; ++kx, ++count) acc += row[kx * c];
-                     }
-                     po[i] = std::min(std::max(acc / static_cast<float>(count), g.lo), g.hi);
-                   }
-                 });
+  ForPoolRow(
+      g, out_row, b, oy,
+      [&](float* __restrict po, int y0, int ky0, int ky1, int x0, int kx0, int kx1)
+          __attribute__((always_inline)) {
+            int64_t i = 0;
+            for (; i + 64 <= c; i += 64) WindowAvg<4>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
+            for (; i + 16 <= c; i += 16) WindowAvg<1>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
+            for (; i < c; ++i) {
+              float acc = 0;
+              int count = 0;
+              for (int ky = ky0; ky < ky1; ++ky) {
+                const float* row =
+                    in + ((static_cast<int64_t>(b) * g.in_h + y0 + ky) * g.in_w + x0) * c + i;
+                for (int kx = kx0; kx < kx1; ++kx, ++count) acc += row[kx * c];
+              }
+              po[i] = std::min(std::max(acc / static_cast<float>(count), g.lo), g.hi);
+            }
+          });
 }
 
 XBNN_CLONES
-void MaxPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out, int b, int oy) {
+void MaxPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out_row, int b, int oy) {
   const int64_t c = g.channels;
-  ForPoolRow(g, out, b, oy,
-             [&](float* __restrict po, int y0, int ky0, int ky1, int x0, int kx0, int kx1)
-                 __attribute__((always_inline)) {
-                   int64_t i = 0;
-                   for (; i + 64 <= c; i += 64) WindowMax<4>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
-                   for (; i + 16 <= c; i += 16) WindowMax<1>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
-                   if (i == c) return;
-                   // The last channels: the window's first pixel is copied, the others folded in with max.
-                   bool first = true;
-                   for (int ky = ky0; ky < ky1; ++ky) {
-                     const float* row = in + ((static_cast<int64_t>(b) * g.in_h + y0 + ky) * g.in_w + x0) * c;
-                     for (int kx = kx0; kx < kx1; ++kx) {
-                       const float* __restrict px = row + kx * c;
-                       if (first) {
-                         for (int64_t j = i; j < c; ++j) po[j] = px[j];
-                         first = false;
-                       } else {
-                         for (int64_t j = i; j < c; ++j) po[j] = po[j] > px[j] ? po[j] : px[j];
-                       }
-                     }
-                   }
-                   if (g.clamp && !first) {
-                     const float lo = g.lo, hi = g.hi;
-                     for (int64_t j = i; j < c; ++j) po[j] = std::min(std::max(po[j], lo), hi);
-                   }
-                 });
+  ForPoolRow(
+      g, out_row, b, oy,
+      [&](float* __restrict po, int y0, int ky0, int ky1, int x0, int kx0,
+          int kx1) __attribute__((always_inline)) {
+        int64_t i = 0;
+        for (; i + 64 <= c; i += 64) WindowMax<4>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
+        for (; i + 16 <= c; i += 16) WindowMax<1>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
+        if (i == c) return;
+        // The last channels: the window's first pixel is copied, the others folded in with max.
+        bool first = true;
+        for (int ky = ky0; ky < ky1; ++ky) {
+          const float* row = in + ((static_cast<int64_t>(b) * g.in_h + y0 + ky) * g.in_w + x0) * c;
+          for (int kx = kx0; kx < kx1; ++kx) {
+            const float* __restrict px = row + kx * c;
+            if (first) {
+              for (int64_t j = i; j < c; ++j) po[j] = px[j];
+              first = false;
+            } else {
+              for (int64_t j = i; j < c; ++j) po[j] = po[j] > px[j] ? po[j] : px[j];
+            }
+          }
+        }
+        if (g.clamp && !first) {
+          const float lo = g.lo, hi = g.hi;
+          for (int64_t j = i; j < c; ++j) po[j] = std::min(std::max(po[j], lo), hi);
+        }
+      });
 }
 
 }  // namespace xbnn::kernels::builtin

@@ -27,10 +27,11 @@ struct MaxPoolGeometry {
   float lo = 0, hi = 0;
 };
 
-// Output row `oy` of batch `b` of a float max pooling (padding left out of the window).
-void MaxPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out, int b, int oy);
+// Output row `oy` of batch `b` of a float max pooling (padding left out of the window), written
+// to out_row (out_w * channels floats: the row's place in the output, or a scratch row).
+void MaxPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out_row, int b, int oy);
 // The same for average pooling: the window's sum in order from zero, divided by the number of
 // pixels inside the input, clamped to [g.lo, g.hi] whatever g.clamp says (TFLite's float kernel).
-void AvgPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out, int b, int oy);
+void AvgPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out_row, int b, int oy);
 
 }  // namespace xbnn::kernels::builtin
