@@ -22,6 +22,10 @@ struct Window {
   int64_t c;     // floats per pixel
   int64_t step;  // floats from one output pixel's window to the next (stride_w * c)
   int in_w, pad_left, stride_w;
+  // Filter row ky's input at the window of output column ox (inside the image).
+  const float* At(int ky, int ox) const {
+    return row[ky] + (int64_t{ox} * stride_w - pad_left) * c;
+  }
 };
 
 template <bool Full>
@@ -43,6 +47,26 @@ __attribute__((target("avx512f"), always_inline)) inline void Store(float* p, __
   }
 }
 
+// Four neighbouring output pixels of one 16-channel block whose windows lie inside the image
+// (rows r0-r2 at the first pixel's window, `step` floats from one window to the next): 4 chains of
+// multiply-adds in flight, in Interior's order.
+template <bool Full>
+__attribute__((target("avx512f"), always_inline)) inline void FourPixels(
+    const float* r0, const float* r1, const float* r2, int64_t step, int64_t c,
+    const __m512 (&w)[kTaps], __m512 bias, __m512 lo, __m512 hi, __mmask16 m, float* o) {
+  __m512 acc[4] = {bias, bias, bias, bias};
+  for (int kx = 0; kx < 3; ++kx) {
+    const __m512 w0 = w[kx], w1 = w[3 + kx], w2 = w[6 + kx];
+    for (int p = 0; p < 4; ++p)
+      acc[p] = _mm512_fmadd_ps(Load<Full>(r0 + p * step + kx * c, m), w0, acc[p]);
+    for (int p = 0; p < 4; ++p)
+      acc[p] = _mm512_fmadd_ps(Load<Full>(r1 + p * step + kx * c, m), w1, acc[p]);
+    for (int p = 0; p < 4; ++p)
+      acc[p] = _mm512_fmadd_ps(Load<Full>(r2 + p * step + kx * c, m), w2, acc[p]);
+  }
+  for (int p = 0; p < 4; ++p) Store<Full>(o + p * c, m, acc[p], lo, hi);
+}
+
 // Output columns [x0, x1) of one 16-channel block whose windows lie inside the image, 4 pixels at
 // a time (4 chains of multiply-adds in flight). XNNPACK's order: bias, then column kx = 0, 1, 2,
 // each from the top row down, each a fused multiply-add. `Full`: all 16 channels of the block
@@ -55,23 +79,11 @@ __attribute__((target("avx512f"), always_inline)) inline void Interior(const Win
                                                                        __m512 hi, __mmask16 m,
                                                                        float* out, int x0, int x1) {
   const int64_t c = win.c, step = win.step;
-  const int64_t first = int64_t{x0} * win.stride_w - win.pad_left;
-  const float* r0 = win.row[0] + first * c;
-  const float* r1 = win.row[1] + first * c;
-  const float* r2 = win.row[2] + first * c;
+  const float *r0 = win.At(0, x0), *r1 = win.At(1, x0), *r2 = win.At(2, x0);
   float* o = out + int64_t{x0} * c;
   int ox = x0;
   for (; ox + 4 <= x1; ox += 4, r0 += 4 * step, r1 += 4 * step, r2 += 4 * step, o += 4 * c) {
-    __m512 acc[4] = {bias, bias, bias, bias};
-    for (int kx = 0; kx < 3; ++kx) {
-      for (int p = 0; p < 4; ++p)
-        acc[p] = _mm512_fmadd_ps(Load<Full>(r0 + p * step + kx * c, m), w[kx], acc[p]);
-      for (int p = 0; p < 4; ++p)
-        acc[p] = _mm512_fmadd_ps(Load<Full>(r1 + p * step + kx * c, m), w[3 + kx], acc[p]);
-      for (int p = 0; p < 4; ++p)
-        acc[p] = _mm512_fmadd_ps(Load<Full>(r2 + p * step + kx * c, m), w[6 + kx], acc[p]);
-    }
-    for (int p = 0; p < 4; ++p) Store<Full>(o + p * c, m, acc[p], lo, hi);
+    FourPixels<Full>(r0, r1, r2, step, c, w, bias, lo, hi, m, o);
   }
   for (; ox < x1; ++ox, r0 += step, r1 += step, r2 += step, o += c) {
     __m512 acc = bias;
@@ -115,29 +127,17 @@ __attribute__((target("avx512f"))) void InteriorAllBlocks(const Window& win, con
                                                           float* out, int x0, int x1) {
   const __m512 lo = _mm512_set1_ps(lo_f), hi = _mm512_set1_ps(hi_f);
   const int64_t c = win.c, step = win.step;
-  const int64_t first = int64_t{x0} * win.stride_w - win.pad_left;
-  const float* r0 = win.row[0] + first * c;
-  const float* r1 = win.row[1] + first * c;
-  const float* r2 = win.row[2] + first * c;
+  const float *r0 = win.At(0, x0), *r1 = win.At(1, x0), *r2 = win.At(2, x0);
   float* o = out + int64_t{x0} * c;
   int ox = x0;
   for (; ox + 4 <= x1; ox += 4, r0 += 4 * step, r1 += 4 * step, r2 += 4 * step, o += 4 * c) {
     for (int blk = 0; blk < blocks; ++blk) {
       const float* wb = weights + int64_t{blk} * kBlockFloats;
       const int64_t c0 = int64_t{blk} * 16;
-      const __m512 bias = _mm512_load_ps(wb + 16 * kTaps);
-      __m512 acc[4] = {bias, bias, bias, bias};
-      for (int kx = 0; kx < 3; ++kx) {
-        const __m512 w0 = _mm512_load_ps(wb + 16 * kx), w1 = _mm512_load_ps(wb + 16 * (3 + kx)),
-                     w2 = _mm512_load_ps(wb + 16 * (6 + kx));
-        for (int p = 0; p < 4; ++p)
-          acc[p] = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + p * step + kx * c + c0), w0, acc[p]);
-        for (int p = 0; p < 4; ++p)
-          acc[p] = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + p * step + kx * c + c0), w1, acc[p]);
-        for (int p = 0; p < 4; ++p)
-          acc[p] = _mm512_fmadd_ps(_mm512_loadu_ps(r2 + p * step + kx * c + c0), w2, acc[p]);
-      }
-      for (int p = 0; p < 4; ++p) Store<true>(o + p * c + c0, 0xFFFF, acc[p], lo, hi);
+      __m512 w[kTaps];
+      for (int t = 0; t < kTaps; ++t) w[t] = _mm512_load_ps(wb + 16 * t);
+      FourPixels<true>(r0 + c0, r1 + c0, r2 + c0, step, c, w, _mm512_load_ps(wb + 16 * kTaps), lo,
+                       hi, 0xFFFF, o + c0);
     }
   }
   // The last columns (fewer than 4) block by block.
