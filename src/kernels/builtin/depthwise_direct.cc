@@ -78,6 +78,7 @@ __attribute__((target("avx512f"), always_inline)) inline void Interior(const Win
                                                                        __m512 bias, __m512 lo,
                                                                        __m512 hi, __mmask16 m,
                                                                        float* out, int x0, int x1) {
+  if (x0 >= x1) return;  // (then a row may be missing: no pointer into it)
   const int64_t c = win.c, step = win.step;
   const float *r0 = win.At(0, x0), *r1 = win.At(1, x0), *r2 = win.At(2, x0);
   float* o = out + int64_t{x0} * c;
