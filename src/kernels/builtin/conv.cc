@@ -144,7 +144,8 @@ class Conv2D final : public runtime::OpKernel {
     const int64_t c = pool_.rows.channels, w = pool_.rows.out_w, n = w * c;
     const int64_t row = int64_t{b} * pool_.gh.out + py, off = row * n;
     float* scratch =
-        after_.empty() ? nullptr : scratch_.data() + static_cast<size_t>(thread) * 2 * static_cast<size_t>(n);
+        after_.empty() ? nullptr
+                       : scratch_.data() + static_cast<size_t>(thread) * 2 * static_cast<size_t>(n);
     float* x = after_.empty() ? pooled + off : scratch;
     MaxPoolRowF32(pool_.rows, y, x, b, py);
     for (size_t i = 0; i < after_.size(); ++i) {
