@@ -172,8 +172,10 @@ INSTANTIATE_TEST_SUITE_P(
                                          PoolCase{1, 9, 9, 5, 3, 3, 2, 2, false, 2},
                                          PoolCase{1, 4, 4, 16, 4, 4, 1, 1, false, 0},
                                          PoolCase{1, 11, 11, 64, 3, 3, 2, 2, true, 0},
-                                         // 64 + 16 + 3 channels: every vector width
+                                         // 64 + 16 + 3 and 64 + 32 + 16 + 3 channels: every
+                                         // vector width
                                          PoolCase{1, 9, 9, 83, 3, 3, 1, 1, true, 1},
+                                         PoolCase{1, 8, 7, 115, 2, 2, 1, 1, false, 0},
                                          PoolCase{2, 6, 7, 32, 2, 3, 2, 1, false, 3}),
                        ::testing::Bool()),
     [](const ::testing::TestParamInfo<std::tuple<PoolCase, bool>>& i) {

@@ -205,6 +205,8 @@ void MaxPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out_row, in
           int kx1) __attribute__((always_inline)) {
         int64_t i = 0;
         for (; i + 64 <= c; i += 64) WindowMax<4>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
+        // (32 channels in one pass: QuickNetSmall's 55x55x32 pool 2x faster than two of 16.)
+        for (; i + 32 <= c; i += 32) WindowMax<2>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
         for (; i + 16 <= c; i += 16) WindowMax<1>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
         if (i == c) return;
         // The last channels: the window's first pixel is copied, the others folded in with max.
