@@ -190,9 +190,10 @@ class Binary final : public runtime::OpKernel {
   void Invoke(OpContext& ctx) override {
     switch (type_) {
       case DType::kFloat32:
+        // Same shapes always have rows (PlanRows) unless the output is empty.
         if (rows_ > 0) {
           InvokeFloatRows(ctx);
-        } else {
+        } else if (!plan_.same_shape) {
           InvokeFloat();
         }
         break;
@@ -251,11 +252,15 @@ class Binary final : public runtime::OpKernel {
     seconds_ = static_cast<double>(total) / kElementwiseFloatsPerSecond;
   }
 
-  void InvokeFloatRows(const OpContext& ctx) {
+  FloatBinary FloatKind() const {
     static constexpr FloatBinary kKinds[] = {FloatBinary::kAdd, FloatBinary::kSub,
                                              FloatBinary::kMul, FloatBinary::kDiv,
                                              FloatBinary::kMax, FloatBinary::kMin};
-    const FloatBinary kind = kKinds[static_cast<int>(op_)];
+    return kKinds[static_cast<int>(op_)];
+  }
+
+  void InvokeFloatRows(const OpContext& ctx) {
+    const FloatBinary kind = FloatKind();
     const float* a = a_->as<float>();
     const float* b = b_->as<float>();
     float* out = out_->as<float>();
@@ -269,20 +274,16 @@ class Binary final : public runtime::OpKernel {
     ParallelFor(ctx, chunks, task, seconds_);
   }
 
+  // A generic broadcast (PlanRows found no rows), on the calling thread.
   void InvokeFloat() {
-    static constexpr FloatBinary kKinds[] = {FloatBinary::kAdd, FloatBinary::kSub, FloatBinary::kMul,
-                                             FloatBinary::kDiv, FloatBinary::kMax, FloatBinary::kMin};
-    const FloatBinary kind = kKinds[static_cast<int>(op_)];
+    const FloatBinary kind = FloatKind();
     const float* a = a_->as<float>();
     const float* b = b_->as<float>();
     float* out = out_->as<float>();
-    if (plan_.same_shape) {
-      BinaryRowF32(kind, a, 1, b, 1, out, out_->elements(), flo_, fhi_);
-      return;
-    }
-    ForEachBroadcastRow(plan_, [&](int64_t o, int64_t ia, int64_t ib, int64_t n, int64_t sa, int64_t sb) {
-      BinaryRowF32(kind, a + ia, sa, b + ib, sb, out + o, n, flo_, fhi_);
-    });
+    ForEachBroadcastRow(
+        plan_, [&](int64_t o, int64_t ia, int64_t ib, int64_t n, int64_t sa, int64_t sb) {
+          BinaryRowsF32(kind, a + ia, sa, 0, b + ib, sb, 0, out + o, 1, n, flo_, fhi_);
+        });
   }
 
   void InvokeInt32() {

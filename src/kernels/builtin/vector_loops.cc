@@ -74,20 +74,6 @@ void BinaryRowsF32(FloatBinary op, const float* a, int64_t sa, int64_t a_row, co
   }
 }
 
-XBNN_CLONES
-void BinaryRowF32(FloatBinary op, const float* a, int64_t sa, const float* b, int64_t sb, float* out, int64_t n,
-                  float lo, float hi) {
-  auto clamp = [lo, hi](float v) { return std::min(std::max(v, lo), hi); };
-  switch (op) {
-    case FloatBinary::kAdd: Row(a, sa, b, sb, out, n, [&](float x, float y) { return clamp(x + y); }); break;
-    case FloatBinary::kSub: Row(a, sa, b, sb, out, n, [&](float x, float y) { return clamp(x - y); }); break;
-    case FloatBinary::kMul: Row(a, sa, b, sb, out, n, [&](float x, float y) { return clamp(x * y); }); break;
-    case FloatBinary::kDiv: Row(a, sa, b, sb, out, n, [&](float x, float y) { return clamp(x / y); }); break;
-    case FloatBinary::kMax: Row(a, sa, b, sb, out, n, [](float x, float y) { return x > y ? x : y; }); break;
-    case FloatBinary::kMin: Row(a, sa, b, sb, out, n, [](float x, float y) { return x < y ? x : y; }); break;
-  }
-}
-
 namespace {
 
 // 16 floats; in the avx512f clone one zmm register, in the others split by the compiler.
