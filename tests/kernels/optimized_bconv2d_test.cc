@@ -39,6 +39,25 @@ std::string Describe(const BConv2DParams& p) {
   return s.str();
 }
 
+// The geometry of `s` (SAME padding, the other options at their defaults).
+BConv2DParams ParamsFor(const Shape& s) {
+  BConv2DParams p;
+  p.batch = s.batch;
+  p.in_h = s.in_h;
+  p.in_w = s.in_w;
+  p.channels_in = s.cin;
+  p.out_channels = s.cout;
+  p.kernel_h = s.kh;
+  p.kernel_w = s.kw;
+  p.groups = s.groups;
+  p.stride_h = s.sh;
+  p.stride_w = s.sw;
+  p.dilation_h = s.dh;
+  p.dilation_w = s.dw;
+  p.padding = Padding::kSame;
+  return p;
+}
+
 // Builds random tensors for `p`, runs the reference and the optimized kernel (with every runner)
 // and compares the raw output bytes. Returns false when the geometry is invalid (skipped case).
 bool CheckCase(Isa isa, const BConv2DParams& p, std::mt19937_64& rng, bool garbage_bits) {
@@ -113,19 +132,7 @@ void CheckAllOptions(Isa isa, const Shape& s, std::mt19937_64& rng, int* cases) 
       for (BOutputType out : {BOutputType::kFloat32, BOutputType::kInt8, BOutputType::kBitpacked}) {
         for (int act = 0; act < 4; ++act) {
           if (out == BOutputType::kBitpacked && act > 0) break;  // no activation on bits
-          BConv2DParams p;
-          p.batch = s.batch;
-          p.in_h = s.in_h;
-          p.in_w = s.in_w;
-          p.channels_in = s.cin;
-          p.out_channels = s.cout;
-          p.kernel_h = s.kh;
-          p.kernel_w = s.kw;
-          p.groups = s.groups;
-          p.stride_h = s.sh;
-          p.stride_w = s.sw;
-          p.dilation_h = s.dh;
-          p.dilation_w = s.dw;
+          BConv2DParams p = ParamsFor(s);
           p.padding = padding;
           p.pad_values = pad_values;
           p.activation = static_cast<Activation>(act);
@@ -205,19 +212,7 @@ TEST_P(OptimizedBConv2DTest, RandomGridMatchesReference) {
     s.sw = pick(1, 3);
     s.dh = pick(1, 2);
     s.dw = pick(1, 2);
-    BConv2DParams p;
-    p.batch = s.batch;
-    p.in_h = s.in_h;
-    p.in_w = s.in_w;
-    p.channels_in = s.cin;
-    p.out_channels = s.cout;
-    p.kernel_h = s.kh;
-    p.kernel_w = s.kw;
-    p.groups = s.groups;
-    p.stride_h = s.sh;
-    p.stride_w = s.sw;
-    p.dilation_h = s.dh;
-    p.dilation_w = s.dw;
+    BConv2DParams p = ParamsFor(s);
     p.padding = pick(0, 1) == 0 ? Padding::kSame : Padding::kValid;
     p.pad_values = pick(0, 1);
     p.output_type = static_cast<BOutputType>(pick(0, 2));
@@ -265,6 +260,66 @@ TEST_P(OptimizedBConv2DTest, RejectsBadParametersAndMissingTensors) {
                                        GetParam());
   ASSERT_FALSE(bad_pad.ok());
   EXPECT_NE(bad_pad.status().message().find("pad_values"), std::string::npos);
+}
+
+// The amx variant (bconv_amx.h) takes the layers within its limits and leaves the others to the
+// vpopcntd kernel: the grids above would pass on the vpopcntd kernel alone, so this checks which
+// path each shape takes, and runs shapes with many jobs (threads splitting jobs and channel tiles,
+// input rows continued across tasks, weights kept or expanded per step) against the reference.
+TEST(AmxBConv2DTest, TakesItsShapesAndMatchesReference) {
+  XBNN_SKIP_IF_UNAVAILABLE(Isa::kAvx512Amx);
+  auto uses_amx = [](const Shape& s) {
+    BConv2DParams p = ParamsFor(s);
+    const Result<BConv2DGeometry> g = ComputeBConv2DGeometry(p);
+    std::mt19937_64 rng(1);
+    const std::vector<int32_t> filter =
+        RandomPacked(rng, int64_t{s.cout} * s.kh * s.kw, g->channels_per_group);
+    const std::vector<float> ones(s.cout, 1.0f);
+    auto k =
+        BConv2DKernel::Create(p, filter.data(), ones.data(), ones.data(), nullptr, Isa::kAvx512Amx);
+    EXPECT_TRUE(k.ok()) << k.status().message();
+    return k.ok() && (*k)->uses_amx();
+  };
+  // batch, h, w, cin, cout, kh, kw, groups, sh, sw, dh, dw
+  EXPECT_TRUE(uses_amx({1, 56, 56, 64, 64, 3, 3, 1, 1, 1, 1, 1}));
+  EXPECT_TRUE(uses_amx({1, 7, 7, 512, 512, 3, 3, 1, 1, 1, 1, 1}));
+  EXPECT_TRUE(uses_amx({1, 28, 28, 128, 256, 3, 3, 1, 2, 2, 1, 1}));
+  EXPECT_TRUE(uses_amx({1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}));
+  EXPECT_FALSE(uses_amx({1, 8, 8, 64, 64, 3, 3, 2, 1, 1, 1, 1}));     // groups
+  EXPECT_FALSE(uses_amx({1, 2, 2, 16416, 20, 3, 3, 1, 1, 1, 1, 1}));  // weights > 1 MB a tile
+
+  std::mt19937_64 rng(4242);
+  // Kept weights (small K, one and several tiles), weights expanded per K step (3x3x512 x 2 tiles
+  // is over the kept budget), strides, dilation, batch 2, odd word counts, partial tiles.
+  const Shape shapes[] = {
+      {1, 30, 29, 64, 64, 3, 3, 1, 1, 1, 1, 1},  {2, 17, 19, 96, 130, 3, 3, 1, 1, 1, 1, 1},
+      {1, 9, 11, 512, 128, 3, 3, 1, 1, 1, 1, 1}, {2, 23, 21, 64, 100, 3, 3, 1, 2, 2, 1, 1},
+      {1, 20, 22, 33, 48, 3, 2, 1, 3, 2, 2, 1},  {1, 14, 14, 256, 80, 1, 1, 1, 1, 1, 1, 1},
+      {1, 19, 13, 160, 64, 5, 3, 1, 1, 2, 1, 2},
+  };
+  int cases = 0;
+  for (const Shape& s : shapes) {
+    EXPECT_TRUE(uses_amx(s));
+    for (Padding padding : {Padding::kSame, Padding::kValid}) {
+      for (int pad_values : {0, 1}) {
+        for (BOutputType out :
+             {BOutputType::kFloat32, BOutputType::kInt8, BOutputType::kBitpacked}) {
+          BConv2DParams p = ParamsFor(s);
+          p.padding = padding;
+          p.pad_values = pad_values;
+          p.output_type = out;
+          p.activation = out == BOutputType::kBitpacked ? Activation::kNone : Activation::kRelu;
+          if (out == BOutputType::kInt8) {
+            p.output_scale = 0.5f;
+            p.output_zero_point = 3;
+          }
+          if (CheckCase(Isa::kAvx512Amx, p, rng, /*garbage_bits=*/cases % 5 == 4)) ++cases;
+          if (HasFailure()) return;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(cases, 84);
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, OptimizedBConv2DTest, ::testing::ValuesIn(AllVariants()),

@@ -36,7 +36,7 @@ TEST(IsaTest, NamesRoundTrip) {
   auto bad = ParseIsa("sse9");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(),
-            "unknown instruction set 'sse9' (expected portable, avx2, avx512bw, avx512vpopcnt, "
+            "unknown instruction set 'sse9' (expected portable, avx2, avx512bw, avx512vpopcnt, amx, "
             "neon or best)");
 }
 

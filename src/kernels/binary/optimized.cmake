@@ -10,6 +10,7 @@ target_sources(xbnn_kernels_binary PRIVATE
   ${_xbnn_opt}/optimized/task_runner.cc
   ${_xbnn_opt}/optimized/variants.cc
   ${_xbnn_opt}/optimized/bconv2d.cc
+  ${_xbnn_opt}/optimized/bconv_amx.cc
   ${_xbnn_opt}/optimized/bconv2d_portable.cc
   ${_xbnn_opt}/optimized/bmaxpool2d.cc
   ${_xbnn_opt}/optimized/bmaxpool2d_portable.cc

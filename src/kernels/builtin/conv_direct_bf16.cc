@@ -4,14 +4,11 @@
 #include <cstring>
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
 #define XBNN_DIRECT_BF16_X86 1
 #endif
-#if defined(__linux__)
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
+
+#include "kernels/binary/optimized/bconv_amx.h"
 
 namespace xbnn::kernels::builtin {
 namespace {
@@ -165,35 +162,6 @@ XBNN_BF16_TARGET bool ConvertPixels(const float* src, uint16_t* dst, int64_t pix
 #define XBNN_TILE_TARGET \
   __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,amx-tile,amx-bf16")))
 
-// Whether this process may use the AMX-BF16 tiles: the CPU has them and Linux grants the tile
-// state, which a process must request once (the grant is process-wide; repeats are no-ops).
-bool TilesUsable() {
-#if defined(__linux__)
-  // CPUID leaf 7: EDX bit 22 AMX-BF16, bit 24 AMX-TILE (Clang's __builtin_cpu_supports does
-  // not know the AMX names).
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
-  if ((edx & (1u << 22)) == 0 || (edx & (1u << 24)) == 0) return false;
-  constexpr long kRequestPermission = 0x1023;  // ARCH_REQ_XCOMP_PERM
-  constexpr long kTileData = 18;               // XFEATURE_XTILEDATA
-  return syscall(SYS_arch_prctl, kRequestPermission, kTileData) == 0;
-#else
-  return false;
-#endif
-}
-
-XBNN_TILE_TARGET void LoadTileConfig() {
-  alignas(64) uint8_t cfg[64] = {};
-  cfg[0] = 1;  // palette 1
-  for (int t = 0; t < 8; ++t) {
-    cfg[16 + 2 * t] = 64;  // bytes per row (little-endian 16-bit field)
-    cfg[48 + t] = kTileRows;
-  }
-  // GCC 12's _tile_loadconfig names only the first 8 bytes as its memory operand, so the other
-  // stores above could be dropped; this operand is the whole 64-byte configuration.
-  __asm__ volatile("ldtilecfg %0" ::"m"(cfg));
-}
-
 XBNN_TILE_TARGET void ReleaseTiles() { _tile_release(); }
 
 // One tile job: 16 output pixels x NB * 16 channels.
@@ -305,7 +273,7 @@ void DirectConvBf16::Prepare(const DirectConvGeometry& g, const float* filter_oh
   padded_w_ = std::max(g.pad_left + g.in_w, (g.out_w - 1) * g.stride_w + g.k_w);
   if (pointwise_) padded_h_ = g.in_h, padded_w_ = g.in_w;
   padded_row_ = static_cast<int64_t>(padded_w_) * c2;
-  const bool tiles = allow_tiles && TilesUsable();
+  const bool tiles = allow_tiles && optimized::AmxUsable(optimized::kAmxBf16);
   tile_chunks_ = tiles ? (pair_taps_ + kTileTaps - 1) / kTileTaps : 0;
   // With tiles, slack after the copy: a tile reads 16 pixels' windows in whole chunks, past the
   // copy's last pixel.
@@ -449,7 +417,7 @@ void DirectConvBf16::RunTiles(float* out, int begin, int end) const {
   const int blocks = (g.out_c + kBlock - 1) / kBlock;
   // Weights per filter row and channel of a block.
   const int64_t tap_elems = static_cast<int64_t>(g.k_h) * tile_chunks_ * kTileTaps;
-  LoadTileConfig();
+  optimized::LoadAmxTileConfig();
   TileJob t;
   t.chunks = tile_chunks_;
   if (pointwise_) {

@@ -8,6 +8,7 @@
 
 #include "kernels/binary/binary_ops.h"
 #include "kernels/binary/optimized/aligned_buffer.h"
+#include "kernels/binary/optimized/bconv_amx_plan.h"
 #include "kernels/binary/optimized/isa.h"
 #include "kernels/binary/optimized/task_runner.h"
 #include "kernels/binary/optimized/variants.h"
@@ -30,8 +31,10 @@ class BConv2DKernel {
 
   // input: bitpacked [batch, in_h, in_w, PackedWords(channels_in)];
   // output: float or int8 [batch, out_h, out_w, out_channels], or int32
-  // [batch, out_h, out_w, PackedWords(out_channels)]. No allocation, no validation. `runner` may
-  // be null (runs on the calling thread); results do not depend on the thread count.
+  // [batch, out_h, out_w, PackedWords(out_channels)]. No validation; no allocation except the AMX
+  // variant's per-thread scratch on the first run with more threads than before. `runner` may be
+  // null (runs on the calling thread); results do not depend on the thread count. One Run at a
+  // time per kernel.
   // With `fused` (only where SupportsFused()), the float output is not written (`output` may be
   // null) and the fused residual ADD + LceQuantize outputs are (variants.h, BConvFused).
   void Run(const int32_t* input, void* output, TaskRunner* runner,
@@ -42,6 +45,8 @@ class BConv2DKernel {
   }
 
   Isa isa() const { return isa_; }
+  // Whether this layer runs on the AMX tiles (the amx variant, within its limits).
+  bool uses_amx() const { return amx_ != nullptr; }
   const BConv2DParams& params() const { return params_; }
   const BConv2DGeometry& geometry() const { return geometry_; }
   // Bytes held for packed weights, indirection and epilogue tables.
@@ -75,6 +80,8 @@ class BConv2DKernel {
   // Kernels whose LCE border correction could round differently (kernel_elements >= 2^24, far
   // beyond real models) run the reference kernel on these copies.
   bool fallback_ = false;
+  std::unique_ptr<BConvAmxStorage> amx_;  // the amx variant's plan, where it applies
+  mutable int64_t runs_ = 0;              // numbers the runs for the AMX scratch
   std::vector<int32_t> filter_copy_;
   std::vector<float> multiplier_copy_;
   std::vector<float> bias_copy_;

@@ -9,6 +9,7 @@
 #include <sys/auxv.h>
 #endif
 
+#include "kernels/binary/optimized/bconv_amx.h"
 #include "kernels/binary/optimized/variants.h"
 
 namespace xbnn::kernels::optimized {
@@ -61,7 +62,10 @@ std::string CpuMissing(Isa isa) {
   // __builtin_cpu_supports takes string literals only, hence a macro.
 #define XBNN_CPU(feature) \
   if (!__builtin_cpu_supports(feature)) return "CPU lacks " feature;
+#define XBNN_CPU_AMX_INT8 \
+  if (!AmxUsable(kAmxInt8)) return "CPU lacks amx-int8 (or the OS does not grant its tile state)";
 #else
+#define XBNN_CPU_AMX_INT8 return "CPU lacks amx-int8";
 #define XBNN_CPU(feature) \
   if (!ArmCpuHas(feature)) return std::string("CPU lacks ") + feature;
 #endif
@@ -75,6 +79,7 @@ std::string CpuMissing(Isa isa) {
       break;
   }
 #undef XBNN_CPU
+#undef XBNN_CPU_AMX_INT8
   return "";
 }
 
