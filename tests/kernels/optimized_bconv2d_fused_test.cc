@@ -98,7 +98,8 @@ void CheckFused(Isa isa, const FusedCase& c, std::mt19937_64& rng) {
   reference::PackFloat(want_sum.data(), pixels, p.out_channels, want_packed.data());
 
   auto kernel =
-      BConv2DKernel::Create(p, filter.data(), multiplier.data(), bias.data(), nullptr, isa);
+      BConv2DKernel::Create(p, filter.data(), multiplier.data(), bias.data(), nullptr, isa,
+                            /*amx_every_layer=*/true);
   ASSERT_TRUE(kernel.ok()) << kernel.status().message();
   ASSERT_TRUE((*kernel)->SupportsFused());
   const std::string what = "N" + std::to_string(p.batch) + " " + std::to_string(p.in_h) + "x" +

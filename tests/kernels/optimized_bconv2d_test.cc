@@ -107,8 +107,9 @@ bool CheckCase(Isa isa, const BConv2DParams& p, std::mt19937_64& rng, bool garba
   args.output = expected.data();
   reference::BConv2D(p, g, args);
 
-  auto kernel = BConv2DKernel::Create(p, filter.data(), args.multiplier, args.bias,
-                                      args.thresholds, isa);
+  // The amx variant on every layer within its limits, small ones included.
+  auto kernel = BConv2DKernel::Create(p, filter.data(), args.multiplier, args.bias, args.thresholds,
+                                      isa, /*amx_every_layer=*/true);
   EXPECT_TRUE(kernel.ok()) << what << ": " << kernel.status().message();
   if (!kernel.ok()) return true;
   EXPECT_EQ((*kernel)->isa(), isa);
@@ -268,19 +269,24 @@ TEST_P(OptimizedBConv2DTest, RejectsBadParametersAndMissingTensors) {
 // input rows continued across tasks, weights kept or expanded per step) against the reference.
 TEST(AmxBConv2DTest, TakesItsShapesAndMatchesReference) {
   XBNN_SKIP_IF_UNAVAILABLE(Isa::kAvx512Amx);
-  auto uses_amx = [](const Shape& s) {
+  auto uses_amx = [](const Shape& s, bool every_layer = true) {
     BConv2DParams p = ParamsFor(s);
     const Result<BConv2DGeometry> g = ComputeBConv2DGeometry(p);
     std::mt19937_64 rng(1);
     const std::vector<int32_t> filter =
         RandomPacked(rng, int64_t{s.cout} * s.kh * s.kw, g->channels_per_group);
     const std::vector<float> ones(s.cout, 1.0f);
-    auto k =
-        BConv2DKernel::Create(p, filter.data(), ones.data(), ones.data(), nullptr, Isa::kAvx512Amx);
+    auto k = BConv2DKernel::Create(p, filter.data(), ones.data(), ones.data(), nullptr,
+                                   Isa::kAvx512Amx, every_layer);
     EXPECT_TRUE(k.ok()) << k.status().message();
     return k.ok() && (*k)->uses_amx();
   };
   // batch, h, w, cin, cout, kh, kw, groups, sh, sw, dh, dw
+  // By default only layers with >= kAmxMinKBits input bits per output.
+  EXPECT_FALSE(uses_amx({1, 56, 56, 64, 64, 3, 3, 1, 1, 1, 1, 1}, false));
+  EXPECT_FALSE(uses_amx({1, 56, 56, 32, 32, 3, 3, 1, 1, 1, 1, 1}, false));
+  EXPECT_TRUE(uses_amx({1, 28, 28, 128, 128, 3, 3, 1, 1, 1, 1, 1}, false));
+  EXPECT_TRUE(uses_amx({1, 14, 14, 1024, 64, 1, 1, 1, 1, 1, 1, 1}, false));
   EXPECT_TRUE(uses_amx({1, 56, 56, 64, 64, 3, 3, 1, 1, 1, 1, 1}));
   EXPECT_TRUE(uses_amx({1, 7, 7, 512, 512, 3, 3, 1, 1, 1, 1, 1}));
   EXPECT_TRUE(uses_amx({1, 28, 28, 128, 256, 3, 3, 1, 2, 2, 1, 1}));

@@ -37,11 +37,9 @@ void InBoundsRange(int o, int stride, int pad, int dilation, int kernel, int in,
 
 }  // namespace
 
-Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(const BConv2DParams& p,
-                                                             const int32_t* filter,
-                                                             const float* multiplier,
-                                                             const float* bias,
-                                                             const int32_t* thresholds, Isa isa) {
+Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
+    const BConv2DParams& p, const int32_t* filter, const float* multiplier, const float* bias,
+    const int32_t* thresholds, Isa isa, bool amx_every_layer) {
   Result<BConv2DGeometry> geometry = ComputeBConv2DGeometry(p);
   if (!geometry.ok()) return geometry.status();
   const BConv2DGeometry& g = *geometry;
@@ -245,7 +243,8 @@ Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(const BConv2DParams
       }
     }
   }
-  if (k->isa_ == Isa::kAvx512Amx && !k->fallback_) {
+  if (k->isa_ == Isa::kAvx512Amx && !k->fallback_ &&
+      (amx_every_layer || int64_t{taps} * cin_g >= kAmxMinKBits)) {
     k->amx_ = std::make_unique<BConvAmxStorage>();
     if (!k->amx_->Build(p, g, plan, filter)) k->amx_.reset();
   }

@@ -22,12 +22,15 @@ class BConv2DKernel {
   // (multiplier and bias for float/int8 output, thresholds for bitpacked output; the others may
   // be null), then repacks them. Tensors follow binary_ops.h / BConv2DArgs; they are copied, so
   // the caller may free them afterwards. `isa` picks a variant (kBest: the CPU's fastest, or the
-  // one named by the XBNN_ISA environment variable).
+  // one named by the XBNN_ISA environment variable). The amx variant runs the layers with at
+  // least kAmxMinKBits per output on the tiles (the others on its vpopcntd kernel, as fast or
+  // faster there); `amx_every_layer` takes every layer within its limits (tests).
   static Result<std::unique_ptr<BConv2DKernel>> Create(const BConv2DParams& params,
                                                        const int32_t* filter,
                                                        const float* multiplier, const float* bias,
                                                        const int32_t* thresholds,
-                                                       Isa isa = Isa::kBest);
+                                                       Isa isa = Isa::kBest,
+                                                       bool amx_every_layer = false);
 
   // input: bitpacked [batch, in_h, in_w, PackedWords(channels_in)];
   // output: float or int8 [batch, out_h, out_w, out_channels], or int32
