@@ -328,6 +328,55 @@ TEST(AmxBConv2DTest, TakesItsShapesAndMatchesReference) {
   EXPECT_EQ(cases, 84);
 }
 
+// Kernels that take their expanded input from the runner's shared scratch, run in turns (each
+// overwrites what the other expanded), against the reference.
+TEST(AmxBConv2DTest, SharedScratchAcrossKernels) {
+  XBNN_SKIP_IF_UNAVAILABLE(Isa::kAvx512Amx);
+  std::mt19937_64 rng(99);
+  // batch, h, w, cin, cout, kh, kw, groups, sh, sw, dh, dw
+  const Shape shapes[] = {{1, 12, 13, 128, 96, 3, 3, 1, 1, 1, 1, 1},
+                          {1, 15, 11, 256, 64, 3, 3, 1, 2, 2, 1, 1}};
+  struct Layer {
+    BConv2DParams p;
+    std::vector<int32_t> input;
+    std::vector<uint8_t> expected;
+    std::unique_ptr<BConv2DKernel> kernel;
+  };
+  Layer layers[2];
+  StdThreadRunner runner(2);
+  for (int i = 0; i < 2; ++i) {
+    Layer& l = layers[i];
+    l.p = ParamsFor(shapes[i]);
+    l.p.output_type = BOutputType::kBitpacked;
+    const BConv2DGeometry g = *ComputeBConv2DGeometry(l.p);
+    l.input = RandomPacked(rng, int64_t{l.p.in_h} * l.p.in_w, l.p.channels_in);
+    const std::vector<int32_t> filter =
+        RandomPacked(rng, int64_t{l.p.out_channels} * 9, g.channels_per_group);
+    std::vector<int32_t> thresholds(l.p.out_channels);
+    for (int32_t& t : thresholds) t = static_cast<int32_t>(rng() % g.kernel_elements);
+    l.expected.assign(int64_t{g.out_h} * g.out_w * PackedWords(l.p.out_channels) * 4, 0);
+    BConv2DArgs args;
+    args.input = l.input.data();
+    args.filter = filter.data();
+    args.thresholds = thresholds.data();
+    args.output = l.expected.data();
+    reference::BConv2D(l.p, g, args);
+    auto k = BConv2DKernel::Create(l.p, filter.data(), nullptr, nullptr, thresholds.data(),
+                                   Isa::kAvx512Amx);
+    ASSERT_TRUE(k.ok()) << k.status().message();
+    ASSERT_TRUE((*k)->uses_amx());
+    runner.ReserveScratch(static_cast<size_t>((*k)->scratch_bytes()));
+    l.kernel = std::move(*k);
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (Layer& l : layers) {
+      std::vector<uint8_t> actual(l.expected.size(), 0x5A);
+      l.kernel->Run(l.input.data(), actual.data(), &runner);
+      EXPECT_TRUE(SameBytes(l.expected, actual)) << Describe(l.p) << " round " << round;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Variants, OptimizedBConv2DTest, ::testing::ValuesIn(AllVariants()),
                          testing::VariantName);
 

@@ -236,6 +236,8 @@ class LceBconv2d final : public runtime::OpKernel {
     double macs = static_cast<double>(p.batch) * geometry->out_h * geometry->out_w * p.out_channels * p.kernel_h *
                   p.kernel_w * geometry->channels_per_group;
     runner_ = RunnerFor(ctx, macs, 1e12);
+    // The AMX kernel's expanded input in scratch that all ops on this runner share.
+    if (runner_) runner_->ReserveScratch(static_cast<size_t>(kernel_->scratch_bytes()));
     if (ctx.fused) return PrepareFused(ctx, *ctx.fused);
     return Status::Ok();
   }

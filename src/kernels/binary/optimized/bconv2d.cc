@@ -335,7 +335,7 @@ void BConv2DKernel::Run(const int32_t* input, void* output, TaskRunner* runner,
   RunContext c{&plan_, variant_, input, output, fused, total_pixels_,
                CeilDiv(total_pixels_, plan_.rows), 1, 1, bitpacked && !plan_.bitpacked_aligned};
   if (amx_) {
-    amx_->ReserveThreads(threads);
+    amx_->ReserveThreads(threads, runner);
     c.amx = amx_.get();
     c.blocks = int64_t{plan_.batch} * amx_->plan().jobs_per_image;
     c.run = ++runs_;

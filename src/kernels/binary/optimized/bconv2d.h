@@ -50,6 +50,9 @@ class BConv2DKernel {
   Isa isa() const { return isa_; }
   // Whether this layer runs on the AMX tiles (the amx variant, within its limits).
   bool uses_amx() const { return amx_ != nullptr; }
+  // Per-thread scratch that Run takes from a runner that reserved this much
+  // (TaskRunner::ReserveScratch; else the kernel allocates its own): 0 without AMX.
+  int64_t scratch_bytes() const { return amx_ ? amx_->image_bytes() : 0; }
   const BConv2DParams& params() const { return params_; }
   const BConv2DGeometry& geometry() const { return geometry_; }
   // Bytes held for packed weights, indirection and epilogue tables.

@@ -137,20 +137,23 @@ int64_t BConvAmxStorage::bytes() const {
                               filter_bits_.size() * 8 + popcount_.size() * 4);
 }
 
-void BConvAmxStorage::ReserveThreads(int threads) const {
-  if (static_cast<int>(threads_.size()) >= threads) return;
+void BConvAmxStorage::ReserveThreads(int threads, TaskRunner* runner) const {
   const BConvAmxPlan& a = plan_;
+  const bool shared =
+      runner != nullptr && runner->scratch_bytes() >= static_cast<size_t>(image_bytes());
   while (static_cast<int>(threads_.size()) < threads) {
     ThreadScratch t;
-    t.image = AlignedBuffer<int8_t>(static_cast<size_t>(a.image_pixels * a.kc));
     t.weights = AlignedBuffer<int8_t>(static_cast<size_t>(a.weight_slots * a.tile_weight_bytes));
     t.acc = AlignedBuffer<int32_t>(2 * 4 * kAmxJobRows * 16);
     t.ring = AlignedBuffer<int8_t>(4 * kAmxTileBytes);
     t.slot_tile.assign(static_cast<size_t>(a.weight_slots), -1);
     threads_.push_back(std::move(t));
   }
-  for (ThreadScratch& t : threads_) {
-    t.view.image = t.image.data();
+  for (int i = 0; i < threads; ++i) {
+    ThreadScratch& t = threads_[static_cast<size_t>(i)];
+    if (!shared && t.image.size() == 0)
+      t.image = AlignedBuffer<int8_t>(static_cast<size_t>(image_bytes()));
+    t.view.image = shared ? runner->Scratch(i) : t.image.data();
     t.view.weights = t.weights.data();
     t.view.acc = t.acc.data();
     t.view.ring = t.ring.data();

@@ -7,6 +7,7 @@
 #include "kernels/binary/binary_ops.h"
 #include "kernels/binary/optimized/aligned_buffer.h"
 #include "kernels/binary/optimized/bconv_amx.h"
+#include "kernels/binary/optimized/task_runner.h"
 
 namespace xbnn::kernels::optimized {
 
@@ -19,9 +20,11 @@ class BConvAmxStorage {
   const BConvAmxPlan& plan() const { return plan_; }
   int64_t bytes() const;  // the tables (not the per-thread scratch)
 
-  // Scratch for threads [0, threads): allocated on first use, then reused. Not thread-safe: one
-  // Run of the kernel at a time (as for every kernel).
-  void ReserveThreads(int threads) const;
+  // Scratch for threads [0, threads): allocated on first use, then reused; the expanded input in
+  // `runner`'s shared scratch when it reserved image_bytes() (else in buffers of its own). Not
+  // thread-safe: one Run of the kernel at a time (as for every kernel).
+  void ReserveThreads(int threads, TaskRunner* runner) const;
+  int64_t image_bytes() const { return plan_.image_pixels * plan_.kc; }
   BConvAmxScratch& scratch(int thread) const { return threads_[static_cast<size_t>(thread)].view; }
 
  private:
