@@ -104,12 +104,10 @@ bool BConvAmxStorage::Build(const BConv2DParams& p, const BConv2DGeometry& g, co
               const int channel = t * 64 + j * 16 + n;
               if (channel >= p.out_channels) break;
               const int32_t* w = filter + (int64_t{channel} * taps + tap) * cw;
-              for (int i = 0; i < 4; ++i) {
-                const int k = c * 64 + 4 * r + i;
-                if (k >= cw * 32) break;
-                const uint32_t word = static_cast<uint32_t>(w[k / 32]);
-                row |= uint64_t{(word >> (k % 32)) & 1u} << (4 * n + i);
-              }
+              const int k = c * 64 + 4 * r;  // 4 bits of one word (k is a multiple of 4)
+              if (k >= cw * 32) break;
+              const uint32_t word = static_cast<uint32_t>(w[k / 32]);
+              row |= uint64_t{(word >> (k % 32)) & 0xFu} << (4 * n);
             }
             *dst = row;
           }
