@@ -283,10 +283,10 @@ TEST(AmxBConv2DTest, TakesItsShapesAndMatchesReference) {
   };
   // batch, h, w, cin, cout, kh, kw, groups, sh, sw, dh, dw
   // By default only layers with >= kAmxMinKBits input bits per output.
-  EXPECT_FALSE(uses_amx({1, 56, 56, 64, 64, 3, 3, 1, 1, 1, 1, 1}, false));
   EXPECT_FALSE(uses_amx({1, 56, 56, 32, 32, 3, 3, 1, 1, 1, 1, 1}, false));
-  EXPECT_TRUE(uses_amx({1, 28, 28, 128, 128, 3, 3, 1, 1, 1, 1, 1}, false));
-  EXPECT_TRUE(uses_amx({1, 14, 14, 1024, 64, 1, 1, 1, 1, 1, 1, 1}, false));
+  EXPECT_FALSE(uses_amx({1, 14, 14, 256, 64, 1, 1, 1, 1, 1, 1, 1}, false));
+  EXPECT_TRUE(uses_amx({1, 56, 56, 64, 64, 3, 3, 1, 1, 1, 1, 1}, false));
+  EXPECT_TRUE(uses_amx({1, 14, 14, 512, 64, 1, 1, 1, 1, 1, 1, 1}, false));
   EXPECT_TRUE(uses_amx({1, 56, 56, 64, 64, 3, 3, 1, 1, 1, 1, 1}));
   EXPECT_TRUE(uses_amx({1, 7, 7, 512, 512, 3, 3, 1, 1, 1, 1, 1}));
   EXPECT_TRUE(uses_amx({1, 28, 28, 128, 256, 3, 3, 1, 2, 2, 1, 1}));

@@ -24,11 +24,11 @@ inline constexpr int kAmxRows = 16;         // rows of a tile: output pixels
 inline constexpr int kAmxTileBytes = 1024;  // one 16 x 64-byte tile
 inline constexpr int kAmxJobRows = 32;      // output pixels of a job: 2 tiles of input rows
 
-// Layers with fewer input bits per output (taps x channels) run on the vpopcntd kernel: with the
-// fused residual epilogue, 3x3x64 ran as fast there and 3x3x32 (half of each 64-byte K step
-// zeros) 1.4x faster (QuickNet / QuickNetSmall in the interpreter, 2-vCPU Xeon); 3x3x128 and
-// deeper ran 1.3-1.4x faster on the tiles.
-inline constexpr int kAmxMinKBits = 1024;
+// Layers with fewer input bits per output (taps x channels) run on the vpopcntd kernel: 3x3x32
+// (half of each 64-byte K step zeros) ran 1.4x faster there (QuickNetSmall in the interpreter,
+// 2-vCPU Xeon); 3x3x64 ran 1.04x faster on the tiles (QuickNet, one thread), 3x3x128 and deeper
+// 1.3-1.4x.
+inline constexpr int kAmxMinKBits = 512;
 
 struct BConvAmxPlan {
   int kc = 0;      // bytes per pixel of the expanded image: input bits rounded up to 64
