@@ -236,4 +236,48 @@ inline double FmaMacsPerSecond(std::string* which = nullptr) {
   return 0;
 }
 
+#if defined(__x86_64__)
+// The AMX-INT8 ceiling: TDPBSSD on 2x2 accumulator tiles with operands from L1 (16x64 by 64x16
+// bytes, 16384 byte products per instruction), in byte MACs per second; the amx bconv variant does
+// one byte product per binary MAC. The caller checks xbnn::kernels::optimized::AmxUsable first.
+__attribute__((target("amx-tile,amx-int8"))) inline double AmxInt8MacsPerSecond() {
+  alignas(64) static int8_t a[2048], b[2048];
+  alignas(64) static int32_t c[1024];
+  alignas(64) uint8_t cfg[64] = {};
+  cfg[0] = 1;
+  for (int t = 0; t < 8; ++t) {
+    cfg[16 + 2 * t] = 64;
+    cfg[48 + t] = 16;
+  }
+  __asm__ volatile("ldtilecfg %0" ::"m"(cfg));
+  double best = 0;
+  for (int rep = 0; rep < 20; ++rep) {
+    const int64_t iters = 20000;
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int64_t it = 0; it < iters; ++it) {
+      _tile_loadd(4, a, 64);
+      _tile_loadd(5, a + 1024, 64);
+      _tile_loadd(6, b, 64);
+      _tile_loadd(7, b + 1024, 64);
+      _tile_dpbssd(0, 4, 6);
+      _tile_dpbssd(1, 4, 7);
+      _tile_dpbssd(2, 5, 6);
+      _tile_dpbssd(3, 5, 7);
+    }
+    _tile_stored(0, c, 64);
+    _tile_stored(1, c + 256, 64);
+    const auto t1 = std::chrono::steady_clock::now();
+    const double s = std::chrono::duration<double>(t1 - t0).count();
+    const double macs = static_cast<double>(iters) * 4 * 16 * 16 * 64;
+    if (macs / s > best) best = macs / s;
+  }
+  _tile_release();
+  return best;
+}
+#endif
+
 }  // namespace xbnn::bench

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ceiling.h"
+#include "kernels/binary/optimized/bconv_amx.h"
 #include "xbnn/interpreter.h"
 #include "xbnn/model.h"
 
@@ -194,8 +195,21 @@ int main(int argc, char** argv) {
   std::printf("MACs: %.3g binary, %.3g float, %.3g int8 (int8 not in the roofline)\n",
               static_cast<double>(binary_macs), static_cast<double>(float_macs),
               static_cast<double>(int8_macs));
-  std::printf("invoke median over %zu runs: %.3f ms; roofline %.3f ms; ratio %.2fx\n\n",
-              times.size(), median * 1e3, roofline * 1e3, median / roofline);
+  std::printf("invoke median over %zu runs: %.3f ms; roofline %.3f ms; ratio %.2fx\n", times.size(),
+              median * 1e3, roofline * 1e3, median / roofline);
+#if defined(__x86_64__)
+  if (xbnn::kernels::optimized::AmxUsable(xbnn::kernels::optimized::kAmxInt8)) {
+    // The amx variant runs a binary MAC as one byte product: the roofline of that hardware.
+    const double amx = xbnn::bench::AmxInt8MacsPerSecond();
+    const double amx_roof = static_cast<double>(binary_macs) / (amx * scale) +
+                            static_cast<double>(float_macs) / (fma * scale);
+    std::printf(
+        "AMX-INT8 ceiling (tdpbssd): %.1f G byte MAC/s per core; with the binary MACs at "
+        "it: roofline %.3f ms, ratio %.2fx\n",
+        amx * 1e-9, amx_roof * 1e3, median / amx_roof);
+  }
+#endif
+  std::printf("\n");
   std::printf("%-20s %5s %12s %12s %8s %8s\n", "op type", "count", "ms/invoke", "roofline ms",
               "ratio", "share");
   std::vector<std::pair<std::string, TypeRow>> rows(types.begin(), types.end());
