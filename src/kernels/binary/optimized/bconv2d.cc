@@ -334,7 +334,14 @@ void BConv2DKernel::Run(const int32_t* input, void* output, TaskRunner* runner,
   const bool bitpacked = plan_.output_type == BOutputType::kBitpacked;
   RunContext c{&plan_, variant_, input, output, fused, total_pixels_,
                CeilDiv(total_pixels_, plan_.rows), 1, 1, bitpacked && !plan_.bitpacked_aligned};
-  if (amx_) {
+  // Strided layers with few jobs run on the vpopcntd kernel when split over threads: every
+  // thread then expands the whole input (four phase planes) for the few jobs it has, and 28x28 ->
+  // 14x14 and 14x14 -> 7x7 ran 3-13% slower at two threads than on the vpopcntd kernel (1.1-1.25x
+  // faster at one; Bi-Real Net in the interpreter, 2-vCPU Xeon).
+  const BConvAmxPlan* ap = amx_ ? &amx_->plan() : nullptr;
+  const bool amx = ap != nullptr && !(threads > 1 && (ap->stride_h > 1 || ap->stride_w > 1) &&
+                                      ap->jobs_per_image < 16);
+  if (amx) {
     amx_->ReserveThreads(threads, runner);
     c.amx = amx_.get();
     c.blocks = int64_t{plan_.batch} * amx_->plan().jobs_per_image;
@@ -356,7 +363,7 @@ void BConv2DKernel::Run(const int32_t* input, void* output, TaskRunner* runner,
   // order measured 0.98x (the transition blocks before them split by pixels). AMX: 2 tasks per
   // thread, since a task's last job has no next one to overlap its epilogue with and each task
   // expands its own input rows: QuickNet at two threads 1.09x faster than with 8 (1.07x with 4).
-  const int64_t target = int64_t{threads} * (amx_ ? 2 : 8);
+  const int64_t target = int64_t{threads} * (amx ? 2 : 8);
   if (!c.zero_output && c.blocks < target) {
     c.tile_chunks = std::min<int64_t>(plan_.total_tiles, target);
     c.tile_major = true;
