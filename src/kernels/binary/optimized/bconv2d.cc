@@ -286,6 +286,7 @@ void RunChunk(const RunContext& c, int thread, int64_t task) {
   const int64_t pc = c.tile_major ? task % c.pixel_chunks : task / c.tile_chunks;
   const int64_t tc = c.tile_major ? task / c.pixel_chunks : task - pc * c.tile_chunks;
   if (c.amx != nullptr) {
+#if defined(__x86_64__)  // the amx variant's kernel file is built there only
     const int jb = static_cast<int>(SplitPoint(c.blocks, c.pixel_chunks, pc));
     const int je = static_cast<int>(SplitPoint(c.blocks, c.pixel_chunks, pc + 1));
     const int tb = static_cast<int>(SplitPoint(c.plan->total_tiles, c.tile_chunks, tc));
@@ -294,6 +295,9 @@ void RunChunk(const RunContext& c, int thread, int64_t task) {
       BConvAmxRun(*c.plan, c.amx->plan(), c.input, c.output, c.fused, jb, je, tb, te, c.run,
                   c.amx->scratch(thread));
     }
+#else
+    (void)thread;
+#endif
     return;
   }
   const int rows = c.plan->rows;
