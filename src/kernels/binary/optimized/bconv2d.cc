@@ -334,7 +334,7 @@ void BConv2DKernel::Run(const int32_t* input, void* output, TaskRunner* runner,
     reference::BConv2D(params_, geometry_, args);
     return;
   }
-  const int threads = runner == nullptr ? 1 : runner->num_threads();
+  const int threads = runner == nullptr ? 1 : runner->threads_now();
   const bool bitpacked = plan_.output_type == BOutputType::kBitpacked;
   RunContext c{&plan_, variant_, input, output, fused, total_pixels_,
                CeilDiv(total_pixels_, plan_.rows), 1, 1, bitpacked && !plan_.bitpacked_aligned};
@@ -352,7 +352,11 @@ void BConv2DKernel::Run(const int32_t* input, void* output, TaskRunner* runner,
     c.run = ++runs_;
   }
   if (threads <= 1 || total_pixels_ == 0) {
-    RunChunk(c, 0, 0);
+    if (runner != nullptr && runner->num_threads() > 1) {
+      runner->ParallelFor(1, &BConv2DKernel::RunTask, &c);  // one task, counted by the pool
+    } else {
+      RunChunk(c, 0, 0);
+    }
     return;
   }
   // 8 tasks per thread, split evenly (sizes differ by at most one pixel block or tile) and claimed

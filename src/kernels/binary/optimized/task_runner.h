@@ -24,6 +24,10 @@ class TaskRunner {
   // Calls fn(ctx, thread, i) once for every i in [0, n) and returns when all calls have returned.
   // No two concurrent calls share a thread id, so per-thread scratch indexed by it is safe.
   virtual void ParallelFor(int n, void (*fn)(void* ctx, int thread, int i), void* ctx) = 0;
+  // Threads the next ParallelFor will run tasks on: num_threads(), or 1 while a pool runs jobs on
+  // the calling thread alone (StdThreadRunner backing off on a busy machine). A kernel may then
+  // plan one task; it still calls ParallelFor, so that the pool counts the time.
+  virtual int threads_now() const { return num_threads(); }
 
   // Per-thread scratch that the kernels running on this runner share (they run one at a time, as
   // the interpreter's ops do): a kernel reserves at prepare time and takes Scratch(thread) in its
@@ -86,6 +90,7 @@ class StdThreadRunner final : public TaskRunner {
   StdThreadRunner& operator=(const StdThreadRunner&) = delete;
 
   int num_threads() const override { return num_threads_; }
+  int threads_now() const override { return serial_left_ns_ > 0 ? 1 : num_threads_; }
   void ParallelFor(int n, void (*fn)(void* ctx, int thread, int i), void* ctx) override;
 
   // Counters for benchmarks and tests (read them only between ParallelFor calls).
