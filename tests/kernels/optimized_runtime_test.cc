@@ -213,6 +213,9 @@ TEST(TaskRunnerTest, BackOffOutlastsIdleTime) {
   ASSERT_GT(runner.stats().stalls, 0) << "the worker never took a task";
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   const int64_t serial = runner.stats().serial_jobs;
+  // Kernels see the back-off before they plan their tasks.
+  EXPECT_EQ(runner.threads_now(), 1);
+  EXPECT_EQ(runner.num_threads(), 2);
   std::vector<std::atomic<int>> hits(64);
   runner.ParallelFor(64, &CountTask, &hits);
   EXPECT_EQ(runner.stats().serial_jobs, serial + 1);
@@ -275,6 +278,7 @@ TEST(TaskRunnerTest, LeaveCpuMovesTheThreadAndKeepsItsMask) {
 #endif
 
 TEST(TaskRunnerTest, ZeroTasksAndSerialRunner) {
+  EXPECT_EQ(StdThreadRunner(3).threads_now(), 3);  // a fresh pool splits
   StdThreadRunner runner(2);
   runner.ParallelFor(0, &CountTask, nullptr);
   SerialRunner serial;
