@@ -219,6 +219,9 @@ TEST(TaskRunnerTest, BackOffOutlastsIdleTime) {
   std::vector<std::atomic<int>> hits(64);
   runner.ParallelFor(64, &CountTask, &hits);
   EXPECT_EQ(runner.stats().serial_jobs, serial + 1);
+  // A one-task job (what such a kernel hands over) counts towards the back-off too.
+  runner.ParallelFor(1, &CountTask, &hits);
+  EXPECT_EQ(runner.stats().serial_jobs, serial + 2);
 }
 
 // The back-off decision over a window of 32 jobs. Numbers from QuickNetSmall at 2 threads on an

@@ -265,7 +265,9 @@ void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
 
 void StdThreadRunner::ParallelFor(int n, void (*fn)(void*, int, int), void* ctx) {
   if (n <= 0) return;
-  if (workers_.empty() || n == 1) {
+  // A single task runs inline, except while backing off: the back-off is counted in job time,
+  // and kernels that see threads_now() == 1 hand over one task (their whole op).
+  if (workers_.empty() || (n == 1 && serial_left_ns_ <= 0)) {
     for (int i = 0; i < n; ++i) fn(ctx, 0, i);
     return;
   }
