@@ -348,7 +348,7 @@ void BConv2DKernel::Run(const int32_t* input, void* output, TaskRunner* runner,
   if (amx) {
     amx_->ReserveThreads(threads, runner);
     c.amx = amx_.get();
-    c.blocks = int64_t{plan_.batch} * amx_->plan().jobs_per_image;
+    c.blocks = int64_t{plan_.batch} * ap->jobs_per_image;
     c.run = ++runs_;
   }
   if (threads <= 1 || total_pixels_ == 0) {
