@@ -40,7 +40,7 @@ struct BConvAmxPlan {
   int kernel_h = 1;
   // The padded image is stored as stride_h * stride_w phase planes (row % stride_h, column %
   // stride_w), each plane_w wide: tap (ky, kx) of output (oy, ox) is then plane pixel
-  // q + tap_offset[tap] with q = oy * plane_w + ox, so a job's 64 rows are consecutive q.
+  // q + tap_offset[tap] with q = oy * plane_w + ox, so a job's kAmxJobRows rows are consecutive q.
   int plane_w = 0;
   int64_t plane_pixels = 0;
   int jobs_per_image = 0;
@@ -53,7 +53,8 @@ struct BConvAmxPlan {
   int weight_slots = 0;                   // expanded tiles a thread keeps
 };
 
-// One thread's scratch (owned by the kernel, reused across runs).
+// One thread's scratch, reused across runs: the image in the runner's shared scratch where it was
+// reserved (else the kernel's own), the rest the kernel's.
 struct BConvAmxScratch {
   int8_t* image = nullptr;    // [image_pixels][kc]
   int8_t* weights = nullptr;  // [weight_slots][tile_weight_bytes]
