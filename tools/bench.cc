@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli.h"
@@ -20,8 +21,9 @@ namespace {
 
 constexpr const char* kHelp =
     "usage: xbnn bench MODEL.tflite [--threads N] [--warmup N] [--runs N] [--min-seconds S]\n"
-    "                  [--max-memory SIZE] [--no-fuse] [--float-precision f32|bf16] [--profile]\n"
-    "                  [--json]\n\n"
+    "                  [--idle-ms MS] [--max-memory SIZE] [--no-fuse] [--float-precision "
+    "f32|bf16]\n"
+    "                  [--profile] [--json]\n\n"
     "Measures model load and prepare time, invoke latency over the runs (mean, median, p90,\n"
     "min, max, std) on seeded random inputs, CPU time per invoke, the arena and peak resident\n"
     "memory.\n\n"
@@ -32,6 +34,9 @@ constexpr const char* kHelp =
     "  --warmup N        untimed invokes first (default 5)\n"
     "  --runs N          timed invokes, at least (default 50)\n"
     "  --min-seconds S   keep running until S seconds of timed invokes (default 1)\n"
+    "  --idle-ms MS      sleep MS milliseconds before every invoke, as an application that\n"
+    "                    invokes now and then (worker threads fall asleep in between); the\n"
+    "                    sleeps are not timed (default 0: invokes back to back)\n"
     "  --no-fuse         run every op on its own (no load-time op fusion)\n"
     "  --profile         per-op table (time, share, MACs, GOPS) and a per-op-type summary\n"
     "  --json            print everything as one JSON document\n"
@@ -63,7 +68,7 @@ int BenchMain(const std::vector<std::string>& argv) {
   std::string path;
   int threads = 1;
   long long warmup = 5, runs = 50;
-  double min_seconds = 1.0;
+  double min_seconds = 1.0, idle_ms = 0;
   size_t max_memory = InterpreterOptions{}.max_arena_bytes;
   bool profile = false, json = false, fuse = true;
   FloatPrecision precision = FloatPrecision::kFloat32;
@@ -94,6 +99,10 @@ int BenchMain(const std::vector<std::string>& argv) {
     } else if (a == "--min-seconds") {
       if (!number(0, 1e6, &v)) return Fail("bench", "--min-seconds needs a non-negative number");
       min_seconds = v;
+    } else if (a == "--idle-ms") {
+      if (!number(0, 60'000, &v))
+        return Fail("bench", "--idle-ms needs a number of milliseconds in [0, 60000]");
+      idle_ms = v;
     } else if (a == "--profile") {
       profile = true;
     } else if (a == "--no-fuse") {
@@ -131,7 +140,12 @@ int BenchMain(const std::vector<std::string>& argv) {
   Interpreter& it = **created;
   for (size_t i = 0; i < it.num_inputs(); ++i) FillRandom(it.input(i), 1234 + i);
 
+  auto idle = [&] {
+    if (idle_ms > 0)
+      std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(idle_ms));
+  };
   for (long long i = 0; i < warmup; ++i) {
+    idle();
     Status s = it.Invoke();
     if (!s.ok()) return Fail("bench", s.message());
   }
@@ -150,13 +164,15 @@ int BenchMain(const std::vector<std::string>& argv) {
   auto start = Clock::now();
   auto last_report = start;
   bool reported = false;
-  while (static_cast<long long>(ms.size()) < runs ||
-         std::chrono::duration<double>(Clock::now() - start).count() < min_seconds) {
+  double timed_seconds = 0;
+  while (static_cast<long long>(ms.size()) < runs || timed_seconds < min_seconds) {
+    idle();
     auto a = Clock::now();
     Status s = it.Invoke();
     auto b = Clock::now();
     if (!s.ok()) return Fail("bench", s.message());
     ms.push_back(std::chrono::duration<double, std::milli>(b - a).count());
+    timed_seconds += ms.back() / 1e3;
     if (tty && std::chrono::duration<double>(b - last_report).count() > 0.25 &&
         std::chrono::duration<double>(b - start).count() > 1.0) {
       std::fprintf(stderr, "\rbench: %zu runs, median %.3f ms ...", ms.size(), Percentile(ms, 0.5));
@@ -196,7 +212,12 @@ int BenchMain(const std::vector<std::string>& argv) {
   j.BeginObject().Key("model").String(path).Key("threads").Int(it.num_threads());
   j.Key("float_precision").String(precision == FloatPrecision::kBFloat16 ? "bf16" : "f32");
   j.Key("load_ms").Double(load_ms).Key("prepare_ms").Double(prepare_ms);
-  j.Key("runs").Int(static_cast<int64_t>(ms.size())).Key("warmup").Int(warmup);
+  j.Key("runs")
+      .Int(static_cast<int64_t>(ms.size()))
+      .Key("warmup")
+      .Int(warmup)
+      .Key("idle_ms")
+      .Double(idle_ms);
   j.Key("latency_ms").BeginObject().Key("mean").Double(mean).Key("median").Double(median).Key("p90").Double(p90);
   j.Key("min").Double(mn).Key("max").Double(mx).Key("std").Double(stdev).EndObject();
   j.Key("cpu_ms_per_invoke").Double(cpu_ms);
@@ -217,6 +238,7 @@ int BenchMain(const std::vector<std::string>& argv) {
     if (precision == FloatPrecision::kBFloat16) std::printf("float precision: bf16\n");
     std::printf("model: %s\nthreads: %d\nload: %.3f ms, prepare: %.3f ms\n", path.c_str(), it.num_threads(), load_ms,
                 prepare_ms);
+    if (idle_ms > 0) std::printf("idle before each invoke: %g ms\n", idle_ms);
     std::printf("invoke over %zu runs: median %.4f ms, mean %.4f, p90 %.4f, min %.4f, max %.4f, std %.4f\n", ms.size(),
                 median, mean, p90, mn, mx, stdev);
     std::printf("CPU time per invoke (all threads): %.4f ms\n", cpu_ms);

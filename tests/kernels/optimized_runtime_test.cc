@@ -253,7 +253,74 @@ TEST(TaskRunnerTest, WorkersHelpedJudgesTheSpeedup) {
   EXPECT_TRUE(StdThreadRunner::WorkersHelped(4, W{1000, 250, 250'000, 50'000, 330'000, 340'000}));
 }
 
+TEST(TaskRunnerTest, BackOffDoublesUnlessTheJobsRecovered) {
+  constexpr int64_t kMs = 1'000'000;
+  EXPECT_EQ(StdThreadRunner::NextBackoffNs(0, 0), 2 * kMs);  // the first one
+  EXPECT_EQ(StdThreadRunner::NextBackoffNs(0, 50 * kMs), 2 * kMs);
+  EXPECT_EQ(StdThreadRunner::NextBackoffNs(2 * kMs, 0), 4 * kMs);  // straight after one
+  EXPECT_EQ(StdThreadRunner::NextBackoffNs(8 * kMs, 2 * kMs - 1), 16 * kMs);
+  EXPECT_EQ(StdThreadRunner::NextBackoffNs(8 * kMs, 2 * kMs), 8 * kMs);  // clean for a quarter
+  EXPECT_EQ(StdThreadRunner::NextBackoffNs(2 * kMs, kMs), 2 * kMs);
+  EXPECT_EQ(StdThreadRunner::NextBackoffNs(150 * kMs, 0), 200 * kMs);  // capped
+}
+
 #if defined(__linux__)
+TEST(TaskRunnerTest, MaskWithoutTakesOutOneOfSeveralCpus) {
+  cpu_set_t mask, out;
+  CPU_ZERO(&mask);
+  CPU_SET(1, &mask);
+  EXPECT_FALSE(StdThreadRunner::MaskWithout(&mask, 1, &out));  // the only CPU
+  EXPECT_FALSE(StdThreadRunner::MaskWithout(&mask, 0, &out));  // not in the mask
+  CPU_SET(3, &mask);
+  ASSERT_TRUE(StdThreadRunner::MaskWithout(&mask, 3, &out));
+  EXPECT_EQ(CPU_COUNT(&out), 1);
+  EXPECT_TRUE(CPU_ISSET(1, &out));
+  EXPECT_FALSE(StdThreadRunner::MaskWithout(&mask, -1, &out));
+  EXPECT_FALSE(StdThreadRunner::MaskWithout(&mask, CPU_SETSIZE, &out));
+}
+
+// Task 0 (the caller's) waits inside itself until task 1 ran, so the worker must run task 1;
+// the worker reports its affinity mask from inside that task.
+struct SteerProbe {
+  std::atomic<bool> worker_ran{false};
+  std::atomic<int> worker_thread{-1};
+  cpu_set_t worker_mask;
+};
+void ProbeTask(void* ctx, int thread, int i) {
+  auto* p = static_cast<SteerProbe*>(ctx);
+  if (i == 1) {
+    sched_getaffinity(0, sizeof p->worker_mask, &p->worker_mask);
+    p->worker_thread.store(thread);
+    p->worker_ran.store(true);
+    return;
+  }
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!p->worker_ran.load() && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::yield();
+  }
+}
+
+// A sleeping worker is woken with the caller's CPU taken out of its mask (so that Linux cannot
+// queue it behind the caller) and runs its tasks with its own mask restored.
+TEST(TaskRunnerTest, SleepingWorkersWakeOffTheCallersCpuWithTheirMask) {
+  cpu_set_t mask;
+  ASSERT_EQ(sched_getaffinity(0, sizeof mask, &mask), 0);
+  if (CPU_COUNT(&mask) < 2) GTEST_SKIP() << "one CPU allowed";
+  StdThreadRunner runner(2);
+  for (int round = 0; round < 3; ++round) {
+    // Longer than the workers poll (100 us): they sleep.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    SteerProbe probe;
+    runner.ParallelFor(2, &ProbeTask, &probe);
+    ASSERT_TRUE(probe.worker_ran.load());
+    EXPECT_EQ(probe.worker_thread.load(), 1);
+    EXPECT_TRUE(CPU_EQUAL(&probe.worker_mask, &mask)) << "round " << round;
+  }
+  // Every round woke a sleeping worker (a round where the caller had not yet published when the
+  // worker fell asleep still counts: 20 ms is far beyond the poll).
+  EXPECT_EQ(runner.stats().worker_steers, 3);
+}
+
 TEST(TaskRunnerTest, LeaveCpuMovesTheThreadAndKeepsItsMask) {
   cpu_set_t mask;
   ASSERT_EQ(sched_getaffinity(0, sizeof mask, &mask), 0);

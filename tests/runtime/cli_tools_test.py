@@ -126,6 +126,18 @@ p = run("bench", model, "--runs", "2", "--min-seconds", "0", "--json")
 check("bench with one thread has no thread pool entry", p.returncode == 0 and "thread_pool" not in json.loads(p.stdout),
       p.stderr[:200])
 
+# --idle-ms: sleeps before each invoke, untimed (3 runs x 30 ms of sleep would show in the median).
+import time
+t = time.monotonic()
+p = run("bench", model, "--runs", "3", "--warmup", "1", "--min-seconds", "0", "--json", "--idle-ms", "30")
+elapsed = time.monotonic() - t
+ok = p.returncode == 0
+if ok:
+    d = json.loads(p.stdout)
+    ok = d["idle_ms"] == 30 and d["runs"] == 3 and d["latency_ms"]["max"] < 30 and elapsed >= 0.12
+check("bench --idle-ms sleeps between invokes and does not time the sleeps", ok, p.stdout[-300:] + p.stderr[:200])
+expect_error("bench --idle-ms negative", ["bench", model, "--idle-ms", "-1"], "--idle-ms needs")
+
 # --float-precision: bf16 is opt-in and labelled; other values are refused.
 p = run("bench", model, "--runs", "2", "--min-seconds", "0", "--json", "--float-precision", "bf16")
 check("bench --float-precision bf16", p.returncode == 0 and json.loads(p.stdout)["float_precision"] == "bf16",

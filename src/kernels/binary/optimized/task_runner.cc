@@ -6,6 +6,7 @@
 #include <memory>
 
 #if defined(__linux__)
+#include <pthread.h>
 #include <sched.h>
 #endif
 
@@ -104,9 +105,48 @@ bool StdThreadRunner::LeaveCpu(int cpu) {
 #endif
 }
 
+bool StdThreadRunner::MaskWithout(const void* mask, int cpu, void* steered) {
+#if defined(__linux__)
+  static_assert(sizeof(cpu_set_t) <= sizeof(Sleeper::mask));
+  const auto* m = static_cast<const cpu_set_t*>(mask);
+  if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, m) || CPU_COUNT(m) < 2) return false;
+  auto* out = static_cast<cpu_set_t*>(steered);
+  *out = *m;
+  CPU_CLR(cpu, out);
+  return true;
+#else
+  (void)mask, (void)cpu, (void)steered;
+  return false;
+#endif
+}
+
+// A worker woken from its condition variable is placed by Linux, often on the waker's CPU (see
+// LeaveCpu). In a KVM guest after idle gaps of tens of ms that happened at nearly every wake:
+// the other vCPU, halted, counts as preempted, so the worker queued behind the running caller
+// and took no task during a whole invoke (QuickNetSmall at 2 threads no faster than at 1 with
+// 50 ms between invokes; the pool then backed off). A mask without the caller's CPU, set before
+// the wake, leaves the scheduler no such choice; the worker widens it again once it runs.
+void StdThreadRunner::SteerSleepers(int cpu) {
+#if defined(__linux__)
+  for (int t = 1; t < num_threads_; ++t) {
+    Sleeper& s = sleepers_state_[static_cast<size_t>(t - 1)];
+    cpu_set_t narrow;
+    if (!s.asleep || s.steered || !s.has_mask || !MaskWithout(s.mask, cpu, &narrow)) continue;
+    if (pthread_setaffinity_np(workers_[static_cast<size_t>(t - 1)].native_handle(), sizeof narrow,
+                               &narrow) == 0) {
+      s.steered = true;
+      ++stats_.worker_steers;
+    }
+  }
+#else
+  (void)cpu;
+#endif
+}
+
 StdThreadRunner::StdThreadRunner(int num_threads)
     : num_threads_(num_threads < 1 ? 1 : num_threads),
-      ranges_(std::make_unique<Range[]>(static_cast<size_t>(num_threads_))) {
+      ranges_(std::make_unique<Range[]>(static_cast<size_t>(num_threads_))),
+      sleepers_state_(std::make_unique<Sleeper[]>(static_cast<size_t>(num_threads_))) {
   workers_.reserve(num_threads_ - 1);
   for (int t = 1; t < num_threads_; ++t) workers_.emplace_back([this, t] { WorkerLoop(t); });
 }
@@ -189,6 +229,11 @@ bool StdThreadRunner::WorkersHelped(int threads, const Window& w) {
   return 10 * w.busy_ns * w.tasks >= 11 * w.own_tasks * (w.busy_ns + w.wait_ns);
 }
 
+int64_t StdThreadRunner::NextBackoffNs(int64_t backoff_ns, int64_t clean_ns) {
+  if (backoff_ns > 0 && 4 * clean_ns >= backoff_ns) return backoff_ns;
+  return std::clamp(2 * backoff_ns, kMinBackoffNs, kMaxBackoffNs);
+}
+
 void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
   const int64_t t0 = NowNs();
   if (serial_left_ns_ > 0) {
@@ -209,7 +254,8 @@ void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
     window_cpu_ns_ = ThreadCpuNs();
   }
   generation_ = generation_ == kGenerationMask ? 1 : generation_ + 1;  // 0: no job yet
-  caller_cpu_.store(CurrentCpu(), std::memory_order_relaxed);
+  const int cpu = CurrentCpu();
+  caller_cpu_.store(cpu, std::memory_order_relaxed);
   fn_.store(fn);
   ctx_.store(ctx);
   count_.store(n);
@@ -222,7 +268,10 @@ void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
   }
   job_.store(generation_);
   if (sleepers_.load() > 0) {
-    { std::lock_guard<std::mutex> lock(mutex_); }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      SteerSleepers(cpu);
+    }
     wake_.notify_all();
   }
   const int own = RunTasks(generation_, 0);
@@ -257,7 +306,7 @@ void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
   }
   if (clean && !absent) return;
   if (absent) ++stats_.absent_windows;
-  backoff_ns_ = std::clamp(2 * backoff_ns_, kMinBackoffNs, kMaxBackoffNs);
+  backoff_ns_ = NextBackoffNs(backoff_ns_, clean_ns_);
   clean_ns_ = 0;
   serial_left_ns_ = backoff_ns_;
   ResetWindow();
@@ -306,10 +355,24 @@ void StdThreadRunner::WorkerLoop(int thread) {
       }
     }
     if (!news) {
+      Sleeper& me = sleepers_state_[static_cast<size_t>(thread - 1)];
       std::unique_lock<std::mutex> lock(mutex_);
+#if defined(__linux__)
+      me.has_mask =
+          sched_getaffinity(0, sizeof(cpu_set_t), reinterpret_cast<cpu_set_t*>(me.mask)) == 0;
+#endif
+      me.asleep = true;
       sleepers_.fetch_add(1);
       wake_.wait(lock, has_news);
       sleepers_.fetch_sub(1);
+      me.asleep = false;
+      const bool steered = me.steered;
+      me.steered = false;
+      lock.unlock();
+#if defined(__linux__)
+      // Widening the mask does not move the thread.
+      if (steered) sched_setaffinity(0, sizeof(cpu_set_t), reinterpret_cast<cpu_set_t*>(me.mask));
+#endif
     }
     if (stop_.load()) return;
     seen = job_.load();

@@ -66,9 +66,10 @@ class SerialRunner final : public TaskRunner {
 // order (rows, pixel blocks), thread t keeps about the same part of every op's output, so the
 // next op mostly reads what its own core wrote (with one shared counter the two cores' tasks
 // interleaved and every op read half its input from the other core's cache). Workers poll briefly
-// after a job (the ops of one network run back to back) and then sleep on a condition variable. A
-// worker that wakes on the CPU the caller runs on (where Linux tends to place a thread woken by
-// another) moves to another CPU first. In the first window after an idle gap between invokes,
+// after a job (the ops of one network run back to back) and then sleep on a condition variable.
+// Sleeping workers are woken with the caller's CPU taken out of their affinity mask (restored once
+// they run), since Linux tends to place a thread woken by another on the waker's CPU, behind it; a
+// worker that still wakes on the caller's CPU moves to another CPU first. In the first window after an idle gap between invokes,
 // workers slow to wake are forgiven as long as the caller did not wait for them.
 //
 // Two things make extra threads slower than one on a machine whose cores run other work, and the
@@ -103,6 +104,7 @@ class StdThreadRunner final : public TaskRunner {
     int64_t busy_ns = 0;               // caller time running tasks of parallel jobs
     int64_t wait_ns = 0;               // caller time waiting for workers' last tasks
     int64_t worker_moves = 0;          // workers that woke on the caller's CPU and moved
+    int64_t worker_steers = 0;         // sleeping workers woken with the caller's CPU masked
   };
   Stats stats() const {
     Stats s = stats_;
@@ -119,13 +121,27 @@ class StdThreadRunner final : public TaskRunner {
   };
   // Whether the workers made the window's jobs faster than the caller alone would have been.
   static bool WorkersHelped(int threads, const Window& w);
+  // The back-off after a stall or a window in which the workers did not help, given the last
+  // back-off (0: none) and the job time of the clean windows since it ended. It doubles (from
+  // 2 ms, up to 200 ms) unless those clean windows lasted a quarter of it: contention that comes
+  // and goes (another process's threads spinning for ~2 ms after their work, between this
+  // process's invokes) then keeps it short. Doubling at every such episode had made it reach
+  // 200 ms, and QuickNetSmall at 2 threads ran no faster than at 1 when invoked in turns with
+  // LCE's interpreter.
+  static int64_t NextBackoffNs(int64_t backoff_ns, int64_t clean_ns);
   // Moves the calling thread to another CPU of its affinity mask when it runs on `cpu` (what a
   // worker does when it wakes on the caller's CPU); the mask stays as it was. Returns whether it
   // moved the thread.
   static bool LeaveCpu(int cpu);
+  // Whether a thread with affinity mask `mask` would be kept off `cpu` by taking `cpu` out of it:
+  // the mask holds `cpu` and another CPU. Then `steered` is the mask without `cpu`.
+  static bool MaskWithout(const void* mask, int cpu, void* steered);
 
  private:
   void WorkerLoop(int thread);
+  // Under mutex_: takes the caller's CPU out of every sleeping worker's affinity mask before the
+  // workers are woken (each restores its own mask once it runs).
+  void SteerSleepers(int cpu);
   // Claims and runs tasks of job `generation` until none is left; returns the tasks it ran.
   int RunTasks(uint64_t generation, int thread);
   void RunBatch(int n, void (*fn)(void*, int, int), void* ctx);
@@ -147,6 +163,13 @@ class StdThreadRunner final : public TaskRunner {
     std::atomic<uint64_t> word{0};
   };
   std::unique_ptr<Range[]> ranges_;
+  // Per worker (index thread - 1), guarded by mutex_: asleep on wake_, its affinity mask when it
+  // went to sleep (a cpu_set_t on Linux), and whether the caller narrowed that mask.
+  struct Sleeper {
+    bool asleep = false, steered = false, has_mask = false;
+    alignas(8) unsigned char mask[128] = {};
+  };
+  std::unique_ptr<Sleeper[]> sleepers_state_;
   // Separate cache lines: the completion counter is written by every thread once per task, the
   // job description only by the caller. job_ is the generation of the last job published.
   alignas(64) std::atomic<int> done_{0};
