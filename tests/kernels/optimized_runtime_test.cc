@@ -255,13 +255,18 @@ TEST(TaskRunnerTest, WorkersHelpedJudgesTheSpeedup) {
 
 TEST(TaskRunnerTest, BackOffDoublesUnlessTheJobsRecovered) {
   constexpr int64_t kMs = 1'000'000;
-  EXPECT_EQ(StdThreadRunner::NextBackoffNs(0, 0), 2 * kMs);  // the first one
-  EXPECT_EQ(StdThreadRunner::NextBackoffNs(0, 50 * kMs), 2 * kMs);
-  EXPECT_EQ(StdThreadRunner::NextBackoffNs(2 * kMs, 0), 4 * kMs);  // straight after one
-  EXPECT_EQ(StdThreadRunner::NextBackoffNs(8 * kMs, 2 * kMs - 1), 16 * kMs);
-  EXPECT_EQ(StdThreadRunner::NextBackoffNs(8 * kMs, 2 * kMs), 8 * kMs);  // clean for a quarter
-  EXPECT_EQ(StdThreadRunner::NextBackoffNs(2 * kMs, kMs), 2 * kMs);
-  EXPECT_EQ(StdThreadRunner::NextBackoffNs(150 * kMs, 0), 200 * kMs);  // capped
+  for (bool stall : {false, true}) {
+    EXPECT_EQ(StdThreadRunner::NextBackoffNs(0, 0, stall), 2 * kMs);  // the first one
+    EXPECT_EQ(StdThreadRunner::NextBackoffNs(0, 50 * kMs, stall), 2 * kMs);
+    EXPECT_EQ(StdThreadRunner::NextBackoffNs(2 * kMs, 0, stall), 4 * kMs);  // straight after one
+    EXPECT_EQ(StdThreadRunner::NextBackoffNs(8 * kMs, 2 * kMs - 1, stall), 16 * kMs);
+    EXPECT_EQ(StdThreadRunner::NextBackoffNs(150 * kMs, 0, stall), 200 * kMs);  // capped
+  }
+  // Clean windows for a quarter of the last back-off: a window without help keeps it, a stall
+  // doubles it.
+  EXPECT_EQ(StdThreadRunner::NextBackoffNs(8 * kMs, 2 * kMs, false), 8 * kMs);
+  EXPECT_EQ(StdThreadRunner::NextBackoffNs(2 * kMs, kMs, false), 2 * kMs);
+  EXPECT_EQ(StdThreadRunner::NextBackoffNs(8 * kMs, 2 * kMs, true), 16 * kMs);
 }
 
 #if defined(__linux__)

@@ -229,8 +229,8 @@ bool StdThreadRunner::WorkersHelped(int threads, const Window& w) {
   return 10 * w.busy_ns * w.tasks >= 11 * w.own_tasks * (w.busy_ns + w.wait_ns);
 }
 
-int64_t StdThreadRunner::NextBackoffNs(int64_t backoff_ns, int64_t clean_ns) {
-  if (backoff_ns > 0 && 4 * clean_ns >= backoff_ns) return backoff_ns;
+int64_t StdThreadRunner::NextBackoffNs(int64_t backoff_ns, int64_t clean_ns, bool stall) {
+  if (!stall && backoff_ns > 0 && 4 * clean_ns >= backoff_ns) return backoff_ns;
   return std::clamp(2 * backoff_ns, kMinBackoffNs, kMaxBackoffNs);
 }
 
@@ -306,7 +306,7 @@ void StdThreadRunner::RunBatch(int n, void (*fn)(void*, int, int), void* ctx) {
   }
   if (clean && !absent) return;
   if (absent) ++stats_.absent_windows;
-  backoff_ns_ = NextBackoffNs(backoff_ns_, clean_ns_);
+  backoff_ns_ = NextBackoffNs(backoff_ns_, clean_ns_, !clean);
   clean_ns_ = 0;
   serial_left_ns_ = backoff_ns_;
   ResetWindow();

@@ -121,14 +121,16 @@ class StdThreadRunner final : public TaskRunner {
   };
   // Whether the workers made the window's jobs faster than the caller alone would have been.
   static bool WorkersHelped(int threads, const Window& w);
-  // The back-off after a stall or a window in which the workers did not help, given the last
-  // back-off (0: none) and the job time of the clean windows since it ended. It doubles (from
-  // 2 ms, up to 200 ms) unless those clean windows lasted a quarter of it: contention that comes
-  // and goes (another process's threads spinning for ~2 ms after their work, between this
-  // process's invokes) then keeps it short. Doubling at every such episode had made it reach
-  // 200 ms, and QuickNetSmall at 2 threads ran no faster than at 1 when invoked in turns with
-  // LCE's interpreter.
-  static int64_t NextBackoffNs(int64_t backoff_ns, int64_t clean_ns);
+  // The back-off after a stall (`stall`) or a window in which the workers did not help, given
+  // the last back-off (0: none) and the job time of the clean windows since it ended. It doubles
+  // (from 2 ms, up to 200 ms) after every stall, which costs a scheduler slice; after a window
+  // without help (which costs little) only when those clean windows lasted less than a quarter
+  // of it: contention that comes and goes (another process's threads spinning for ~2 ms after
+  // their work, between this process's invokes) then keeps it short. Doubling at every such
+  // window had made it reach 200 ms, and QuickNetSmall at 2 threads ran no faster than at 1 when
+  // invoked in turns with LCE's interpreter; not doubling after stalls either made 2 threads
+  // slower than 1 beside busy loops.
+  static int64_t NextBackoffNs(int64_t backoff_ns, int64_t clean_ns, bool stall);
   // Moves the calling thread to another CPU of its affinity mask when it runs on `cpu` (what a
   // worker does when it wakes on the caller's CPU); the mask stays as it was. Returns whether it
   // moved the thread.
