@@ -296,11 +296,17 @@ void RunChunk(const RunContext& c, int thread, int64_t task) {
       const int64_t u1 = SplitPoint(c.units, c.tasks, task + 1);
       for (int64_t u = SplitPoint(c.units, c.tasks, task); u < u1;) {
         const int job = static_cast<int>(u / tiles), t = static_cast<int>(u % tiles);
-        const int je = t == 0 ? static_cast<int>(u1 / tiles) : job;
-        const int te = je > job ? tiles : static_cast<int>(std::min<int64_t>(tiles, t + u1 - u));
-        BConvAmxRun(*c.plan, c.amx->plan(), c.input, c.output, c.fused, job,
-                    je > job ? je : job + 1, t, te, c.run, c.amx->scratch(thread));
-        u = je > job ? int64_t{je} * tiles : u + te - t;
+        const int whole_end = t == 0 ? static_cast<int>(u1 / tiles) : job;  // [job, whole_end)
+        if (whole_end > job) {
+          BConvAmxRun(*c.plan, c.amx->plan(), c.input, c.output, c.fused, job, whole_end, 0, tiles,
+                      c.run, c.amx->scratch(thread));
+          u = int64_t{whole_end} * tiles;
+          continue;
+        }
+        const int te = static_cast<int>(std::min<int64_t>(tiles, t + u1 - u));
+        BConvAmxRun(*c.plan, c.amx->plan(), c.input, c.output, c.fused, job, job + 1, t, te, c.run,
+                    c.amx->scratch(thread));
+        u += te - t;
       }
       return;
     }

@@ -90,12 +90,10 @@ int CurrentCpu() {
 // thread before the call returns; restoring it does not move it back.
 bool StdThreadRunner::LeaveCpu(int cpu) {
 #if defined(__linux__)
-  cpu_set_t mask;
+  cpu_set_t mask, others;
   if (cpu < 0 || cpu >= CPU_SETSIZE || CurrentCpu() != cpu) return false;
   if (sched_getaffinity(0, sizeof mask, &mask) != 0) return false;
-  if (!CPU_ISSET(cpu, &mask) || CPU_COUNT(&mask) < 2) return false;
-  cpu_set_t others = mask;
-  CPU_CLR(cpu, &others);
+  if (!MaskWithout(&mask, cpu, &others)) return false;
   if (sched_setaffinity(0, sizeof others, &others) != 0) return false;
   sched_setaffinity(0, sizeof mask, &mask);
   return true;
@@ -146,7 +144,7 @@ void StdThreadRunner::SteerSleepers(int cpu) {
 StdThreadRunner::StdThreadRunner(int num_threads)
     : num_threads_(num_threads < 1 ? 1 : num_threads),
       ranges_(std::make_unique<Range[]>(static_cast<size_t>(num_threads_))),
-      sleepers_state_(std::make_unique<Sleeper[]>(static_cast<size_t>(num_threads_))) {
+      sleepers_state_(std::make_unique<Sleeper[]>(static_cast<size_t>(num_threads_ - 1))) {
   workers_.reserve(num_threads_ - 1);
   for (int t = 1; t < num_threads_; ++t) workers_.emplace_back([this, t] { WorkerLoop(t); });
 }

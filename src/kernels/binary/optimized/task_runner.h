@@ -69,8 +69,9 @@ class SerialRunner final : public TaskRunner {
 // after a job (the ops of one network run back to back) and then sleep on a condition variable.
 // Sleeping workers are woken with the caller's CPU taken out of their affinity mask (restored once
 // they run), since Linux tends to place a thread woken by another on the waker's CPU, behind it; a
-// worker that still wakes on the caller's CPU moves to another CPU first. In the first window after an idle gap between invokes,
-// workers slow to wake are forgiven as long as the caller did not wait for them.
+// worker that still wakes on the caller's CPU moves to another CPU first. In the first window
+// after an idle gap between invokes, workers slow to wake are forgiven as long as the caller did
+// not wait for them.
 //
 // Two things make extra threads slower than one on a machine whose cores run other work, and the
 // pool watches for both. A worker that the OS preempts while it holds a task stalls the job until
