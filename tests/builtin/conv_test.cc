@@ -231,6 +231,67 @@ TEST(ConvTest, DirectKernelThreadsBitExact) {
   }
 }
 
+// The direct kernel's sum order, written out: per output, the bias, then the filter rows, then a
+// row's taps (kx, then input channel), one fused multiply-add each, taps outside the image left
+// out; then the activation's clamp. Stems run full tiles along a row and the other columns as
+// tiles down up to four rows with the same visible filter rows (top and bottom rows clipped
+// differently, strides 1-3, one to four 16-channel vectors); 1x1 convolutions end their chunks
+// with tiles of 4, 2 and 1 pixels. Bit for bit on 1-3 threads.
+TEST(ConvTest, DirectKernelSumsInFilterOrder) {
+  using kernels::builtin::DirectConvF32;
+  using kernels::builtin::DirectConvGeometry;
+  for (const ConvCase& c : {ConvCase{1, 30, 29, 3, 64, 7, 7, 2, 2, 1, 1, 1, true, true, 1},
+                            ConvCase{2, 17, 23, 3, 80, 7, 7, 2, 2, 1, 1, 1, true, false, 0},
+                            ConvCase{1, 12, 27, 4, 32, 5, 3, 1, 2, 1, 1, 1, false, true, 2},
+                            ConvCase{1, 23, 50, 3, 48, 3, 5, 3, 1, 1, 1, 1, true, true, 3},
+                            ConvCase{1, 26, 13, 1, 16, 3, 3, 1, 1, 1, 1, 1, true, true, 0},
+                            ConvCase{1, 7, 7, 64, 128, 1, 1, 1, 1, 1, 1, 1, true, true, 0},
+                            ConvCase{2, 5, 9, 16, 80, 1, 1, 1, 1, 1, 1, 1, false, true, 1},
+                            ConvCase{1, 3, 11, 256, 48, 1, 1, 1, 1, 1, 1, 1, true, false, 3},
+                            ConvCase{1, 10, 11, 5, 32, 1, 1, 1, 1, 1, 1, 1, true, true, 2}}) {
+    const int oh = OutSize(c.h, c.kh, c.stride_h, 1, c.same), ow = OutSize(c.w, c.kw, c.stride_w, 1, c.same);
+    const int pt = PadBefore(c.h, c.kh, c.stride_h, 1, c.same), pl = PadBefore(c.w, c.kw, c.stride_w, 1, c.same);
+    const DirectConvGeometry g{c.n, c.h, c.w, c.cin, oh, ow, c.cout, c.kh, c.kw, c.stride_h, c.stride_w, pt, pl};
+    if (!DirectConvF32::Applies(g, 1, 1, 1)) GTEST_SKIP() << "no direct kernel on this CPU";
+    auto x = RandomFloats(static_cast<size_t>(c.n) * c.h * c.w * c.cin, 21);
+    auto w = RandomFloats(static_cast<size_t>(c.cout) * c.kh * c.kw * c.cin, 22);
+    auto b = RandomFloats(c.cout, 23);
+    float lo, hi;
+    RefFloatActivation(c.act, &lo, &hi);
+    std::vector<float> want(static_cast<size_t>(c.n) * oh * ow * c.cout);
+    for (int n = 0; n < c.n; ++n)
+      for (int y = 0; y < oh; ++y)
+        for (int xo = 0; xo < ow; ++xo)
+          for (int o = 0; o < c.cout; ++o) {
+            float acc = c.bias ? b[o] : 0.0f;
+            for (int ky = 0; ky < c.kh; ++ky)
+              for (int kx = 0; kx < c.kw; ++kx) {
+                const int iy = y * c.stride_h - pt + ky, ix = xo * c.stride_w - pl + kx;
+                if (iy < 0 || iy >= c.h || ix < 0 || ix >= c.w) continue;
+                for (int i = 0; i < c.cin; ++i) {
+                  acc = std::fma(w[((static_cast<size_t>(o) * c.kh + ky) * c.kw + kx) * c.cin + i],
+                                 x[((static_cast<size_t>(n) * c.h + iy) * c.w + ix) * c.cin + i], acc);
+                }
+              }
+            want[((static_cast<size_t>(n) * oh + y) * ow + xo) * c.cout + o] = std::min(std::max(acc, lo), hi);
+          }
+    for (int threads : {1, 2, 3}) {
+      OpModel m;
+      const int in = m.Input(DType::kFloat32, {c.n, c.h, c.w, c.cin});
+      const int wt = m.Const(DType::kFloat32, {c.cout, c.kh, c.kw, c.cin}, w);
+      const int bt = c.bias ? m.Const(DType::kFloat32, {c.cout}, b) : -1;
+      const int out = m.Output(DType::kFloat32, {c.n, oh, ow, c.cout});
+      m.Op(op::kConv2D, c.bias ? std::vector<int32_t>{in, wt, bt} : std::vector<int32_t>{in, wt}, {out},
+           opt::kConv2D, ConvOptions(c));
+      ASSERT_TRUE(m.Build(threads).ok());
+      m.SetInput(0, x);
+      ASSERT_TRUE(m.Invoke().ok());
+      SCOPED_TRACE(Name(c) + " threads " + std::to_string(threads));
+      ExpectEqual(m.GetOutput<float>(0), want);
+    }
+  }
+}
+
 // Work items of the 1x1 path: balanced chunks of whole 6-pixel tiles, times channel blocks.
 TEST(ConvTest, PointwiseSplitBalancesChunks) {
   using kernels::builtin::direct_conv::SplitPointwise;

@@ -223,11 +223,16 @@ class Conv2D final : public runtime::OpKernel {
     } else if (direct_.prepared()) {
       const float* in = in_->as<float>();
       float* out = out_->as<float>();
-      auto rows = [&](int, int row) {
-        direct_.RunRows(in, out, row, row + 1);
-        if (packed) direct_conv::PackSigns(out, g_.out_c, direct_.ItemRegion(row), packed);
+      // Stems: tasks of a few rows (DirectConvF32::RunRows runs their edge columns together).
+      const int items = direct_.rows(), per = direct_.by_rows() ? direct_conv::kRowGroup : 1;
+      auto rows = [&](int, int task) {
+        const int end = std::min(items, (task + 1) * per);
+        direct_.RunRows(in, out, task * per, end);
+        for (int i = task * per; packed && i < end; ++i) {
+          direct_conv::PackSigns(out, g_.out_c, direct_.ItemRegion(i), packed);
+        }
       };
-      ParallelFor(ctx, direct_.rows(), rows, seconds_);
+      ParallelFor(ctx, (items + per - 1) / per, rows, seconds_);
     } else if (!xnn_.empty() && packed) {
       const float* out = out_->as<float>();
       xnn_.Run(ctx, [&](int64_t p0, int64_t p1) { pack_->RunRows(out, packed, p0, p1); });

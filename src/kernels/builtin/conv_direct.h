@@ -27,6 +27,15 @@ inline int BlockChannels(int out_c, int block) {
 }
 inline int TilePixels(int nb) { return nb == 1 ? 12 : nb == 2 ? 8 : nb == 3 ? 7 : 6; }
 
+// Pixels of the next tile when `left` (< a full tile) remain: 4, 2 or 1. Tiles of at least 2
+// pixels keep 8 or more accumulator chains in flight, enough for the FMA units' latency; one
+// pixel of 4 vectors runs at half their rate.
+inline int RemainderPixels(int64_t left) { return left >= 4 ? 4 : left >= 2 ? 2 : 1; }
+
+// Stem rows per call worth passing together: RunRows runs the columns outside the full tiles of
+// up to this many rows as tiles down the rows.
+inline constexpr int kRowGroup = 4;
+
 // Work items of a 1x1 convolution: chunks of 48 to 72 pixels (8 to 12 tiles), all of one size
 // but the last, times the 64-channel blocks. Splitting channels too keeps threads busy on small
 // maps: a 7x7x512 output is 8 items of 49 pixels, where chunks of 48 alone made 2 items, 48 and 1.
@@ -65,16 +74,19 @@ inline Region RowRegion(int out_w, int out_c, int row) {
   return {int64_t{row} * out_w, int64_t{row + 1} * out_w, 0, out_c};
 }
 
-// Calls tile(block, first_pixel, single) over work item `item` of `pixels` pixels: runs of full
-// tiles (TilePixels of the block's width), then single pixels at the item's end.
+// Calls tile(block, first_pixel, n) over work item `item` of `pixels` pixels: runs of full tiles
+// of n = TilePixels(block width) pixels, then remainder tiles (RemainderPixels) at the item's end.
 template <class TileAt>
 void ForPointwiseItem(const PointwiseSplit& s, int64_t pixels, int out_c, int item, TileAt tile) {
   const Region r = ItemRegion(s.chunk_pixels, s.blocks, pixels, out_c, item);
   const int blk = r.c0 / kBlock;
   const int np = TilePixels(r.channels / 16);
   int64_t p = r.p0;
-  for (; p + np <= r.p1; p += np) tile(blk, p, false);
-  for (; p < r.p1; ++p) tile(blk, p, true);
+  for (; p + np <= r.p1; p += np) tile(blk, p, np);
+  for (int n = 0; p < r.p1; p += n) {
+    n = RemainderPixels(r.p1 - p);
+    tile(blk, p, n);
+  }
 }
 
 // A fused LceQuantize of a region of an NHWC float32 output with out_c channels (AVX-512F; the

@@ -396,14 +396,16 @@ void DirectConvBf16::RunPointwise(float* out, int begin, int end) const {
   t.rows = 1;
   t.pairs = pair_taps_ / 2;
   for (int item = begin; item < end; ++item) {
-    direct_conv::ForPointwiseItem(
-        split, pixels, g.out_c, item, [&](int blk, int64_t p, bool single) {
-          const int nb = BlockChannels(g.out_c, blk) / 16;
-          t.w = packed_.data() + static_cast<int64_t>(blk) * kBlock * pair_taps_;  // earlier full
-          t.in = input_.data() + p * pair_taps_;
-          PickTile(nb, single)(t, bias_.data() + blk * kBlock, lo_, hi_,
-                               out + p * g.out_c + blk * kBlock, g.out_c);
-        });
+    direct_conv::ForPointwiseItem(split, pixels, g.out_c, item, [&](int blk, int64_t p, int n) {
+      const int nb = BlockChannels(g.out_c, blk) / 16;
+      t.w = packed_.data() + static_cast<int64_t>(blk) * kBlock * pair_taps_;  // earlier full
+      const bool full = n == TilePixels(nb);
+      for (int64_t q = p; q < p + (full ? 1 : n); ++q) {  // a full tile, or n single pixels
+        t.in = input_.data() + q * pair_taps_;
+        PickTile(nb, !full)(t, bias_.data() + blk * kBlock, lo_, hi_,
+                            out + q * g.out_c + blk * kBlock, g.out_c);
+      }
+    });
   }
 #else
   (void)out, (void)begin, (void)end;
