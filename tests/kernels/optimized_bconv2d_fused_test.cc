@@ -181,6 +181,25 @@ TEST_P(FusedBConv2DTest, QuickNetBlockShape) {
   CheckFused(GetParam(), c, rng);
 }
 
+// Bi-Real Net's and BinaryResNetE18's blocks: zero padding (pad_values 0), whole 64-channel
+// tiles, both fused outputs (the AMX fast epilogue, with the general one on the border pixels).
+TEST_P(FusedBConv2DTest, ZeroPaddedBlockShape) {
+  XBNN_SKIP_IF_UNAVAILABLE(GetParam());
+  std::mt19937_64 rng(11);
+  for (int stride : {1, 2}) {
+    FusedCase c;
+    c.p.in_h = c.p.in_w = 14;
+    c.p.channels_in = c.p.out_channels = 64;
+    c.p.kernel_h = c.p.kernel_w = 3;
+    c.p.stride_h = c.p.stride_w = stride;
+    c.p.padding = Padding::kSame;
+    c.p.pad_values = 0;
+    c.p.output_type = BOutputType::kFloat32;
+    c.no_clamp = true;
+    CheckFused(GetParam(), c, rng);
+  }
+}
+
 TEST(FusedBConv2DSupport, GroupedOrNonFloatOutputIsNotFused) {
   BConv2DParams p;
   p.in_h = p.in_w = 4;

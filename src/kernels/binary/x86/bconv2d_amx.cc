@@ -224,12 +224,19 @@ void EpilogueRows(Pending& e, int count) {
   e.r = oy < p.out_h ? r : kAmxJobRows;
 }
 
+// Whether output pixel (oy, ox) has filter taps in the zero padding (Driver::Epilogue's test).
+inline bool PaddedTaps(const BConvPlan& p, int oy, int ox) {
+  return p.row_range[2 * oy] != 0 || p.row_range[2 * oy + 1] != p.kernel_h ||
+         p.col_range[2 * ox] != 0 || p.col_range[2 * ox + 1] != p.kernel_w;
+}
+
 // EpilogueRows for the common fused case (a whole 64-channel tile, float output feeding a residual
-// ADD whose sum and packed bits are both read, no zero-padding correction): the same operations
-// in the same order as Driver::Epilogue / FuseResidual, with the tile's multipliers, biases and
-// bounds held in registers and no per-vector tests of the fused outputs (the general epilogue's
-// branches and reloads took 10 cycles per 16 outputs on 56x56x64).
-template <bool kResidualFirst>
+// ADD whose sum and packed bits are both read): the same operations in the same order as
+// Driver::Epilogue / FuseResidual, with the tile's multipliers, biases and bounds held in
+// registers and no per-vector tests of the fused outputs (the general epilogue's branches and
+// reloads took 10 cycles per 16 outputs on 56x56x64). With zero padding (kZeroPadding) the pixels
+// with taps in the padding take the general epilogue (its correction); the others need none.
+template <bool kResidualFirst, bool kZeroPadding>
 void FusedTileRows(Pending& e, int count) {
   const BConvPlan& p = *e.plan;
   const BConvFused& f = *e.fused;
@@ -251,7 +258,15 @@ void FusedTileRows(Pending& e, int count) {
   const int end = e.r + count < kAmxJobRows ? e.r + count : kAmxJobRows;
   int oy = e.oy, ox = e.ox, r = e.r;
   for (; r < end && oy < out_h; ++r) {
-    if (ox < out_w) {
+    if (kZeroPadding && ox < out_w && PaddedTaps(p, oy, ox)) {
+      __m512i sums[1][4];
+      for (int j = 0; j < 4; ++j) {
+        sums[0][j] = _mm512_sub_epi32(pop[j], _mm512_load_si512(acc + 512 * j + 16 * r));
+      }
+      const int row[1] = {oy}, col[1] = {ox};
+      Driver::Epilogue<1, 4, BOutputType::kFloat32, true>(
+          p, e.output, true, f, e.base + oy * out_w + ox, row, col, e.cp, e.cp, 64, sums);
+    } else if (ox < out_w) {
       const int64_t pix = e.base + oy * out_w + ox;
       uint64_t bits = 0;
 #pragma GCC unroll 4
@@ -279,6 +294,8 @@ void FusedTileRows(Pending& e, int count) {
   e.ox = ox;
   e.r = oy < out_h ? r : kAmxJobRows;
 }
+
+using FusedRowsFn = void (*)(Pending& e, int count);
 
 template <BOutputType OT>
 void TileJobs(const BConvPlan& p, const BConvAmxPlan& a, const int32_t* input, void* output,
@@ -313,7 +330,12 @@ void TileJobs(const BConvPlan& p, const BConvAmxPlan& a, const int32_t* input, v
   pending.has_fused = has_fused;
   int parity = 0;
   const bool fast_fused = OT == BOutputType::kFloat32 && has_fused && real >= 64 &&
-                          f.sum != nullptr && f.packed != nullptr && !p.zero_padding;
+                          f.sum != nullptr && f.packed != nullptr;
+  const FusedRowsFn fused_rows =
+      !p.zero_padding
+          ? (f.residual_first ? &FusedTileRows<true, false> : &FusedTileRows<false, false>)
+      : f.residual_first ? &FusedTileRows<true, true>
+                         : &FusedTileRows<false, true>;
   for (int job = job_begin; job < job_end; ++job) {
     const int n = job / a.jobs_per_image;
     const int q = (job - n * a.jobs_per_image) * kAmxJobRows;
@@ -345,7 +367,7 @@ void TileJobs(const BConvPlan& p, const BConvAmxPlan& a, const int32_t* input, v
       }
     }
     pending.Run(kAmxJobRows);  // what the products' K steps left
-    pending.rows = fast_fused   ? (f.residual_first ? &FusedTileRows<true> : &FusedTileRows<false>)
+    pending.rows = fast_fused   ? fused_rows
                    : real >= 64 ? &EpilogueRows<4, OT, true>
                    : real > 48  ? &EpilogueRows<4, OT, false>
                    : real > 32  ? &EpilogueRows<3, OT, false>
