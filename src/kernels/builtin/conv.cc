@@ -204,6 +204,22 @@ class Conv2D final : public runtime::OpKernel {
     return Status::Ok();
   }
 
+  // A direct kernel's work items [0, kernel.rows()) in tasks of `per` items: run(begin, end),
+  // then the task's part of a fused LceQuantize (the regions its items wrote).
+  template <class Kernel, class Run>
+  void RunItems(OpContext& ctx, const Kernel& kernel, int per, const float* out, int32_t* packed,
+                Run run) {
+    const int items = kernel.rows();
+    auto task = [&](int, int t) {
+      const int begin = t * per, end = std::min(items, begin + per);
+      run(begin, end);
+      for (int i = begin; packed && i < end; ++i) {
+        direct_conv::PackSigns(out, g_.out_c, kernel.ItemRegion(i), packed);
+      }
+    };
+    ParallelFor(ctx, (items + per - 1) / per, task, seconds_);
+  }
+
   void InvokeConv(OpContext& ctx) {
     // A fused LceQuantize packs each task's part of the output right after the task computed it.
     int32_t* packed = packed_ ? packed_->as<int32_t>() : nullptr;
@@ -211,28 +227,14 @@ class Conv2D final : public runtime::OpKernel {
       bf16_.ConvertInput(in_->as<float>());
       float* out = out_->as<float>();
       // Each RunRows call configures the AMX tiles (~1 us): up to 32 tasks of whole items.
-      const int items = bf16_.rows(), per = std::max(1, items / 32);
-      auto rows = [&](int, int task) {
-        const int end = std::min(items, (task + 1) * per);
-        bf16_.RunRows(out, task * per, end);
-        for (int i = task * per; packed && i < end; ++i) {
-          direct_conv::PackSigns(out, g_.out_c, bf16_.ItemRegion(i), packed);
-        }
-      };
-      ParallelFor(ctx, (items + per - 1) / per, rows, seconds_);
+      RunItems(ctx, bf16_, std::max(1, bf16_.rows() / 32), out, packed,
+               [&](int begin, int end) { bf16_.RunRows(out, begin, end); });
     } else if (direct_.prepared()) {
       const float* in = in_->as<float>();
       float* out = out_->as<float>();
       // Stems: tasks of a few rows (DirectConvF32::RunRows runs their edge columns together).
-      const int items = direct_.rows(), per = direct_.by_rows() ? direct_conv::kRowGroup : 1;
-      auto rows = [&](int, int task) {
-        const int end = std::min(items, (task + 1) * per);
-        direct_.RunRows(in, out, task * per, end);
-        for (int i = task * per; packed && i < end; ++i) {
-          direct_conv::PackSigns(out, g_.out_c, direct_.ItemRegion(i), packed);
-        }
-      };
-      ParallelFor(ctx, (items + per - 1) / per, rows, seconds_);
+      RunItems(ctx, direct_, direct_.by_rows() ? direct_conv::kRowGroup : 1, out, packed,
+               [&](int begin, int end) { direct_.RunRows(in, out, begin, end); });
     } else if (!xnn_.empty() && packed) {
       const float* out = out_->as<float>();
       xnn_.Run(ctx, [&](int64_t p0, int64_t p1) { pack_->RunRows(out, packed, p0, p1); });
