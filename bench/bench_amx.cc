@@ -1,6 +1,7 @@
 // AMX-INT8 probes behind the AMX LceBconv2d kernel's design (docs/performance.md): TDPBSSD and
-// TILELOADD rates, the 2x2-tile product loop the kernel runs, and what vector work between its
-// steps costs. Prints one line per probe; on CPUs without usable AMX-INT8 it says so and exits 0.
+// TILELOADD rates, and a 56x56x64 layer's tile loop with and without epilogue work between its
+// steps and with plain or streaming weight loads. Prints one line per probe; on CPUs without usable
+// AMX-INT8 it says so and exits 0.
 //
 //   build/bench/bench_amx
 #include <chrono>
@@ -59,45 +60,61 @@ XBNN_AMX_TARGET void Loads(const int8_t* p, int64_t span, int64_t n) {
   }
 }
 
-// The kernel's job loop: per K step two input and two weight tiles meet four accumulators; a job
-// of 9 steps (a 3x3x64 layer) ends in four tile stores to `acc` (two buffers, alternating).
-// With `vectors` > 0, every step also runs that many epilogue-like vectors (load, multiply-add,
-// add a residual, clamp, store) whose first load reads `epi` (the other accumulator buffer when
-// epi == nullptr: what the kernel's epilogue reads).
-XBNN_AMX_TARGET void Jobs(const int8_t* a, const int8_t* b, int32_t* acc, const float* epi,
-                          const float* res, float* sum, int vectors, int64_t jobs) {
+// A 56x56x64 layer as the kernel runs it: 102 jobs of 32 output pixels; per job two calls (32
+// channels each) of 9 K steps, in which two input tiles (from a 58-pixel-wide byte image, at the
+// tap's row and column) meet two weight tiles in four accumulators, then four tile stores (two
+// accumulator buffers in turn). `weight_kb` of weights cycle through the calls (18: one call's,
+// 36: the layer's); `vectors` epilogue-like vectors per K step read the other accumulator buffer
+// (as int32, as the kernel does: read as floats, small sums are denormals, whose arithmetic takes
+// microcode assists), convert, scale, add a residual row and store a sum row; kStream loads the
+// weight tiles with the streaming hint.
+template <bool kStream>
+XBNN_AMX_TARGET void Layer(const int8_t* image, const int8_t* weights, int weight_kb, int32_t* acc,
+                           const float* res, float* sum, int vectors) {
+  constexpr int kJobs = 102, kPlaneW = 58;
   const __m512 m = _mm512_set1_ps(0.5f), c = _mm512_set1_ps(0.25f);
   int64_t off = 0;
-  for (int64_t j = 0; j < jobs; ++j) {
-    int32_t* store = acc + 1024 * (j & 1);
-    const float* read =
-        epi != nullptr ? epi : reinterpret_cast<const float*>(acc + 1024 * (~j & 1));
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
-    for (int k = 0; k < 9; ++k) {
-      const int8_t* x = a + 64 * k;
-      const int8_t* w = b + 2048 * k;
-      _tile_loadd(4, x, 64);
-      _tile_loadd(6, w, 64);
-      _tile_dpbssd(0, 4, 6);
-      _tile_loadd(5, x + 1024, 64);
-      _tile_dpbssd(2, 5, 6);
-      _tile_loadd(7, w + 1024, 64);
-      _tile_dpbssd(1, 4, 7);
-      _tile_dpbssd(3, 5, 7);
-      for (int v = 0; v < vectors; ++v, ++off) {
-        __m512 t = _mm512_load_ps(read + 16 * (off & 63));
-        t = _mm512_add_ps(_mm512_mul_ps(t, m), c);
-        t = _mm512_add_ps(t, _mm512_load_ps(res + 16 * (off & 1023)));
-        _mm512_store_ps(sum + 16 * (off & 1023), _mm512_min_ps(_mm512_max_ps(t, c), m));
+  for (int j = 0; j < kJobs; ++j) {
+    const int8_t* in = image + int64_t{j} * 32 * 64;
+    const int32_t* read = acc + 2048 * (~j & 1);
+    for (int call = 0; call < 2; ++call) {
+      const int8_t* w = weights + (call * 18432) % (weight_kb * 1024);
+      _tile_zero(0);
+      _tile_zero(1);
+      _tile_zero(2);
+      _tile_zero(3);
+      for (int t = 0; t < 9; ++t) {
+        const int8_t* x = in + ((t / 3) * kPlaneW + t % 3) * 64;
+        const int8_t* b = w + 2048 * t;
+        _tile_loadd(4, x, 64);
+        if constexpr (kStream) {
+          _tile_stream_loadd(6, b, 64);
+        } else {
+          _tile_loadd(6, b, 64);
+        }
+        _tile_dpbssd(0, 4, 6);
+        _tile_loadd(5, x + 1024, 64);
+        _tile_dpbssd(2, 5, 6);
+        if constexpr (kStream) {
+          _tile_stream_loadd(7, b + 1024, 64);
+        } else {
+          _tile_loadd(7, b + 1024, 64);
+        }
+        _tile_dpbssd(1, 4, 7);
+        _tile_dpbssd(3, 5, 7);
+        for (int v = 0; v < vectors; ++v, ++off) {
+          __m512 y = _mm512_cvtepi32_ps(_mm512_load_si512(read + 16 * (off & 127)));
+          y = _mm512_add_ps(_mm512_mul_ps(y, m), c);
+          y = _mm512_add_ps(y, _mm512_load_ps(res + 16 * (off & 8191)));
+          _mm512_store_ps(sum + 16 * (off & 8191), y);
+        }
       }
+      int32_t* store = acc + 2048 * (j & 1) + 1024 * call;
+      _tile_stored(0, store, 64);
+      _tile_stored(1, store + 256, 64);
+      _tile_stored(2, store + 512, 64);
+      _tile_stored(3, store + 768, 64);
     }
-    _tile_stored(0, store, 64);
-    _tile_stored(1, store + 256, 64);
-    _tile_stored(2, store + 512, 64);
-    _tile_stored(3, store + 768, 64);
   }
 }
 
@@ -130,26 +147,29 @@ int main() {
     std::printf("TILELOADD 1 KB, %5lld KB span: %6.2f ns each (%.0f GB/s)\n",
                 static_cast<long long>(span >> 10), s / (2.0 * n) * 1e9, 2048.0 * n / s / 1e9);
   }
-  auto a = Aligned<int8_t>(4096), b = Aligned<int8_t>(9 * 2048);
-  auto acc = Aligned<int32_t>(2048);
-  auto other = Aligned<float>(1024), res = Aligned<float>(16384), sum = Aligned<float>(16384);
-  const int64_t jobs = 20000;
-  const double macs = static_cast<double>(jobs) * 9 * 4 * 16 * 16 * 64;
-  const double alone = Best(
-      kReps, [&] { Jobs(a.get(), b.get(), acc.get(), nullptr, res.get(), sum.get(), 0, jobs); });
-  std::printf("job loop (9 K steps, 2x2 tiles): %6.1f ns per step, %.2f T int8 MAC/s\n",
-              alone / (9.0 * jobs) * 1e9, macs / alone / 1e12);
-  for (int vectors : {4, 8}) {
-    const double o = Best(kReps, [&] {
-      Jobs(a.get(), b.get(), acc.get(), other.get(), res.get(), sum.get(), vectors, jobs);
-    });
-    const double t = Best(kReps, [&] {
-      Jobs(a.get(), b.get(), acc.get(), nullptr, res.get(), sum.get(), vectors, jobs);
-    });
-    std::printf(
-        "+ %d epilogue vectors per step: %6.1f ns per step reading other memory, %6.1f ns "
-        "reading the tile-stored accumulators\n",
-        vectors, o / (9.0 * jobs) * 1e9, t / (9.0 * jobs) * 1e9);
+  auto image = Aligned<int8_t>(60 * 58 * 64), weights = Aligned<int8_t>(36 * 1024);
+  auto acc = Aligned<int32_t>(4096);
+  auto res = Aligned<float>(8192 * 16), sum = Aligned<float>(8192 * 16);  // 512 KB rows each
+  std::printf("56x56x64 layer loop (1836 K steps), ns per K step:\n");
+  std::printf("  weights | epilogue vectors per K step | tile loads | weights stream-loaded\n");
+  for (int weight_kb : {18, 36}) {
+    for (int vectors : {0, 4, 8}) {
+      constexpr int kLayers = 20;
+      const double plain = Best(kReps, [&] {
+        for (int l = 0; l < kLayers; ++l) {
+          Layer<false>(image.get(), weights.get(), weight_kb, acc.get(), res.get(), sum.get(),
+                       vectors);
+        }
+      });
+      const double stream = Best(kReps, [&] {
+        for (int l = 0; l < kLayers; ++l) {
+          Layer<true>(image.get(), weights.get(), weight_kb, acc.get(), res.get(), sum.get(),
+                      vectors);
+        }
+      });
+      std::printf("  %2d KB | %d | %5.1f | %5.1f\n", weight_kb, vectors,
+                  plain / (kLayers * 1836.0) * 1e9, stream / (kLayers * 1836.0) * 1e9);
+    }
   }
   return 0;
 }

@@ -174,12 +174,24 @@ void Products(const BConvAmxPlan& a, const int8_t* in, int taps, const int8_t* w
         b = w + k * step;
       }
       _tile_loadd(4, x, a.kc);
-      _tile_loadd(6, b, 64);
+      // Kept weights (36 KB and more per tile) are reloaded for every job; with the input rows,
+      // accumulators and the epilogue's rows they overflow L1, so they are read with the
+      // streaming hint and leave L1 to the rest: 56x56x64 and 28x28x128 layers 4-10% faster
+      // (bench_bconv and per-op profiles, 2-vCPU Xeon). The ring of per-step weights stays in L1.
+      if constexpr (kFromBits) {
+        _tile_loadd(6, b, 64);
+      } else {
+        _tile_stream_loadd(6, b, 64);
+      }
       _tile_dpbssd(0, 4, 6);
       _tile_loadd(5, x + half, a.kc);
       _tile_dpbssd(2, 5, 6);
       if constexpr (NV > 1) {
-        _tile_loadd(7, b + kAmxTileBytes, 64);
+        if constexpr (kFromBits) {
+          _tile_loadd(7, b + kAmxTileBytes, 64);
+        } else {
+          _tile_stream_loadd(7, b + kAmxTileBytes, 64);
+        }
         _tile_dpbssd(1, 4, 7);
         _tile_dpbssd(3, 5, 7);
       }
