@@ -1248,8 +1248,9 @@ def write_markdown(path, args, env, rows, results, threads, loads, overhead, pro
         "1.4x their times with three). TFLite's worker threads keep spinning for ~30 ms after "
         "each call (measured: the process's CPU time during a sleep after an invoke) and take a "
         "core from whichever engine runs next at 2 threads; `--pause-ms` lets them sleep first. "
-        "`bench/contention.py` measures xbnn alone, quiet and beside busy processes "
-        "(docs/performance.md, \"One and two threads, quiet and busy\").\n")
+        "`bench/contention.py` measures xbnn alone, quiet and beside busy processes, and "
+        "`bench/turns.py` xbnn alone in such turns (docs/performance.md, \"One and two "
+        "threads, quiet and busy\").\n")
     L.append("## Results\n")
     L.append("Median latency per inference in ms (lower is better). `E / xbnn`: the median over "
              "rounds of engine E's time over xbnn's time in the same round (> 1: xbnn is "
