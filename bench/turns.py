@@ -1,20 +1,22 @@
 #!/usr/bin/env python3
 """xbnn's Python `predict` in turns, as bench/compare.py times it, at 1 thread vs 2 threads.
 
-An xbnn interpreter lives in a spawned process behind a pipe (as each engine does in
-compare.py); every turn the parent asks it for --settle untimed calls and one timed call. Between
-turns, for --gap-ms milliseconds, the machine either idles (`--between idle`), or another
-process runs a one-thread Python loop (`spin`) or NumPy matrix products on its BLAS threads
-(`numpy`), standing in for the other engines' turns. The script reports the median of the timed
-calls per thread count, their ratio, and what xbnn's thread pool did (`thread_stats()`).
-Compared with `xbnn bench` (calls back to back in one process), it separates what the turns
-cost from what the pool does.
+An xbnn interpreter per thread count lives in a spawned process behind a pipe (as each engine
+does in compare.py); every round gives each one a turn, in a shuffled order, in which it runs
+--settle untimed calls and one timed call. Before each turn, for --gap-ms milliseconds, the
+machine either idles (`--between idle`), or another process runs a one-thread Python loop
+(`spin`) or NumPy matrix products on its BLAS threads (`numpy`), standing in for the other
+engines' turns. The script reports the median of the timed calls per thread count, the median of
+the per-round ratios, and what the pool of the second thread count did (`thread_stats()`).
+Compared with `xbnn bench` (calls back to back in one process), it separates what the turns cost
+from what the pool does.
 
     python3 bench/turns.py .cache/zoo/QuickNetSmall.tflite --between idle spin numpy
 """
 import argparse
 import multiprocessing as mp
 import os
+import random
 import statistics
 import sys
 import time
@@ -63,39 +65,53 @@ def other_process(conn, kind):
         conn.send("done")
 
 
-def run(model, threads, between, args):
+def start_xbnn(model, threads, args):
     parent, child = mp.Pipe()
-    worker = mp.Process(target=xbnn_process, args=(child, model, threads, args.python_path))
-    worker.start()
+    proc = mp.Process(target=xbnn_process, args=(child, model, threads, args.python_path))
+    proc.start()
     if parent.recv() != "ready":
         raise RuntimeError("the xbnn process did not start")
+    return proc, parent
+
+
+def run(model, between, args):
+    """Rounds of one turn per thread count (in a shuffled order), each turn after the gap."""
+    workers = [start_xbnn(model, t, args) for t in args.threads]
     other = None
     if between != "idle":
         oparent, ochild = mp.Pipe()
         other = mp.Process(target=other_process, args=(ochild, between))
         other.start()
         oparent.recv()
-    times = []
+    rng = random.Random(0)
+    times = [[] for _ in workers]
     try:
         for turn in range(args.turns):
-            if other is None:
-                time.sleep(args.gap_ms / 1000)
-            else:
-                oparent.send(args.gap_ms / 1000)
-                oparent.recv()
-            parent.send(args.settle)
-            times.append(parent.recv())
+            order = list(range(len(workers)))
+            rng.shuffle(order)
+            for k in order:
+                if other is None:
+                    time.sleep(args.gap_ms / 1000)
+                else:
+                    oparent.send(args.gap_ms / 1000)
+                    oparent.recv()
+                workers[k][1].send(args.settle)
+                times[k].append(workers[k][1].recv())
             if args.progress and (turn + 1) % 25 == 0:
-                print(f"  {Path(model).stem} {threads}T between={between}: turn {turn + 1}/{args.turns}",
+                print(f"  {Path(model).stem} between={between}: round {turn + 1}/{args.turns}",
                       file=sys.stderr)
-        parent.send(None)
-        stats = parent.recv()
+        stats = []
+        for _, conn in workers:
+            conn.send(None)
+            stats.append(conn.recv())
     finally:
-        worker.join(timeout=10)
+        for proc, _ in workers:
+            proc.join(timeout=10)
         if other is not None:
             oparent.send(None)
             other.join(timeout=10)
-    return statistics.median(times), stats
+    ratio = statistics.median(a / b for a, b in zip(times[0], times[1]))
+    return [statistics.median(t) for t in times], ratio, stats[1]
 
 
 def main():
@@ -108,7 +124,7 @@ def main():
                     help="what runs between turns")
     ap.add_argument("--gap-ms", type=float, default=50, help="time between turns")
     ap.add_argument("--settle", type=int, default=3, help="untimed calls before the timed one")
-    ap.add_argument("--turns", type=int, default=100, help="timed calls per thread count")
+    ap.add_argument("--turns", type=int, default=100, help="rounds (timed calls per thread count)")
     ap.add_argument("--python-path", default=str(ROOT / "build" / "python"),
                     help="directory holding the built xbnn package")
     ap.add_argument("--no-progress", dest="progress", action="store_false",
@@ -124,14 +140,14 @@ def main():
     mp.set_start_method("spawn")
     print(f"{os.cpu_count()} logical CPUs; {args.turns} turns, {args.settle} untimed + 1 timed call "
           f"per turn, {args.gap_ms:g} ms between turns")
-    print("| model | between turns | median ms {0}T | median ms {1}T | {0}T / {1}T | "
+    print("| model | between turns | median ms {0}T | median ms {1}T | {0}T / {1}T (per-round median) | "
           "{1}T steps alone | {1}T stalls |".format(*args.threads))
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for m in args.models:
         for between in args.between:
-            (ta, _), (tb, sb) = (run(m, t, between, args) for t in args.threads)
+            (ta, tb), ratio, sb = run(m, between, args)
             steps = sb["parallel_steps"] + sb["serial_steps"]
-            print(f"| {Path(m).stem} | {between} | {ta:.3f} | {tb:.3f} | {ta / tb:.2f}x | "
+            print(f"| {Path(m).stem} | {between} | {ta:.3f} | {tb:.3f} | {ratio:.2f}x | "
                   f"{sb['serial_steps']} / {steps} | {sb['stalls']} |", flush=True)
 
 
