@@ -23,19 +23,25 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from contention import cpu_name  # noqa: E402
 
 
 def xbnn_process(conn, model, threads, python_path):
     sys.path.insert(0, python_path)
-    import numpy as np
-    import xbnn
+    try:
+        import numpy as np
+        import xbnn
 
-    interp = xbnn.Interpreter(Path(model).read_bytes(), num_threads=threads)
-    rng = np.random.default_rng(0)
-    inputs = [rng.uniform(-1, 1, size=shape).astype(dtype)
-              for shape, dtype in zip(interp.input_shapes, interp.input_types)]
-    for _ in range(5):
-        interp.predict(inputs)
+        interp = xbnn.Interpreter(Path(model).read_bytes(), num_threads=threads)
+        rng = np.random.default_rng(0)
+        inputs = [rng.uniform(-1, 1, size=shape).astype(dtype)
+                  for shape, dtype in zip(interp.input_shapes, interp.input_types)]
+        for _ in range(5):
+            interp.predict(inputs)
+    except Exception as e:  # reported by the parent, which then stops
+        conn.send(f"{type(e).__name__}: {e}")
+        return
     conn.send("ready")
     while True:
         msg = conn.recv()
@@ -67,10 +73,12 @@ def other_process(conn, kind):
 
 def start_xbnn(model, threads, args):
     parent, child = mp.Pipe()
-    proc = mp.Process(target=xbnn_process, args=(child, model, threads, args.python_path))
+    proc = mp.Process(target=xbnn_process, args=(child, model, threads, args.python_path),
+                      daemon=True)
     proc.start()
-    if parent.recv() != "ready":
-        raise RuntimeError("the xbnn process did not start")
+    msg = parent.recv()
+    if msg != "ready":
+        raise RuntimeError(f"{model} at {threads} thread(s): {msg}")
     return proc, parent
 
 
@@ -80,7 +88,7 @@ def run(model, between, args):
     other = None
     if between != "idle":
         oparent, ochild = mp.Pipe()
-        other = mp.Process(target=other_process, args=(ochild, between))
+        other = mp.Process(target=other_process, args=(ochild, between), daemon=True)
         other.start()
         oparent.recv()
     rng = random.Random(0)
@@ -138,14 +146,17 @@ def main():
         if not Path(m).is_file():
             ap.error(f"no such model: {m}")
     mp.set_start_method("spawn")
-    print(f"{os.cpu_count()} logical CPUs; {args.turns} turns, {args.settle} untimed + 1 timed call "
-          f"per turn, {args.gap_ms:g} ms between turns")
+    print(f"{cpu_name()}, {os.cpu_count()} logical CPUs; {args.turns} rounds, {args.settle} untimed "
+          f"+ 1 timed call per turn, {args.gap_ms:g} ms before each turn")
     print("| model | between turns | median ms {0}T | median ms {1}T | {0}T / {1}T (per-round median) | "
           "{1}T steps alone | {1}T stalls |".format(*args.threads))
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for m in args.models:
         for between in args.between:
-            (ta, tb), ratio, sb = run(m, between, args)
+            try:
+                (ta, tb), ratio, sb = run(m, between, args)
+            except RuntimeError as e:
+                sys.exit(f"turns.py: {e}")
             steps = sb["parallel_steps"] + sb["serial_steps"]
             print(f"| {Path(m).stem} | {between} | {ta:.3f} | {tb:.3f} | {ratio:.2f}x | "
                   f"{sb['serial_steps']} / {steps} | {sb['stalls']} |", flush=True)
