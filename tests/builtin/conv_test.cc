@@ -496,50 +496,48 @@ INSTANTIATE_TEST_SUITE_P(Grid, DepthwiseTest,
                                   std::to_string(c.act);
                          });
 
-// The direct 3x3 kernel (depthwise_direct.h) sums in XNNPACK's order: bias, then the taps column
-// by column, each a fused multiply-add, a padded tap adding 0 x weight; then max(., lo) and
-// min(., hi) in vmaxps/vminps operand order (a NaN becomes lo; no activation clamps to the finite
-// float range, as xbnn passes it to XNNPACK). This loop writes that order out; the kernel must give
-// its bits on every channel count (partial 16-channel blocks), stride, padding, activation, batch
-// and thread count, including +-0, inf and NaN inputs. (Run with XNNPACK instead of the direct
-// kernel, the same cases pass: the order is XNNPACK's.)
-std::vector<float> XnnpackOrderDepthwise(const DwCase& c, const std::vector<float>& x,
-                                         const std::vector<float>& w,
-                                         const std::vector<float>& bias) {
-  const int oh = OutSize(c.h, 3, c.stride, 1, c.same), ow = OutSize(c.w, 3, c.stride, 1, c.same);
-  const int pt = PadBefore(c.h, 3, c.stride, 1, c.same),
-            pl = PadBefore(c.w, 3, c.stride, 1, c.same);
+// Float depthwise convolutions (depthwise_direct.h) compute as TFLite's builtin kernel, which LCE's
+// interpreter runs: per output the bias, then the taps inside the image row by row (ky, then kx),
+// each product rounded and then added, taps outside the image left out; then
+// std::max(lo, std::min(hi, .)) with TFLite's activation range (float's finite range without an
+// activation, so a NaN becomes lo and an inf the largest float). This loop writes that order out
+// (this file is built without multiply-add contraction); the direct 3x3 kernel and the row loop
+// must give its bits on every channel count (partial 16-channel blocks), stride, padding,
+// activation, batch, depth multiplier, dilation and thread count, including +-0, inf and NaN.
+std::vector<float> TfliteOrderDepthwise(const DwCase& c, const std::vector<float>& x,
+                                        const std::vector<float>& w,
+                                        const std::vector<float>& bias) {
+  const int oh = OutSize(c.h, c.kh, c.stride, c.dil, c.same),
+            ow = OutSize(c.w, c.kw, c.stride, c.dil, c.same);
+  const int pt = PadBefore(c.h, c.kh, c.stride, c.dil, c.same),
+            pl = PadBefore(c.w, c.kw, c.stride, c.dil, c.same);
+  const int cout = c.cin * c.mult;
   float lo, hi;
   RefFloatActivation(c.act, &lo, &hi);
   lo = std::max(lo, std::numeric_limits<float>::lowest());
   hi = std::min(hi, std::numeric_limits<float>::max());
-  std::vector<float> out(static_cast<size_t>(c.n) * oh * ow * c.cin);
+  std::vector<float> out(static_cast<size_t>(c.n) * oh * ow * cout);
   for (int b = 0; b < c.n; ++b)
     for (int y = 0; y < oh; ++y)
       for (int xo = 0; xo < ow; ++xo)
-        for (int ch = 0; ch < c.cin; ++ch) {
-          float acc = bias[ch];
-          for (int kx = 0; kx < 3; ++kx)
-            for (int ky = 0; ky < 3; ++ky) {
-              const int iy = y * c.stride - pt + ky, ix = xo * c.stride - pl + kx;
-              const bool in = iy >= 0 && iy < c.h && ix >= 0 && ix < c.w;
-              const float v =
-                  in ? x[((static_cast<size_t>(b) * c.h + iy) * c.w + ix) * c.cin + ch] : 0.0f;
-              acc = std::fma(v, w[(static_cast<size_t>(ky) * 3 + kx) * c.cin + ch], acc);
+        for (int o = 0; o < cout; ++o) {
+          float acc = bias[o];
+          for (int ky = 0; ky < c.kh; ++ky)
+            for (int kx = 0; kx < c.kw; ++kx) {
+              const int iy = y * c.stride - pt + ky * c.dil, ix = xo * c.stride - pl + kx * c.dil;
+              if (iy < 0 || iy >= c.h || ix < 0 || ix >= c.w) continue;
+              const float product =
+                  w[(static_cast<size_t>(ky) * c.kw + kx) * cout + o] *
+                  x[((static_cast<size_t>(b) * c.h + iy) * c.w + ix) * c.cin + o / c.mult];
+              acc = acc + product;
             }
-          acc = acc > lo ? acc : lo;  // vmaxps(acc, lo): lo when either is NaN
-          acc = acc < hi ? acc : hi;
-          out[((static_cast<size_t>(b) * oh + y) * ow + xo) * c.cin + ch] = acc;
+          out[((static_cast<size_t>(b) * oh + y) * ow + xo) * cout + o] =
+              std::max(lo, std::min(hi, acc));
         }
   return out;
 }
 
-TEST(DepthwiseTest, Direct3x3SumsInXnnpackOrder) {
-  // Elsewhere the float layers run XNNPACK's kernels for that CPU, whose order this is not always
-  // (without FMA they multiply and add).
-  if (!kernels::builtin::DirectDepthwiseF32::Applies({1, 8, 8, 16, 8, 8, 1, 1, 1, 1}, 3, 3, 1, 1,
-                                                     1))
-    GTEST_SKIP() << "no direct depthwise kernel on this CPU";
+TEST(DepthwiseTest, FloatSumsInTfliteOrder) {
   int case_no = 0;
   for (const DwCase& c :
        {DwCase{1, 56, 56, 16, 1, 3, 3, 2, 1, true, 0},  // QuickNet's shapes
@@ -547,12 +545,22 @@ TEST(DepthwiseTest, Direct3x3SumsInXnnpackOrder) {
         DwCase{2, 9, 12, 40, 1, 3, 3, 1, 1, true, 1},  // partial block, batch 2
         DwCase{1, 10, 7, 5, 1, 3, 3, 1, 1, false, 3}, DwCase{1, 11, 11, 24, 1, 3, 3, 3, 1, true, 2},
         DwCase{1, 2, 1, 17, 1, 3, 3, 1, 1, true, 0},  // every tap near a border
-        DwCase{1, 3, 3, 1, 1, 3, 3, 2, 1, false, 0}}) {
+        DwCase{1, 3, 3, 1, 1, 3, 3, 2, 1, false, 0},
+        // The row loop: depth multipliers, other kernel sizes, dilation, strides past the kernel.
+        DwCase{2, 7, 7, 3, 2, 3, 3, 2, 1, true, 3}, DwCase{1, 10, 8, 2, 3, 5, 3, 2, 1, false, 0},
+        DwCase{1, 9, 9, 16, 1, 3, 3, 1, 2, true, 0}, DwCase{1, 8, 9, 64, 1, 5, 3, 1, 1, true, 2},
+        DwCase{1, 12, 11, 6, 1, 2, 2, 4, 1, true, 1}, DwCase{1, 6, 6, 1, 4, 3, 3, 1, 1, true, 0},
+        // 8 and 16 channels (two pixels at a time where their visible columns agree).
+        DwCase{1, 12, 13, 8, 1, 5, 3, 1, 1, true, 1}, DwCase{1, 23, 21, 8, 1, 3, 3, 2, 1, true, 1},
+        DwCase{2, 9, 10, 16, 1, 3, 3, 2, 1, false, 0},
+        DwCase{1, 4, 3, 16, 1, 5, 5, 1, 1, true, 2}}) {
     SCOPED_TRACE(case_no++);
-    const int oh = OutSize(c.h, 3, c.stride, 1, c.same), ow = OutSize(c.w, 3, c.stride, 1, c.same);
+    const int cout = c.cin * c.mult;
+    const int oh = OutSize(c.h, c.kh, c.stride, c.dil, c.same),
+              ow = OutSize(c.w, c.kw, c.stride, c.dil, c.same);
     auto x = RandomFloats(static_cast<size_t>(c.n) * c.h * c.w * c.cin, 21, -4, 4);
-    auto w = RandomFloats(static_cast<size_t>(9) * c.cin, 22);
-    auto bias = RandomFloats(c.cin, 23);
+    auto w = RandomFloats(static_cast<size_t>(c.kh) * c.kw * cout, 22);
+    auto bias = RandomFloats(cout, 23);
     // Signed zeros everywhere in one channel, and one inf and one NaN input (most outputs stay
     // finite, the windows holding them do not).
     for (size_t i = 0; i < x.size(); i += c.cin) x[i] = (i / c.cin) % 2 ? 0.0f : -0.0f;
@@ -561,14 +569,15 @@ TEST(DepthwiseTest, Direct3x3SumsInXnnpackOrder) {
       x[3 * c.cin + c.cin / 2] = std::numeric_limits<float>::infinity();
       x[7 * c.cin + c.cin - 1] = std::numeric_limits<float>::quiet_NaN();
     }
-    const std::vector<float> want = XnnpackOrderDepthwise(c, x, w, bias);
+    const std::vector<float> want = TfliteOrderDepthwise(c, x, w, bias);
     for (int threads : {1, 2, 3}) {
       OpModel m;
       const int in = m.Input(DType::kFloat32, {c.n, c.h, c.w, c.cin});
-      const int wt = m.Const(DType::kFloat32, {1, 3, 3, c.cin}, w);
-      const int bt = m.Const(DType::kFloat32, {c.cin}, bias);
-      const int out = m.Output(DType::kFloat32, {c.n, oh, ow, c.cin});
-      m.Op(op::kDepthwiseConv2D, {in, wt, bt}, {out}, opt::kDepthwiseConv2D, DwOptions(c), 1);
+      const int wt = m.Const(DType::kFloat32, {1, c.kh, c.kw, cout}, w);
+      const int bt = m.Const(DType::kFloat32, {cout}, bias);
+      const int out = m.Output(DType::kFloat32, {c.n, oh, ow, cout});
+      m.Op(op::kDepthwiseConv2D, {in, wt, bt}, {out}, opt::kDepthwiseConv2D, DwOptions(c),
+           c.dil > 1 ? 2 : 1);
       ASSERT_TRUE(m.Build(threads).ok());
       m.SetInput(0, x);
       ASSERT_TRUE(m.Invoke().ok());

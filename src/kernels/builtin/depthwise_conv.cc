@@ -1,11 +1,9 @@
-// DEPTHWISE_CONV_2D (versions 1-3): float32 on XNNPACK (3x3 with depth multiplier 1 on the direct
-// AVX-512 kernel of depthwise_direct.h, bit-identical to XNNPACK), int8 with per-tensor or
-// per-channel weights in TFLite's integer arithmetic. Any depth multiplier, dilation, padding and
-// stride.
+// DEPTHWISE_CONV_2D (versions 1-3): float32 in TFLite's arithmetic (depthwise_direct.h), int8 with
+// per-tensor or per-channel weights in TFLite's integer arithmetic. Any depth multiplier, dilation,
+// padding and stride.
 #include "kernels/builtin/common.h"
 #include "kernels/builtin/conv_common.h"
 #include "kernels/builtin/depthwise_direct.h"
-#include "kernels/builtin/xnn_chunks.h"
 #include "ops/op_def.h"
 #include "ops/shape_rules.h"
 
@@ -84,8 +82,6 @@ class DepthwiseConv2D final : public runtime::OpKernel {
       float* out = out_->as<float>();
       auto rows = [&](int, int row) { direct_.RunRows(in, out, row, row + 1); };
       ParallelFor(ctx, direct_.rows(), rows, seconds_);
-    } else if (!xnn_.empty()) {
-      xnn_.Run(ctx);
     } else {
       InvokeInt8(ctx);
     }
@@ -94,30 +90,20 @@ class DepthwiseConv2D final : public runtime::OpKernel {
  private:
   Status PrepareFloat(OpContext& ctx) {
     XBNN_RETURN_IF_ERROR(PrepareFloatWeights(ctx, filter_, bias_, out_));
-    const DepthwiseGeometry dg{g_.batch,         g_.in_h,         g_.in_w,     g_.in_c,
-                               g_.gh.out,        g_.gw.out,       g_.stride_h, g_.stride_w,
-                               g_.gh.pad_before, g_.gw.pad_before};
-    if (DirectDepthwiseF32::Applies(dg, g_.k_h, g_.k_w, mult_, g_.dil_h, g_.dil_w)) {
-      float lo, hi;
-      FloatActivationRange(g_.act, &lo, &hi);
-      direct_.Prepare(dg, filter_->as<float>(), bias_ ? bias_->as<float>() : nullptr, lo, hi);
-      // Estimated low on purpose so that most are split: each thread then reads the rows its own
-      // core wrote (the max pool before it is split too); QuickNet's 14x14x128 one ran 2.5x its
-      // one-thread time on one thread of two, reading half its input from the other core.
-      seconds_ = static_cast<double>(g_.batch) * g_.gh.out * g_.gw.out * g_.out_c * 9 /
-                 kDirectDepthwiseMacsPerSecond;
-      if (ctx.prepared_bytes) *ctx.prepared_bytes += direct_.bytes();
-      return Status::Ok();
-    }
-    // A depthwise convolution is a grouped convolution with one input channel per group; the
-    // DEPTHWISE flag tells XNNPACK the weights are TFLite's [1, KH, KW, C*M] layout.
-    XnnConvDesc d = g_.Xnn(in_, filter_, bias_, out_, seconds_);
-    d.groups = g_.in_c;
-    d.group_in = 1;
-    d.group_out = mult_;
-    d.flags = XNN_FLAG_DEPTHWISE_CONVOLUTION;
-    d.what = "depthwise convolution";
-    return CreateXnnConv2D(ctx, d, &xnn_);
+    const DepthwiseGeometry dg{
+        g_.batch,  g_.in_h,     g_.in_w,     g_.in_c,          g_.gh.out,
+        g_.gw.out, g_.stride_h, g_.stride_w, g_.gh.pad_before, g_.gw.pad_before,
+        g_.k_h,    g_.k_w,      mult_,       g_.dil_h,         g_.dil_w};
+    float lo, hi;
+    FloatActivationRange(g_.act, &lo, &hi);
+    direct_.Prepare(dg, filter_->as<float>(), bias_ ? bias_->as<float>() : nullptr, lo, hi);
+    // Estimated low on purpose so that most are split: each thread then reads the rows its own
+    // core wrote (the max pool before it is split too); QuickNet's 14x14x128 one ran 2.5x its
+    // one-thread time on one thread of two, reading half its input from the other core.
+    seconds_ = static_cast<double>(g_.batch) * g_.gh.out * g_.gw.out * g_.out_c * g_.k_h * g_.k_w /
+               kDirectDepthwiseMacsPerSecond;
+    if (ctx.prepared_bytes) *ctx.prepared_bytes += direct_.bytes();
+    return Status::Ok();
   }
 
   void InvokeInt8(OpContext& ctx) {
@@ -150,8 +136,7 @@ class DepthwiseConv2D final : public runtime::OpKernel {
   ConvGeometry g_;
   int mult_ = 1;
   double seconds_ = 0;            // estimated single-thread time
-  XnnChunks xnn_;
-  DirectDepthwiseF32 direct_;  // used instead of XNNPACK where DirectDepthwiseF32::Applies
+  DirectDepthwiseF32 direct_;     // float32
   ChannelRequant rq_;
   std::vector<int32_t> acc_;
 };

@@ -33,13 +33,21 @@ __attribute__((target("avx512f"), always_inline)) inline __m512 Load(const float
   return Full ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p);
 }
 
+// acc + x * w, rounded twice as TFLite's kernel computes it (this file is built without
+// multiply-add contraction).
+__attribute__((target("avx512f"), always_inline)) inline __m512 MulAdd(__m512 acc, __m512 x,
+                                                                       __m512 w) {
+  return _mm512_add_ps(acc, _mm512_mul_ps(x, w));
+}
+
 template <bool Full>
 __attribute__((target("avx512f"), always_inline)) inline void Store(float* p, __mmask16 m,
                                                                     __m512 acc, __m512 lo,
                                                                     __m512 hi) {
-  // max(acc, lo) then min(., hi) as XNNPACK orders the operands: a NaN becomes lo. (The masked
-  // forms with a full mask: GCC 12 warns that the unmasked ones read an uninitialized value.)
-  const __m512 v = _mm512_mask_min_ps(acc, 0xFFFF, _mm512_mask_max_ps(acc, 0xFFFF, acc, lo), hi);
+  // TFLite's std::max(lo, std::min(hi, acc)): vminps(acc, hi) then vmaxps(., lo), which turn a
+  // NaN into lo. (The masked forms with a full mask: GCC 12 warns that the unmasked ones read an
+  // uninitialized value.)
+  const __m512 v = _mm512_mask_max_ps(acc, 0xFFFF, _mm512_mask_min_ps(acc, 0xFFFF, acc, hi), lo);
   if (Full) {
     _mm512_storeu_ps(p, v);
   } else {
@@ -49,27 +57,23 @@ __attribute__((target("avx512f"), always_inline)) inline void Store(float* p, __
 
 // Four neighbouring output pixels of one 16-channel block whose windows lie inside the image
 // (rows r0-r2 at the first pixel's window, `step` floats from one window to the next): 4 chains of
-// multiply-adds in flight, in Interior's order.
+// multiplies and adds in flight, in Interior's order.
 template <bool Full>
 __attribute__((target("avx512f"), always_inline)) inline void FourPixels(
     const float* r0, const float* r1, const float* r2, int64_t step, int64_t c,
     const __m512 (&w)[kTaps], __m512 bias, __m512 lo, __m512 hi, __mmask16 m, float* o) {
   __m512 acc[4] = {bias, bias, bias, bias};
-  for (int kx = 0; kx < 3; ++kx) {
-    const __m512 w0 = w[kx], w1 = w[3 + kx], w2 = w[6 + kx];
-    for (int p = 0; p < 4; ++p)
-      acc[p] = _mm512_fmadd_ps(Load<Full>(r0 + p * step + kx * c, m), w0, acc[p]);
-    for (int p = 0; p < 4; ++p)
-      acc[p] = _mm512_fmadd_ps(Load<Full>(r1 + p * step + kx * c, m), w1, acc[p]);
-    for (int p = 0; p < 4; ++p)
-      acc[p] = _mm512_fmadd_ps(Load<Full>(r2 + p * step + kx * c, m), w2, acc[p]);
-  }
+  const float* rows[3] = {r0, r1, r2};
+  for (int ky = 0; ky < 3; ++ky)
+    for (int kx = 0; kx < 3; ++kx)
+      for (int p = 0; p < 4; ++p)
+        acc[p] = MulAdd(acc[p], Load<Full>(rows[ky] + p * step + kx * c, m), w[ky * 3 + kx]);
   for (int p = 0; p < 4; ++p) Store<Full>(o + p * c, m, acc[p], lo, hi);
 }
 
 // Output columns [x0, x1) of one 16-channel block whose windows lie inside the image, 4 pixels at
-// a time (4 chains of multiply-adds in flight). XNNPACK's order: bias, then column kx = 0, 1, 2,
-// each from the top row down, each a fused multiply-add. `Full`: all 16 channels of the block
+// a time (4 chains in flight). TFLite's order: bias, then the taps row by row (ky, then kx), each
+// product rounded and then added. `Full`: all 16 channels of the block
 // exist (plain loads and stores; GCC reloads a mask register from the stack before every masked
 // load).
 template <bool Full>
@@ -88,17 +92,16 @@ __attribute__((target("avx512f"), always_inline)) inline void Interior(const Win
   }
   for (; ox < x1; ++ox, r0 += step, r1 += step, r2 += step, o += c) {
     __m512 acc = bias;
-    for (int kx = 0; kx < 3; ++kx) {
-      acc = _mm512_fmadd_ps(Load<Full>(r0 + kx * c, m), w[kx], acc);
-      acc = _mm512_fmadd_ps(Load<Full>(r1 + kx * c, m), w[3 + kx], acc);
-      acc = _mm512_fmadd_ps(Load<Full>(r2 + kx * c, m), w[6 + kx], acc);
-    }
+    const float* rows[3] = {r0, r1, r2};
+    for (int ky = 0; ky < 3; ++ky)
+      for (int kx = 0; kx < 3; ++kx)
+        acc = MulAdd(acc, Load<Full>(rows[ky] + kx * c, m), w[ky * 3 + kx]);
     Store<Full>(o, m, acc, lo, hi);
   }
 }
 
-// One output pixel whose window crosses the image's border: a tap outside adds 0 x weight, as
-// XNNPACK's zero buffer does; same order as Interior.
+// One output pixel whose window crosses the image's border: taps outside the image are left out,
+// as TFLite leaves them out; same order as Interior.
 template <bool Full>
 __attribute__((target("avx512f"), always_inline)) inline void Border(const Window& win,
                                                                      const __m512 (&w)[kTaps],
@@ -107,13 +110,12 @@ __attribute__((target("avx512f"), always_inline)) inline void Border(const Windo
                                                                      float* out, int ox) {
   const int ix0 = ox * win.stride_w - win.pad_left;
   __m512 acc = bias;
-  for (int kx = 0; kx < 3; ++kx) {
-    const int ix = ix0 + kx;
-    const bool col = ix >= 0 && ix < win.in_w;
-    for (int ky = 0; ky < 3; ++ky) {
-      const __m512 x =
-          col && win.row[ky] ? Load<Full>(win.row[ky] + ix * win.c, m) : _mm512_setzero_ps();
-      acc = _mm512_fmadd_ps(x, w[ky * 3 + kx], acc);
+  for (int ky = 0; ky < 3; ++ky) {
+    if (!win.row[ky]) continue;
+    for (int kx = 0; kx < 3; ++kx) {
+      const int ix = ix0 + kx;
+      if (ix < 0 || ix >= win.in_w) continue;
+      acc = MulAdd(acc, Load<Full>(win.row[ky] + ix * win.c, m), w[ky * 3 + kx]);
     }
   }
   Store<Full>(out + int64_t{ox} * win.c, m, acc, lo, hi);
@@ -209,18 +211,168 @@ __attribute__((target("avx512f"))) void Row(const DepthwiseGeometry& g, const fl
 
 #endif
 
+#if defined(XBNN_DEPTHWISE_X86)
+// The taps of one output pixel for NB neighbouring 8-channel blocks (NB chains of adds in flight):
+// bias, then filter rows [ky_lo, ky_hi) and columns [kx_lo, kx_hi), each product rounded and then
+// added; then std::max(lo, std::min(hi, acc)), which vminps(acc, hi) and vmaxps(., lo) compute
+// operand for operand. `Masked`: one partial block of `m`'s lanes.
+template <bool Masked>
+__attribute__((target("avx2"), always_inline)) inline __m256 Load8(const float* p, __m256i m) {
+  return Masked ? _mm256_maskload_ps(p, m) : _mm256_loadu_ps(p);
+}
+
+template <int NB, bool Masked, int NP = 1>
+__attribute__((target("avx2"), always_inline)) inline void PixelBlocks(
+    const DepthwiseGeometry& g, const float* x_pixel, const float* w, const float* bias, int ky_lo,
+    int ky_hi, int kx_lo, int kx_hi, __m256 lo, __m256 hi, __m256i m, float* o) {
+  const int64_t c = g.channels, x_step = int64_t{g.stride_w} * c;
+  __m256 acc[NP][NB];
+  for (int p = 0; p < NP; ++p)
+    for (int j = 0; j < NB; ++j) acc[p][j] = Load8<Masked>(bias + 8 * j, m);
+  for (int ky = ky_lo; ky < ky_hi; ++ky) {
+    const float* x_row = x_pixel + int64_t{ky} * g.dil_h * g.in_w * c;
+    const float* w_row = w + int64_t{ky} * g.k_w * c;
+    for (int kx = kx_lo; kx < kx_hi; ++kx) {
+      const float* xp = x_row + int64_t{kx} * g.dil_w * c;
+      const float* wp = w_row + int64_t{kx} * c;
+      for (int j = 0; j < NB; ++j) {
+        const __m256 wv = Load8<Masked>(wp + 8 * j, m);
+        for (int p = 0; p < NP; ++p)
+          acc[p][j] = _mm256_add_ps(acc[p][j],
+                                    _mm256_mul_ps(wv, Load8<Masked>(xp + p * x_step + 8 * j, m)));
+      }
+    }
+  }
+  for (int p = 0; p < NP; ++p)
+    for (int j = 0; j < NB; ++j) {
+      const __m256 v = _mm256_max_ps(_mm256_min_ps(acc[p][j], hi), lo);
+      if (Masked) {
+        _mm256_maskstore_ps(o + p * c + 8 * j, m, v);
+      } else {
+        _mm256_storeu_ps(o + p * c + 8 * j, v);
+      }
+    }
+}
+
+// One output row of a depth-multiplier-1 convolution of any kernel size, stride and dilation with
+// AVX2, pixel by pixel, up to 4 blocks of 8 channels at a time: LoopRow's arithmetic without a
+// pass over the row per tap.
+__attribute__((target("avx2"))) void Multiplier1RowAvx2(const DepthwiseGeometry& g,
+                                                        const float* weights, float lo_f,
+                                                        float hi_f, const float* in, float* out,
+                                                        int task) {
+  const int b = task / g.out_h, oy = task % g.out_h;
+  const int64_t c = g.channels;
+  const float* bias = weights + int64_t{g.k_h} * g.k_w * c;
+  float* const row = out + (int64_t{b} * g.out_h + oy) * g.out_w * c;
+  const __m256 lo = _mm256_set1_ps(lo_f), hi = _mm256_set1_ps(hi_f);
+  const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(c % 8)),
+                                          _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  // The filter rows whose input row is inside the image.
+  const int64_t iy0 = int64_t{oy} * g.stride_h - g.pad_top;
+  int ky_lo = 0;
+  while (ky_lo < g.k_h && iy0 + int64_t{ky_lo} * g.dil_h < 0) ++ky_lo;
+  int ky_hi = ky_lo;
+  while (ky_hi < g.k_h && iy0 + int64_t{ky_hi} * g.dil_h < g.in_h) ++ky_hi;
+  const float* in_image = in + int64_t{b} * g.in_h * g.in_w * c;
+  for (int ox = 0; ox < g.out_w; ++ox) {
+    const int64_t ix0 = int64_t{ox} * g.stride_w - g.pad_left;
+    int kx_lo = 0;
+    while (kx_lo < g.k_w && ix0 + int64_t{kx_lo} * g.dil_w < 0) ++kx_lo;
+    int kx_hi = kx_lo;
+    while (kx_hi < g.k_w && ix0 + int64_t{kx_hi} * g.dil_w < g.in_w) ++kx_hi;
+    // Pointers of filter row / column 0, used only at rows and columns inside the image.
+    const float* x_pixel = in_image + (iy0 * g.in_w + ix0) * c;
+    float* o = row + ox * c;
+    // 8 or 16 channels: two pixels with the same visible columns at a time (2-4 chains).
+    if ((c == 8 || c == 16) && ox + 1 < g.out_w) {
+      const int64_t ix1 = ix0 + g.stride_w;
+      const bool same = (kx_lo == 0 || ix1 + int64_t{kx_lo - 1} * g.dil_w < 0) &&
+                        ix1 + int64_t{kx_lo} * g.dil_w >= 0 &&
+                        ix1 + int64_t{kx_hi - 1} * g.dil_w < g.in_w &&
+                        (kx_hi == g.k_w || ix1 + int64_t{kx_hi} * g.dil_w >= g.in_w);
+      if (same && kx_hi > kx_lo) {
+        if (c == 16) {
+          PixelBlocks<2, false, 2>(g, x_pixel, weights, bias, ky_lo, ky_hi, kx_lo, kx_hi, lo, hi,
+                                   tail, o);
+        } else {
+          PixelBlocks<1, false, 2>(g, x_pixel, weights, bias, ky_lo, ky_hi, kx_lo, kx_hi, lo, hi,
+                                   tail, o);
+        }
+        ++ox;
+        continue;
+      }
+    }
+    int64_t c0 = 0;
+    for (; c0 + 32 <= c; c0 += 32)
+      PixelBlocks<4, false>(g, x_pixel + c0, weights + c0, bias + c0, ky_lo, ky_hi, kx_lo, kx_hi,
+                            lo, hi, tail, o + c0);
+    if (c0 + 16 <= c) {
+      PixelBlocks<2, false>(g, x_pixel + c0, weights + c0, bias + c0, ky_lo, ky_hi, kx_lo, kx_hi,
+                            lo, hi, tail, o + c0);
+      c0 += 16;
+    }
+    if (c0 + 8 <= c) {
+      PixelBlocks<1, false>(g, x_pixel + c0, weights + c0, bias + c0, ky_lo, ky_hi, kx_lo, kx_hi,
+                            lo, hi, tail, o + c0);
+      c0 += 8;
+    }
+    if (c0 < c) {
+      PixelBlocks<1, true>(g, x_pixel + c0, weights + c0, bias + c0, ky_lo, ky_hi, kx_lo, kx_hi, lo,
+                           hi, tail, o + c0);
+    }
+  }
+}
+#endif
+
+// One output row (task = batch * out_h + y) of any geometry: the row starts as the bias, then each
+// tap inside the image adds its products to the output columns that see it (per output: the taps
+// row by row, as TFLite orders them), then the clamp. The output row is the accumulator.
+void LoopRow(const DepthwiseGeometry& g, const float* weights, float lo, float hi, const float* in,
+             float* out, int task) {
+  const int b = task / g.out_h, oy = task % g.out_h;
+  const int64_t cin = g.channels, mult = g.multiplier, cout = cin * mult;
+  const float* bias = weights + int64_t{g.k_h} * g.k_w * cout;
+  float* const row = out + (int64_t{b} * g.out_h + oy) * g.out_w * cout;
+  for (int ox = 0; ox < g.out_w; ++ox) std::copy(bias, bias + cout, row + ox * cout);
+  for (int ky = 0; ky < g.k_h; ++ky) {
+    const int64_t iy = int64_t{oy} * g.stride_h - g.pad_top + int64_t{ky} * g.dil_h;
+    if (iy < 0 || iy >= g.in_h) continue;
+    const float* in_row = in + (int64_t{b} * g.in_h + iy) * g.in_w * cin;
+    for (int kx = 0; kx < g.k_w; ++kx) {
+      const float* __restrict w = weights + (int64_t{ky} * g.k_w + kx) * cout;
+      // Input column ox * stride_w + off: inside the row for ox in [ox0, ox1).
+      const int64_t off = int64_t{kx} * g.dil_w - g.pad_left;
+      const int64_t ox0 = off >= 0 ? 0 : (-off + g.stride_w - 1) / g.stride_w;
+      const int64_t ox1 = std::min<int64_t>(
+          g.out_w, g.in_w - off <= 0 ? 0 : (g.in_w - off + g.stride_w - 1) / g.stride_w);
+      for (int64_t ox = ox0; ox < ox1; ++ox) {
+        const float* __restrict x = in_row + (ox * g.stride_w + off) * cin;
+        float* __restrict o = row + ox * cout;
+        if (mult == 1) {
+          for (int64_t c = 0; c < cout; ++c) o[c] = o[c] + w[c] * x[c];
+        } else {
+          for (int64_t ic = 0; ic < cin; ++ic)
+            for (int64_t m = 0; m < mult; ++m)
+              o[ic * mult + m] = o[ic * mult + m] + w[ic * mult + m] * x[ic];
+        }
+      }
+    }
+  }
+  for (int64_t i = 0; i < int64_t{g.out_w} * cout; ++i) row[i] = std::max(lo, std::min(hi, row[i]));
+}
+
 }  // namespace
 
-bool DirectDepthwiseF32::Applies(const DepthwiseGeometry& g, int k_h, int k_w, int multiplier,
-                                 int dil_h, int dil_w) {
+bool DirectDepthwiseF32::Direct3x3(const DepthwiseGeometry& g) {
 #if defined(XBNN_DEPTHWISE_X86)
-  if (k_h != 3 || k_w != 3 || multiplier != 1 || dil_h != 1 || dil_w != 1) return false;
+  if (g.k_h != 3 || g.k_w != 3 || g.multiplier != 1 || g.dil_h != 1 || g.dil_w != 1) return false;
   // Bounded strides and padding keep the index arithmetic in int for any model.
   if (g.channels < 1 || g.stride_h > 16 || g.stride_w > 16 || g.pad_top > 16 || g.pad_left > 16)
     return false;
   return __builtin_cpu_supports("avx512f");
 #else
-  (void)g, (void)k_h, (void)k_w, (void)multiplier, (void)dil_h, (void)dil_w;
+  (void)g;
   return false;
 #endif
 }
@@ -230,6 +382,18 @@ void DirectDepthwiseF32::Prepare(const DepthwiseGeometry& g, const float* filter
   g_ = g;
   lo_ = lo;
   hi_ = hi;
+  direct_ = Direct3x3(g);
+#if defined(XBNN_DEPTHWISE_X86)
+  avx2_ = !direct_ && g.multiplier == 1 && __builtin_cpu_supports("avx2");
+#endif
+  if (!direct_) {
+    const size_t out_c = static_cast<size_t>(g.channels) * g.multiplier;
+    const size_t taps = static_cast<size_t>(g.k_h) * g.k_w * out_c;
+    weights_ = optimized::AlignedBuffer<float>(taps + out_c);
+    std::copy(filter, filter + taps, weights_.data());
+    for (size_t c = 0; c < out_c; ++c) weights_[taps + c] = bias ? bias[c] : 0.0f;
+    return;
+  }
   const int blocks = (g.channels + 15) / 16;
   weights_ = optimized::AlignedBuffer<float>(static_cast<size_t>(blocks) * kBlockFloats);
   float* w = weights_.data();
@@ -242,10 +406,19 @@ void DirectDepthwiseF32::Prepare(const DepthwiseGeometry& g, const float* filter
 
 void DirectDepthwiseF32::RunRows(const float* in, float* out, int row_begin, int row_end) const {
 #if defined(XBNN_DEPTHWISE_X86)
-  for (int r = row_begin; r < row_end; ++r) Row(g_, weights_.data(), lo_, hi_, in, out, r);
-#else
-  (void)in, (void)out, (void)row_begin, (void)row_end;
+  if (direct_) {
+    for (int r = row_begin; r < row_end; ++r) Row(g_, weights_.data(), lo_, hi_, in, out, r);
+    return;
+  }
 #endif
+#if defined(XBNN_DEPTHWISE_X86)
+  if (avx2_) {
+    for (int r = row_begin; r < row_end; ++r)
+      Multiplier1RowAvx2(g_, weights_.data(), lo_, hi_, in, out, r);
+    return;
+  }
+#endif
+  for (int r = row_begin; r < row_end; ++r) LoopRow(g_, weights_.data(), lo_, hi_, in, out, r);
 }
 
 }  // namespace xbnn::kernels::builtin

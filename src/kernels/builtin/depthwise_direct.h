@@ -1,10 +1,12 @@
-// Direct float32 3x3 depthwise convolution (depth multiplier 1, no dilation, any stride and
-// padding, any channel count) on CPUs with AVX-512F: QuickNet's transition blocks. XNNPACK runs
-// them through an indirection buffer of tap pointers and reaches 12-40 G MAC/s on them; here one
-// 16-channel block keeps its 9 weight vectors and bias in registers and walks a row of output
-// pixels. Every output sums in XNNPACK's order (bias, then the taps column by column, a padded
-// tap adding 0 x weight as XNNPACK's zero buffer does, the clamp turning a NaN into its lower
-// bound), so the outputs are XNNPACK's bit for bit.
+// Float32 depthwise convolution in the arithmetic of TFLite's builtin kernel, which LCE's
+// interpreter runs: per output the bias, then the taps inside the image row by row (ky, then kx),
+// each product rounded and then added (no fused multiply-add), then std::max(lo, std::min(hi, .)).
+// XNNPACK sums in another order with fused multiply-adds; a last-bit difference there can flip a
+// binarized sign further on (QuickNetLarge did, on a CPU without AVX-512). 3x3 kernels with depth
+// multiplier 1 (QuickNet's transition blocks) run a direct AVX-512 kernel that keeps one
+// 16-channel block's 9 weight vectors and bias in registers and walks a row of output pixels;
+// other depth-multiplier-1 convolutions run an AVX2 loop per output pixel, everything else a loop
+// over whole output rows.
 #pragma once
 
 #include "kernels/binary/optimized/aligned_buffer.h"
@@ -12,16 +14,18 @@
 namespace xbnn::kernels::builtin {
 
 struct DepthwiseGeometry {
-  int batch = 0, in_h = 0, in_w = 0, channels = 0;
+  int batch = 0, in_h = 0, in_w = 0, channels = 0;  // channels: the input's
   int out_h = 0, out_w = 0, stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0;
+  int k_h = 3, k_w = 3, multiplier = 1, dil_h = 1, dil_w = 1;
 };
 
 class DirectDepthwiseF32 {
  public:
-  // A 3x3 kernel, depth multiplier 1, no dilation, strides of at most 16, on a CPU with AVX-512F.
-  static bool Applies(const DepthwiseGeometry& g, int k_h, int k_w, int multiplier, int dil_h,
-                      int dil_w);
-  // filter: TFLite's [1, 3, 3, channels]; bias may be null; [lo, hi] the fused activation.
+  // Whether the direct AVX-512 kernel runs `g` (3x3, depth multiplier 1, no dilation, strides
+  // and padding of at most 16, a CPU with AVX-512F); any other geometry runs the row loop.
+  static bool Direct3x3(const DepthwiseGeometry& g);
+  // filter: TFLite's [1, k_h, k_w, channels * multiplier]; bias may be null; [lo, hi] the fused
+  // activation.
   void Prepare(const DepthwiseGeometry& g, const float* filter, const float* bias, float lo,
                float hi);
   // Output rows [row_begin, row_end) of batch * out_h, NHWC in and out.
@@ -29,11 +33,15 @@ class DirectDepthwiseF32 {
   int rows() const { return g_.batch * g_.out_h; }
   size_t bytes() const { return weights_.size() * sizeof(float); }
   bool prepared() const { return weights_.size() != 0; }
+  bool direct() const { return direct_; }
 
  private:
   DepthwiseGeometry g_;
-  // Per 16-channel block: 9 tap vectors (tap ky * 3 + kx) then the bias; zeros past the channels.
-  // Cache-line aligned: no vector load straddles two lines.
+  bool direct_ = false;
+  bool avx2_ = false;  // the row loop for depth multiplier 1 on a CPU with AVX2
+  // Direct kernel: per 16-channel block, 9 tap vectors (tap ky * 3 + kx) then the bias; zeros past
+  // the channels; cache-line aligned, so no vector load straddles two lines. Row loop: the filter
+  // as TFLite stores it ([k_h * k_w][channels * multiplier]), then the bias.
   optimized::AlignedBuffer<float> weights_;
   float lo_ = 0, hi_ = 0;
 };

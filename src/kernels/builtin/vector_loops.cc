@@ -76,27 +76,33 @@ void BinaryRowsF32(FloatBinary op, const float* a, int64_t sa, int64_t a_row, co
 
 namespace {
 
-// 16 floats; in the avx512f clone one zmm register, in the others split by the compiler.
-// (Only used inside functions: vector arguments and results would depend on the clone's ABI.)
+// One register of floats per target: 16 for AVX-512, 8 for AVX2, 4 for SSE2 and NEON. (A vector
+// wider than the target's registers is not split but scalarized by GCC 12: the 16-float form ran
+// 10x slower in the AVX2 build.) Only used inside functions: vector arguments and results would
+// depend on the target's ABI.
 typedef float V16 __attribute__((vector_size(64)));
+typedef float V8 __attribute__((vector_size(32)));
+typedef float V4 __attribute__((vector_size(16)));
 
-// Max over the window of channels [i, i + 16 * NV) of one output pixel, kept in registers (folding
-// into the output in memory made every tap wait for the previous tap's store). Same order and
-// expressions as the scalar tail: the first pixel copied, then acc = acc > x ? acc : x. Always
-// inlined, so that each clone of the caller compiles it for its own target.
-template <int NV>
-inline __attribute__((always_inline)) void WindowMax(const MaxPoolGeometry& g, const float* in, int b, int y0, int ky0, int ky1,
-                      int x0, int kx0, int kx1, int64_t i, float* po) {
+// Max over the window of channels [i, i + L * NV) (L floats per V) of one output pixel, kept in
+// registers (folding into the output in memory made every tap wait for the previous tap's store).
+// Same order and expressions as the scalar tail: the first pixel copied, then acc = acc > x ? acc :
+// x. Always inlined, so that each clone of the caller compiles it for its own target.
+template <typename V, int NV>
+inline __attribute__((always_inline)) void WindowMax(const MaxPoolGeometry& g, const float* in,
+                                                     int b, int y0, int ky0, int ky1, int x0,
+                                                     int kx0, int kx1, int64_t i, float* po) {
+  constexpr int L = sizeof(V) / sizeof(float);
   const int64_t c = g.channels;
-  V16 acc[NV];
+  V acc[NV];
   bool first = true;
   for (int ky = ky0; ky < ky1; ++ky) {
     const float* row = in + ((static_cast<int64_t>(b) * g.in_h + y0 + ky) * g.in_w + x0) * c + i;
     for (int kx = kx0; kx < kx1; ++kx) {
       const float* px = row + kx * c;
       for (int v = 0; v < NV; ++v) {
-        V16 x;
-        std::memcpy(&x, px + 16 * v, sizeof x);
+        V x;
+        std::memcpy(&x, px + L * v, sizeof x);
         acc[v] = first ? x : (acc[v] > x ? acc[v] : x);
       }
       first = false;
@@ -104,42 +110,44 @@ inline __attribute__((always_inline)) void WindowMax(const MaxPoolGeometry& g, c
   }
   if (first) return;  // no pixel in the window: the output stays as it is
   if (g.clamp) {
-    const V16 lo = V16{} + g.lo, hi = V16{} + g.hi;
+    const V lo = V{} + g.lo, hi = V{} + g.hi;
     for (int v = 0; v < NV; ++v) {
-      const V16 t = acc[v] < lo ? lo : acc[v];  // std::max(x, lo)
-      acc[v] = hi < t ? hi : t;                 // std::min(t, hi)
+      const V t = acc[v] < lo ? lo : acc[v];  // std::max(x, lo)
+      acc[v] = hi < t ? hi : t;               // std::min(t, hi)
     }
   }
-  for (int v = 0; v < NV; ++v) std::memcpy(po + i + 16 * v, &acc[v], sizeof acc[v]);
+  for (int v = 0; v < NV; ++v) std::memcpy(po + i + L * v, &acc[v], sizeof acc[v]);
 }
 
-// Average over the window of channels [i, i + 16 * NV) of one output pixel: the sum from zero in
+// Average over the window of channels [i, i + L * NV) of one output pixel: the sum from zero in
 // window order, divided by the number of pixels inside the input, then clamped; the expressions of
 // the scalar tail (and of TFLite's reference kernel), lane by lane.
-template <int NV>
-inline __attribute__((always_inline)) void WindowAvg(const MaxPoolGeometry& g, const float* in, int b, int y0, int ky0,
-                                                     int ky1, int x0, int kx0, int kx1, int64_t i, float* po) {
+template <typename V, int NV>
+inline __attribute__((always_inline)) void WindowAvg(const MaxPoolGeometry& g, const float* in,
+                                                     int b, int y0, int ky0, int ky1, int x0,
+                                                     int kx0, int kx1, int64_t i, float* po) {
+  constexpr int L = sizeof(V) / sizeof(float);
   const int64_t c = g.channels;
-  V16 acc[NV];
-  for (int v = 0; v < NV; ++v) acc[v] = V16{};
+  V acc[NV];
+  for (int v = 0; v < NV; ++v) acc[v] = V{};
   int count = 0;
   for (int ky = ky0; ky < ky1; ++ky) {
     const float* row = in + ((static_cast<int64_t>(b) * g.in_h + y0 + ky) * g.in_w + x0) * c + i;
     for (int kx = kx0; kx < kx1; ++kx, ++count) {
       const float* px = row + kx * c;
       for (int v = 0; v < NV; ++v) {
-        V16 x;
-        std::memcpy(&x, px + 16 * v, sizeof x);
+        V x;
+        std::memcpy(&x, px + L * v, sizeof x);
         acc[v] += x;
       }
     }
   }
-  const V16 n = V16{} + static_cast<float>(count), lo = V16{} + g.lo, hi = V16{} + g.hi;
+  const V n = V{} + static_cast<float>(count), lo = V{} + g.lo, hi = V{} + g.hi;
   for (int v = 0; v < NV; ++v) {
-    const V16 a = acc[v] / n;
-    const V16 t = a < lo ? lo : a;  // std::max(a, lo)
-    acc[v] = hi < t ? hi : t;       // std::min(t, hi)
-    std::memcpy(po + i + 16 * v, &acc[v], sizeof acc[v]);
+    const V a = acc[v] / n;
+    const V t = a < lo ? lo : a;  // std::max(a, lo)
+    acc[v] = hi < t ? hi : t;     // std::min(t, hi)
+    std::memcpy(po + i + L * v, &acc[v], sizeof acc[v]);
   }
 }
 
@@ -159,16 +167,21 @@ inline __attribute__((always_inline)) void ForPoolRow(const MaxPoolGeometry& g, 
 
 }  // namespace
 
-XBNN_CLONES
-void AvgPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out_row, int b, int oy) {
+namespace {
+
+template <typename V>
+inline __attribute__((always_inline)) void AvgPoolRow(const MaxPoolGeometry& g, const float* in,
+                                                      float* out_row, int b, int oy) {
   const int64_t c = g.channels;
   ForPoolRow(
       g, out_row, b, oy,
       [&](float* __restrict po, int y0, int ky0, int ky1, int x0, int kx0, int kx1)
           __attribute__((always_inline)) {
+            constexpr int L = sizeof(V) / sizeof(float);
             int64_t i = 0;
-            for (; i + 64 <= c; i += 64) WindowAvg<4>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
-            for (; i + 16 <= c; i += 16) WindowAvg<1>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
+            for (; i + 4 * L <= c; i += 4 * L)
+              WindowAvg<V, 4>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
+            for (; i + L <= c; i += L) WindowAvg<V, 1>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
             for (; i < c; ++i) {
               float acc = 0;
               int count = 0;
@@ -182,18 +195,22 @@ void AvgPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out_row, in
           });
 }
 
-XBNN_CLONES
-void MaxPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out_row, int b, int oy) {
+template <typename V>
+inline __attribute__((always_inline)) void MaxPoolRow(const MaxPoolGeometry& g, const float* in,
+                                                      float* out_row, int b, int oy) {
   const int64_t c = g.channels;
   ForPoolRow(
       g, out_row, b, oy,
       [&](float* __restrict po, int y0, int ky0, int ky1, int x0, int kx0,
           int kx1) __attribute__((always_inline)) {
+        constexpr int L = sizeof(V) / sizeof(float);
         int64_t i = 0;
-        for (; i + 64 <= c; i += 64) WindowMax<4>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
-        // (32 channels in one pass: QuickNetSmall's 55x55x32 pool 2x faster than two of 16.)
-        for (; i + 32 <= c; i += 32) WindowMax<2>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
-        for (; i + 16 <= c; i += 16) WindowMax<1>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
+        for (; i + 4 * L <= c; i += 4 * L)
+          WindowMax<V, 4>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
+        // (2 registers in one pass: QuickNetSmall's 55x55x32 pool 2x faster than two of 16.)
+        for (; i + 2 * L <= c; i += 2 * L)
+          WindowMax<V, 2>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
+        for (; i + L <= c; i += L) WindowMax<V, 1>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
         if (i == c) return;
         // The last channels: the window's first pixel is copied, the others folded in with max.
         bool first = true;
@@ -214,6 +231,44 @@ void MaxPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out_row, in
           for (int64_t j = i; j < c; ++j) po[j] = std::min(std::max(po[j], lo), hi);
         }
       });
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) void AvgPoolRowAvx512(const MaxPoolGeometry& g, const float* in,
+                                                         float* out_row, int b, int oy) {
+  AvgPoolRow<V16>(g, in, out_row, b, oy);
+}
+__attribute__((target("avx2"))) void AvgPoolRowAvx2(const MaxPoolGeometry& g, const float* in,
+                                                    float* out_row, int b, int oy) {
+  AvgPoolRow<V8>(g, in, out_row, b, oy);
+}
+__attribute__((target("avx512f"))) void MaxPoolRowAvx512(const MaxPoolGeometry& g, const float* in,
+                                                         float* out_row, int b, int oy) {
+  MaxPoolRow<V16>(g, in, out_row, b, oy);
+}
+__attribute__((target("avx2"))) void MaxPoolRowAvx2(const MaxPoolGeometry& g, const float* in,
+                                                    float* out_row, int b, int oy) {
+  MaxPoolRow<V8>(g, in, out_row, b, oy);
+}
+#endif
+
+}  // namespace
+
+// Pooling rows in the widest registers the CPU has (one vector type per target, see V16).
+void AvgPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out_row, int b, int oy) {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512f")) return AvgPoolRowAvx512(g, in, out_row, b, oy);
+  if (__builtin_cpu_supports("avx2")) return AvgPoolRowAvx2(g, in, out_row, b, oy);
+#endif
+  AvgPoolRow<V4>(g, in, out_row, b, oy);
+}
+
+void MaxPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out_row, int b, int oy) {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512f")) return MaxPoolRowAvx512(g, in, out_row, b, oy);
+  if (__builtin_cpu_supports("avx2")) return MaxPoolRowAvx2(g, in, out_row, b, oy);
+#endif
+  MaxPoolRow<V4>(g, in, out_row, b, oy);
 }
 
 }  // namespace xbnn::kernels::builtin
