@@ -172,7 +172,8 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{1, 1, 1, 7, 16, 1, 1, 1, 1, 1, 1, 1, true, true, 0}),
     [](const ::testing::TestParamInfo<ConvCase>& i) { return Name(i.param); });
 
-// The grid's small-channel cases above run on the direct kernel wherever the CPU has AVX-512F.
+// The grid's small-channel cases above run on the direct kernel wherever the CPU has AVX-512F or
+// AVX2 and FMA (8-channel stems: AVX-512F only).
 TEST(ConvTest, DirectKernelCoversTheStemShapes) {
   using kernels::builtin::DirectConvF32;
   using kernels::builtin::DirectConvGeometry;
@@ -184,9 +185,16 @@ TEST(ConvTest, DirectKernelCoversTheStemShapes) {
   EXPECT_FALSE(DirectConvF32::Applies(DirectConvGeometry{1, 16, 16, 3, 6, 6, 8, 5, 5, 2, 2, 2, 2}, 1, 1, 1));
   EXPECT_FALSE(DirectConvF32::Applies(DirectConvGeometry{1, 8, 8, 16, 8, 8, 8, 1, 1, 1, 1, 0, 0}, 1, 1, 1));
 #if defined(__x86_64__)
-  if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "CPU lacks avx512f";
-  EXPECT_TRUE(DirectConvF32::Applies(DirectConvGeometry{1, 8, 8, 3, 8, 8, 8, 3, 3, 1, 1, 1, 1}, 1, 1, 1));
-  EXPECT_TRUE(DirectConvF32::Applies(DirectConvGeometry{1, 224, 224, 3, 112, 112, 8, 3, 3, 2, 2, 0, 0}, 1, 1, 1));
+  if (!__builtin_cpu_supports("avx512f") &&
+      !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")))
+    GTEST_SKIP() << "CPU lacks avx512f and avx2+fma";
+  const bool avx512 = __builtin_cpu_supports("avx512f");
+  EXPECT_EQ(
+      DirectConvF32::Applies(DirectConvGeometry{1, 8, 8, 3, 8, 8, 8, 3, 3, 1, 1, 1, 1}, 1, 1, 1),
+      avx512);
+  EXPECT_EQ(DirectConvF32::Applies(
+                DirectConvGeometry{1, 224, 224, 3, 112, 112, 8, 3, 3, 2, 2, 0, 0}, 1, 1, 1),
+            avx512);
   EXPECT_TRUE(DirectConvF32::Applies(stem, 1, 1, 1));
   const DirectConvGeometry wide{1, 30, 29, 4, 15, 15, 80, 3, 3, 2, 2, 1, 1};
   EXPECT_TRUE(DirectConvF32::Applies(wide, 1, 1, 1));

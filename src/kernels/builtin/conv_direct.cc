@@ -146,30 +146,117 @@ __attribute__((target("avx512f"))) void SingleKernel8(const Tile& t, const float
   _mm512_mask_storeu_ps(out, low, ClampPs(acc, _mm512_set1_ps(lo), _mm512_set1_ps(hi)));
 }
 
+// The AVX2 form of TileKernel: per 16-channel vector of the tile, pixels in chunks of up to 6
+// (12 accumulators, 2 weight registers and a broadcast fill AVX2's 16 registers), each pixel's
+// two 8-channel halves summed in TileKernel's order (bias, filter rows, the taps of a row, one FMA
+// each): the same bits as the AVX-512 kernel. `w_tap`: floats from one tap's weights to the next.
+template <int CP>
+__attribute__((target("avx2,fma"))) inline void ChunkAvx2(const Tile& t, const float* in,
+                                                          const float* w, int w_tap,
+                                                          const float* bias, __m256 vlo, __m256 vhi,
+                                                          float* out, int out_pixel_stride) {
+  __m256 acc[CP][2];
+  for (int p = 0; p < CP; ++p) {
+    acc[p][0] = _mm256_loadu_ps(bias);
+    acc[p][1] = _mm256_loadu_ps(bias + 8);
+  }
+  const float* x = in;
+  const float* wr = w;
+  const int64_t w_row = static_cast<int64_t>(t.taps_per_row) * w_tap;
+  int ky = t.rows;
+  do {
+    const float* xk = x;
+    const float* const x_end = x + t.taps;
+    const float* wk = wr;
+    do {
+      const __m256 w0 = _mm256_loadu_ps(wk), w1 = _mm256_loadu_ps(wk + 8);
+      for (int p = 0; p < CP; ++p) {
+        const __m256 xv = _mm256_broadcast_ss(xk + p * t.step);
+        acc[p][0] = _mm256_fmadd_ps(w0, xv, acc[p][0]);
+        acc[p][1] = _mm256_fmadd_ps(w1, xv, acc[p][1]);
+      }
+      ++xk;
+      wk += w_tap;
+    } while (xk != x_end);
+    x += t.row_stride;
+    wr += w_row;
+  } while (--ky != 0);
+  for (int p = 0; p < CP; ++p) {
+    for (int h = 0; h < 2; ++h) {
+      // min(max(v, lo), hi) in ClampPs's operand order.
+      _mm256_storeu_ps(out + p * out_pixel_stride + 8 * h,
+                       _mm256_min_ps(_mm256_max_ps(acc[p][h], vlo), vhi));
+    }
+  }
+}
+
+// Pixels [P0, NP) of the tile in chunks of up to 6, for the 16 channels at `w`, `bias`, `out`.
+template <int NP, int P0 = 0>
+__attribute__((target("avx2,fma"))) inline void ChunksAvx2(const Tile& t, const float* w, int w_tap,
+                                                           const float* bias, __m256 vlo,
+                                                           __m256 vhi, float* out,
+                                                           int out_pixel_stride) {
+  constexpr int kChunk = NP - P0 < 6 ? NP - P0 : 6;
+  ChunkAvx2<kChunk>(t, t.in + P0 * t.step, w, w_tap, bias, vlo, vhi, out + P0 * out_pixel_stride,
+                    out_pixel_stride);
+  if constexpr (P0 + kChunk < NP) {
+    ChunksAvx2<NP, P0 + kChunk>(t, w, w_tap, bias, vlo, vhi, out, out_pixel_stride);
+  }
+}
+
+template <int NP, int NB>
+__attribute__((target("avx2,fma"))) void TileKernelAvx2(const Tile& t, const float* bias, float lo,
+                                                        float hi, float* out,
+                                                        int out_pixel_stride) {
+  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  if (t.rows <= 0 || t.taps <= 0) {  // no tap inside the image: the bias
+    for (int p = 0; p < NP; ++p)
+      for (int h = 0; h < 2 * NB; ++h)
+        _mm256_storeu_ps(out + p * out_pixel_stride + 8 * h,
+                         _mm256_min_ps(_mm256_max_ps(_mm256_loadu_ps(bias + 8 * h), vlo), vhi));
+    return;
+  }
+  for (int j = 0; j < NB; ++j) {
+    ChunksAvx2<NP>(t, t.w + 16 * j, NB * 16, bias + 16 * j, vlo, vhi, out + 16 * j,
+                   out_pixel_stride);
+  }
+}
+
 using TileFn = void (*)(const Tile&, const float*, float, float, float*, int);
 
 // The kernel for n pixels of nb vectors: n is TilePixels(nb) (a full tile) or a remainder tile's
-// 4, 2 or 1 (direct_conv::RemainderPixels).
+// 4, 2 or 1 (direct_conv::RemainderPixels); AVX-512 or its AVX2 form.
 template <int NB>
-TileFn PickTileOf(int n) {
-  return n == 4    ? TileKernel<4, NB>
-         : n == 2  ? TileKernel<2, NB>
-         : n == 1  ? TileKernel<1, NB>
-         : NB == 1 ? TileKernel<12, 1>
-         : NB == 2 ? TileKernel<8, 2>
-         : NB == 3 ? TileKernel<7, 3>
-                   : TileKernel<6, 4>;
-}
-TileFn PickTile(int nb, int n) {
+struct Tiles {
+  static TileFn Of(int n, bool avx512) {
+    if (avx512) {
+      return n == 4    ? TileKernel<4, NB>
+             : n == 2  ? TileKernel<2, NB>
+             : n == 1  ? TileKernel<1, NB>
+             : NB == 1 ? TileKernel<12, 1>
+             : NB == 2 ? TileKernel<8, 2>
+             : NB == 3 ? TileKernel<7, 3>
+                       : TileKernel<6, 4>;
+    }
+    return n == 4    ? TileKernelAvx2<4, NB>
+           : n == 2  ? TileKernelAvx2<2, NB>
+           : n == 1  ? TileKernelAvx2<1, NB>
+           : NB == 1 ? TileKernelAvx2<12, 1>
+           : NB == 2 ? TileKernelAvx2<8, 2>
+           : NB == 3 ? TileKernelAvx2<7, 3>
+                     : TileKernelAvx2<6, 4>;
+  }
+};
+TileFn PickTile(int nb, int n, bool avx512) {
   switch (nb) {
     case 1:
-      return PickTileOf<1>(n);
+      return Tiles<1>::Of(n, avx512);
     case 2:
-      return PickTileOf<2>(n);
+      return Tiles<2>::Of(n, avx512);
     case 3:
-      return PickTileOf<3>(n);
+      return Tiles<3>::Of(n, avx512);
     default:
-      return PickTileOf<4>(n);
+      return Tiles<4>::Of(n, avx512);
   }
 }
 
@@ -200,7 +287,8 @@ bool DirectConvF32::Applies(const DirectConvGeometry& g, int groups, int dil_h, 
   } else if (g.out_c < 16 || g.out_c % 16 != 0 || (!stem && !IsPointwise(g))) {
     return false;
   }
-  return __builtin_cpu_supports("avx512f");
+  if (__builtin_cpu_supports("avx512f")) return true;
+  return g.out_c != 8 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #else
   (void)g, (void)groups, (void)dil_h, (void)dil_w;
   return false;
@@ -212,6 +300,9 @@ void DirectConvF32::Prepare(const DirectConvGeometry& g, const float* filter_ohw
   g_ = g;
   lo_ = lo;
   hi_ = hi;
+#if defined(XBNN_DIRECT_CONV_X86)
+  avx512_ = __builtin_cpu_supports("avx512f");
+#endif
   const int taps = g.k_w * g.in_c;
   const int blocks = (g.out_c + kBlock - 1) / kBlock;
   packed_ = optimized::AlignedBuffer<float>(static_cast<size_t>(g.out_c) * g.k_h * taps);
@@ -245,10 +336,34 @@ direct_conv::Region DirectConvF32::ItemRegion(int item) const {
 }
 
 #if defined(XBNN_DIRECT_CONV_X86)
-__attribute__((target("avx512f")))
-#endif
-void direct_conv::PackSigns(const float* out, int out_c, const Region& r, int32_t* packed) {
-#if defined(XBNN_DIRECT_CONV_X86)
+namespace {
+// PackSigns with AVX2: 8 channels per compare, the last partial group of 8 one by one.
+__attribute__((target("avx2"))) void PackSignsAvx2(const float* out, int out_c,
+                                                   const direct_conv::Region& r, int32_t* packed) {
+  const int64_t words = (out_c + 31) / 32;
+  const __m256 zero = _mm256_setzero_ps();
+  for (int64_t p = r.p0; p < r.p1; ++p) {
+    const float* x = out + p * out_c + r.c0;
+    int32_t* w = packed + p * words + r.c0 / 32;
+    for (int c = 0; c < r.channels; c += 32) {
+      const int n = std::min(32, r.channels - c);
+      uint32_t bits = 0;
+      int j = 0;
+      for (; j + 8 <= n; j += 8) {
+        // Ordered less-than, as LceQuantize's x < 0: NaN and -0 give 0.
+        const int m =
+            _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + c + j), zero, _CMP_LT_OQ));
+        bits |= static_cast<uint32_t>(m) << j;
+      }
+      for (; j < n; ++j) bits |= static_cast<uint32_t>(x[c + j] < 0.0f) << j;
+      w[c / 32] = static_cast<int32_t>(bits);
+    }
+  }
+}
+
+__attribute__((target("avx512f"))) void PackSignsAvx512(const float* out, int out_c,
+                                                        const direct_conv::Region& r,
+                                                        int32_t* packed) {
   const int64_t words = (out_c + 31) / 32;
   const __m512 zero = _mm512_setzero_ps();
   auto lanes = [](int n) {
@@ -280,6 +395,17 @@ void direct_conv::PackSigns(const float* out, int out_c, const Region& r, int32_
       w[c / 32] = static_cast<int32_t>(m0 | (m1 << 16));
     }
   }
+}
+}  // namespace
+#endif
+
+void direct_conv::PackSigns(const float* out, int out_c, const Region& r, int32_t* packed) {
+#if defined(XBNN_DIRECT_CONV_X86)
+  if (__builtin_cpu_supports("avx512f")) {
+    PackSignsAvx512(out, out_c, r, packed);
+  } else {
+    PackSignsAvx2(out, out_c, r, packed);
+  }
 #else
   (void)out, (void)out_c, (void)r, (void)packed;
 #endif
@@ -310,8 +436,8 @@ void DirectConvF32::RunPointwise(const float* in, float* out, int item_begin, in
       const int nb = BlockChannels(g.out_c, blk) / 16;
       t.w = packed_.data() + static_cast<int64_t>(blk) * kBlock * g.in_c;  // earlier blocks full
       t.in = in + p * g.in_c;
-      PickTile(nb, n)(t, bias_.data() + blk * kBlock, lo_, hi_, out + p * g.out_c + blk * kBlock,
-                      g.out_c);
+      PickTile(nb, n, avx512_)(t, bias_.data() + blk * kBlock, lo_, hi_,
+                               out + p * g.out_c + blk * kBlock, g.out_c);
     });
   }
 #else
@@ -396,7 +522,7 @@ void DirectConvF32::RunRows(const float* in, float* out, int row_begin, int row_
     for (int blk = 0; blk < blocks; ++blk) {
       const int bc = BlockChannels(g.out_c, blk), nb = bc / 16;
       const int np = TilePixels(nb);
-      const TileFn full = PickTile(nb, np);
+      const TileFn full = PickTile(nb, np, avx512_);
       const float* bias = bias_.data() + blk * kBlock;
       float* o = out_row + blk * kBlock;
       const float* w_rows = w + static_cast<int64_t>(ky_lo) * taps * bc;
@@ -412,9 +538,9 @@ void DirectConvF32::RunRows(const float* in, float* out, int row_begin, int row_
           m = direct_conv::RemainderPixels(n - q);
           Tile c = ColumnTile(g, t, in_row + q * row_step, w_rows, bc, ox);
           c.step = static_cast<int>(row_step);
-          PickTile(nb, m)(c, bias, lo_, hi_,
-                          o + q * out_row_floats + static_cast<int64_t>(ox) * g.out_c,
-                          static_cast<int>(out_row_floats));
+          PickTile(nb, m, avx512_)(c, bias, lo_, hi_,
+                                   o + q * out_row_floats + static_cast<int64_t>(ox) * g.out_c,
+                                   static_cast<int>(out_row_floats));
         }
       };
       for (int ox = 0; ox < x_lo; ++ox) column(ox);
