@@ -222,6 +222,28 @@ __attribute__((target("avx2,fma"))) void TileKernelAvx2(const Tile& t, const flo
   }
 }
 
+// The AVX2 form of the 8-channel stem kernels: NP pixels of one 8-channel vector each (`w`
+// holds each tap's 8 weights twice, as for PairKernel8), summed in their order (bias, filter rows,
+// the taps of a row, one FMA each): the same bits.
+template <int NP>
+__attribute__((target("avx2,fma"))) void EightAvx2(const Tile& t, const float* bias, float lo,
+                                                   float hi, float* out) {
+  __m256 acc[NP];
+  for (int p = 0; p < NP; ++p) acc[p] = _mm256_loadu_ps(bias);
+  for (int ky = 0; ky < t.rows; ++ky) {
+    const float* x = t.in + ky * t.row_stride;
+    const float* wr = t.w + static_cast<int64_t>(ky) * t.taps_per_row * 16;
+    for (int k = 0; k < t.taps; ++k) {
+      const __m256 wv = _mm256_loadu_ps(wr + k * 16);
+      for (int p = 0; p < NP; ++p)
+        acc[p] = _mm256_fmadd_ps(wv, _mm256_broadcast_ss(x + p * t.step + k), acc[p]);
+    }
+  }
+  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  for (int p = 0; p < NP; ++p)
+    _mm256_storeu_ps(out + 8 * p, _mm256_min_ps(_mm256_max_ps(acc[p], vlo), vhi));
+}
+
 using TileFn = void (*)(const Tile&, const float*, float, float, float*, int);
 
 // The kernel for n pixels of nb vectors: n is TilePixels(nb) (a full tile) or a remainder tile's
@@ -287,8 +309,8 @@ bool DirectConvF32::Applies(const DirectConvGeometry& g, int groups, int dil_h, 
   } else if (g.out_c < 16 || g.out_c % 16 != 0 || (!stem && !IsPointwise(g))) {
     return false;
   }
-  if (__builtin_cpu_supports("avx512f")) return true;
-  return g.out_c != 8 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return __builtin_cpu_supports("avx512f") ||
+         (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
 #else
   (void)g, (void)groups, (void)dil_h, (void)dil_w;
   return false;
@@ -458,6 +480,14 @@ void DirectConvF32::RowEight(const void* tile, const float* in_row, float* out_r
     kernel(ColumnTile(g, t, in_row, w_rows, 16, ox), bias_.data(), lo_, hi_,
            out_row + static_cast<int64_t>(ox) * 8);
   };
+  if (!avx512_) {
+    for (int ox = 0; ox < x_lo; ++ox) run(EightAvx2<1>, ox);
+    int ox = x_lo;
+    for (; ox + 12 <= x_hi; ox += 12) run(EightAvx2<12>, ox);
+    for (; ox + 4 <= x_hi; ox += 4) run(EightAvx2<4>, ox);
+    for (; ox < g.out_w; ++ox) run(EightAvx2<1>, ox);
+    return;
+  }
   for (int ox = 0; ox < x_lo; ++ox) run(SingleKernel8, ox);
   int ox = x_lo;
   for (; ox + 12 <= x_hi; ox += 12) run(PairKernel8<6>, ox);

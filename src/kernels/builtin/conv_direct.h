@@ -105,9 +105,8 @@ class DirectConvF32 {
  public:
   // The shapes this kernel is meant for (no groups, no dilation, out_c a multiple of 16, kernel
   // and strides at most 16; in_c <= 4 and a kernel of at least 3x3, or a 1x1 stride-1 unpadded
-  // kernel) on a CPU with AVX-512F or with AVX2 and FMA; or out_c 8, in_c <= 4, a kernel of at
-  // least 3x3 and (stride_w + k_w) * in_c <= 16 on a CPU with AVX-512F. Both instruction sets
-  // give the same bits.
+  // kernel; or out_c 8, in_c <= 4, a kernel of at least 3x3 and (stride_w + k_w) * in_c <= 16)
+  // on a CPU with AVX-512F or with AVX2 and FMA. Both instruction sets give the same bits.
   static bool Applies(const DirectConvGeometry& g, int groups, int dil_h, int dil_w);
   // Repacks the OHWI filter into 64-channel blocks; bias may be null; [lo, hi] is the fused
   // activation's range.
