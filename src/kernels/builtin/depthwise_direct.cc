@@ -212,15 +212,17 @@ __attribute__((target("avx512f"))) void Row(const DepthwiseGeometry& g, const fl
 #endif
 
 #if defined(XBNN_DEPTHWISE_X86)
-// The taps of one output pixel for NB neighbouring 8-channel blocks (NB chains of adds in flight):
-// bias, then filter rows [ky_lo, ky_hi) and columns [kx_lo, kx_hi), each product rounded and then
-// added; then std::max(lo, std::min(hi, acc)), which vminps(acc, hi) and vmaxps(., lo) compute
-// operand for operand. `Masked`: one partial block of `m`'s lanes.
+// 8 floats, or the lanes of `m` (the others 0) for a partial block.
 template <bool Masked>
 __attribute__((target("avx2"), always_inline)) inline __m256 Load8(const float* p, __m256i m) {
   return Masked ? _mm256_maskload_ps(p, m) : _mm256_loadu_ps(p);
 }
 
+// The taps of NP output pixels (stride_w input pixels apart, the same visible taps) for NB
+// neighbouring 8-channel blocks (NP * NB chains of adds in flight): bias, then filter rows
+// [ky_lo, ky_hi) and columns [kx_lo, kx_hi), each product rounded and then added; then
+// std::max(lo, std::min(hi, acc)), which vminps(acc, hi) and vmaxps(., lo) compute operand for
+// operand. `Masked`: one partial block of `m`'s lanes.
 template <int NB, bool Masked, int NP = 1>
 __attribute__((target("avx2"), always_inline)) inline void PixelBlocks(
     const DepthwiseGeometry& g, const float* x_pixel, const float* w, const float* bias, int ky_lo,
@@ -410,8 +412,6 @@ void DirectDepthwiseF32::RunRows(const float* in, float* out, int row_begin, int
     for (int r = row_begin; r < row_end; ++r) Row(g_, weights_.data(), lo_, hi_, in, out, r);
     return;
   }
-#endif
-#if defined(XBNN_DEPTHWISE_X86)
   if (avx2_) {
     for (int r = row_begin; r < row_end; ++r)
       Multiplier1RowAvx2(g_, weights_.data(), lo_, hi_, in, out, r);
