@@ -246,39 +246,32 @@ __attribute__((target("avx2,fma"))) void EightAvx2(const Tile& t, const float* b
 
 using TileFn = void (*)(const Tile&, const float*, float, float, float*, int);
 
+// The AVX-512 tile kernel or its AVX2 form.
+template <int NP, int NB>
+TileFn TileKernelFor(bool avx512) {
+  return avx512 ? TileKernel<NP, NB> : TileKernelAvx2<NP, NB>;
+}
+
 // The kernel for n pixels of nb vectors: n is TilePixels(nb) (a full tile) or a remainder tile's
-// 4, 2 or 1 (direct_conv::RemainderPixels); AVX-512 or its AVX2 form.
+// 4, 2 or 1 (direct_conv::RemainderPixels).
 template <int NB>
-struct Tiles {
-  static TileFn Of(int n, bool avx512) {
-    if (avx512) {
-      return n == 4    ? TileKernel<4, NB>
-             : n == 2  ? TileKernel<2, NB>
-             : n == 1  ? TileKernel<1, NB>
-             : NB == 1 ? TileKernel<12, 1>
-             : NB == 2 ? TileKernel<8, 2>
-             : NB == 3 ? TileKernel<7, 3>
-                       : TileKernel<6, 4>;
-    }
-    return n == 4    ? TileKernelAvx2<4, NB>
-           : n == 2  ? TileKernelAvx2<2, NB>
-           : n == 1  ? TileKernelAvx2<1, NB>
-           : NB == 1 ? TileKernelAvx2<12, 1>
-           : NB == 2 ? TileKernelAvx2<8, 2>
-           : NB == 3 ? TileKernelAvx2<7, 3>
-                     : TileKernelAvx2<6, 4>;
-  }
-};
+TileFn PickTileOf(int n, bool avx512) {
+  constexpr int kFull = TilePixels(NB);
+  return n == 4   ? TileKernelFor<4, NB>(avx512)
+         : n == 2 ? TileKernelFor<2, NB>(avx512)
+         : n == 1 ? TileKernelFor<1, NB>(avx512)
+                  : TileKernelFor<kFull, NB>(avx512);
+}
 TileFn PickTile(int nb, int n, bool avx512) {
   switch (nb) {
     case 1:
-      return Tiles<1>::Of(n, avx512);
+      return PickTileOf<1>(n, avx512);
     case 2:
-      return Tiles<2>::Of(n, avx512);
+      return PickTileOf<2>(n, avx512);
     case 3:
-      return Tiles<3>::Of(n, avx512);
+      return PickTileOf<3>(n, avx512);
     default:
-      return Tiles<4>::Of(n, avx512);
+      return PickTileOf<4>(n, avx512);
   }
 }
 

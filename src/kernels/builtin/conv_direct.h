@@ -25,7 +25,7 @@ inline constexpr int kBlock = 64;
 inline int BlockChannels(int out_c, int block) {
   return out_c - block * kBlock < kBlock ? out_c - block * kBlock : kBlock;
 }
-inline int TilePixels(int nb) { return nb == 1 ? 12 : nb == 2 ? 8 : nb == 3 ? 7 : 6; }
+constexpr int TilePixels(int nb) { return nb == 1 ? 12 : nb == 2 ? 8 : nb == 3 ? 7 : 6; }
 
 // Pixels of the next tile when `left` (< a full tile) remain: 4, 2 or 1. Tiles of at least 2
 // pixels keep 8 or more accumulator chains in flight, enough for the FMA units' latency; one
