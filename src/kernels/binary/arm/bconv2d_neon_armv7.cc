@@ -167,7 +167,7 @@ struct Traits {
 
 #include "kernels/binary/optimized/bconv_driver.inc"
 
-constexpr BConvVariant kVariant = {Traits::kLanes, Traits::kMaxVectors, Traits::kRows,
+constexpr BConvVariant kVariant = {Traits::kLanes, Traits::kMaxVectors, Traits::kRows, false,
                                    &BConvDriver<Traits>::Run};
 
 }  // namespace

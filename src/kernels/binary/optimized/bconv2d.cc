@@ -103,9 +103,11 @@ Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
   plan.padded_channels = plan.total_tiles * plan.tile_channels;
   plan.bitpacked_aligned = p.groups == 1 || cout_g % 32 == 0;
 
-  // Filter: OHWI words -> per tile [tap][word][vector][lane]. Unused bits are kept: like LCE,
-  // the reference counts them when they are not 0.
+  // Filter: OHWI words -> per tile [tap][word][vector][lane], or [tap][word][vector][lo, hi][lane]
+  // for nibble planes. Unused bits are kept: like LCE, the reference counts them when they are
+  // not 0.
   const int64_t k_words = int64_t{taps} * cw;
+  const int planes = variant->nibble_planes ? 2 : 1;
   k->tile_offset_ = AlignedBuffer<int64_t>(plan.total_tiles);
   int64_t filter_size = 0;
   for (int tile = 0; tile < plan.total_tiles; ++tile) {
@@ -113,7 +115,7 @@ Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
     const int real = std::min(plan.tile_channels, cout_g - t * plan.tile_channels);
     const int vectors = static_cast<int>(CeilDiv(real, plan.lanes));
     k->tile_offset_[tile] = filter_size;
-    filter_size += k_words * vectors * plan.lanes;
+    filter_size += k_words * vectors * plan.lanes * planes;
   }
   k->filter_ = AlignedBuffer<int32_t>(filter_size);
   for (int tile = 0; tile < plan.total_tiles; ++tile) {
@@ -125,7 +127,15 @@ Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
     for (int64_t kw = 0; kw < k_words; ++kw) {
       for (int l = 0; l < real; ++l) {
         const int64_t c = int64_t{grp} * cout_g + t * plan.tile_channels + l;
-        dst[kw * width + l] = filter[c * k_words + kw];
+        const int32_t w = filter[c * k_words + kw];
+        if (planes == 1) {
+          dst[kw * width + l] = w;
+        } else {
+          const auto u = static_cast<uint32_t>(w);
+          int32_t* v = dst + (kw * width + l / plan.lanes * plan.lanes) * 2 + l % plan.lanes;
+          v[0] = static_cast<int32_t>(u & 0x0F0F0F0Fu);
+          v[plan.lanes] = static_cast<int32_t>((u >> 4) & 0x0F0F0F0Fu);
+        }
       }
     }
   }

@@ -142,7 +142,7 @@ struct Traits {
 #define XBNN_INLINE inline
 #include "kernels/binary/optimized/bconv_driver.inc"
 
-constexpr BConvVariant kVariant = {Traits::kLanes, Traits::kMaxVectors, Traits::kRows,
+constexpr BConvVariant kVariant = {Traits::kLanes, Traits::kMaxVectors, Traits::kRows, false,
                                    &BConvDriver<Traits>::Run};
 
 }  // namespace

@@ -14,7 +14,8 @@ namespace xbnn::kernels::optimized {
 // ---------------------------------------------------------------------------------------------
 // BConv2D as an xor-popcount GEMM: rows are output pixels, columns output channels, K runs over
 // kernel taps x input words of one group. The packed filter is split into tiles of
-// `lanes * vectors` output channels; inside a tile it is laid out [tap][word][vector][lane] so a
+// `lanes * vectors` output channels; inside a tile it is laid out [tap][word][vector][lane] (or
+// nibble planes, BConvVariant) so a
 // micro-kernel loads whole vectors of output channels and broadcasts one input word per pixel.
 // Channel-indexed epilogue arrays use the "padded" channel index
 //   (group * tiles_per_group + tile) * tile_channels + lane_in_tile.
@@ -87,6 +88,10 @@ struct BConvVariant {
   int lanes;         // output channels per vector
   int max_vectors;   // vectors per output-channel tile
   int rows;          // output pixels per micro-kernel call
+  // The tile's filter words are stored as two planes per vector, [vector][lo, hi][lane] with
+  // lo = w & 0x0F0F0F0F and hi = (w >> 4) & 0x0F0F0F0F (a vpshufb popcount kernel then needs no
+  // shift or mask per filter vector).
+  bool nibble_planes;
   // Computes output pixels [pixel_begin, pixel_end) (numbered over the whole batch) for the tiles
   // [tile_begin, tile_end). With !plan.bitpacked_aligned, bitpacked output is OR-ed into words
   // that the caller has zeroed. `fused` (float output, groups whose tiles start at output word

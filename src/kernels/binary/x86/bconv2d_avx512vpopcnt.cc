@@ -81,7 +81,7 @@ struct Traits : Avx512Epilogue {
 
 #include "kernels/binary/optimized/bconv_driver.inc"
 
-constexpr BConvVariant kVariant = {Traits::kLanes, Traits::kMaxVectors, Traits::kRows,
+constexpr BConvVariant kVariant = {Traits::kLanes, Traits::kMaxVectors, Traits::kRows, false,
                                    &BConvDriver<Traits>::Run};
 
 }  // namespace
