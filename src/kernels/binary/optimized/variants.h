@@ -14,9 +14,9 @@ namespace xbnn::kernels::optimized {
 // ---------------------------------------------------------------------------------------------
 // BConv2D as an xor-popcount GEMM: rows are output pixels, columns output channels, K runs over
 // kernel taps x input words of one group. The packed filter is split into tiles of
-// `lanes * vectors` output channels; inside a tile it is laid out [tap][word][vector][lane] (or
-// nibble planes, BConvVariant) so a
-// micro-kernel loads whole vectors of output channels and broadcasts one input word per pixel.
+// `lanes * vectors` output channels; inside a tile it is laid out [tap][word][vector][lane] (or as
+// nibble planes, BConvVariant::nibble_planes) so a micro-kernel loads whole vectors of output
+// channels and broadcasts one input word per pixel.
 // Channel-indexed epilogue arrays use the "padded" channel index
 //   (group * tiles_per_group + tile) * tile_channels + lane_in_tile.
 struct BConvPlan {
