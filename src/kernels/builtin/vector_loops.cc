@@ -3,21 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-// target_clones needs ifunc support (x86-64 ELF); sanitizer builds keep one plain variant.
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define XBNN_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define XBNN_ASAN 1
-#endif
-#if defined(__x86_64__) && defined(__ELF__) && !defined(XBNN_ASAN)
-#define XBNN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define XBNN_CLONES
-#endif
-
 namespace xbnn::kernels::builtin {
 namespace {
 
@@ -42,10 +27,16 @@ inline __attribute__((always_inline)) void Row(const float* __restrict a, int64_
 
 }  // namespace
 
-XBNN_CLONES
-void BinaryRowsF32(FloatBinary op, const float* a, int64_t sa, int64_t a_row, const float* b,
-                   int64_t sb, int64_t b_row, float* out, int64_t rows, int64_t n, float lo,
-                   float hi) {
+namespace {
+
+// The rows of BinaryRowsF32, instantiated once per target (kTarget) and always inlined into that
+// target's function, lambdas included. (With target_clones, clang emitted each lambda once, with
+// the AVX-512 clone's instructions, and called it from every clone: SIGILL on AVX2 CPUs.)
+template <int kTarget>
+inline __attribute__((always_inline)) void BinaryRows(FloatBinary op, const float* a, int64_t sa,
+                                                      int64_t a_row, const float* b, int64_t sb,
+                                                      int64_t b_row, float* out, int64_t rows,
+                                                      int64_t n, float lo, float hi) {
   auto clamp = [ lo, hi ](float v) __attribute__((always_inline)) {
     return std::min(std::max(v, lo), hi);
   };
@@ -74,6 +65,37 @@ void BinaryRowsF32(FloatBinary op, const float* a, int64_t sa, int64_t a_row, co
   }
 }
 
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) void BinaryRowsAvx512(FloatBinary op, const float* a, int64_t sa,
+                                                         int64_t a_row, const float* b, int64_t sb,
+                                                         int64_t b_row, float* out, int64_t rows,
+                                                         int64_t n, float lo, float hi) {
+  BinaryRows<2>(op, a, sa, a_row, b, sb, b_row, out, rows, n, lo, hi);
+}
+__attribute__((target("avx2"))) void BinaryRowsAvx2(FloatBinary op, const float* a, int64_t sa,
+                                                    int64_t a_row, const float* b, int64_t sb,
+                                                    int64_t b_row, float* out, int64_t rows,
+                                                    int64_t n, float lo, float hi) {
+  BinaryRows<1>(op, a, sa, a_row, b, sb, b_row, out, rows, n, lo, hi);
+}
+#endif
+
+}  // namespace
+
+void BinaryRowsF32(FloatBinary op, const float* a, int64_t sa, int64_t a_row, const float* b,
+                   int64_t sb, int64_t b_row, float* out, int64_t rows, int64_t n, float lo,
+                   float hi) {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512f")) {
+    return BinaryRowsAvx512(op, a, sa, a_row, b, sb, b_row, out, rows, n, lo, hi);
+  }
+  if (__builtin_cpu_supports("avx2")) {
+    return BinaryRowsAvx2(op, a, sa, a_row, b, sb, b_row, out, rows, n, lo, hi);
+  }
+#endif
+  BinaryRows<0>(op, a, sa, a_row, b, sb, b_row, out, rows, n, lo, hi);
+}
+
 namespace {
 
 // One register of floats per target: 16 for AVX-512, 8 for AVX2, 4 for SSE2 and NEON. (A vector
@@ -87,7 +109,7 @@ typedef float V4 __attribute__((vector_size(16)));
 // Max over the window of channels [i, i + L * NV) (L floats per V) of one output pixel, kept in
 // registers (folding into the output in memory made every tap wait for the previous tap's store).
 // Same order and expressions as the scalar tail: the first pixel copied, then acc = acc > x ? acc :
-// x. Always inlined, so that each clone of the caller compiles it for its own target.
+// x. Always inlined, so that each target's caller compiles it for its own target.
 template <typename V, int NV>
 inline __attribute__((always_inline)) void WindowMax(const MaxPoolGeometry& g, const float* in,
                                                      int b, int y0, int ky0, int ky1, int x0,
@@ -153,7 +175,7 @@ inline __attribute__((always_inline)) void WindowAvg(const MaxPoolGeometry& g, c
 
 // Calls f(po, y0, ky0, ky1, x0, kx0, kx1) for every output pixel of row `oy` of batch `b`: its
 // output, and its window's rows [ky0, ky1) from y0 and columns [kx0, kx1) from x0 inside the input.
-// f must be always_inline too, so that each clone compiles it for its own target.
+// f must be always_inline too, so that each target's caller compiles it for its own target.
 template <typename F>
 inline __attribute__((always_inline)) void ForPoolRow(const MaxPoolGeometry& g, float* out, int b, int oy, F f) {
   const int y0 = oy * g.stride_h - g.pad_top;

@@ -1,7 +1,7 @@
 // Hot float loops of the builtin ops that XNNPACK does not cover well, compiled for AVX-512, AVX2
-// and baseline x86-64 and chosen at run time (target_clones for the elementwise rows, a CPU check
-// picking one vector width per target for the pooling rows), so the library still runs on any
-// x86-64 while using the wide registers where they exist. Plain loops elsewhere.
+// and baseline x86-64 and chosen at run time (a CPU check picks one function per target; the
+// pooling rows use one vector width per target), so the library still runs on any x86-64 while
+// using the wide registers where they exist. Plain loops elsewhere.
 #pragma once
 
 #include <cstdint>
