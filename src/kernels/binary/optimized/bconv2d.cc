@@ -160,7 +160,8 @@ Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
     }
   }
   plan.indirection = k->indirection_.data();
-  k->zero_row_ = AlignedBuffer<int32_t>(cw + 16);
+  k->zero_row_ = AlignedBuffer<int32_t>(int64_t{cw} * planes + 16);
+  if (planes == 2) k->input_planes_ = AlignedBuffer<int32_t>(2 * int64_t{p.batch} * image_words);
   plan.zero_row = k->zero_row_.data();
 
   // Epilogue tables in padded channel order.
@@ -369,6 +370,18 @@ void BConv2DKernel::Run(const int32_t* input, void* output, TaskRunner* runner,
   }
   const int threads = runner == nullptr ? 1 : runner->threads_now();
   const bool bitpacked = plan_.output_type == BOutputType::kBitpacked;
+  if (variant_->nibble_planes) {
+    // Each input word w becomes (w & 0x0F0F0F0F, (w >> 4) & 0x0F0F0F0F): once per Run instead of
+    // once per pixel, tap and channel tile in the micro-kernel.
+    const int64_t n = input_planes_.size() / 2;
+    int32_t* dst = input_planes_.data();
+    for (int64_t i = 0; i < n; ++i) {
+      const auto u = static_cast<uint32_t>(input[i]);
+      dst[2 * i] = static_cast<int32_t>(u & 0x0F0F0F0Fu);
+      dst[2 * i + 1] = static_cast<int32_t>((u >> 4) & 0x0F0F0F0Fu);
+    }
+    input = dst;
+  }
   RunContext c{&plan_, variant_, input, output, fused, total_pixels_,
                CeilDiv(total_pixels_, plan_.rows), 1, 1, bitpacked && !plan_.bitpacked_aligned};
   // Strided layers with few jobs run on the vpopcntd kernel when split over threads: every

@@ -88,6 +88,8 @@ class BConv2DKernel {
   bool fallback_ = false;
   std::unique_ptr<BConvAmxStorage> amx_;  // the amx variant's plan, where it applies
   mutable int64_t runs_ = 0;              // numbers the runs for the AMX scratch
+  // Nibble-plane variants: the input split into its planes at each Run (one Run at a time).
+  mutable AlignedBuffer<int32_t> input_planes_;
   std::vector<int32_t> filter_copy_;
   std::vector<float> multiplier_copy_;
   std::vector<float> bias_copy_;

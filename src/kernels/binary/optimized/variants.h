@@ -89,8 +89,9 @@ struct BConvVariant {
   int max_vectors;   // vectors per output-channel tile
   int rows;          // output pixels per micro-kernel call
   // The tile's filter words are stored as two planes per vector, [vector][lo, hi][lane] with
-  // lo = w & 0x0F0F0F0F and hi = (w >> 4) & 0x0F0F0F0F (a vpshufb popcount kernel then needs no
-  // shift or mask per filter vector).
+  // lo = w & 0x0F0F0F0F and hi = (w >> 4) & 0x0F0F0F0F, and `run` gets the input split the same
+  // way, each word w as the two words (lo, hi) (a vpshufb popcount kernel then needs no shift or
+  // mask); plan offsets and indirection still count input words.
   bool nibble_planes;
   // Computes output pixels [pixel_begin, pixel_end) (numbered over the whole batch) for the tiles
   // [tile_begin, tile_end). With !plan.bitpacked_aligned, bitpacked output is OR-ed into words

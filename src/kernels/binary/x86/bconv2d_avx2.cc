@@ -1,9 +1,11 @@
 // BConv2D micro-kernel for AVX2 (Haswell, Zen 1-3): vpshufb nibble popcount into byte accumulators
-// widened to int32 every 31 steps. 2 pixels x 32 channels per call (16 ymm registers). The packed
-// filter is stored as nibble planes (BConvVariant::nibble_planes): popcount(a ^ f) is
-// popcount((a & 0x0F..) ^ f_lo) + popcount(((a >> 4) & 0x0F..) ^ f_hi), which saves the shift and
-// masks of every filter vector (6 instead of 8 vector ops per 8 channels and input word; 1.11-1.23x
-// on QuickNet's shapes on Zen 3, bench_bconv) for twice the filter bytes.
+// widened to int32 every 31 steps. 2 pixels x 32 channels per call (16 ymm registers). Filter and
+// input come as nibble planes (BConvVariant::nibble_planes): popcount(a ^ f) is
+// popcount(a_lo ^ f_lo) + popcount(a_hi ^ f_hi) with x_lo = x & 0x0F0F0F0F and
+// x_hi = (x >> 4) & 0x0F0F0F0F, so the kernel needs no shift or mask: 2 vpxor, 2 vpshufb and
+// 2 vpaddb per 8 channels and input word instead of 8 operations (1.11-1.23x on QuickNet's shapes
+// on Zen 3 with the filter split at load time, 1.03-1.13x more with the input split once per Run;
+// bench_bconv) for twice the filter bytes.
 #include "kernels/binary/optimized/variants.h"
 
 #if defined(__x86_64__)
@@ -35,9 +37,8 @@ struct Traits {
                                                          const int32_t* const* ind,
                                                          const int32_t* zero, int taps, int cw,
                                                          const int32_t* f, __m256i (&acc)[MR][NV]) {
-    const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1,
-                                         2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
-    const __m256i nibble = _mm256_set1_epi8(0x0F);
+    const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2,
+                                         1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
     __m256i acc8[MR][NV];
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i) {
@@ -53,7 +54,7 @@ struct Traits {
 #pragma GCC unroll 8
       for (int i = 0; i < MR; ++i) {
         const int32_t off = ind[i][t];
-        a[i] = off >= 0 ? img[i] + off : zero;
+        a[i] = off >= 0 ? img[i] + 2 * off : zero;
       }
       int w = 0;
       while (w < cw) {
@@ -61,11 +62,9 @@ struct Traits {
         for (int s = 0; s < steps; ++s, ++w) {
 #pragma GCC unroll 8
           for (int i = 0; i < MR; ++i) {
-            // The input word split once per pixel; the filter comes split (kNibblePlanes), so
-            // each vector of 8 channels costs 2 vpxor, 2 vpshufb and 2 vpaddb.
-            const __m256i b = _mm256_set1_epi32(a[i][w]);
-            const __m256i b_lo = _mm256_and_si256(b, nibble);
-            const __m256i b_hi = _mm256_and_si256(_mm256_srli_epi16(b, 4), nibble);
+            // The input word's two planes (split by BConv2DKernel::Run), against the filter's.
+            const __m256i b_lo = _mm256_set1_epi32(a[i][2 * w]);
+            const __m256i b_hi = _mm256_set1_epi32(a[i][2 * w + 1]);
 #pragma GCC unroll 4
             for (int j = 0; j < NV; ++j) {
               const __m256i lo = _mm256_xor_si256(
