@@ -19,6 +19,13 @@ constexpr int64_t kExactFloatSum = int64_t{1} << 24;
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// A word's nibble planes (BConvVariant::nibble_planes): w & 0x0F0F0F0F and (w >> 4) & 0x0F0F0F0F.
+void SplitNibbles(int32_t w, int32_t* lo, int32_t* hi) {
+  const auto u = static_cast<uint32_t>(w);
+  *lo = static_cast<int32_t>(u & 0x0F0F0F0Fu);
+  *hi = static_cast<int32_t>((u >> 4) & 0x0F0F0F0Fu);
+}
+
 // Valid kernel positions [lo, hi) along one axis for output coordinate `o`.
 void InBoundsRange(int o, int stride, int pad, int dilation, int kernel, int in, int32_t* lo,
                    int32_t* hi) {
@@ -131,10 +138,8 @@ Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
         if (planes == 1) {
           dst[kw * width + l] = w;
         } else {
-          const auto u = static_cast<uint32_t>(w);
           int32_t* v = dst + (kw * width + l / plan.lanes * plan.lanes) * 2 + l % plan.lanes;
-          v[0] = static_cast<int32_t>(u & 0x0F0F0F0Fu);
-          v[plan.lanes] = static_cast<int32_t>((u >> 4) & 0x0F0F0F0Fu);
+          SplitNibbles(w, &v[0], &v[plan.lanes]);
         }
       }
     }
@@ -269,7 +274,7 @@ int64_t BConv2DKernel::packed_bytes() const {
       neg_multiplier_.size() * 4 + threshold_.size() * 4 + threshold_x2_.size() * 4 +
       row_range_.size() * 4 + col_range_.size() * 4 + prefix_.size() * 4 +
       filter_copy_.size() * 4 + multiplier_copy_.size() * 4 + bias_copy_.size() * 4 +
-      (amx_ ? amx_->bytes() : 0));
+      input_planes_.size() * 4 + (amx_ ? amx_->bytes() : 0));
 }
 
 namespace {
@@ -375,11 +380,7 @@ void BConv2DKernel::Run(const int32_t* input, void* output, TaskRunner* runner,
     // once per pixel, tap and channel tile in the micro-kernel.
     const int64_t n = input_planes_.size() / 2;
     int32_t* dst = input_planes_.data();
-    for (int64_t i = 0; i < n; ++i) {
-      const auto u = static_cast<uint32_t>(input[i]);
-      dst[2 * i] = static_cast<int32_t>(u & 0x0F0F0F0Fu);
-      dst[2 * i + 1] = static_cast<int32_t>((u >> 4) & 0x0F0F0F0Fu);
-    }
+    for (int64_t i = 0; i < n; ++i) SplitNibbles(input[i], &dst[2 * i], &dst[2 * i + 1]);
     input = dst;
   }
   RunContext c{&plan_, variant_, input, output, fused, total_pixels_,
