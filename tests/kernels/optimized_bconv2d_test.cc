@@ -230,6 +230,41 @@ TEST_P(OptimizedBConv2DTest, RandomGridMatchesReference) {
   EXPECT_GT(cases, 30);
 }
 
+// Every input bit against a set filter bit: each popcount is the largest it can be, so a kernel
+// that counts more steps in narrow (byte) counters than they hold between flushes wraps and
+// differs from the reference. 7x7 taps of 1 to 33 words (the tap loop's flush groups).
+TEST_P(OptimizedBConv2DTest, LargestCountsDoNotWrap) {
+  XBNN_SKIP_IF_UNAVAILABLE(GetParam());
+  for (int cin : {32, 64, 96, 160, 256, 288, 512, 1056}) {
+    BConv2DParams p = ParamsFor({1, 8, 7, cin, 40, 7, 7, 1, 1, 1, 1, 1});
+    p.padding = Padding::kValid;
+    const Result<BConv2DGeometry> g = ComputeBConv2DGeometry(p);
+    ASSERT_TRUE(g.ok());
+    const int words = PackedWords(cin);
+    const std::vector<int32_t> input(int64_t{p.in_h} * p.in_w * words, 0);
+    const std::vector<int32_t> filter(int64_t{p.out_channels} * 49 * words, -1);
+    const std::vector<float> multiplier(p.out_channels, 1.0f), bias(p.out_channels, 0.5f);
+    std::vector<float> expected(int64_t{g->out_h} * g->out_w * p.out_channels, 7.0f);
+    BConv2DArgs args;
+    args.input = input.data();
+    args.filter = filter.data();
+    args.multiplier = multiplier.data();
+    args.bias = bias.data();
+    args.output = expected.data();
+    reference::BConv2D(p, *g, args);
+    // Every output is the same extreme value: -K * multiplier + bias.
+    EXPECT_EQ(expected[0], 0.5f - 49.0f * static_cast<float>(cin)) << cin;
+    auto kernel = BConv2DKernel::Create(p, filter.data(), multiplier.data(), bias.data(), nullptr,
+                                        GetParam());
+    ASSERT_TRUE(kernel.ok()) << kernel.status().message();
+    for (auto& [name, runner] : SharedRunners().All()) {
+      std::vector<float> actual(expected.size(), 7.0f);
+      (*kernel)->Run(input.data(), actual.data(), runner);
+      EXPECT_TRUE(SameBytes(expected, actual)) << cin << " channels (" << name << ")";
+    }
+  }
+}
+
 TEST_P(OptimizedBConv2DTest, RejectsBadParametersAndMissingTensors) {
   XBNN_SKIP_IF_UNAVAILABLE(GetParam());
   BConv2DParams p;
