@@ -86,6 +86,7 @@ def main():
     load_before = os.getloadavg()
     # results[model][phase][threads] = list of (median, p90), one per round
     results = {str(m): {p: {t_a: [], t_b: []} for p in args.phases} for m in args.models}
+    os.sync()  # no writeback of a build's files during the rounds (bench/compare.py)
     for r in range(args.rounds):
         for phase in args.phases:
             busy = Busy(args.busy) if phase == "busy" else None
