@@ -499,6 +499,7 @@ void DirectConvF32::RowEight(const void* tile, const float* in_row, float* out_r
   if (!avx512_) {
     for (int ox = 0; ox < x_lo; ++ox) run(EightAvx2<1>, ox);
     int ox = x_lo;
+    // 10 pixels per call: with 12 GCC spilled accumulators (0.75x on QuickNetSmall's stem).
     for (; ox + 10 <= x_hi; ox += 10) run(EightAvx2<10>, ox);
     for (; ox + 4 <= x_hi; ox += 4) run(EightAvx2<4>, ox);
     for (; ox < g.out_w; ++ox) run(EightAvx2<1>, ox);
