@@ -220,19 +220,16 @@ __attribute__((target("avx2,fma"))) void TileKernelAvx2(const Tile& t, const flo
     ChunksAvx2<NP>(t, t.w + 16 * j, NB * 16, bias + 16 * j, vlo, vhi, out + 16 * j,
                    out_pixel_stride);
   }
-  // The callers are baseline (SSE) code. GCC leaves vzeroupper out of functions with vector
-  // parameters (ChunkAvx2) and tail-called the last chunk, so this function returned with the
-  // upper ymm halves dirty; the caller's SSE code then ran that slowly that QuickNet's 3x3 stem
-  // (16 channels) took 2x its time on Zen 3.
+  // Callers are SSE code; GCC omits vzeroupper in ChunkAvx2 (vector parameters) and tail-called
+  // it, leaving dirty upper halves: QuickNet's 3x3 stem took 2x its time on Zen 3.
   _mm256_zeroupper();
 }
 
 // The AVX2 form of the 8-channel stem kernels: NP pixels of one 8-channel vector each (`w`
 // holds each tap's 8 weights twice, as for PairKernel8), summed in their order (bias, filter rows,
 // the taps of a row, one FMA each): the same bits.
-// The loops are do-while loops over pointers, and a tile without taps returns before them (as in
-// TileKernelAvx2): as plain for loops, or with the loops behind a branch, GCC stored every
-// accumulator to the stack after each FMA and QuickNetSmall's stem ran at 30% of the FMA rate.
+// Do-while loops, entered only with taps (as in TileKernelAvx2): as for loops, or behind a branch,
+// GCC stored every accumulator after each FMA (QuickNetSmall's stem at 30% of the FMA rate).
 template <int NP>
 __attribute__((target("avx2,fma"))) void EightAvx2(const Tile& t, const float* bias, float lo,
                                                    float hi, float* out) {
