@@ -6,6 +6,8 @@
 // 2 vpaddb per 8 channels and input word instead of 8 operations (1.11-1.23x on QuickNet's shapes
 // on Zen 3 with the filter split at load time, 1.03-1.13x more with the input split once per Run;
 // bench_bconv) for twice the filter bytes.
+#include <array>
+
 #include "kernels/binary/optimized/variants.h"
 
 #if defined(__x86_64__)
@@ -55,18 +57,17 @@ struct Traits {
     // on the other 3x3 shapes of up to 8 words, the same at 16 (bench_bconv).
     if (cw <= kFlushSteps) {
       // kFlushSteps / cw without a division per call.
-      static_assert(kFlushSteps == 31);
-      constexpr int kTapsPerFlush[9] = {1, 31, 15, 10, 7, 6, 5, 4, 3};
-      const int group = cw <= 8 ? kTapsPerFlush[cw] : cw <= 10 ? 3 : cw <= 15 ? 2 : 1;
+      constexpr auto kTapsPerFlush = [] {
+        std::array<int, kFlushSteps + 1> n{};
+        for (int words = 1; words <= kFlushSteps; ++words) n[words] = kFlushSteps / words;
+        return n;
+      }();
+      const int group = kTapsPerFlush[cw];
       for (int t0 = 0; t0 < taps; t0 += group) {
         const int t1 = t0 + group < taps ? t0 + group : taps;
         for (int t = t0; t < t1; ++t) {
           const int32_t* a[MR];
-#pragma GCC unroll 8
-          for (int i = 0; i < MR; ++i) {
-            const int32_t off = ind[i][t];
-            a[i] = off >= 0 ? img[i] + 2 * off : zero;
-          }
+          TapInputs<MR>(img, ind, zero, t, a);
           for (int w = 0; w < cw; ++w) {
             Step<MR, NV>(a, w, lut, f, acc8);
             f += 16 * NV;
@@ -79,11 +80,7 @@ struct Traits {
     int budget = kFlushSteps;
     for (int t = 0; t < taps; ++t) {
       const int32_t* a[MR];
-#pragma GCC unroll 8
-      for (int i = 0; i < MR; ++i) {
-        const int32_t off = ind[i][t];
-        a[i] = off >= 0 ? img[i] + 2 * off : zero;
-      }
+      TapInputs<MR>(img, ind, zero, t, a);
       int w = 0;
       while (w < cw) {
         const int steps = cw - w < budget ? cw - w : budget;
@@ -99,6 +96,19 @@ struct Traits {
       }
     }
     Flush<MR, NV>(acc, acc8);
+  }
+
+  // Each pixel's input (two plane words per input word) at tap t, or the zero row for padding.
+  template <int MR>
+  static inline __attribute__((always_inline)) void TapInputs(const int32_t* const* img,
+                                                              const int32_t* const* ind,
+                                                              const int32_t* zero, int t,
+                                                              const int32_t* (&a)[MR]) {
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      const int32_t off = ind[i][t];
+      a[i] = off >= 0 ? img[i] + 2 * off : zero;
+    }
   }
 
   // One input word w of every pixel against the filter words at f.
