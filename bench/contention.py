@@ -12,6 +12,12 @@ the "quiet" phase is only as quiet as the machine was.
 
     python3 bench/contention.py .cache/zoo/QuickNet.tflite --rounds 10
     python3 bench/contention.py .cache/zoo/*.tflite --threads 1 2 --busy 2 --json out.json
+
+With --paired, each call is one `xbnn bench --threads A,B` process that holds an interpreter per
+thread count and invokes them in turn: both counts meet the same moments of the machine (which
+separate processes, one after the other, do not: where the scheduler places a process on a busy
+machine can change its time by 1.5x), at the price of each count's invokes being separated by
+the other's, so that worker threads fall asleep in between, as with `xbnn bench --idle-ms`.
 """
 import argparse
 import json
@@ -45,6 +51,14 @@ def bench(xbnn, model, threads, runs, warmup, extra):
     return lat["median"], lat["p90"]
 
 
+def bench_paired(xbnn, model, counts, runs, warmup, extra):
+    """Both thread counts in one process, invoked in turn (`xbnn bench --threads A,B`)."""
+    cmd = [xbnn, "bench", str(model), "--threads", ",".join(map(str, counts)), "--runs", str(runs),
+           "--warmup", str(warmup), "--min-seconds", "0", "--json"] + extra
+    out = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    return {r["threads"]: (r["latency_ms"]["median"], r["latency_ms"]["p90"]) for r in out["results"]}
+
+
 class Busy:
     """N processes spinning in a shell loop, for one phase."""
 
@@ -72,6 +86,8 @@ def main():
     ap.add_argument("--phases", nargs="+", choices=["quiet", "busy"], default=["quiet", "busy"])
     ap.add_argument("--xbnn", default=str(ROOT / "build" / "tools" / "xbnn"), help="the xbnn binary")
     ap.add_argument("--bench-args", default="", help="more `xbnn bench` options, e.g. '--no-fuse'")
+    ap.add_argument("--paired", action="store_true",
+                    help="both thread counts in one process per call, invoked in turn (see above)")
     ap.add_argument("--json", type=Path, help="also write every measurement here")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
@@ -94,6 +110,11 @@ def main():
                 for m in args.models:
                     order = [t_a, t_b]
                     rng.shuffle(order)
+                    if args.paired:
+                        got = bench_paired(args.xbnn, m, order, args.runs, args.warmup, extra)
+                        for t in order:
+                            results[str(m)][phase][t].append(got[t])
+                        continue
                     for t in order:
                         results[str(m)][phase][t].append(bench(args.xbnn, m, t, args.runs, args.warmup, extra))
             finally:
@@ -102,7 +123,8 @@ def main():
         print(f"round {r + 1}/{args.rounds} done, load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
     load_after = os.getloadavg()
 
-    print(f"CPU: {cpu_name()}, {os.cpu_count()} logical CPUs; busy phase: {args.busy} busy-loop processes")
+    print(f"CPU: {cpu_name()}, {os.cpu_count()} logical CPUs; busy phase: {args.busy} busy-loop processes"
+          + ("; both thread counts in one process per call (--paired)" if args.paired else ""))
     print(f"load average (1 min) before {load_before[0]:.1f}, after {load_after[0]:.1f}; "
           f"{args.rounds} rounds x {args.runs} runs (+{args.warmup} warmup) per call")
     print(f"| model | phase | median {t_a}T ms | median {t_b}T ms | p90/median {t_a}T | p90/median {t_b}T "

@@ -20,7 +20,8 @@ namespace xbnn::tools {
 namespace {
 
 constexpr const char* kHelp =
-    "usage: xbnn bench MODEL.tflite [--threads N] [--warmup N] [--runs N] [--min-seconds S]\n"
+    "usage: xbnn bench MODEL.tflite [--threads N[,N...]] [--warmup N] [--runs N] [--min-seconds "
+    "S]\n"
     "                  [--idle-ms MS] [--max-memory SIZE] [--no-fuse] [--float-precision "
     "f32|bf16]\n"
     "                  [--profile] [--json]\n\n"
@@ -29,6 +30,11 @@ constexpr const char* kHelp =
     "memory.\n\n"
     "options:\n"
     "  --threads N       threads (default 1)\n"
+    "  --threads A,B,... compare thread counts in one process: an interpreter per count, invoked\n"
+    "                    in turn, one invoke each per round (the order rotating), so that all\n"
+    "                    counts see the same moments of a busy machine; reports each count's\n"
+    "                    latencies and the speedup over the first count as the median of the\n"
+    "                    per-round ratios (--runs and --min-seconds count rounds and their time)\n"
     "  --max-memory SIZE refuse models whose activation memory exceeds SIZE (bytes, or with K, M,\n"
     "                    G; default 4G, 2G on 32-bit platforms; 0: no limit)\n"
     "  --warmup N        untimed invokes first (default 5)\n"
@@ -52,6 +58,178 @@ double Percentile(std::vector<double> v, double q) {
   return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
 }
 
+// Latency statistics of timed invokes, in ms.
+struct Latency {
+  double mean = 0, median = 0, p90 = 0, min = 0, max = 0, std = 0;
+};
+
+Latency Summarize(const std::vector<double>& ms) {
+  Latency l;
+  if (ms.empty()) return l;
+  for (double x : ms) l.mean += x;
+  l.mean /= static_cast<double>(ms.size());
+  double var = 0;
+  for (double x : ms) var += (x - l.mean) * (x - l.mean);
+  l.std = std::sqrt(var / static_cast<double>(ms.size()));
+  l.median = Percentile(ms, 0.5);
+  l.p90 = Percentile(ms, 0.9);
+  l.min = *std::min_element(ms.begin(), ms.end());
+  l.max = *std::max_element(ms.begin(), ms.end());
+  return l;
+}
+
+void WriteLatency(JsonWriter& j, const Latency& l) {
+  j.Key("latency_ms").BeginObject().Key("mean").Double(l.mean).Key("median").Double(l.median);
+  j.Key("p90").Double(l.p90).Key("min").Double(l.min).Key("max").Double(l.max);
+  j.Key("std").Double(l.std).EndObject();
+}
+
+void WriteThreadPool(JsonWriter& j, const ThreadStats& ts) {
+  j.Key("thread_pool").BeginObject().Key("parallel_steps").Int(ts.parallel_jobs);
+  j.Key("serial_steps").Int(ts.serial_jobs).Key("stalls").Int(ts.stalls);
+  j.Key("back_offs").Int(ts.back_offs).Key("tasks").Int(ts.tasks);
+  j.Key("caller_tasks").Int(ts.caller_tasks).Key("worker_moves").Int(ts.worker_moves).EndObject();
+}
+
+// The "thread pool:" line of the text report (warm-up included): why extra threads did or did
+// not help.
+void PrintThreadPool(const ThreadStats& ts) {
+  const double worker_share =
+      ts.tasks > 0
+          ? 100.0 * static_cast<double>(ts.tasks - ts.caller_tasks) / static_cast<double>(ts.tasks)
+          : 0;
+  std::printf(
+      "thread pool: %lld parallel steps (workers ran %.0f%% of their tasks), %lld steps on the "
+      "calling "
+      "thread alone (backing off after %lld stalls and %lld windows without help), %lld worker "
+      "wake-ups moved off the calling thread's CPU\n",
+      static_cast<long long>(ts.parallel_jobs), worker_share,
+      static_cast<long long>(ts.serial_jobs), static_cast<long long>(ts.stalls),
+      static_cast<long long>(ts.back_offs), static_cast<long long>(ts.worker_moves));
+}
+
+using Clock = std::chrono::steady_clock;
+
+void IdleFor(double ms) {
+  if (ms > 0) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(ms));
+}
+
+// Parses "N" or "A,B,..." (each in [1, 1024]).
+bool ParseThreadCounts(const std::string& text, std::vector<int>* counts) {
+  counts->clear();
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    const size_t comma = std::min(text.find(',', pos), text.size());
+    const std::string part = text.substr(pos, comma - pos);
+    char* end = nullptr;
+    const long v = part.empty() ? 0 : std::strtol(part.c_str(), &end, 10);
+    if (part.empty() || *end != '\0' || v < 1 || v > 1024) return false;
+    counts->push_back(static_cast<int>(v));
+    pos = comma + 1;
+  }
+  return !counts->empty();
+}
+
+// `--threads A,B,...`: an interpreter per thread count, invoked in turn (one invoke each per
+// round, the first of a round rotating), so that every count meets the same moments of a busy
+// machine; separate runs one after the other meet different ones, and on a shared machine that
+// difference can exceed the one between the counts.
+int BenchThreadCounts(const std::string& path, const std::shared_ptr<const Model>& model,
+                      InterpreterOptions opts, const std::vector<int>& counts, long long warmup,
+                      long long runs, double min_seconds, double idle_ms, bool json) {
+  const size_t k = counts.size();
+  std::vector<std::unique_ptr<Interpreter>> its;
+  for (int t : counts) {
+    opts.num_threads = t;
+    auto created = Interpreter::Create(model, opts);
+    if (!created.ok()) return Fail("bench", path + ": " + created.status().message());
+    its.push_back(std::move(*created));
+    Interpreter& it = *its.back();
+    for (size_t i = 0; i < it.num_inputs(); ++i) FillRandom(it.input(i), 1234 + i);
+  }
+  for (long long w = 0; w < warmup; ++w) {
+    for (auto& it : its) {
+      IdleFor(idle_ms);
+      Status s = it->Invoke();
+      if (!s.ok()) return Fail("bench", s.message());
+    }
+  }
+  const bool tty = isatty(STDERR_FILENO) && !json;
+  std::vector<std::vector<double>> ms(k);
+  long long rounds = 0;
+  double timed_seconds = 0;
+  const auto start = Clock::now();
+  auto last_report = start;
+  bool reported = false;
+  while (rounds < runs || timed_seconds < min_seconds) {
+    for (size_t q = 0; q < k; ++q) {
+      const size_t i = (static_cast<size_t>(rounds) + q) % k;
+      IdleFor(idle_ms);
+      const auto a = Clock::now();
+      Status s = its[i]->Invoke();
+      const auto b = Clock::now();
+      if (!s.ok()) return Fail("bench", s.message());
+      ms[i].push_back(std::chrono::duration<double, std::milli>(b - a).count());
+      timed_seconds += ms[i].back() / 1e3;
+    }
+    ++rounds;
+    const auto now = Clock::now();
+    if (tty && std::chrono::duration<double>(now - last_report).count() > 0.25 &&
+        std::chrono::duration<double>(now - start).count() > 1.0) {
+      std::fprintf(stderr, "\rbench: %lld rounds ...", rounds);
+      last_report = now;
+      reported = true;
+    }
+  }
+  if (reported) std::fprintf(stderr, "\r%40s\r", "");
+  JsonWriter j;
+  j.BeginObject().Key("model").String(path).Key("threads").IntArray(counts);
+  j.Key("rounds").Int(rounds).Key("warmup").Int(warmup).Key("idle_ms").Double(idle_ms);
+  j.Key("results").BeginArray();
+  if (!json) {
+    std::printf(
+        "model: %s\nthread counts compared in one process, one invoke each per round: %lld "
+        "rounds\n",
+        path.c_str(), rounds);
+    if (idle_ms > 0) std::printf("idle before each invoke: %g ms\n", idle_ms);
+    std::printf("%7s %10s %9s %9s %9s %9s %10s %9s %13s\n", "threads", "median ms", "mean", "p90",
+                "min", "max", "p90/median", "speedup", "rounds slower");
+  }
+  for (size_t i = 0; i < k; ++i) {
+    const Latency l = Summarize(ms[i]);
+    // Against the first count, round by round.
+    std::vector<double> ratio(ms[i].size());
+    long long slower = 0;
+    for (size_t r = 0; r < ratio.size(); ++r) {
+      ratio[r] = ms[0][r] / ms[i][r];
+      slower += ratio[r] < 1.0;
+    }
+    const double speedup = Percentile(ratio, 0.5);
+    j.BeginObject().Key("threads").Int(counts[i]);
+    WriteLatency(j, l);
+    j.Key("speedup").Double(speedup).Key("slower_rounds").Int(slower);
+    if (counts[i] > 1) WriteThreadPool(j, its[i]->thread_stats());
+    j.EndObject();
+    if (!json) {
+      std::printf("%7d %10.4f %9.4f %9.4f %9.4f %9.4f %10.2f %8.3fx %13lld\n", counts[i], l.median,
+                  l.mean, l.p90, l.min, l.max, l.median > 0 ? l.p90 / l.median : 0, speedup,
+                  i == 0 ? 0 : slower);
+    }
+  }
+  j.EndArray().EndObject();
+  if (json) {
+    std::printf("%s\n", j.str().c_str());
+  } else {
+    std::printf("speedup: the median over rounds of (first count's time / this count's time)\n");
+    for (size_t i = 0; i < k; ++i) {
+      if (counts[i] <= 1) continue;
+      std::printf("%d threads: ", counts[i]);
+      PrintThreadPool(its[i]->thread_stats());
+    }
+  }
+  return 0;
+}
+
 std::string Shape(const std::vector<int32_t>& s) {
   std::string r = "[";
   for (size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
@@ -67,6 +245,7 @@ int BenchMain(const std::vector<std::string>& argv) {
   }
   std::string path;
   int threads = 1;
+  std::vector<int> thread_counts{1};
   long long warmup = 5, runs = 50;
   double min_seconds = 1.0, idle_ms = 0;
   size_t max_memory = InterpreterOptions{}.max_arena_bytes;
@@ -84,8 +263,11 @@ int BenchMain(const std::vector<std::string>& argv) {
     };
     double v = 0;
     if (a == "--threads") {
-      if (!number(1, 1024, &v) || v != std::floor(v)) return Fail("bench", "--threads needs an integer in [1, 1024]");
-      threads = static_cast<int>(v);
+      if (i + 1 >= argv.size() || !ParseThreadCounts(argv[++i], &thread_counts)) {
+        return Fail("bench",
+                    "--threads needs an integer in [1, 1024], or a comma-separated list of them");
+      }
+      threads = thread_counts[0];
     } else if (a == "--max-memory") {
       if (i + 1 >= argv.size() || !ParseByteSize(argv[++i], &max_memory)) {
         return Fail("bench", "--max-memory needs a size such as 512M or 4G (0: no limit)");
@@ -123,7 +305,9 @@ int BenchMain(const std::vector<std::string>& argv) {
   }
   if (path.empty()) return Fail("bench", "no model given (see --help)");
 
-  using Clock = std::chrono::steady_clock;
+  if (thread_counts.size() > 1 && profile) {
+    return Fail("bench", "--profile takes one thread count, not a list");
+  }
   auto t0 = Clock::now();
   auto model = Model::FromFile(path);
   if (!model.ok()) return Fail("bench", model.status().message());
@@ -134,16 +318,17 @@ int BenchMain(const std::vector<std::string>& argv) {
   opts.profile = profile;
   opts.fuse_ops = fuse;
   opts.float_precision = precision;
+  if (thread_counts.size() > 1) {
+    return BenchThreadCounts(path, *model, opts, thread_counts, warmup, runs, min_seconds, idle_ms,
+                             json);
+  }
   auto created = Interpreter::Create(*model, opts);
   if (!created.ok()) return Fail("bench", path + ": " + created.status().message());
   auto t2 = Clock::now();
   Interpreter& it = **created;
   for (size_t i = 0; i < it.num_inputs(); ++i) FillRandom(it.input(i), 1234 + i);
 
-  auto idle = [&] {
-    if (idle_ms > 0)
-      std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(idle_ms));
-  };
+  auto idle = [&] { IdleFor(idle_ms); };
   for (long long i = 0; i < warmup; ++i) {
     idle();
     Status s = it.Invoke();
@@ -182,14 +367,7 @@ int BenchMain(const std::vector<std::string>& argv) {
   }
   const double cpu_ms = (cpu_seconds() - cpu_start) * 1e3 / static_cast<double>(ms.size());
   if (reported) std::fprintf(stderr, "\r%60s\r", "");
-  double mean = 0;
-  for (double x : ms) mean += x;
-  mean /= static_cast<double>(ms.size());
-  double var = 0;
-  for (double x : ms) var += (x - mean) * (x - mean);
-  double stdev = std::sqrt(var / static_cast<double>(ms.size()));
-  double median = Percentile(ms, 0.5), p90 = Percentile(ms, 0.9);
-  double mn = *std::min_element(ms.begin(), ms.end()), mx = *std::max_element(ms.begin(), ms.end());
+  const Latency lat = Summarize(ms);
   // VmHWM is this process's own peak; ru_maxrss can report a larger parent's after exec.
   long peak_rss_kb = 0;
   if (FILE* f = std::fopen("/proc/self/status", "r")) {
@@ -218,20 +396,14 @@ int BenchMain(const std::vector<std::string>& argv) {
       .Int(warmup)
       .Key("idle_ms")
       .Double(idle_ms);
-  j.Key("latency_ms").BeginObject().Key("mean").Double(mean).Key("median").Double(median).Key("p90").Double(p90);
-  j.Key("min").Double(mn).Key("max").Double(mx).Key("std").Double(stdev).EndObject();
+  WriteLatency(j, lat);
   j.Key("cpu_ms_per_invoke").Double(cpu_ms);
   j.Key("memory").BeginObject().Key("arena_bytes").Int(static_cast<int64_t>(mem.arena_bytes));
   j.Key("activation_bytes_sum").Int(static_cast<int64_t>(mem.activation_bytes_sum));
   j.Key("prepared_bytes").Int(static_cast<int64_t>(mem.prepared_bytes));
   j.Key("peak_rss_bytes").Int(static_cast<int64_t>(peak_rss_kb) * 1024).EndObject();
   const ThreadStats ts = it.thread_stats();
-  if (it.num_threads() > 1) {
-    j.Key("thread_pool").BeginObject().Key("parallel_steps").Int(ts.parallel_jobs);
-    j.Key("serial_steps").Int(ts.serial_jobs).Key("stalls").Int(ts.stalls);
-    j.Key("back_offs").Int(ts.back_offs).Key("tasks").Int(ts.tasks);
-    j.Key("caller_tasks").Int(ts.caller_tasks).Key("worker_moves").Int(ts.worker_moves).EndObject();
-  }
+  if (it.num_threads() > 1) WriteThreadPool(j, ts);
 
   std::printf("%s", json ? "" : "");
   if (!json) {
@@ -239,22 +411,13 @@ int BenchMain(const std::vector<std::string>& argv) {
     std::printf("model: %s\nthreads: %d\nload: %.3f ms, prepare: %.3f ms\n", path.c_str(), it.num_threads(), load_ms,
                 prepare_ms);
     if (idle_ms > 0) std::printf("idle before each invoke: %g ms\n", idle_ms);
-    std::printf("invoke over %zu runs: median %.4f ms, mean %.4f, p90 %.4f, min %.4f, max %.4f, std %.4f\n", ms.size(),
-                median, mean, p90, mn, mx, stdev);
+    std::printf(
+        "invoke over %zu runs: median %.4f ms, mean %.4f, p90 %.4f, min %.4f, max %.4f, std %.4f\n",
+        ms.size(), lat.median, lat.mean, lat.p90, lat.min, lat.max, lat.std);
     std::printf("CPU time per invoke (all threads): %.4f ms\n", cpu_ms);
     std::printf("memory: arena %zu bytes (activations laid end to end: %zu), prepared weights %zu bytes, peak RSS %.1f MiB\n",
                 mem.arena_bytes, mem.activation_bytes_sum, mem.prepared_bytes, static_cast<double>(peak_rss_kb) / 1024.0);
-    if (it.num_threads() > 1) {
-      // Warm-up included: why extra threads did or did not help.
-      const double worker_share =
-          ts.tasks > 0 ? 100.0 * static_cast<double>(ts.tasks - ts.caller_tasks) / static_cast<double>(ts.tasks) : 0;
-      std::printf("thread pool: %lld parallel steps (workers ran %.0f%% of their tasks), %lld steps on the calling "
-                  "thread alone (backing off after %lld stalls and %lld windows without help), %lld worker "
-                  "wake-ups moved off the calling thread's CPU\n",
-                  static_cast<long long>(ts.parallel_jobs), worker_share, static_cast<long long>(ts.serial_jobs),
-                  static_cast<long long>(ts.stalls), static_cast<long long>(ts.back_offs),
-                  static_cast<long long>(ts.worker_moves));
-    }
+    if (it.num_threads() > 1) PrintThreadPool(ts);
   }
   if (profile) {
     const auto& prof = it.op_profile();

@@ -108,6 +108,7 @@ expect_error("set-io-type bad type", ["set-io-type", int8_model, os.path.join(tm
 
 # bench --json.
 import json
+import re
 p = run("bench", model, "--runs", "5", "--min-seconds", "0", "--profile", "--json")
 ok = p.returncode == 0
 if ok:
@@ -122,6 +123,24 @@ check("bench --threads 2 --json reports the thread pool", ok, p.stdout[-300:] + 
 p = run("bench", model, "--runs", "2", "--min-seconds", "0", "--threads", "2")
 check("bench --threads 2 prints the thread pool line", p.returncode == 0 and "thread pool:" in p.stdout,
       p.stdout[-300:])
+# --threads A,B: one interpreter per count in one process, invoked in turn, round by round.
+p = run("bench", model, "--runs", "6", "--min-seconds", "0", "--json", "--threads", "1,2")
+ok = p.returncode == 0
+if ok:
+    d = json.loads(p.stdout)
+    res = d["results"]
+    ok = (d["threads"] == [1, 2] and d["rounds"] >= 6 and [r["threads"] for r in res] == [1, 2]
+          and all(r["latency_ms"]["median"] > 0 and r["latency_ms"]["min"] <= r["latency_ms"]["max"] for r in res)
+          and res[0]["speedup"] == 1.0 and res[1]["speedup"] > 0 and 0 <= res[1]["slower_rounds"] <= d["rounds"]
+          and "thread_pool" not in res[0] and res[1]["thread_pool"]["tasks"] >= 0)
+check("bench --threads 1,2 --json compares the counts", ok, p.stdout[-400:] + p.stderr[:200])
+p = run("bench", model, "--runs", "3", "--min-seconds", "0", "--threads", "2,1,2")
+check("bench --threads 2,1,2 prints a row per count", p.returncode == 0 and "speedup" in p.stdout
+      and len([l for l in p.stdout.splitlines() if re.match(r" +[12] +[0-9.]+ ", l)]) == 3, p.stdout[-600:])
+expect_error("bench --threads with a zero", ["bench", model, "--threads", "1,0"], "comma-separated")
+expect_error("bench --threads with an empty entry", ["bench", model, "--threads", "1,,2"], "comma-separated")
+expect_error("bench --threads list with --profile", ["bench", model, "--threads", "1,2", "--profile"],
+             "one thread count")
 p = run("bench", model, "--runs", "2", "--min-seconds", "0", "--json")
 check("bench with one thread has no thread pool entry", p.returncode == 0 and "thread_pool" not in json.loads(p.stdout),
       p.stderr[:200])
