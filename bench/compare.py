@@ -312,7 +312,7 @@ def _make_engine(kind, mods, spec):
 
 def _engine_worker(conn, kind, xbnn_path):
     """The worker process of one engine: serves ("create", spec), ("inputs", arrays), ("call",),
-    ("timed", settle), ("drop",) and ("exit",) from the parent, one at a time."""
+    ("timed", settle), ("stats",), ("drop",) and ("exit",) from the parent, one at a time."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         mods = _worker_mods(kind, xbnn_path)
@@ -354,6 +354,9 @@ def _engine_worker(conn, kind, xbnn_path):
                 t0 = clock()
                 eng.call()
                 conn.send(("ok", (clock() - t0) / 1e6))
+            elif op == "stats":  # xbnn's thread pool counters, or None
+                stats = getattr(getattr(eng, "interpreter", None), "thread_stats", None)
+                conn.send(("ok", dict(stats()) if kind.startswith("xbnn") and stats else None))
             elif op == "drop":
                 eng = None
                 conn.send(("ok", None))
@@ -419,6 +422,9 @@ class RemoteEngine:
 
     def timed(self, settle):
         return self.worker.request("timed", settle)
+
+    def thread_stats(self):
+        return self.worker.request("stats")
 
     def drop(self):
         self.worker.request("drop")
@@ -1584,12 +1590,22 @@ def main():
                 s_t, rounds[t], secs[t], others[t] = time_model(f"{name} {t}T", engines, args,
                                                                 progress)
                 samples.update(s_t)
+                # Why two threads did or did not help: xbnn's pool backs off to the calling
+                # thread alone after stalls and windows without help.
+                pool = []
+                for (e, _), eng in engines.items():
+                    st = eng.thread_stats() if e.startswith("xbnn") and t > 1 else None
+                    if st:
+                        steps = st["parallel_steps"] + st["serial_steps"]
+                        pool.append(f"{e} pool: {100 * st['serial_steps'] / max(steps, 1):.0f}% of "
+                                    f"{steps} steps on the calling thread alone, {st['stalls']} "
+                                    f"stalls, {st['back_offs']} windows without help")
                 for eng in engines.values():
                     eng.drop()
                 del engines
                 meds = "  ".join(f"{e} {median(v):.2f}" for (e, tt), v in s_t.items())
                 progress.done(f"  {name} {t}T: {rounds[t]} rounds in {secs[t]:.0f}s, median ms: "
-                              f"{meds} (load {loadavg()})")
+                              f"{meds} (load {loadavg()})" + "".join(f"; {p}" for p in pool))
             if bad:
                 for line in bad:
                     progress.log("  MISMATCH: " + line)
