@@ -20,11 +20,9 @@ namespace xbnn::tools {
 namespace {
 
 constexpr const char* kHelp =
-    "usage: xbnn bench MODEL.tflite [--threads N[,N...]] [--warmup N] [--runs N] [--min-seconds "
-    "S]\n"
-    "                  [--idle-ms MS] [--max-memory SIZE] [--no-fuse] [--float-precision "
-    "f32|bf16]\n"
-    "                  [--profile] [--json]\n\n"
+    "usage: xbnn bench MODEL.tflite [--threads N[,N...]] [--warmup N] [--runs N]\n"
+    "                  [--min-seconds S] [--idle-ms MS] [--max-memory SIZE] [--no-fuse]\n"
+    "                  [--float-precision f32|bf16] [--profile] [--json]\n\n"
     "Measures model load and prepare time, invoke latency over the runs (mean, median, p90,\n"
     "min, max, std) on seeded random inputs, CPU time per invoke, the arena and peak resident\n"
     "memory.\n\n"
@@ -100,9 +98,8 @@ void PrintThreadPool(const ThreadStats& ts) {
           : 0;
   std::printf(
       "thread pool: %lld parallel steps (workers ran %.0f%% of their tasks), %lld steps on the "
-      "calling "
-      "thread alone (backing off after %lld stalls and %lld windows without help), %lld worker "
-      "wake-ups moved off the calling thread's CPU\n",
+      "calling thread alone (backing off after %lld stalls and %lld windows without help), %lld "
+      "worker wake-ups moved off the calling thread's CPU\n",
       static_cast<long long>(ts.parallel_jobs), worker_share,
       static_cast<long long>(ts.serial_jobs), static_cast<long long>(ts.stalls),
       static_cast<long long>(ts.back_offs), static_cast<long long>(ts.worker_moves));
