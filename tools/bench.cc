@@ -241,7 +241,6 @@ int BenchMain(const std::vector<std::string>& argv) {
     return 0;
   }
   std::string path;
-  int threads = 1;
   std::vector<int> thread_counts{1};
   long long warmup = 5, runs = 50;
   double min_seconds = 1.0, idle_ms = 0;
@@ -264,7 +263,6 @@ int BenchMain(const std::vector<std::string>& argv) {
         return Fail("bench",
                     "--threads needs an integer in [1, 1024], or a comma-separated list of them");
       }
-      threads = thread_counts[0];
     } else if (a == "--max-memory") {
       if (i + 1 >= argv.size() || !ParseByteSize(argv[++i], &max_memory)) {
         return Fail("bench", "--max-memory needs a size such as 512M or 4G (0: no limit)");
@@ -310,7 +308,7 @@ int BenchMain(const std::vector<std::string>& argv) {
   if (!model.ok()) return Fail("bench", model.status().message());
   auto t1 = Clock::now();
   InterpreterOptions opts;
-  opts.num_threads = threads;
+  opts.num_threads = thread_counts[0];
   opts.max_arena_bytes = max_memory;
   opts.profile = profile;
   opts.fuse_ops = fuse;
