@@ -265,6 +265,58 @@ TEST_P(OptimizedBConv2DTest, LargestCountsDoNotWrap) {
   }
 }
 
+// Multipliers at the edges of float give the reference's bytes: where 2 * m overflows (an
+// epilogue computing float(acc) * 2m instead of float(2 * acc) * m would turn 0 * m into NaN),
+// infinities, denormals and -0.0, with sums of 0 (all bits equal) and random ones. (Not NaN
+// multipliers: the sign of the NaN that folding -1 * m gives is up to the compiler.)
+TEST_P(OptimizedBConv2DTest, ExtremeMultipliersMatchReference) {
+  XBNN_SKIP_IF_UNAVAILABLE(GetParam());
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> special = {3e38f, -3e38f, 1.7e38f, inf, -inf, 1.4e-45f, -0.0f, 0.75f};
+  std::mt19937_64 rng(11);
+  for (bool zeros : {true, false}) {
+    for (int pad_values : {0, 1}) {
+      for (Activation act : {Activation::kNone, Activation::kRelu}) {
+        for (BOutputType out : {BOutputType::kFloat32, BOutputType::kInt8}) {
+          BConv2DParams p = ParamsFor({1, 6, 6, 64, 16, 3, 3, 1, 1, 1, 1, 1});
+          p.padding = Padding::kSame;
+          p.pad_values = pad_values;
+          p.activation = act;
+          p.output_type = out;
+          const Result<BConv2DGeometry> g = ComputeBConv2DGeometry(p);
+          ASSERT_TRUE(g.ok());
+          std::vector<int32_t> input = RandomPacked(rng, 36, 64, false);
+          std::vector<int32_t> filter = RandomPacked(rng, 16 * 9, 64, false);
+          if (zeros) {
+            std::fill(input.begin(), input.end(), 0);
+            std::fill(filter.begin(), filter.end(), 0);
+          }
+          std::vector<float> multiplier(16), bias(16, 0.5f);
+          for (int c = 0; c < 16; ++c) multiplier[c] = special[c % special.size()];
+          const size_t n = 36 * 16 * (out == BOutputType::kInt8 ? 1 : sizeof(float));
+          std::vector<uint8_t> expected(n, 0x5A);
+          BConv2DArgs args;
+          args.input = input.data();
+          args.filter = filter.data();
+          args.multiplier = multiplier.data();
+          args.bias = bias.data();
+          args.output = expected.data();
+          reference::BConv2D(p, *g, args);
+          auto kernel = BConv2DKernel::Create(p, filter.data(), multiplier.data(), bias.data(),
+                                              nullptr, GetParam());
+          ASSERT_TRUE(kernel.ok()) << kernel.status().message();
+          for (auto& [name, runner] : SharedRunners().All()) {
+            std::vector<uint8_t> actual(n, 0x5A);
+            (*kernel)->Run(input.data(), actual.data(), runner);
+            EXPECT_TRUE(SameBytes(expected, actual))
+                << Describe(p) << (zeros ? " zeros" : " random") << " (" << name << ")";
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_P(OptimizedBConv2DTest, RejectsBadParametersAndMissingTensors) {
   XBNN_SKIP_IF_UNAVAILABLE(GetParam());
   BConv2DParams p;
