@@ -58,22 +58,69 @@ BConv2DParams ParamsFor(const Shape& s) {
   return p;
 }
 
+// The tensors of one case; the optimized kernel must keep its own copies of the constant ones.
+struct Tensors {
+  std::vector<int32_t> input, filter;
+  std::vector<float> multiplier, bias;  // float/int8 output
+  std::vector<int32_t> thresholds;      // bitpacked output
+};
+
+// Runs the reference and the optimized kernel (with every runner) on `t` and compares the raw
+// output bytes; returns the reference's bytes.
+std::vector<uint8_t> ExpectSameAsReference(Isa isa, const BConv2DParams& p,
+                                           const BConv2DGeometry& g, Tensors t,
+                                           const std::string& what, bool amx_every_layer = false) {
+  const int64_t pixels = int64_t{p.batch} * g.out_h * g.out_w;
+  size_t out_bytes = 0;
+  switch (p.output_type) {
+    case BOutputType::kFloat32: out_bytes = pixels * p.out_channels * sizeof(float); break;
+    case BOutputType::kInt8: out_bytes = pixels * p.out_channels; break;
+    case BOutputType::kBitpacked: out_bytes = pixels * PackedWords(p.out_channels) * 4; break;
+  }
+  std::vector<uint8_t> expected(out_bytes, 0x5A);
+  const bool bitpacked = p.output_type == BOutputType::kBitpacked;
+  BConv2DArgs args;
+  args.input = t.input.data();
+  args.filter = t.filter.data();
+  args.multiplier = bitpacked ? nullptr : t.multiplier.data();
+  args.bias = bitpacked ? nullptr : t.bias.data();
+  args.thresholds = bitpacked ? t.thresholds.data() : nullptr;
+  args.output = expected.data();
+  reference::BConv2D(p, g, args);
+
+  auto kernel = BConv2DKernel::Create(p, t.filter.data(), args.multiplier, args.bias,
+                                      args.thresholds, isa, amx_every_layer);
+  EXPECT_TRUE(kernel.ok()) << what << ": " << kernel.status().message();
+  if (!kernel.ok()) return expected;
+  EXPECT_EQ((*kernel)->isa(), isa);
+  // The kernel keeps its own copies.
+  std::fill(t.filter.begin(), t.filter.end(), -1);
+  std::fill(t.multiplier.begin(), t.multiplier.end(), 1e30f);
+  std::fill(t.bias.begin(), t.bias.end(), -1e30f);
+  std::fill(t.thresholds.begin(), t.thresholds.end(), 7);
+
+  for (auto& [name, runner] : SharedRunners().All()) {
+    std::vector<uint8_t> actual(out_bytes, 0x5A);
+    (*kernel)->Run(t.input.data(), actual.data(), runner);
+    EXPECT_TRUE(SameBytes(expected, actual)) << what << " (" << name << ")";
+  }
+  return expected;
+}
+
 // Builds random tensors for `p`, runs the reference and the optimized kernel (with every runner)
 // and compares the raw output bytes. Returns false when the geometry is invalid (skipped case).
 bool CheckCase(Isa isa, const BConv2DParams& p, std::mt19937_64& rng, bool garbage_bits) {
   Result<BConv2DGeometry> geometry = ComputeBConv2DGeometry(p);
   if (!geometry.ok()) return false;
   const BConv2DGeometry& g = *geometry;
-  const std::string what = Describe(p) + (garbage_bits ? " garbage-bits" : "");
-
-  const std::vector<int32_t> input =
-      RandomPacked(rng, int64_t{p.batch} * p.in_h * p.in_w, p.channels_in, garbage_bits);
+  Tensors t;
+  t.input = RandomPacked(rng, int64_t{p.batch} * p.in_h * p.in_w, p.channels_in, garbage_bits);
   // The filter's rows are [kh][kw][group words]; pack per tap so unused bits stay 0.
-  std::vector<int32_t> filter =
-      RandomPacked(rng, int64_t{p.out_channels} * p.kernel_h * p.kernel_w, g.channels_per_group,
-                   garbage_bits);
-  std::vector<float> multiplier(p.out_channels), bias(p.out_channels);
-  std::vector<int32_t> thresholds(p.out_channels);
+  t.filter = RandomPacked(rng, int64_t{p.out_channels} * p.kernel_h * p.kernel_w,
+                          g.channels_per_group, garbage_bits);
+  t.multiplier.resize(p.out_channels);
+  t.bias.resize(p.out_channels);
+  t.thresholds.resize(p.out_channels);
   std::uniform_real_distribution<float> real(-1.5f, 1.5f);
   std::uniform_int_distribution<int> pick(0, 7);
   const int k = g.kernel_elements;
@@ -81,49 +128,17 @@ bool CheckCase(Isa isa, const BConv2DParams& p, std::mt19937_64& rng, bool garba
   for (int c = 0; c < p.out_channels; ++c) {
     // Quarter steps make exact .5 fractions (int8 rounding ties) common.
     const int kind = pick(rng);
-    multiplier[c] = kind == 0 ? 0.25f : kind == 1 ? -0.5f : kind == 2 ? 0.0f : real(rng);
-    bias[c] = kind < 3 ? 0.25f * static_cast<float>(pick(rng) - 4) : 8.0f * real(rng);
+    t.multiplier[c] = kind == 0 ? 0.25f : kind == 1 ? -0.5f : kind == 2 ? 0.0f : real(rng);
+    t.bias[c] = kind < 3 ? 0.25f * static_cast<float>(pick(rng) - 4) : 8.0f * real(rng);
     const int tkind = pick(rng);
-    thresholds[c] = tkind == 0   ? std::numeric_limits<int32_t>::min()
-                    : tkind == 1 ? std::numeric_limits<int32_t>::max()
-                                 : thr(rng) / 2;
+    t.thresholds[c] = tkind == 0   ? std::numeric_limits<int32_t>::min()
+                      : tkind == 1 ? std::numeric_limits<int32_t>::max()
+                                   : thr(rng) / 2;
   }
-
-  size_t out_bytes = 0;
-  const int64_t pixels = int64_t{p.batch} * g.out_h * g.out_w;
-  switch (p.output_type) {
-    case BOutputType::kFloat32: out_bytes = pixels * p.out_channels * sizeof(float); break;
-    case BOutputType::kInt8: out_bytes = pixels * p.out_channels; break;
-    case BOutputType::kBitpacked: out_bytes = pixels * PackedWords(p.out_channels) * 4; break;
-  }
-  std::vector<uint8_t> expected(out_bytes, 0x5A);
-  BConv2DArgs args;
-  args.input = input.data();
-  args.filter = filter.data();
-  const bool bitpacked = p.output_type == BOutputType::kBitpacked;
-  args.multiplier = bitpacked ? nullptr : multiplier.data();
-  args.bias = bitpacked ? nullptr : bias.data();
-  args.thresholds = bitpacked ? thresholds.data() : nullptr;
-  args.output = expected.data();
-  reference::BConv2D(p, g, args);
-
   // The amx variant on every layer within its limits, small ones included.
-  auto kernel = BConv2DKernel::Create(p, filter.data(), args.multiplier, args.bias, args.thresholds,
-                                      isa, /*amx_every_layer=*/true);
-  EXPECT_TRUE(kernel.ok()) << what << ": " << kernel.status().message();
-  if (!kernel.ok()) return true;
-  EXPECT_EQ((*kernel)->isa(), isa);
-  // The kernel keeps its own copies.
-  std::fill(filter.begin(), filter.end(), -1);
-  std::fill(multiplier.begin(), multiplier.end(), 1e30f);
-  std::fill(bias.begin(), bias.end(), -1e30f);
-  std::fill(thresholds.begin(), thresholds.end(), 7);
-
-  for (auto& [name, runner] : SharedRunners().All()) {
-    std::vector<uint8_t> actual(out_bytes, 0x5A);
-    (*kernel)->Run(input.data(), actual.data(), runner);
-    EXPECT_TRUE(SameBytes(expected, actual)) << what << " (" << name << ")";
-  }
+  ExpectSameAsReference(isa, p, g, std::move(t),
+                        Describe(p) + (garbage_bits ? " garbage-bits" : ""),
+                        /*amx_every_layer=*/true);
   return true;
 }
 
@@ -241,27 +256,17 @@ TEST_P(OptimizedBConv2DTest, LargestCountsDoNotWrap) {
     const Result<BConv2DGeometry> g = ComputeBConv2DGeometry(p);
     ASSERT_TRUE(g.ok());
     const int words = PackedWords(cin);
-    const std::vector<int32_t> input(int64_t{p.in_h} * p.in_w * words, 0);
-    const std::vector<int32_t> filter(int64_t{p.out_channels} * 49 * words, -1);
-    const std::vector<float> multiplier(p.out_channels, 1.0f), bias(p.out_channels, 0.5f);
-    std::vector<float> expected(int64_t{g->out_h} * g->out_w * p.out_channels, 7.0f);
-    BConv2DArgs args;
-    args.input = input.data();
-    args.filter = filter.data();
-    args.multiplier = multiplier.data();
-    args.bias = bias.data();
-    args.output = expected.data();
-    reference::BConv2D(p, *g, args);
+    Tensors t;
+    t.input.assign(int64_t{p.in_h} * p.in_w * words, 0);
+    t.filter.assign(int64_t{p.out_channels} * 49 * words, -1);
+    t.multiplier.assign(p.out_channels, 1.0f);
+    t.bias.assign(p.out_channels, 0.5f);
+    const std::vector<uint8_t> expected =
+        ExpectSameAsReference(GetParam(), p, *g, std::move(t), std::to_string(cin) + " channels");
     // Every output is the same extreme value: -K * multiplier + bias.
-    EXPECT_EQ(expected[0], 0.5f - 49.0f * static_cast<float>(cin)) << cin;
-    auto kernel = BConv2DKernel::Create(p, filter.data(), multiplier.data(), bias.data(), nullptr,
-                                        GetParam());
-    ASSERT_TRUE(kernel.ok()) << kernel.status().message();
-    for (auto& [name, runner] : SharedRunners().All()) {
-      std::vector<float> actual(expected.size(), 7.0f);
-      (*kernel)->Run(input.data(), actual.data(), runner);
-      EXPECT_TRUE(SameBytes(expected, actual)) << cin << " channels (" << name << ")";
-    }
+    float first;
+    std::memcpy(&first, expected.data(), sizeof(first));
+    EXPECT_EQ(first, 0.5f - 49.0f * static_cast<float>(cin)) << cin;
   }
 }
 
@@ -285,32 +290,17 @@ TEST_P(OptimizedBConv2DTest, ExtremeMultipliersMatchReference) {
           p.output_type = out;
           const Result<BConv2DGeometry> g = ComputeBConv2DGeometry(p);
           ASSERT_TRUE(g.ok());
-          std::vector<int32_t> input = RandomPacked(rng, 36, 64, false);
-          std::vector<int32_t> filter = RandomPacked(rng, 16 * 9, 64, false);
+          Tensors t;
+          t.input = RandomPacked(rng, 36, 64, false);
+          t.filter = RandomPacked(rng, 16 * 9, 64, false);
           if (zeros) {
-            std::fill(input.begin(), input.end(), 0);
-            std::fill(filter.begin(), filter.end(), 0);
+            std::fill(t.input.begin(), t.input.end(), 0);
+            std::fill(t.filter.begin(), t.filter.end(), 0);
           }
-          std::vector<float> multiplier(16), bias(16, 0.5f);
-          for (int c = 0; c < 16; ++c) multiplier[c] = special[c % special.size()];
-          const size_t n = 36 * 16 * (out == BOutputType::kInt8 ? 1 : sizeof(float));
-          std::vector<uint8_t> expected(n, 0x5A);
-          BConv2DArgs args;
-          args.input = input.data();
-          args.filter = filter.data();
-          args.multiplier = multiplier.data();
-          args.bias = bias.data();
-          args.output = expected.data();
-          reference::BConv2D(p, *g, args);
-          auto kernel = BConv2DKernel::Create(p, filter.data(), multiplier.data(), bias.data(),
-                                              nullptr, GetParam());
-          ASSERT_TRUE(kernel.ok()) << kernel.status().message();
-          for (auto& [name, runner] : SharedRunners().All()) {
-            std::vector<uint8_t> actual(n, 0x5A);
-            (*kernel)->Run(input.data(), actual.data(), runner);
-            EXPECT_TRUE(SameBytes(expected, actual))
-                << Describe(p) << (zeros ? " zeros" : " random") << " (" << name << ")";
-          }
+          t.bias.assign(16, 0.5f);
+          for (int c = 0; c < 16; ++c) t.multiplier.push_back(special[c % special.size()]);
+          ExpectSameAsReference(GetParam(), p, *g, std::move(t),
+                                Describe(p) + (zeros ? " zeros" : " random"));
         }
       }
     }
