@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <limits>
 #include <random>
 
 #include "format/model_io.h"
@@ -227,6 +228,22 @@ TEST(Format, CostOfTinyModel) {
   // input 4000 B, packed 200 B, conv 800 B, output 800 B; peak while the quantize runs.
   EXPECT_EQ(a.total_bytes, 4000 + 200 + 800 + 800);
   EXPECT_EQ(a.peak_bytes, 4000 + 200);
+}
+
+// channels_in comes from the op's options: one the filter's packed words cannot hold (the tiny
+// model's filter has 2 words per tap: at most 64 channels) makes the cost unknown instead of a
+// product that overflows int64 (a fuzzer found 2^31 - 1).
+TEST(Format, CostOfBconvWithImpossibleChannelsIsUnknown) {
+  graph::Graph g = MakeTinyBconvModel();
+  graph::Operator& op = g.subgraphs[0].operators[1];
+  auto& o = std::get<graph::LceBconv2dOptions>(op.lce_options);
+  o.channels_in = 64;
+  EXPECT_EQ(ops::EstimateOpCost(g, g.subgraphs[0], op).binary_macs,
+            int64_t{5} * 5 * 8 * 3 * 3 * 64);
+  for (int32_t channels : {65, std::numeric_limits<int32_t>::max(), 0, -5}) {
+    o.channels_in = channels;
+    EXPECT_EQ(ops::EstimateOpCost(g, g.subgraphs[0], op).binary_macs, 0) << channels;
+  }
 }
 
 // Every committed LCE fixture reads, writes and reads back to an equal graph.

@@ -375,8 +375,16 @@ ops::OpCost LceBconv2dCost(const ops::CostQuery& q) {
   if (!options || f[3] <= 0) return {};
   const int64_t groups = std::max<int64_t>(q.in.shape[3] / f[3], 1);
   const int64_t cin_per_group = options->channels_in / groups;
+  // channels_in comes from the op's options, unchecked until prepare: one that the filter's
+  // packed words cannot hold makes the op invalid (prepare says so), so it gets no cost. The
+  // product of valid shapes can still pass int64 (each tensor may hold up to 2^31 elements).
+  if (cin_per_group <= 0 || cin_per_group > int64_t{32} * f[3]) return {};
+  int64_t macs = ops::DimProduct(q.out.shape, 0, 3);
+  for (const int64_t factor : {int64_t{f[0]}, int64_t{f[1]}, int64_t{f[2]}, cin_per_group}) {
+    if (__builtin_mul_overflow(macs, factor, &macs)) return {};
+  }
   ops::OpCost c;
-  c.binary_macs = ops::DimProduct(q.out.shape, 0, 3) * f[0] * f[1] * f[2] * cin_per_group;
+  c.binary_macs = macs;
   return c;
 }
 
