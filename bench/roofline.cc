@@ -2,9 +2,12 @@
 // xor+popcount ceiling plus the float MACs at the measured FMA ceiling, against the measured
 // invoke time (median), overall and per op type. The ceilings are measured in the same process,
 // before and after the model runs (the better of the two counts), so a noisy machine shows up as
-// a spread between them rather than as a wrong ratio.
+// a spread between them rather than as a wrong ratio. The invokes run in rounds, each after a
+// short measurement of both ceilings, and the per-round ratios' median is printed too: on a
+// machine whose speed drifts (a shared vCPU), a model timed in a slow minute against ceilings from
+// a fast one would otherwise read as far from its roofline.
 //
-//   build/bench/roofline MODEL.tflite [--threads N] [--runs N] [--min-seconds S]
+//   build/bench/roofline MODEL.tflite [--threads N] [--runs N] [--min-seconds S] [--rounds R]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -26,15 +29,20 @@ struct Args {
   int threads = 1;
   int runs = 50;
   double min_seconds = 2;
+  int rounds = 10;
 };
 
 void Usage(FILE* f) {
-  std::fprintf(f,
-               "usage: roofline MODEL.tflite [--threads N] [--runs N] [--min-seconds S]\n\n"
-               "Measures this core's xor+popcount and FMA ceilings, runs the model (zero inputs,\n"
-               "5 warm-up invokes, then at least N invokes and S seconds), and prints the median\n"
-               "invoke time against the roofline: binary MACs / xor+popcount ceiling + float MACs\n"
-               "/ FMA ceiling (per core, times the thread count), overall and per op type.\n");
+  std::fprintf(
+      f,
+      "usage: roofline MODEL.tflite [--threads N] [--runs N] [--min-seconds S] [--rounds R]\n\n"
+      "Measures this core's xor+popcount and FMA ceilings, runs the model (zero inputs,\n"
+      "5 warm-up invokes, then at least N invokes and S seconds), and prints the median\n"
+      "invoke time against the roofline: binary MACs / xor+popcount ceiling + float MACs\n"
+      "/ FMA ceiling (per core, times the thread count), overall and per op type.\n\n"
+      "The invokes run in R rounds (default 10), each right after a short measurement\n"
+      "of both ceilings; the median of the per-round ratios is printed as well, which\n"
+      "a machine whose speed drifts between minutes does not skew.\n");
 }
 
 bool ParseArgs(int argc, char** argv, Args* a) {
@@ -56,6 +64,8 @@ bool ParseArgs(int argc, char** argv, Args* a) {
       a->runs = std::atoi(next("--runs"));
     } else if (s == "--min-seconds") {
       a->min_seconds = std::atof(next("--min-seconds"));
+    } else if (s == "--rounds") {
+      a->rounds = std::atoi(next("--rounds"));
     } else if (!s.empty() && s[0] == '-') {
       std::fprintf(stderr, "roofline: unknown option %s\n", s.c_str());
       return false;
@@ -70,8 +80,9 @@ bool ParseArgs(int argc, char** argv, Args* a) {
     std::fprintf(stderr, "roofline: no model given\n");
     return false;
   }
-  if (a->threads < 1 || a->runs < 1 || a->min_seconds < 0) {
-    std::fprintf(stderr, "roofline: --threads and --runs must be >= 1, --min-seconds >= 0\n");
+  if (a->threads < 1 || a->runs < 1 || a->rounds < 1 || a->min_seconds < 0) {
+    std::fprintf(stderr,
+                 "roofline: --threads, --runs and --rounds must be >= 1, --min-seconds >= 0\n");
     return false;
   }
   return true;
@@ -90,13 +101,14 @@ struct TypeRow {
 
 // The best xor+popcount form this CPU runs, measured now (CeilingMacsPerSecond keeps its first
 // measurement).
-double BestPopcount(std::string* which) {
+double BestPopcount(std::string* which, xbnn::bench::CeilingFn* fn = nullptr) {
   double best = 0;
   for (const xbnn::bench::CeilingVariant& v : xbnn::bench::CeilingVariants()) {
     const double r = xbnn::bench::MeasureMacsPerSecond(v.fn);
     if (r > best) {
       best = r;
       if (which != nullptr) *which = v.name;
+      if (fn != nullptr) *fn = v.fn;
     }
   }
   return best;
@@ -133,26 +145,49 @@ int main(int argc, char** argv) {
   }
 
   std::string popcount_form, fma_form;
-  double popcount = BestPopcount(&popcount_form);
+  xbnn::bench::CeilingFn popcount_fn = nullptr;
+  double popcount = BestPopcount(&popcount_form, &popcount_fn);
   double fma = xbnn::bench::FmaMacsPerSecond(&fma_form);
   const double popcount_before = popcount, fma_before = fma;
 
-  // Plain invokes for the median; then the profiled interpreter for the per-op shares.
+  int64_t binary_macs = 0, float_macs = 0, int8_macs = 0;
+  for (const xbnn::OpProfile& p : (*profiled)->op_profile()) {
+    binary_macs += p.binary_macs;
+    float_macs += p.float_macs;
+    int8_macs += p.int8_macs;
+  }
+  // Fused ops' MACs count where their host runs; no Zoo model fuses a MAC-carrying op.
+  const double scale = static_cast<double>(args.threads);
+  auto roof_at = [&](int64_t b, int64_t f, double pc, double fm) {
+    return static_cast<double>(b) / (pc * scale) + static_cast<double>(f) / (fm * scale);
+  };
+
+  // Plain invokes for the median, in rounds that each start with a short measurement of both
+  // ceilings (best of 5 runs, a few ms); then the profiled interpreter for the per-op shares.
   xbnn::Interpreter& run = **interp;
   for (int i = 0; i < 5; ++i) (void)run.Invoke();
-  std::vector<double> times;
-  const auto start = std::chrono::steady_clock::now();
-  while (static_cast<int>(times.size()) < args.runs ||
-         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() <
-             args.min_seconds) {
-    const auto t0 = std::chrono::steady_clock::now();
-    xbnn::Status st = run.Invoke();
-    const auto t1 = std::chrono::steady_clock::now();
-    if (!st.ok()) {
-      std::fprintf(stderr, "roofline: invoke failed: %s\n", st.message().c_str());
-      return 1;
+  std::vector<double> times, round_ratios;
+  const int round_runs = (args.runs + args.rounds - 1) / args.rounds;
+  const double round_seconds = args.min_seconds / args.rounds;
+  for (int r = 0; r < args.rounds; ++r) {
+    const double pc = xbnn::bench::MeasureMacsPerSecond(popcount_fn, 5);
+    const double fm = xbnn::bench::FmaMacsPerSecond(nullptr, 5);
+    std::vector<double> round_times;
+    const auto start = std::chrono::steady_clock::now();
+    while (static_cast<int>(round_times.size()) < round_runs ||
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() <
+               round_seconds) {
+      const auto t0 = std::chrono::steady_clock::now();
+      xbnn::Status st = run.Invoke();
+      const auto t1 = std::chrono::steady_clock::now();
+      if (!st.ok()) {
+        std::fprintf(stderr, "roofline: invoke failed: %s\n", st.message().c_str());
+        return 1;
+      }
+      round_times.push_back(std::chrono::duration<double>(t1 - t0).count());
     }
-    times.push_back(std::chrono::duration<double>(t1 - t0).count());
+    round_ratios.push_back(Median(round_times) / roof_at(binary_macs, float_macs, pc, fm));
+    times.insert(times.end(), round_times.begin(), round_times.end());
   }
   xbnn::Interpreter& prof = **profiled;
   for (int i = 0; i < 5; ++i) (void)prof.Invoke();
@@ -164,12 +199,8 @@ int main(int argc, char** argv) {
   fma = std::max(fma, xbnn::bench::FmaMacsPerSecond());
 
   std::map<std::string, TypeRow> types;
-  int64_t binary_macs = 0, float_macs = 0, int8_macs = 0;
   double profiled_total = 0;
   for (const xbnn::OpProfile& p : prof.op_profile()) {
-    binary_macs += p.binary_macs;
-    float_macs += p.float_macs;
-    int8_macs += p.int8_macs;
     if (p.fused_into >= 0) continue;
     TypeRow& r = types[p.op];
     r.count += 1;
@@ -179,11 +210,7 @@ int main(int argc, char** argv) {
     r.binary_macs += p.binary_macs;
     r.float_macs += p.float_macs;
   }
-  // Fused ops' MACs count where their host runs; no Zoo model fuses a MAC-carrying op.
-  const double scale = static_cast<double>(args.threads);
-  auto roof = [&](int64_t b, int64_t f) {
-    return static_cast<double>(b) / (popcount * scale) + static_cast<double>(f) / (fma * scale);
-  };
+  auto roof = [&](int64_t b, int64_t f) { return roof_at(b, f, popcount, fma); };
   const double median = Median(times);
   const double roofline = roof(binary_macs, float_macs);
 
@@ -197,6 +224,12 @@ int main(int argc, char** argv) {
               static_cast<double>(int8_macs));
   std::printf("invoke median over %zu runs: %.3f ms; roofline %.3f ms; ratio %.2fx\n", times.size(),
               median * 1e3, roofline * 1e3, median / roofline);
+  std::printf(
+      "per round (%d rounds, each after its own ceiling measurement): ratio median %.2fx, "
+      "range %.2fx-%.2fx\n",
+      args.rounds, Median(round_ratios),
+      *std::min_element(round_ratios.begin(), round_ratios.end()),
+      *std::max_element(round_ratios.begin(), round_ratios.end()));
 #if defined(__x86_64__)
   if (xbnn::kernels::optimized::AmxUsable(xbnn::kernels::optimized::kAmxInt8)) {
     // The amx variant runs a binary MAC as one byte product: the roofline of that hardware.
