@@ -42,7 +42,9 @@ constexpr const char* kHelp =
     "                    invokes now and then (worker threads fall asleep in between); the\n"
     "                    sleeps are not timed (default 0: invokes back to back)\n"
     "  --no-fuse         run every op on its own (no load-time op fusion)\n"
-    "  --profile         per-op table (time, share, MACs, GOPS) and a per-op-type summary\n"
+    "  --profile         per-op table (time, share, MACs, GOPS) and a per-op-type summary;\n"
+    "                    with a list of thread counts, each op's median time at every count\n"
+    "                    and its speedup over the first count (median of per-round ratios)\n"
     "  --json            print everything as one JSON document\n"
     "%s"
     "  -h, --help        show this help\n";
@@ -131,6 +133,124 @@ bool ParseThreadCounts(const std::string& text, std::vector<int>* counts) {
 // round, the first of a round rotating), so that every count meets the same moments of a busy
 // machine; separate runs one after the other meet different ones, and on a shared machine that
 // difference can exceed the one between the counts.
+std::string Shape(const std::vector<int32_t>& s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+// Per-op times of every invoke, in ms, for the per-op table of `--threads A,B,... --profile`:
+// ms[op][invoke] from the profile's running totals.
+class OpTimes {
+ public:
+  explicit OpTimes(const Interpreter& it) {
+    for (const OpProfile& p : it.op_profile()) last_.push_back(p.total_seconds);
+    ms_.resize(last_.size());
+  }
+  void Record(const Interpreter& it) {
+    const std::vector<OpProfile>& prof = it.op_profile();
+    for (size_t o = 0; o < prof.size(); ++o) {
+      ms_[o].push_back((prof[o].total_seconds - last_[o]) * 1e3);
+      last_[o] = prof[o].total_seconds;
+    }
+  }
+  const std::vector<double>& op(size_t o) const { return ms_[o]; }
+
+ private:
+  std::vector<double> last_;
+  std::vector<std::vector<double>> ms_;
+};
+
+// Median over rounds of first[r] / other[r] (rounds where either took no time left out).
+double RatioMedian(const std::vector<double>& first, const std::vector<double>& other) {
+  std::vector<double> r;
+  for (size_t i = 0; i < first.size() && i < other.size(); ++i) {
+    if (first[i] > 0 && other[i] > 0) r.push_back(first[i] / other[i]);
+  }
+  return r.empty() ? 0 : Percentile(r, 0.5);
+}
+
+// The per-op table of a thread-count comparison: each op's median time per count and its
+// speedup over the first count, then the same per op type (the type's time summed per round).
+void PrintOpComparison(JsonWriter& j, const Interpreter& first, const std::vector<int>& counts,
+                       const std::vector<OpTimes>& times, bool json) {
+  const std::vector<OpProfile>& prof = first.op_profile();
+  const size_t k = counts.size();
+  if (!json) {
+    std::printf("\n%-4s %-20s %-18s", "#", "op", "output");
+    for (int c : counts) std::printf(" %9s", (std::to_string(c) + "T ms").c_str());
+    for (size_t i = 1; i < k; ++i) std::printf(" %8s", (std::to_string(counts[i]) + "T x").c_str());
+    std::printf("\n");
+  }
+  struct TypeTimes {
+    int count = 0;
+    std::vector<std::vector<double>> per_round;  // [count][round]
+  };
+  std::map<std::string, TypeTimes> by_type;
+  j.Key("ops").BeginArray();
+  for (size_t o = 0; o < prof.size(); ++o) {
+    const OpProfile& p = prof[o];
+    if (p.fused_into >= 0) {
+      if (!json) std::printf("%-4d %-20s fused into op %d\n", p.index, p.op.c_str(), p.fused_into);
+      j.BeginObject().Key("index").Int(p.index).Key("op").String(p.op);
+      j.Key("fused_into").Int(p.fused_into).EndObject();
+      continue;
+    }
+    TypeTimes& t = by_type[p.op];
+    t.count++;
+    t.per_round.resize(k);
+    std::vector<double> med(k), speedup(k, 1.0);
+    for (size_t i = 0; i < k; ++i) {
+      const std::vector<double>& ms = times[i].op(o);
+      med[i] = Percentile(ms, 0.5);
+      if (i > 0) speedup[i] = RatioMedian(times[0].op(o), ms);
+      t.per_round[i].resize(ms.size());
+      for (size_t r = 0; r < ms.size(); ++r) t.per_round[i][r] += ms[r];
+    }
+    if (!json) {
+      std::printf("%-4d %-20s %-18s", p.index, p.op.c_str(), Shape(p.output_shape).c_str());
+      for (double m : med) std::printf(" %9.4f", m);
+      for (size_t i = 1; i < k; ++i) std::printf(" %7.2fx", speedup[i]);
+      std::printf("\n");
+    }
+    j.BeginObject().Key("index").Int(p.index).Key("op").String(p.op);
+    j.Key("output_shape").IntArray(p.output_shape).Key("median_ms").DoubleArray(med);
+    j.Key("speedup").DoubleArray(speedup).EndObject();
+  }
+  j.EndArray().Key("op_types").BeginArray();
+  std::vector<std::pair<std::string, TypeTimes>> sorted(by_type.begin(), by_type.end());
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    return Percentile(a.second.per_round[0], 0.5) > Percentile(b.second.per_round[0], 0.5);
+  });
+  if (!json) {
+    std::printf("\n%-20s %5s", "op type", "count");
+    for (int c : counts) std::printf(" %9s", (std::to_string(c) + "T ms").c_str());
+    for (size_t i = 1; i < k; ++i) std::printf(" %8s", (std::to_string(counts[i]) + "T x").c_str());
+    std::printf("\n");
+  }
+  for (const auto& [name, t] : sorted) {
+    std::vector<double> med(k), speedup(k, 1.0);
+    for (size_t i = 0; i < k; ++i) {
+      med[i] = Percentile(t.per_round[i], 0.5);
+      if (i > 0) speedup[i] = RatioMedian(t.per_round[0], t.per_round[i]);
+    }
+    if (!json) {
+      std::printf("%-20s %5d", name.c_str(), t.count);
+      for (double m : med) std::printf(" %9.4f", m);
+      for (size_t i = 1; i < k; ++i) std::printf(" %7.2fx", speedup[i]);
+      std::printf("\n");
+    }
+    j.BeginObject().Key("op").String(name).Key("count").Int(t.count);
+    j.Key("median_ms").DoubleArray(med).Key("speedup").DoubleArray(speedup).EndObject();
+  }
+  j.EndArray();
+  if (!json) {
+    std::printf(
+        "(per op: the median of its per-invoke times; speedup: the median over rounds of the "
+        "first count's time / this count's)\n");
+  }
+}
+
 int BenchThreadCounts(const std::string& path, const std::shared_ptr<const Model>& model,
                       InterpreterOptions opts, const std::vector<int>& counts, long long warmup,
                       long long runs, double min_seconds, double idle_ms, bool json) {
@@ -152,6 +272,10 @@ int BenchThreadCounts(const std::string& path, const std::shared_ptr<const Model
     }
   }
   const bool tty = isatty(STDERR_FILENO) && !json;
+  std::vector<OpTimes> op_times;
+  if (opts.profile) {
+    for (auto& it : its) op_times.emplace_back(*it);
+  }
   std::vector<std::vector<double>> ms(k);
   long long rounds = 0;
   double timed_seconds = 0;
@@ -168,6 +292,7 @@ int BenchThreadCounts(const std::string& path, const std::shared_ptr<const Model
       if (!s.ok()) return Fail("bench", s.message());
       ms[i].push_back(std::chrono::duration<double, std::milli>(b - a).count());
       timed_seconds += ms[i].back() / 1e3;
+      if (opts.profile) op_times[i].Record(*its[i]);
     }
     ++rounds;
     const auto now = Clock::now();
@@ -213,10 +338,8 @@ int BenchThreadCounts(const std::string& path, const std::shared_ptr<const Model
                   i == 0 ? 0 : slower);
     }
   }
-  j.EndArray().EndObject();
-  if (json) {
-    std::printf("%s\n", j.str().c_str());
-  } else {
+  j.EndArray();
+  if (!json) {
     std::printf("speedup: the median over rounds of (first count's time / this count's time)\n");
     for (size_t i = 0; i < k; ++i) {
       if (counts[i] <= 1) continue;
@@ -224,13 +347,10 @@ int BenchThreadCounts(const std::string& path, const std::shared_ptr<const Model
       PrintThreadPool(its[i]->thread_stats());
     }
   }
+  if (opts.profile) PrintOpComparison(j, *its[0], counts, op_times, json);
+  j.EndObject();
+  if (json) std::printf("%s\n", j.str().c_str());
   return 0;
-}
-
-std::string Shape(const std::vector<int32_t>& s) {
-  std::string r = "[";
-  for (size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
-  return r + "]";
 }
 
 }  // namespace
@@ -300,9 +420,6 @@ int BenchMain(const std::vector<std::string>& argv) {
   }
   if (path.empty()) return Fail("bench", "no model given (see --help)");
 
-  if (thread_counts.size() > 1 && profile) {
-    return Fail("bench", "--profile takes one thread count, not a list");
-  }
   auto t0 = Clock::now();
   auto model = Model::FromFile(path);
   if (!model.ok()) return Fail("bench", model.status().message());

@@ -43,6 +43,11 @@ class JsonWriter {
     for (const T& x : v) Int(static_cast<int64_t>(x));
     return EndArray();
   }
+  JsonWriter& DoubleArray(const std::vector<double>& v) {
+    BeginArray();
+    for (double x : v) Double(x);
+    return EndArray();
+  }
   const std::string& str() const { return out_; }
 
  private:

@@ -139,8 +139,21 @@ check("bench --threads 2,1,2 prints a row per count", p.returncode == 0 and "spe
       and len([l for l in p.stdout.splitlines() if re.match(r" +[12] +[0-9.]+ ", l)]) == 3, p.stdout[-600:])
 expect_error("bench --threads with a zero", ["bench", model, "--threads", "1,0"], "comma-separated")
 expect_error("bench --threads with an empty entry", ["bench", model, "--threads", "1,,2"], "comma-separated")
-expect_error("bench --threads list with --profile", ["bench", model, "--threads", "1,2", "--profile"],
-             "one thread count")
+# --threads A,B --profile: each op's median time at every count and its per-round speedup.
+p = run("bench", model, "--runs", "6", "--min-seconds", "0", "--json", "--threads", "1,2", "--profile")
+ok = p.returncode == 0
+if ok:
+    d = json.loads(p.stdout)
+    ops = [o for o in d["ops"] if "fused_into" not in o]
+    ok = (len(d["ops"]) == 2 and len(ops) >= 1 and len(d["results"]) == 2
+          and all(len(o["median_ms"]) == 2 and all(m > 0 for m in o["median_ms"]) and o["speedup"][0] == 1.0
+                  and o["speedup"][1] > 0 for o in ops)
+          and sum(t["count"] for t in d["op_types"]) == len(ops)
+          and all(len(t["median_ms"]) == 2 for t in d["op_types"]))
+check("bench --threads 1,2 --profile --json compares every op", ok, p.stdout[-600:] + p.stderr[:200])
+p = run("bench", model, "--runs", "3", "--min-seconds", "0", "--threads", "1,2", "--profile")
+check("bench --threads 1,2 --profile prints per-op speedups", p.returncode == 0 and "2T x" in p.stdout
+      and "1T ms" in p.stdout and "op type" in p.stdout, p.stdout[-800:])
 p = run("bench", model, "--runs", "2", "--min-seconds", "0", "--json")
 check("bench with one thread has no thread pool entry", p.returncode == 0 and "thread_pool" not in json.loads(p.stdout),
       p.stderr[:200])
