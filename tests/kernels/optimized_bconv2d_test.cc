@@ -174,26 +174,27 @@ TEST_P(OptimizedBConv2DTest, EdgeShapesMatchReference) {
   std::mt19937_64 rng(20240611);
   // batch, h, w, cin, cout, kh, kw, groups, sh, sw, dh, dw
   const Shape shapes[] = {
-      {1, 1, 1, 32, 32, 3, 3, 1, 1, 1, 1, 1},      // 1x1 input, window all padding but centre
-      {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},        // smallest
-      {2, 5, 7, 33, 31, 3, 3, 1, 1, 1, 1, 1},      // batch 2, odd channels
-      {1, 3, 3, 64, 65, 5, 5, 1, 1, 1, 1, 1},      // kernel larger than the input
-      {1, 2, 4, 1, 1, 7, 7, 1, 1, 1, 1, 1},        // one channel, big kernel
-      {1, 2, 2, 31, 17, 2, 2, 1, 1, 1, 3, 3},      // dilated taps entirely outside
-      {1, 6, 6, 31, 200, 1, 1, 1, 3, 3, 1, 1},     // stride > kernel
-      {1, 7, 9, 65, 64, 2, 2, 1, 3, 2, 2, 1},      // stride > kernel, dilation
-      {1, 9, 8, 200, 33, 3, 3, 1, 2, 1, 3, 2},     // dilation 3
-      {1, 4, 4, 512, 64, 3, 3, 1, 1, 1, 1, 1},     // 512 channels
-      {1, 3, 5, 512, 512, 3, 3, 1, 2, 2, 1, 1},    // 512 -> 512, stride 2
-      {2, 7, 7, 256, 200, 1, 1, 1, 1, 1, 1, 1},    // 1x1 stride 1
-      {1, 3, 3, 1056, 40, 3, 3, 1, 1, 1, 1, 1},    // > 31 words per tap (byte-counter flush)
-      {1, 2, 2, 16416, 20, 3, 3, 1, 1, 1, 1, 1},   // K > 4095 words (16-bit counter flush)
-      {1, 8, 8, 64, 64, 3, 3, 2, 1, 1, 1, 1},      // groups 2, 32 out channels per group
-      {2, 5, 5, 128, 8, 3, 3, 4, 1, 1, 1, 1},      // groups 4, 2 out channels per group
-      {1, 6, 6, 96, 99, 3, 3, 3, 2, 1, 1, 1},      // groups 3, 33 out channels per group
-      {1, 10, 10, 64, 130, 3, 3, 2, 1, 1, 1, 2},   // groups 2, 65 out channels per group
-      {1, 16, 16, 32, 96, 3, 3, 1, 1, 1, 1, 1},    // many pixel blocks
-      {1, 12, 12, 64, 48, 3, 3, 1, 2, 2, 1, 1},    // stride 2
+      {1, 1, 1, 32, 32, 3, 3, 1, 1, 1, 1, 1},     // 1x1 input, window all padding but centre
+      {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},       // smallest
+      {2, 5, 7, 33, 31, 3, 3, 1, 1, 1, 1, 1},     // batch 2, odd channels
+      {1, 3, 3, 64, 65, 5, 5, 1, 1, 1, 1, 1},     // kernel larger than the input
+      {1, 2, 4, 1, 1, 7, 7, 1, 1, 1, 1, 1},       // one channel, big kernel
+      {1, 2, 2, 31, 17, 2, 2, 1, 1, 1, 3, 3},     // dilated taps entirely outside
+      {1, 6, 6, 31, 200, 1, 1, 1, 3, 3, 1, 1},    // stride > kernel
+      {1, 7, 9, 65, 64, 2, 2, 1, 3, 2, 2, 1},     // stride > kernel, dilation
+      {1, 9, 8, 200, 33, 3, 3, 1, 2, 1, 3, 2},    // dilation 3
+      {1, 4, 4, 512, 64, 3, 3, 1, 1, 1, 1, 1},    // 512 channels
+      {1, 3, 5, 512, 512, 3, 3, 1, 2, 2, 1, 1},   // 512 -> 512, stride 2
+      {1, 7, 7, 512, 512, 3, 3, 1, 1, 1, 1, 1},   // filter > 256 KB: split by tiles on any map
+      {2, 7, 7, 256, 200, 1, 1, 1, 1, 1, 1, 1},   // 1x1 stride 1
+      {1, 3, 3, 1056, 40, 3, 3, 1, 1, 1, 1, 1},   // > 31 words per tap (byte-counter flush)
+      {1, 2, 2, 16416, 20, 3, 3, 1, 1, 1, 1, 1},  // K > 4095 words (16-bit counter flush)
+      {1, 8, 8, 64, 64, 3, 3, 2, 1, 1, 1, 1},     // groups 2, 32 out channels per group
+      {2, 5, 5, 128, 8, 3, 3, 4, 1, 1, 1, 1},     // groups 4, 2 out channels per group
+      {1, 6, 6, 96, 99, 3, 3, 3, 2, 1, 1, 1},     // groups 3, 33 out channels per group
+      {1, 10, 10, 64, 130, 3, 3, 2, 1, 1, 1, 2},  // groups 2, 65 out channels per group
+      {1, 16, 16, 32, 96, 3, 3, 1, 1, 1, 1, 1},   // many pixel blocks
+      {1, 12, 12, 64, 48, 3, 3, 1, 2, 2, 1, 1},   // stride 2
   };
   int cases = 0;
   for (const Shape& s : shapes) {
