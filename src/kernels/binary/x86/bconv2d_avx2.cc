@@ -58,14 +58,7 @@ struct Traits {
     if (taps * cw <= kFlushSteps) {
       // The whole K in one run of the byte counters (3x3 taps of up to 3 words): one widening at
       // the end and no int32 sums carried through the taps.
-      for (int t = 0; t < taps; ++t) {
-        const int32_t* a[MR];
-        TapInputs<MR>(img, ind, zero, t, a);
-        for (int w = 0; w < cw; ++w) {
-          Step<MR, NV>(a, w, lut, f, acc8);
-          f += 16 * NV;
-        }
-      }
+      WholeTaps<MR, NV>(img, ind, zero, 0, taps, cw, lut, f, acc8);
       Widen<MR, NV>(acc, acc8);
       return;
     }
@@ -79,14 +72,7 @@ struct Traits {
       const int group = kTapsPerFlush[cw];
       for (int t0 = 0; t0 < taps; t0 += group) {
         const int t1 = t0 + group < taps ? t0 + group : taps;
-        for (int t = t0; t < t1; ++t) {
-          const int32_t* a[MR];
-          TapInputs<MR>(img, ind, zero, t, a);
-          for (int w = 0; w < cw; ++w) {
-            Step<MR, NV>(a, w, lut, f, acc8);
-            f += 16 * NV;
-          }
-        }
+        f = WholeTaps<MR, NV>(img, ind, zero, t0, t1, cw, lut, f, acc8);
         Flush<MR, NV>(acc, acc8);
       }
       return;
@@ -110,6 +96,22 @@ struct Traits {
       }
     }
     Flush<MR, NV>(acc, acc8);
+  }
+
+  // Taps [t0, t1) of cw words each into the byte counters; returns the filter past their words.
+  template <int MR, int NV>
+  static inline __attribute__((always_inline)) const int32_t* WholeTaps(
+      const int32_t* const* img, const int32_t* const* ind, const int32_t* zero, int t0, int t1,
+      int cw, __m256i lut, const int32_t* f, __m256i (&acc8)[MR][NV]) {
+    for (int t = t0; t < t1; ++t) {
+      const int32_t* a[MR];
+      TapInputs<MR>(img, ind, zero, t, a);
+      for (int w = 0; w < cw; ++w) {
+        Step<MR, NV>(a, w, lut, f, acc8);
+        f += 16 * NV;
+      }
+    }
+    return f;
   }
 
   // Each pixel's input (two plane words per input word) at tap t, or the zero row for padding.
