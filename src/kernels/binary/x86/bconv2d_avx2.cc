@@ -59,7 +59,7 @@ struct Traits {
       // The whole K in one run of the byte counters (3x3 taps of up to 3 words): one widening at
       // the end and no int32 sums carried through the taps.
       WholeTaps<MR, NV>(img, ind, zero, 0, taps, cw, lut, f, acc8);
-      Widen<MR, NV>(acc, acc8);
+      Flush<MR, NV, true>(acc, acc8);
       return;
     }
     if (cw <= kFlushSteps) {
@@ -149,22 +149,9 @@ struct Traits {
     }
   }
 
-  // acc = acc8 widened to int32 (the only flush of a K that fits one run of the byte counters).
-  template <int MR, int NV>
-  static inline __attribute__((always_inline)) void Widen(__m256i (&acc)[MR][NV],
-                                                          const __m256i (&acc8)[MR][NV]) {
-    const __m256i ones8 = _mm256_set1_epi8(1);
-    const __m256i ones16 = _mm256_set1_epi16(1);
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i) {
-#pragma GCC unroll 4
-      for (int j = 0; j < NV; ++j) {
-        acc[i][j] = _mm256_madd_epi16(_mm256_maddubs_epi16(acc8[i][j], ones8), ones16);
-      }
-    }
-  }
-
-  template <int MR, int NV>
+  // acc (+)= acc8 widened to int32, and acc8 cleared. kFirst: acc = ..., the only flush of a K
+  // that fits one run of the byte counters.
+  template <int MR, int NV, bool kFirst = false>
   static inline __attribute__((always_inline)) void Flush(__m256i (&acc)[MR][NV],
                                                           __m256i (&acc8)[MR][NV]) {
     const __m256i ones8 = _mm256_set1_epi8(1);
@@ -173,8 +160,8 @@ struct Traits {
     for (int i = 0; i < MR; ++i) {
 #pragma GCC unroll 4
       for (int j = 0; j < NV; ++j) {
-        acc[i][j] = _mm256_add_epi32(
-            acc[i][j], _mm256_madd_epi16(_mm256_maddubs_epi16(acc8[i][j], ones8), ones16));
+        const __m256i sum = _mm256_madd_epi16(_mm256_maddubs_epi16(acc8[i][j], ones8), ones16);
+        acc[i][j] = kFirst ? sum : _mm256_add_epi32(acc[i][j], sum);
         acc8[i][j] = _mm256_setzero_si256();
       }
     }
