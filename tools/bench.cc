@@ -170,6 +170,35 @@ double RatioMedian(const std::vector<double>& first, const std::vector<double>& 
   return r.empty() ? 0 : Percentile(r, 0.5);
 }
 
+// Median time per thread count and speedup over the first count (median of per-round ratios)
+// of one op or op type, from its per-round times at each count.
+struct CountStats {
+  std::vector<double> median, speedup;
+};
+
+CountStats Compare(const std::vector<const std::vector<double>*>& per_count) {
+  CountStats s;
+  for (size_t i = 0; i < per_count.size(); ++i) {
+    s.median.push_back(Percentile(*per_count[i], 0.5));
+    s.speedup.push_back(i == 0 ? 1.0 : RatioMedian(*per_count[0], *per_count[i]));
+  }
+  return s;
+}
+
+void PrintCountColumns(const std::vector<int>& counts) {
+  for (int c : counts) std::printf(" %9s", (std::to_string(c) + "T ms").c_str());
+  for (size_t i = 1; i < counts.size(); ++i) {
+    std::printf(" %8s", (std::to_string(counts[i]) + "T x").c_str());
+  }
+  std::printf("\n");
+}
+
+void PrintCountStats(const CountStats& s) {
+  for (double m : s.median) std::printf(" %9.4f", m);
+  for (size_t i = 1; i < s.speedup.size(); ++i) std::printf(" %7.2fx", s.speedup[i]);
+  std::printf("\n");
+}
+
 // The per-op table of a thread-count comparison: each op's median time per count and its
 // speedup over the first count, then the same per op type (the type's time summed per round).
 void PrintOpComparison(JsonWriter& j, const Interpreter& first, const std::vector<int>& counts,
@@ -178,9 +207,7 @@ void PrintOpComparison(JsonWriter& j, const Interpreter& first, const std::vecto
   const size_t k = counts.size();
   if (!json) {
     std::printf("\n%-4s %-20s %-18s", "#", "op", "output");
-    for (int c : counts) std::printf(" %9s", (std::to_string(c) + "T ms").c_str());
-    for (size_t i = 1; i < k; ++i) std::printf(" %8s", (std::to_string(counts[i]) + "T x").c_str());
-    std::printf("\n");
+    PrintCountColumns(counts);
   }
   struct TypeTimes {
     int count = 0;
@@ -199,49 +226,49 @@ void PrintOpComparison(JsonWriter& j, const Interpreter& first, const std::vecto
     TypeTimes& t = by_type[p.op];
     t.count++;
     t.per_round.resize(k);
-    std::vector<double> med(k), speedup(k, 1.0);
+    std::vector<const std::vector<double>*> per_count;
     for (size_t i = 0; i < k; ++i) {
       const std::vector<double>& ms = times[i].op(o);
-      med[i] = Percentile(ms, 0.5);
-      if (i > 0) speedup[i] = RatioMedian(times[0].op(o), ms);
+      per_count.push_back(&ms);
       t.per_round[i].resize(ms.size());
       for (size_t r = 0; r < ms.size(); ++r) t.per_round[i][r] += ms[r];
     }
+    const CountStats s = Compare(per_count);
     if (!json) {
       std::printf("%-4d %-20s %-18s", p.index, p.op.c_str(), Shape(p.output_shape).c_str());
-      for (double m : med) std::printf(" %9.4f", m);
-      for (size_t i = 1; i < k; ++i) std::printf(" %7.2fx", speedup[i]);
-      std::printf("\n");
+      PrintCountStats(s);
     }
     j.BeginObject().Key("index").Int(p.index).Key("op").String(p.op);
-    j.Key("output_shape").IntArray(p.output_shape).Key("median_ms").DoubleArray(med);
-    j.Key("speedup").DoubleArray(speedup).EndObject();
+    j.Key("output_shape").IntArray(p.output_shape).Key("median_ms").DoubleArray(s.median);
+    j.Key("speedup").DoubleArray(s.speedup).EndObject();
   }
   j.EndArray().Key("op_types").BeginArray();
-  std::vector<std::pair<std::string, TypeTimes>> sorted(by_type.begin(), by_type.end());
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
-    return Percentile(a.second.per_round[0], 0.5) > Percentile(b.second.per_round[0], 0.5);
+  struct TypeRow {
+    std::string name;
+    int count;
+    CountStats stats;
+  };
+  std::vector<TypeRow> rows;
+  for (const auto& [name, t] : by_type) {
+    std::vector<const std::vector<double>*> per_count;
+    for (const std::vector<double>& v : t.per_round) per_count.push_back(&v);
+    rows.push_back({name, t.count, Compare(per_count)});
+  }
+  std::sort(rows.begin(), rows.end(), [](const TypeRow& a, const TypeRow& b) {
+    return a.stats.median[0] > b.stats.median[0];
   });
   if (!json) {
     std::printf("\n%-20s %5s", "op type", "count");
-    for (int c : counts) std::printf(" %9s", (std::to_string(c) + "T ms").c_str());
-    for (size_t i = 1; i < k; ++i) std::printf(" %8s", (std::to_string(counts[i]) + "T x").c_str());
-    std::printf("\n");
+    PrintCountColumns(counts);
   }
-  for (const auto& [name, t] : sorted) {
-    std::vector<double> med(k), speedup(k, 1.0);
-    for (size_t i = 0; i < k; ++i) {
-      med[i] = Percentile(t.per_round[i], 0.5);
-      if (i > 0) speedup[i] = RatioMedian(t.per_round[0], t.per_round[i]);
-    }
+  for (const TypeRow& r : rows) {
     if (!json) {
-      std::printf("%-20s %5d", name.c_str(), t.count);
-      for (double m : med) std::printf(" %9.4f", m);
-      for (size_t i = 1; i < k; ++i) std::printf(" %7.2fx", speedup[i]);
-      std::printf("\n");
+      std::printf("%-20s %5d", r.name.c_str(), r.count);
+      PrintCountStats(r.stats);
     }
-    j.BeginObject().Key("op").String(name).Key("count").Int(t.count);
-    j.Key("median_ms").DoubleArray(med).Key("speedup").DoubleArray(speedup).EndObject();
+    j.BeginObject().Key("op").String(r.name).Key("count").Int(r.count);
+    j.Key("median_ms").DoubleArray(r.stats.median).Key("speedup").DoubleArray(r.stats.speedup);
+    j.EndObject();
   }
   j.EndArray();
   if (!json) {
