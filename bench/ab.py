@@ -49,10 +49,13 @@ def executable(arg, name):
 
 def model_path(arg):
     p = Path(arg)
-    if p.suffix != ".tflite":
-        p = ROOT / ".cache" / "zoo" / f"{arg}.tflite"
+    if p.suffix == ".tflite":
+        if not p.is_file():
+            fail(f"no model file {arg}")
+        return p
+    p = ROOT / ".cache" / "zoo" / f"{arg}.tflite"
     if not p.is_file():
-        fail(f"no model {arg} ({p} does not exist; `make zoo` builds the Larq Zoo models)")
+        fail(f"no Larq Zoo model {arg} ({p} does not exist; `make zoo` builds them)")
     return p
 
 
