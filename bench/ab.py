@@ -133,18 +133,20 @@ def main():
                   f"{row['new_ms']:.3f} ms (medians); old/new {fmt(row['ratio'])} rounds new faster")
             if args.profile:
                 row["op_types"], row["ops"] = {}, {}
+
+                def stats_of(ms):  # ms(call) -> one op's time in that call, for both builds
+                    return ratio_stats([ms(c) for c in calls["old"]], [ms(c) for c in calls["new"]], rng)
+
                 for op in calls["old"][0]["types"]:
-                    s = ratio_stats([c["types"].get(op, 0) for c in calls["old"]],
-                                    [c["types"].get(op, 0) for c in calls["new"]], rng)
+                    s = stats_of(lambda c: c["types"].get(op, 0))
                     if s:
                         row["op_types"][op] = s
                         print(f"  {op:<24} {fmt(s)}")
                 for index, (op, _, _) in calls["old"][0]["ops"].items():
-                    share = statistics.median(c["ops"].get(index, (op, 0, 0))[2] for c in calls["old"])
+                    share = statistics.median(c["ops"][index][2] for c in calls["old"])
                     if share < args.min_share:
                         continue
-                    s = ratio_stats([c["ops"].get(index, (op, 0, 0))[1] for c in calls["old"]],
-                                    [c["ops"].get(index, (op, 0, 0))[1] for c in calls["new"]], rng)
+                    s = stats_of(lambda c: c["ops"].get(index, (op, 0, 0))[1])
                     if s:
                         row["ops"][str(index)] = dict(s, op=op, share=share)
                         print(f"  #{index:<3} {op:<19} {share:5.1%}  {fmt(s)}")
