@@ -32,13 +32,14 @@ struct Shape {
   int in_hw, cin, cout, k, stride;
 };
 
-// QuickNet's binary 3x3 convolutions, its stride-2 transitions and 1x1 shapes.
+// QuickNet's binary 3x3 convolutions, its stride-2 transitions and 1x1 shapes; QuickNetSmall's
+// first 3x3 shape last.
 const Shape kShapes[] = {
-    {"56x56x64->64_3x3", 56, 64, 64, 3, 1},    {"28x28x128->128_3x3", 28, 128, 128, 3, 1},
-    {"14x14x256->256_3x3", 14, 256, 256, 3, 1}, {"7x7x512->512_3x3", 7, 512, 512, 3, 1},
-    {"56x56x64->128_3x3s2", 56, 64, 128, 3, 2}, {"28x28x128->256_3x3s2", 28, 128, 256, 3, 2},
+    {"56x56x64->64_3x3", 56, 64, 64, 3, 1},       {"28x28x128->128_3x3", 28, 128, 128, 3, 1},
+    {"14x14x256->256_3x3", 14, 256, 256, 3, 1},   {"7x7x512->512_3x3", 7, 512, 512, 3, 1},
+    {"56x56x64->128_3x3s2", 56, 64, 128, 3, 2},   {"28x28x128->256_3x3s2", 28, 128, 256, 3, 2},
     {"14x14x256->512_3x3s2", 14, 256, 512, 3, 2}, {"28x28x128->256_1x1", 28, 128, 256, 1, 1},
-    {"14x14x256->512_1x1", 14, 256, 512, 1, 1},
+    {"14x14x256->512_1x1", 14, 256, 512, 1, 1},   {"56x56x32->32_3x3", 56, 32, 32, 3, 1},
 };
 
 xbnn::kernels::TaskRunner* Runner(int threads) {
@@ -133,18 +134,21 @@ BENCHMARK(BM_BConv2D)->Apply(Args)->UseRealTime()->Unit(benchmark::kMicrosecond)
 // A QuickNet residual block's tail on the 3x3 stride-1 shapes, one thread: the float LceBconv2d
 // (ReLU), the residual ADD and the LceQuantize of the sum, as separate passes (mode 0; the ADD as
 // a plain loop, the quantize with the optimized pack kernel) or fused into the convolution's
-// epilogue (mode 1). Counter best_us: the fastest call.
+// epilogue (mode 1); mode 2 is mode 1 in QuickNet's own form: no activation on the convolution
+// (LCE's zero padding, so its border correction) nor on the ADD. Counter best_us: the fastest
+// call.
 void BM_ResidualBlock(benchmark::State& state) {
   const Shape& s = kShapes[state.range(0)];
-  const bool fused = state.range(1) == 1;
+  const bool fused = state.range(1) >= 1;
+  const bool plain = state.range(1) == 2;
   BConv2DParams p;
   p.in_h = p.in_w = s.in_hw;
   p.channels_in = s.cin;
   p.out_channels = s.cout;
   p.kernel_h = p.kernel_w = s.k;
   p.padding = Padding::kSame;
-  p.pad_values = 1;
-  p.activation = xbnn::kernels::Activation::kRelu;
+  p.pad_values = plain ? 0 : 1;
+  p.activation = plain ? xbnn::kernels::Activation::kNone : xbnn::kernels::Activation::kRelu;
   p.output_type = BOutputType::kFloat32;
   std::mt19937 rng(1);
   const int words = xbnn::kernels::PackedWords(s.cin);
@@ -169,7 +173,7 @@ void BM_ResidualBlock(benchmark::State& state) {
   for (float& v : residual) v = real(rng);
   xbnn::kernels::optimized::BConvFused f;
   f.residual = residual.data();
-  f.clamp = true;
+  f.clamp = true;  // a model's ADD clamps to +-FLT_MAX even without activation
   f.min = std::numeric_limits<float>::lowest();
   f.max = std::numeric_limits<float>::max();
   f.sum = sum.data();
@@ -192,11 +196,13 @@ void BM_ResidualBlock(benchmark::State& state) {
     benchmark::ClobberMemory();
   }
   state.counters["best_us"] = fastest * 1e6;
-  state.SetLabel(std::string(s.name) + (fused ? " fused" : " separate"));
+  state.SetLabel(std::string(s.name) + (plain   ? " fused, no activations"
+                                        : fused ? " fused"
+                                                : " separate"));
 }
 
 BENCHMARK(BM_ResidualBlock)
-    ->ArgsProduct({{0, 1, 2, 3}, {0, 1}})
+    ->ArgsProduct({{0, 1, 2, 3, 9}, {0, 1, 2}})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
