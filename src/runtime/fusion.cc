@@ -184,6 +184,25 @@ FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
   return plan;
 }
 
+std::vector<int32_t> PlanInPlaceSums(const FusionPlan& plan,
+                                     const std::vector<RuntimeTensor>& tensors,
+                                     std::vector<int>& last) {
+  std::vector<int32_t> home(tensors.size(), -1);
+  // In op order, so that a chain of blocks (each sum the next block's residual) shares one buffer.
+  for (const BconvFusion& f : plan.fusions) {
+    const auto r = static_cast<size_t>(f.residual);
+    const auto z = static_cast<size_t>(f.sum);
+    if (!f.sum_read || last[z] == -2 || tensors[r].constant || last[r] != f.bconv ||
+        tensors[r].bytes != tensors[z].bytes) {
+      continue;
+    }
+    const size_t root = home[r] >= 0 ? static_cast<size_t>(home[r]) : r;
+    home[z] = static_cast<int32_t>(root);
+    last[root] = std::max(last[root], last[z]);
+  }
+  return home;
+}
+
 void AttachConvFusions(const FusionPlan& plan, std::vector<OpContext>& contexts,
                        std::vector<RuntimeTensor>& tensors) {
   for (const QuantizeFusion& q : plan.quantizes) contexts[q.conv].fused_packed = &tensors[q.packed];

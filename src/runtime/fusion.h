@@ -60,6 +60,15 @@ struct FusionPlan {
 FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
                        const std::vector<RuntimeTensor>& tensors, const std::vector<bool>& skip);
 
+// A fused residual ADD whose residual nothing reads after it writes its sum over the residual:
+// each element is read and then written by the same task of the convolution's epilogue, which so
+// touches half the memory. Returns per tensor the tensor whose memory it shares (-1: its own;
+// never one that shares in turn) and extends that tensor's lifetime in `last` (per tensor, the
+// last op step that uses it; -2: no memory).
+std::vector<int32_t> PlanInPlaceSums(const FusionPlan& plan,
+                                     const std::vector<RuntimeTensor>& tensors,
+                                     std::vector<int>& last);
+
 // Points the host ops' contexts at what the CONV_2D fusions fused into them (the LceBconv2d
 // fusions go through OpContext::fused, which the interpreter fills).
 void AttachConvFusions(const FusionPlan& plan, std::vector<OpContext>& contexts,

@@ -440,19 +440,23 @@ Status Interpreter::Impl::AllocateActivations(LoadState& s) {
     return Status::Error(s.oversize);
   }
   const size_t n = sg->tensors.size();
+  const std::vector<int32_t> home = runtime::PlanInPlaceSums(fusion, tensors, s.last);
   std::vector<runtime::TensorLifetime> lifetimes;
   std::vector<size_t> which;
   for (size_t i = 0; i < n; ++i) {
     if (tensors[i].constant || s.last[i] == -2) continue;
+    memory.activation_bytes_sum += tensors[i].bytes;
+    if (home[i] >= 0) continue;
     lifetimes.push_back({tensors[i].bytes, s.first[i], s.last[i]});
     which.push_back(i);
-    memory.activation_bytes_sum += tensors[i].bytes;
   }
   runtime::ArenaPlan plan = runtime::PlanArena(lifetimes, 64);
   memory.arena_bytes = plan.total_bytes;
   XBNN_RETURN_IF_ERROR(AllocateArena(plan.total_bytes, s.regs, s.inferred.folded));
   for (size_t k = 0; k < which.size(); ++k) tensors[which[k]].data = arena.get() + plan.offsets[k];
-
+  for (size_t i = 0; i < n; ++i) {
+    if (home[i] >= 0) tensors[i].data = tensors[static_cast<size_t>(home[i])].data;
+  }
   return Status::Ok();
 }
 
@@ -507,8 +511,8 @@ Status Interpreter::Impl::PrepareKernels(LoadState& s) {
 
 Status Interpreter::Impl::Init() {
   const graph::Graph& g = runtime::ModelGraph(*model);
-  // Only the first subgraph runs; others are reachable only through control-flow ops, which the
-  // registry refuses.
+  // Only the first subgraph runs (others only through control-flow ops, which the registry
+  // refuses).
   sg = &g.subgraphs[0];
   LoadState s;
   // 1. Every op must have a kernel, reported at load time with its name and index.
@@ -516,13 +520,12 @@ Status Interpreter::Impl::Init() {
   // 2. Shapes: inferred from the input shapes op by op (the file's may be wrong); small integer
   // tensors that follow from shapes alone are computed now and their ops folded away.
   XBNN_RETURN_IF_ERROR(runtime::InferShapes(g, *sg, &s.inferred));
-  // 3. Tensors: constants point into the model, ops on constants run now, activations get
-  // lifetimes.
+  // 3. Tensors: constants point into the model, ops on constants run now; activation lifetimes.
   XBNN_RETURN_IF_ERROR(CreateTensors(s));
   pool = std::make_unique<runtime::ThreadPool>(options.num_threads);
   XBNN_RETURN_IF_ERROR(FoldConstantOps(s));
   XBNN_RETURN_IF_ERROR(ComputeLifetimes(s));
-  // 4. Plan the arena.
+  // 4. Plan the arena (fused residual sums in place).
   XBNN_RETURN_IF_ERROR(AllocateActivations(s));
   // 5. Kernels.
   XBNN_RETURN_IF_ERROR(PrepareKernels(s));

@@ -8,6 +8,7 @@
 #include "format/tiny_models.h"
 #include "kernels/binary/binary_ops.h"
 #include "runtime/arena_plan.h"
+#include "runtime/fusion.h"
 #include "runtime/model_impl.h"
 #include "xbnn/interpreter.h"
 
@@ -29,6 +30,34 @@ TEST(ArenaPlan, DisjointLifetimesShareMemory) {
   EXPECT_EQ(p.total_bytes, 2048u);  // two 1024-byte slots
   for (size_t i = 0; i + 1 < t.size(); ++i) EXPECT_NE(p.offsets[i], p.offsets[i + 1]);
   EXPECT_EQ(p.offsets[0], p.offsets[2]);
+}
+
+// Three residual blocks at ops 2, 5, 8 (residual, sum tensor): 0 -> 1 -> 2 -> 3 of one size, so
+// each sum goes over the one residual buffer; a block whose residual is read later, one whose
+// sum nothing reads, one with a constant residual and one of another size keep their memory.
+TEST(Fusion, SumsGoInPlaceWhereTheResidualDies) {
+  auto block = [](int op, int32_t residual, int32_t sum, bool sum_read = true) {
+    runtime::BconvFusion f;
+    f.bconv = op;
+    f.residual = residual;
+    f.sum = sum;
+    f.sum_read = sum_read;
+    return f;
+  };
+  runtime::FusionPlan plan;
+  plan.fusions = {block(2, 0, 1),         block(5, 1, 2),  block(8, 2, 3),   block(9, 4, 5),
+                  block(10, 6, 7, false), block(11, 8, 9), block(12, 10, 11)};
+  std::vector<runtime::RuntimeTensor> t(12);
+  for (auto& x : t) x.bytes = 4096;
+  t[8].constant = true;
+  t[11].bytes = 8192;
+  //                       0  1  2  3   4   5   6   7   8   9  10  11
+  std::vector<int> last = {2, 5, 8, 20, 15, 16, 10, -2, 11, 13, 12, 14};
+  const std::vector<int32_t> home = runtime::PlanInPlaceSums(plan, t, last);
+  const std::vector<int32_t> want = {-1, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1};
+  EXPECT_EQ(home, want);
+  EXPECT_EQ(last[0], 20);  // the shared buffer lives as long as the last sum of the chain
+  EXPECT_EQ(last[4], 15);
 }
 
 TEST(ArenaPlan, NoOverlapInRandomPlans) {
