@@ -266,10 +266,6 @@ Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
       }
     }
   }
-  if (p.output_type != BOutputType::kBitpacked) {
-    plan.clamp_x = !(plan.clamp_min <= 0 && plan.clamp_max >= 2 * int64_t{g.kernel_elements} &&
-                     (!plan.zero_padding || plan.lce_border));
-  }
   if (k->isa_ == Isa::kAvx512Amx && !k->fallback_ &&
       (amx_every_layer || int64_t{taps} * cin_g >= kAmxMinKBits)) {
     k->amx_ = std::make_unique<BConvAmxStorage>();

@@ -48,9 +48,6 @@ struct BConvPlan {
   // value = float(clamp(x, clamp_min, clamp_max)) * multiplier + bias with LCE's folded
   // multiplier and bias; bitpacked output bit = acc > threshold.
   int32_t clamp_min = 0, clamp_max = 0;
-  // False where that clamp is the identity (x = 2 * acc lies in [0, 2K] inside the clamp range and
-  // no s_out is added to it): the epilogue then skips it.
-  bool clamp_x = true;
   const float* multiplier = nullptr;       // folded, padded channel index
   const float* bias = nullptr;             // folded
   const int32_t* threshold = nullptr;      // INT32_MAX on padding lanes, so their bits are 0
