@@ -192,7 +192,7 @@ std::vector<int32_t> PlanInPlaceSums(const FusionPlan& plan,
   for (const BconvFusion& f : plan.fusions) {
     const auto r = static_cast<size_t>(f.residual);
     const auto z = static_cast<size_t>(f.sum);
-    if (!f.sum_read || last[z] == -2 || tensors[r].constant || last[r] != f.bconv ||
+    if (!f.sum_read || tensors[r].constant || last[r] != f.bconv ||
         tensors[r].bytes != tensors[z].bytes) {
       continue;
     }

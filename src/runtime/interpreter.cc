@@ -511,7 +511,7 @@ Status Interpreter::Impl::PrepareKernels(LoadState& s) {
 
 Status Interpreter::Impl::Init() {
   const graph::Graph& g = runtime::ModelGraph(*model);
-  // Only the first subgraph runs (the registry refuses control-flow ops, the way to others).
+  // Only the first subgraph runs: the others need control-flow ops, which the registry refuses.
   sg = &g.subgraphs[0];
   LoadState s;
   // 1. Every op must have a kernel, reported at load time with its name and index.
