@@ -1,6 +1,6 @@
 // A self-contained check for machines without GoogleTest or Google Benchmark (the lent 16-core
 // device): (1) every optimized variant the CPU runs is bit-exact with the reference kernels over a
-// seeded random grid, at 1, 3 and N threads; (2) QuickNet's binary conv shapes in binary MACs/s
+// seeded random grid, at 1, 2, 3 and N threads; (2) QuickNet's binary conv shapes in binary MACs/s
 // at 1..N threads and as a fraction of the xor+popcount ceiling. Exits 1 on any mismatch.
 // Build: scripts/device-check.sh (plain g++ lines).
 #include <algorithm>
@@ -96,7 +96,7 @@ size_t OutputBytes(const BConv2DParams& p, const BConv2DGeometry& g) {
 
 int CheckVariants(int max_threads, int cases) {
   int failures = 0;
-  std::vector<int> thread_counts = {1, 3, max_threads};
+  std::vector<int> thread_counts = {1, 2, 3, max_threads};  // amx: tiles at 1-2, vpopcntd above
   for (Isa isa : optimized::kAllIsas) {
     std::string why = optimized::IsaUnavailableReason(isa);
     if (!why.empty()) {

@@ -347,7 +347,7 @@ TEST_P(OptimizedBConv2DTest, RejectsBadParametersAndMissingTensors) {
 // input rows continued across tasks, weights kept or expanded per step) against the reference.
 TEST(AmxBConv2DTest, TakesItsShapesAndMatchesReference) {
   XBNN_SKIP_IF_UNAVAILABLE(Isa::kAvx512Amx);
-  auto uses_amx = [](const Shape& s, bool every_layer = true) {
+  auto create = [](const Shape& s, bool every_layer) {
     BConv2DParams p = ParamsFor(s);
     const Result<BConv2DGeometry> g = ComputeBConv2DGeometry(p);
     std::mt19937_64 rng(1);
@@ -357,6 +357,10 @@ TEST(AmxBConv2DTest, TakesItsShapesAndMatchesReference) {
     auto k = BConv2DKernel::Create(p, filter.data(), ones.data(), ones.data(), nullptr,
                                    Isa::kAvx512Amx, every_layer);
     EXPECT_TRUE(k.ok()) << k.status().message();
+    return k;
+  };
+  auto uses_amx = [&](const Shape& s, bool every_layer = true) {
+    auto k = create(s, every_layer);
     return k.ok() && (*k)->uses_amx();
   };
   // batch, h, w, cin, cout, kh, kw, groups, sh, sw, dh, dw
@@ -371,6 +375,20 @@ TEST(AmxBConv2DTest, TakesItsShapesAndMatchesReference) {
   EXPECT_TRUE(uses_amx({1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}));
   EXPECT_FALSE(uses_amx({1, 8, 8, 64, 64, 3, 3, 2, 1, 1, 1, 1}));     // groups
   EXPECT_FALSE(uses_amx({1, 2, 2, 16416, 20, 3, 3, 1, 1, 1, 1, 1}));  // weights > 1 MB a tile
+  // Runs with more than kAmxMaxThreads threads, and strided layers with few jobs at more than
+  // one, take the vpopcntd kernel.
+  auto tiles_at = [&](const Shape& s, int threads) {
+    auto k = create(s, false);
+    return k.ok() && (*k)->RunsOnTiles(threads);
+  };
+  const Shape plain{1, 56, 56, 64, 64, 3, 3, 1, 1, 1, 1, 1};
+  const Shape strided_few_jobs{1, 14, 14, 256, 256, 3, 3, 1, 2, 2, 1, 1};
+  EXPECT_TRUE(tiles_at(plain, 1));
+  EXPECT_TRUE(tiles_at(plain, kAmxMaxThreads));
+  EXPECT_FALSE(tiles_at(plain, kAmxMaxThreads + 1));
+  EXPECT_FALSE(tiles_at(plain, 16));
+  EXPECT_TRUE(tiles_at(strided_few_jobs, 1));
+  EXPECT_FALSE(tiles_at(strided_few_jobs, 2));
 
   std::mt19937_64 rng(4242);
   // Kept weights (small K, one and several tiles), weights expanded per K step (3x3x512 x 2 tiles

@@ -274,6 +274,17 @@ Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
   return k;
 }
 
+bool BConv2DKernel::RunsOnTiles(int threads) const {
+  if (amx_ == nullptr) return false;
+  if (threads > kAmxMaxThreads) return false;  // bconv_amx.h
+  // Strided layers with few jobs run on the vpopcntd kernel when split over threads: every
+  // thread then expands the whole input (four phase planes) for the few jobs it has, and 28x28 ->
+  // 14x14 and 14x14 -> 7x7 ran 3-13% slower at two threads than on the vpopcntd kernel (1.1-1.25x
+  // faster at one; Bi-Real Net in the interpreter, 2-vCPU Xeon).
+  const BConvAmxPlan& a = amx_->plan();
+  return !(threads > 1 && (a.stride_h > 1 || a.stride_w > 1) && a.jobs_per_image < 16);
+}
+
 int64_t BConv2DKernel::packed_bytes() const {
   return static_cast<int64_t>(
       filter_.size() * 4 + tile_offset_.size() * 8 + indirection_.size() * 4 +
@@ -392,17 +403,11 @@ void BConv2DKernel::Run(const int32_t* input, void* output, TaskRunner* runner,
   }
   RunContext c{&plan_, variant_, input, output, fused, total_pixels_,
                CeilDiv(total_pixels_, plan_.rows), 1, 1, bitpacked && !plan_.bitpacked_aligned};
-  // Strided layers with few jobs run on the vpopcntd kernel when split over threads: every
-  // thread then expands the whole input (four phase planes) for the few jobs it has, and 28x28 ->
-  // 14x14 and 14x14 -> 7x7 ran 3-13% slower at two threads than on the vpopcntd kernel (1.1-1.25x
-  // faster at one; Bi-Real Net in the interpreter, 2-vCPU Xeon).
-  const BConvAmxPlan* ap = amx_ ? &amx_->plan() : nullptr;
-  const bool amx = ap != nullptr && !(threads > 1 && (ap->stride_h > 1 || ap->stride_w > 1) &&
-                                      ap->jobs_per_image < 16);
+  const bool amx = RunsOnTiles(threads);
   if (amx) {
     amx_->ReserveThreads(threads, runner);
     c.amx = amx_.get();
-    c.blocks = int64_t{plan_.batch} * ap->jobs_per_image;
+    c.blocks = int64_t{plan_.batch} * amx_->plan().jobs_per_image;
     c.run = ++runs_;
   }
   if (threads <= 1 || total_pixels_ == 0) {

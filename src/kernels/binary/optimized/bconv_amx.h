@@ -30,6 +30,14 @@ inline constexpr int kAmxJobRows = 32;      // output pixels of a job: 2 tiles o
 // 1.3-1.4x.
 inline constexpr int kAmxMinKBits = 512;
 
+// Runs with more threads take the vpopcntd kernel: on a 16-vCPU Sapphire Rapids guest the Zoo
+// models ran 1.2-1.5x slower on the tiles than on vpopcntd at 4, 8 and 16 threads (a process per
+// call, per-round ratio medians), as fast at two and 1.25x faster at one; the layers alone
+// likewise (bench/device_check.cc: 4-8 T binary MAC/s at 16 threads on the tiles, 6-8 T on
+// vpopcntd). Each task expands its own input rows, and with many tasks per layer that overhead
+// grows while each task's tile work shrinks.
+inline constexpr int kAmxMaxThreads = 2;
+
 struct BConvAmxPlan {
   int kc = 0;      // bytes per pixel of the expanded image: input bits rounded up to 64
   int chunks = 0;  // kc / 64: K steps of one tap
