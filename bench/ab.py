@@ -13,7 +13,11 @@ op) and the ratios are given per op type and for every op with at least --min-sh
     python3 bench/ab.py old-build new-build .cache/zoo/QuickNet.tflite --threads 1 2 --profile
 
 OLD and NEW are xbnn executables or build folders holding tools/xbnn. A model is a .tflite
-path or a Larq Zoo name, read from .cache/zoo/NAME.tflite (`make zoo`).
+path or a Larq Zoo name, read from .cache/zoo/NAME.tflite (`make zoo`). OLD and NEW may be the
+same executable run with different environment variables, e.g. two binary kernel variants:
+
+    python3 bench/ab.py build build QuickNet --threads 1 4 16 --old-env XBNN_ISA=amx \
+        --new-env XBNN_ISA=avx512vpopcnt
 
 Two binaries can differ in speed for reasons the change does not explain (code layout, where the
 scheduler puts a process): the --profile rows of ops the change does not touch are the control.
@@ -59,12 +63,12 @@ def model_path(arg):
     return p
 
 
-def bench(xbnn, model, threads, args):
+def bench(xbnn, model, threads, args, env=None):
     cmd = [xbnn, "bench", str(model), "--threads", str(threads), "--runs", str(args.runs),
            "--warmup", str(args.warmup), "--min-seconds", "0", "--json"]
     if args.profile:
         cmd.append("--profile")
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if p.returncode != 0:
         fail(f"{' '.join(cmd)} failed (exit {p.returncode}): {p.stderr.strip()[:500]}")
     out = json.loads(p.stdout)
@@ -103,13 +107,23 @@ def main():
     ap.add_argument("--min-share", type=float, default=0.02,
                     help="with --profile: list the ops with at least this share of the time (default 0.02)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    for side in ("old", "new"):
+        ap.add_argument(f"--{side}-env", action="append", default=[], metavar="NAME=VALUE",
+                        help=f"an environment variable for the {side.upper()} calls (repeatable)")
     args = ap.parse_args()
     if args.rounds < 1 or args.runs < 1 or args.warmup < 0 or min(args.threads) < 1:
         fail("--rounds, --runs and --threads must be at least 1, --warmup at least 0")
     builds = {"old": executable(args.old, "OLD"), "new": executable(args.new, "NEW")}
+    envs = {}
+    for side in ("old", "new"):
+        extra = getattr(args, f"{side}_env")
+        for item in extra:
+            if "=" not in item or not item.split("=", 1)[0]:
+                fail(f"--{side}-env {item!r}: expected NAME=VALUE")
+        envs[side] = dict(os.environ, **dict(i.split("=", 1) for i in extra)) if extra else None
     models = [model_path(m) for m in args.models]
 
-    print(f"old: {builds['old']}\nnew: {builds['new']}")
+    print(f"old: {builds['old']} {' '.join(args.old_env)}\nnew: {builds['new']} {' '.join(args.new_env)}")
     print(f"CPU: {cpu_name()}, {os.cpu_count()} logical CPUs; {args.rounds} rounds, "
           f"{args.runs} invokes per call; ratio = old / new (> 1: new is faster)\n")
     rng = random.Random(0)
@@ -119,7 +133,7 @@ def main():
             calls = {"old": [], "new": []}
             for r in range(args.rounds):
                 for name in ("old", "new") if r % 2 == 0 else ("new", "old"):
-                    calls[name].append(bench(builds[name], model, threads, args))
+                    calls[name].append(bench(builds[name], model, threads, args, envs[name]))
                 if sys.stderr.isatty():
                     print(f"\r{model.stem} at {threads} thread(s): round {r + 1}/{args.rounds}",
                           end="", file=sys.stderr, flush=True)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the binary kernel library and bench/device_check with plain g++ lines (no CMake,
-# GoogleTest or other dependency: for the lent device machine) and runs it.
+# GoogleTest or other dependency: for the lent device machine) and runs it with N random cases
+# (default 400); `--build-only` only builds it. Usage: scripts/device-check.sh [N | --build-only]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 OUT="${OUT_DIR:-$ROOT/build-device}"
@@ -20,5 +21,6 @@ done
 compile "$ROOT/bench/device_check.cc"
 wait
 $CXX $FLAGS "${objs[@]}" -o "$OUT/device_check"
+if [ "${1:-}" = "--build-only" ]; then exit 0; fi
 lscpu | grep -E "Model name|^CPU\(s\)|Flags" | sed 's/Flags:.*\(avx512_vpopcntdq\).*/Flags: ... \1 .../'
 "$OUT/device_check" "${1:-400}"
