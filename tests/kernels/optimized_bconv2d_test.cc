@@ -401,8 +401,7 @@ TEST(AmxBConv2DTest, TakesItsShapesAndMatchesReference) {
       {1, 20, 22, 33, 48, 3, 2, 1, 3, 2, 2, 1},
       {1, 14, 14, 256, 80, 1, 1, 1, 1, 1, 1, 1},
       {1, 19, 13, 160, 64, 5, 3, 1, 1, 2, 1, 2},
-      {1, 48, 46, 64, 64, 3, 3, 1, 2, 2, 1,
-       1},  // strided, enough jobs for the tiles at 2-3 threads
+      {1, 48, 46, 64, 64, 3, 3, 1, 2, 2, 1, 1},  // strided, enough jobs for the tiles at 2 threads
   };
   int cases = 0;
   for (const Shape& s : shapes) {

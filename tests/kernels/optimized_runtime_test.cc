@@ -1,7 +1,9 @@
 // Variant selection (CPU features, XBNN_ISA) and the thread runners.
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <iterator>
 #include <mutex>
@@ -113,6 +115,33 @@ TEST(IsaTest, EnvironmentForcesVariant) {
 void CountTask(void* ctx, int thread, int i) {
   auto* hits = static_cast<std::vector<std::atomic<int>>*>(ctx);
   (*hits)[i].fetch_add(1 + 1000 * thread);
+}
+
+// Scratch grows to the largest size and thread count asked for, at most the runner's threads,
+// and stays 64-byte aligned (the AMX kernel reserves for the two threads that use it).
+TEST(TaskRunnerTest, ScratchGrowsToTheLargestReservation) {
+  StdThreadRunner runner(4);
+  EXPECT_EQ(runner.scratch_threads(), 0);
+  runner.ReserveScratch(0, 0);
+  EXPECT_EQ(runner.scratch_threads(), 0);
+  runner.ReserveScratch(1000, 2);
+  EXPECT_EQ(runner.scratch_threads(), 2);
+  EXPECT_EQ(runner.scratch_bytes(), 1000u);
+  runner.ReserveScratch(500, 1);  // smaller in both: unchanged
+  EXPECT_EQ(runner.scratch_threads(), 2);
+  EXPECT_EQ(runner.scratch_bytes(), 1000u);
+  runner.ReserveScratch(300, 3);  // more threads: the larger size for all of them
+  EXPECT_EQ(runner.scratch_threads(), 3);
+  EXPECT_EQ(runner.scratch_bytes(), 1000u);
+  runner.ReserveScratch(2000, 16);  // at most the runner's threads
+  EXPECT_EQ(runner.scratch_threads(), 4);
+  EXPECT_EQ(runner.scratch_bytes(), 2000u);
+  for (int t = 0; t < 4; ++t) {
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(runner.Scratch(t)) % 64, 0u);
+    std::memset(runner.Scratch(t), t, 2000);  // all of it writable (ASan checks the bounds)
+  }
+  runner.ReserveScratch(100);  // every thread
+  EXPECT_EQ(runner.scratch_threads(), 4);
 }
 
 TEST(TaskRunnerTest, EveryTaskRunsOnceWithValidThreadIds) {

@@ -237,7 +237,10 @@ class LceBconv2d final : public runtime::OpKernel {
                   p.kernel_w * geometry->channels_per_group;
     runner_ = RunnerFor(ctx, macs, 1e12);
     // The AMX kernel's expanded input in scratch that all ops on this runner share.
-    if (runner_) runner_->ReserveScratch(static_cast<size_t>(kernel_->scratch_bytes()));
+    if (runner_) {
+      runner_->ReserveScratch(static_cast<size_t>(kernel_->scratch_bytes()),
+                              kernel_->scratch_threads(runner_->num_threads()));
+    }
     if (ctx.fused) return PrepareFused(ctx, *ctx.fused);
     return Status::Ok();
   }

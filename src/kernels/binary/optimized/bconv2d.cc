@@ -285,6 +285,10 @@ bool BConv2DKernel::RunsOnTiles(int threads) const {
   return !(threads > 1 && (a.stride_h > 1 || a.stride_w > 1) && a.jobs_per_image < 16);
 }
 
+int BConv2DKernel::scratch_threads(int threads) const {
+  return amx_ == nullptr ? 0 : std::min(threads, kAmxMaxThreads);
+}
+
 int64_t BConv2DKernel::packed_bytes() const {
   return static_cast<int64_t>(
       filter_.size() * 4 + tile_offset_.size() * 8 + indirection_.size() * 4 +

@@ -53,9 +53,11 @@ class BConv2DKernel {
   // ... and whether a Run with `threads` threads does: not with more than kAmxMaxThreads, nor
   // strided layers with few jobs at more than one (the vpopcntd kernel is faster there).
   bool RunsOnTiles(int threads) const;
-  // Per-thread scratch that Run takes from a runner that reserved this much
-  // (TaskRunner::ReserveScratch; else the kernel allocates its own): 0 without AMX.
+  // Per-thread scratch that Run takes from a runner that reserved this much for at least its
+  // threads (TaskRunner::ReserveScratch; else the kernel allocates its own): 0 without AMX; and
+  // the threads that use it on a runner of `threads` (runs with more take no scratch).
   int64_t scratch_bytes() const { return amx_ ? amx_->image_bytes() : 0; }
+  int scratch_threads(int threads) const;
   const BConv2DParams& params() const { return params_; }
   const BConv2DGeometry& geometry() const { return geometry_; }
   // Bytes held for packed weights, indirection and epilogue tables.

@@ -137,8 +137,9 @@ int64_t BConvAmxStorage::bytes() const {
 
 void BConvAmxStorage::ReserveThreads(int threads, TaskRunner* runner) const {
   const BConvAmxPlan& a = plan_;
-  const bool shared =
-      runner != nullptr && runner->scratch_bytes() >= static_cast<size_t>(image_bytes());
+  const bool shared = runner != nullptr &&
+                      runner->scratch_bytes() >= static_cast<size_t>(image_bytes()) &&
+                      runner->scratch_threads() >= threads;
   while (static_cast<int>(threads_.size()) < threads) {
     ThreadScratch t;
     t.weights = AlignedBuffer<int8_t>(static_cast<size_t>(a.weight_slots * a.tile_weight_bytes));

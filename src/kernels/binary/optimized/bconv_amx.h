@@ -33,7 +33,7 @@ inline constexpr int kAmxMinKBits = 512;
 // Runs with more threads take the vpopcntd kernel: on a 16-vCPU Sapphire Rapids guest the Zoo
 // models ran 1.2-1.5x slower on the tiles than on vpopcntd at 4, 8 and 16 threads (a process per
 // call, per-round ratio medians), as fast at two and 1.25x faster at one; the layers alone
-// likewise (bench/device_check.cc: 4-8 T binary MAC/s at 16 threads on the tiles, 6-8 T on
+// likewise (bench/device_check.cc: 3.9-5.0 T binary MAC/s at 16 threads on the tiles, 5.7-8.3 T on
 // vpopcntd). Each task expands its own input rows, and with many tasks per layer that overhead
 // grows while each task's tile work shrinks.
 inline constexpr int kAmxMaxThreads = 2;

@@ -4,6 +4,7 @@
 // every thread count gives identical output.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -32,14 +33,21 @@ class TaskRunner {
   // Per-thread scratch that the kernels running on this runner share (they run one at a time, as
   // the interpreter's ops do): a kernel reserves at prepare time and takes Scratch(thread) in its
   // tasks: one buffer per thread for all kernels instead of one per kernel (the AMX bconv's
-  // expanded input: 12 layers of 43-118 KB per thread in Bi-Real Net). 64-byte aligned.
-  void ReserveScratch(size_t bytes) {
-    if (bytes <= scratch_bytes_) return;
+  // expanded input: 12 layers of 43-118 KB per thread in Bi-Real Net). 64-byte aligned. A kernel
+  // whose tasks use scratch only when few threads run them reserves for its first `threads`.
+  void ReserveScratch(size_t bytes, int threads) {
+    threads = std::min(threads, num_threads());
+    if (bytes <= scratch_bytes_ && threads <= scratch_threads()) return;
+    bytes = std::max(bytes, scratch_bytes_);
+    threads = std::max(threads, scratch_threads());
     scratch_.clear();
-    for (int t = 0; t < num_threads(); ++t) scratch_.emplace_back(bytes);
+    for (int t = 0; t < threads; ++t) scratch_.emplace_back(bytes);
     scratch_bytes_ = bytes;
   }
+  void ReserveScratch(size_t bytes) { ReserveScratch(bytes, num_threads()); }
   size_t scratch_bytes() const { return scratch_bytes_; }
+  // Scratch(thread) exists for thread < scratch_threads().
+  int scratch_threads() const { return static_cast<int>(scratch_.size()); }
   int8_t* Scratch(int thread) { return scratch_[static_cast<size_t>(thread)].data(); }
 
  private:
