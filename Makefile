@@ -11,7 +11,7 @@ FUZZ_SECONDS ?= 60
 XBNN := $(BUILD)/tools/xbnn
 
 .PHONY: help deps configure build install test-tsan demo test test-cpp test-python test-fuzz test-sanitize test-lce test-zoo \
-        test-aarch64 test-armv7 test-consumer fuzz zoo lce-venv fixtures format clean onnx-venv onnx-fixtures onnx-full onnx-bench
+        test-aarch64 test-armv7 test-consumer fuzz zoo lce-venv fixtures format clean onnx-venv onnx-fixtures onnx-full onnx-bench device-bundle
 
 help:
 	@echo "xbnn make targets:"
@@ -36,6 +36,8 @@ help:
 	@echo "  make onnx-fixtures regenerate tests/models/onnx with PyTorch + onnxruntime (needs onnx-venv)"
 	@echo "  make onnx-full     full-size Bi-Real Net-18 (random weights) into .cache/onnx (needs onnx-venv)"
 	@echo "  make onnx-bench    xbnn vs onnxruntime on that model, 1 and 2 threads (needs onnx-full)"
+	@echo "  make device-bundle .devcarry/ for a machine without xbnn's dependencies (needs zoo):"
+	@echo "                    binaries, tests, Zoo models, OpenVINO; run scripts/device-run.sh there"
 
 deps:
 	@bash scripts/install-deps.sh
@@ -113,6 +115,9 @@ zoo: lce-venv
 test-lce: build
 	@if [ ! -x $(LCE_VENV)/bin/python ]; then echo "test-lce: skipped: no reference venv (run 'make lce-venv')"; exit 0; fi; \
 	PYTHONPATH=$(ROOT)/$(BUILD)/python XBNN_BUILD_DIR=$(ROOT)/$(BUILD) $(LCE_VENV)/bin/python -m pytest -q tests/lce
+
+device-bundle: build
+	@bash scripts/device-bundle.sh $(MODELS)
 
 test-zoo: build
 	@XBNN_GOLDEN_DIR=$(ROOT)/.cache/zoo $(BUILD)/tests/runtime/runtime_test --gtest_filter='Fixtures/*'

@@ -7,9 +7,11 @@
 # bench/vs_openvino.py. Needs `make build`, `make zoo` (and so the LCE venv) first.
 #
 #   scripts/device-bundle.sh [MODEL...]   (default: QuickNet QuickNetLarge BiRealNet BinaryResNetE18)
+#   make device-bundle [MODELS="QuickNet BiRealNet"]
 #
-# The device tool then carries .devcarry and runs `bash scripts/device-run.sh`. What travels is
-# limited to 64 MiB with the tracked tree: the script prints the total and refuses beyond it.
+# Then copy the repository with .devcarry/ to that machine and run `bash scripts/device-run.sh`
+# there. The bundle is kept under 64 MiB with the tracked tree (a transfer limit): the script
+# prints the total and refuses beyond it.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 B="$ROOT/build"
@@ -17,7 +19,7 @@ D="$ROOT/.devcarry"
 VENV_PY="$ROOT/.cache/lce-venv/bin/python"
 LIMIT=$((64 * 1024 * 1024))
 if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 models=("$@")

@@ -8,7 +8,7 @@
 #   3. on AMX CPUs, the amx and avx512vpopcnt variants A/B per thread count (bench/ab.py);
 #   4. xbnn against OpenVINO f32 and default at 1 and 2 threads, each run pinned to its CPUs
 #      (bench/vs_openvino.py).
-# Logs go to $OUT when set (the device tool's folder), else /tmp/device-run. ROUNDS=N (default
+# Logs go to $OUT when set, else /tmp/device-run. ROUNDS=N (default
 # 10) sets the rounds of step 4 (and half of them for step 3).
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
