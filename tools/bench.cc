@@ -21,8 +21,9 @@ namespace {
 
 constexpr const char* kHelp =
     "usage: xbnn bench MODEL.tflite [--threads N[,N...]] [--warmup N] [--runs N]\n"
-    "                  [--min-seconds S] [--idle-ms MS] [--max-memory SIZE] [--no-fuse]\n"
-    "                  [--float-precision f32|bf16] [--profile] [--json]\n\n"
+    "                  [--min-seconds S] [--idle-ms MS] [--settle N] [--max-memory SIZE]\n"
+    "                  [--no-fuse]"
+    " [--float-precision f32|bf16] [--profile] [--json]\n\n"
     "Measures model load and prepare time, invoke latency over the runs (mean, median, p90,\n"
     "min, max, std) on seeded random inputs, CPU time per invoke, the arena and peak resident\n"
     "memory.\n\n"
@@ -33,6 +34,10 @@ constexpr const char* kHelp =
     "                    counts see the same moments of a busy machine; reports each count's\n"
     "                    latencies and the speedup over the first count as the median of the\n"
     "                    per-round ratios (--runs and --min-seconds count rounds and their time)\n"
+    "  --settle N        with a list of thread counts: N untimed invokes of the same interpreter\n"
+    "                    right before each timed one (default 0), so that it finds its worker\n"
+    "                    threads awake and its data in cache as in back-to-back inference; 0\n"
+    "                    times its first invoke after the other counts' turns\n"
     "  --max-memory SIZE refuse models whose activation memory exceeds SIZE (bytes, or with K, M,\n"
     "                    G; default 4G, 2G on 32-bit platforms; 0: no limit)\n"
     "  --warmup N        untimed invokes first (default 5)\n"
@@ -280,7 +285,8 @@ void PrintOpComparison(JsonWriter& j, const Interpreter& first, const std::vecto
 
 int BenchThreadCounts(const std::string& path, const std::shared_ptr<const Model>& model,
                       InterpreterOptions opts, const std::vector<int>& counts, long long warmup,
-                      long long runs, double min_seconds, double idle_ms, bool json) {
+                      long long runs, double min_seconds, double idle_ms, long long settle,
+                      bool json) {
   const size_t k = counts.size();
   std::vector<std::unique_ptr<Interpreter>> its;
   for (int t : counts) {
@@ -312,6 +318,10 @@ int BenchThreadCounts(const std::string& path, const std::shared_ptr<const Model
   while (rounds < runs || timed_seconds < min_seconds) {
     for (size_t q = 0; q < k; ++q) {
       const size_t i = (static_cast<size_t>(rounds) + q) % k;
+      for (long long w = 0; w < settle; ++w) {
+        Status s = its[i]->Invoke();
+        if (!s.ok()) return Fail("bench", s.message());
+      }
       IdleFor(idle_ms);
       const auto a = Clock::now();
       Status s = its[i]->Invoke();
@@ -334,6 +344,7 @@ int BenchThreadCounts(const std::string& path, const std::shared_ptr<const Model
   JsonWriter j;
   j.BeginObject().Key("model").String(path).Key("threads").IntArray(counts);
   j.Key("rounds").Int(rounds).Key("warmup").Int(warmup).Key("idle_ms").Double(idle_ms);
+  j.Key("settle").Int(settle);
   j.Key("results").BeginArray();
   if (!json) {
     std::printf(
@@ -389,7 +400,7 @@ int BenchMain(const std::vector<std::string>& argv) {
   }
   std::string path;
   std::vector<int> thread_counts{1};
-  long long warmup = 5, runs = 50;
+  long long warmup = 5, runs = 50, settle = 0;
   double min_seconds = 1.0, idle_ms = 0;
   size_t max_memory = InterpreterOptions{}.max_arena_bytes;
   bool profile = false, json = false, fuse = true;
@@ -427,6 +438,10 @@ int BenchMain(const std::vector<std::string>& argv) {
       if (!number(0, 60'000, &v))
         return Fail("bench", "--idle-ms needs a number of milliseconds in [0, 60000]");
       idle_ms = v;
+    } else if (a == "--settle") {
+      if (!number(0, 1000, &v) || v != std::floor(v))
+        return Fail("bench", "--settle needs an integer in [0, 1000]");
+      settle = static_cast<long long>(v);
     } else if (a == "--profile") {
       profile = true;
     } else if (a == "--no-fuse") {
@@ -457,9 +472,12 @@ int BenchMain(const std::vector<std::string>& argv) {
   opts.profile = profile;
   opts.fuse_ops = fuse;
   opts.float_precision = precision;
+  if (settle > 0 && thread_counts.size() < 2) {
+    return Fail("bench", "--settle needs a list of thread counts (--threads A,B,...)");
+  }
   if (thread_counts.size() > 1) {
     return BenchThreadCounts(path, *model, opts, thread_counts, warmup, runs, min_seconds, idle_ms,
-                             json);
+                             settle, json);
   }
   auto created = Interpreter::Create(*model, opts);
   if (!created.ok()) return Fail("bench", path + ": " + created.status().message());

@@ -137,6 +137,28 @@ check("bench --threads 1,2 --json compares the counts", ok, p.stdout[-400:] + p.
 p = run("bench", model, "--runs", "3", "--min-seconds", "0", "--threads", "2,1,2")
 check("bench --threads 2,1,2 prints a row per count", p.returncode == 0 and "speedup" in p.stdout
       and len([l for l in p.stdout.splitlines() if re.match(r" +[12] +[0-9.]+ ", l)]) == 3, p.stdout[-600:])
+# --settle N: N untimed invokes of each interpreter right before its timed one: the 2-thread
+# pool then runs (1 + N) times the jobs over the same 6 rounds (a float model: its convolution
+# is split over the pool, the binary one is too small to be).
+float_model = os.path.join(lce, "bconv_k3_same_pad1_s1_c32_64.float.tflite")
+def pool_jobs(settle):
+    p = run("bench", float_model, "--runs", "6", "--warmup", "0", "--min-seconds", "0", "--json",
+            "--threads", "1,2", "--settle", str(settle))
+    if p.returncode != 0:
+        return None, p
+    d = json.loads(p.stdout)
+    pool = d["results"][1]["thread_pool"]
+    return (d["settle"], d["rounds"], pool["parallel_steps"] + pool["serial_steps"]), p
+plain, p0 = pool_jobs(0)
+settled, p2 = pool_jobs(2)
+check("bench --settle 2 runs two untimed invokes before each timed one",
+      plain is not None and settled is not None and plain[:2] == (0, 6) and settled[:2] == (2, 6)
+      and plain[2] > 0 and settled[2] == 3 * plain[2],
+      f"{plain} {settled} {p0.stderr[:200]} {p2.stderr[:200]}")
+expect_error("bench --settle without a list of counts", ["bench", model, "--settle", "1"],
+             "--settle needs a list of thread counts")
+expect_error("bench --settle negative", ["bench", model, "--threads", "1,2", "--settle", "-1"],
+             "--settle needs an integer")
 expect_error("bench --threads with a zero", ["bench", model, "--threads", "1,0"], "comma-separated")
 expect_error("bench --threads with an empty entry", ["bench", model, "--threads", "1,,2"], "comma-separated")
 # --threads A,B --profile: each op's median time at every count and its per-round speedup.
