@@ -5,7 +5,8 @@
 #      golden tests (the bundled Zoo models against LCE's recorded outputs) and float-op tests;
 #   2. bench/device_check: every variant bit-exact against the reference kernels at 1, 2, 3 and
 #      N threads, and binary MACs/s of QuickNet's layer shapes at 1-16 threads;
-#   3. on AMX CPUs, the amx and avx512vpopcnt variants A/B per thread count (bench/ab.py);
+#   3. on AMX CPUs, the amx and avx512vpopcnt variants A/B per thread count (bench/ab.py), and
+#      each model at 1-16 threads in one process (`xbnn bench --threads 1,2,4,8,16 --settle 1`);
 #   4. xbnn against OpenVINO f32 and default at 1 and 2 threads, each run pinned to its CPUs
 #      (bench/vs_openvino.py).
 # Logs go to $OUT when set, else /tmp/device-run. ROUNDS=N (default
@@ -15,7 +16,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 D="$ROOT/.devcarry"
 LOG="${OUT:-/tmp/device-run}"
 if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 [ -f "$D/binaries.tar.gz" ] || { echo "device-run: no .devcarry/binaries.tar.gz: run scripts/device-bundle.sh first" >&2; exit 1; }
@@ -54,6 +55,10 @@ if lscpu | grep -q amx_int8; then
   TAILN=30 step amx_vs_vpopcnt 150 python3 bench/ab.py "$X/bin/xbnn" "$X/bin/xbnn" $model_paths \
     --threads 1 2 4 16 --rounds $(((rounds + 1) / 2)) --runs 60 --old-env XBNN_ISA=amx --new-env XBNN_ISA=avx512vpopcnt
 fi
+for m in $models; do
+  TAILN=12 step "threads_$m" 60 "$X/bin/xbnn" bench "$D/zoo/$m.tflite" --threads 1,2,4,8,16 \
+    --settle 1 --runs 100 --min-seconds 2
+done
 site=$(mktemp -d)
 (cd "$site" && for w in "$D"/wheels/*; do python3 -m zipfile -e "$w" .; done)
 export PYTHONPATH="$site:$D/py"
