@@ -5,12 +5,13 @@
 #      golden tests (the bundled Zoo models against LCE's recorded outputs) and float-op tests;
 #   2. bench/device_check: every variant bit-exact against the reference kernels at 1, 2, 3 and
 #      N threads, and binary MACs/s of QuickNet's layer shapes at 1-16 threads;
-#   3. on AMX CPUs, the amx and avx512vpopcnt variants A/B per thread count (bench/ab.py), and
-#      each model at 1-16 threads in one process (`xbnn bench --threads 1,2,4,8,16 --settle 1`);
+#   3. on AMX CPUs, the amx and avx512vpopcnt variants A/B per thread count (bench/ab.py);
+#      on every CPU, each model at 1-16 threads in one process (`xbnn bench --threads
+#      1,2,4,8,16 --settle 1`);
 #   4. xbnn against OpenVINO f32 and default at 1 and 2 threads, each run pinned to its CPUs
 #      (bench/vs_openvino.py).
-# Logs go to $OUT when set, else /tmp/device-run. ROUNDS=N (default
-# 10) sets the rounds of step 4 (and half of them for step 3).
+# Logs go to $OUT when set, else /tmp/device-run. ROUNDS=N (default 10) sets the rounds of step
+# 4 (and half of them for the A/B of step 3).
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 D="$ROOT/.devcarry"
