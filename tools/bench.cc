@@ -352,6 +352,7 @@ int BenchThreadCounts(const std::string& path, const std::shared_ptr<const Model
         "rounds\n",
         path.c_str(), rounds);
     if (idle_ms > 0) std::printf("idle before each invoke: %g ms\n", idle_ms);
+    if (settle > 0) std::printf("untimed invokes right before each timed one: %lld\n", settle);
     std::printf("%7s %10s %9s %9s %9s %9s %10s %9s %13s\n", "threads", "median ms", "mean", "p90",
                 "min", "max", "p90/median", "speedup", "rounds slower");
   }
