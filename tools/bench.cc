@@ -22,8 +22,7 @@ namespace {
 constexpr const char* kHelp =
     "usage: xbnn bench MODEL.tflite [--threads N[,N...]] [--warmup N] [--runs N]\n"
     "                  [--min-seconds S] [--idle-ms MS] [--settle N] [--max-memory SIZE]\n"
-    "                  [--no-fuse]"
-    " [--float-precision f32|bf16] [--profile] [--json]\n\n"
+    "                  [--no-fuse] [--float-precision f32|bf16] [--profile] [--json]\n\n"
     "Measures model load and prepare time, invoke latency over the runs (mean, median, p90,\n"
     "min, max, std) on seeded random inputs, CPU time per invoke, the arena and peak resident\n"
     "memory.\n\n"
@@ -462,6 +461,9 @@ int BenchMain(const std::vector<std::string>& argv) {
     }
   }
   if (path.empty()) return Fail("bench", "no model given (see --help)");
+  if (settle > 0 && thread_counts.size() < 2) {
+    return Fail("bench", "--settle needs a list of thread counts (--threads A,B,...)");
+  }
 
   auto t0 = Clock::now();
   auto model = Model::FromFile(path);
@@ -473,9 +475,6 @@ int BenchMain(const std::vector<std::string>& argv) {
   opts.profile = profile;
   opts.fuse_ops = fuse;
   opts.float_precision = precision;
-  if (settle > 0 && thread_counts.size() < 2) {
-    return Fail("bench", "--settle needs a list of thread counts (--threads A,B,...)");
-  }
   if (thread_counts.size() > 1) {
     return BenchThreadCounts(path, *model, opts, thread_counts, warmup, runs, min_seconds, idle_ms,
                              settle, json);
