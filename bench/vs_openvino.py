@@ -33,7 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from compare import load_inputs  # noqa: E402
+from compare import OpenvinoEngine, load_inputs  # noqa: E402
 from contention import cpu_name  # noqa: E402
 
 
@@ -120,11 +120,9 @@ def main():
         for t in args.threads:
             requests = {}
             for kind in ("OV-f32", "OV"):
-                config = {"INFERENCE_NUM_THREADS": t, "NUM_STREAMS": 1, "PERFORMANCE_HINT": "LATENCY"}
-                if kind == "OV-f32":
-                    config["INFERENCE_PRECISION_HINT"] = "f32"
-                compiled = core.compile_model(model, "CPU", config)
-                request = compiled.create_infer_request()
+                # compare.py's engine: the same compile settings (one stream, latency hint).
+                engine = OpenvinoEngine({"ov_core": core}, (model, stats), inputs, t, kind)
+                compiled, request = engine.compiled, engine.request
                 request.infer(xs)
                 if recorded is not None:
                     out, want = request.get_output_tensor(0).data, recorded[0]
@@ -135,7 +133,7 @@ def main():
                         fail(f"{name}: {kind} disagrees with LCE's recorded output (max |diff| "
                              f"{diff:.3g} of the range, tolerance {tol}; same argmax: {same})")
                     if t == args.threads[0]:
-                        prec = compiled.get_property("INFERENCE_PRECISION_HINT")
+                        prec = engine.precision
                         binary = [f"{impl} x{n}" for (layer, impl, _), n in
                                   openvino_lce.runtime_summary(compiled) if layer == "BinaryConvolution"]
                         print(f"{name} {kind}: precision {prec}, max |diff| vs LCE {diff:.2e} of "
