@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packs what a lent many-core machine (x86-64, Python 3.12, no package registry, no xbnn
 # dependencies installed) needs for scripts/device-run.sh into .devcarry/ (git-ignored): this
-# build's xbnn CLI, kernel, runtime and float-op test binaries with their shared libraries,
+# build's xbnn CLI, kernel, runtime and float-op test binaries, the roofline and AMX probes with
+# their shared libraries,
 # bench/device_check (plain g++), Zoo models with LCE's recorded inputs and outputs, and
 # OpenVINO for Python 3.12 (the CPU plugin only) with TensorFlow's TFLite schema module for
 # bench/vs_openvino.py. Needs `make build`, `make zoo` (and so the LCE venv) first.
@@ -27,7 +28,7 @@ models=("$@")
 
 die() { echo "device-bundle: $*" >&2; exit 1; }
 bins=("$B/tools/xbnn" "$B/tests/kernels/xbnn_kernels_optimized_test" "$B/tests/runtime/runtime_test"
-      "$B/tests/builtin/builtin_test")
+      "$B/tests/builtin/builtin_test" "$B/bench/roofline" "$B/bench/bench_amx")
 for b in "${bins[@]}"; do [ -x "$b" ] || die "no $b: run \`make build\` first"; done
 for m in "${models[@]}"; do
   [ -f "$ROOT/.cache/zoo/$m.tflite" ] || die "no .cache/zoo/$m.tflite: run \`make zoo\` first"

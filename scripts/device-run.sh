@@ -9,15 +9,18 @@
 #      on every CPU, each model at 1-16 threads in one process (`xbnn bench --threads
 #      1,2,4,8,16 --settle 1`);
 #   4. xbnn against OpenVINO f32 and default at 1 and 2 threads, each run pinned to its CPUs
-#      (bench/vs_openvino.py).
-# Logs go to $OUT when set, else /tmp/device-run. ROUNDS=N (default 10) sets the rounds of step
+#      (bench/vs_openvino.py);
+#   5. one thread on CPU 0, per model: the roofline, xbnn's per-op profile in float32 and bf16,
+#      OpenVINO's per-layer profile in f32 and its default precision; the AMX probes.
+# Logs go to /tmp/device-run, or with $OUT set into $OUT/device-run-logs.tar.gz (one file: the
+# device tool brings back only a few files). ROUNDS=N (default 10) sets the rounds of step
 # 4 (and half of them for the A/B of step 3).
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 D="$ROOT/.devcarry"
-LOG="${OUT:-/tmp/device-run}"
+LOG=/tmp/device-run
 if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 [ -f "$D/binaries.tar.gz" ] || { echo "device-run: no .devcarry/binaries.tar.gz: run scripts/device-bundle.sh first" >&2; exit 1; }
@@ -68,4 +71,18 @@ for t in 1 2; do
   TAILN=20 step "vs_openvino_${t}T" 150 taskset -c "0-$((t - 1))" python3 bench/vs_openvino.py \
     $models --zoo-dir "$D/zoo" --xbnn "$X/bin/xbnn" --threads "$t" --rounds "$rounds" --runs 30
 done
+for m in $models; do
+  f="$D/zoo/$m.tflite"
+  TAILN=14 step "roofline_$m" 60 taskset -c 0 "$X/bin/roofline" "$f" --rounds 3 --runs 40
+  for p in f32 bf16; do
+    TAILN=12 step "profile_${m}_$p" 60 taskset -c 0 "$X/bin/xbnn" bench "$f" --profile --runs 60 \
+      --float-precision "$p"
+  done
+  for p in f32 default; do
+    TAILN=12 step "ov_profile_${m}_$p" 60 taskset -c 0 python3 bench/openvino_profile.py "$f" \
+      --precision "$p" --runs 40 --top 8
+  done
+done
+if lscpu | grep -q amx_int8; then TAILN=20 step bench_amx 60 taskset -c 0 "$X/bin/bench_amx"; fi
+if [ -n "${OUT:-}" ]; then tar -C "$LOG" -czf "$OUT/device-run-logs.tar.gz" .; fi
 echo "=== done [$(date +%T)]"
