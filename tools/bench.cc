@@ -158,6 +158,11 @@ class OpTimes {
       last_[o] = prof[o].total_seconds;
     }
   }
+  // The invokes since the last Record or Skip are not counted (bench --settle's untimed ones).
+  void Skip(const Interpreter& it) {
+    const std::vector<OpProfile>& prof = it.op_profile();
+    for (size_t o = 0; o < prof.size(); ++o) last_[o] = prof[o].total_seconds;
+  }
   const std::vector<double>& op(size_t o) const { return ms_[o]; }
 
  private:
@@ -321,6 +326,7 @@ int BenchThreadCounts(const std::string& path, const std::shared_ptr<const Model
         Status s = its[i]->Invoke();
         if (!s.ok()) return Fail("bench", s.message());
       }
+      if (opts.profile && settle > 0) op_times[i].Skip(*its[i]);
       IdleFor(idle_ms);
       const auto a = Clock::now();
       Status s = its[i]->Invoke();

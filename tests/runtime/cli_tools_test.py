@@ -155,6 +155,16 @@ check("bench --settle 2 runs two untimed invokes before each timed one",
       plain is not None and settled is not None and plain[:2] == (0, 6) and settled[:2] == (2, 6)
       and plain[2] > 0 and settled[2] == 3 * plain[2],
       f"{plain} {settled} {p0.stderr[:200]} {p2.stderr[:200]}")
+# With --profile, the per-op times are those of the timed invokes only: their sum stays near the
+# invoke's time (three times it if the two untimed invokes were counted too).
+p = run("bench", float_model, "--runs", "20", "--min-seconds", "0", "--json", "--threads", "1,2",
+        "--settle", "2", "--profile")
+ok = p.returncode == 0
+if ok:
+    d = json.loads(p.stdout)
+    op_sum = sum(o["median_ms"][0] for o in d["ops"] if "median_ms" in o)
+    ok = 0 < op_sum < 1.5 * d["results"][0]["latency_ms"]["median"]
+check("bench --settle 2 --profile times only the timed invokes", ok, p.stdout[-600:] + p.stderr[:200])
 expect_error("bench --settle without a list of counts", ["bench", model, "--settle", "1"],
              "--settle needs a list of thread counts")
 expect_error("bench --settle negative", ["bench", model, "--threads", "1,2", "--settle", "-1"],
