@@ -568,7 +568,6 @@ int BenchMain(const std::vector<std::string>& argv) {
   const ThreadStats ts = it.thread_stats();
   if (it.num_threads() > 1) WriteThreadPool(j, ts);
 
-  std::printf("%s", json ? "" : "");
   if (!json) {
     if (precision == FloatPrecision::kBFloat16) std::printf("float precision: bf16\n");
     std::printf("model: %s\nthreads: %d\nload: %.3f ms, prepare: %.3f ms\n", path.c_str(), it.num_threads(), load_ms,
