@@ -1219,8 +1219,8 @@ def write_markdown(path, args, env, rows, results, threads, loads, overhead, pro
          "caches, other engines' worker threads possibly still spinning). ") +
         "Latency = wall time of one call "
         "(`time.perf_counter_ns`), including the input copy in and the output copy out. Table: "
-        "medians; ratios are ratios of medians (the details table also gives the median of "
-        "per-round ratios, which cancels slow phases of the machine).\n"
+        "median latencies; each ratio is the median of the per-round ratios, which cancels slow "
+        "phases of the machine (the details table also gives the ratios of the medians).\n"
         "- **Checked before timing** (a model that fails is not timed), on the recorded input and "
         f"{args.check_inputs} seeded random input(s), every interpreter that is timed against a "
         f"separate LCE interpreter with one thread: xbnn and LCE, max |diff| <= {args.tol:g} "

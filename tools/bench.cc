@@ -36,7 +36,8 @@ constexpr const char* kHelp =
     "  --settle N        with a list of thread counts: N untimed invokes of the same interpreter\n"
     "                    right before each timed one (default 0), so that it finds its worker\n"
     "                    threads awake and its data in cache as in back-to-back inference; 0\n"
-    "                    times its first invoke after the other counts' turns\n"
+    "                    times its first invoke after the other counts' turns (not with\n"
+    "                    --idle-ms, which lets the workers fall asleep)\n"
     "  --max-memory SIZE refuse models whose activation memory exceeds SIZE (bytes, or with K, M,\n"
     "                    G; default 4G, 2G on 32-bit platforms; 0: no limit)\n"
     "  --warmup N        untimed invokes first (default 5)\n"
@@ -95,7 +96,21 @@ void WriteThreadPool(JsonWriter& j, const ThreadStats& ts) {
   j.Key("caller_tasks").Int(ts.caller_tasks).Key("worker_moves").Int(ts.worker_moves).EndObject();
 }
 
-// The "thread pool:" line of the text report (warm-up included): why extra threads did or did
+// What the pool did over some invokes: the counters after them minus those before.
+struct PoolCounts {
+  ThreadStats sum;
+  void Add(const ThreadStats& before, const ThreadStats& after) {
+    sum.parallel_jobs += after.parallel_jobs - before.parallel_jobs;
+    sum.serial_jobs += after.serial_jobs - before.serial_jobs;
+    sum.stalls += after.stalls - before.stalls;
+    sum.back_offs += after.back_offs - before.back_offs;
+    sum.tasks += after.tasks - before.tasks;
+    sum.caller_tasks += after.caller_tasks - before.caller_tasks;
+    sum.worker_moves += after.worker_moves - before.worker_moves;
+  }
+};
+
+// The "thread pool:" line of the text report (the timed invokes): why extra threads did or did
 // not help.
 void PrintThreadPool(const ThreadStats& ts) {
   const double worker_share =
@@ -314,6 +329,8 @@ int BenchThreadCounts(const std::string& path, const std::shared_ptr<const Model
     for (auto& it : its) op_times.emplace_back(*it);
   }
   std::vector<std::vector<double>> ms(k);
+  std::vector<PoolCounts> pool(k);   // over the timed invokes
+  std::vector<long long> invokes(k, warmup);
   long long rounds = 0;
   double timed_seconds = 0;
   const auto start = Clock::now();
@@ -328,10 +345,13 @@ int BenchThreadCounts(const std::string& path, const std::shared_ptr<const Model
       }
       if (opts.profile && settle > 0) op_times[i].Skip(*its[i]);
       IdleFor(idle_ms);
+      const ThreadStats before = its[i]->thread_stats();
       const auto a = Clock::now();
       Status s = its[i]->Invoke();
       const auto b = Clock::now();
       if (!s.ok()) return Fail("bench", s.message());
+      pool[i].Add(before, its[i]->thread_stats());
+      invokes[i] += settle + 1;
       ms[i].push_back(std::chrono::duration<double, std::milli>(b - a).count());
       timed_seconds += ms[i].back() / 1e3;
       if (opts.profile) op_times[i].Record(*its[i]);
@@ -374,7 +394,8 @@ int BenchThreadCounts(const std::string& path, const std::shared_ptr<const Model
     j.BeginObject().Key("threads").Int(counts[i]);
     WriteLatency(j, l);
     j.Key("speedup").Double(speedup).Key("slower_rounds").Int(slower);
-    if (counts[i] > 1) WriteThreadPool(j, its[i]->thread_stats());
+    j.Key("invokes").Int(invokes[i]);
+    if (counts[i] > 1) WriteThreadPool(j, pool[i].sum);
     j.EndObject();
     if (!json) {
       std::printf("%7d %10.4f %9.4f %9.4f %9.4f %9.4f %10.2f %8.3fx %13lld\n", counts[i], l.median,
@@ -388,7 +409,7 @@ int BenchThreadCounts(const std::string& path, const std::shared_ptr<const Model
     for (size_t i = 0; i < k; ++i) {
       if (counts[i] <= 1) continue;
       std::printf("%d threads: ", counts[i]);
-      PrintThreadPool(its[i]->thread_stats());
+      PrintThreadPool(pool[i].sum);
     }
   }
   if (opts.profile) PrintOpComparison(j, *its[0], counts, op_times, json);
@@ -467,6 +488,11 @@ int BenchMain(const std::vector<std::string>& argv) {
     }
   }
   if (path.empty()) return Fail("bench", "no model given (see --help)");
+  if (settle > 0 && idle_ms > 0) {
+    return Fail("bench",
+                "--settle and --idle-ms contradict each other: --settle keeps the worker threads "
+                "awake for the timed invoke, --idle-ms lets them fall asleep");
+  }
   if (settle > 0 && thread_counts.size() < 2) {
     return Fail("bench", "--settle needs a list of thread counts (--threads A,B,...)");
   }
@@ -498,6 +524,7 @@ int BenchMain(const std::vector<std::string>& argv) {
     if (!s.ok()) return Fail("bench", s.message());
   }
   it.ResetProfile();
+  const ThreadStats warm = it.thread_stats();
   const bool tty = isatty(STDERR_FILENO) && !json;
   std::vector<double> ms;
   // Process CPU time (all threads) over the timed invokes: what the work costs, which waiting for
@@ -565,7 +592,9 @@ int BenchMain(const std::vector<std::string>& argv) {
   j.Key("activation_bytes_sum").Int(static_cast<int64_t>(mem.activation_bytes_sum));
   j.Key("prepared_bytes").Int(static_cast<int64_t>(mem.prepared_bytes));
   j.Key("peak_rss_bytes").Int(static_cast<int64_t>(peak_rss_kb) * 1024).EndObject();
-  const ThreadStats ts = it.thread_stats();
+  PoolCounts pool;  // over the timed invokes
+  pool.Add(warm, it.thread_stats());
+  const ThreadStats& ts = pool.sum;
   if (it.num_threads() > 1) WriteThreadPool(j, ts);
 
   if (!json) {

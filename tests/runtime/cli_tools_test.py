@@ -137,8 +137,9 @@ check("bench --threads 1,2 --json compares the counts", ok, p.stdout[-400:] + p.
 p = run("bench", model, "--runs", "3", "--min-seconds", "0", "--threads", "2,1,2")
 check("bench --threads 2,1,2 prints a row per count", p.returncode == 0 and "speedup" in p.stdout
       and len([l for l in p.stdout.splitlines() if re.match(r" +[12] +[0-9.]+ ", l)]) == 3, p.stdout[-600:])
-# --settle N: N untimed invokes of each interpreter right before its timed one: the 2-thread
-# pool then runs (1 + N) times the jobs over the same 6 rounds (a float model: its convolution
+# --settle N: N untimed invokes of each interpreter right before its timed one: each interpreter
+# then runs (1 + N) times the invokes over the same 6 rounds, and the 2-thread pool's counts are
+# those of the timed invokes alone, the same as without --settle (a float model: its convolution
 # is split over the pool, the binary one is too small to be).
 float_model = os.path.join(lce, "bconv_k3_same_pad1_s1_c32_64.float.tflite")
 def pool_jobs(settle):
@@ -148,12 +149,13 @@ def pool_jobs(settle):
         return None, p
     d = json.loads(p.stdout)
     pool = d["results"][1]["thread_pool"]
-    return (d["settle"], d["rounds"], pool["parallel_steps"] + pool["serial_steps"]), p
+    return (d["settle"], d["rounds"], pool["parallel_steps"] + pool["serial_steps"],
+            [r["invokes"] for r in d["results"]]), p
 plain, p0 = pool_jobs(0)
 settled, p2 = pool_jobs(2)
 check("bench --settle 2 runs two untimed invokes before each timed one",
       plain is not None and settled is not None and plain[:2] == (0, 6) and settled[:2] == (2, 6)
-      and plain[2] > 0 and settled[2] == 3 * plain[2],
+      and plain[2] > 0 and settled[2] == plain[2] and plain[3] == [6, 6] and settled[3] == [18, 18],
       f"{plain} {settled} {p0.stderr[:200]} {p2.stderr[:200]}")
 # With --profile, the per-op times are those of the timed invokes only: their sum stays near the
 # invoke's time (three times it if the two untimed invokes were counted too).
@@ -167,6 +169,8 @@ if ok:
 check("bench --settle 2 --profile times only the timed invokes", ok, p.stdout[-600:] + p.stderr[:200])
 expect_error("bench --settle without a list of counts", ["bench", model, "--settle", "1"],
              "--settle needs a list of thread counts")
+expect_error("bench --settle with --idle-ms", ["bench", model, "--threads", "1,2", "--settle", "1",
+                                               "--idle-ms", "5"], "contradict each other")
 expect_error("bench --settle negative", ["bench", model, "--threads", "1,2", "--settle", "-1"],
              "--settle needs an integer")
 expect_error("bench --threads with a zero", ["bench", model, "--threads", "1,0"], "comma-separated")
