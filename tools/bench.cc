@@ -329,7 +329,7 @@ int BenchThreadCounts(const std::string& path, const std::shared_ptr<const Model
     for (auto& it : its) op_times.emplace_back(*it);
   }
   std::vector<std::vector<double>> ms(k);
-  std::vector<PoolCounts> pool(k);   // over the timed invokes
+  std::vector<PoolCounts> pool(k);  // over the timed invokes
   std::vector<long long> invokes(k, warmup);
   long long rounds = 0;
   double timed_seconds = 0;
