@@ -7,7 +7,8 @@ does in compare.py); every round gives each one a turn, in a shuffled order, in 
 machine either idles (`--between idle`), or another process runs a one-thread Python loop
 (`spin`) or NumPy matrix products on its BLAS threads (`numpy`), standing in for the other
 engines' turns. The script reports the median of the timed calls per thread count, the median of
-the per-round ratios, and what the pool of the second thread count did (`thread_stats()`).
+the per-round ratios, and what the pool of the second thread count did over the timed calls
+(`thread_stats()`).
 Compared with `xbnn bench` (calls back to back in one process), it separates what the turns cost
 from what the pool does.
 
@@ -43,16 +44,21 @@ def xbnn_process(conn, model, threads, python_path):
         conn.send(f"{type(e).__name__}: {e}")
         return
     conn.send("ready")
+    timed = {}  # the pool's counters over the timed calls (not the warm-up or --settle ones)
     while True:
         msg = conn.recv()
         if msg is None:
-            conn.send(interp.thread_stats())
+            conn.send(timed)
             return
         for _ in range(msg):
             interp.predict(inputs)
+        before = interp.thread_stats()
         t0 = time.perf_counter_ns()
         interp.predict(inputs)
-        conn.send((time.perf_counter_ns() - t0) / 1e6)
+        ms = (time.perf_counter_ns() - t0) / 1e6
+        for k, v in interp.thread_stats().items():
+            timed[k] = timed.get(k, 0) + v - before[k]
+        conn.send(ms)
 
 
 def other_process(conn, kind):
