@@ -70,7 +70,10 @@ int Dataset(Interpreter& interp, const Args& a) {
   if (interp.num_inputs() != 1) return Fail("run", "--dataset needs a model with one input");
   TensorView in = interp.input(0);
   int64_t batch = in.shape().empty() ? 1 : in.shape()[0];
-  if (x->shape.empty() || x->shape[0] % batch != 0) {
+  if (batch < 1)
+    return Fail("run", "--dataset needs a model whose input has a batch of at least 1");
+  if (x->shape.empty() || x->shape[0] == 0) return Fail("run", a.dataset + ": 'x' has no rows");
+  if (x->shape[0] % batch != 0) {
     return Fail("run", a.dataset + ": the number of rows in 'x' must be a multiple of the model's batch " +
                            std::to_string(batch));
   }
@@ -155,9 +158,9 @@ int RunMain(const std::vector<std::string>& argv) {
       if (!value(&v) || !ParseInt(v, 0, INT64_MAX, &n)) return Fail("run", "--seed needs a non-negative number");
       a.seed = static_cast<uint64_t>(n);
     } else if (s == "--output") {
-      if (!value(&a.output)) return Fail("run", "--output needs a directory");
+      if (!value(&a.output) || a.output.empty()) return Fail("run", "--output needs a directory");
     } else if (s == "--dataset") {
-      if (!value(&a.dataset)) return Fail("run", "--dataset needs a file");
+      if (!value(&a.dataset) || a.dataset.empty()) return Fail("run", "--dataset needs a file");
     } else if (s == "--channels") {
       if (!value(&v) || !ParseInt(v, 1, 1 << 24, &n)) return Fail("run", "--channels needs a positive number");
       a.channels.push_back(static_cast<int>(n));
@@ -175,6 +178,13 @@ int RunMain(const std::vector<std::string>& argv) {
   }
   if (a.model.empty()) return Fail("run", "no model given (see --help)");
   if (a.unpack && a.output.empty()) return Fail("run", "--unpack-bits needs --output DIR");
+  // A dataset run reads its inputs from the archive and reports accuracy, writing nothing.
+  if (!a.dataset.empty() &&
+      (!a.inputs.empty() || !a.output.empty() || a.unpack || !a.channels.empty() || a.overwrite)) {
+    return Fail("run",
+                "--dataset takes its inputs from the archive and writes no outputs: not with "
+                "--input, --output, --unpack-bits, --channels or --overwrite");
+  }
 
   auto model = Model::FromFile(a.model);
   if (!model.ok()) return Fail("run", model.status().message());
@@ -195,6 +205,7 @@ int RunMain(const std::vector<std::string>& argv) {
   if (!a.output.empty() && !a.overwrite) {
     for (size_t i = 0; i < it.num_outputs(); ++i) {
       for (const char* suffix : {".npy", ".unpacked.npy"}) {
+        if (!a.unpack && std::string(suffix) == ".unpacked.npy") continue;  // not written
         std::string path = a.output + "/output_" + std::to_string(i) + suffix;
         if (std::filesystem::exists(path)) return Fail("run", path + " exists; pass --overwrite to replace it");
       }

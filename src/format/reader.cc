@@ -1,11 +1,15 @@
 // Flatbuffer -> graph. Nothing here trusts the file: the flatbuffers verifier runs first, option
 // tables are verified field by field, and ValidateGraph checks meaning before anyone allocates.
+#include <fcntl.h>
 #include <flatbuffers/flatbuffers.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <string>
 
 #include "format/builtin_options.h"
@@ -347,19 +351,36 @@ Result<std::vector<uint8_t>> ReadFileBytes(const std::string& path, int64_t max_
 }
 
 Status WriteFileBytes(const std::string& path, std::span<const uint8_t> bytes) {
-  std::string tmp = path + ".tmp-xbnn";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Status::Error("cannot write '" + path + "': " + std::strerror(errno));
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    if (!out.flush()) {
-      std::remove(tmp.c_str());
-      return Status::Error("cannot write '" + path + "': " + std::strerror(errno));
-    }
+  // Written beside `path` under a new name, then renamed over it, so that a failed write leaves
+  // any earlier file whole. O_EXCL: the temporary never replaces a file that exists (another
+  // tool's, or this one's input), and the umask applies as to any new file.
+  std::random_device rd;
+  std::string tmp;
+  int fd = -1;
+  for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
+    char suffix[40];
+    std::snprintf(suffix, sizeof suffix, ".tmp-xbnn-%ld-%08x", static_cast<long>(::getpid()), rd());
+    tmp = path + suffix;
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && errno != EEXIST) break;
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Status::Error("cannot write '" + path + "': " + std::strerror(errno));
+  if (fd < 0) return Status::Error("cannot write '" + path + "': " + std::strerror(errno));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : EIO;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Status::Error("cannot write '" + path + "': " + std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0 || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return Status::Error("cannot write '" + path + "': " + std::strerror(err));
   }
   return Status::Ok();
 }

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <cstdint>
 #include <cstring>
 
 #include "format/model_io.h"
@@ -71,7 +72,7 @@ Result<NpyArray> ParseNpy(std::span<const uint8_t> b, const std::string& what) {
   } else {
     return bad("unsupported version " + std::to_string(major));
   }
-  if (offset + header_len > b.size()) return bad("truncated header");
+  if (header_len > b.size() - offset) return bad("truncated header");
   std::string h(reinterpret_cast<const char*>(b.data()) + offset, header_len);
   std::string descr, fortran, shape;
   if (!HeaderField(h, "descr", &descr) || !HeaderField(h, "fortran_order", &fortran) ||
@@ -151,13 +152,24 @@ Result<std::vector<std::pair<std::string, NpyArray>>> ReadNpz(const std::string&
     }
     if (flags & 8) return Status::Error(path + ": entry '" + name + "' uses a data descriptor, which is not supported");
     size_t data = e_end;
-    if (data + csize > b.size() || (method == 0 && csize != usize)) {
+    // (Sizes from a Zip64 field can be near 2^64: compared without adding to them.)
+    if (csize > b.size() - data || (method == 0 && csize != usize)) {
       return Status::Error(path + ": entry '" + name + "' is truncated");
     }
     std::span<const uint8_t> payload(b.data() + data, csize);
     std::vector<uint8_t> inflated;
     if (method == 8) {  // numpy.savez_compressed: raw deflate
-      if (usize > (uint64_t{1} << 34)) return Status::Error(path + ": entry '" + name + "' is too large");
+      // zlib takes 32-bit lengths; and deflate expands at most ~1032x, so a larger claim is a
+      // broken or hostile entry, refused before its memory is allocated.
+      if (usize > UINT32_MAX || csize > UINT32_MAX) {
+        return Status::Error(path + ": entry '" + name + "' is too large (" +
+                             std::to_string(usize) + " bytes; at most 4 GiB per compressed entry)");
+      }
+      if (usize > csize * 1032 + 64) {
+        return Status::Error(path + ": entry '" + name + "' claims " + std::to_string(usize) +
+                             " bytes from " + std::to_string(csize) +
+                             " compressed ones, more than deflate can give");
+      }
       inflated.resize(usize);
       z_stream zs{};
       if (inflateInit2(&zs, -15) != Z_OK) return Status::Error(path + ": zlib init failed");

@@ -270,5 +270,69 @@ check("unknown command exits 2 (usage error)", p.returncode == 2 and "unknown co
 p = run("--version")
 check("--version", p.returncode == 0 and p.stdout.startswith("xbnn "), p.stdout)
 
+# Hostile or empty dataset archives: a clear error each, never a crash, hang or huge allocation.
+np.savez(os.path.join(tmp, "norows.npz"), x=np.zeros((0, 8, 8, 1), np.float32), y=np.zeros(0, np.int64))
+expect_error("run --dataset with no rows", ["run", digits, "--dataset", os.path.join(tmp, "norows.npz")],
+             "'x' has no rows")
+
+
+def npy_bytes(arr):
+    import io
+    f = io.BytesIO()
+    np.save(f, arr)
+    return f.getvalue()
+
+
+def zip_entry(method, csize, usize, payload, zip64=None):
+    """One local zip entry 'x.npy'; with zip64 = (usize, csize) the header sizes are 0xFFFFFFFF."""
+    extra = struct.pack("<HHQQ", 1, 16, *zip64) if zip64 else b""
+    if zip64:
+        csize = usize = 0xFFFFFFFF
+    return struct.pack("<IHHHHHIIIHH", 0x04034B50, 45, 0, method, 0, 0, 0, csize, usize, 5,
+                       len(extra)) + b"x.npy" + extra + payload
+
+
+for name, entry, fragment in [
+        # Zip64 sizes of 2^64 - 55, the entry's data offset: the next entry's offset wrapped
+        # around to 0 and the same valid array was read forever.
+        ("zip64 sizes near 2^64", zip_entry(0, 0, 0, npy_bytes(np.zeros((1, 8, 8, 1), np.float32)),
+                                            (2**64 - 55, 2**64 - 55)), "is truncated"),
+        ("a stored entry longer than the file", zip_entry(0, 4000000, 4000000, b"\x93NUMPY"), "is truncated"),
+        # 8 deflated bytes claiming 4 GiB: refused before the memory is taken.
+        ("a deflate bomb", zip_entry(8, 8, 0xFFFFFFFE, b"\x03\x00" * 4), "more than deflate can give"),
+        ("a zip64 deflate entry of 16 GiB", zip_entry(8, 0, 0, b"\x03\x00" * 4, (2**34, 8)), "is too large")]:
+    path = os.path.join(tmp, "hostile.npz")
+    with open(path, "wb") as f:
+        f.write(entry)
+    p = subprocess.run([xbnn, "run", digits, "--dataset", path], capture_output=True, text=True, timeout=20)
+    check(f"run --dataset: {name}", p.returncode == 1 and fragment in p.stderr,
+          f"rc={p.returncode} {p.stderr.strip()[:300]!r}")
+expect_error("run --dataset with --output", ["run", digits, "--dataset", os.path.join(root, "models",
+             "digits_test.npz"), "--output", os.path.join(tmp, "od")], "writes no outputs")
+expect_error("run --output empty", ["run", model, "--output", ""], "--output needs a directory")
+# --output refuses only the files it would write: an .unpacked.npy without --unpack-bits is not one.
+o7 = os.path.join(tmp, "o7")
+os.makedirs(o7)
+open(os.path.join(o7, "output_0.unpacked.npy"), "w").close()
+p = run("run", model, "--input", os.path.join(tmp, "x.npy"), "--output", o7)
+check("--output ignores files it does not write", p.returncode == 0 and os.path.exists(os.path.join(o7, "output_0.npy")),
+      p.stderr[:300])
+
+# Files are written through a temporary beside them that never replaces an existing file: not a
+# user's file named like it, nor the input itself.
+lce_model = os.path.join(lce, "multi_output_3.tflite")
+src = os.path.join(tmp, "m.tflite.tmp-xbnn")
+with open(lce_model, "rb") as f, open(src, "wb") as g:
+    g.write(f.read())
+user = os.path.join(tmp, "n2.tflite.tmp-xbnn")
+with open(user, "w") as f:
+    f.write("user data")
+p1 = run("strip-dequantize", src, os.path.join(tmp, "m.tflite"))
+p2 = run("strip-dequantize", lce_model, os.path.join(tmp, "n2.tflite"))
+check("writing leaves files named like its temporaries alone",
+      p1.returncode == 0 and p2.returncode == 0 and os.path.getsize(src) == os.path.getsize(lce_model)
+      and open(user).read() == "user data" and os.path.exists(os.path.join(tmp, "m.tflite"))
+      and not [n for n in os.listdir(tmp) if ".tmp-xbnn-" in n], p1.stderr + p2.stderr)
+
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
