@@ -436,8 +436,12 @@ int BenchMain(const std::vector<std::string>& argv) {
     const std::string& a = argv[i];
     auto number = [&](double lo, double hi, double* out) {
       if (i + 1 >= argv.size()) return false;
+      // Plain decimal numbers only: strtod alone also takes "", " 2", "0x3" and "inf".
+      const std::string& text = argv[++i];
+      if (text.empty() || text.find_first_not_of("0123456789.eE+-") != std::string::npos)
+        return false;
       char* end = nullptr;
-      double v = std::strtod(argv[++i].c_str(), &end);
+      double v = std::strtod(text.c_str(), &end);
       if (*end != '\0' || !(v >= lo && v <= hi)) return false;
       *out = v;
       return true;

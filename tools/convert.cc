@@ -87,6 +87,7 @@ int ConvertMain(const std::vector<std::string>& args) {
   }
   if (in.empty() || out.empty()) return Fail(cmd, "needs IN_FLOAT.tflite and OUT.tflite (see --help)");
   std::error_code ec;
+  if (!std::filesystem::exists(in, ec)) return Fail(cmd, "cannot open '" + in + "': no such file");
   if (std::filesystem::exists(out, ec)) {
     if (std::filesystem::equivalent(in, out, ec)) return Fail(cmd, "refusing to overwrite the input file '" + in + "'");
     if (!overwrite) return Fail(cmd, "'" + out + "' exists; pass --overwrite to replace it");

@@ -61,9 +61,31 @@ class JsonWriter {
       first_.back() = false;
     }
   }
+  // Length of the valid UTF-8 sequence at s[i] (lead byte >= 0x80), or 0.
+  static size_t Utf8Length(const std::string& s, size_t i) {
+    const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char c = byte(i);
+    const size_t n = c >= 0xC2 && c <= 0xDF   ? 2
+                     : c >= 0xE0 && c <= 0xEF ? 3
+                     : c >= 0xF0 && c <= 0xF4 ? 4
+                                              : 0;
+    if (n == 0 || i + n > s.size()) return 0;
+    for (size_t k = 1; k < n; ++k) {
+      if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    }
+    // No overlong forms, UTF-16 surrogates or code points past U+10FFFF.
+    if ((c == 0xE0 && byte(i + 1) < 0xA0) || (c == 0xED && byte(i + 1) > 0x9F) ||
+        (c == 0xF0 && byte(i + 1) < 0x90) || (c == 0xF4 && byte(i + 1) > 0x8F)) {
+      return 0;
+    }
+    return n;
+  }
+  // A JSON string: escapes, and U+FFFD for each byte that is not part of valid UTF-8 (a model's
+  // tensor names are arbitrary bytes), so that the output always parses.
   void Quote(const std::string& s) {
     out_ += '"';
-    for (unsigned char c : s) {
+    for (size_t i = 0; i < s.size(); ++i) {
+      const auto c = static_cast<unsigned char>(s[i]);
       switch (c) {
         case '"': out_ += "\\\""; break;
         case '\\': out_ += "\\\\"; break;
@@ -75,8 +97,13 @@ class JsonWriter {
             char buf[8];
             std::snprintf(buf, sizeof(buf), "\\u%04x", c);
             out_ += buf;
-          } else {
+          } else if (c < 0x80) {
             out_ += static_cast<char>(c);
+          } else if (const size_t n = Utf8Length(s, i)) {
+            out_.append(s, i, n);
+            i += n - 1;
+          } else {
+            out_ += "\\ufffd";
           }
       }
     }

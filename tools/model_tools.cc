@@ -1,7 +1,9 @@
 // `xbnn strip-dequantize` and `xbnn set-io-type`: model rewrites at the model boundary.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli.h"
@@ -41,15 +43,20 @@ struct Paths {
   bool overwrite = false;
 };
 
-// Positional IN OUT plus --overwrite; other options go to `rest`.
-int ParsePaths(const char* cmd, const std::vector<std::string>& args, Paths* p, std::vector<std::string>* rest) {
+// Positional IN OUT plus --overwrite; the options in `valued` go to `rest` with their values.
+int ParsePaths(const char* cmd, const std::vector<std::string>& args,
+               std::initializer_list<std::string_view> valued, Paths* p,
+               std::vector<std::string>* rest) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--overwrite") {
       p->overwrite = true;
-    } else if (a.starts_with("--")) {
+    } else if (std::find(valued.begin(), valued.end(), std::string_view(a)) != valued.end()) {
+      if (i + 1 >= args.size()) return Fail(cmd, a + " needs a value (see --help)");
       rest->push_back(a);
-      if (i + 1 < args.size()) rest->push_back(args[++i]);
+      rest->push_back(args[++i]);
+    } else if (a.starts_with("-")) {
+      return Fail(cmd, "unknown option '" + a + "' (see --help)");
     } else if (p->in.empty()) {
       p->in = a;
     } else if (p->out.empty()) {
@@ -60,6 +67,8 @@ int ParsePaths(const char* cmd, const std::vector<std::string>& args, Paths* p, 
   }
   if (p->in.empty() || p->out.empty()) return Fail(cmd, "needs IN.tflite and OUT.tflite (see --help)");
   std::error_code ec;
+  if (!std::filesystem::exists(p->in, ec))
+    return Fail(cmd, "cannot open '" + p->in + "': no such file");
   if (std::filesystem::exists(p->out, ec)) {
     if (std::filesystem::equivalent(p->in, p->out, ec)) return Fail(cmd, "refusing to overwrite the input file '" + p->in + "'");
     if (!p->overwrite) return Fail(cmd, "'" + p->out + "' exists; pass --overwrite to replace it");
@@ -91,8 +100,7 @@ int StripDequantizeMain(const std::vector<std::string>& args) {
   }
   Paths p;
   std::vector<std::string> rest;
-  if (int rc = ParsePaths(cmd, args, &p, &rest)) return rc;
-  if (!rest.empty()) return Fail(cmd, "unknown option '" + rest[0] + "' (see --help)");
+  if (int rc = ParsePaths(cmd, args, {}, &p, &rest)) return rc;
   auto model = format::LoadModelFile(p.in);
   if (!model.ok()) return Fail(cmd, model.status().message());
   passes::StripReport report;
@@ -118,19 +126,12 @@ int SetIoTypeMain(const std::vector<std::string>& args) {
   }
   Paths p;
   std::vector<std::string> rest;
-  if (int rc = ParsePaths(cmd, args, &p, &rest)) return rc;
+  if (int rc = ParsePaths(cmd, args, {"--input", "--output"}, &p, &rest)) return rc;
   graph::DType in = graph::DType::kFloat32, out = graph::DType::kFloat32;
-  for (size_t i = 0; i < rest.size(); i += 2) {
-    if (i + 1 >= rest.size()) return Fail(cmd, rest[i] + " needs a value");
+  for (size_t i = 0; i + 1 < rest.size(); i += 2) {
     auto t = ParseIoType(rest[i + 1]);
     if (!t.ok()) return Fail(cmd, rest[i] + ": " + t.status().message());
-    if (rest[i] == "--input") {
-      in = *t;
-    } else if (rest[i] == "--output") {
-      out = *t;
-    } else {
-      return Fail(cmd, "unknown option '" + rest[i] + "' (see --help)");
-    }
+    (rest[i] == "--input" ? in : out) = *t;
   }
   if (in == graph::DType::kFloat32 && out == graph::DType::kFloat32) {
     return Fail(cmd, "nothing to do: pass --input int8 and/or --output int8");

@@ -1,4 +1,5 @@
 // `xbnn`: the command line front end. One subcommand per task; `xbnn help` lists them.
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -73,7 +74,19 @@ void Usage(FILE* f) {
 }  // namespace
 }  // namespace xbnn::tools
 
-int main(int argc, char** argv) {
+namespace {
+
+// A report on stdout that did not reach its file (a full disk, a closed pipe) fails the command.
+int Flushed(int rc) {
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "xbnn: error: cannot write to standard output: %s\n",
+                 std::strerror(errno));
+    return rc == 0 ? 1 : rc;
+  }
+  return rc;
+}
+
+int Dispatch(int argc, char** argv) {
   using namespace xbnn::tools;  // NOLINT: a .cc file's main
   if (argc < 2) {
     Usage(stderr);
@@ -96,3 +109,7 @@ int main(int argc, char** argv) {
   Usage(stderr);
   return 2;
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return Flushed(Dispatch(argc, argv)); }

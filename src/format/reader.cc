@@ -336,7 +336,7 @@ Result<std::vector<uint8_t>> ReadFileBytes(const std::string& path, int64_t max_
   if (::stat(path.c_str(), &st) != 0) {
     return Status::Error("cannot open '" + path + "': " + std::strerror(errno));
   }
-  if (S_ISDIR(st.st_mode)) return Status::Error("'" + path + "' is a directory, not a model file");
+  if (S_ISDIR(st.st_mode)) return Status::Error("'" + path + "' is a directory, not a file");
   if (!S_ISREG(st.st_mode)) return Status::Error("'" + path + "' is not a regular file");
   if (st.st_size > max_bytes) {
     return Status::Error("'" + path + "' is too large (" + std::to_string(st.st_size) + " bytes)");

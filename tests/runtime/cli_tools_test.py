@@ -37,6 +37,7 @@ inputs = np.load(os.path.join(lce, "bconv_k3_same_pad1_s1_c32_64.inputs.npz"))
 recorded = np.load(os.path.join(lce, "bconv_k3_same_pad1_s1_c32_64.outputs.npz"))
 x = inputs["input_0"]
 np.save(os.path.join(tmp, "x.npy"), x)
+x_path = os.path.join(tmp, "x.npy")  # an existing file, as an output path that must be refused
 
 # run: recorded inputs in, LCE's outputs out.
 out = os.path.join(tmp, "out")
@@ -269,6 +270,35 @@ p = subprocess.run([xbnn, "frobnicate"], capture_output=True, text=True)
 check("unknown command exits 2 (usage error)", p.returncode == 2 and "unknown command" in p.stderr, p.stderr)
 p = run("--version")
 check("--version", p.returncode == 0 and p.stdout.startswith("xbnn "), p.stdout)
+
+# inspect --json stays valid JSON when a tensor name is not UTF-8 (bytes 0xFF 0x01 patched in).
+data = open(digits, "rb").read()
+at = data.find(b"serving_default_input_1:0")
+badname = os.path.join(tmp, "badname.tflite")
+with open(badname, "wb") as f:
+    f.write(data[:at] + b"\xff\x01" + data[at + 2:])
+p = subprocess.run([xbnn, "inspect", badname, "--json"], capture_output=True, timeout=60)
+try:
+    name = json.loads(p.stdout.decode("utf-8"))["subgraphs"][0]["inputs"][0]["name"]
+except (ValueError, KeyError, IndexError):
+    name = None
+check("inspect --json with a non-UTF-8 tensor name", at > 0 and p.returncode == 0 and
+      name == "\ufffd\x01rving_default_input_1:0", repr(name))
+# A report that cannot be written (a full disk) fails the command.
+if os.path.exists("/dev/full"):
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([xbnn, "inspect", digits, "--json"], stdout=full, stderr=subprocess.PIPE,
+                           text=True, timeout=60)
+    check("inspect to a full disk fails", p.returncode == 1 and "cannot write to standard output" in p.stderr,
+          f"rc={p.returncode} {p.stderr[:200]!r}")
+for args, fragment in [(["strip-dequantize", "--verbose", digits, os.path.join(tmp, "s.tflite")], "unknown option '--verbose'"),
+                       (["set-io-type", digits, os.path.join(tmp, "s.tflite"), "--bogus"], "unknown option '--bogus'"),
+                       (["set-io-type", digits, os.path.join(tmp, "s.tflite"), "--input"], "--input needs a value"),
+                       (["strip-dequantize", os.path.join(tmp, "missing.tflite"), x_path], "cannot open"),
+                       (["convert", os.path.join(tmp, "missing.tflite"), x_path], "cannot open"),
+                       (["bench", digits, "--warmup", ""], "--warmup needs"),
+                       (["bench", digits, "--runs", "0x3"], "--runs needs")]:
+    expect_error(f"{' '.join(args[:2])} ... names the problem", args, fragment)
 
 # Hostile or empty dataset archives: a clear error each, never a crash, hang or huge allocation.
 np.savez(os.path.join(tmp, "norows.npz"), x=np.zeros((0, 8, 8, 1), np.float32), y=np.zeros(0, np.int64))
