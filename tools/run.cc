@@ -34,7 +34,8 @@ constexpr const char* kHelp =
     "                    bitpacked output (channel count from the model, or --channels)\n"
     "  --channels C      unpacked channel count of the bitpacked outputs (repeat per output)\n"
     "  --dataset F.npz   classification run over a labelled set: arrays 'x' (inputs, any number\n"
-    "                    of rows) and 'y' (labels); prints accuracy and latency (median, p90)\n"
+    "                    of rows) and 'y' (labels); prints accuracy and latency (median, p90);\n"
+    "                    reads no --input and writes no --output\n"
     "%s"
     "  -h, --help        show this help\n";
 
