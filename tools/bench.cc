@@ -602,7 +602,9 @@ int BenchMain(const std::vector<std::string>& argv) {
   if (it.num_threads() > 1) WriteThreadPool(j, ts);
 
   if (!json) {
-    if (precision == FloatPrecision::kBFloat16) std::printf("float precision: bf16\n");
+    if (precision == FloatPrecision::kBFloat16) {
+      std::printf("float precision: bf16 (on CPUs with AVX512-BF16; float32 elsewhere)\n");
+    }
     std::printf("model: %s\nthreads: %d\nload: %.3f ms, prepare: %.3f ms\n", path.c_str(), it.num_threads(), load_ms,
                 prepare_ms);
     if (idle_ms > 0) std::printf("idle before each invoke: %g ms\n", idle_ms);
