@@ -305,12 +305,15 @@ void PrintOpComparison(JsonWriter& j, const Interpreter& first, const std::vecto
 int BenchThreadCounts(const std::string& path, const std::shared_ptr<const Model>& model,
                       InterpreterOptions opts, const std::vector<int>& counts, long long warmup,
                       long long runs, double min_seconds, double idle_ms, long long settle,
-                      bool json) {
+                      double load_ms, bool json) {
   const size_t k = counts.size();
   std::vector<std::unique_ptr<Interpreter>> its;
+  std::vector<double> prepare_ms;
   for (int t : counts) {
     opts.num_threads = t;
+    const auto t0 = Clock::now();
     auto created = Interpreter::Create(model, opts);
+    prepare_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     if (!created.ok()) return Fail("bench", path + ": " + created.status().message());
     its.push_back(std::move(*created));
     Interpreter& it = *its.back();
@@ -368,6 +371,7 @@ int BenchThreadCounts(const std::string& path, const std::shared_ptr<const Model
   if (reported) std::fprintf(stderr, "\r%40s\r", "");
   JsonWriter j;
   j.BeginObject().Key("model").String(path).Key("threads").IntArray(counts);
+  j.Key("load_ms").Double(load_ms);
   j.Key("rounds").Int(rounds).Key("warmup").Int(warmup).Key("idle_ms").Double(idle_ms);
   j.Key("settle").Int(settle);
   j.Key("results").BeginArray();
@@ -394,7 +398,10 @@ int BenchThreadCounts(const std::string& path, const std::shared_ptr<const Model
     j.BeginObject().Key("threads").Int(counts[i]);
     WriteLatency(j, l);
     j.Key("speedup").Double(speedup).Key("slower_rounds").Int(slower);
-    j.Key("invokes").Int(invokes[i]);
+    j.Key("invokes").Int(invokes[i]).Key("prepare_ms").Double(prepare_ms[i]);
+    const MemoryStats& mem = its[i]->memory();
+    j.Key("memory").BeginObject().Key("arena_bytes").Int(static_cast<int64_t>(mem.arena_bytes));
+    j.Key("prepared_bytes").Int(static_cast<int64_t>(mem.prepared_bytes)).EndObject();
     if (counts[i] > 1) WriteThreadPool(j, pool[i].sum);
     j.EndObject();
     if (!json) {
@@ -406,6 +413,10 @@ int BenchThreadCounts(const std::string& path, const std::shared_ptr<const Model
   j.EndArray();
   if (!json) {
     std::printf("speedup: the median over rounds of (first count's time / this count's time)\n");
+    std::printf("load: %.3f ms; prepare per count:", load_ms);
+    for (size_t i = 0; i < k; ++i) std::printf(" %.3f", prepare_ms[i]);
+    std::printf(" ms; arena %zu bytes, prepared weights %zu bytes (first count)\n",
+                its[0]->memory().arena_bytes, its[0]->memory().prepared_bytes);
     for (size_t i = 0; i < k; ++i) {
       if (counts[i] <= 1) continue;
       std::printf("%d threads: ", counts[i]);
@@ -513,7 +524,8 @@ int BenchMain(const std::vector<std::string>& argv) {
   opts.float_precision = precision;
   if (thread_counts.size() > 1) {
     return BenchThreadCounts(path, *model, opts, thread_counts, warmup, runs, min_seconds, idle_ms,
-                             settle, json);
+                             settle, std::chrono::duration<double, std::milli>(t1 - t0).count(),
+                             json);
   }
   auto created = Interpreter::Create(*model, opts);
   if (!created.ok()) return Fail("bench", path + ": " + created.status().message());

@@ -239,6 +239,11 @@ int RunMain(const std::vector<std::string>& argv) {
     std::filesystem::create_directories(a.output, ec);
     if (ec) return Fail("run", "cannot create '" + a.output + "': " + ec.message());
   }
+  std::vector<std::string> created;  // files this run made: removed if a later write fails
+  auto fail_removing = [&](const std::string& message) {
+    for (const std::string& f : created) std::remove(f.c_str());
+    return Fail("run", message);
+  };
   for (size_t i = 0; i < it.num_outputs(); ++i) {
     TensorView out = it.output(i);
     std::printf("output %zu '%s': %s\n", i, out.info().name.c_str(), Summary(out).c_str());
@@ -249,20 +254,22 @@ int RunMain(const std::vector<std::string>& argv) {
       int channels = i < a.channels.size() ? a.channels[i] : out.info().channels;
       int words = out.shape().empty() ? 0 : out.shape().back();
       if (channels <= 0) {
-        return Fail("run", "output " + std::to_string(i) + ": unknown channel count; pass --channels");
+        return fail_removing("output " + std::to_string(i) +
+                             ": unknown channel count; pass --channels");
       }
       if ((channels + 31) / 32 != words) {
-        return Fail("run", "output " + std::to_string(i) + ": " + std::to_string(channels) + " channels do not fit " +
-                               std::to_string(words) + " words");
+        return fail_removing("output " + std::to_string(i) + ": " + std::to_string(channels) +
+                             " channels do not fit " + std::to_string(words) + " words");
       }
       files.emplace_back(a.output + "/output_" + std::to_string(i) + ".unpacked.npy", UnpackToNpy(out, channels));
     }
     for (const auto& [path, arr] : files) {
-      if (!a.overwrite && std::filesystem::exists(path)) {
-        return Fail("run", path + " exists; pass --overwrite to replace it");
-      }
+      const bool existed = std::filesystem::exists(path);
+      if (!a.overwrite && existed)
+        return fail_removing(path + " exists; pass --overwrite to replace it");
       Status w = util::WriteNpy(path, arr);
-      if (!w.ok()) return Fail("run", w.message());
+      if (!w.ok()) return fail_removing(w.message());
+      if (!existed) created.push_back(path);
     }
   }
   std::printf("invoke: %.3f ms, %d thread(s); activation arena %zu bytes (all activations laid end to end: %zu)\n",

@@ -285,6 +285,11 @@ Status SetIoTypes(Graph& g, DType input, DType output) {
       ++found;
     }
     if (found == 0) {
+      for (int32_t t : sg.inputs) {
+        if (t >= 0 && sg.tensors[t].type == DType::kInt8) {
+          return Status::Error("model input " + TensorLabel(sg, t) + " is already int8");
+        }
+      }
       return Status::Error(
           "cannot make the input int8: no QUANTIZE (float32 -> int8) op follows a model input");
     }
@@ -309,6 +314,11 @@ Status SetIoTypes(Graph& g, DType input, DType output) {
       ++found;
     }
     if (found == 0) {
+      for (int32_t t : sg.outputs) {
+        if (t >= 0 && sg.tensors[t].type == DType::kInt8) {
+          return Status::Error("model output " + TensorLabel(sg, t) + " is already int8");
+        }
+      }
       return Status::Error(
           "cannot make the output int8: no DEQUANTIZE (int8 -> float32) op feeds a model output");
     }

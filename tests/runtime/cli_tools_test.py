@@ -104,6 +104,10 @@ doc = run("inspect", io8)
 check("int8 io", "int8" in doc.stdout.split("ops:")[0], doc.stdout[:400])
 expect_error("set-io-type on a float model", ["set-io-type", model, os.path.join(tmp, "f.tflite"), "--input", "int8"],
              "no QUANTIZE")
+expect_error("set-io-type on an input that is already int8",
+             ["set-io-type", io8, os.path.join(tmp, "io8b.tflite"), "--input", "int8"], "is already int8")
+expect_error("set-io-type on an output that is already int8",
+             ["set-io-type", io8, os.path.join(tmp, "io8b.tflite"), "--output", "int8"], "is already int8")
 expect_error("set-io-type bad type", ["set-io-type", int8_model, os.path.join(tmp, "g.tflite"), "--input", "int4"],
              "float32 or int8")
 
@@ -133,7 +137,8 @@ if ok:
     ok = (d["threads"] == [1, 2] and d["rounds"] >= 6 and [r["threads"] for r in res] == [1, 2]
           and all(r["latency_ms"]["median"] > 0 and r["latency_ms"]["min"] <= r["latency_ms"]["max"] for r in res)
           and res[0]["speedup"] == 1.0 and res[1]["speedup"] > 0 and 0 <= res[1]["slower_rounds"] <= d["rounds"]
-          and "thread_pool" not in res[0] and res[1]["thread_pool"]["tasks"] >= 0)
+          and "thread_pool" not in res[0] and res[1]["thread_pool"]["tasks"] >= 0
+          and d["load_ms"] > 0 and all(r["prepare_ms"] > 0 and r["memory"]["arena_bytes"] > 0 for r in res))
 check("bench --threads 1,2 --json compares the counts", ok, p.stdout[-400:] + p.stderr[:200])
 p = run("bench", model, "--runs", "3", "--min-seconds", "0", "--threads", "2,1,2")
 check("bench --threads 2,1,2 prints a row per count", p.returncode == 0 and "speedup" in p.stdout
@@ -347,6 +352,15 @@ open(os.path.join(o7, "output_0.unpacked.npy"), "w").close()
 p = run("run", model, "--input", os.path.join(tmp, "x.npy"), "--output", o7)
 check("--output ignores files it does not write", p.returncode == 0 and os.path.exists(os.path.join(o7, "output_0.npy")),
       p.stderr[:300])
+
+# A run whose second output cannot be written (a directory in its place) removes the first one it
+# had written: no partial set of outputs.
+o8 = os.path.join(tmp, "o8")
+os.makedirs(os.path.join(o8, "output_1.npy"))
+multi = os.path.join(lce, "multi_output_3.tflite")
+p = run("run", multi, "--output", o8, "--overwrite")
+check("a failed run --output leaves no outputs of its own", p.returncode == 1 and "output_1.npy" in p.stderr
+      and sorted(os.listdir(o8)) == ["output_1.npy"], f"{p.stderr[:200]} {os.listdir(o8)}")
 
 # Files are written through a temporary beside them that never replaces an existing file: not a
 # user's file named like it, nor the input itself.
