@@ -84,6 +84,15 @@ def test_errors():
         xbnn.pack_bits(np.float32(1))
     with pytest.raises(ValueError):
         xbnn.pack_bits(np.array(["a", "b"]))
+    for bad in ("abc", None):
+        with pytest.raises(ValueError, match="expected a float, integer or bool array, found"):
+            xbnn.pack_bits(bad)
+    for bad in (True, np.array([3]), 2.5):
+        with pytest.raises(ValueError, match="channels must be a positive integer"):
+            xbnn.unpack_bits(np.zeros((2, 1), np.int32), bad)
+    # int32 in either byte order: the same integers, the same bits.
+    words = np.array([[1 | -2**31], [5]], np.int32)
+    np.testing.assert_array_equal(xbnn.unpack_bits(words.astype(">i4"), 32), xbnn.unpack_bits(words, 32))
 
 
 def test_stripped_fixture_outputs_unpack_to_lce_signs():

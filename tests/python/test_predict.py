@@ -47,6 +47,16 @@ def test_samples_on_threads_match_ops_split(name):
         it.predict(xs, split="rows")
 
 
+def test_samples_split_copies_the_interpreter_only_for_the_threads_it_runs():
+    # (Each copy holds an arena and prepared weights: 128 copies for two slices took 1.3 GB.)
+    it = interpreter_or_skip(model_bytes(ONE), num_threads=8)
+    xs = random_inputs(it, 2 * it.input_shapes[0][0], seed=3)
+    want = as_list(it.predict(xs, split="ops"))
+    for g, w in zip(as_list(it.predict(xs, split="samples")), want):
+        np.testing.assert_array_equal(g, w)
+    assert len(it._replicas) == 2
+
+
 def test_batch2_model_runs_in_slices_of_two():
     it = interpreter_or_skip(BATCH2)
     (x0,), (y0,) = fixture_io(BATCH2)
@@ -197,6 +207,9 @@ def test_verbose_shows_progress(capfd):
     assert "5" in err, err
     it.predict(x, verbose=0)
     assert capfd.readouterr().err == ""
+    for bad in (None, "no", -1, 0.5):
+        with pytest.raises(ValueError, match="verbose must be 0 or 1"):
+            it.predict(x, verbose=bad)
 
 
 def test_other_inputs_are_rejected():
@@ -232,6 +245,8 @@ def test_bad_models_and_arguments():
             xbnn.Interpreter(good[:cut])
     with pytest.raises(TypeError, match="flatbuffer_model must be the model's bytes"):
         xbnn.Interpreter(str(FIXTURES / f"{ONE}.tflite"))
+    with pytest.raises(TypeError, match="an ndarray of int8 .a uint8 array is taken"):
+        xbnn.Interpreter(np.frombuffer(good, np.int8))
     with pytest.raises(ValueError, match=r"num_threads must be in \[1, 1024\], got 0"):
         xbnn.Interpreter(good, num_threads=0)
     with pytest.raises(TypeError):

@@ -17,7 +17,7 @@ def unpack_bits(words, channels):
         -1.0 where it is 1.
     """
     w = np.asarray(words)
-    if w.dtype not in (np.dtype(np.int32), np.dtype(np.uint32)):
+    if w.dtype.kind not in "iu" or w.dtype.itemsize != 4:  # either byte order
         raise ValueError(f"unpack_bits: expected int32 words, found dtype {w.dtype}")
     if w.ndim < 1:
         raise ValueError("unpack_bits: expected an array of at least one dimension (the words), "
@@ -46,6 +46,9 @@ def pack_bits(array):
         int32 array of shape `array.shape[:-1] + (ceil(channels / 32),)`.
     """
     a = np.asarray(array)
+    if a.dtype.kind not in "biuf":
+        raise ValueError(f"pack_bits: expected a float, integer or bool array, found {type(array).__name__}"
+                         f" (dtype {a.dtype})")
     if a.ndim < 1:
         raise ValueError("pack_bits: expected an array of at least one dimension (the channels), "
                          "found a scalar")
@@ -66,6 +69,8 @@ def pack_bits(array):
 
 
 def _channel_count(channels):
+    if isinstance(channels, (bool, np.bool_)) or not isinstance(channels, (int, np.integer)):
+        raise ValueError(f"channels must be a positive integer, got {channels!r}")
     try:
         c = int(channels)
     except (TypeError, ValueError):

@@ -56,15 +56,16 @@ class _Tensor:
         return self.shape[0]
 
 
-def _model_bytes(model):
+def _model_bytes(model, argument="flatbuffer_model"):
     if isinstance(model, bytes):
         return model
     if isinstance(model, (bytearray, memoryview)):
         return bytes(model)
     if isinstance(model, np.ndarray) and model.dtype == np.uint8:
         return model.tobytes()
-    raise TypeError("flatbuffer_model must be the model's bytes (e.g. open(path, 'rb').read()), "
-                    f"got {type(model).__name__}")
+    got = (f"an ndarray of {model.dtype} (a uint8 array is taken)" if isinstance(model, np.ndarray)
+           else type(model).__name__)
+    raise TypeError(f"{argument} must be the model's bytes (e.g. open(path, 'rb').read()), got {got}")
 
 
 def _dtype_hint(t, a):
@@ -275,6 +276,8 @@ class Interpreter:
         """
         if split not in ("auto", "ops", "samples"):
             raise ValueError(f"split must be 'auto', 'ops' or 'samples', got {split!r}")
+        if not isinstance(verbose, (int, np.integer)) or verbose < 0:
+            raise ValueError(f"verbose must be 0 or 1 (an int; 0: quiet), got {verbose!r}")
         if isinstance(x, np.ndarray):
             arrays = [x]
         elif isinstance(x, (list, tuple)):
@@ -345,9 +348,12 @@ class Interpreter:
     def _predict_samples(self, arrays, outs, n_slices, threads, progress):
         """Slices taken in order by `threads` threads, each with its own interpreter."""
         with self._replica_lock:
+            # As many copies as threads run (a few slices on many threads need only a few).
             if self._replicas is None:
-                self._replicas = [_xbnn.Interpreter(self._model, 1, self._max_arena_bytes, self._bfloat16)
-                                  for _ in range(self.num_threads)]
+                self._replicas = []
+            while len(self._replicas) < threads:
+                self._replicas.append(
+                    _xbnn.Interpreter(self._model, 1, self._max_arena_bytes, self._bfloat16))
             next_slice = iter(range(n_slices))
             claim = threading.Lock()
 

@@ -35,7 +35,7 @@ def strip_lcedequantize_ops(model: bytes) -> bytes:
     `xbnn.unpack_bits`). Raises ValueError when nothing would be stripped: the model has no such
     ops, or none of them feeds a model output (`xbnn strip-dequantize` fails the same way).
     """
-    return _xbnn.strip_lcedequantize_ops(_model_bytes(model))
+    return _xbnn.strip_lcedequantize_ops(_model_bytes(model, "model"))
 
 
 def modify_integer_quantized_model_io_type(model: bytes, inference_input_type=np.float32,
@@ -47,6 +47,6 @@ def modify_integer_quantized_model_io_type(model: bytes, inference_input_type=np
     may be given as tf.float32 / tf.int8, np.float32 / np.int8 or "float32" / "int8".
     """
     return _xbnn.modify_integer_quantized_model_io_type(
-        _model_bytes(model),
+        _model_bytes(model, "model"),
         _io_type_code(inference_input_type, "inference_input_type"),
         _io_type_code(inference_output_type, "inference_output_type"))
