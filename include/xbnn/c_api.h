@@ -5,7 +5,8 @@
  *  - Every object is an opaque handle created by an xbnn_*_create* call and released by the
  *    matching xbnn_*_delete call (which accepts NULL).
  *  - Calls that can fail return an xbnn_status. On failure, when `error` is not NULL, *error is
- *    set to a message naming the problem, which the caller releases with xbnn_error_free().
+ *    set to a message naming the problem, which the caller releases with xbnn_error_free()
+ *    (NULL only when the process is out of memory even for the message).
  *    On success *error is set to NULL. No C++ exception ever crosses this API.
  *  - A model may be deleted while interpreters created from it live: they keep what they need.
  *  - One interpreter must not be used from two threads at once; distinct interpreters (also on
@@ -59,7 +60,7 @@ void xbnn_model_delete(xbnn_model* model);
 /* ---- Interpreter options: defaults are 1 thread, optimized kernels. ---- */
 xbnn_interpreter_options* xbnn_interpreter_options_create(void);
 void xbnn_interpreter_options_delete(xbnn_interpreter_options* options);
-/* num_threads >= 1. */
+/* num_threads in [1, 1024]. */
 xbnn_status xbnn_interpreter_options_set_num_threads(xbnn_interpreter_options* options,
                                                      int32_t num_threads, char** error);
 /* Nonzero: run the LCE ops with the slow reference kernels (for checking). */
@@ -78,7 +79,8 @@ enum { XBNN_PRECISION_F32 = 0, XBNN_PRECISION_BF16 = 1 };
 xbnn_status xbnn_interpreter_options_set_float_precision(xbnn_interpreter_options* options,
                                                          int32_t precision, char** error);
 
-/* ---- Interpreters: plan memory and prepare every op at creation; invoke does not allocate. */
+/* ---- Interpreters: plan memory and prepare every op at creation; invoke does not allocate
+ * (with the optimized kernels, the default). Inputs hold unspecified values until written. */
 /* `options` may be NULL for the defaults. */
 xbnn_status xbnn_interpreter_create(const xbnn_model* model,
                                     const xbnn_interpreter_options* options,

@@ -2,12 +2,14 @@
 // catch every C++ exception at the boundary.
 #include "xbnn/c_api.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <memory>
 #include <new>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "xbnn/interpreter.h"
@@ -36,16 +38,25 @@ struct xbnn_interpreter {
 
 namespace {
 
-// malloc'ed copy so that C callers free it without knowing about C++ allocators.
-char* CopyMessage(const std::string& s) {
-  char* p = static_cast<char*>(std::malloc(s.size() + 1));
-  if (p) std::memcpy(p, s.c_str(), s.size() + 1);
+// A malloc'ed message, a + b, so that C callers free it without knowing about C++ allocators;
+// NULL when even that allocation fails. Nothing here throws.
+char* CopyMessage(const char* a, const char* b = "") noexcept {
+  const size_t na = std::strlen(a), nb = std::strlen(b);
+  char* p = static_cast<char*>(std::malloc(na + nb + 1));
+  if (p) {
+    std::memcpy(p, a, na);
+    std::memcpy(p + na, b, nb + 1);
+  }
   return p;
 }
 
-xbnn_status Fail(char** error, const std::string& message) {
+xbnn_status Fail(char** error, const char* message) noexcept {
   if (error) *error = CopyMessage(message);
   return XBNN_ERROR;
+}
+// (Building `message` may throw std::bad_alloc: callers are inside Guard.)
+xbnn_status Fail(char** error, const std::string& message) noexcept {
+  return Fail(error, message.c_str());
 }
 
 xbnn_status Succeed(char** error) {
@@ -57,15 +68,18 @@ xbnn_status FromStatus(const xbnn::Status& s, char** error) {
   return s.ok() ? Succeed(error) : Fail(error, s.message());
 }
 
-// Runs `f`, turning any escaping exception into an error status.
+// Runs `f`, turning any escaping exception into an error status (the messages of the handlers
+// allocate nothing that can throw). Every function that returns a status runs its body in here,
+// since building an error message can throw std::bad_alloc too.
 template <typename F>
-xbnn_status Guard(char** error, F&& f) {
+xbnn_status Guard(char** error, F&& f) noexcept {
   try {
     return f();
   } catch (const std::bad_alloc&) {
     return Fail(error, "out of memory");
   } catch (const std::exception& e) {
-    return Fail(error, std::string("internal error: ") + e.what());
+    if (error) *error = CopyMessage("internal error: ", e.what());
+    return XBNN_ERROR;
   } catch (...) {
     return Fail(error, "internal error");
   }
@@ -87,7 +101,12 @@ const char* xbnn_version(void) { return XBNN_VERSION_STRING; }
 void xbnn_error_free(char* error) { std::free(error); }
 
 const char* xbnn_dtype_name(xbnn_dtype type) {
-  switch (type) {
+  // Read as an integer: a C caller may pass any int, which in C++ need not be a valid value of
+  // the enum type (loading it as the enum is undefined).
+  std::underlying_type_t<xbnn_dtype> value;
+  static_assert(sizeof value == sizeof type);
+  std::memcpy(&value, &type, sizeof value);
+  switch (value) {
     case XBNN_FLOAT32:
     case XBNN_INT32:
     case XBNN_UINT8:
@@ -130,11 +149,13 @@ void xbnn_interpreter_options_delete(xbnn_interpreter_options* options) { delete
 xbnn_status xbnn_interpreter_options_set_num_threads(xbnn_interpreter_options* options,
                                                      int32_t num_threads, char** error) {
   if (!options) return Fail(error, "xbnn_interpreter_options_set_num_threads: options is NULL");
-  if (num_threads < 1) {
-    return Fail(error, "num_threads must be at least 1, got " + std::to_string(num_threads));
-  }
-  options->options.num_threads = num_threads;
-  return Succeed(error);
+  return Guard(error, [&] {
+    if (num_threads < 1 || num_threads > 1024) {
+      return Fail(error, "num_threads must be in [1, 1024], got " + std::to_string(num_threads));
+    }
+    options->options.num_threads = num_threads;
+    return Succeed(error);
+  });
 }
 
 void xbnn_interpreter_options_set_use_reference_kernels(xbnn_interpreter_options* options,
@@ -144,22 +165,27 @@ void xbnn_interpreter_options_set_use_reference_kernels(xbnn_interpreter_options
 
 void xbnn_interpreter_options_set_max_arena_bytes(xbnn_interpreter_options* options,
                                                   uint64_t bytes) {
-  if (options) options->options.max_arena_bytes = static_cast<size_t>(bytes);
+  // Saturated where size_t has 32 bits: 4 GiB must not wrap around to 0 (no limit).
+  if (options) {
+    options->options.max_arena_bytes = bytes > SIZE_MAX ? SIZE_MAX : static_cast<size_t>(bytes);
+  }
 }
 
 xbnn_status xbnn_interpreter_options_set_float_precision(xbnn_interpreter_options* options,
                                                          int32_t precision, char** error) {
   if (!options) return Fail(error, "xbnn_interpreter_options_set_float_precision: options is NULL");
-  if (precision == XBNN_PRECISION_F32) {
-    options->options.float_precision = xbnn::FloatPrecision::kFloat32;
-  } else if (precision == XBNN_PRECISION_BF16) {
-    options->options.float_precision = xbnn::FloatPrecision::kBFloat16;
-  } else {
-    return Fail(error, "xbnn_interpreter_options_set_float_precision: unknown precision " +
-                           std::to_string(precision) +
-                           " (XBNN_PRECISION_F32 or XBNN_PRECISION_BF16)");
-  }
-  return XBNN_OK;
+  return Guard(error, [&] {
+    if (precision == XBNN_PRECISION_F32) {
+      options->options.float_precision = xbnn::FloatPrecision::kFloat32;
+    } else if (precision == XBNN_PRECISION_BF16) {
+      options->options.float_precision = xbnn::FloatPrecision::kBFloat16;
+    } else {
+      return Fail(error, "xbnn_interpreter_options_set_float_precision: unknown precision " +
+                             std::to_string(precision) +
+                             " (XBNN_PRECISION_F32 or XBNN_PRECISION_BF16)");
+    }
+    return Succeed(error);
+  });
 }
 
 xbnn_status xbnn_interpreter_create(const xbnn_model* model,
@@ -253,31 +279,35 @@ int32_t xbnn_tensor_channels(const xbnn_tensor* tensor) {
 xbnn_status xbnn_tensor_copy_from_buffer(xbnn_tensor* tensor, const void* data, size_t size,
                                          char** error) {
   if (!tensor) return Fail(error, "xbnn_tensor_copy_from_buffer: tensor is NULL");
-  if (!tensor->writable) {
-    return Fail(error,
-                "tensor '" + tensor->view.info().name + "' is an output: it cannot be written");
-  }
-  if (size != tensor->view.bytes()) {
-    return Fail(error, "tensor '" + tensor->view.info().name + "' holds " +
-                           std::to_string(tensor->view.bytes()) + " bytes, got " +
-                           std::to_string(size));
-  }
-  if (!data && size) return Fail(error, "xbnn_tensor_copy_from_buffer: data is NULL");
-  if (size) std::memcpy(tensor->view.raw(), data, size);
-  return Succeed(error);
+  return Guard(error, [&] {
+    if (!tensor->writable) {
+      return Fail(error,
+                  "tensor '" + tensor->view.info().name + "' is an output: it cannot be written");
+    }
+    if (size != tensor->view.bytes()) {
+      return Fail(error, "tensor '" + tensor->view.info().name + "' holds " +
+                             std::to_string(tensor->view.bytes()) + " bytes, got " +
+                             std::to_string(size));
+    }
+    if (!data && size) return Fail(error, "xbnn_tensor_copy_from_buffer: data is NULL");
+    if (size) std::memcpy(tensor->view.raw(), data, size);
+    return Succeed(error);
+  });
 }
 
 xbnn_status xbnn_tensor_copy_to_buffer(const xbnn_tensor* tensor, void* data, size_t size,
                                        char** error) {
   if (!tensor) return Fail(error, "xbnn_tensor_copy_to_buffer: tensor is NULL");
-  if (size != tensor->view.bytes()) {
-    return Fail(error, "tensor '" + tensor->view.info().name + "' holds " +
-                           std::to_string(tensor->view.bytes()) + " bytes, the buffer " +
-                           std::to_string(size));
-  }
-  if (!data && size) return Fail(error, "xbnn_tensor_copy_to_buffer: data is NULL");
-  if (size) std::memcpy(data, tensor->view.raw(), size);
-  return Succeed(error);
+  return Guard(error, [&] {
+    if (size != tensor->view.bytes()) {
+      return Fail(error, "tensor '" + tensor->view.info().name + "' holds " +
+                             std::to_string(tensor->view.bytes()) + " bytes, the buffer " +
+                             std::to_string(size));
+    }
+    if (!data && size) return Fail(error, "xbnn_tensor_copy_to_buffer: data is NULL");
+    if (size) std::memcpy(data, tensor->view.raw(), size);
+    return Succeed(error);
+  });
 }
 
 const void* xbnn_tensor_data(const xbnn_tensor* tensor) {

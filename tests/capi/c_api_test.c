@@ -152,9 +152,13 @@ static void test_errors(void) {
                "unknown precision 7");
   EXPECT_ERROR(xbnn_interpreter_options_set_float_precision(NULL, XBNN_PRECISION_BF16, &err_),
                "NULL");
-  char* ok_err = NULL;
+  /* Success sets *error to NULL whatever it held (a caller may reuse one variable). */
+  char* ok_err = (char*)&ok_err;
   CHECK(xbnn_interpreter_options_set_float_precision(opts, XBNN_PRECISION_BF16, &ok_err) == XBNN_OK &&
         ok_err == NULL);
+  ok_err = (char*)&ok_err;
+  CHECK(xbnn_interpreter_options_set_num_threads(opts, 2, &ok_err) == XBNN_OK && ok_err == NULL);
+  EXPECT_ERROR(xbnn_interpreter_options_set_num_threads(opts, 1025, &err_), "[1, 1024]");
   xbnn_interpreter* interp = (xbnn_interpreter*)1;
   EXPECT_ERROR(xbnn_interpreter_create(NULL, opts, &interp, &err_), "model is NULL");
   CHECK(interp == NULL);
@@ -203,6 +207,9 @@ static void test_null_handles(void) {
   CHECK(strcmp(xbnn_version(), XBNN_VERSION_STRING) == 0);
   CHECK(strcmp(xbnn_dtype_name(XBNN_INT8), "int8") == 0);
   CHECK(strcmp(xbnn_dtype_name((xbnn_dtype)55), "unknown") == 0);
+  /* Any int a C caller passes, also beyond the enumerators' range (UBSan checks this one). */
+  CHECK(strcmp(xbnn_dtype_name((xbnn_dtype)1000), "unknown") == 0);
+  CHECK(strcmp(xbnn_dtype_name((xbnn_dtype)-1), "unknown") == 0);
 }
 
 /* Runs `model` on DATA_DIR's inputs and compares with its outputs. */
