@@ -375,5 +375,163 @@ TEST(OnnxImport, WhereGreaterIsABinarization) {
   EXPECT_EQ(CountOps(*g, "LceBconv2d"), 4);
   EXPECT_EQ(RunAndCompare("xnornet_dense", *tflite, false), "");
 }
+
+// ---- small graphs built here: semantics that once converted to something else ---------------
+
+// A graph of `nodes` over float input "x" of `shape`, output "y", with float or int64
+// initializers (opset `opset`).
+struct Init {
+  std::string name;
+  std::vector<int64_t> dims;
+  std::vector<float> f;
+  std::vector<int64_t> i;  // int64 when f is empty
+};
+onnx::ModelProto Small(const std::vector<onnx::NodeProto>& nodes, std::vector<int64_t> shape,
+                       const std::vector<Init>& inits, int opset = 13) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(opset);
+  auto* g = m.mutable_graph();
+  g->set_name("small");
+  for (const auto& n : nodes) *g->add_node() = n;
+  auto* x = g->add_input();
+  x->set_name("x");
+  x->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : shape)
+    x->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(d);
+  g->add_output()->set_name("y");
+  for (const Init& in : inits) {
+    auto* t = g->add_initializer();
+    t->set_name(in.name);
+    for (int64_t d : in.dims) t->add_dims(d);
+    if (!in.f.empty()) {
+      t->set_data_type(onnx::TensorProto::FLOAT);
+      for (float v : in.f) t->add_float_data(v);
+    } else {
+      t->set_data_type(onnx::TensorProto::INT64);
+      for (int64_t v : in.i) t->add_int64_data(v);
+    }
+  }
+  return m;
+}
+onnx::NodeProto Node(const std::string& op, std::vector<std::string> in,
+                     std::vector<std::string> out,
+                     const std::vector<std::pair<std::string, std::vector<int64_t>>>& ints = {}) {
+  onnx::NodeProto n;
+  n.set_op_type(op);
+  for (auto& s : in) n.add_input(s);
+  for (auto& s : out) n.add_output(s);
+  for (const auto& [name, v] : ints) {
+    auto* a = n.add_attribute();
+    a->set_name(name);
+    if (v.size() == 1 && (name == "ceil_mode" || name == "training_mode" || name == "keepdims" ||
+                          name == "transB" || name == "to")) {
+      a->set_type(onnx::AttributeProto::INT);
+      a->set_i(v[0]);
+    } else {
+      a->set_type(onnx::AttributeProto::INTS);
+      for (int64_t e : v) a->add_ints(e);
+    }
+  }
+  return n;
+}
+// Converts (keeping the NCHW input) and runs on `x`; the output, or the error in `error`.
+std::vector<float> ConvertAndRun(const onnx::ModelProto& m, const std::vector<float>& x,
+                                 std::vector<int32_t>* shape, std::string* error) {
+  const std::string bytes = m.SerializeAsString();
+  onnx_import::ImportOptions o;
+  o.keep_nchw_input = true;
+  auto t = onnx_import::ConvertOnnxModel(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), o);
+  if (!t.ok()) {
+    *error = t.status().message();
+    return {};
+  }
+  auto model = Model::FromBytes(*t);
+  auto it = model.ok() ? Interpreter::Create(*model)
+                       : Result<std::unique_ptr<Interpreter>>(model.status());
+  if (!it.ok()) {
+    *error = it.status().message();
+    return {};
+  }
+  Interpreter& in = **it;
+  EXPECT_EQ(in.input(0).bytes(), x.size() * 4);
+  std::memcpy(in.input(0).raw(), x.data(), std::min(in.input(0).bytes(), x.size() * 4));
+  EXPECT_TRUE(in.Invoke().ok());
+  *shape = in.output(0).info().shape;
+  const auto y = in.output(0).data<float>();
+  return std::vector<float>(y.begin(), y.end());
+}
+
+// MaxPool with ceil_mode drops a last window that would start in the end padding (ONNX Runtime,
+// PyTorch): 9 rows, kernel 2, stride 2, pads 1 -> 5 rows, not 6 (the sixth was all padding,
+// -FLT_MAX, which made a following average -inf).
+TEST(OnnxImport, MaxPoolCeilModeDropsAWindowInThePadding) {
+  auto m = Small({Node("MaxPool", {"x"}, {"y"},
+                       {{"kernel_shape", {2, 2}},
+                        {"strides", {2, 2}},
+                        {"pads", {1, 1, 1, 1}},
+                        {"ceil_mode", {1}}})},
+                 {1, 1, 9, 8}, {});
+  std::vector<float> x(72);
+  for (size_t k = 0; k < x.size(); ++k) x[k] = static_cast<float>(k);
+  std::vector<int32_t> shape;
+  std::string error;
+  auto y = ConvertAndRun(m, x, &shape, &error);
+  ASSERT_EQ(error, "");
+  EXPECT_EQ(shape, (std::vector<int32_t>{1, 1, 5, 5}));
+  for (float v : y) EXPECT_GE(v, 0.0f);  // every window holds input values
+}
+
+TEST(OnnxImport, RefusesWhatWouldConvertToSomethingElse) {
+  std::vector<int32_t> shape;
+  std::string error;
+  // BatchNormalization in training mode normalizes by the batch's statistics.
+  auto bn = Small({Node("BatchNormalization", {"x", "s", "b", "m", "v"}, {"y", "rm", "rv"},
+                        {{"training_mode", {1}}})},
+                  {2, 2, 3, 3},
+                  {{"s", {2}, {1, 1}, {}},
+                   {"b", {2}, {0, 0}, {}},
+                   {"m", {2}, {0, 0}, {}},
+                   {"v", {2}, {1, 1}, {}}},
+                  15);
+  ConvertAndRun(bn, std::vector<float>(36), &shape, &error);
+  EXPECT_NE(error.find("training_mode"), std::string::npos) << error;
+  // Gemm's C of shape [M, 1] adds one value per row, even when M == N.
+  error.clear();
+  auto gemm =
+      Small({Node("Gemm", {"x", "w", "c"}, {"y"}, {{"transB", {1}}})}, {3, 4},
+            {{"w", {3, 4}, std::vector<float>(12, 0.5f), {}}, {"c", {3, 1}, {0, 1, 2}, {}}});
+  ConvertAndRun(gemm, std::vector<float>(12), &shape, &error);
+  EXPECT_NE(error.find("C is not a constant of N values along its last axis"), std::string::npos)
+      << error;
+  // A Reshape whose dimension product overflows int64.
+  error.clear();
+  auto reshape = Small({Node("Reshape", {"x", "s"}, {"y"})}, {1, 4},
+                       {{"s", {2}, {}, {(int64_t{1} << 62) + 1, 4}}});
+  ConvertAndRun(reshape, std::vector<float>(4), &shape, &error);
+  EXPECT_NE(error.find("too large"), std::string::npos) << error;
+}
+
+// Constants folded as ONNX computes them: integer Div truncates, and a small Expand of a
+// constant is materialized (a ReduceSum over it sums the expanded values).
+TEST(OnnxImport, FoldsIntegerDivAndExpandAsOnnx) {
+  std::vector<int32_t> shape;
+  std::string error;
+  auto div = Small({Node("Div", {"a", "b"}, {"q"}), Node("Cast", {"q"}, {"qf"}, {{"to", {1}}}),
+                    Node("Add", {"x", "qf"}, {"y"})},
+                   {1, 3}, {{"a", {3}, {}, {7, -7, 9}}, {"b", {3}, {}, {2, 2, 4}}});
+  auto y = ConvertAndRun(div, std::vector<float>(3, 0.0f), &shape, &error);
+  ASSERT_EQ(error, "");
+  EXPECT_EQ(y, (std::vector<float>{3, -3, 2}));
+  auto expand = Small(
+      {Node("Expand", {"c", "shp"}, {"e"}),
+       Node("ReduceSum", {"e", "ax"}, {"s"}, {{"keepdims", {0}}}), Node("Mul", {"x", "s"}, {"y"})},
+      {1, 4}, {{"c", {1}, {2.0f}, {}}, {"shp", {1}, {}, {4}}, {"ax", {1}, {}, {0}}});
+  y = ConvertAndRun(expand, std::vector<float>(4, 1.0f), &shape, &error);
+  ASSERT_EQ(error, "");
+  EXPECT_EQ(y, (std::vector<float>(4, 8.0f)));
+}
+
 }  // namespace
 }  // namespace xbnn

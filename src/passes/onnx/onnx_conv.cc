@@ -55,6 +55,9 @@ Status Geometry(const Node& n, const std::string& who, int64_t h, int64_t w, int
     const int64_t span = in[a] + ax[a].before + ax[a].after - ax[a].KEff();
     if (span < 0) return Status::Error(who + ": the kernel is larger than the padded input");
     ax[a].out = (ceil_mode ? (span + ax[a].stride - 1) / ax[a].stride : span / ax[a].stride) + 1;
+    // As ONNX Runtime and PyTorch: with ceil_mode, a last window that would start past the
+    // input (in the end padding only) is dropped.
+    if (ceil_mode && (ax[a].out - 1) * ax[a].stride >= in[a] + ax[a].before) --ax[a].out;
   }
   return Status::Ok();
 }
@@ -370,9 +373,14 @@ Status TranslateGemm(Builder& b, const Node& n, size_t index) {
   int32_t bias = -1;
   if (gemm && n.inputs.size() > 2 && !n.inputs[2].empty()) {
     const Value* cv = b.Find(n.inputs[2]);
-    if (!cv || !cv->konst ||
-        (cv->konst->size() != static_cast<size_t>(N) && cv->konst->size() != 1)) {
-      return Status::Error(who + ": C is not a constant of N values");
+    // One value, or N along the last axis ([N], [1, N]): C broadcasts over the rows. ([M, 1]
+    // has N values when M == N but adds one per row.)
+    const std::vector<int64_t>& cd = cv && cv->konst ? cv->konst->dims : std::vector<int64_t>{};
+    const bool per_column = !cd.empty() && cd.back() == N &&
+                            std::all_of(cd.begin(), cd.end() - 1, [](int64_t d) { return d == 1; });
+    if (!cv || !cv->konst || (cv->konst->size() != 1 && !per_column)) {
+      return Status::Error(who + ": C is not a constant of N values along its last axis (shape " +
+                           ShapeText(cd) + ")");
     }
     std::vector<float> bb(static_cast<size_t>(N));
     for (size_t k = 0; k < bb.size(); ++k)

@@ -220,8 +220,14 @@ std::optional<Result<Constant>> FoldShapeOp(const Node& n, const std::vector<con
 Result<std::vector<int64_t>> ReshapeDims(const std::vector<int64_t>& in,
                                          const std::vector<int64_t>& target, bool allowzero,
                                          const std::string& what) {
+  // Products checked against overflow: a hostile shape may ask for 2^62 rows.
+  constexpr int64_t kMaxElements = int64_t{1} << 40;
+  auto times = [](int64_t a, int64_t d) { return d != 0 && a > kMaxElements / d ? -1 : a * d; };
   int64_t total = 1;
-  for (int64_t d : in) total *= d;
+  for (int64_t d : in) {
+    total = times(total, d);
+    if (total < 0) return Status::Error(what + ": input shape " + ShapeText(in) + " too large");
+  }
   std::vector<int64_t> out;
   int infer = -1;
   int64_t known = 1;
@@ -238,7 +244,8 @@ Result<std::vector<int64_t>> ReshapeDims(const std::vector<int64_t>& in,
       continue;
     }
     if (d < 0) return Status::Error(what + ": negative dimension in the shape");
-    known *= d;
+    known = times(known, d);
+    if (known < 0) return Status::Error(what + ": shape " + ShapeText(target) + " too large");
     out.push_back(d);
   }
   if (infer >= 0) {
@@ -291,6 +298,14 @@ std::optional<Result<Constant>> FoldConstant(const Node& n, const std::vector<co
   if (two && op == "Div" && fl)
     return Elementwise(
         in, what, [](V a) { return F(a[0]) / F(a[1]); }, true);
+  if (two && op == "Div") {  // integers: C's division, truncating toward zero (as ONNX Runtime)
+    for (size_t k = 0; k < in[1]->size(); ++k) {
+      if (in[1]->at(k) == 0)
+        return Result<Constant>(Status::Error(what + ": integer division by zero"));
+    }
+    return Elementwise(
+        in, what, [](V a) { return std::trunc(a[0] / a[1]); }, false);
+  }
   if (two && op == "Pow")
     return Elementwise(
         in, what, [](V a) { return std::pow(F(a[0]), F(a[1])); }, true);

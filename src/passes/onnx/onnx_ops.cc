@@ -1,6 +1,7 @@
 // Translation of one ONNX node into TFLite ops (everything but Conv, pools and Gemm/MatMul, which
 // are in onnx_conv.cc): constants and folding, the binarization patterns, elementwise ops,
 // activations, BatchNormalization, shape ops and the head.
+#include <algorithm>
 #include <cmath>
 
 #include "passes/onnx/onnx_builder.h"
@@ -174,6 +175,12 @@ Status Clip(Builder& b, const Node& n, const std::string& who) {
 // the conversion pass folds them into a LceBconv2d before them.
 Status BatchNorm(Builder& b, const Node& n, const std::string& who) {
   if (n.inputs.size() < 5) return Unsupported(who, "needs 5 inputs");
+  // Training mode normalizes by the batch's own statistics (and outputs running ones).
+  if (n.Int("training_mode", 0) != 0 ||
+      std::any_of(n.outputs.begin() + 1, n.outputs.end(),
+                  [](const std::string& o) { return !o.empty(); }))
+    return Unsupported(who,
+                       "training_mode (batch statistics) is not supported: export in eval mode");
   const Constant* k[4];
   for (int i = 0; i < 4; ++i) {
     const Value* v = b.Find(n.inputs[1 + i]);
@@ -437,14 +444,20 @@ Status TranslateNode(Builder& b, const Node& n, size_t index) {
   if (t == "Constant") return ConstantNode(b, n, who);
   if (n.inputs.empty() || n.inputs[0].empty()) return Unsupported(who, "has no first input");
   if (t == "Expand" && n.inputs.size() == 2 && IsConst(b, n.inputs[0]) && IsConst(b, n.inputs[1])) {
-    // Expand(c, Shape(x)) feeding a broadcasting op: the constant broadcasts by itself.
+    // Expand(c, Shape(x)) of an activation's size, feeding a broadcasting op: the constant
+    // broadcasts by itself rather than becoming an activation-sized weight. Small results are
+    // folded below instead (exact for any reader, e.g. a ReduceSum or a larger output shape).
     Value v = b.values[n.inputs[0]];
     const std::vector<int64_t> target = b.values[n.inputs[1]].konst->Ints();
     auto s = Broadcast(v.konst->dims, target);
     if (!s) return Unsupported(who, "shapes do not broadcast");
-    v.shape = *s;
-    b.values[n.outputs[0]] = std::move(v);
-    return Status::Ok();
+    int64_t elements = 1;
+    for (int64_t d : *s) elements = d > 0 && elements > (int64_t{1} << 40) / d ? -1 : elements * d;
+    if (elements < 0 || elements > (int64_t{1} << 16)) {
+      v.shape = *s;
+      b.values[n.outputs[0]] = std::move(v);
+      return Status::Ok();
+    }
   }
   // Folding: every input constant.
   std::vector<const Constant*> ins;
@@ -499,9 +512,15 @@ Status TranslateNode(Builder& b, const Node& n, size_t index) {
     if (!a.ok()) return a.status();
     const auto& s = (*a)->shape;
     int64_t axis = n.Int("axis", 1);
-    if (axis < 0) axis += static_cast<int64_t>(s.size());
+    const auto rank = static_cast<int64_t>(s.size());
+    if (axis < -rank || axis > rank) return Unsupported(who, "axis out of range");
+    if (axis < 0) axis += rank;
     int64_t lead = 1, rest = 1;
-    for (size_t d = 0; d < s.size(); ++d) (static_cast<int64_t>(d) < axis ? lead : rest) *= s[d];
+    for (size_t d = 0; d < s.size(); ++d) {
+      int64_t& p = static_cast<int64_t>(d) < axis ? lead : rest;
+      if (s[d] != 0 && p > (int64_t{1} << 40) / s[d]) return Unsupported(who, "input too large");
+      p *= s[d];
+    }
     return ReshapeNode(b, n, who, {lead, rest});
   }
   if (t == "Reshape") {
