@@ -45,6 +45,7 @@ class Builder {
   ImportReport& report() { return report_; }
 
   std::map<std::string, Value> values;
+  int64_t folded_elements = 0;  // of all constants folded so far (onnx_ops.cc bounds it)
 
   const Value* Find(const std::string& name) const;
   Result<const Value*> Get(const std::string& name, const std::string& who) const;

@@ -467,9 +467,17 @@ Status TranslateNode(Builder& b, const Node& n, size_t index) {
     if (!in.empty() && !(v && v->konst && v->error.empty())) all_const = false;
     ins.push_back(v && v->konst ? &*v->konst : nullptr);
   }
+  // Each folded constant is bounded (onnx_fold.cc); so is their sum, or a small file of many
+  // broadcasting nodes could fill the memory (40 of them took 2.6 GB and 26 s).
+  constexpr int64_t kMaxFoldedTotal = int64_t{1} << 25;
+  if (all_const && b.folded_elements > kMaxFoldedTotal)
+    return Unsupported(who, "the constants folded so far exceed 2^25 elements");
   if (all_const) {
     if (auto r = FoldConstant(n, ins, b.model().opset, who)) {
       if (!r->ok()) return r->status();
+      b.folded_elements += (*r)->NumElements();
+      if (b.folded_elements > kMaxFoldedTotal)
+        return Unsupported(who, "the constants folded so far exceed 2^25 elements");
       Value v;
       v.shape = (*r)->dims;
       v.konst = std::move(**r);
