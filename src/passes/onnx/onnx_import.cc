@@ -47,24 +47,30 @@ Status AddInput(Builder& b, const ValueInfo& vi) {
 
 // Removes ops none of whose outputs is read or is a graph output (patterns leave such ops behind:
 // the float half of a straight-through estimator, constants computed for nothing).
+// One pass from the last op back (ops are in execution order: an op's readers come after it), so
+// a chain of n dead ops goes in one pass, not n (20,000 took 27 s).
 void RemoveUnusedOps(graph::Subgraph& sg) {
-  bool changed = true;
-  while (changed) {
-    changed = false;
-    std::set<int32_t> used(sg.outputs.begin(), sg.outputs.end());
-    for (const graph::Operator& o : sg.operators) used.insert(o.inputs.begin(), o.inputs.end());
-    std::vector<graph::Operator> kept;
-    for (graph::Operator& o : sg.operators) {
-      bool any = false;
-      for (int32_t t : o.outputs) any |= used.count(t) > 0;
-      if (any) {
-        kept.push_back(std::move(o));
-      } else {
-        changed = true;
-      }
+  std::vector<char> used(sg.tensors.size(), 0);
+  auto mark = [&](int32_t t) {
+    if (t >= 0 && static_cast<size_t>(t) < used.size()) used[static_cast<size_t>(t)] = 1;
+  };
+  for (int32_t t : sg.outputs) mark(t);
+  std::vector<char> live(sg.operators.size(), 0);
+  for (size_t i = sg.operators.size(); i-- > 0;) {
+    const graph::Operator& o = sg.operators[i];
+    for (int32_t t : o.outputs) {
+      if (t >= 0 && static_cast<size_t>(t) < used.size() && used[static_cast<size_t>(t)])
+        live[i] = 1;
     }
-    sg.operators = std::move(kept);
+    if (live[i]) {
+      for (int32_t t : o.inputs) mark(t);
+    }
   }
+  std::vector<graph::Operator> kept;
+  for (size_t i = 0; i < sg.operators.size(); ++i) {
+    if (live[i]) kept.push_back(std::move(sg.operators[i]));
+  }
+  sg.operators = std::move(kept);
 }
 
 // Drops tensors, buffers and operator codes nothing refers to.
