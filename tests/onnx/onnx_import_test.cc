@@ -533,5 +533,23 @@ TEST(OnnxImport, FoldsIntegerDivAndExpandAsOnnx) {
   EXPECT_EQ(y, (std::vector<float>(4, 8.0f)));
 }
 
+// Folded constants are bounded in sum, not only one by one: two folds of 2^24 elements and one
+// of 1 exceed the 2^25 budget, and that fold is refused, naming the node.
+TEST(OnnxImport, FoldedConstantsAreBoundedInSum) {
+  auto m = Small({Node("Add", {"c1", "c2"}, {"a1"}), Node("Add", {"a1", "c2"}, {"a2"}),
+                  Node("Add", {"one", "one"}, {"two"}), Node("Add", {"a2", "two"}, {"a3"}),
+                  Node("Add", {"x", "a3"}, {"y"})},
+                 {1, 4},
+                 {{"c1", {4096, 1}, std::vector<float>(4096, 0.0f), {}},
+                  {"c2", {1, 4096}, std::vector<float>(4096, 0.0f), {}},
+                  {"one", {1}, {1.0f}, {}}});
+  std::vector<int32_t> shape;
+  std::string error;
+  ConvertAndRun(m, std::vector<float>(4), &shape, &error);
+  EXPECT_NE(error.find("(Add): the constants folded so far exceed 2^25 elements"),
+            std::string::npos)
+      << error;
+}
+
 }  // namespace
 }  // namespace xbnn
