@@ -71,6 +71,24 @@ def test_options_are_applied():
         assert claimed(delegate)[0] > 0
 
 
+@pytest.mark.parametrize("claim", ["all", "lce"])
+def test_resizing_the_batch_of_a_model_that_starts_with_lce_quantize(claim):
+    """resize_tensor_input to another batch rebuilds the partition: the LceQuantize on the input
+    takes the new batch (its packed output kept the file's batch, and allocate_tensors failed)."""
+    model = (FIXTURES / "bconv_k3_same_pad1_s1_c32_64.tflite").read_bytes()
+    ref = xbnn.Interpreter(model)
+    x = np.random.default_rng(3).uniform(-1, 1, (3,) + tuple(ref.input_shapes[0][1:])).astype(np.float32)
+    want = np.concatenate([ref.predict(x[i:i + 1]) for i in range(3)])
+    kwargs = {"experimental_op_resolver_type": NO_DEFAULT_DELEGATES} if claim == "lce" else {}
+    delegate = litert.load_delegate(xbnn.tflite_delegate_path(), {"claim": claim})
+    it = litert.Interpreter(model_content=model, experimental_delegates=[delegate], **kwargs)
+    it.resize_tensor_input(it.get_input_details()[0]["index"], x.shape)
+    it.allocate_tensors()
+    it.set_tensor(it.get_input_details()[0]["index"], x)
+    it.invoke()
+    np.testing.assert_array_equal(it.get_tensor(it.get_output_details()[0]["index"]), want)
+
+
 def _custom_op_model():
     """toy_shortcut with its LceBconv2d ops renamed to an op nobody knows."""
     data = bytearray((FIXTURES / "toy_shortcut.tflite").read_bytes())

@@ -355,6 +355,27 @@ class LceBMaxPool2d final : public runtime::OpKernel {
   BMaxPool2DGeometry geometry_;
 };
 
+// LceQuantize and LceDequantize keep every dimension of their input but the last: the packed
+// words of its channels, or the unpacked channels (the file's, which must pack into the input's
+// words). So a model resized at its input (TFLite's resize_tensor_input through the delegate)
+// gets its new shapes here, batch or height and width.
+std::optional<ops::Shape> PackedLast(const ops::ShapeQuery& q, bool quantize) {
+  const ops::Shape* in = q.In(0);
+  const ops::Shape& file_out = q.FileShape(q.op.outputs[q.output]);
+  if (!in || in->empty() || file_out.size() != in->size()) return std::nullopt;
+  ops::Shape s = *in;
+  if (quantize) {
+    s.back() = PackedWords(static_cast<int>(in->back()));
+  } else if (PackedWords(static_cast<int>(file_out.back())) == in->back()) {
+    s.back() = file_out.back();
+  } else {
+    return std::nullopt;  // the kernel names the mismatch
+  }
+  return s;
+}
+std::optional<ops::Shape> QuantizeShape(const ops::ShapeQuery& q) { return PackedLast(q, true); }
+std::optional<ops::Shape> DequantizeShape(const ops::ShapeQuery& q) { return PackedLast(q, false); }
+
 // The Larq ops keep the batch of their first input, but xbnn does not model their other
 // dimensions at load time: the file's shape with dimension 0 taken from the input when the file's
 // shapes agree on it.
@@ -397,7 +418,7 @@ extern const ops::OpDef kLceQuantizeOp{
     .signature = {graph::op::kCustom, graph::kLceQuantize, 1, 1, 1, 1, 0,
                   graph::options_type::kNone},
     .max_version = 1,
-    .shape = PropagateBatch,
+    .shape = QuantizeShape,
     .create = ops::MakeKernel<LceQuantize>,
     .shape_every_output = true,
 };
@@ -406,7 +427,7 @@ extern const ops::OpDef kLceDequantizeOp{
     .signature = {graph::op::kCustom, graph::kLceDequantize, 1, 1, 1, 1, 0,
                   graph::options_type::kNone},
     .max_version = 1,
-    .shape = PropagateBatch,
+    .shape = DequantizeShape,
     .create = ops::MakeKernel<LceDequantize>,
     .shape_every_output = true,
 };
