@@ -220,12 +220,9 @@ std::optional<Result<Constant>> FoldShapeOp(const Node& n, const std::vector<con
 Result<std::vector<int64_t>> ReshapeDims(const std::vector<int64_t>& in,
                                          const std::vector<int64_t>& target, bool allowzero,
                                          const std::string& what) {
-  // Products checked against overflow: a hostile shape may ask for 2^62 rows.
-  constexpr int64_t kMaxElements = int64_t{1} << 40;
-  auto times = [](int64_t a, int64_t d) { return d != 0 && a > kMaxElements / d ? -1 : a * d; };
   int64_t total = 1;
   for (int64_t d : in) {
-    total = times(total, d);
+    total = TimesDim(total, d);
     if (total < 0) return Status::Error(what + ": input shape " + ShapeText(in) + " too large");
   }
   std::vector<int64_t> out;
@@ -244,7 +241,7 @@ Result<std::vector<int64_t>> ReshapeDims(const std::vector<int64_t>& in,
       continue;
     }
     if (d < 0) return Status::Error(what + ": negative dimension in the shape");
-    known = times(known, d);
+    known = TimesDim(known, d);
     if (known < 0) return Status::Error(what + ": shape " + ShapeText(target) + " too large");
     out.push_back(d);
   }

@@ -1,6 +1,7 @@
 // Constant folding for the ONNX importer (onnx_fold.cc). Not a public header.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,13 @@ namespace xbnn::onnx_import::internal {
 std::optional<Result<Constant>> FoldConstant(const Node& n,
                                              const std::vector<const Constant*>& inputs,
                                              int64_t opset, const std::string& what);
+
+// a * d for dimensions (d >= 0), or -1 beyond 2^40 elements: shape products that a hostile model
+// could make overflow int64 (Reshape to 2^62 rows, Flatten, Expand).
+inline int64_t TimesDim(int64_t a, int64_t d) {
+  constexpr int64_t kMaxElements = int64_t{1} << 40;
+  return a < 0 || (d != 0 && a > kMaxElements / d) ? -1 : a * d;
+}
 
 // ONNX Reshape's target shape (0 copies the input dimension unless allowzero, -1 is inferred).
 Result<std::vector<int64_t>> ReshapeDims(const std::vector<int64_t>& in,

@@ -452,7 +452,7 @@ Status TranslateNode(Builder& b, const Node& n, size_t index) {
     auto s = Broadcast(v.konst->dims, target);
     if (!s) return Unsupported(who, "shapes do not broadcast");
     int64_t elements = 1;
-    for (int64_t d : *s) elements = d > 0 && elements > (int64_t{1} << 40) / d ? -1 : elements * d;
+    for (int64_t d : *s) elements = TimesDim(elements, d);
     if (elements < 0 || elements > (int64_t{1} << 16)) {
       v.shape = *s;
       b.values[n.outputs[0]] = std::move(v);
@@ -526,8 +526,8 @@ Status TranslateNode(Builder& b, const Node& n, size_t index) {
     int64_t lead = 1, rest = 1;
     for (size_t d = 0; d < s.size(); ++d) {
       int64_t& p = static_cast<int64_t>(d) < axis ? lead : rest;
-      if (s[d] != 0 && p > (int64_t{1} << 40) / s[d]) return Unsupported(who, "input too large");
-      p *= s[d];
+      p = TimesDim(p, s[d]);
+      if (p < 0) return Unsupported(who, "input too large");
     }
     return ReshapeNode(b, n, who, {lead, rest});
   }
