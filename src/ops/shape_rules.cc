@@ -30,17 +30,19 @@ std::optional<int64_t> NormalizeAxis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
-int64_t SpatialOut(const graph::BuiltinOptions& o, int64_t in, int64_t kernel,
-                   const char* stride_name, const char* dilation_name) {
-  const int64_t padding = o.GetInt("padding", 0);
-  const int64_t stride = o.GetInt(stride_name, 1);
-  const int64_t dilation = dilation_name ? o.GetInt(dilation_name, 1) : 1;
+int64_t SpatialOut(int64_t in, int64_t kernel, int64_t stride, int64_t dilation, int64_t padding) {
   if (stride < 1 || dilation < 1 || kernel < 1 || in < 1 || (padding != 0 && padding != 1))
     return 0;
   const int64_t effective = (kernel - 1) * dilation + 1;
   if (padding == 0) return (in + stride - 1) / stride;
   if (in < effective) return 0;
   return (in - effective + stride) / stride;
+}
+
+int64_t SpatialOut(const graph::BuiltinOptions& o, int64_t in, int64_t kernel,
+                   const char* stride_name, const char* dilation_name) {
+  return SpatialOut(in, kernel, o.GetInt(stride_name, 1),
+                    dilation_name ? o.GetInt(dilation_name, 1) : 1, o.GetInt("padding", 0));
 }
 
 std::optional<Shape> ConvShape(const ShapeQuery& q, bool depthwise) {

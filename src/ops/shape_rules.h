@@ -19,8 +19,11 @@ std::optional<Shape> Broadcast(const Shape& a, const Shape& b);
 // An axis in [-rank, rank) made non-negative; nullopt when out of range.
 std::optional<int64_t> NormalizeAxis(int64_t axis, int64_t rank);
 
-// Output size of one spatial axis from the builtin options (TFLite's ComputeOutSize: padding 0
-// SAME, 1 VALID); 0 when invalid. dilation_name may be null (pools).
+// Output size of one spatial axis (TFLite's ComputeOutSize: padding 0 SAME, 1 VALID); 0 when
+// invalid.
+int64_t SpatialOut(int64_t in, int64_t kernel, int64_t stride, int64_t dilation, int64_t padding);
+// The same from the builtin options' strides, dilations and padding; dilation_name may be null
+// (pools).
 int64_t SpatialOut(const graph::BuiltinOptions& o, int64_t in, int64_t kernel,
                    const char* stride_name, const char* dilation_name);
 

@@ -89,6 +89,41 @@ def test_resizing_the_batch_of_a_model_that_starts_with_lce_quantize(claim):
     np.testing.assert_array_equal(it.get_tensor(it.get_output_details()[0]["index"]), want)
 
 
+# (fixture, resized height and width, output rows and columns that see only the original input
+# region): the original input goes in the top-left corner of a larger random one; the outputs
+# whose receptive field stays inside it (and away from its bottom and right borders, padded in
+# the original) must equal LCE's recorded outputs.
+RESIZES = [
+    ("bconv_k3_same_pad1_s1_c32_64", (20, 13), (9, 9)),  # LceBconv2d SAME 3x3
+    ("bmaxpool_bitpacked_3x2_s12_c32", (16, 12), (4, 2)),  # bconv, LceBMaxPool2d VALID 3x2 / (1, 2)
+    ("bmaxpool_float_3x3_s2_same_c64", (21, 15), (4, 4)),  # LceBMaxPool2d SAME 3x3 / 2, bconv
+]
+
+
+@pytest.mark.parametrize("claim", ["all", "lce"])
+@pytest.mark.parametrize("name, size, region", RESIZES, ids=[r[0] for r in RESIZES])
+def test_resizing_height_and_width(claim, name, size, region):
+    """resize_tensor_input to another height and width: LceBconv2d and LceBMaxPool2d compute their
+    output's spatial size from their options (they kept the file's, and allocate_tensors
+    failed)."""
+    model = (FIXTURES / f"{name}.tflite").read_bytes()
+    x = np.load(FIXTURES / f"{name}.inputs.npz")["input_0"]
+    want = np.load(FIXTURES / f"{name}.outputs.npz")["output_0"]
+    big = np.random.default_rng(5).uniform(-1, 1, (1,) + size + x.shape[3:]).astype(np.float32)
+    big[:, :x.shape[1], :x.shape[2]] = x
+    kwargs = {"experimental_op_resolver_type": NO_DEFAULT_DELEGATES} if claim == "lce" else {}
+    delegate = litert.load_delegate(xbnn.tflite_delegate_path(), {"claim": claim})
+    it = litert.Interpreter(model_content=model, experimental_delegates=[delegate], **kwargs)
+    it.resize_tensor_input(it.get_input_details()[0]["index"], big.shape)
+    it.allocate_tensors()
+    it.set_tensor(it.get_input_details()[0]["index"], big)
+    it.invoke()
+    got = it.get_tensor(it.get_output_details()[0]["index"])
+    assert got.shape[1:3] != want.shape[1:3], got.shape
+    rows, cols = region
+    np.testing.assert_array_equal(got[:, :rows, :cols], want[:, :rows, :cols])
+
+
 def _custom_op_model():
     """toy_shortcut with its LceBconv2d ops renamed to an op nobody knows."""
     data = bytearray((FIXTURES / "toy_shortcut.tflite").read_bytes())

@@ -376,18 +376,36 @@ std::optional<ops::Shape> PackedLast(const ops::ShapeQuery& q, bool quantize) {
 std::optional<ops::Shape> QuantizeShape(const ops::ShapeQuery& q) { return PackedLast(q, true); }
 std::optional<ops::Shape> DequantizeShape(const ops::ShapeQuery& q) { return PackedLast(q, false); }
 
-// The Larq ops keep the batch of their first input, but xbnn does not model their other
-// dimensions at load time: the file's shape with dimension 0 taken from the input when the file's
-// shapes agree on it.
-std::optional<ops::Shape> PropagateBatch(const ops::ShapeQuery& q) {
+// LceBconv2d and LceBMaxPool2d: [N, OH, OW, C] with N from the input, OH and OW from the input's
+// height and width by the op's options (and the filter's window), C as the file gives it (the
+// packed or unpacked output channels, which the kernel checks against the filter). So a model
+// resized at its input (batch, height or width) gets its new shapes here; inconsistent shapes are
+// left to the kernel's message.
+std::optional<ops::Shape> WindowedShape(const ops::ShapeQuery& q, int64_t kh, int64_t kw,
+                                        int64_t stride_h, int64_t stride_w, int64_t dilation_h,
+                                        int64_t dilation_w, int64_t padding) {
   const ops::Shape* in = q.In(0);
   const ops::Shape& file_out = q.FileShape(q.op.outputs[q.output]);
-  if (!in || in->empty() || file_out.empty()) return std::nullopt;
-  const ops::Shape& file_in = q.FileShape(q.op.inputs[0]);
-  if (file_in.empty() || file_in[0] != file_out[0]) return std::nullopt;
-  ops::Shape s = file_out;
-  s[0] = (*in)[0];
-  return s;
+  if (!in || in->size() != 4 || file_out.size() != 4) return std::nullopt;
+  const int64_t h = ops::SpatialOut((*in)[1], kh, stride_h, dilation_h, padding);
+  const int64_t w = ops::SpatialOut((*in)[2], kw, stride_w, dilation_w, padding);
+  if (h < 1 || w < 1) return std::nullopt;
+  return ops::Shape{(*in)[0], static_cast<int32_t>(h), static_cast<int32_t>(w), file_out[3]};
+}
+
+std::optional<ops::Shape> Bconv2dShape(const ops::ShapeQuery& q) {
+  const auto* o = std::get_if<graph::LceBconv2dOptions>(&q.op.lce_options);
+  const ops::Shape* f = q.In(1);
+  if (!o || !f || f->size() != 4) return std::nullopt;
+  return WindowedShape(q, (*f)[1], (*f)[2], o->stride_height, o->stride_width,
+                       o->dilation_height_factor, o->dilation_width_factor, o->padding);
+}
+
+std::optional<ops::Shape> BMaxPool2dShape(const ops::ShapeQuery& q) {
+  const auto* o = std::get_if<graph::LceBMaxPool2dOptions>(&q.op.lce_options);
+  if (!o) return std::nullopt;
+  return WindowedShape(q, o->filter_height, o->filter_width, o->stride_height, o->stride_width, 1,
+                       1, o->padding);
 }
 
 // Output [N, OH, OW, *]; filter [Cout, KH, KW, packed Cin/groups]. The packed filter rounds
@@ -439,7 +457,7 @@ extern const ops::OpDef kLceBconv2dOp{
                   graph::OptionalInput(2) | graph::OptionalInput(3) | graph::OptionalInput(4),
                   graph::options_type::kNone, graph::LceOptionsKind::kBconv2d},
     .max_version = 1,
-    .shape = PropagateBatch,
+    .shape = Bconv2dShape,
     .cost = LceBconv2dCost,
     .create = ops::MakeKernel<LceBconv2d>,
     .shape_every_output = true,
@@ -449,7 +467,7 @@ extern const ops::OpDef kLceBMaxPool2dOp{
     .signature = {graph::op::kCustom, graph::kLceBMaxPool2d, 1, 1, 1, 1, 0,
                   graph::options_type::kNone, graph::LceOptionsKind::kBMaxPool2d},
     .max_version = 1,
-    .shape = PropagateBatch,
+    .shape = BMaxPool2dShape,
     .create = ops::MakeKernel<LceBMaxPool2d>,
     .shape_every_output = true,
 };
