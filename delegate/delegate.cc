@@ -25,7 +25,7 @@ constexpr int kMaxThreads = 1024;
 struct Built {
   std::vector<int> nodes;
   PartitionIo io;
-  graph::Graph graph;
+  std::shared_ptr<const Model> model;  // built once; a resize only makes a new interpreter
   std::unique_ptr<Interpreter> interpreter;
 };
 
@@ -77,27 +77,31 @@ std::vector<std::vector<int>> InputDims(TfLiteContext* ctx, const PartitionIo& i
   return dims;
 }
 
-// An interpreter for `g` at the TFLite inputs' current shapes.
+// An interpreter for `model` at the TFLite inputs' current shapes.
 Result<std::unique_ptr<Interpreter>> NewInterpreter(TfLiteContext* ctx, const Delegate& d,
-                                                    const graph::Graph& g, const PartitionIo& io) {
-  auto model = ModelOf(g, InputDims(ctx, io));
-  if (!model.ok()) return model.status();
+                                                    std::shared_ptr<const Model> model,
+                                                    const PartitionIo& io) {
   InterpreterOptions options;
   options.num_threads = ThreadsFor(d, ctx);
   options.use_reference_kernels = d.options.use_reference_kernels;
-  return Interpreter::Create(std::move(*model), options);
+  for (const std::vector<int>& dims : InputDims(ctx, io)) {
+    options.input_shapes.emplace_back(dims.begin(), dims.end());
+  }
+  return Interpreter::Create(std::move(model), options);
 }
 
 Result<std::unique_ptr<Built>> Build(TfLiteContext* ctx, const Delegate& d, std::vector<int> nodes,
                                      PartitionIo io) {
   auto g = BuildGraph(ctx, nodes, io);
   if (!g.ok()) return g.status();
-  auto interpreter = NewInterpreter(ctx, d, *g, io);
+  auto model = ModelOf(*g, InputDims(ctx, io));
+  if (!model.ok()) return model.status();
+  auto interpreter = NewInterpreter(ctx, d, *model, io);
   if (!interpreter.ok()) return interpreter.status();
   auto built = std::make_unique<Built>();
   built->nodes = std::move(nodes);
   built->io = std::move(io);
-  built->graph = std::move(*g);
+  built->model = std::move(*model);
   built->interpreter = std::move(*interpreter);
   return built;
 }
@@ -180,7 +184,7 @@ TfLiteStatus KernelPrepare(TfLiteContext* ctx, TfLiteNode* node) {
   Built& b = *k->built;
   std::vector<std::vector<int>> dims = InputDims(ctx, b.io);
   if (dims != k->built_input_dims) {  // the app resized an input
-    auto interpreter = NewInterpreter(ctx, *k->delegate, b.graph, b.io);
+    auto interpreter = NewInterpreter(ctx, *k->delegate, b.model, b.io);
     if (!interpreter.ok()) {
       Report(ctx,
              "cannot run the partition at the new input shapes: " + interpreter.status().message());

@@ -95,7 +95,8 @@ py::buffer_info RequestBuffer(const py::handle& obj, bool writable, size_t bytes
 
 class PyInterpreter {
  public:
-  PyInterpreter(const py::bytes& model, int num_threads, size_t max_arena_bytes, bool bfloat16) {
+  PyInterpreter(const py::bytes& model, int num_threads, size_t max_arena_bytes, bool bfloat16,
+                std::vector<std::vector<int32_t>> input_shapes) {
     std::span<const uint8_t> view = BytesView(model);
     std::vector<uint8_t> bytes(view.begin(), view.end());
     std::string error;
@@ -109,6 +110,7 @@ class PyInterpreter {
         options.num_threads = num_threads;
         options.max_arena_bytes = max_arena_bytes;
         if (bfloat16) options.float_precision = xbnn::FloatPrecision::kBFloat16;
+        options.input_shapes = std::move(input_shapes);
         auto it = xbnn::Interpreter::Create(*m, options);
         if (!it.ok()) {
           error = it.status().message();
@@ -315,10 +317,11 @@ PYBIND11_MODULE(_xbnn, m) {
 #endif
 
   py::class_<PyInterpreter>(m, "Interpreter")
-      .def(py::init<const py::bytes&, int, size_t, bool>(), py::arg("model"),
-           py::arg("num_threads") = 1,
+      .def(py::init<const py::bytes&, int, size_t, bool, std::vector<std::vector<int32_t>>>(),
+           py::arg("model"), py::arg("num_threads") = 1,
            py::arg("max_arena_bytes") = xbnn::InterpreterOptions{}.max_arena_bytes,
-           py::arg("bfloat16") = false)
+           py::arg("bfloat16") = false,
+           py::arg("input_shapes") = std::vector<std::vector<int32_t>>{})
       .def_property_readonly("num_inputs", &PyInterpreter::num_inputs)
       .def_property_readonly("num_outputs", &PyInterpreter::num_outputs)
       .def_property_readonly("num_threads", &PyInterpreter::num_threads)

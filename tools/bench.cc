@@ -22,7 +22,8 @@ namespace {
 constexpr const char* kHelp =
     "usage: xbnn bench MODEL.tflite [--threads N[,N...]] [--warmup N] [--runs N]\n"
     "                  [--min-seconds S] [--idle-ms MS] [--settle N] [--max-memory SIZE]\n"
-    "                  [--no-fuse] [--float-precision f32|bf16] [--profile] [--json]\n\n"
+    "                  [--no-fuse] [--float-precision f32|bf16] [--input-shape S]...\n"
+    "                  [--profile] [--json]\n\n"
     "Measures model load and prepare time, invoke latency over the runs (mean, median, p90,\n"
     "min, max, std) on seeded random inputs, CPU time per invoke, the arena and peak resident\n"
     "memory.\n\n"
@@ -51,7 +52,7 @@ constexpr const char* kHelp =
     "                    with a list of thread counts, each op's median time at every count\n"
     "                    and its speedup over the first count (median of per-round ratios)\n"
     "  --json            print everything as one JSON document\n"
-    "%s"
+    "%s%s"
     "  -h, --help        show this help\n";
 
 double Percentile(std::vector<double> v, double q) {
@@ -433,7 +434,7 @@ int BenchThreadCounts(const std::string& path, const std::shared_ptr<const Model
 
 int BenchMain(const std::vector<std::string>& argv) {
   if (WantsHelp(argv)) {
-    std::printf(kHelp, kFloatPrecisionHelp);
+    std::printf(kHelp, kInputShapeHelp, kFloatPrecisionHelp);
     return 0;
   }
   std::string path;
@@ -443,6 +444,7 @@ int BenchMain(const std::vector<std::string>& argv) {
   size_t max_memory = InterpreterOptions{}.max_arena_bytes;
   bool profile = false, json = false, fuse = true;
   FloatPrecision precision = FloatPrecision::kFloat32;
+  std::vector<std::vector<int32_t>> input_shapes;
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
     auto number = [&](double lo, double hi, double* out) {
@@ -492,6 +494,13 @@ int BenchMain(const std::vector<std::string>& argv) {
       if (i + 1 >= argv.size() || !ParseFloatPrecision(argv[++i], &precision)) {
         return Fail("bench", "--float-precision needs f32 or bf16");
       }
+    } else if (a == "--input-shape") {
+      std::vector<int32_t> shape;
+      if (i + 1 >= argv.size() || !ParseShape(argv[++i], &shape)) {
+        return Fail("bench",
+                    "--input-shape needs positive dimensions joined by 'x', such as 1x224x224x3");
+      }
+      input_shapes.push_back(std::move(shape));
     } else if (a == "--json") {
       json = true;
     } else if (a.starts_with("-")) {
@@ -522,6 +531,7 @@ int BenchMain(const std::vector<std::string>& argv) {
   opts.profile = profile;
   opts.fuse_ops = fuse;
   opts.float_precision = precision;
+  opts.input_shapes = input_shapes;
   if (thread_counts.size() > 1) {
     return BenchThreadCounts(path, *model, opts, thread_counts, warmup, runs, min_seconds, idle_ms,
                              settle, std::chrono::duration<double, std::milli>(t1 - t0).count(),
@@ -595,6 +605,9 @@ int BenchMain(const std::vector<std::string>& argv) {
   JsonWriter j;
   j.BeginObject().Key("model").String(path).Key("threads").Int(it.num_threads());
   j.Key("float_precision").String(precision == FloatPrecision::kBFloat16 ? "bf16" : "f32");
+  j.Key("input_shapes").BeginArray();
+  for (size_t i = 0; i < it.num_inputs(); ++i) j.IntArray(it.input_info(i).shape);
+  j.EndArray();
   j.Key("load_ms").Double(load_ms).Key("prepare_ms").Double(prepare_ms);
   j.Key("runs")
       .Int(static_cast<int64_t>(ms.size()))
@@ -620,6 +633,12 @@ int BenchMain(const std::vector<std::string>& argv) {
     std::printf("model: %s\nthreads: %d\nload: %.3f ms, prepare: %.3f ms\n", path.c_str(), it.num_threads(), load_ms,
                 prepare_ms);
     if (idle_ms > 0) std::printf("idle before each invoke: %g ms\n", idle_ms);
+    if (!opts.input_shapes.empty()) {
+      for (size_t i = 0; i < it.num_inputs(); ++i) {
+        std::printf("input %zu at shape %s (--input-shape)\n", i,
+                    Shape(it.input_info(i).shape).c_str());
+      }
+    }
     std::printf(
         "invoke over %zu runs: median %.4f ms, mean %.4f, p90 %.4f, min %.4f, max %.4f, std %.4f\n",
         ms.size(), lat.median, lat.mean, lat.p90, lat.min, lat.max, lat.std);

@@ -35,6 +35,14 @@ bool WantsHelp(const std::vector<std::string>& args);
 // limit. False when the text is not such a size.
 bool ParseByteSize(const std::string& text, size_t* bytes);
 
+// --input-shape: dimensions joined by 'x' ("1x320x320x3"), each in [1, 2^31). False otherwise.
+bool ParseShape(const std::string& text, std::vector<int32_t>* shape);
+// The help line of --input-shape, shared by run and bench.
+inline constexpr const char* kInputShapeHelp =
+    "  --input-shape S   run the model at input shape S instead of the file's, e.g. 1x320x320x3\n"
+    "                    (another batch, or another height and width where the model's ops\n"
+    "                    allow it); repeat for the next model input, in order\n";
+
 // --float-precision: "f32" or "bf16". False for anything else.
 bool ParseFloatPrecision(const std::string& text, FloatPrecision* precision);
 // The help line of --float-precision, shared by run and bench.

@@ -16,9 +16,11 @@ namespace xbnn::tools {
 namespace {
 
 constexpr const char* kHelp =
-    "usage: xbnn run MODEL.tflite [--input FILE.npy]... [--threads N] [--max-memory SIZE] [--seed S]\n"
-    "                [--output DIR] [--unpack-bits [--channels C]...] [--dataset FILE.npz] [--overwrite]\n"
-    "                [--float-precision f32|bf16]\n\n"
+    "usage: xbnn run MODEL.tflite [--input FILE.npy]... [--threads N] [--max-memory SIZE] [--seed "
+    "S]\n"
+    "                [--output DIR] [--unpack-bits [--channels C]...] [--dataset FILE.npz] "
+    "[--overwrite]\n"
+    "                [--float-precision f32|bf16] [--input-shape S]...\n\n"
     "Runs the model once. Inputs come from .npy files in model-input order, or are seeded random\n"
     "data in the dtype and shape the model wants. Prints one summary line per output.\n\n"
     "options:\n"
@@ -36,13 +38,14 @@ constexpr const char* kHelp =
     "  --dataset F.npz   classification run over a labelled set: arrays 'x' (inputs, any number\n"
     "                    of rows) and 'y' (labels); prints accuracy and latency (median, p90);\n"
     "                    reads no --input and writes no --output\n"
-    "%s"
+    "%s%s"
     "  -h, --help        show this help\n";
 
 struct Args {
   std::string model, output, dataset;
   std::vector<std::string> inputs;
   std::vector<int> channels;
+  std::vector<std::vector<int32_t>> input_shapes;
   int threads = 1;
   size_t max_memory = InterpreterOptions{}.max_arena_bytes;
   FloatPrecision precision = FloatPrecision::kFloat32;
@@ -128,7 +131,7 @@ int Dataset(Interpreter& interp, const Args& a) {
 
 int RunMain(const std::vector<std::string>& argv) {
   if (WantsHelp(argv)) {
-    std::printf(kHelp, kFloatPrecisionHelp);
+    std::printf(kHelp, kInputShapeHelp, kFloatPrecisionHelp);
     return 0;
   }
   Args a;
@@ -155,6 +158,13 @@ int RunMain(const std::vector<std::string>& argv) {
       if (!value(&v) || !ParseFloatPrecision(v, &a.precision)) {
         return Fail("run", "--float-precision needs f32 or bf16");
       }
+    } else if (s == "--input-shape") {
+      std::vector<int32_t> shape;
+      if (!value(&v) || !ParseShape(v, &shape)) {
+        return Fail("run",
+                    "--input-shape needs positive dimensions joined by 'x', such as 1x224x224x3");
+      }
+      a.input_shapes.push_back(std::move(shape));
     } else if (s == "--seed") {
       if (!value(&v) || !ParseInt(v, 0, INT64_MAX, &n)) return Fail("run", "--seed needs a non-negative number");
       a.seed = static_cast<uint64_t>(n);
@@ -193,6 +203,7 @@ int RunMain(const std::vector<std::string>& argv) {
   opts.num_threads = a.threads;
   opts.max_arena_bytes = a.max_memory;
   opts.float_precision = a.precision;
+  opts.input_shapes = a.input_shapes;
   auto interp = Interpreter::Create(*model, opts);
   if (!interp.ok()) return Fail("run", a.model + ": " + interp.status().message());
   Interpreter& it = **interp;

@@ -1,5 +1,7 @@
 // `xbnn`: the command line front end. One subcommand per task; `xbnn help` lists them.
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -29,6 +31,24 @@ bool ParseByteSize(const std::string& text, size_t* bytes) {
   else if (!unit.empty() && unit != "B") return false;
   if (value > (~0ull >> (shift + 1))) return false;
   *bytes = static_cast<size_t>(value << shift);
+  return true;
+}
+
+bool ParseShape(const std::string& text, std::vector<int32_t>* shape) {
+  std::vector<int32_t> dims;
+  size_t start = 0;
+  while (true) {
+    const size_t end = std::min(text.find('x', start), text.size());
+    const std::string d = text.substr(start, end - start);
+    if (d.empty() || d.size() > 10 || d.find_first_not_of("0123456789") != std::string::npos)
+      return false;
+    const long long v = std::stoll(d);
+    if (v < 1 || v > INT32_MAX) return false;
+    dims.push_back(static_cast<int32_t>(v));
+    if (end == text.size()) break;
+    start = end + 1;
+  }
+  *shape = std::move(dims);
   return true;
 }
 

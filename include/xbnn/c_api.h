@@ -79,6 +79,14 @@ enum { XBNN_PRECISION_F32 = 0, XBNN_PRECISION_BF16 = 1 };
 xbnn_status xbnn_interpreter_options_set_float_precision(xbnn_interpreter_options* options,
                                                          int32_t precision, char** error);
 
+/* Run model input `input_index` at shape dims[0..num_dims) instead of the file's (TFLite's
+ * ResizeInputTensor): another batch, or another height and width where the model's ops allow it.
+ * Inputs without a shape keep the file's. Checked here: index in [0, 1024), 1..8 dimensions, each
+ * positive; against the model (rank, count, what its ops accept) by xbnn_interpreter_create. */
+xbnn_status xbnn_interpreter_options_set_input_shape(xbnn_interpreter_options* options,
+                                                     int32_t input_index, const int32_t* dims,
+                                                     int32_t num_dims, char** error);
+
 /* ---- Interpreters: plan memory and prepare every op at creation; invoke does not allocate
  * (with the optimized kernels, the default). Inputs hold unspecified values until written. */
 /* `options` may be NULL for the defaults. */

@@ -38,6 +38,12 @@ struct InterpreterOptions {
   // of its sum into the preceding LceBconv2d). Off: every op runs on its own (for comparisons).
   bool fuse_ops = true;
   FloatPrecision float_precision = FloatPrecision::kFloat32;
+  // The shapes to run the model's inputs at, one per input in order, instead of the file's (as
+  // TFLite's ResizeInputTensor): another batch, or another height and width for a model whose
+  // ops allow it (convolutions and pools do; a RESHAPE to a fixed size or a pool over the whole
+  // file-sized map does not, and fails naming the op). Same rank as the file's, every dimension
+  // positive. Inputs without a shape (an empty one, or past the end) keep the file's.
+  std::vector<std::vector<int32_t>> input_shapes;
 };
 
 struct OpProfile {

@@ -188,6 +188,35 @@ xbnn_status xbnn_interpreter_options_set_float_precision(xbnn_interpreter_option
   });
 }
 
+xbnn_status xbnn_interpreter_options_set_input_shape(xbnn_interpreter_options* options,
+                                                     int32_t input_index, const int32_t* dims,
+                                                     int32_t num_dims, char** error) {
+  constexpr const char* kWhere = "xbnn_interpreter_options_set_input_shape: ";
+  if (!options) return Fail(error, std::string(kWhere) + "options is NULL");
+  return Guard(error, [&] {
+    if (input_index < 0 || input_index >= 1024) {
+      return Fail(error, kWhere + std::string("input_index must be in [0, 1024), got ") +
+                             std::to_string(input_index));
+    }
+    if (num_dims < 1 || num_dims > 8) {
+      return Fail(error, kWhere + std::string("num_dims must be in [1, 8], got ") +
+                             std::to_string(num_dims));
+    }
+    if (!dims) return Fail(error, std::string(kWhere) + "dims is NULL");
+    for (int32_t i = 0; i < num_dims; ++i) {
+      if (dims[i] < 1) {
+        return Fail(error, kWhere + std::string("dimension ") + std::to_string(i) + " is " +
+                               std::to_string(dims[i]) + ", every dimension must be positive");
+      }
+    }
+    auto& shapes = options->options.input_shapes;
+    if (shapes.size() <= static_cast<size_t>(input_index))
+      shapes.resize(static_cast<size_t>(input_index) + 1);
+    shapes[static_cast<size_t>(input_index)].assign(dims, dims + num_dims);
+    return Succeed(error);
+  });
+}
+
 xbnn_status xbnn_interpreter_create(const xbnn_model* model,
                                     const xbnn_interpreter_options* options,
                                     xbnn_interpreter** interpreter, char** error) {

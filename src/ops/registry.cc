@@ -104,14 +104,25 @@ const OpDef* FindKernel(const graph::OperatorCode& code, std::string* why) {
   return nullptr;
 }
 
-OpCost EstimateOpCost(const graph::Graph& g, const graph::Subgraph& sg, const graph::Operator& op) {
+OpCost EstimateOpCost(const graph::Graph& g, const graph::Subgraph& sg, const graph::Operator& op,
+                      const std::vector<std::vector<int32_t>>* shapes) {
   if (op.opcode_index >= g.operator_codes.size()) return {};
   const OpDef* d = FindOp(g.CodeOf(op));
   const graph::Tensor* in = At(sg, op.inputs, 0);
   const graph::Tensor* filter = At(sg, op.inputs, 1);
   const graph::Tensor* out = At(sg, op.outputs, 0);
   if (!d || !d->cost || !in || !filter || !out || filter->shape.size() < 2) return {};
-  return d->cost(CostQuery{g, sg, op, *in, *filter, *out});
+  if (!shapes || shapes->size() != sg.tensors.size())
+    return d->cost(CostQuery{g, sg, op, *in, *filter, *out});
+  // Copies of the three tensors at the given shapes (the rules read only types and shapes).
+  auto at = [&](const graph::Tensor* t) {
+    graph::Tensor c = *t;
+    c.shape = (*shapes)[static_cast<size_t>(t - sg.tensors.data())];
+    return c;
+  };
+  const graph::Tensor in_c = at(in), filter_c = at(filter), out_c = at(out);
+  if (filter_c.shape.size() < 2) return {};
+  return d->cost(CostQuery{g, sg, op, in_c, filter_c, out_c});
 }
 
 }  // namespace xbnn::ops

@@ -19,6 +19,9 @@ const OpDef* FindOp(const graph::OperatorCode& code);
 const OpDef* FindKernel(const graph::OperatorCode& code, std::string* why);
 
 // MACs of one op from the file's tensor shapes (zero for ops without multiply-accumulates).
-OpCost EstimateOpCost(const graph::Graph& g, const graph::Subgraph& sg, const graph::Operator& op);
+// `shapes` (per tensor of sg, optional): the shapes the op runs at, when not the file's (an
+// interpreter whose inputs were resized).
+OpCost EstimateOpCost(const graph::Graph& g, const graph::Subgraph& sg, const graph::Operator& op,
+                      const std::vector<std::vector<int32_t>>* shapes = nullptr);
 
 }  // namespace xbnn::ops

@@ -500,7 +500,7 @@ Status Interpreter::Impl::PrepareKernels(LoadState& s) {
       p.fused_into = fusion.host[i];
     }
 
-    ops::OpCost c = ops::EstimateOpCost(g, *sg, op);
+    ops::OpCost c = ops::EstimateOpCost(g, *sg, op, &s.inferred.shapes);
     p.binary_macs = c.binary_macs;
     p.float_macs = c.float_macs;
     p.int8_macs = c.int8_macs;
@@ -518,7 +518,7 @@ Status Interpreter::Impl::Init() {
   XBNN_RETURN_IF_ERROR(FindKernels(s));
   // 2. Shapes: inferred from the input shapes op by op (the file's may be wrong); small integer
   // tensors that follow from shapes alone are computed now and their ops folded away.
-  XBNN_RETURN_IF_ERROR(runtime::InferShapes(g, *sg, &s.inferred));
+  XBNN_RETURN_IF_ERROR(runtime::InferShapes(g, *sg, &s.inferred, &options.input_shapes));
   // 3. Tensors: constants point into the model, ops on constants run now; activation lifetimes.
   XBNN_RETURN_IF_ERROR(CreateTensors(s));
   pool = std::make_unique<runtime::ThreadPool>(options.num_threads);

@@ -1,9 +1,11 @@
 #include "runtime/shape_inference.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
 #include "graph/cost.h"
+#include "ops/op_kernel.h"
 #include "ops/registry.h"
 #include "ops/shape_rules.h"
 
@@ -57,7 +59,36 @@ std::optional<Values> ConstantValues(const graph::Graph& g, const graph::Tensor&
 
 }  // namespace
 
-Status InferShapes(const graph::Graph& g, const graph::Subgraph& sg, InferredShapes* out) {
+Status CheckInputShapes(const graph::Subgraph& sg,
+                        const std::vector<std::vector<int32_t>>& shapes) {
+  if (shapes.size() > sg.inputs.size()) {
+    return Status::Error("input_shapes gives " + std::to_string(shapes.size()) +
+                         " shapes, the model has " + std::to_string(sg.inputs.size()) + " inputs");
+  }
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    if (shapes[i].empty()) continue;
+    const graph::Tensor& t = sg.tensors[static_cast<size_t>(sg.inputs[i])];
+    const std::string what = "input_shapes: input " + std::to_string(i) + " ('" + t.name + "') ";
+    if (shapes[i].size() != t.shape.size()) {
+      return Status::Error(what + ShapeString(shapes[i]) + " has rank " +
+                           std::to_string(shapes[i].size()) + ", the model's input " +
+                           ShapeString(t.shape) + " has rank " + std::to_string(t.shape.size()));
+    }
+    int64_t elements = 1;
+    for (int32_t d : shapes[i]) {
+      if (d < 1)
+        return Status::Error(what + ShapeString(shapes[i]) + ": every dimension must be positive");
+      elements *= d;
+      if (elements > (int64_t{1} << 31)) {
+        return Status::Error(what + ShapeString(shapes[i]) + " exceeds the limit of 2^31 elements");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status InferShapes(const graph::Graph& g, const graph::Subgraph& sg, InferredShapes* out,
+                   const std::vector<std::vector<int32_t>>* input_shapes) {
   InferredShapes& r = *out;
   const size_t n = sg.tensors.size();
   r.shapes.resize(n);
@@ -68,6 +99,16 @@ Status InferShapes(const graph::Graph& g, const graph::Subgraph& sg, InferredSha
     r.shapes[i] = sg.tensors[i].shape;
     constant[i] = graph::IsConstant(g, sg.tensors[i]);
     if (constant[i]) r.values[i] = ConstantValues(g, sg.tensors[i]);
+  }
+  if (input_shapes) {
+    XBNN_RETURN_IF_ERROR(CheckInputShapes(sg, *input_shapes));
+    for (size_t i = 0; i < std::min(sg.inputs.size(), input_shapes->size()); ++i) {
+      const int32_t t = sg.inputs[i];
+      if (!(*input_shapes)[i].empty() && t >= 0 && static_cast<size_t>(t) < n &&
+          !constant[static_cast<size_t>(t)]) {
+        r.shapes[static_cast<size_t>(t)] = (*input_shapes)[i];
+      }
+    }
   }
   for (size_t oi = 0; oi < sg.operators.size(); ++oi) {
     const graph::Operator& o = sg.operators[oi];

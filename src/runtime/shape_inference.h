@@ -32,9 +32,16 @@ struct InferredShapes {
 // Largest number of elements of a tensor whose values are tracked (shape-sized vectors).
 inline constexpr int64_t kMaxKnownValues = 1024;
 
+// InterpreterOptions::input_shapes against the subgraph's inputs: at most one shape per input (an
+// empty one keeps the file's), each of the file's rank, every dimension positive, within 2^31
+// elements. The message names the input.
+Status CheckInputShapes(const graph::Subgraph& sg, const std::vector<std::vector<int32_t>>& shapes);
+
 // Infers shapes for subgraph `sg` of `g`. Fails only when an inferred shape exceeds the limits
 // (rank 8, 2^31 elements), naming the op; inconsistent inputs leave the file's shape, so that the
-// kernel's Prepare reports the problem with its own message.
-Status InferShapes(const graph::Graph& g, const graph::Subgraph& sg, InferredShapes* out);
+// kernel's Prepare reports the problem with its own message. `input_shapes` (optional; entry i,
+// when not empty, is subgraph input i's shape) replaces the file's, after CheckInputShapes.
+Status InferShapes(const graph::Graph& g, const graph::Subgraph& sg, InferredShapes* out,
+                   const std::vector<std::vector<int32_t>>* input_shapes = nullptr);
 
 }  // namespace xbnn::runtime

@@ -192,6 +192,58 @@ static void test_float_precision(const xbnn_model* model) {
   xbnn_interpreter_options_delete(opts);
 }
 
+/* Input shapes: the model at batch 2 (its input's other dimensions kept), and bad shapes. */
+static void test_input_shape(const xbnn_model* model) {
+  char* err = NULL;
+  xbnn_interpreter* plain = NULL;
+  CHECK(xbnn_interpreter_create(model, NULL, &plain, &err) == XBNN_OK);
+  if (!plain) return;
+  const xbnn_tensor* in = xbnn_interpreter_input(plain, 0);
+  int32_t dims[8];
+  const int32_t rank = xbnn_tensor_num_dims(in);
+  CHECK(rank >= 1 && rank <= 8);
+  for (int32_t i = 0; i < rank && i < 8; ++i) dims[i] = xbnn_tensor_dim(in, i);
+  const size_t one_bytes = xbnn_tensor_byte_size(in);
+  const int32_t one_out = xbnn_tensor_dim(xbnn_interpreter_output(plain, 0), 0);
+  xbnn_interpreter_delete(plain);
+
+  xbnn_interpreter_options* opts = xbnn_interpreter_options_create();
+  dims[0] *= 2;
+  CHECK(xbnn_interpreter_options_set_input_shape(opts, 0, dims, rank, &err) == XBNN_OK &&
+        err == NULL);
+  xbnn_interpreter* two = NULL;
+  CHECK(xbnn_interpreter_create(model, opts, &two, &err) == XBNN_OK && err == NULL);
+  if (two) {
+    CHECK(xbnn_tensor_dim(xbnn_interpreter_input(two, 0), 0) == dims[0]);
+    CHECK(xbnn_tensor_byte_size(xbnn_interpreter_input(two, 0)) == 2 * one_bytes);
+    CHECK(xbnn_tensor_dim(xbnn_interpreter_output(two, 0), 0) == 2 * one_out);
+    CHECK(xbnn_interpreter_invoke(two, &err) == XBNN_OK);
+  }
+  xbnn_interpreter_delete(two);
+
+  EXPECT_ERROR(xbnn_interpreter_options_set_input_shape(opts, -1, dims, rank, &err_),
+               "input_index");
+  EXPECT_ERROR(xbnn_interpreter_options_set_input_shape(opts, 0, dims, 0, &err_), "num_dims");
+  EXPECT_ERROR(xbnn_interpreter_options_set_input_shape(opts, 0, dims, 9, &err_), "num_dims");
+  EXPECT_ERROR(xbnn_interpreter_options_set_input_shape(opts, 0, NULL, rank, &err_),
+               "dims is NULL");
+  EXPECT_ERROR(xbnn_interpreter_options_set_input_shape(NULL, 0, dims, rank, &err_), "NULL");
+  dims[0] = 0;
+  EXPECT_ERROR(xbnn_interpreter_options_set_input_shape(opts, 0, dims, rank, &err_),
+               "must be positive");
+  dims[0] = 1;
+  /* Checked against the model when the interpreter is created. */
+  CHECK(xbnn_interpreter_options_set_input_shape(opts, 0, dims, rank > 1 ? rank - 1 : 2, &err) ==
+        XBNN_OK);
+  xbnn_interpreter* bad = (xbnn_interpreter*)1;
+  EXPECT_ERROR(xbnn_interpreter_create(model, opts, &bad, &err_), "has rank");
+  CHECK(bad == NULL);
+  CHECK(xbnn_interpreter_options_set_input_shape(opts, 0, dims, rank, &err) == XBNN_OK);
+  CHECK(xbnn_interpreter_options_set_input_shape(opts, 40, dims, rank, &err) == XBNN_OK);
+  EXPECT_ERROR(xbnn_interpreter_create(model, opts, &bad, &err_), "gives 41 shapes");
+  xbnn_interpreter_options_delete(opts);
+}
+
 static void test_null_handles(void) {
   /* NULL handles are tolerated by the accessors and the deleters. */
   CHECK(xbnn_interpreter_input_count(NULL) == 0);
@@ -304,6 +356,7 @@ int main(int argc, char** argv) {
   CHECK(err == NULL);
   test_memory_budget(model);
   test_float_precision(model);
+  test_input_shape(model);
   run_and_compare(model, 1, argv[2]);
   run_and_compare(model, 2, argv[2]);
   xbnn_model_delete(model);

@@ -226,6 +226,29 @@ check("run --float-precision bf16 (digits: a float stem)", p.returncode == 0 and
 expect_error("run --float-precision bad", ["run", model, "--float-precision", "fp8"], "f32 or bf16")
 expect_error("bench --float-precision bad", ["bench", model, "--float-precision"], "f32 or bf16")
 
+# --input-shape: the model at another height and width; the recorded input in the corner gives
+# LCE's outputs where only it decides (the last row and column saw the padding).
+big = np.random.default_rng(4).uniform(-1, 1, (1, 14, 12, 32)).astype(np.float32)
+big[:, :10, :10] = x
+np.save(os.path.join(tmp, "big.npy"), big)
+out_big = os.path.join(tmp, "out_big")
+p = run("run", model, "--input-shape", "1x14x12x32", "--input", os.path.join(tmp, "big.npy"), "--output", out_big)
+ok = p.returncode == 0 and "[1,14,12,64]" in p.stdout
+if ok:
+    y_big = np.load(os.path.join(out_big, "output_0.npy"))
+    ok = y_big.shape == (1, 14, 12, 64) and np.array_equal(y_big[:, :9, :9], recorded["output_0"][:, :9, :9])
+check("run --input-shape", ok, p.stdout + p.stderr)
+expect_error("run --input-shape and an input of the file's shape",
+             ["run", model, "--input-shape", "1x14x12x32", "--input", os.path.join(tmp, "x.npy")], "shape is")
+p = run("bench", model, "--runs", "2", "--min-seconds", "0", "--json", "--input-shape", "3x10x10x32")
+check("bench --input-shape", p.returncode == 0 and json.loads(p.stdout)["input_shapes"] == [[3, 10, 10, 32]],
+      p.stdout[:200] + p.stderr[:200])
+for bad in ["1x10x10", "1x0x10x32", "1xx10", "1x10x10x32x", "-1x10x10x32", "1x10x10x99999999999"]:
+    expect_error(f"--input-shape {bad}", ["run", model, "--input-shape", bad],
+                 "input_shapes: input 0" if bad == "1x10x10" else "--input-shape needs")
+expect_error("--input-shape twice for one input", ["bench", model, "--input-shape", "1x10x10x32",
+                                                    "--input-shape", "1x10x10x32"], "gives 2 shapes")
+
 # What a new user tripped over, each fixed.
 p = run("convert", model, os.path.join(tmp, "again.tflite"))
 check("convert on an LCE model says it keeps the LCE ops",

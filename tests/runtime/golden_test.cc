@@ -151,6 +151,139 @@ TEST(Fusion, ResidualAddAndQuantizeRunInTheConvolution) {
   EXPECT_LE(fused_arena, unfused_arena);
 }
 
+// InterpreterOptions::input_shapes. A fixture run at a larger height and width, its recorded
+// input in the top-left corner of a random one: the outputs whose receptive field lies inside the
+// recorded input (and away from its bottom and right borders, padded in the original) must be
+// LCE's recorded ones, with the optimized and the reference kernels, at 1 and 2 threads.
+struct Resize {
+  const char* name;
+  int32_t h, w;        // the new height and width
+  int32_t rows, cols;  // output region that sees only the recorded input
+};
+
+TEST(InputShapes, LargerMapsGiveLcesOutputsWhereTheRecordedInputDecides) {
+  const fs::path dir = fs::path(XBNN_SOURCE_DIR) / "tests/models/lce";
+  for (const Resize& r : {Resize{"bconv_k3_same_pad1_s1_c32_64", 20, 13, 9, 9},
+                          Resize{"bmaxpool_bitpacked_3x2_s12_c32", 16, 12, 4, 2},
+                          Resize{"bmaxpool_float_3x3_s2_same_c64", 21, 15, 4, 4},
+                          Resize{"toy_maxpool", 37, 35, 0, 0}}) {
+    SCOPED_TRACE(r.name);
+    auto model = Model::FromFile((dir / (std::string(r.name) + ".tflite")).string());
+    auto in = util::ReadNpz((dir / (std::string(r.name) + ".inputs.npz")).string());
+    auto out = util::ReadNpz((dir / (std::string(r.name) + ".outputs.npz")).string());
+    ASSERT_TRUE(model.ok() && in.ok() && out.ok());
+    const util::NpyArray& x = (*in)[0].second;
+    const util::NpyArray& want = (*out)[0].second;
+    ASSERT_EQ(x.shape.size(), 4u);
+    ASSERT_EQ(x.dtype, "f4");
+    const int64_t h = x.shape[1], w = x.shape[2], c = x.shape[3];
+    std::vector<float> big(static_cast<size_t>(r.h * r.w * c));
+    uint32_t seed = 7;
+    for (float& v : big) {
+      seed = seed * 1664525u + 1013904223u;
+      v = static_cast<float>(seed >> 8) / 8388608.0f - 1.0f;
+    }
+    for (int64_t y = 0; y < h; ++y) {
+      std::memcpy(&big[static_cast<size_t>((y * r.w) * c)], x.as<float>() + y * w * c,
+                  static_cast<size_t>(w * c) * sizeof(float));
+    }
+    std::vector<float> first;
+    for (const auto& [threads, reference] :
+         {std::pair{1, false}, std::pair{2, false}, std::pair{1, true}}) {
+      InterpreterOptions o;
+      o.num_threads = threads;
+      o.use_reference_kernels = reference;
+      o.input_shapes = {{1, r.h, r.w, static_cast<int32_t>(c)}};
+      auto it = Interpreter::Create(*model, o);
+      ASSERT_TRUE(it.ok()) << it.status().message();
+      EXPECT_EQ((*it)->input_info(0).shape, o.input_shapes[0]);
+      std::memcpy((*it)->input(0).raw(), big.data(), big.size() * sizeof(float));
+      ASSERT_TRUE((*it)->Invoke().ok());
+      TensorView got = (*it)->output(0);
+      auto y = got.data<float>();
+      if (first.empty()) {
+        first.assign(y.begin(), y.end());
+      } else {  // every configuration computes the same
+        EXPECT_TRUE(std::equal(y.begin(), y.end(), first.begin(), first.end()))
+            << threads << " " << reference;
+      }
+      if (r.rows == 0) continue;  // a global pool at the end: no region to compare, shapes only
+      ASSERT_EQ(got.shape().size(), 4u);
+      ASSERT_NE(got.shape()[1], want.shape[1]);
+      const int64_t oc = want.shape[3], ow = want.shape[2], gw = got.shape()[2];
+      ASSERT_EQ(got.shape()[3], oc);
+      int mismatches = 0;
+      for (int64_t i = 0; i < r.rows; ++i) {
+        for (int64_t j = 0; j < r.cols; ++j) {
+          for (int64_t k = 0; k < oc; ++k) {
+            mismatches += y[static_cast<size_t>((i * gw + j) * oc + k)] !=
+                          want.as<float>()[(i * ow + j) * oc + k];
+          }
+        }
+      }
+      EXPECT_EQ(mismatches, 0);
+    }
+  }
+}
+
+// Another batch: every sample's output is its output alone.
+TEST(InputShapes, ABatchOfThreeGivesEachSampleItsOwnOutput) {
+  auto model = Model::FromFile(
+      (fs::path(XBNN_SOURCE_DIR) / "tests/models/lce/toy_shortcut.tflite").string());
+  ASSERT_TRUE(model.ok());
+  auto one = Interpreter::Create(*model);
+  ASSERT_TRUE(one.ok());
+  std::vector<int32_t> shape = (*one)->input_info(0).shape;
+  shape[0] = 3;
+  InterpreterOptions o;
+  o.num_threads = 2;
+  o.input_shapes = {shape};
+  auto three = Interpreter::Create(*model, o);
+  ASSERT_TRUE(three.ok()) << three.status().message();
+  auto x = (*three)->input(0).data<float>();
+  for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(static_cast<float>(i) * 0.37f);
+  ASSERT_TRUE((*three)->Invoke().ok());
+  const size_t in_n = (*one)->input(0).data<float>().size(),
+               out_n = (*one)->output(0).data<float>().size();
+  ASSERT_EQ(x.size(), 3 * in_n);
+  ASSERT_EQ((*three)->output(0).data<float>().size(), 3 * out_n);
+  EXPECT_EQ((*three)->output_info(0).shape[0], 3);
+  for (size_t b = 0; b < 3; ++b) {
+    std::memcpy((*one)->input(0).raw(), x.data() + b * in_n, in_n * sizeof(float));
+    ASSERT_TRUE((*one)->Invoke().ok());
+    EXPECT_EQ(
+        std::memcmp((*one)->output(0).raw(), (*three)->output(0).data<float>().data() + b * out_n,
+                    out_n * sizeof(float)),
+        0)
+        << "sample " << b;
+  }
+}
+
+TEST(InputShapes, ShapesThatCannotBeAreRefusedNamingTheProblem) {
+  const fs::path dir = fs::path(XBNN_SOURCE_DIR) / "tests/models/lce";
+  auto model = Model::FromFile((dir / "qdense_128_40.tflite").string());
+  ASSERT_TRUE(model.ok());
+  auto refused = [&](std::vector<std::vector<int32_t>> shapes, const std::string& message) {
+    InterpreterOptions o;
+    o.input_shapes = std::move(shapes);
+    auto it = Interpreter::Create(*model, o);
+    ASSERT_FALSE(it.ok());
+    EXPECT_NE(it.status().message().find(message), std::string::npos) << it.status().message();
+  };
+  refused({{1, 4, 4, 8}, {1, 4, 4, 8}}, "input_shapes gives 2 shapes, the model has 1 inputs");
+  refused({{1, 16, 8}},
+          "input 0 ('serving_default_input_1:0') [1,16,8] has rank 3, the model's input [1,4,4,8]");
+  refused({{1, 4, 0, 8}}, "every dimension must be positive");
+  refused({{1, 4, 4, -8}}, "every dimension must be positive");
+  refused({{65536, 65536, 4, 8}}, "exceeds the limit of 2^31 elements");
+  // Its RESHAPE goes to a fixed [1, 128]: 4x4x9 values do not fit, and the op says so.
+  refused({{1, 4, 4, 9}}, "RESHAPE");
+  // The file's own shape, given explicitly, changes nothing.
+  InterpreterOptions same;
+  same.input_shapes = {{1, 4, 4, 8}};
+  EXPECT_TRUE(Interpreter::Create(*model, same).ok());
+}
+
 std::vector<Case> AllCases() {
   std::vector<Case> c = FindCases();
   if (c.empty()) c.push_back({"none_found", "", "", ""});

@@ -81,6 +81,29 @@ def _dtype_hint(t, a):
     return f" (convert with .astype(np.{t.dtype}))"
 
 
+def _shape_list(shapes):
+    """input_shapes as a list of lists of ints ([] where the input keeps the file's shape)."""
+    if shapes is None:
+        return []
+    if isinstance(shapes, (str, bytes)) or not hasattr(shapes, "__iter__"):
+        raise TypeError(f"input_shapes must be a list of shapes (one per input), got {type(shapes).__name__}")
+    out = []
+    for i, s in enumerate(shapes):
+        if s is None:  # this input keeps the file's shape
+            out.append([])
+            continue
+        if isinstance(s, (str, bytes)) or not hasattr(s, "__iter__"):
+            raise TypeError(f"input_shapes[{i}] must be a shape (a tuple of ints), got {type(s).__name__}")
+        dims = list(s)
+        for d in dims:
+            if isinstance(d, bool) or not isinstance(d, numbers.Integral):
+                raise TypeError(f"input_shapes[{i}] must hold ints, got {d!r}")
+            if not 1 <= d < 1 << 31:
+                raise ValueError(f"input_shapes[{i}] = {tuple(dims)}: every dimension must be positive")
+        out.append([int(d) for d in dims])
+    return out
+
+
 class _Progress:
     """Progress over samples, like LCE's tqdm bar; tqdm is used when installed."""
 
@@ -142,6 +165,11 @@ class Interpreter:
             CPUs with AVX512-BF16 the 7x7 stems and 1x1 float convolutions multiply in
             bfloat16 and sum in float32, which is faster and changes outputs slightly (see
             docs/performance.md); elsewhere the same as "f32".
+        input_shapes: None (default: the model file's) or one shape per model input to run the
+            model at instead (xbnn only; TFLite's resize_tensor_input), e.g.
+            `[(1, 320, 320, 3)]` for a fully convolutional model at another resolution, or
+            another batch size; None for an input keeps its shape. Same rank as the file's; a model whose ops cannot take the
+            shapes (a RESHAPE to a fixed size) raises ValueError naming the op.
 
     # Attributes
         input_types, output_types: lists of NumPy dtypes.
@@ -160,7 +188,8 @@ class Interpreter:
     is faster on a busy machine and for small models (see `predict`'s `split`).
     """
 
-    def __init__(self, flatbuffer_model, num_threads=1, max_arena_bytes=4 << 30, float_precision="f32"):
+    def __init__(self, flatbuffer_model, num_threads=1, max_arena_bytes=4 << 30, float_precision="f32",
+                 input_shapes=None):
         model = _model_bytes(flatbuffer_model)
         if isinstance(num_threads, bool) or not isinstance(num_threads, numbers.Integral):
             raise TypeError(f"num_threads must be an int, got {type(num_threads).__name__}")
@@ -175,7 +204,9 @@ class Interpreter:
         if float_precision not in ("f32", "bf16"):
             raise ValueError(f"float_precision must be 'f32' or 'bf16', got {float_precision!r}")
         self._bfloat16 = float_precision == "bf16"
-        self._impl = _xbnn.Interpreter(model, int(num_threads), int(max_arena_bytes), self._bfloat16)
+        self._input_shapes = _shape_list(input_shapes)
+        self._impl = _xbnn.Interpreter(model, int(num_threads), int(max_arena_bytes), self._bfloat16,
+                                       self._input_shapes)
         self._max_arena_bytes = int(max_arena_bytes)
         self._model = model
         self._replicas = None  # single-threaded interpreters for split="samples"
@@ -353,7 +384,8 @@ class Interpreter:
                 self._replicas = []
             while len(self._replicas) < threads:
                 self._replicas.append(
-                    _xbnn.Interpreter(self._model, 1, self._max_arena_bytes, self._bfloat16))
+                    _xbnn.Interpreter(self._model, 1, self._max_arena_bytes, self._bfloat16,
+                                      self._input_shapes))
             next_slice = iter(range(n_slices))
             claim = threading.Lock()
 
