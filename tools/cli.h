@@ -22,7 +22,9 @@ int StripDequantizeMain(const std::vector<std::string>& args);
 int SetIoTypeMain(const std::vector<std::string>& args);
 int ConvertMain(const std::vector<std::string>& args);
 int OpsMain(const std::vector<std::string>& args);
-// ONNX import for `xbnn convert` (convert_onnx.cc).
+// ONNX import for `xbnn convert` (convert_onnx.cc). A file is ONNX by its content, or by the
+// .onnx extension where its content is not TFLite's.
+bool IsTfliteFile(const std::string& path);
 bool IsOnnxFile(const std::string& path);
 int ConvertOnnx(const std::string& in, const std::string& out, bool keep_nchw_input, bool verbose);
 

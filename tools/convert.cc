@@ -12,6 +12,8 @@
 namespace xbnn::tools {
 namespace {
 
+// The help text keeps the lines it prints.
+// clang-format off
 constexpr const char* kConvertHelp =
     "usage: xbnn convert IN_FLOAT.tflite OUT.tflite [--inference-input-type float32|int8]\n"
     "                    [--inference-output-type float32|int8] [--binary-dense] [--verbose] [--overwrite]\n"
@@ -28,10 +30,11 @@ constexpr const char* kConvertHelp =
     "  with --binary-dense: FULLY_CONNECTED on binarized input, weights +-s per output\n"
     "  -> RESHAPE, 1x1 LceBconv2d, RESHAPE (LCE's converter keeps dense layers float)\n"
     "Whatever cannot be converted exactly stays float; --verbose says which op and why.\n\n"
-    "An ONNX model (by content or the .onnx extension), as torch.onnx.export writes it from a\n"
-    "PyTorch BNN (opset 13 or later), is imported first (sign, comparison + Where and\n"
-    "straight-through forms, ReActNet's RSign/RPReLU, BatchNormalization, binary weights +-alpha,\n"
-    "PyTorch's padding alignment) and the model takes NHWC input unless --keep-nchw-input.\n\n"
+    "An ONNX model (by content, or the .onnx extension unless the content is TFLite's), as\n"
+    "torch.onnx.export writes it from a PyTorch BNN (opset 13 or later), is imported first (sign,\n"
+    "comparison + Where and straight-through forms, ReActNet's RSign/RPReLU, BatchNormalization,\n"
+    "binary weights +-alpha, PyTorch's padding alignment) and the model takes NHWC input unless\n"
+    "--keep-nchw-input.\n\n"
     "options:\n"
     "  --inference-input-type T   float32 (default) or int8: int8 removes the QUANTIZE after the\n"
     "                             model input (needs a fake-quantized input)\n"
@@ -42,6 +45,7 @@ constexpr const char* kConvertHelp =
     "  --binary-dense             binary dense layers as 1x1 LceBconv2d (always on for ONNX)\n"
     "  --keep-nchw-input          ONNX only: the model takes NCHW input as in PyTorch (adds a TRANSPOSE)\n"
     "  -h, --help                 show this help\n";
+// clang-format on
 
 Result<graph::DType> ParseType(const std::string& s) {
   if (s == "float32") return graph::DType::kFloat32;
@@ -98,6 +102,12 @@ int ConvertMain(const std::vector<std::string>& args) {
       return Fail(cmd, "--inference-input-type/--inference-output-type int8 need a fake-quantized TFLite model, not ONNX");
     }
     return ConvertOnnx(in, out, keep_nchw, verbose);
+  }
+  if (std::filesystem::path(in).extension() == ".onnx" && IsTfliteFile(in)) {
+    std::fprintf(stderr,
+                 "xbnn convert: note: %s is a TFLite model, not ONNX (despite its name): "
+                 "converting it as TFLite\n",
+                 in.c_str());
   }
   if (keep_nchw) return Fail(cmd, "--keep-nchw-input is for ONNX models");
   auto model = format::LoadModelFile(in);

@@ -11,16 +11,27 @@
 
 namespace xbnn::tools {
 
+bool IsTfliteFile(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  char head[8] = {0};
+  size_t n = std::fread(head, 1, sizeof(head), f);
+  std::fclose(f);
+  // TFLite flatbuffers carry the file identifier "TFL3" at offset 4.
+  return n == sizeof(head) && std::string(head + 4, 4) == "TFL3";
+}
+
 bool IsOnnxFile(const std::string& path) {
+  // The content decides where it is recognisable: a TFLite model named .onnx is TFLite.
+  if (IsTfliteFile(path)) return false;
   if (std::filesystem::path(path).extension() == ".onnx") return true;
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) return false;
-  uint8_t head[8] = {0};
+  uint8_t head[1] = {0};
   size_t n = std::fread(head, 1, sizeof(head), f);
   std::fclose(f);
-  // TFLite flatbuffers carry "TFL3" at offset 4; an ONNX ModelProto starts with ir_version's tag.
-  return n == sizeof(head) && std::string(reinterpret_cast<char*>(head) + 4, 4) != "TFL3" &&
-         head[0] == 0x08;
+  // An ONNX ModelProto starts with ir_version's tag.
+  return n == sizeof(head) && head[0] == 0x08;
 }
 
 int ConvertOnnx(const std::string& in, const std::string& out, bool keep_nchw_input, bool verbose) {

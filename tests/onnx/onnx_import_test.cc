@@ -551,5 +551,157 @@ TEST(OnnxImport, FoldedConstantsAreBoundedInSum) {
       << error;
 }
 
+// Error messages name a node by its position in the file's graph, not in the importer's
+// topological order (which differs where the file lists a reader before its writer).
+TEST(OnnxMalformed, ErrorsNameNodesByTheirPositionInTheFile) {
+  auto m = Small({Node("Einsum", {"a"}, {"y"}), Node("Relu", {"x"}, {"a"})}, {1, 4}, {});
+  m.mutable_graph()->mutable_node(0)->set_name("late");
+  const std::string e = ErrorOf(m);
+  EXPECT_NE(e.find("node 0 'late' (Einsum)"), std::string::npos) << e;
+}
+
+// Bytes that are not ONNX say what they are: a TFLite flatbuffer (TFL3 at offset 4) by name,
+// anything else as not an ONNX model.
+TEST(OnnxMalformed, SaysWhatNonOnnxBytesAre) {
+  auto tfl =
+      ReadBytes(fs::path(XBNN_SOURCE_DIR) / "tests" / "models" / "lce" / "toy_maxpool.tflite");
+  ASSERT_FALSE(tfl.empty());
+  auto r = onnx_import::ConvertOnnxModel(tfl);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("this is a TFLite model, not ONNX"), std::string::npos)
+      << r.status().message();
+  for (const std::string& text :
+       {std::string("this is plain text\n"), std::string("\x08\x07", 2)}) {
+    r = onnx_import::ConvertOnnxModel(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().message().find("not an ONNX model"), 0u) << r.status().message();
+  }
+}
+
+// Conv's kernel_shape attribute must agree with the weights' spatial dims.
+TEST(OnnxImport, RefusesConvKernelShapeUnlikeTheWeights) {
+  auto m = Small({Node("Conv", {"x", "w"}, {"y"}, {{"kernel_shape", {3, 3}}})}, {1, 1, 4, 4},
+                 {{"w", {2, 1, 2, 2}, std::vector<float>(8, 1.0f), {}}});
+  std::vector<int32_t> shape;
+  std::string error;
+  ConvertAndRun(m, std::vector<float>(16), &shape, &error);
+  EXPECT_NE(error.find("node 0 (Conv)"), std::string::npos) << error;
+  EXPECT_NE(error.find("kernel_shape [3,3]"), std::string::npos) << error;
+  EXPECT_NE(error.find("[2,2]"), std::string::npos) << error;
+}
+
+// Conv's bias is 1-D [M] in ONNX; [1, M] is refused, not read as [M].
+TEST(OnnxImport, RefusesConvBiasThatIsNot1D) {
+  auto m = Small({Node("Conv", {"x", "w", "b"}, {"y"})}, {1, 1, 4, 4},
+                 {{"w", {2, 1, 1, 1}, {1.0f, 1.0f}, {}}, {"b", {1, 2}, {0.0f, 0.0f}, {}}});
+  std::vector<int32_t> shape;
+  std::string error;
+  ConvertAndRun(m, std::vector<float>(16), &shape, &error);
+  EXPECT_NE(error.find("node 0 (Conv)"), std::string::npos) << error;
+  EXPECT_NE(error.find("bias 'b' has shape [1,2]"), std::string::npos) << error;
+  EXPECT_NE(error.find("1-D [2]"), std::string::npos) << error;
+}
+
+// float16 bits of `f` (exact for the zeros and normal values with few mantissa bits used here).
+uint16_t HalfBits(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  const uint32_t sign = (b >> 16) & 0x8000u;
+  if ((b & 0x7fffffffu) == 0) return static_cast<uint16_t>(sign);
+  const uint32_t exp = ((b >> 23) & 0xffu) - 127u + 15u;
+  return static_cast<uint16_t>(sign | (exp << 10) | ((b >> 13) & 0x3ffu));
+}
+
+// Initializer `name` stored as `type` (DOUBLE or FLOAT16) with the same values.
+void Retype(onnx::ModelProto& m, const std::string& name, onnx::TensorProto::DataType type) {
+  for (auto& t : *m.mutable_graph()->mutable_initializer()) {
+    if (t.name() != name) continue;
+    const std::vector<float> v(t.float_data().begin(), t.float_data().end());
+    t.clear_float_data();
+    t.set_data_type(type);
+    for (float f : v) {
+      if (type == onnx::TensorProto::DOUBLE) {
+        t.add_double_data(f);
+      } else {
+        t.add_int32_data(HalfBits(f));
+      }
+    }
+  }
+}
+
+// ONNX's type constraints: weights read with a float32 input are float32 (ONNX Runtime refuses
+// double or float16 ones). Valid uses of other float types still convert: a double constant
+// cast to float, BatchNormalization's parameters from opset 15.
+TEST(OnnxImport, RefusesWeightsOfAnotherFloatType) {
+  std::vector<int32_t> shape;
+  std::string error;
+  auto conv = Small({Node("Conv", {"x", "w", "b"}, {"y"})}, {1, 1, 4, 4},
+                    {{"w", {2, 1, 1, 1}, {2.0f, -1.0f}, {}}, {"b", {2}, {0.0f, 0.0f}, {}}});
+  Retype(conv, "w", onnx::TensorProto::DOUBLE);
+  ConvertAndRun(conv, std::vector<float>(16), &shape, &error);
+  EXPECT_NE(error.find("node 0 (Conv)"), std::string::npos) << error;
+  EXPECT_NE(error.find("'w' is double"), std::string::npos) << error;
+  EXPECT_NE(error.find("float32"), std::string::npos) << error;
+  error.clear();
+  auto conv_b = Small({Node("Conv", {"x", "w", "b"}, {"y"})}, {1, 1, 4, 4},
+                      {{"w", {2, 1, 1, 1}, {2.0f, -1.0f}, {}}, {"b", {2}, {0.0f, 0.0f}, {}}});
+  Retype(conv_b, "b", onnx::TensorProto::FLOAT16);
+  ConvertAndRun(conv_b, std::vector<float>(16), &shape, &error);
+  EXPECT_NE(error.find("'b' is float16"), std::string::npos) << error;
+  error.clear();
+  auto gemm = Small({Node("Gemm", {"x", "w"}, {"y"}, {{"transB", {1}}})}, {1, 4},
+                    {{"w", {3, 4}, std::vector<float>(12, 0.5f), {}}});
+  Retype(gemm, "w", onnx::TensorProto::FLOAT16);
+  ConvertAndRun(gemm, std::vector<float>(4), &shape, &error);
+  EXPECT_NE(error.find("node 0 (Gemm)"), std::string::npos) << error;
+  EXPECT_NE(error.find("'w' is float16"), std::string::npos) << error;
+  error.clear();
+  auto matmul = Small({Node("MatMul", {"x", "w"}, {"y"})}, {1, 4},
+                      {{"w", {4, 3}, std::vector<float>(12, 0.5f), {}}});
+  Retype(matmul, "w", onnx::TensorProto::DOUBLE);
+  ConvertAndRun(matmul, std::vector<float>(4), &shape, &error);
+  EXPECT_NE(error.find("node 0 (MatMul)"), std::string::npos) << error;
+  EXPECT_NE(error.find("'w' is double"), std::string::npos) << error;
+  error.clear();
+  auto add = Small({Node("Add", {"x", "c"}, {"y"})}, {1, 4}, {{"c", {4}, {1, 2, 3, 4}, {}}});
+  Retype(add, "c", onnx::TensorProto::DOUBLE);
+  ConvertAndRun(add, std::vector<float>(4), &shape, &error);
+  EXPECT_NE(error.find("node 0 (Add)"), std::string::npos) << error;
+  EXPECT_NE(error.find("'c' is double"), std::string::npos) << error;
+  // BatchNormalization before opset 14 has one type for all its inputs.
+  error.clear();
+  const std::vector<Init> bn_params = {{"s", {2}, {2, 3}, {}},
+                                       {"b", {2}, {1, 1}, {}},
+                                       {"m", {2}, {0, 0}, {}},
+                                       {"v", {2}, {1, 1}, {}}};
+  auto bn13 = Small({Node("BatchNormalization", {"x", "s", "b", "m", "v"}, {"y"})}, {1, 2, 1, 1},
+                    bn_params, 13);
+  Retype(bn13, "v", onnx::TensorProto::DOUBLE);
+  ConvertAndRun(bn13, std::vector<float>(2), &shape, &error);
+  EXPECT_NE(error.find("node 0 (BatchNormalization)"), std::string::npos) << error;
+  EXPECT_NE(error.find("'v' is double"), std::string::npos) << error;
+
+  // Valid: a double constant cast to float32 for the weights.
+  error.clear();
+  auto cast = Small({Node("Cast", {"wd"}, {"w"}, {{"to", {1}}}), Node("Conv", {"x", "w"}, {"y"})},
+                    {1, 1, 4, 4}, {{"wd", {2, 1, 1, 1}, {2.0f, -1.0f}, {}}});
+  Retype(cast, "wd", onnx::TensorProto::DOUBLE);
+  auto y = ConvertAndRun(cast, std::vector<float>(16, 1.0f), &shape, &error);
+  ASSERT_EQ(error, "");
+  ASSERT_EQ(y.size(), 32u);
+  EXPECT_EQ(y[0], 2.0f);
+  EXPECT_EQ(y[16], -1.0f);
+  // Valid: BatchNormalization-15's scale, bias, mean and variance may be of other float types.
+  auto bn15 = Small({Node("BatchNormalization", {"x", "s", "b", "m", "v"}, {"y"})}, {1, 2, 1, 1},
+                    bn_params, 15);
+  for (const char* p : {"s", "b", "m", "v"}) Retype(bn15, p, onnx::TensorProto::DOUBLE);
+  y = ConvertAndRun(bn15, {1.0f, 1.0f}, &shape, &error);
+  ASSERT_EQ(error, "");
+  ASSERT_EQ(y.size(), 2u);
+  EXPECT_NEAR(y[0], 3.0f, 1e-4f);
+  EXPECT_NEAR(y[1], 4.0f, 1e-4f);
+}
+
 }  // namespace
 }  // namespace xbnn

@@ -254,6 +254,14 @@ p = run("convert", model, os.path.join(tmp, "again.tflite"))
 check("convert on an LCE model says it keeps the LCE ops",
       p.returncode == 0 and "already has LCE ops (1 LceBconv2d" in p.stdout and "without LCE ops" not in p.stdout,
       p.stdout)
+# A TFLite model named .onnx is read by its content (TFL3 at offset 4), as TFLite, with a note.
+renamed = os.path.join(tmp, "renamed.onnx")
+with open(model, "rb") as f, open(renamed, "wb") as g:
+    g.write(f.read())
+p = run("convert", renamed, os.path.join(tmp, "renamed_out.tflite"))
+check("convert reads a TFLite model named .onnx as TFLite",
+      p.returncode == 0 and "is a TFLite model, not ONNX" in p.stderr and "already has LCE ops" in p.stdout,
+      p.stdout + p.stderr)
 h, w, c = x.shape[1:]
 np.savez(os.path.join(tmp, "badset.npz"), x=np.zeros((4, h, w + 1, c), np.float32), y=np.zeros(4, np.int32))
 expect_error("run --dataset names the shape it wants", ["run", model, "--dataset", os.path.join(tmp, "badset.npz")],

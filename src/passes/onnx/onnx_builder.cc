@@ -49,6 +49,16 @@ const Value* Builder::Find(const std::string& name) const {
   return it == values.end() ? nullptr : &it->second;
 }
 
+Status RequireFloat32(const Builder& b, const std::string& who, const std::string& role,
+                      const std::string& name) {
+  const Value* v = name.empty() ? nullptr : b.Find(name);
+  if (!v || !v->konst || v->konst->elem_type == 1) return Status::Ok();
+  return Status::Error(who + ": " + role + " '" + name + "' is " +
+                       ElemTypeName(v->konst->elem_type) +
+                       " but the input it is used with is float32: ONNX requires the same type "
+                       "(ONNX Runtime refuses such a model); export it as float32");
+}
+
 Result<const Value*> Builder::Get(const std::string& name, const std::string& who) const {
   const Value* v = Find(name);
   if (!v) return Status::Error(who + ": input '" + name + "' has no value");

@@ -93,10 +93,17 @@ std::string ShapeText(const std::vector<int64_t>& s);
 std::optional<std::vector<int64_t>> Broadcast(const std::vector<int64_t>& a,
                                               const std::vector<int64_t>& b);
 
-// Per-op translation (onnx_ops.cc, onnx_conv.cc). `index` is the node's index for messages.
-Status TranslateNode(Builder& b, const Node& n, size_t index);
-Status TranslateConv(Builder& b, const Node& n, size_t index);
-Status TranslateGemm(Builder& b, const Node& n, size_t index);
+// ONNX's type constraints: a constant that an op reads with a float32 activation (every
+// activation here is float32) must be float32 too, as ONNX Runtime requires. The importer holds
+// float16 and double data as float, so without this check such a model would convert silently.
+// Ok for anything but a constant; `role` names the input in the message ("weights W").
+Status RequireFloat32(const Builder& b, const std::string& who, const std::string& role,
+                      const std::string& name);
+
+// Per-op translation (onnx_ops.cc, onnx_conv.cc).
+Status TranslateNode(Builder& b, const Node& n);
+Status TranslateConv(Builder& b, const Node& n);
+Status TranslateGemm(Builder& b, const Node& n);
 // Snaps weights that are +-alpha per output row (within float rounding) to exactly +-alpha;
 // returns a description of what was done, or why not ("" when exactly binary already).
 std::string SnapBinaryWeights(std::vector<float>& w, size_t rows, float tolerance, bool* binary);

@@ -240,8 +240,8 @@ std::string SnapBinaryWeights(std::vector<float>& w, size_t rows, float toleranc
          buf + ")";
 }
 
-Status TranslateConv(Builder& b, const Node& n, size_t index) {
-  const std::string who = n.Label(index);
+Status TranslateConv(Builder& b, const Node& n) {
+  const std::string who = n.Label();
   auto xvp = b.Get(n.inputs[0], who);
   if (!xvp.ok()) return xvp.status();
   const Value xv = **xvp;
@@ -256,8 +256,16 @@ Status TranslateConv(Builder& b, const Node& n, size_t index) {
   if (!wv || !wv->konst || wv->konst->dims.size() != 4 || !wv->konst->is_float) {
     return Status::Error(who + ": weights are not a constant 4-D float tensor");
   }
+  XBNN_RETURN_IF_ERROR(RequireFloat32(b, who, "weights W", n.inputs[1]));
   const Constant& wc = *wv->konst;
   const int64_t O = wc.dims[0], I = wc.dims[1], KH = wc.dims[2], KW = wc.dims[3], C = xv.shape[1];
+  // The geometry follows the weights; an attribute that says otherwise is a malformed model.
+  if (const Attribute* ks = n.Find("kernel_shape");
+      ks && ks->ints != std::vector<int64_t>{KH, KW}) {
+    return Status::Error(who + ": attribute kernel_shape " + ShapeText(ks->ints) +
+                         " does not match the spatial dims " + ShapeText({KH, KW}) +
+                         " of the weights '" + n.inputs[1] + "' " + ShapeText(wc.dims));
+  }
   const int64_t group = n.Int("group", 1);
   if (O < 1 || group < 1 || I * group != C || O % group != 0)
     return Status::Error(who + ": weights do not match the input channels");
@@ -287,8 +295,14 @@ Status TranslateConv(Builder& b, const Node& n, size_t index) {
   int32_t bias = -1;
   if (n.inputs.size() > 2 && !n.inputs[2].empty()) {
     const Value* bv = b.Find(n.inputs[2]);
-    if (!bv || !bv->konst || bv->konst->size() != static_cast<size_t>(O))
-      return Status::Error(who + ": bias is not a constant [O]");
+    if (!bv || !bv->konst) return Status::Error(who + ": bias is not a constant");
+    // ONNX's B is 1-D [M]; another shape of M values (e.g. [1, M]) is a malformed model.
+    if (bv->konst->dims != std::vector<int64_t>{O} || bv->konst->size() != static_cast<size_t>(O)) {
+      return Status::Error(who + ": bias '" + n.inputs[2] + "' has shape " +
+                           ShapeText(bv->konst->dims) + "; ONNX requires 1-D [" +
+                           std::to_string(O) + "] (one value per output channel)");
+    }
+    XBNN_RETURN_IF_ERROR(RequireFloat32(b, who, "bias B", n.inputs[2]));
     std::vector<float> bb(static_cast<size_t>(O));
     for (size_t k = 0; k < bb.size(); ++k) bb[k] = static_cast<float>(bv->konst->at(k));
     bias = b.AddConst(n.outputs[0] + "/bias", {int32_t(O)}, bb);
@@ -345,8 +359,8 @@ Status TranslateConv(Builder& b, const Node& n, size_t index) {
   return Status::Ok();
 }
 
-Status TranslateGemm(Builder& b, const Node& n, size_t index) {
-  const std::string who = n.Label(index);
+Status TranslateGemm(Builder& b, const Node& n) {
+  const std::string who = n.Label();
   const bool gemm = n.op_type == "Gemm";
   auto avp = b.Get(n.inputs[0], who);
   if (!avp.ok()) return avp.status();
@@ -358,6 +372,7 @@ Status TranslateGemm(Builder& b, const Node& n, size_t index) {
   if (!bv || !bv->konst || bv->konst->dims.size() != 2 || !bv->konst->is_float) {
     return Status::Error(who + ": weights are not a constant 2-D float tensor");
   }
+  XBNN_RETURN_IF_ERROR(RequireFloat32(b, who, "weights B", n.inputs[1]));
   const bool trans_b = gemm && n.Int("transB", 0) != 0;
   const Constant& wc = *bv->konst;
   const int64_t K = trans_b ? wc.dims[1] : wc.dims[0], N = trans_b ? wc.dims[0] : wc.dims[1];
@@ -382,6 +397,7 @@ Status TranslateGemm(Builder& b, const Node& n, size_t index) {
       return Status::Error(who + ": C is not a constant of N values along its last axis (shape " +
                            ShapeText(cd) + ")");
     }
+    XBNN_RETURN_IF_ERROR(RequireFloat32(b, who, "C", n.inputs[2]));
     std::vector<float> bb(static_cast<size_t>(N));
     for (size_t k = 0; k < bb.size(); ++k)
       bb[k] = beta * static_cast<float>(cv->konst->at(cv->konst->size() == 1 ? 0 : k));

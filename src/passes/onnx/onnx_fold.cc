@@ -13,6 +13,8 @@
 namespace xbnn::onnx_import::internal {
 namespace {
 
+constexpr int kBool = 9;  // onnx::TensorProto::BOOL
+
 // Folded constants are weights: far smaller than this (a hostile Expand could ask for more).
 constexpr int64_t kMaxFolded = int64_t{1} << 24;
 
@@ -36,9 +38,10 @@ size_t BroadcastIndex(int64_t k, const std::vector<int64_t>& out, const std::vec
   return idx;
 }
 
+// `elem_type` is the ONNX type of the result (the data is float or int64 as `float_out` says).
 Result<Constant> Elementwise(const std::vector<const Constant*>& in, const std::string& what,
                              const std::function<double(const std::vector<double>&)>& f,
-                             bool float_out) {
+                             bool float_out, int elem_type) {
   std::vector<int64_t> dims = in[0]->dims;
   for (size_t i = 1; i < in.size(); ++i) {
     auto b = Broadcast(dims, in[i]->dims);
@@ -49,6 +52,7 @@ Result<Constant> Elementwise(const std::vector<const Constant*>& in, const std::
   }
   Constant r;
   r.dims = dims;
+  r.elem_type = elem_type;
   r.is_float = float_out;
   const int64_t n = r.NumElements();
   if (n > kMaxFolded) return Status::Error(what + ": folded constant too large");
@@ -85,6 +89,7 @@ Result<Constant> Reduce(const Constant& c, std::vector<int64_t> axes, bool keep,
   for (size_t d = 0; d < c.dims.size(); ++d) out_dims.push_back(red[d] ? 1 : c.dims[d]);
   Constant r;
   r.dims = out_dims;
+  r.elem_type = c.is_float ? c.elem_type : 1;  // integers are summed as float here
   const int64_t n_out = r.NumElements();
   const int64_t n_in = c.NumElements();
   const int64_t count = n_out > 0 ? n_in / n_out : 0;
@@ -130,6 +135,7 @@ Result<Constant> TransposeConst(const Constant& c, std::vector<int64_t> perm,
   }
   Constant r;
   r.dims = out_dims;
+  r.elem_type = c.elem_type;
   r.is_float = c.is_float;
   const auto in_strides = Strides(c.dims), out_strides = Strides(out_dims);
   const int64_t n = c.NumElements();
@@ -198,6 +204,7 @@ std::optional<Result<Constant>> FoldShapeOp(const Node& n, const std::vector<con
     if (!dims) return Result<Constant>(Status::Error(what + ": shapes do not broadcast"));
     Constant r;
     r.dims = *dims;
+    r.elem_type = in[0]->elem_type;
     r.is_float = in[0]->is_float;
     const int64_t total = r.NumElements();
     if (total > kMaxFolded)
@@ -263,70 +270,76 @@ std::optional<Result<Constant>> FoldConstant(const Node& n, const std::vector<co
   auto arg = [&](size_t k) -> const Constant* { return k < in.size() ? in[k] : nullptr; };
   if (in.empty() || !in[0]) return std::nullopt;
   using V = const std::vector<double>&;
+  // Result types as ONNX has them: an op's inputs share a type (the first float one where an
+  // invalid model mixes float and integer inputs).
+  const int t0 = in[0]->is_float ? in[0]->elem_type : 1;
   if (op == "Identity") return Result<Constant>(*in[0]);
   if (op == "Sign")
     return Elementwise(
         {in[0]}, what, [](V a) { return a[0] > 0   ? 1.0
                                         : a[0] < 0 ? -1.0
-                                                   : 0.0; }, in[0]->is_float);
+                                                   : 0.0; }, in[0]->is_float,
+        in[0]->elem_type);
   if (op == "Abs")
     return Elementwise(
-        {in[0]}, what, [](V a) { return std::fabs(a[0]); }, in[0]->is_float);
+        {in[0]}, what, [](V a) { return std::fabs(a[0]); }, in[0]->is_float, in[0]->elem_type);
   if (op == "Neg")
     return Elementwise(
-        {in[0]}, what, [](V a) { return -a[0]; }, in[0]->is_float);
+        {in[0]}, what, [](V a) { return -a[0]; }, in[0]->is_float, in[0]->elem_type);
   if (op == "Sqrt")
     return Elementwise(
-        {in[0]}, what, [](V a) { return std::sqrt(F(a[0])); }, true);
+        {in[0]}, what, [](V a) { return std::sqrt(F(a[0])); }, true, t0);
   if (op == "Reciprocal")
     return Elementwise(
-        {in[0]}, what, [](V a) { return 1.0f / F(a[0]); }, true);
+        {in[0]}, what, [](V a) { return 1.0f / F(a[0]); }, true, t0);
   const bool two = in.size() == 2 && in[1];
   const bool fl = two && (in[0]->is_float || in[1]->is_float);
+  const int t2 = !two || in[0]->is_float || !in[1]->is_float ? in[0]->elem_type : in[1]->elem_type;
   if (two && op == "Add")
     return Elementwise(
-        in, what, [](V a) { return F(a[0]) + F(a[1]); }, fl);
+        in, what, [](V a) { return F(a[0]) + F(a[1]); }, fl, t2);
   if (two && op == "Sub")
     return Elementwise(
-        in, what, [](V a) { return F(a[0]) - F(a[1]); }, fl);
+        in, what, [](V a) { return F(a[0]) - F(a[1]); }, fl, t2);
   if (two && op == "Mul")
     return Elementwise(
-        in, what, [](V a) { return F(a[0]) * F(a[1]); }, fl);
+        in, what, [](V a) { return F(a[0]) * F(a[1]); }, fl, t2);
   if (two && op == "Div" && fl)
     return Elementwise(
-        in, what, [](V a) { return F(a[0]) / F(a[1]); }, true);
+        in, what, [](V a) { return F(a[0]) / F(a[1]); }, true, t2);
   if (two && op == "Div") {  // integers: C's division, truncating toward zero (as ONNX Runtime)
     for (size_t k = 0; k < in[1]->size(); ++k) {
       if (in[1]->at(k) == 0)
         return Result<Constant>(Status::Error(what + ": integer division by zero"));
     }
     return Elementwise(
-        in, what, [](V a) { return std::trunc(a[0] / a[1]); }, false);
+        in, what, [](V a) { return std::trunc(a[0] / a[1]); }, false, t2);
   }
   if (two && op == "Pow")
     return Elementwise(
-        in, what, [](V a) { return std::pow(F(a[0]), F(a[1])); }, true);
+        in, what, [](V a) { return std::pow(F(a[0]), F(a[1])); }, true, t0);
   if (two && op == "Less")
     return Elementwise(
-        in, what, [](V a) { return a[0] < a[1] ? 1.0 : 0.0; }, false);
+        in, what, [](V a) { return a[0] < a[1] ? 1.0 : 0.0; }, false, kBool);
   if (two && op == "Greater")
     return Elementwise(
-        in, what, [](V a) { return a[0] > a[1] ? 1.0 : 0.0; }, false);
+        in, what, [](V a) { return a[0] > a[1] ? 1.0 : 0.0; }, false, kBool);
   if (two && op == "GreaterOrEqual")
     return Elementwise(
-        in, what, [](V a) { return a[0] >= a[1] ? 1.0 : 0.0; }, false);
+        in, what, [](V a) { return a[0] >= a[1] ? 1.0 : 0.0; }, false, kBool);
   if (two && op == "LessOrEqual")
     return Elementwise(
-        in, what, [](V a) { return a[0] <= a[1] ? 1.0 : 0.0; }, false);
+        in, what, [](V a) { return a[0] <= a[1] ? 1.0 : 0.0; }, false, kBool);
   if (op == "Where" && in.size() == 3 && in[1] && in[2]) {
     return Elementwise(
-        in, what, [](V a) { return a[0] != 0 ? a[1] : a[2]; }, in[1]->is_float || in[2]->is_float);
+        in, what, [](V a) { return a[0] != 0 ? a[1] : a[2]; }, in[1]->is_float || in[2]->is_float,
+        in[1]->is_float || !in[2]->is_float ? in[1]->elem_type : in[2]->elem_type);
   }
   if (op == "Clip") {
     const float lo = arg(1) && arg(1)->size() == 1 ? static_cast<float>(arg(1)->at(0)) : -INFINITY;
     const float hi = arg(2) && arg(2)->size() == 1 ? static_cast<float>(arg(2)->at(0)) : INFINITY;
     return Elementwise(
-        {in[0]}, what, [lo, hi](V a) { return std::min(std::max(F(a[0]), lo), hi); }, true);
+        {in[0]}, what, [lo, hi](V a) { return std::min(std::max(F(a[0]), lo), hi); }, true, t0);
   }
   if (op == "Cast") {
     const int64_t to = n.Int("to", 1);
@@ -336,7 +349,7 @@ std::optional<Result<Constant>> FoldConstant(const Node& n, const std::vector<co
         [to_float, to](V a) { return to_float  ? a[0]
                                      : to == 9 ? (a[0] != 0)
                                                : std::trunc(a[0]); },
-        to_float);
+        to_float, static_cast<int>(to));
   }
   if (op == "ReduceMean" || op == "ReduceSum") {
     std::vector<int64_t> axes =

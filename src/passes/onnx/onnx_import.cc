@@ -152,15 +152,14 @@ Result<graph::Graph> ImportOnnx(const Model& model, const ImportOptions& options
     b.values[name] = std::move(v);
   }
   for (const ValueInfo& vi : model.inputs) XBNN_RETURN_IF_ERROR(AddInput(b, vi));
-  for (size_t i = 0; i < model.nodes.size(); ++i) {
-    const Node& n = model.nodes[i];
-    Status s = internal::TranslateNode(b, n, i);
+  for (const Node& n : model.nodes) {
+    Status s = internal::TranslateNode(b, n);
     if (s.ok()) {
       // Every output must have a value; a node with extra outputs it cannot produce fails here.
       for (size_t k = 1; k < n.outputs.size(); ++k) {
         if (!n.outputs[k].empty() && !b.Find(n.outputs[k])) {
           Value v;
-          v.error = n.Label(i) + ": output " + std::to_string(k) + " is not supported";
+          v.error = n.Label() + ": output " + std::to_string(k) + " is not supported";
           b.values[n.outputs[k]] = v;
         }
       }

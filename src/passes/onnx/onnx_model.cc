@@ -89,6 +89,7 @@ Result<Constant> ReadTensor(const onnx::TensorProto& t, int max_rank, int64_t* b
   if (t.dims_size() > max_rank)
     return Status::Error(what + " has rank " + std::to_string(t.dims_size()));
   Constant c;
+  c.elem_type = t.data_type();
   int64_t n = 1;
   for (int64_t d : t.dims()) {
     if (d < 0 || (d > 0 && n > *budget / d)) {
@@ -236,13 +237,12 @@ Status SortNodes(Model& m, const std::set<std::string>& sources) {
     for (const std::string& o : m.nodes[i].outputs) {
       if (o.empty()) continue;
       if (sources.count(o)) {
-        return Status::Error(m.nodes[i].Label(i) + " writes '" + o +
+        return Status::Error(m.nodes[i].Label() + " writes '" + o +
                              "', which is a graph input or initializer");
       }
       if (!producer.emplace(o, i).second) {
-        return Status::Error("value '" + o + "' is written by " +
-                             m.nodes[producer[o]].Label(producer[o]) + " and by " +
-                             m.nodes[i].Label(i));
+        return Status::Error("value '" + o + "' is written by " + m.nodes[producer[o]].Label() +
+                             " and by " + m.nodes[i].Label());
       }
     }
   }
@@ -254,7 +254,7 @@ Status SortNodes(Model& m, const std::set<std::string>& sources) {
       auto it = producer.find(in);
       if (it == producer.end()) {
         return Status::Error(
-            m.nodes[i].Label(i) + " reads '" + in +
+            m.nodes[i].Label() + " reads '" + in +
             "', which no node, graph input or initializer provides (missing initializer?)");
       }
       missing[i]++;
@@ -279,7 +279,7 @@ Status SortNodes(Model& m, const std::set<std::string>& sources) {
   }
   if (sorted.size() != n) {
     for (size_t i = 0; i < n; ++i) {
-      if (!done[i]) return Status::Error("the graph has a cycle through " + m.nodes[i].Label(i));
+      if (!done[i]) return Status::Error("the graph has a cycle through " + m.nodes[i].Label());
     }
   }
   m.nodes = std::move(sorted);
@@ -287,6 +287,31 @@ Status SortNodes(Model& m, const std::set<std::string>& sources) {
 }
 
 }  // namespace
+
+std::string ElemTypeName(int elem_type) {
+  switch (elem_type) {
+    case onnx::TensorProto_DataType_FLOAT:
+      return "float32";
+    case onnx::TensorProto_DataType_DOUBLE:
+      return "double";
+    case onnx::TensorProto_DataType_FLOAT16:
+      return "float16";
+    case onnx::TensorProto_DataType_BFLOAT16:
+      return "bfloat16";
+    case onnx::TensorProto_DataType_INT64:
+      return "int64";
+    case onnx::TensorProto_DataType_INT32:
+      return "int32";
+    case onnx::TensorProto_DataType_INT8:
+      return "int8";
+    case onnx::TensorProto_DataType_UINT8:
+      return "uint8";
+    case onnx::TensorProto_DataType_BOOL:
+      return "bool";
+    default:
+      return "type " + std::to_string(elem_type);
+  }
+}
 
 std::vector<int64_t> Constant::Ints() const {
   if (!is_float) return i;
@@ -335,30 +360,42 @@ std::vector<int64_t> Node::Ints(const std::string& attr, std::vector<int64_t> fa
   return a ? a->ints : fallback;
 }
 
-std::string Node::Label(size_t index) const {
+std::string Node::Label() const {
   return "node " + std::to_string(index) + (name.empty() ? "" : " '" + name + "'") + " (" +
          op_type + ")";
 }
 
+bool LooksLikeTflite(std::span<const uint8_t> bytes) {
+  // A TFLite flatbuffer carries its file identifier "TFL3" at offset 4.
+  return bytes.size() >= 8 && std::memcmp(bytes.data() + 4, "TFL3", 4) == 0;
+}
+
 bool LooksLikeOnnx(std::span<const uint8_t> bytes) {
-  // A TFLite flatbuffer carries "TFL3" at offset 4; an ONNX ModelProto starts with a protobuf
-  // field tag, almost always ir_version (field 1, varint: 0x08).
-  if (bytes.size() >= 8 && std::memcmp(bytes.data() + 4, "TFL3", 4) == 0) return false;
+  // An ONNX ModelProto starts with a protobuf field tag, almost always ir_version (field 1,
+  // varint: 0x08).
+  if (LooksLikeTflite(bytes)) return false;
   return !bytes.empty() && (bytes[0] == 0x08 || bytes[0] == 0x12 || bytes[0] == 0x1a ||
                             bytes[0] == 0x3a || bytes[0] == 0x42);
 }
 
 Result<Model> ReadOnnx(std::span<const uint8_t> bytes, const ReadLimits& limits) {
-  if (bytes.empty()) return Status::Error("empty file: not an ONNX model");
+  if (bytes.empty()) return Status::Error("not an ONNX model: the file is empty");
+  // Checked before parsing: protobuf's error would not say that the file is another format.
+  if (LooksLikeTflite(bytes)) {
+    return Status::Error(
+        "this is a TFLite model, not ONNX: use it directly (xbnn run, or xbnn convert / "
+        "xbnn.convert_tflite_model for a float model to convert)");
+  }
   if (static_cast<int64_t>(bytes.size()) > limits.max_bytes || bytes.size() > size_t{INT32_MAX}) {
     return Status::Error("ONNX file of " + std::to_string(bytes.size()) + " bytes is too large");
   }
   onnx::ModelProto proto;
   if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return Status::Error(
-        "not a valid ONNX model: the protobuf does not parse (truncated or corrupt file?)");
+        "not an ONNX model: the protobuf does not parse (truncated or corrupt file?)");
   }
-  if (!proto.has_graph()) return Status::Error("ONNX model has no graph");
+  // Many non-ONNX bytes parse as a protobuf with unknown fields only.
+  if (!proto.has_graph()) return Status::Error("not an ONNX model: it has no graph");
   Model m;
   m.ir_version = proto.ir_version();
   m.producer = proto.producer_name() +
@@ -408,13 +445,14 @@ Result<Model> ReadOnnx(std::span<const uint8_t> bytes, const ReadLimits& limits)
     n.domain = p.domain();
     n.inputs.assign(p.input().begin(), p.input().end());
     n.outputs.assign(p.output().begin(), p.output().end());
+    n.index = static_cast<size_t>(i);
     for (const auto& a : p.attribute()) {
       auto r = ReadAttribute(a, limits.max_rank, &budget);
-      if (!r.ok()) return r.status().Prefixed(n.Label(i) + ": ");
+      if (!r.ok()) return r.status().Prefixed(n.Label() + ": ");
       n.attributes.push_back(std::move(*r));
     }
     if (!n.domain.empty() && n.domain != "ai.onnx") {
-      return Status::Error(n.Label(i) + " is from domain '" + n.domain +
+      return Status::Error(n.Label() + " is from domain '" + n.domain +
                            "', which xbnn does not read");
     }
     m.nodes.push_back(std::move(n));

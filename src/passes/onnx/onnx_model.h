@@ -18,6 +18,10 @@ namespace xbnn::onnx_import {
 // Constant data: floats (float32/float64/float16 read as float) or integers (int64/int32/bool...).
 struct Constant {
   std::vector<int64_t> dims;
+  // The ONNX data type (onnx::TensorProto::DataType, 1 = float32): float16 and double data are
+  // held as float, yet ONNX's type constraints (e.g. Conv's weights have its input's type) apply
+  // to the type in the file.
+  int elem_type = 1;
   bool is_float = true;
   std::vector<float> f;
   std::vector<int64_t> i;
@@ -30,6 +34,9 @@ struct Constant {
   // where int64 cannot hold it (NaN: INT64_MIN), for the callers' shape checks to refuse.
   std::vector<int64_t> Ints() const;
 };
+
+// "float32", "double", "float16", ... for messages.
+std::string ElemTypeName(int elem_type);
 
 struct Attribute {
   std::string name;
@@ -46,14 +53,16 @@ struct Node {
   std::string name, op_type, domain;
   std::vector<std::string> inputs, outputs;  // "" for an absent optional input
   std::vector<Attribute> attributes;
+  // Position in the file's graph: messages name it, since Model::nodes may be reordered.
+  size_t index = 0;
 
   const Attribute* Find(const std::string& attr) const;
   int64_t Int(const std::string& attr, int64_t fallback) const;
   float Float(const std::string& attr, float fallback) const;
   std::string String(const std::string& attr, const std::string& fallback) const;
   std::vector<int64_t> Ints(const std::string& attr, std::vector<int64_t> fallback = {}) const;
-  // "node 4 'Conv_3' (Conv)"-style label given the node's index.
-  std::string Label(size_t index) const;
+  // "node 4 'Conv_3' (Conv)": the node by its position in the file.
+  std::string Label() const;
 };
 
 struct ValueInfo {
@@ -85,6 +94,8 @@ struct ReadLimits {
 
 inline constexpr int64_t kMinOpset = 13, kMaxOpset = 23;
 
+// True when the bytes are a TFLite flatbuffer (file identifier "TFL3").
+bool LooksLikeTflite(std::span<const uint8_t> bytes);
 // True when the bytes look like an ONNX ModelProto rather than a TFLite flatbuffer.
 bool LooksLikeOnnx(std::span<const uint8_t> bytes);
 

@@ -102,6 +102,8 @@ Status Elementwise(Builder& b, const Node& n, const std::string& who) {
   if (!a.ok()) return a.status();
   auto c = b.Get(n.inputs[1], who);
   if (!c.ok()) return c.status();
+  for (size_t k = 0; k < 2; ++k)
+    XBNN_RETURN_IF_ERROR(RequireFloat32(b, who, "input " + std::to_string(k), n.inputs[k]));
   auto shape = Broadcast((*a)->shape, (*c)->shape);
   if (!shape)
     return Unsupported(who, "shapes " + ShapeText((*a)->shape) + " and " + ShapeText((*c)->shape) +
@@ -144,6 +146,7 @@ Status Clip(Builder& b, const Node& n, const std::string& who) {
     const Value* v = b.Find(n.inputs[k]);
     if (!v || !v->konst || v->konst->size() != 1)
       return Unsupported(who, "min/max are not constant scalars");
+    XBNN_RETURN_IF_ERROR(RequireFloat32(b, who, k == 1 ? "min" : "max", n.inputs[k]));
     (k == 1 ? lo : hi) = static_cast<float>(v->konst->at(0));
   }
   if (lo == 0.0f && hi == 6.0f) return Unary(b, n, who, op::kRelu6);
@@ -188,6 +191,13 @@ Status BatchNorm(Builder& b, const Node& n, const std::string& who) {
       return Unsupported(who, "scale, bias, mean and variance must be constants");
     k[i] = &*v->konst;
   }
+  // ONNX's type constraints: up to opset 13 all inputs have X's type; opset 14 frees the mean
+  // and variance, opset 15 all four parameters.
+  const int64_t opset = b.model().opset;
+  const int same_type = opset < 14 ? 4 : opset < 15 ? 2 : 0;
+  constexpr const char* kRoles[4] = {"scale", "B", "input_mean", "input_var"};
+  for (int i = 0; i < same_type; ++i)
+    XBNN_RETURN_IF_ERROR(RequireFloat32(b, who, kRoles[i], n.inputs[1 + static_cast<size_t>(i)]));
   auto a = b.Get(n.inputs[0], who);
   if (!a.ok()) return a.status();
   const Value av = **a;
@@ -219,6 +229,7 @@ Status BatchNorm(Builder& b, const Node& n, const std::string& who) {
 Status Prelu(Builder& b, const Node& n, const std::string& who) {
   const Value* slope = b.Find(n.inputs.size() > 1 ? n.inputs[1] : "");
   if (!slope || !slope->konst) return Unsupported(who, "the slope is not a constant");
+  XBNN_RETURN_IF_ERROR(RequireFloat32(b, who, "slope", n.inputs[1]));
   auto a = b.Get(n.inputs[0], who);
   if (!a.ok()) return a.status();
   const Value av = **a;
@@ -419,9 +430,11 @@ Status ConstantNode(Builder& b, const Node& n, const std::string& who) {
     c.f = fs->floats;
     c.dims = {static_cast<int64_t>(c.f.size())};
   } else if (const Attribute* i = n.Find("value_int")) {
+    c.elem_type = 7;  // int64
     c.is_float = false;
     c.i = {i->i};
   } else if (const Attribute* is = n.Find("value_ints")) {
+    c.elem_type = 7;
     c.is_float = false;
     c.i = is->ints;
     c.dims = {static_cast<int64_t>(c.i.size())};
@@ -437,8 +450,8 @@ Status ConstantNode(Builder& b, const Node& n, const std::string& who) {
 
 }  // namespace
 
-Status TranslateNode(Builder& b, const Node& n, size_t index) {
-  const std::string who = n.Label(index);
+Status TranslateNode(Builder& b, const Node& n) {
+  const std::string who = n.Label();
   const std::string& t = n.op_type;
   if (n.outputs.empty() || n.outputs[0].empty()) return Unsupported(who, "has no output");
   if (t == "Constant") return ConstantNode(b, n, who);
@@ -490,6 +503,7 @@ Status TranslateNode(Builder& b, const Node& n, size_t index) {
     if (!a.ok()) return a.status();
     Value v;
     v.konst = Constant{};
+    v.konst->elem_type = 7;  // int64
     v.konst->is_float = false;
     v.konst->i = (*a)->shape;
     v.konst->dims = {static_cast<int64_t>((*a)->shape.size())};
@@ -513,8 +527,8 @@ Status TranslateNode(Builder& b, const Node& n, size_t index) {
   if (t == "GlobalAveragePool") return GlobalAveragePool(b, n, who);
   if (t == "ReduceMean") return ReduceMean(b, n, who);
   if (t == "Concat") return Concat(b, n, who);
-  if (t == "Conv" || t == "MaxPool" || t == "AveragePool") return TranslateConv(b, n, index);
-  if (t == "Gemm" || t == "MatMul") return TranslateGemm(b, n, index);
+  if (t == "Conv" || t == "MaxPool" || t == "AveragePool") return TranslateConv(b, n);
+  if (t == "Gemm" || t == "MatMul") return TranslateGemm(b, n);
   if (t == "Flatten") {
     auto a = b.Get(n.inputs[0], who);
     if (!a.ok()) return a.status();
