@@ -79,6 +79,11 @@ def test_resizing_the_batch_of_a_model_that_starts_with_lce_quantize(claim):
     ref = xbnn.Interpreter(model)
     x = np.random.default_rng(3).uniform(-1, 1, (3,) + tuple(ref.input_shapes[0][1:])).astype(np.float32)
     want = np.concatenate([ref.predict(x[i:i + 1]) for i in range(3)])
+    np.testing.assert_array_equal(_run_resized(model, claim, x), want)
+
+
+def _run_resized(model, claim, x):
+    """Output 0 of `model` through the delegate after resize_tensor_input to x's shape."""
     kwargs = {"experimental_op_resolver_type": NO_DEFAULT_DELEGATES} if claim == "lce" else {}
     delegate = litert.load_delegate(xbnn.tflite_delegate_path(), {"claim": claim})
     it = litert.Interpreter(model_content=model, experimental_delegates=[delegate], **kwargs)
@@ -86,7 +91,7 @@ def test_resizing_the_batch_of_a_model_that_starts_with_lce_quantize(claim):
     it.allocate_tensors()
     it.set_tensor(it.get_input_details()[0]["index"], x)
     it.invoke()
-    np.testing.assert_array_equal(it.get_tensor(it.get_output_details()[0]["index"]), want)
+    return it.get_tensor(it.get_output_details()[0]["index"])
 
 
 # (fixture, resized height and width, output rows and columns that see only the original input
@@ -111,14 +116,7 @@ def test_resizing_height_and_width(claim, name, size, region):
     want = np.load(FIXTURES / f"{name}.outputs.npz")["output_0"]
     big = np.random.default_rng(5).uniform(-1, 1, (1,) + size + x.shape[3:]).astype(np.float32)
     big[:, :x.shape[1], :x.shape[2]] = x
-    kwargs = {"experimental_op_resolver_type": NO_DEFAULT_DELEGATES} if claim == "lce" else {}
-    delegate = litert.load_delegate(xbnn.tflite_delegate_path(), {"claim": claim})
-    it = litert.Interpreter(model_content=model, experimental_delegates=[delegate], **kwargs)
-    it.resize_tensor_input(it.get_input_details()[0]["index"], big.shape)
-    it.allocate_tensors()
-    it.set_tensor(it.get_input_details()[0]["index"], big)
-    it.invoke()
-    got = it.get_tensor(it.get_output_details()[0]["index"])
+    got = _run_resized(model, claim, big)
     assert got.shape[1:3] != want.shape[1:3], got.shape
     rows, cols = region
     np.testing.assert_array_equal(got[:, :rows, :cols], want[:, :rows, :cols])
