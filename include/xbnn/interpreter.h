@@ -91,6 +91,8 @@ class Interpreter {
   const TensorInfo& input_info(size_t i) const;
   const TensorInfo& output_info(size_t i) const;
 
+  // Fails only where input values are invalid for an op (a GATHER index outside the gathered
+  // axis): the error names the op, and the outputs are then unspecified.
   Status Invoke();
 
   const MemoryStats& memory() const;

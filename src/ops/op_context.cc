@@ -15,6 +15,12 @@ Status OpContext::Error(const std::string& message) const {
                        "): " + message);
 }
 
+Status OpContext::TakeInvokeError() {
+  Status s = std::move(invoke_error);
+  invoke_error = Status::Ok();
+  return s;
+}
+
 std::string ShapeString(const std::vector<int32_t>& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);

@@ -93,6 +93,10 @@ class OpContext {
   // LceQuantize of the last of those outputs (of the pooled output without them).
   const OpContext* fused_pool = nullptr;
   std::vector<const OpContext*> fused_after_pool;
+  // Set by Invoke when the op's input values make it fail (GATHER's indices out of range, when
+  // they are not constant and so could not be checked in Prepare). The interpreter returns it from
+  // Interpreter::Invoke (TakeInvokeError). Only this failure path builds a message (allocates).
+  Status invoke_error;
 
   size_t num_inputs() const { return inputs.size(); }
   RuntimeTensor* input(size_t i) const { return i < inputs.size() ? inputs[i] : nullptr; }
@@ -105,12 +109,16 @@ class OpContext {
   }
   // "op 3 (CONV_2D): " + message
   Status Error(const std::string& message) const;
+  // invoke_error, which is cleared so that the next run starts clean.
+  Status TakeInvokeError();
 };
 
 class OpKernel {
  public:
   virtual ~OpKernel() = default;
   virtual Status Prepare(OpContext& ctx) = 0;
+  // Cannot fail, except where the op's input values can be invalid: then it sets
+  // ctx.invoke_error and returns early.
   virtual void Invoke(OpContext& ctx) = 0;
 };
 

@@ -240,6 +240,7 @@ Status Interpreter::Impl::FoldOp(int i, const ops::OpDef& reg) {
   std::unique_ptr<runtime::OpKernel> kernel = reg.create();
   XBNN_RETURN_IF_ERROR(kernel->Prepare(ctx));
   kernel->Invoke(ctx);
+  XBNN_RETURN_IF_ERROR(ctx.TakeInvokeError());
   for (int32_t t : op.outputs) tensors[t].constant = true;
   return Status::Ok();
 }
@@ -564,20 +565,19 @@ TensorView Interpreter::output(size_t i) {
 
 Status Interpreter::Invoke() {
   Impl& m = *impl_;
-  const size_t n = m.kernels.size();
-  if (!m.options.profile) {
-    for (size_t i = 0; i < n; ++i) {
-      if (m.kernels[i]) m.kernels[i]->Invoke(m.contexts[i]);
-    }
-    return Status::Ok();
-  }
   using Clock = std::chrono::steady_clock;
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < m.kernels.size(); ++i) {
     if (!m.kernels[i]) continue;
-    auto t0 = Clock::now();
-    m.kernels[i]->Invoke(m.contexts[i]);
-    m.profile[i].total_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
-    m.profile[i].invokes++;
+    runtime::OpContext& ctx = m.contexts[i];
+    if (!m.options.profile) {
+      m.kernels[i]->Invoke(ctx);
+    } else {
+      auto t0 = Clock::now();
+      m.kernels[i]->Invoke(ctx);
+      m.profile[i].total_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+      m.profile[i].invokes++;
+    }
+    if (!ctx.invoke_error.ok()) return ctx.TakeInvokeError();  // bad input values (GATHER)
   }
   return Status::Ok();
 }
