@@ -38,6 +38,7 @@ static_assert(ot::kConv2D == t::BuiltinOptions_Conv2DOptions && ot::kPool2D == t
               ot::kAbs == t::BuiltinOptions_AbsOptions && ot::kSplitV == t::BuiltinOptions_SplitVOptions &&
               ot::kQuantize == t::BuiltinOptions_QuantizeOptions && ot::kHardSwish == t::BuiltinOptions_HardSwishOptions &&
               ot::kSelectV2 == t::BuiltinOptions_SelectV2Options && ot::kSign == t::BuiltinOptions_SignOptions);
+static_assert(ot::kGather == t::BuiltinOptions_GatherOptions);
 
 std::string TensorLabel(const graph::Subgraph& sg, int32_t i) {
   std::string s = "tensor " + std::to_string(i);

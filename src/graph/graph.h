@@ -53,6 +53,7 @@ inline constexpr int32_t kAdd = 0, kAveragePool2D = 1, kConcatenation = 2, kConv
                          kSign = 158;
 inline constexpr int32_t kBatchToSpaceND = 37, kSpaceToBatchND = 38, kTranspose = 39, kSplit = 49,
                          kShape = 77, kPack = 83, kAbs = 101, kSplitV = 102, kLess = 58;
+inline constexpr int32_t kTanh = 28, kGather = 36, kRound = 116;
 }  // namespace op
 const char* BuiltinOpName(int32_t code);  // "CONV_2D", or "BUILTIN_<n>" when unknown
 

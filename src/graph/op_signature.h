@@ -17,7 +17,7 @@ namespace xbnn::graph {
 namespace options_type {
 inline constexpr uint8_t kNone = 0, kConv2D = 1, kDepthwiseConv2D = 2, kPool2D = 5,
                          kFullyConnected = 8, kSoftmax = 9, kConcatenation = 10, kAdd = 11,
-                         kReshape = 17, kMul = 21, kPad = 22, kBatchToSpaceND = 24,
+                         kReshape = 17, kMul = 21, kPad = 22, kGather = 23, kBatchToSpaceND = 24,
                          kSpaceToBatchND = 25, kTranspose = 26, kReducer = 27, kSub = 28, kDiv = 29,
                          kSqueeze = 30, kStridedSlice = 32, kSplit = 35, kDequantize = 38,
                          kMaximumMinimum = 39, kPadV2 = 43, kGreaterEqual = 45, kSelect = 47,

@@ -30,6 +30,7 @@
   OP(SpaceToBatchND)                                                                        \
   OP(BatchToSpaceND)                                                                        \
   OP(StridedSlice)                                                                          \
+  OP(Gather)                                                                                \
   OP(Split)                                                                                 \
   OP(SplitV)                                                                                \
   OP(Pack)                                                                                  \
@@ -42,9 +43,11 @@
   OP(LeakyRelu)                                                                             \
   OP(Prelu)                                                                                 \
   OP(Logistic)                                                                              \
+  OP(Tanh)                                                                                  \
   OP(HardSwish)                                                                             \
   OP(Sign)                                                                                  \
   OP(Abs)                                                                                   \
+  OP(Round)                                                                                 \
   OP(Quantize)                                                                              \
   OP(Dequantize)                                                                            \
   OP(GreaterEqual)                                                                          \

@@ -1,7 +1,8 @@
-// Unary activations: RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, LOGISTIC, HARD_SWISH, SIGN, ABS and
-// the binary PRELU. float32 everywhere; int8 as TFLite computes it (RELU* requantize then clamp,
-// LEAKY_RELU and PRELU pick one of two multipliers, LOGISTIC uses TFLite's float-built lookup
-// table, HARD_SWISH its 16-bit fixed-point scheme). SIGN also takes int32.
+// Unary activations: RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, LOGISTIC, TANH, HARD_SWISH, SIGN, ABS,
+// ROUND and the binary PRELU. float32 everywhere; int8 as TFLite computes it (RELU* requantize
+// then clamp, LEAKY_RELU and PRELU pick one of two multipliers, LOGISTIC and TANH use TFLite's
+// float-built lookup table, HARD_SWISH its 16-bit fixed-point scheme). SIGN also takes int32;
+// ROUND is float32 only.
 #include "kernels/builtin/common.h"
 #include "ops/op_def.h"
 #include "ops/shape_rules.h"
@@ -223,6 +224,55 @@ class Logistic final : public runtime::OpKernel {
   int8_t table_[256] = {};
 };
 
+// ---- TANH ---------------------------------------------------------------------------------------
+
+// int8 output value q of a real value y (TFLite's lookup-table construction: round half away from
+// zero, add the zero point, clamp). Clamped in float first, so that a tiny output scale cannot make
+// the conversion overflow; inside int8's range that gives the same value.
+int8_t QuantizeForTable(float y, float inverse_scale, int32_t zero_point) {
+  const float q = std::round(y * inverse_scale) + static_cast<float>(zero_point);
+  return static_cast<int8_t>(std::clamp(q, -128.0f, 127.0f));
+}
+
+// float32: std::tanh. TFLite's default kernel uses XNNPACK's (or Eigen's) approximation instead,
+// which differs from it by a few units in the last place; the int8 table is built from std::tanh
+// in TFLite too, so int8 matches exactly. int16 (TFLite's version 3) is refused.
+class Tanh final : public runtime::OpKernel {
+ public:
+  Status Prepare(OpContext& ctx) override {
+    XBNN_RETURN_IF_ERROR(PrepareUnary(ctx, {DType::kFloat32, DType::kInt8}, &in_, &out_));
+    if (in_->type() == DType::kFloat32) return Status::Ok();
+    QuantParams qi, qo;
+    XBNN_RETURN_IF_ERROR(GetQuant(ctx, in_, "input", &qi));
+    XBNN_RETURN_IF_ERROR(GetQuant(ctx, out_, "output", &qo));
+    // Unlike LOGISTIC, TFLite's table path takes any output scale and zero point.
+    const float inverse_scale = 1 / qo.scale;
+    for (int32_t v = -128; v <= 127; ++v) {
+      const float x = qi.scale * static_cast<float>(v - qi.zero_point);
+      table_[static_cast<uint8_t>(static_cast<int8_t>(v))] =
+          QuantizeForTable(std::tanh(x), inverse_scale, qo.zero_point);
+    }
+    return Status::Ok();
+  }
+
+  void Invoke(OpContext&) override {
+    const int64_t n = in_->elements();
+    if (in_->type() == DType::kFloat32) {
+      const float* x = in_->as<float>();
+      float* y = out_->as<float>();
+      for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+      return;
+    }
+    const int8_t* x = in_->as<int8_t>();
+    int8_t* y = out_->as<int8_t>();
+    for (int64_t i = 0; i < n; ++i) y[i] = table_[static_cast<uint8_t>(x[i])];
+  }
+
+ private:
+  RuntimeTensor *in_ = nullptr, *out_ = nullptr;
+  int8_t table_[256] = {};
+};
+
 // ---- HARD_SWISH ---------------------------------------------------------------------------------
 
 int16_t Srdhm16(int16_t a, int16_t b) {  // gemmlowp SaturatingRoundingDoublingHighMul, int16
@@ -388,6 +438,36 @@ class Abs final : public runtime::OpKernel {
   bool rescale_ = false;
 };
 
+// ---- ROUND --------------------------------------------------------------------------------------
+
+// Nearest integer, ties to even, as TFLite: floor(x), plus one when the fraction is above one half
+// or exactly one half with an odd floor. Differs from std::nearbyint only in the sign of a zero
+// result: x in [-0.5, 0) gives +0 (floor -1, plus one), as in TFLite. Infinities stay, NaN stays.
+inline float RoundHalfToEven(float x) {
+  const float f = std::floor(x);
+  const float frac = x - f;  // exact: x and f share their integer bits
+  // |f| >= 2^24 has no fraction, so fmod decides parity only where it is exact.
+  const bool up = frac > 0.5f || (frac == 0.5f && std::fmod(f, 2.0f) != 0.0f);
+  return up ? f + 1.0f : f;
+}
+
+class Round final : public runtime::OpKernel {
+ public:
+  Status Prepare(OpContext& ctx) override {
+    return PrepareUnary(ctx, {DType::kFloat32}, &in_, &out_);
+  }
+
+  void Invoke(OpContext&) override {
+    const int64_t n = in_->elements();
+    const float* x = in_->as<float>();
+    float* y = out_->as<float>();
+    for (int64_t i = 0; i < n; ++i) y[i] = RoundHalfToEven(x[i]);
+  }
+
+ private:
+  RuntimeTensor *in_ = nullptr, *out_ = nullptr;
+};
+
 std::unique_ptr<runtime::OpKernel> CreateRelu() {
   return std::make_unique<ReluX>(0.0f, std::numeric_limits<float>::infinity());
 }
@@ -437,6 +517,22 @@ extern const ops::OpDef kLogisticOp{
     .max_version = 2,
     .shape = ops::SameShapeAsInput0,
     .create = ops::MakeKernel<Logistic>,
+};
+
+// Versions: 2 int8, 3 int16 (refused at Prepare).
+extern const ops::OpDef kTanhOp{
+    .signature = graph::BuiltinSignature(graph::op::kTanh, 1, 1, graph::options_type::kNone),
+    .max_version = 3,
+    .shape = ops::SameShapeAsInput0,
+    .create = ops::MakeKernel<Tanh>,
+};
+
+// One version, float32.
+extern const ops::OpDef kRoundOp{
+    .signature = graph::BuiltinSignature(graph::op::kRound, 1, 1, graph::options_type::kNone),
+    .max_version = 1,
+    .shape = ops::SameShapeAsInput0,
+    .create = ops::MakeKernel<Round>,
 };
 
 extern const ops::OpDef kHardSwishOp{
