@@ -37,6 +37,8 @@ constexpr PlainOp kPlainOps[] = {
     {kTfLiteBuiltinReluN1To1, 0},
     {kTfLiteBuiltinPrelu, 0},
     {kTfLiteBuiltinLogistic, 0},
+    {kTfLiteBuiltinTanh, 0},
+    {kTfLiteBuiltinRound, 0},
 };
 
 // Ops whose parameters are translated below.
@@ -55,6 +57,7 @@ constexpr int32_t kParamOps[] = {
     kTfLiteBuiltinSqueeze,
     kTfLiteBuiltinConcatenation,
     kTfLiteBuiltinStridedSlice,
+    kTfLiteBuiltinGather,
     kTfLiteBuiltinSplit,
     kTfLiteBuiltinSplitV,
     kTfLiteBuiltinPack,
@@ -195,6 +198,13 @@ Status Shaping(int32_t code, const void* d, graph::BuiltinOptions* o) {
       o->Set("new_axis_mask", int64_t{p.new_axis_mask});
       o->Set("shrink_axis_mask", int64_t{p.shrink_axis_mask});
       o->Set("offset", int64_t{p.offset});
+      return Status::Ok();
+    }
+    case kTfLiteBuiltinGather: {
+      const auto& p = *static_cast<const abi::GatherParams*>(d);
+      o->type = t::BuiltinOptions_GatherOptions;
+      o->Set("axis", int64_t{p.axis});
+      o->Set("batch_dims", int64_t{p.batch_dims});
       return Status::Ok();
     }
     case kTfLiteBuiltinSplit:

@@ -115,4 +115,9 @@ struct LeakyReluParams {
   float alpha;
 };
 
+struct GatherParams {
+  int axis;
+  int batch_dims;
+};
+
 }  // namespace xbnn::tflite_delegate::abi

@@ -10,56 +10,7 @@ from tflite_delegate_cases import claimed
 
 litert = pytest.importorskip("ai_edge_litert.interpreter",
                              reason="ai-edge-litert is not installed (scripts/requirements-dev.txt)")
-s = pytest.importorskip("ai_edge_litert.schema_py_generated")
-flatbuffers = pytest.importorskip("flatbuffers")
-
-F32, I32 = s.TensorType.FLOAT32, s.TensorType.INT32
-O = s.BuiltinOptions
-B = s.BuiltinOperator
-
-
-def options(cls, **fields):
-    o = getattr(s, cls + "T")()
-    for k, v in fields.items():
-        setattr(o, k, v)
-    return getattr(O, cls), o
-
-
-class Model:
-    """A one-op model: inputs (float, random) and constants, one op, its outputs."""
-
-    def __init__(self):
-        self.tensors, self.buffers, self.inputs = [], [s.BufferT()], []
-
-    def tensor(self, shape, ttype=F32, data=None):
-        t = s.TensorT()
-        t.name, t.type, t.shape, t.buffer = f"t{len(self.tensors)}", ttype, list(shape), 0
-        if data is not None:
-            b = s.BufferT()
-            b.data = np.ascontiguousarray(data, dtype=np.float32 if ttype == F32 else np.int32).tobytes()
-            t.buffer = len(self.buffers)
-            self.buffers.append(b)
-        self.tensors.append(t)
-        return len(self.tensors) - 1
-
-    def input(self, shape):
-        i = self.tensor(shape)
-        self.inputs.append(i)
-        return i
-
-    def build(self, builtin, version, inputs, outputs, opts=(O.NONE, None)):
-        code = s.OperatorCodeT()
-        code.builtinCode, code.deprecatedBuiltinCode, code.version = builtin, min(builtin, 127), version
-        op = s.OperatorT()
-        op.opcodeIndex, op.inputs, op.outputs = 0, inputs, outputs
-        op.builtinOptionsType, op.builtinOptions = opts
-        sg = s.SubGraphT()
-        sg.tensors, sg.inputs, sg.outputs, sg.operators = self.tensors, self.inputs, outputs, [op]
-        m = s.ModelT()
-        m.version, m.operatorCodes, m.subgraphs, m.buffers = 3, [code], [sg], self.buffers
-        b = flatbuffers.Builder(4096)
-        b.Finish(m.Pack(b), file_identifier=b"TFL3")
-        return bytes(b.Output())
+from tflite_models import B, I32, Model, options, s  # noqa: E402
 
 
 rng = np.random.default_rng(7)
@@ -186,6 +137,22 @@ def leaky_relu():
     return m.build(B.LEAKY_RELU, 1, [x], [out], options("LeakyReluOptions", alpha=0.23))
 
 
+def gather(axis, batch_dims):
+    m = Model()
+    x = m.input([2, 3, 4])
+    indices = m.tensor([2, 2], I32, [[2, 0], [1, 1]] if batch_dims else [[2, 0], [1, 2]])
+    out = m.tensor([1])  # xbnn and TFLite compute the real shape
+    opts = options("GatherOptions", axis=axis, batchDims=batch_dims)
+    return m.build(B.GATHER, 5 if batch_dims else 1, [x, indices], [out], opts)
+
+
+def unary(builtin):
+    m = Model()
+    x = m.input([3, 5])
+    out = m.tensor([3, 5])
+    return m.build(builtin, 1, [x], [out])
+
+
 def mean():
     m = Model()
     x = m.input([2, 4, 3, 5])
@@ -215,13 +182,20 @@ MODELS = {
     "SOFTMAX": softmax,
     "LEAKY_RELU": leaky_relu,
     "MEAN": mean,
+    "GATHER": lambda: gather(-2, 0),
+    "GATHER batch_dims": lambda: gather(2, 1),
+    "ROUND": lambda: unary(B.ROUND),
+    "TANH": lambda: unary(B.TANH),
 }
 
 
-def run(model, delegate):
+# Ops that TFLite's reference resolver lacks run on its default kernels.
+NOT_IN_REFERENCE = {"ROUND"}
+
+
+def run(model, delegate, resolver=litert.OpResolverType.BUILTIN_REF):
     kwargs = {"experimental_delegates": [delegate]} if delegate else {}
-    it = litert.Interpreter(model_content=model, experimental_op_resolver_type=litert.OpResolverType.BUILTIN_REF,
-                            **kwargs)
+    it = litert.Interpreter(model_content=model, experimental_op_resolver_type=resolver, **kwargs)
     it.allocate_tensors()
     feed = np.random.default_rng(3)
     for d in it.get_input_details():
@@ -235,9 +209,11 @@ def run(model, delegate):
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_op_parameters_match_tflite(name):
     model = MODELS[name]()
-    _, want = run(model, None)
+    resolver = (litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES if name in NOT_IN_REFERENCE
+                else litert.OpResolverType.BUILTIN_REF)
+    _, want = run(model, None, resolver)
     delegate = litert.load_delegate(xbnn.tflite_delegate_path(), {"claim": "all"})
-    _, got = run(model, delegate)
+    _, got = run(model, delegate, resolver)
     assert claimed(delegate) == (1, 1), f"{name}: the delegate did not take the op"
     assert len(got) == len(want)
     for g, r in zip(got, want):
