@@ -256,3 +256,27 @@ def test_bad_models_and_arguments():
     want = interpreter_or_skip(good).predict(x)
     np.testing.assert_array_equal(xbnn.Interpreter(bytearray(good)).predict(x), want)
     np.testing.assert_array_equal(xbnn.Interpreter(memoryview(good), num_threads=2).predict(x), want)
+
+
+def scalar_output_model():
+    """MEAN of a [1, 4] input over both axes: one sample in, a scalar (shape []) out."""
+    tm = pytest.importorskip("tflite_models")
+    m = tm.Model()
+    x = m.input([1, 4])
+    axes = m.tensor([2], tm.I32, [0, 1])
+    out = m.tensor([])
+    return m.build(tm.B.MEAN, 1, [x, axes], [out], tm.options("ReducerOptions", keepDims=False))
+
+
+def test_scalar_output_of_one_run_is_a_scalar():
+    it = xbnn.Interpreter(scalar_output_model())
+    assert it.output_shapes == [()]
+    y = it.predict(np.array([[1, 2, 3, 6]], np.float32))
+    assert y.shape == () and y.dtype == np.float32 and y == 3
+    y = it.predict(iter([np.array([1, 2, 3, 6], np.float32)]))
+    assert y.shape == () and y == 3
+    # Several runs: one value per run.
+    xs = np.array([[1, 2, 3, 6], [0, 0, 0, 4], [1, 1, 1, 1]], np.float32)
+    np.testing.assert_array_equal(it.predict(xs), np.array([3, 1, 1], np.float32))
+    np.testing.assert_array_equal(it.predict(iter(list(xs))), np.array([3, 1, 1], np.float32))
+    assert it.predict(xs[:0]).shape == (0,)

@@ -303,7 +303,8 @@ class Interpreter:
 
         # Returns
             NumPy array(s) of output predictions: one array for a single-output model, else a
-            list with one array per output.
+            list with one array per output. An output of shape () (a scalar) comes back with
+            shape () when the model runs once (one slice), else with one value per slice.
         """
         if split not in ("auto", "ops", "samples"):
             raise ValueError(f"split must be 'auto', 'ops' or 'samples', got {split!r}")
@@ -360,6 +361,13 @@ class Interpreter:
             else:
                 outs.append(np.empty((n_slices * t.shape[0],) + t.shape[1:], dtype=t.dtype))
         return outs
+
+    def _one_run_scalars(self, outs, runs):
+        """Scalar outputs of a single run as shape () arrays: the buffers hold one value per
+        run, which would make a model's scalar come back with shape (1,)."""
+        if runs != 1:
+            return outs
+        return [o.reshape(()) if len(t.shape) == 0 else o for t, o in zip(self._outputs, outs)]
 
     def _output_slices(self, outs, s):
         views = []
@@ -432,7 +440,7 @@ class Interpreter:
                     progress.update(batch)
         finally:
             progress.close()
-        return outs
+        return self._one_run_scalars(outs, n_slices)
 
     def _predict_iterator(self, iterator, verbose):
         if not all(t.batch is not None for t in self._inputs):
@@ -467,4 +475,5 @@ class Interpreter:
                              f"model's batch size {batch}")
         if not results:
             return self._output_buffers(0)
-        return [np.concatenate([r[i] for r in results]) for i in range(len(self._outputs))]
+        outs = [np.concatenate([r[i] for r in results]) for i in range(len(self._outputs))]
+        return self._one_run_scalars(outs, len(results))
