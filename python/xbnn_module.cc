@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "xbnn/interpreter.h"
@@ -199,6 +200,37 @@ class PyInterpreter {
   std::mutex mu_;
 };
 
+// The C++ object of `self`, or a TypeError where __init__ never ran
+// (`Interpreter.__new__(Interpreter)`). pybind11 would hand such a call a freshly allocated,
+// uninitialized object (type_caster_generic::load_value allocates a missing value lazily, for a
+// `T*` and a `T&` self alike), and the method would read garbage. Only __init__ constructs the
+// holder, so its flag says whether there is an object: the check pybind11's own metaclass makes
+// for subclasses that skip __init__ (detail API, present since pybind11 2.2).
+PyInterpreter& Constructed(py::handle self) {
+  if (!py::isinstance<PyInterpreter>(self))
+    throw py::type_error("expected an xbnn._xbnn.Interpreter");
+  auto* inst = reinterpret_cast<py::detail::instance*>(self.ptr());
+  const py::detail::value_and_holder vh =
+      inst->get_value_and_holder(py::detail::get_type_info(typeid(PyInterpreter)));
+  if (!vh || !vh.holder_constructed() || vh.value_ptr() == nullptr) {
+    throw py::type_error("xbnn._xbnn.Interpreter is not initialized (its __init__ was not called)");
+  }
+  return *vh.value_ptr<PyInterpreter>();
+}
+
+// A member function bound through a `self` handle checked by Constructed().
+template <typename R, typename... A>
+auto Checked(R (PyInterpreter::*f)(A...)) {
+  return
+      [f](py::handle self, A... a) -> R { return (Constructed(self).*f)(std::forward<A>(a)...); };
+}
+template <typename R, typename... A>
+auto Checked(R (PyInterpreter::*f)(A...) const) {
+  return [f](py::handle self, A... a) -> R {
+    return (static_cast<const PyInterpreter&>(Constructed(self)).*f)(std::forward<A>(a)...);
+  };
+}
+
 #ifdef XBNN_HAVE_PASSES
 py::bytes ToPyBytes(const std::vector<uint8_t>& v) {
   return py::bytes(reinterpret_cast<const char*>(v.data()), v.size());
@@ -322,13 +354,13 @@ PYBIND11_MODULE(_xbnn, m) {
            py::arg("max_arena_bytes") = xbnn::InterpreterOptions{}.max_arena_bytes,
            py::arg("bfloat16") = false,
            py::arg("input_shapes") = std::vector<std::vector<int32_t>>{})
-      .def_property_readonly("num_inputs", &PyInterpreter::num_inputs)
-      .def_property_readonly("num_outputs", &PyInterpreter::num_outputs)
-      .def_property_readonly("num_threads", &PyInterpreter::num_threads)
-      .def("thread_stats", &PyInterpreter::thread_stats)
-      .def("input_details", &PyInterpreter::input_details)
-      .def("output_details", &PyInterpreter::output_details)
-      .def("invoke", &PyInterpreter::Invoke, py::arg("inputs"), py::arg("outputs"));
+      .def_property_readonly("num_inputs", Checked(&PyInterpreter::num_inputs))
+      .def_property_readonly("num_outputs", Checked(&PyInterpreter::num_outputs))
+      .def_property_readonly("num_threads", Checked(&PyInterpreter::num_threads))
+      .def("thread_stats", Checked(&PyInterpreter::thread_stats))
+      .def("input_details", Checked(&PyInterpreter::input_details))
+      .def("output_details", Checked(&PyInterpreter::output_details))
+      .def("invoke", Checked(&PyInterpreter::Invoke), py::arg("inputs"), py::arg("outputs"));
 
   m.def("strip_lcedequantize_ops", &StripLceDequantizeOps, py::arg("model"));
   m.def("modify_integer_quantized_model_io_type", &ModifyIntegerQuantizedModelIoType,

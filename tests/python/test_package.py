@@ -54,3 +54,36 @@ def test_readme_python_block_runs_as_written():
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "shapes (5, 10) True True True True" in out.stdout, out.stdout
+
+
+def test_unconstructed_extension_interpreter_raises_instead_of_crashing():
+    """_xbnn.Interpreter.__new__ without __init__ holds no C++ object: every method and property
+    must raise (pybind11 used to call them on uninitialized memory). In a child process, so that
+    a crash fails this test instead of ending the run."""
+    child = """
+from xbnn import _xbnn
+it = _xbnn.Interpreter.__new__(_xbnn.Interpreter)
+calls = {
+    "num_inputs": lambda: it.num_inputs,
+    "num_outputs": lambda: it.num_outputs,
+    "num_threads": lambda: it.num_threads,
+    "thread_stats": lambda: it.thread_stats(),
+    "input_details": lambda: it.input_details(),
+    "output_details": lambda: it.output_details(),
+    "invoke": lambda: it.invoke([], []),
+}
+for name, call in calls.items():
+    try:
+        call()
+        print(name, "returned")
+    except TypeError as e:
+        print(name, "TypeError" if "not initialized (its __init__ was not called)" in str(e) else e)
+print("done")
+"""
+    p = subprocess.run([sys.executable, "-c", child], env=package_env(), capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 0, f"the child died (exit {p.returncode}):\n{p.stdout}\n{p.stderr[-2000:]}"
+    lines = p.stdout.splitlines()
+    assert lines[-1] == "done"
+    assert lines[:-1] == [f"{name} TypeError" for name in ("num_inputs", "num_outputs", "num_threads", "thread_stats",
+                                                         "input_details", "output_details", "invoke")]
