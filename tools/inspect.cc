@@ -12,6 +12,7 @@
 #include "graph/lce_options.h"
 #include "json.h"
 #include "ops/registry.h"
+#include "runtime/shape_inference.h"
 
 namespace xbnn::tools {
 namespace {
@@ -22,13 +23,15 @@ using graph::Subgraph;
 using graph::Tensor;
 
 constexpr const char* kHelp =
-    "usage: xbnn inspect MODEL.tflite [--json]\n\n"
+    "usage: xbnn inspect MODEL.tflite [--json] [--input-shape S]...\n\n"
     "Shows the model's subgraphs, inputs and outputs (name, dtype, shape, quantization), an op\n"
     "table with shapes and key options, binary and float/int8 MACs per op and in total,\n"
     "parameter bytes and the activation memory of a naive lifetime plan.\n\n"
     "options:\n"
-    "  --json     print the same information as one JSON document\n"
-    "  -h, --help show this help\n";
+    "  --json            print the same information as one JSON document\n"
+    "  --input-shape S   shapes, MACs and memory with input 0 at shape S, e.g. 1x320x320x3, as\n"
+    "                    run --input-shape would run it; repeat for the next input\n"
+    "  -h, --help        show this help\n";
 
 std::string ShapeStr(const std::vector<int32_t>& s) {
   std::string r = "[";
@@ -185,9 +188,18 @@ int InspectMain(const std::vector<std::string>& args) {
   }
   std::string path;
   bool json = false;
-  for (const std::string& a : args) {
+  std::vector<std::vector<int32_t>> input_shapes;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
     if (a == "--json") {
       json = true;
+    } else if (a == "--input-shape") {
+      std::vector<int32_t> shape;
+      if (i + 1 >= args.size() || !ParseShape(args[++i], &shape)) {
+        return Fail("inspect",
+                    "--input-shape needs positive dimensions joined by 'x', such as 1x224x224x3");
+      }
+      input_shapes.push_back(std::move(shape));
     } else if (a.starts_with("-")) {
       return Fail("inspect", "unknown option '" + a + "' (see --help)");
     } else if (path.empty()) {
@@ -199,6 +211,16 @@ int InspectMain(const std::vector<std::string>& args) {
   if (path.empty()) return Fail("inspect", "no model given (usage: xbnn inspect MODEL.tflite [--json])");
   auto model = format::LoadModelFile(path);
   if (!model.ok()) return Fail("inspect", model.status().message());
+  if (!input_shapes.empty()) {
+    // The shapes an interpreter would run at: inferred op by op from the given input shapes.
+    Graph& mg = model->graph;
+    if (mg.subgraphs.empty()) return Fail("inspect", "the model has no subgraph");
+    runtime::InferredShapes inferred;
+    const Status s = runtime::InferShapes(mg, mg.subgraphs[0], &inferred, &input_shapes);
+    if (!s.ok()) return Fail("inspect", s.message());
+    for (size_t t = 0; t < mg.subgraphs[0].tensors.size(); ++t)
+      mg.subgraphs[0].tensors[t].shape = inferred.shapes[t];
+  }
   const Graph& g = model->graph;
 
   JsonWriter j;

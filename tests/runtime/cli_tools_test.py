@@ -249,6 +249,17 @@ for bad in ["1x10x10", "1x0x10x32", "1xx10", "1x10x10x32x", "-1x10x10x32", "1x10
 expect_error("--input-shape twice for one input", ["bench", model, "--input-shape", "1x10x10x32",
                                                     "--input-shape", "1x10x10x32"], "gives 2 shapes")
 
+p = run("inspect", model, "--json", "--input-shape", "2x14x12x32")
+ok = p.returncode == 0
+if ok:
+    d = json.loads(p.stdout)
+    sg = d["subgraphs"][0]
+    plain = json.loads(run("inspect", model, "--json").stdout)["subgraphs"][0]
+    ok = (sg["inputs"][0]["shape"] == [2, 14, 12, 32] and sg["outputs"][0]["shape"] == [2, 14, 12, 64]
+          and sg["binary_macs"] * 100 == plain["binary_macs"] * 2 * 14 * 12)
+check("inspect --input-shape: shapes and MACs at the shape", ok, p.stdout[:300] + p.stderr[:200])
+expect_error("inspect --input-shape of another rank", ["inspect", model, "--input-shape", "1x10x10"], "has rank 3")
+
 # What a new user tripped over, each fixed.
 p = run("convert", model, os.path.join(tmp, "again.tflite"))
 check("convert on an LCE model says it keeps the LCE ops",
