@@ -280,7 +280,7 @@ Status Interpreter::Impl::CreateTensors(LoadState& s) {
                    runtime::ByteCount(bytes) + ", more than one allocation can hold on this platform";
     }
     t.bytes = bytes > runtime::kMaxAllocation ? 0 : static_cast<size_t>(bytes);
-    if (graph::IsConstant(g, sg->tensors[i])) {
+    if (inferred.constant[i]) {
       t.constant = true;
       t.bytes = static_cast<size_t>(graph::TensorBytes(sg->tensors[i]));
       t.data = const_cast<uint8_t*>(g.buffers[sg->tensors[i].buffer].bytes().data());

@@ -94,18 +94,25 @@ Status InferShapes(const graph::Graph& g, const graph::Subgraph& sg, InferredSha
   r.shapes.resize(n);
   r.values.assign(n, std::nullopt);
   r.folded.assign(sg.operators.size(), false);
-  std::vector<bool> constant(n, false);
+  r.constant.assign(n, false);
+  std::vector<bool>& constant = r.constant;
   for (size_t i = 0; i < n; ++i) {
     r.shapes[i] = sg.tensors[i].shape;
     constant[i] = graph::IsConstant(g, sg.tensors[i]);
+  }
+  // A subgraph input is written by the caller, whatever data the file gives it (as in TFLite):
+  // never a constant, so no kernel trusts values it checked at load time.
+  for (int32_t t : sg.inputs) {
+    if (t >= 0 && static_cast<size_t>(t) < n) constant[static_cast<size_t>(t)] = false;
+  }
+  for (size_t i = 0; i < n; ++i) {
     if (constant[i]) r.values[i] = ConstantValues(g, sg.tensors[i]);
   }
   if (input_shapes) {
     XBNN_RETURN_IF_ERROR(CheckInputShapes(sg, *input_shapes));
     for (size_t i = 0; i < std::min(sg.inputs.size(), input_shapes->size()); ++i) {
       const int32_t t = sg.inputs[i];
-      if (!(*input_shapes)[i].empty() && t >= 0 && static_cast<size_t>(t) < n &&
-          !constant[static_cast<size_t>(t)]) {
+      if (!(*input_shapes)[i].empty() && t >= 0 && static_cast<size_t>(t) < n) {
         r.shapes[static_cast<size_t>(t)] = (*input_shapes)[i];
       }
     }

@@ -25,6 +25,8 @@ struct InferredShapes {
   std::vector<std::vector<int32_t>> shapes;
   // Per tensor: the values of int32/int64 tensors known at load time (constants included).
   std::vector<std::optional<std::vector<int64_t>>> values;
+  // Per tensor: its data comes from the file (a subgraph input never does: the caller writes it).
+  std::vector<bool> constant;
   // Per op: true when every output is a known value computed here, so the op need not run.
   std::vector<bool> folded;
 };

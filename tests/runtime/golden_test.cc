@@ -284,6 +284,46 @@ TEST(InputShapes, ShapesThatCannotBeAreRefusedNamingTheProblem) {
   EXPECT_TRUE(Interpreter::Create(*model, same).ok());
 }
 
+// A model input that the file also gives data (GATHER's indices here): the caller writes it, as
+// in TFLite, so it is no constant. Its values were checked once at load time and then read out
+// of bounds (fuzzing found it), and writing the input wrote into the shared model's bytes.
+TEST(ModelInputs, AnInputWithDataInTheFileIsStillAnInput) {
+  auto model = Model::FromFile((fs::path(XBNN_SOURCE_DIR) /
+                                "tests/fuzz/regressions/gather_indices_input_with_file_data.tflite")
+                                   .string());
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  const std::vector<uint8_t> bytes((*model)->bytes().begin(), (*model)->bytes().end());
+  auto it = Interpreter::Create(*model);
+  ASSERT_TRUE(it.ok()) << it.status().message();
+  ASSERT_EQ((*it)->num_inputs(), 2u);
+  auto params = (*it)->input(0).data<float>();  // [2, 3, 4]; gathered along axis 2, batch_dims 1
+  for (size_t i = 0; i < params.size(); ++i) params[i] = static_cast<float>(i);
+  auto indices = (*it)->input(1).data<int32_t>();  // [2, 2]
+  const int32_t bad[] = {0, 9, 1, 1};
+  std::copy(std::begin(bad), std::end(bad), indices.begin());
+  const Status s = (*it)->Invoke();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("index 9 (element 1 of indices 't1') is outside [0, 4)"),
+            std::string::npos)
+      << s.message();
+  const int32_t good[] = {3, 0, 1, 2};
+  std::copy(std::begin(good), std::end(good), indices.begin());
+  ASSERT_TRUE((*it)->Invoke().ok());
+  auto out = (*it)->output(0).data<float>();  // [2, 3, 2]: batch b uses indices[b]
+  ASSERT_EQ(out.size(), 12u);
+  for (int b = 0; b < 2; ++b) {
+    for (int o = 0; o < 3; ++o) {
+      for (int c = 0; c < 2; ++c) {
+        EXPECT_EQ(out[static_cast<size_t>((b * 3 + o) * 2 + c)],
+                  static_cast<float>((b * 3 + o) * 4 + good[b * 2 + c]));
+      }
+    }
+  }
+  EXPECT_TRUE(
+      std::equal(bytes.begin(), bytes.end(), (*model)->bytes().begin(), (*model)->bytes().end()))
+      << "writing an input changed the model";
+}
+
 std::vector<Case> AllCases() {
   std::vector<Case> c = FindCases();
   if (c.empty()) c.push_back({"none_found", "", "", ""});
