@@ -67,6 +67,9 @@ Status CheckInputShapes(const graph::Subgraph& sg,
   }
   for (size_t i = 0; i < shapes.size(); ++i) {
     if (shapes[i].empty()) continue;
+    if (sg.inputs[i] < 0 || static_cast<size_t>(sg.inputs[i]) >= sg.tensors.size()) {
+      return Status::Error("input " + std::to_string(i) + " is not a tensor of the subgraph");
+    }
     const graph::Tensor& t = sg.tensors[static_cast<size_t>(sg.inputs[i])];
     const std::string what = "input_shapes: input " + std::to_string(i) + " ('" + t.name + "') ";
     if (shapes[i].size() != t.shape.size()) {
