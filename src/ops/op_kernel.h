@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <span>
 #include <string>
 #include <vector>
@@ -129,5 +130,16 @@ Status ExpectType(const OpContext& ctx, const RuntimeTensor* t, graph::DType typ
                   const char* what);
 Status ExpectSameShape(const OpContext& ctx, const RuntimeTensor* a, const RuntimeTensor* b);
 std::string ShapeString(const std::vector<int32_t>& shape);
+
+// fn() (a Status), with std::bad_alloc turned into an error "out of memory while <what>": a
+// kernel's packed weights and tables are allocated in Prepare and may not fit where the arena did.
+template <typename F>
+Status CatchOutOfMemory(const char* what, F&& fn) {
+  try {
+    return fn();
+  } catch (const std::bad_alloc&) {
+    return Status::Error(std::string("out of memory while ") + what);
+  }
+}
 
 }  // namespace xbnn::runtime

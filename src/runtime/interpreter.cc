@@ -184,8 +184,8 @@ Status Interpreter::Impl::CheckShapesWithoutMemory(const std::vector<const ops::
   for (int i = 0; i < static_cast<int>(sg->operators.size()); ++i) {
     if (folded[i]) continue;
     runtime::OpContext ctx;
-    size_t ignored = 0;
-    FillContext(ctx, i, &ignored);
+    FillContext(ctx, i, nullptr);
+    ctx.use_reference_kernels = true;  // shapes only: the optimized LCE kernels would pack (GBs)
     std::unique_ptr<runtime::OpKernel> kernel = regs[i]->create();
     XBNN_RETURN_IF_ERROR(kernel->Prepare(ctx));
   }
@@ -546,7 +546,7 @@ Result<std::unique_ptr<Interpreter>> Interpreter::Create(std::shared_ptr<const M
   auto impl = std::make_unique<Impl>();
   impl->model = std::move(model);
   impl->options = options;
-  XBNN_RETURN_IF_ERROR(impl->Init());
+  XBNN_RETURN_IF_ERROR(runtime::CatchOutOfMemory("preparing", [&] { return impl->Init(); }));
   return std::unique_ptr<Interpreter>(new Interpreter(std::move(impl)));
 }
 

@@ -260,6 +260,24 @@ if ok:
 check("inspect --input-shape: shapes and MACs at the shape", ok, p.stdout[:300] + p.stderr[:200])
 expect_error("inspect --input-shape of another rank", ["inspect", model, "--input-shape", "1x10x10"], "has rank 3")
 
+# Refusing an arena over the limit costs nothing: the shape check behind the refusal prepared the
+# optimized LceBconv2d (packing ~2.7 GB for this map) before. Under a 1 GiB address-space limit
+# the refusal must still be the planned-size message.
+import resource
+def limited():
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+p = subprocess.run([xbnn, "run", os.path.join(lce, "bconv_bn_relu_c32_32.tflite"), "--input-shape", "1x8000x8000x32"],
+                   capture_output=True, text=True, timeout=120, preexec_fn=limited)
+check("a refused arena allocates nothing first", p.returncode == 1 and "over the limit of" in p.stderr,
+      f"rc={p.returncode} {p.stderr[-300:]}")
+# Where the arena fits but a kernel's packed tables do not, an error, not an abort (bad_alloc).
+def limited_1600m():
+    resource.setrlimit(resource.RLIMIT_AS, (1600 << 20, 1600 << 20))
+p = subprocess.run([xbnn, "run", os.path.join(lce, "bconv_bn_relu_c32_32.tflite"), "--input-shape", "1x2000x2000x32"],
+                   capture_output=True, text=True, timeout=120, preexec_fn=limited_1600m)
+check("out of memory while preparing is an error", p.returncode == 1 and
+      ("out of memory while preparing" in p.stderr or "cannot allocate" in p.stderr), f"rc={p.returncode} {p.stderr[-300:]}")
+
 # What a new user tripped over, each fixed.
 p = run("convert", model, os.path.join(tmp, "again.tflite"))
 check("convert on an LCE model says it keeps the LCE ops",
