@@ -16,6 +16,7 @@
 #include "runtime/fusion.h"
 #include "runtime/model_impl.h"
 #include "runtime/shape_inference.h"
+#include "runtime/tensor_info.h"
 #include "runtime/thread_pool.h"
 
 namespace xbnn {
@@ -26,68 +27,6 @@ using runtime::RuntimeTensor;
 struct AlignedFree {
   void operator()(uint8_t* p) const { std::free(p); }
 };
-
-DataType PublicType(graph::DType t) {
-  switch (t) {
-    case graph::DType::kFloat32: return DataType::kFloat32;
-    case graph::DType::kInt32: return DataType::kInt32;
-    case graph::DType::kUInt8: return DataType::kUInt8;
-    case graph::DType::kInt64: return DataType::kInt64;
-    case graph::DType::kBool: return DataType::kBool;
-    case graph::DType::kInt16: return DataType::kInt16;
-    case graph::DType::kInt8: return DataType::kInt8;
-    default: return DataType::kOther;
-  }
-}
-
-// Unpacked channel count of a bitpacked tensor, from the ops around it (0 when unknown).
-int32_t BitpackedChannels(const graph::Graph& g, const graph::Subgraph& sg, int32_t t, int depth = 0) {
-  if (depth > 64) return 0;
-  for (const graph::Operator& op : sg.operators) {
-    if (std::find(op.outputs.begin(), op.outputs.end(), t) != op.outputs.end()) {
-      if (g.IsCustom(op, graph::kLceQuantize) && !op.inputs.empty() && op.inputs[0] >= 0) {
-        const auto& s = sg.tensors[op.inputs[0]].shape;
-        return s.empty() ? 0 : s.back();
-      }
-      if (g.IsCustom(op, graph::kLceBconv2d) && op.inputs.size() > 1 && op.inputs[1] >= 0) {
-        const auto& s = sg.tensors[op.inputs[1]].shape;
-        return s.empty() ? 0 : s[0];
-      }
-      if (g.IsCustom(op, graph::kLceBMaxPool2d) && !op.inputs.empty() && op.inputs[0] >= 0) {
-        return BitpackedChannels(g, sg, op.inputs[0], depth + 1);
-      }
-      return 0;
-    }
-  }
-  for (const graph::Operator& op : sg.operators) {
-    if (op.inputs.empty() || op.inputs[0] != t) continue;
-    if (g.IsCustom(op, graph::kLceDequantize) && !op.outputs.empty()) {
-      const auto& s = sg.tensors[op.outputs[0]].shape;
-      return s.empty() ? 0 : s.back();
-    }
-    if (g.IsCustom(op, graph::kLceBconv2d)) {
-      const auto* o = std::get_if<graph::LceBconv2dOptions>(&op.lce_options);
-      return o ? o->channels_in : 0;
-    }
-  }
-  return 0;
-}
-
-// `shape` is the inferred shape, which wins over the file's where they differ.
-TensorInfo MakeInfo(const graph::Graph& g, const graph::Subgraph& sg, int32_t t, const std::vector<int32_t>& shape) {
-  const graph::Tensor& d = sg.tensors[t];
-  TensorInfo info;
-  info.name = d.name;
-  info.type = PublicType(d.type);
-  info.shape = shape;
-  if (d.quantization) {
-    info.scale = d.quantization->scale;
-    info.zero_point = d.quantization->zero_point;
-  }
-  info.bitpacked = graph::IsBitpackedTensor(g, sg, t);
-  if (info.bitpacked) info.channels = BitpackedChannels(g, sg, t);
-  return info;
-}
 
 }  // namespace
 
@@ -284,6 +223,17 @@ Status Interpreter::Impl::CreateTensors(LoadState& s) {
       t.constant = true;
       t.bytes = static_cast<size_t>(graph::TensorBytes(sg->tensors[i]));
       t.data = const_cast<uint8_t*>(g.buffers[sg->tensors[i].buffer].bytes().data());
+      // Kernels read constants in place; a writer that aligns buffers to 4 bytes only leaves an
+      // int64 constant misaligned: such a constant gets an aligned copy.
+      const auto align = static_cast<uintptr_t>(std::max(graph::DTypeSize(t.type()), 1));
+      if (t.bytes > 0 && reinterpret_cast<uintptr_t>(t.data) % align != 0) {
+        uint8_t* copy = AllocateFolded(t.bytes);
+        if (!copy)
+          return Status::Error("cannot allocate " + std::to_string(t.bytes) +
+                               " bytes for a constant");
+        std::memcpy(copy, t.data, t.bytes);
+        t.data = copy;
+      }
     }
   }
   for (int i = 0; i < n_ops; ++i) {
@@ -529,8 +479,10 @@ Status Interpreter::Impl::Init() {
   XBNN_RETURN_IF_ERROR(AllocateActivations(s));
   // 5. Kernels.
   XBNN_RETURN_IF_ERROR(PrepareKernels(s));
-  for (int32_t t : sg->inputs) input_infos.push_back(MakeInfo(g, *sg, t, tensors[t].dims));
-  for (int32_t t : sg->outputs) output_infos.push_back(MakeInfo(g, *sg, t, tensors[t].dims));
+  for (int32_t t : sg->inputs)
+    input_infos.push_back(runtime::MakeTensorInfo(g, *sg, t, tensors[t].dims));
+  for (int32_t t : sg->outputs)
+    output_infos.push_back(runtime::MakeTensorInfo(g, *sg, t, tensors[t].dims));
   return Status::Ok();
 }
 
