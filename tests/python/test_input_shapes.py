@@ -42,6 +42,7 @@ def test_a_batch_runs_every_sample_as_alone():
     ([5], TypeError, r"input_shapes\[0\] must be a shape"),
     ([(1, 4, 4.0, 8)], TypeError, "must hold ints"),
     ([(1, 4, 0, 8)], ValueError, "every dimension must be positive"),
+    ([(1, 4, 1 << 31, 8)], ValueError, "below 2"),
     ([(1, 4, 4, 8), (1, 4, 4, 8)], ValueError, "gives 2 shapes, the model has 1 inputs"),
     ([(1, 16, 8)], ValueError, "has rank 3"),
     ([(1, 4, 4, 9)], ValueError, "RESHAPE"),  # its RESHAPE goes to a fixed [1, 128]

@@ -98,8 +98,10 @@ def _shape_list(shapes):
         for d in dims:
             if isinstance(d, bool) or not isinstance(d, numbers.Integral):
                 raise TypeError(f"input_shapes[{i}] must hold ints, got {d!r}")
-            if not 1 <= d < 1 << 31:
+            if d < 1:
                 raise ValueError(f"input_shapes[{i}] = {tuple(dims)}: every dimension must be positive")
+            if d >= 1 << 31:
+                raise ValueError(f"input_shapes[{i}] = {tuple(dims)}: a dimension must be below 2^31")
         out.append([int(d) for d in dims])
     return out
 
