@@ -292,6 +292,19 @@ TEST(GatherTest, ConstantIndexOutOfRangeFailsAtLoad) {
   }
 }
 
+// As TFLite: params with a zero dimension before the axis read no index, so none is out of range.
+TEST(GatherTest, EmptyParamsReadNoIndex) {
+  OpModel m;
+  const int p = m.Input(DType::kFloat32, {0, 2});
+  const int i = m.Input(DType::kInt32, {1});
+  const int out = m.Output(DType::kFloat32, {0, 1});
+  m.Op(op::kGather, {p, i}, {out}, kGatherOptions, GatherFields(1));
+  ASSERT_TRUE(m.Build().ok()) << m.Build().message();
+  m.SetInput(1, std::vector<int32_t>{7});
+  ASSERT_TRUE(m.Invoke().ok());
+  EXPECT_TRUE(m.GetOutput<float>(0).empty());
+}
+
 TEST(GatherTest, DynamicIndexOutOfRangeFailsInvoke) {
   OpModel m;
   const int p = m.Input(DType::kFloat32, {2, 3});

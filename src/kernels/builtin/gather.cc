@@ -123,6 +123,9 @@ class Gather final : public runtime::OpKernel {
 
  private:
   int64_t BadIndex() const {
+    // As TFLite, which checks each index as it copies: params without blocks (a zero dimension
+    // before the axis) read no index.
+    if (plan_.batch * plan_.outer == 0) return -1;
     const int64_t n = indices_->elements();
     return indices_->type() == DType::kInt32
                ? FirstBadIndex(indices_->as<int32_t>(), n, plan_.axis_size)
