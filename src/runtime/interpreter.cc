@@ -470,6 +470,7 @@ Status Interpreter::Impl::Init() {
   // 2. Shapes: inferred from the input shapes op by op (the file's may be wrong); small integer
   // tensors that follow from shapes alone are computed now and their ops folded away.
   XBNN_RETURN_IF_ERROR(runtime::InferShapes(g, *sg, &s.inferred, &options.input_shapes));
+  XBNN_RETURN_IF_ERROR(runtime::CheckPackedChannels(g, *sg, s.inferred));
   // 3. Tensors: constants point into the model, ops on constants run now; activation lifetimes.
   XBNN_RETURN_IF_ERROR(CreateTensors(s));
   pool = std::make_unique<runtime::ThreadPool>(options.num_threads);

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <variant>
 
 #include "graph/cost.h"
+#include "graph/lce_options.h"
 #include "ops/op_kernel.h"
 #include "ops/registry.h"
 #include "ops/shape_rules.h"
@@ -157,6 +159,39 @@ Status InferShapes(const graph::Graph& g, const graph::Subgraph& sg, InferredSha
       }
     }
     r.folded[oi] = all_known;
+  }
+  return Status::Ok();
+}
+
+Status CheckPackedChannels(const graph::Graph& g, const graph::Subgraph& sg,
+                           const InferredShapes& inferred) {
+  const size_t n = sg.tensors.size();
+  std::vector<int> quantized_by(n, -1);  // the LceQuantize op writing each tensor
+  for (size_t oi = 0; oi < sg.operators.size(); ++oi) {
+    const graph::Operator& o = sg.operators[oi];
+    if (o.opcode_index >= g.operator_codes.size() || !g.IsCustom(o, graph::kLceQuantize)) continue;
+    for (int32_t t : o.outputs) {
+      if (t >= 0 && static_cast<size_t>(t) < n)
+        quantized_by[static_cast<size_t>(t)] = static_cast<int>(oi);
+    }
+  }
+  for (size_t oi = 0; oi < sg.operators.size(); ++oi) {
+    const graph::Operator& o = sg.operators[oi];
+    const auto* options = std::get_if<graph::LceBconv2dOptions>(&o.lce_options);
+    if (!options || o.inputs.empty() || o.inputs[0] < 0 || static_cast<size_t>(o.inputs[0]) >= n)
+      continue;
+    const int q = quantized_by[static_cast<size_t>(o.inputs[0])];
+    if (q < 0 || sg.operators[static_cast<size_t>(q)].inputs.empty()) continue;
+    const int32_t packed_from = sg.operators[static_cast<size_t>(q)].inputs[0];
+    if (packed_from < 0 || static_cast<size_t>(packed_from) >= n) continue;
+    const std::vector<int32_t>& shape = inferred.shapes[static_cast<size_t>(packed_from)];
+    if (!shape.empty() && shape.back() != options->channels_in) {
+      return Status::Error("op " + std::to_string(oi) + " (LceBconv2d): its input packs " +
+                           std::to_string(shape.back()) + " channels (op " + std::to_string(q) +
+                           ", LceQuantize of " + ShapeString(shape) +
+                           "), but its weights take channels_in " +
+                           std::to_string(options->channels_in));
+    }
   }
   return Status::Ok();
 }

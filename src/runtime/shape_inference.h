@@ -39,6 +39,12 @@ inline constexpr int64_t kMaxKnownValues = 1024;
 // elements. The message names the input.
 Status CheckInputShapes(const graph::Subgraph& sg, const std::vector<std::vector<int32_t>>& shapes);
 
+// Each LceBconv2d fed by an LceQuantize must take as many channels as that LceQuantize packs:
+// its kernel sees only packed words, so other channels beyond channels_in (an input resized to
+// more channels, up to the same word count) would change its result silently.
+Status CheckPackedChannels(const graph::Graph& g, const graph::Subgraph& sg,
+                           const InferredShapes& inferred);
+
 // Infers shapes for subgraph `sg` of `g`. Fails only when an inferred shape exceeds the limits
 // (rank 8, 2^31 elements), naming the op; inconsistent inputs leave the file's shape, so that the
 // kernel's Prepare reports the problem with its own message. `input_shapes` (optional; entry i,

@@ -282,11 +282,11 @@ TEST(Hostile, MemoryBudgetRefusesUpFrontWithThePlannedSize) {
   ASSERT_TRUE(inconsistent.ok()) << inconsistent.status().message();
   r = Interpreter::Create(*inconsistent);
   ASSERT_FALSE(r.ok());
-  // (LceQuantize packs the input's 100 channels into 4 words; the LceBconv2d wants 40 channels.)
-  EXPECT_TRUE(
-      Contains(r.status().message(),
-               "op 1 (LceBconv2d): input has 4 packed words per pixel, but channels_in 40") &&
-      !Contains(r.status().message(), "over the limit"))
+  // (LceQuantize packs the input's 100 channels; the LceBconv2d wants 40 channels.)
+  EXPECT_TRUE(Contains(r.status().message(),
+                       "op 1 (LceBconv2d): its input packs 100 channels (op 0, LceQuantize of "
+                       "[1,4000,4000,100]), but its weights take channels_in 40") &&
+              !Contains(r.status().message(), "over the limit"))
       << r.status().message();
 }
 

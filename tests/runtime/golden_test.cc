@@ -278,7 +278,20 @@ TEST(InputShapes, ShapesThatCannotBeAreRefusedNamingTheProblem) {
   refused({{65536, 65536, 4, 8}}, "exceeds the limit of 2^31 elements");
   // Its RESHAPE goes to a fixed [1, 128]: 4x4x9 values do not fit, and the op says so.
   refused({{1, 4, 4, 9}}, "RESHAPE");
-  // The file's own shape, given explicitly, changes nothing.
+  // The file's own shape, given explicitly, changes nothing (below). Other channels into an
+  // LceBconv2d are refused even where they pack into as many words (its kernel would read the
+  // extra channels' bits as if the weights took them).
+  auto bconv = Model::FromFile((dir / "bconv_k3_same_pad1_s1_c32_64.tflite").string());
+  ASSERT_TRUE(bconv.ok());
+  InterpreterOptions fewer;
+  fewer.input_shapes = {{1, 10, 10, 20}};
+  auto it = Interpreter::Create(*bconv, fewer);
+  ASSERT_FALSE(it.ok());
+  EXPECT_NE(it.status().message().find(
+                "op 1 (LceBconv2d): its input packs 20 channels (op 0, LceQuantize of "
+                "[1,10,10,20]), but its weights take channels_in 32"),
+            std::string::npos)
+      << it.status().message();
   InterpreterOptions same;
   same.input_shapes = {{1, 4, 4, 8}};
   EXPECT_TRUE(Interpreter::Create(*model, same).ok());
