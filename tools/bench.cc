@@ -497,8 +497,7 @@ int BenchMain(const std::vector<std::string>& argv) {
     } else if (a == "--input-shape") {
       std::vector<int32_t> shape;
       if (i + 1 >= argv.size() || !ParseShape(argv[++i], &shape)) {
-        return Fail("bench",
-                    "--input-shape needs positive dimensions joined by 'x', such as 1x224x224x3");
+        return Fail("bench", kInputShapeError);
       }
       input_shapes.push_back(std::move(shape));
     } else if (a == "--json") {

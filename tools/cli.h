@@ -39,6 +39,8 @@ bool ParseByteSize(const std::string& text, size_t* bytes);
 
 // --input-shape: dimensions joined by 'x' ("1x320x320x3"), each in [1, 2^31). False otherwise.
 bool ParseShape(const std::string& text, std::vector<int32_t>* shape);
+inline constexpr const char* kInputShapeError =
+    "--input-shape needs positive dimensions joined by 'x', such as 1x224x224x3";
 // The help line of --input-shape, shared by run and bench.
 inline constexpr const char* kInputShapeHelp =
     "  --input-shape S   run the model at input shape S instead of the file's, e.g. 1x320x320x3\n"

@@ -202,8 +202,7 @@ int InspectMain(const std::vector<std::string>& args) {
     } else if (a == "--input-shape") {
       std::vector<int32_t> shape;
       if (i + 1 >= args.size() || !ParseShape(args[++i], &shape)) {
-        return Fail("inspect",
-                    "--input-shape needs positive dimensions joined by 'x', such as 1x224x224x3");
+        return Fail("inspect", kInputShapeError);
       }
       input_shapes.push_back(std::move(shape));
     } else if (a.starts_with("-")) {

@@ -161,8 +161,7 @@ int RunMain(const std::vector<std::string>& argv) {
     } else if (s == "--input-shape") {
       std::vector<int32_t> shape;
       if (!value(&v) || !ParseShape(v, &shape)) {
-        return Fail("run",
-                    "--input-shape needs positive dimensions joined by 'x', such as 1x224x224x3");
+        return Fail("run", kInputShapeError);
       }
       a.input_shapes.push_back(std::move(shape));
     } else if (s == "--seed") {
