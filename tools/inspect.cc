@@ -138,12 +138,6 @@ std::string QuantStr(const Tensor& t) {
   return s.str();
 }
 
-// A subgraph input is written by the caller, whatever data the file gives it (as the interpreter).
-bool IsConstantTensor(const Graph& g, const Subgraph& sg, int32_t idx) {
-  return graph::IsConstant(g, sg.tensors[idx]) &&
-         std::find(sg.inputs.begin(), sg.inputs.end(), idx) == sg.inputs.end();
-}
-
 void TensorJson(JsonWriter& j, const Graph& g, const Subgraph& sg, int32_t idx) {
   j.BeginObject().Key("index").Int(idx);
   if (idx < 0) {
@@ -159,7 +153,7 @@ void TensorJson(JsonWriter& j, const Graph& g, const Subgraph& sg, int32_t idx) 
     j.EndArray().Key("zero_point").IntArray(t.quantization->zero_point);
     j.Key("quantized_dimension").Int(t.quantization->quantized_dimension).EndObject();
   }
-  j.Key("constant").Bool(IsConstantTensor(g, sg, idx)).EndObject();
+  j.Key("constant").Bool(graph::IsConstantTensor(g, sg, idx)).EndObject();
 }
 
 std::string TensorBrief(const Graph& g, const Subgraph& sg, int32_t idx) {
@@ -167,7 +161,7 @@ std::string TensorBrief(const Graph& g, const Subgraph& sg, int32_t idx) {
   const Tensor& t = sg.tensors[idx];
   std::string s = "t" + std::to_string(idx) + ":" + (graph::IsBitpackedTensor(g, sg, idx) ? "bitpacked" : graph::DTypeName(t.type)) +
                   ShapeStr(t.shape);
-  if (IsConstantTensor(g, sg, idx)) s += "(const)";
+  if (graph::IsConstantTensor(g, sg, idx)) s += "(const)";
   return s;
 }
 

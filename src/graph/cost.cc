@@ -13,6 +13,12 @@ bool IsConstant(const Graph& g, const Tensor& t) {
   return t.buffer != 0 && t.buffer < g.buffers.size() && !g.buffers[t.buffer].empty();
 }
 
+bool IsConstantTensor(const Graph& g, const Subgraph& sg, int32_t t) {
+  return t >= 0 && static_cast<size_t>(t) < sg.tensors.size() &&
+         IsConstant(g, sg.tensors[static_cast<size_t>(t)]) &&
+         std::find(sg.inputs.begin(), sg.inputs.end(), t) == sg.inputs.end();
+}
+
 bool IsBitpackedTensor(const Graph& g, const Subgraph& sg, int32_t t) {
   if (t < 0 || static_cast<size_t>(t) >= sg.tensors.size()) return false;
   if (sg.tensors[t].type != DType::kInt32) return false;

@@ -103,14 +103,8 @@ Status InferShapes(const graph::Graph& g, const graph::Subgraph& sg, InferredSha
   std::vector<bool>& constant = r.constant;
   for (size_t i = 0; i < n; ++i) {
     r.shapes[i] = sg.tensors[i].shape;
-    constant[i] = graph::IsConstant(g, sg.tensors[i]);
-  }
-  // A subgraph input is written by the caller, whatever data the file gives it (as in TFLite):
-  // never a constant, so no kernel trusts values it checked at load time.
-  for (int32_t t : sg.inputs) {
-    if (t >= 0 && static_cast<size_t>(t) < n) constant[static_cast<size_t>(t)] = false;
-  }
-  for (size_t i = 0; i < n; ++i) {
+    // Not a subgraph input, so no kernel trusts values of an input it checked at load time.
+    constant[i] = graph::IsConstantTensor(g, sg, static_cast<int32_t>(i));
     if (constant[i]) r.values[i] = ConstantValues(g, sg.tensors[i]);
   }
   if (input_shapes) {
