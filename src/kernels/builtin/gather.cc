@@ -165,7 +165,8 @@ class Gather final : public runtime::OpKernel {
   bool check_at_invoke_ = true;
 };
 
-std::optional<ops::Shape> GatherShape(const ops::ShapeQuery& q) {
+// The plan of the op in a shape query; nullopt when the inputs' shapes are unknown or invalid.
+std::optional<GatherPlan> PlanOf(const ops::ShapeQuery& q) {
   const ops::Shape* params = q.In(0);
   const ops::Shape* indices = q.In(1);
   if (!params || !indices) return std::nullopt;
@@ -174,24 +175,24 @@ std::optional<ops::Shape> GatherShape(const ops::ShapeQuery& q) {
                   q.options().GetInt("batch_dims", 0), &p)
            .empty())
     return std::nullopt;
-  return p.out;
+  return p;
+}
+
+std::optional<ops::Shape> GatherShape(const ops::ShapeQuery& q) {
+  const std::optional<GatherPlan> p = PlanOf(q);
+  return p ? std::optional<ops::Shape>(p->out) : std::nullopt;
 }
 
 // Gathered values of known integer params (shape vectors: tf.shape(x)[i] may convert to GATHER),
 // so the op folds away. Anything invalid is left to the kernel, which reports it.
 std::optional<ops::Values> GatherValues(const ops::ShapeQuery& q, const ops::Shape&) {
-  const ops::Shape* params = q.In(0);
-  const ops::Shape* indices = q.In(1);
   const ops::Values* pv = q.Val(0);
   const ops::Values* iv = q.Val(1);
-  if (!params || !indices || !pv || !iv) return std::nullopt;
-  GatherPlan p;
-  if (!PlanGather(*params, *indices, q.options().GetInt("axis", 0),
-                  q.options().GetInt("batch_dims", 0), &p)
-           .empty())
-    return std::nullopt;
-  if (static_cast<int64_t>(pv->size()) != ops::Elements(*params) ||
-      static_cast<int64_t>(iv->size()) != ops::Elements(*indices) ||
+  const std::optional<GatherPlan> plan = PlanOf(q);
+  if (!pv || !iv || !plan) return std::nullopt;
+  const GatherPlan& p = *plan;
+  if (static_cast<int64_t>(pv->size()) != ops::Elements(*q.In(0)) ||
+      static_cast<int64_t>(iv->size()) != ops::Elements(*q.In(1)) ||
       FirstBadIndex(iv->data(), static_cast<int64_t>(iv->size()), p.axis_size) >= 0) {
     return std::nullopt;
   }
