@@ -151,6 +151,43 @@ TEST_P(PoolTest, FloatAverageExact) {
   }
 }
 
+// The float max bit for bit: the window's first pixel, then acc > x ? acc : x in window order
+// (the kernels' expression, which lets a NaN through where it comes later), then the clamp of a
+// fused activation; signed zeros, infinities and NaN through the interior loop (windows inside
+// the input, whole vectors of channels), the border loop and the scalar tail alike.
+TEST_P(PoolTest, FloatMaxExact) {
+  const PoolCase c = std::get<0>(GetParam());
+  if (std::get<1>(GetParam())) GTEST_SKIP() << "max pooling only";
+  auto x = RandomFloats(static_cast<size_t>(c.n) * c.h * c.w * c.c, 95, -3, 8);
+  const float specials[] = {-0.0f, 0.0f, INFINITY, -INFINITY, NAN, 3e38f, -3e38f};
+  for (size_t i = 0; i < x.size(); i += 5) x[i] = specials[(i / 5) % 7];
+  // With an activation, TFLite's ranges: the unbounded sides are the largest finite floats.
+  float lo, hi;
+  RefFloatActivation(c.act, &lo, &hi);
+  lo = std::max(lo, std::numeric_limits<float>::lowest());
+  hi = std::min(hi, std::numeric_limits<float>::max());
+  const std::vector<float> got = RunFloatPool(c, x, false, 1);
+  std::vector<float> want(got.size());
+  ForWindows(c, [&](int64_t o, const std::vector<int64_t>& taps) {
+    float v = x[taps[0]];
+    for (size_t t = 1; t < taps.size(); ++t) v = v > x[taps[t]] ? v : x[taps[t]];
+    if (c.act != 0) {
+      const float t = v < lo ? lo : v;
+      v = hi < t ? hi : t;
+    }
+    want[o] = v;
+  });
+  ASSERT_EQ(got.size(), want.size());
+  int bad = 0;
+  for (size_t i = 0; i < got.size() && bad < 5; ++i) {
+    if (std::isnan(got[i]) && std::isnan(want[i])) continue;
+    if (std::memcmp(&got[i], &want[i], sizeof(float)) != 0) {
+      ADD_FAILURE() << "output " << i << ": got " << got[i] << ", want " << want[i];
+      ++bad;
+    }
+  }
+}
+
 // A map large enough for the pool to split its rows over the threads (common.h's estimates):
 // every thread count gives the same output as one thread, bit for bit.
 TEST(PoolTest, MultiThreadedMatchesSingleThread) {
@@ -176,7 +213,11 @@ INSTANTIATE_TEST_SUITE_P(
                                          // vector width
                                          PoolCase{1, 9, 9, 83, 3, 3, 1, 1, true, 1},
                                          PoolCase{1, 8, 7, 115, 2, 2, 1, 1, false, 0},
-                                         PoolCase{2, 6, 7, 32, 2, 3, 2, 1, false, 3}),
+                                         PoolCase{2, 6, 7, 32, 2, 3, 2, 1, false, 3},
+                                         // QuickNet's transition pooling; a window of more taps
+                                         // than the interior loop takes (the general loop then)
+                                         PoolCase{1, 12, 13, 64, 2, 2, 1, 1, false, 0},
+                                         PoolCase{1, 10, 10, 8, 9, 9, 1, 1, false, 1}),
                        ::testing::Bool()),
     [](const ::testing::TestParamInfo<std::tuple<PoolCase, bool>>& i) {
       const PoolCase& c = std::get<0>(i.param);

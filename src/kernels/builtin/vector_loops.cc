@@ -106,6 +106,22 @@ typedef float V16 __attribute__((vector_size(64)));
 typedef float V8 __attribute__((vector_size(32)));
 typedef float V4 __attribute__((vector_size(16)));
 
+// Unaligned vector load and store. (std::memcpy of a vector was expanded as 16-byte moves through
+// the stack in the AVX2 and AVX-512 functions: GCC 12 sizes the copy for the file's baseline
+// target, and the whole-vector reload of two 16-byte stores waited for each store to retire;
+// QuickNet's 2x2 max pooling took ~80 cycles per 64-channel pixel instead of ~13.)
+// (By reference: a vector argument or result would depend on the target's ABI.)
+template <typename V>
+inline __attribute__((always_inline)) void LoadV(V& v, const float* p) {
+  typedef V U __attribute__((aligned(4), may_alias));
+  v = *reinterpret_cast<const U*>(p);
+}
+template <typename V>
+inline __attribute__((always_inline)) void StoreV(float* p, const V& v) {
+  typedef V U __attribute__((aligned(4), may_alias));
+  *reinterpret_cast<U*>(p) = v;
+}
+
 // Max over the window of channels [i, i + L * NV) (L floats per V) of one output pixel, kept in
 // registers (folding into the output in memory made every tap wait for the previous tap's store).
 // Same order and expressions as the scalar tail: the first pixel copied, then acc = acc > x ? acc :
@@ -124,7 +140,7 @@ inline __attribute__((always_inline)) void WindowMax(const MaxPoolGeometry& g, c
       const float* px = row + kx * c;
       for (int v = 0; v < NV; ++v) {
         V x;
-        std::memcpy(&x, px + L * v, sizeof x);
+        LoadV(x, px + L * v);
         acc[v] = first ? x : (acc[v] > x ? acc[v] : x);
       }
       first = false;
@@ -138,7 +154,7 @@ inline __attribute__((always_inline)) void WindowMax(const MaxPoolGeometry& g, c
       acc[v] = hi < t ? hi : t;               // std::min(t, hi)
     }
   }
-  for (int v = 0; v < NV; ++v) std::memcpy(po + i + L * v, &acc[v], sizeof acc[v]);
+  for (int v = 0; v < NV; ++v) StoreV(po + i + L * v, acc[v]);
 }
 
 // Average over the window of channels [i, i + L * NV) of one output pixel: the sum from zero in
@@ -159,7 +175,7 @@ inline __attribute__((always_inline)) void WindowAvg(const MaxPoolGeometry& g, c
       const float* px = row + kx * c;
       for (int v = 0; v < NV; ++v) {
         V x;
-        std::memcpy(&x, px + L * v, sizeof x);
+        LoadV(x, px + L * v);
         acc[v] += x;
       }
     }
@@ -169,18 +185,25 @@ inline __attribute__((always_inline)) void WindowAvg(const MaxPoolGeometry& g, c
     const V a = acc[v] / n;
     const V t = a < lo ? lo : a;  // std::max(a, lo)
     acc[v] = hi < t ? hi : t;     // std::min(t, hi)
-    std::memcpy(po + i + L * v, &acc[v], sizeof acc[v]);
+    StoreV(po + i + L * v, acc[v]);
   }
 }
 
 // Calls f(po, y0, ky0, ky1, x0, kx0, kx1) for every output pixel of row `oy` of batch `b`: its
 // output, and its window's rows [ky0, ky1) from y0 and columns [kx0, kx1) from x0 inside the input.
 // f must be always_inline too, so that each target's caller compiles it for its own target.
+// Output pixels [skip_lo, skip_hi) are left out.
 template <typename F>
-inline __attribute__((always_inline)) void ForPoolRow(const MaxPoolGeometry& g, float* out, int b, int oy, F f) {
+inline __attribute__((always_inline)) void ForPoolRow(const MaxPoolGeometry& g, float* out, int b,
+                                                      int oy, F f, int skip_lo = 0,
+                                                      int skip_hi = 0) {
   const int y0 = oy * g.stride_h - g.pad_top;
   const int ky0 = std::max(0, -y0), ky1 = std::min(g.filter_h, g.in_h - y0);
   for (int ox = 0; ox < g.out_w; ++ox) {
+    if (ox == skip_lo && skip_hi > skip_lo) {
+      ox = skip_hi - 1;
+      continue;
+    }
     const int x0 = ox * g.stride_w - g.pad_left;
     const int kx0 = std::max(0, -x0), kx1 = std::min(g.filter_w, g.in_w - x0);
     f(out + static_cast<int64_t>(ox) * g.channels, y0, ky0, ky1, x0, kx0, kx1);
@@ -217,15 +240,104 @@ inline __attribute__((always_inline)) void AvgPoolRow(const MaxPoolGeometry& g, 
           });
 }
 
+// Max over a window of `taps` pixels at offsets offs[0..taps) (offs[0] = 0: the first tap, copied)
+// from p, channels [0, L * NV), then the clamp, to po: WindowMax's expressions in the same order.
+// kTaps > 0: taps is kTaps (the loop unrolled).
+template <typename V, int NV, int kTaps, bool kClamp>
+inline __attribute__((always_inline)) void TapsMax(const float* p, const int64_t* offs, int taps,
+                                                   V lo, V hi, float* po) {
+  constexpr int L = sizeof(V) / sizeof(float);
+  if constexpr (kTaps > 0) taps = kTaps;
+  V acc[NV];
+  for (int v = 0; v < NV; ++v) LoadV(acc[v], p + L * v);
+#pragma GCC unroll 16
+  for (int t = 1; t < taps; ++t) {
+    const float* px = p + offs[t];
+    for (int v = 0; v < NV; ++v) {
+      V x;
+      LoadV(x, px + L * v);
+      acc[v] = acc[v] > x ? acc[v] : x;
+    }
+  }
+  for (int v = 0; v < NV; ++v) {
+    if constexpr (kClamp) {
+      const V t = acc[v] < lo ? lo : acc[v];  // std::max(x, lo)
+      acc[v] = hi < t ? hi : t;               // std::min(t, hi)
+    }
+    StoreV(po + L * v, acc[v]);
+  }
+}
+
+// `n` neighbouring output pixels whose windows lie inside the input, the first one's window at p
+// (`step` floats from one window to the next), channels a whole number of vectors.
+template <typename V, int kTaps, bool kClamp>
+inline __attribute__((always_inline)) void InteriorMax(const float* p, int64_t step, int n,
+                                                       int64_t c, const int64_t* offs, int taps,
+                                                       V lo, V hi, float* po) {
+  constexpr int L = sizeof(V) / sizeof(float);
+  for (int k = 0; k < n; ++k, p += step, po += c) {
+    int64_t i = 0;
+    for (; i + 4 * L <= c; i += 4 * L)
+      TapsMax<V, 4, kTaps, kClamp>(p + i, offs, taps, lo, hi, po + i);
+    for (; i < c; i += L) TapsMax<V, 1, kTaps, kClamp>(p + i, offs, taps, lo, hi, po + i);
+  }
+}
+
+template <typename V, int kTaps>
+inline __attribute__((always_inline)) void InteriorMax(const MaxPoolGeometry& g, const float* p,
+                                                       int n, const int64_t* offs, int taps,
+                                                       float* po) {
+  const int64_t c = g.channels, step = int64_t{g.stride_w} * c;
+  const V lo = V{} + g.lo, hi = V{} + g.hi;
+  if (g.clamp) {
+    InteriorMax<V, kTaps, true>(p, step, n, c, offs, taps, lo, hi, po);
+  } else {
+    InteriorMax<V, kTaps, false>(p, step, n, c, offs, taps, lo, hi, po);
+  }
+}
+
+// One output row. The pixels whose window has all its columns inside the input, when the channels
+// fill whole vectors, run InteriorMax: the window's tap offsets once per row, no per-pixel bounds,
+// 2x2 and 3x3 windows unrolled (the general loop below spent ~80 cycles on a 2x2 window of 64
+// channels, QuickNet's transition pooling, with its vectors copied through the stack; this one
+// ~13 cycles). The others run the general loop. Both take the window's taps in the same order.
 template <typename V>
 inline __attribute__((always_inline)) void MaxPoolRow(const MaxPoolGeometry& g, const float* in,
                                                       float* out_row, int b, int oy) {
+  constexpr int L = sizeof(V) / sizeof(float);
+  constexpr int kMaxTaps = 64;
   const int64_t c = g.channels;
+  const int y0 = oy * g.stride_h - g.pad_top;
+  const int ky0 = std::max(0, -y0), ky1 = std::min(g.filter_h, g.in_h - y0);
+  // Interior columns [ox_lo, ox_hi): ox * stride_w - pad_left >= 0 and + filter_w <= in_w.
+  int ox_lo = g.out_w, ox_hi = g.out_w;
+  int64_t offs[kMaxTaps];
+  int taps = 0;
+  if (c % L == 0 && ky1 > ky0 && (ky1 - ky0) * g.filter_w <= kMaxTaps &&
+      g.in_w - g.filter_w + g.pad_left >= 0) {
+    ox_lo = std::min(g.out_w, (g.pad_left + g.stride_w - 1) / g.stride_w);
+    ox_hi = std::max(ox_lo, std::min(g.out_w, (g.in_w - g.filter_w + g.pad_left) / g.stride_w + 1));
+    for (int ky = ky0; ky < ky1; ++ky)
+      for (int kx = 0; kx < g.filter_w; ++kx) offs[taps++] = (int64_t{ky - ky0} * g.in_w + kx) * c;
+  }
+  if (ox_hi > ox_lo) {
+    const float* p = in + ((static_cast<int64_t>(b) * g.in_h + y0 + ky0) * g.in_w +
+                           int64_t{ox_lo} * g.stride_w - g.pad_left) *
+                              c;
+    float* po = out_row + int64_t{ox_lo} * c;
+    const int n = ox_hi - ox_lo;
+    if (taps == 4) {
+      InteriorMax<V, 4>(g, p, n, offs, taps, po);
+    } else if (taps == 9) {
+      InteriorMax<V, 9>(g, p, n, offs, taps, po);
+    } else {
+      InteriorMax<V, 0>(g, p, n, offs, taps, po);
+    }
+  }
   ForPoolRow(
       g, out_row, b, oy,
       [&](float* __restrict po, int y0, int ky0, int ky1, int x0, int kx0,
           int kx1) __attribute__((always_inline)) {
-        constexpr int L = sizeof(V) / sizeof(float);
         int64_t i = 0;
         for (; i + 4 * L <= c; i += 4 * L)
           WindowMax<V, 4>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
@@ -252,7 +364,8 @@ inline __attribute__((always_inline)) void MaxPoolRow(const MaxPoolGeometry& g, 
           const float lo = g.lo, hi = g.hi;
           for (int64_t j = i; j < c; ++j) po[j] = std::min(std::max(po[j], lo), hi);
         }
-      });
+      },
+      ox_lo, ox_hi);
 }
 
 #if defined(__x86_64__)
