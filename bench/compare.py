@@ -19,7 +19,10 @@ falls on all of them alike):
            AVX-512 BF16 or AMX)
 
 Each engine's turn is three untimed calls (--settle) and one timed call, so the timed call has
-its own data in cache and its own threads awake (--pause-ms adds a sleep before the turn). The script also reads
+its own data in cache and its own threads awake (--pause-ms adds a sleep before the turn). In the
+phases of more than one thread, xbnn at the fewest threads runs again as one more engine of the
+same rounds, so that the scaling ratio xbnn 1T / nT is a median of per-round ratios too. The
+script also reads
 /proc/stat every round: rounds in which other processes used the CPUs are reported apart
 ("quiet rounds"), and --wait-quiet waits for a quiet machine before each phase.
 
@@ -67,6 +70,11 @@ ENGINE_LABELS = {
     "OV": "OpenVINO default",
 }
 OV_ENGINES = ("OV-f32", "OV")
+# In each phase of more than one thread, xbnn at the fewest threads again (a process of its own, no
+# pool threads at one thread) in the same shuffled rounds: "xbnn 1T / nT" is then a median of
+# per-round ratios like the engines' ratios, where the two phases' medians carry whatever speed the
+# machine had in each phase.
+XBNN_REF = "xbnn-ref"
 MIN_QUIET_ROUNDS = 5
 NOTES_BEGIN = "<!-- notes:begin -->"
 NOTES_END = "<!-- notes:end -->"
@@ -661,7 +669,8 @@ def time_model(model_name, engines, args, progress):
         others.append(others_share(snap, cpu_snapshot(pids)))
         rounds += 1
         elapsed = time.monotonic() - start
-        meds = "  ".join(f"{e} {t}T {median(samples[(e, t)]):.1f}" for e, t in keys)
+        meds = "  ".join(("xbnn (fewest threads)" if e == XBNN_REF else f"{e} {t}T")
+                         + f" {median(samples[(e, t)]):.1f}" for e, t in keys)
         progress.update(f"  {model_name}: round {rounds} ({elapsed:.0f}s, other processes "
                         f"{others[-1]:.0%} of the CPUs)  median ms: {meds}")
         if rounds >= args.runs and elapsed >= args.min_seconds:
@@ -873,12 +882,22 @@ def summarize(results, threads, quiet):
                 for e in ENGINES:
                     row["scale_" + e] = med.get((e, t1), math.nan) / row[e]
                 row["scale"] = row["scale_xbnn"]
+            if t != t1 and (XBNN_REF, t) in s:
+                # xbnn at t1 threads over xbnn at t, round by round in this phase (XBNN_REF).
+                ratios = [a / b for a, b in zip(s[(XBNN_REF, t)], s[("xbnn", t)])]
+                row["pscale"] = median(ratios)
+                row["q_pscale"] = (median([ratios[i] for i in keep if i < len(ratios)])
+                                   if len(keep) >= MIN_QUIET_ROUNDS else math.nan)
+                row["scale"] = row["pscale"]
             rows.append(row)
-    # xbnn 1T / nT over quiet rounds (the rounds of the two thread counts are not paired).
+    # xbnn 1T / nT over quiet rounds: paired in the same rounds where the phase ran XBNN_REF,
+    # else the two phases' quiet medians.
     by = {(r["model"], r["threads"]): r for r in rows}
     t1 = min(threads)
     for r in rows:
-        if r["threads"] != t1 and (r["model"], t1) in by:
+        if "q_pscale" in r:
+            r["q_scale"] = r["q_pscale"]
+        elif r["threads"] != t1 and (r["model"], t1) in by:
             r["q_scale"] = by[(r["model"], t1)]["q_xbnn"] / r["q_xbnn"]
     return rows
 
@@ -1202,7 +1221,8 @@ def write_markdown(path, args, env, rows, results, threads, loads, overhead, pro
         "- **Same inputs**: the model's recorded `NAME.inputs.npz`.\n"
         "- **Interleaved**: per model and thread count, the engines' interpreters are "
         "created (and only those: the other thread count's interpreters and their worker "
-        f"threads are gone); after {args.warmup} warm-up calls each, every round calls each "
+        "threads are gone; in a phase of more than one thread, also xbnn at one thread, in a "
+        "process of its own, for the `xbnn 1T / nT` ratio); after {args.warmup} warm-up calls each, every round calls each "
         f"engine in a freshly shuffled order, for at least {args.runs} rounds and "
         f"{args.min_seconds:g} s" + (f" (at most {args.max_rounds} rounds)" if args.max_rounds
                                      else "") +
@@ -1260,7 +1280,9 @@ def write_markdown(path, args, env, rows, results, threads, loads, overhead, pro
     L.append("## Results\n")
     L.append("Median latency per inference in ms (lower is better). `E / xbnn`: the median over "
              "rounds of engine E's time over xbnn's time in the same round (> 1: xbnn is "
-             "faster); `xbnn 1T / nT`: xbnn's one-thread median over its n-thread median.\n")
+             "faster); `xbnn 1T / nT`: the median over rounds of xbnn's time at one thread over "
+             "its time at n threads in the same round (in the n-thread phase, xbnn at one thread "
+             "runs in a process of its own as one more engine of the shuffled rounds).\n")
     L.append(main_table(rows, threads) + "\n")
     if args.png:
         L.append(f"![latency chart]({os.path.relpath(Path(args.png).resolve(), Path(path).resolve().parent)})\n")
@@ -1508,6 +1530,10 @@ def main():
     progress.update("starting one worker process per engine ...")
     workers = {e: EngineProcess(e, str(args.xbnn_path or ROOT / "build" / "python"))
                for e in engines_used}
+    ref_worker = None
+    if len(set(args.threads)) > 1 and "xbnn" in engines_used:
+        ref_worker = workers[XBNN_REF] = EngineProcess("xbnn", str(args.xbnn_path or ROOT / "build"
+                                                                    / "python"))
     busy = BusyLoops(args.contention, progress)
     try:
         for mi, path in enumerate(models):
@@ -1565,8 +1591,15 @@ def main():
                         progress.log(f"  {ENGINE_LABELS[e]} (inference precision "
                                      f"{eng.precision}): BinaryConvolution runs as "
                                      f"{', '.join(bins) or 'NOTHING: no binary kernel'}")
+                t1 = min(args.threads)
+                if t != t1 and "xbnn" in engines_used:
+                    spec = {"model_bytes": model_bytes, "threads": t1, "inputs": inputs,
+                            "float_path": str(float_path)}
+                    engines[(XBNN_REF, t)] = RemoteEngine(ref_worker, spec)
                 progress.update(f"  {t} thread(s): checking outputs against LCE 1 thread ...")
-                bad = check_engines(np, engines, refs, inputs_sets, float_sets, args, check)
+                # (The reference was checked in the fewest threads' phase.)
+                bad = check_engines(np, {k: v for k, v in engines.items() if k[0] != XBNN_REF},
+                                    refs, inputs_sets, float_sets, args, check)
                 summary = ", ".join(
                     f"{k}: {v['max_rel']:.2g} of range" for k, v in check["xbnn_vs_lce"].items()
                     if k.startswith(f"xbnn {t}T"))
@@ -1594,7 +1627,7 @@ def main():
                 # thread alone after stalls and windows without help.
                 pool = []
                 for (e, _), eng in engines.items():
-                    st = eng.thread_stats() if e.startswith("xbnn") and t > 1 else None
+                    st = eng.thread_stats() if e in ("xbnn", "xbnn-bf16") and t > 1 else None
                     if st:
                         steps = st["parallel_steps"] + st["serial_steps"]
                         pool.append(f"{e} pool: {100 * st['serial_steps'] / max(steps, 1):.0f}% of "
