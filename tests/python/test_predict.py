@@ -188,6 +188,20 @@ def test_non_contiguous_input():
     big = np.zeros((3, 8, 8, 64), np.float32)
     big[..., ::2] = x
     np.testing.assert_array_equal(it.predict(big[..., ::2]), it.predict(x))
+    # One sample of the model's exact shape (predict's shortcut to the extension) alike.
+    want = it.predict(x)
+    for one, row in ((np.asfortranarray(x[:1]), 0), (big[:1, ..., ::2], 0), (x[1:2], 1)):
+        np.testing.assert_array_equal(it.predict(one), want[row:row + 1])
+
+
+def test_one_sample_of_a_multi_output_model_gives_a_list():
+    it = interpreter_or_skip(MULTI)
+    (x0,), ys0 = fixture_io(MULTI)
+    ys = it.predict(np.ascontiguousarray(x0))
+    assert isinstance(ys, list) and len(ys) == len(ys0) == 2
+    for i, (y, y0) in enumerate(zip(ys, ys0)):
+        assert y.shape == y0.shape
+        assert_outputs_match(y, y0, f"output {i}")
 
 
 def test_outputs_are_fresh_writable_arrays():

@@ -312,6 +312,15 @@ class Interpreter:
             raise ValueError(f"split must be 'auto', 'ops' or 'samples', got {split!r}")
         if not isinstance(verbose, (int, np.integer)) or verbose < 0:
             raise ValueError(f"verbose must be 0 or 1 (an int; 0: quiet), got {verbose!r}")
+        # One run of a one-input model on an array of exactly the input's shape and dtype (a
+        # sample at a time): straight to the extension, ~7 us less per call than the general
+        # path's checks and slicing (which this case passes anyway).
+        if verbose == 0 and type(x) is np.ndarray and len(self._inputs) == 1:
+            t = self._inputs[0]
+            if x.shape == t.shape and x.dtype == t.dtype and x.flags.c_contiguous:
+                outs = [np.empty(o.shape, dtype=o.dtype) for o in self._outputs]
+                self._impl.invoke([x], outs)
+                return self._unwrap(outs)
         if isinstance(x, np.ndarray):
             arrays = [x]
         elif isinstance(x, (list, tuple)):
