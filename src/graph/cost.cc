@@ -14,9 +14,18 @@ bool IsConstant(const Graph& g, const Tensor& t) {
 }
 
 bool IsConstantTensor(const Graph& g, const Subgraph& sg, int32_t t) {
-  return t >= 0 && static_cast<size_t>(t) < sg.tensors.size() &&
-         IsConstant(g, sg.tensors[static_cast<size_t>(t)]) &&
-         std::find(sg.inputs.begin(), sg.inputs.end(), t) == sg.inputs.end();
+  if (t < 0 || static_cast<size_t>(t) >= sg.tensors.size() ||
+      std::find(sg.inputs.begin(), sg.inputs.end(), t) != sg.inputs.end())
+    return false;
+  const Tensor& x = sg.tensors[static_cast<size_t>(t)];
+  if (IsConstant(g, x)) return true;
+  // A tensor of zero elements that no op writes: a converter writes no bytes for an empty
+  // constant (GATHER's indices, a RESHAPE to a scalar's shape), and TFLite runs it as one.
+  if (std::find(x.shape.begin(), x.shape.end(), 0) == x.shape.end()) return false;
+  for (const Operator& op : sg.operators) {
+    if (std::find(op.outputs.begin(), op.outputs.end(), t) != op.outputs.end()) return false;
+  }
+  return true;
 }
 
 bool IsBitpackedTensor(const Graph& g, const Subgraph& sg, int32_t t) {

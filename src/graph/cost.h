@@ -19,8 +19,9 @@ int64_t ParameterBytes(const Graph& g, const Subgraph& sg);
 
 // True when the tensor holds data from the model (a constant) rather than an activation.
 bool IsConstant(const Graph& g, const Tensor& t);
-// Tensor t of sg is a constant when run: data from the model and not a subgraph input (an input
-// is written by the caller, whatever data the file gives it, as in TFLite).
+// Tensor t of sg is a constant when run: data from the model (or zero elements and no op that
+// writes it) and not a subgraph input (an input is written by the caller, whatever data the file
+// gives it, as in TFLite).
 bool IsConstantTensor(const Graph& g, const Subgraph& sg, int32_t t);
 
 struct ActivationStats {

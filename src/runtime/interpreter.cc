@@ -222,7 +222,10 @@ Status Interpreter::Impl::CreateTensors(LoadState& s) {
     if (inferred.constant[i]) {
       t.constant = true;
       t.bytes = static_cast<size_t>(graph::TensorBytes(sg->tensors[i]));
-      t.data = const_cast<uint8_t*>(g.buffers[sg->tensors[i].buffer].bytes().data());
+      // (An empty constant may have no buffer: graph::IsConstantTensor.)
+      const uint32_t buffer = sg->tensors[i].buffer;
+      t.data = buffer < g.buffers.size() ? const_cast<uint8_t*>(g.buffers[buffer].bytes().data())
+                                         : nullptr;
       // Kernels read constants in place; a writer that aligns buffers to 4 bytes only leaves an
       // int64 constant misaligned: such a constant gets an aligned copy.
       const auto align = static_cast<uintptr_t>(std::max(graph::DTypeSize(t.type()), 1));

@@ -41,7 +41,9 @@ std::optional<Values> OutputValues(const ops::OpDef* def, const ops::ShapeQuery&
 }
 
 std::optional<Values> ConstantValues(const graph::Graph& g, const graph::Tensor& t) {
-  if (!IsIntType(t.type) || !graph::IsConstant(g, t) || t.NumElements() > kMaxKnownValues) return std::nullopt;
+  if (!IsIntType(t.type) || t.NumElements() > kMaxKnownValues) return std::nullopt;
+  if (t.NumElements() == 0) return Values{};  // an empty constant (graph::IsConstantTensor)
+  if (!graph::IsConstant(g, t)) return std::nullopt;
   const auto bytes = g.buffers[t.buffer].bytes();
   const size_t size = t.type == graph::DType::kInt32 ? 4 : 8;
   const int64_t n = t.NumElements();

@@ -305,6 +305,29 @@ TEST(GatherTest, EmptyParamsReadNoIndex) {
   EXPECT_TRUE(m.GetOutput<float>(0).empty());
 }
 
+// Constant indices with zero elements (the converter writes no bytes for them, so the tensor's
+// buffer is empty): as in TFLite, an empty constant, and the output has zero rows along the axis.
+TEST(GatherTest, EmptyConstantIndicesGiveAnEmptyOutput) {
+  for (bool two_readers : {false, true}) {
+    OpModel m;
+    const int p = m.Input(DType::kFloat32, {2, 3});
+    const int i = m.Const(DType::kInt32, {0}, std::vector<int32_t>{});
+    const int out = m.Output(DType::kFloat32, {2, 0});
+    m.Op(op::kGather, {p, i}, {out}, kGatherOptions, GatherFields(1));
+    if (two_readers) {
+      // A second reader of the empty constant, so that it is not just one op's input.
+      const int out2 = m.Output(DType::kFloat32, {0, 3});
+      m.Op(op::kGather, {p, i}, {out2}, kGatherOptions, GatherFields(0));
+    }
+    const Status s = m.Build();
+    ASSERT_TRUE(s.ok()) << s.message();
+    m.SetInput(0, Iota(6));
+    ASSERT_TRUE(m.Invoke().ok());
+    EXPECT_TRUE(m.GetOutput<float>(0).empty());
+    EXPECT_EQ(m.interpreter().output(0).shape(), (std::vector<int32_t>{2, 0}));
+  }
+}
+
 TEST(GatherTest, DynamicIndexOutOfRangeFailsInvoke) {
   OpModel m;
   const int p = m.Input(DType::kFloat32, {2, 3});

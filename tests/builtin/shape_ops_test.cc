@@ -35,6 +35,22 @@ TEST(ReshapeTest, ShapeTensorOptionAndMinusOne) {
   }
 }
 
+// A shape tensor of zero elements (an empty constant: no bytes in the file) reshapes to a scalar,
+// as in TFLite (tf.reshape(x, [])).
+TEST(ReshapeTest, EmptyShapeTensorGivesAScalar) {
+  OpModel m;
+  const int in = m.Input(DType::kFloat32, {1, 1});
+  const int shape = m.Const(DType::kInt32, {0}, std::vector<int32_t>{});
+  const int out = m.Output(DType::kFloat32, {});
+  m.Op(op::kReshape, {in, shape}, {out});
+  const Status s = m.Build();
+  ASSERT_TRUE(s.ok()) << s.message();
+  m.SetInput(0, std::vector<float>{2.5f});
+  ASSERT_TRUE(m.Invoke().ok());
+  EXPECT_EQ(m.GetOutput<float>(0), std::vector<float>{2.5f});
+  EXPECT_TRUE(m.interpreter().output(0).shape().empty());
+}
+
 TEST(ReshapeTest, Int8KeepsBytes) {
   OpModel m;
   const int in = m.Input(DType::kInt8, {1, 2, 2, 3}, Q(0.1f, 2));
