@@ -245,7 +245,7 @@ inline __attribute__((always_inline)) void AvgPoolRow(const MaxPoolGeometry& g, 
 // kTaps > 0: taps is kTaps (the loop unrolled).
 template <typename V, int NV, int kTaps, bool kClamp>
 inline __attribute__((always_inline)) void TapsMax(const float* p, const int64_t* offs, int taps,
-                                                   V lo, V hi, float* po) {
+                                                   const V& lo, const V& hi, float* po) {
   constexpr int L = sizeof(V) / sizeof(float);
   if constexpr (kTaps > 0) taps = kTaps;
   V acc[NV];
@@ -273,7 +273,7 @@ inline __attribute__((always_inline)) void TapsMax(const float* p, const int64_t
 template <typename V, int kTaps, bool kClamp>
 inline __attribute__((always_inline)) void InteriorMax(const float* p, int64_t step, int n,
                                                        int64_t c, const int64_t* offs, int taps,
-                                                       V lo, V hi, float* po) {
+                                                       const V& lo, const V& hi, float* po) {
   constexpr int L = sizeof(V) / sizeof(float);
   for (int k = 0; k < n; ++k, p += step, po += c) {
     int64_t i = 0;
