@@ -211,13 +211,14 @@ TfLiteStatus KernelInvoke(TfLiteContext* ctx, TfLiteNode* node) {
   for (size_t i = 0; i < io.inputs.size(); ++i) {
     const TfLiteTensor& t = ctx->tensors[io.inputs[i]];
     TensorView v = interp.input(i);
-    if (!t.data.raw || t.bytes != v.bytes()) {
+    // (TFLite gives a tensor of zero elements no memory.)
+    if ((t.bytes != 0 && !t.data.raw) || t.bytes != v.bytes()) {
       Report(ctx, "input tensor " + std::to_string(io.inputs[i]) + " has " +
                       std::to_string(t.bytes) + " bytes, xbnn expects " +
                       std::to_string(v.bytes()));
       return kTfLiteError;
     }
-    std::memcpy(v.raw(), t.data.raw, v.bytes());
+    if (v.bytes() != 0) std::memcpy(v.raw(), t.data.raw, v.bytes());
   }
   Status s = interp.Invoke();
   if (!s.ok()) {
@@ -227,13 +228,13 @@ TfLiteStatus KernelInvoke(TfLiteContext* ctx, TfLiteNode* node) {
   for (size_t i = 0; i < io.outputs.size(); ++i) {
     TfLiteTensor& t = ctx->tensors[io.outputs[i]];
     TensorView v = interp.output(i);
-    if (!t.data.raw || t.bytes != v.bytes()) {
+    if ((t.bytes != 0 && !t.data.raw) || t.bytes != v.bytes()) {
       Report(ctx, "output tensor " + std::to_string(io.outputs[i]) + " has " +
                       std::to_string(t.bytes) + " bytes, xbnn produced " +
                       std::to_string(v.bytes()));
       return kTfLiteError;
     }
-    std::memcpy(t.data.raw, v.raw(), v.bytes());
+    if (v.bytes() != 0) std::memcpy(t.data.raw, v.raw(), v.bytes());
   }
   return kTfLiteOk;
 }

@@ -146,6 +146,24 @@ def gather(axis, batch_dims):
     return m.build(B.GATHER, 5 if batch_dims else 1, [x, indices], [out], opts)
 
 
+def gather_empty_indices():
+    # Constant indices of zero elements: the file holds no bytes for them.
+    m = Model()
+    x = m.input([2, 3])
+    indices = m.tensor([0], I32, np.zeros(0, np.int32))
+    out = m.tensor([2, 0])
+    return m.build(B.GATHER, 1, [x, indices], [out], options("GatherOptions", axis=1))
+
+
+def reshape_to_scalar():
+    # An empty shape tensor: tf.reshape(x, []).
+    m = Model()
+    x = m.input([1, 1])
+    shape = m.tensor([0], I32, np.zeros(0, np.int32))
+    out = m.tensor([])
+    return m.build(B.RESHAPE, 1, [x, shape], [out])
+
+
 def unary(builtin):
     m = Model()
     x = m.input([3, 5])
@@ -184,6 +202,8 @@ MODELS = {
     "MEAN": mean,
     "GATHER": lambda: gather(-2, 0),
     "GATHER batch_dims": lambda: gather(2, 1),
+    "GATHER empty indices": gather_empty_indices,
+    "RESHAPE to a scalar": reshape_to_scalar,
     "ROUND": lambda: unary(B.ROUND),
     "TANH": lambda: unary(B.TANH),
 }
