@@ -116,6 +116,36 @@ TEST_P(PoolTest, Int8) {
   ExpectEqual(m.GetOutput<int8_t>(0), want);
 }
 
+// Random inputs of case c with signed zeros, infinities, NaN and near-overflow values at every
+// `every`-th element.
+std::vector<float> WithSpecials(const PoolCase& c, uint32_t seed, size_t every) {
+  auto x = RandomFloats(static_cast<size_t>(c.n) * c.h * c.w * c.c, seed, -3, 8);
+  const float specials[] = {-0.0f, 0.0f, INFINITY, -INFINITY, NAN, 3e38f, -3e38f};
+  for (size_t i = 0; i < x.size(); i += every) x[i] = specials[(i / every) % 7];
+  return x;
+}
+
+// TFLite's float activation ranges: the unbounded sides are the largest finite floats.
+void TfliteFloatActivation(int act, float* lo, float* hi) {
+  RefFloatActivation(act, lo, hi);
+  *lo = std::max(*lo, std::numeric_limits<float>::lowest());
+  *hi = std::min(*hi, std::numeric_limits<float>::max());
+}
+
+// Bit for bit; NaNs compare by kind only (the sign of x86's default NaN is not the reference's
+// business).
+void ExpectSameBits(const std::vector<float>& got, const std::vector<float>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  int bad = 0;
+  for (size_t i = 0; i < got.size() && bad < 5; ++i) {
+    if (std::isnan(got[i]) && std::isnan(want[i])) continue;
+    if (std::memcmp(&got[i], &want[i], sizeof(float)) != 0) {
+      ADD_FAILURE() << "output " << i << ": got " << got[i] << ", want " << want[i];
+      ++bad;
+    }
+  }
+}
+
 // The float average bit for bit: TFLite's float kernel sums the window from zero in window order
 // in float, divides by the pixels inside the input and clamps (infinities to the largest finite
 // floats without an activation, as TFLite). Signed zeros (0 + -0 is +0),
@@ -123,14 +153,9 @@ TEST_P(PoolTest, Int8) {
 TEST_P(PoolTest, FloatAverageExact) {
   const PoolCase c = std::get<0>(GetParam());
   if (!std::get<1>(GetParam())) GTEST_SKIP() << "average pooling only";
-  auto x = RandomFloats(static_cast<size_t>(c.n) * c.h * c.w * c.c, 94, -3, 8);
-  const float specials[] = {-0.0f, 0.0f, INFINITY, -INFINITY, NAN, 3e38f, -3e38f};
-  for (size_t i = 0; i < x.size(); i += 3) x[i] = specials[(i / 3) % 7];
-  // TFLite's float activation ranges: the unbounded sides are the largest finite floats.
+  const std::vector<float> x = WithSpecials(c, 94, 3);
   float lo, hi;
-  RefFloatActivation(c.act, &lo, &hi);
-  lo = std::max(lo, std::numeric_limits<float>::lowest());
-  hi = std::min(hi, std::numeric_limits<float>::max());
+  TfliteFloatActivation(c.act, &lo, &hi);
   std::vector<float> want(RunFloatPool(c, x, true, 1).size());
   ForWindows(c, [&](int64_t o, const std::vector<int64_t>& taps) {
     float v = 0;
@@ -138,17 +163,7 @@ TEST_P(PoolTest, FloatAverageExact) {
     v /= static_cast<float>(taps.size());
     want[o] = std::min(std::max(v, lo), hi);
   });
-  const std::vector<float> got = RunFloatPool(c, x, true, 1);
-  ASSERT_EQ(got.size(), want.size());
-  int bad = 0;
-  for (size_t i = 0; i < got.size() && bad < 5; ++i) {
-    // NaNs compare by kind only (the sign of x86's default NaN is not the reference's business).
-    if (std::isnan(got[i]) && std::isnan(want[i])) continue;
-    if (std::memcmp(&got[i], &want[i], sizeof(float)) != 0) {
-      ADD_FAILURE() << "output " << i << ": got " << got[i] << ", want " << want[i];
-      ++bad;
-    }
-  }
+  ExpectSameBits(RunFloatPool(c, x, true, 1), want);
 }
 
 // The float max bit for bit: the window's first pixel, then acc > x ? acc : x in window order
@@ -158,14 +173,9 @@ TEST_P(PoolTest, FloatAverageExact) {
 TEST_P(PoolTest, FloatMaxExact) {
   const PoolCase c = std::get<0>(GetParam());
   if (std::get<1>(GetParam())) GTEST_SKIP() << "max pooling only";
-  auto x = RandomFloats(static_cast<size_t>(c.n) * c.h * c.w * c.c, 95, -3, 8);
-  const float specials[] = {-0.0f, 0.0f, INFINITY, -INFINITY, NAN, 3e38f, -3e38f};
-  for (size_t i = 0; i < x.size(); i += 5) x[i] = specials[(i / 5) % 7];
-  // With an activation, TFLite's ranges: the unbounded sides are the largest finite floats.
+  const std::vector<float> x = WithSpecials(c, 95, 5);
   float lo, hi;
-  RefFloatActivation(c.act, &lo, &hi);
-  lo = std::max(lo, std::numeric_limits<float>::lowest());
-  hi = std::min(hi, std::numeric_limits<float>::max());
+  TfliteFloatActivation(c.act, &lo, &hi);
   const std::vector<float> got = RunFloatPool(c, x, false, 1);
   std::vector<float> want(got.size());
   ForWindows(c, [&](int64_t o, const std::vector<int64_t>& taps) {
@@ -177,15 +187,7 @@ TEST_P(PoolTest, FloatMaxExact) {
     }
     want[o] = v;
   });
-  ASSERT_EQ(got.size(), want.size());
-  int bad = 0;
-  for (size_t i = 0; i < got.size() && bad < 5; ++i) {
-    if (std::isnan(got[i]) && std::isnan(want[i])) continue;
-    if (std::memcmp(&got[i], &want[i], sizeof(float)) != 0) {
-      ADD_FAILURE() << "output " << i << ": got " << got[i] << ", want " << want[i];
-      ++bad;
-    }
-  }
+  ExpectSameBits(got, want);
 }
 
 // A map large enough for the pool to split its rows over the threads (common.h's estimates):
