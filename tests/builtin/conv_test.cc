@@ -562,8 +562,10 @@ TEST(DepthwiseTest, FloatSumsInTfliteOrder) {
         DwCase{1, 12, 11, 6, 1, 2, 2, 4, 1, true, 1}, DwCase{1, 6, 6, 1, 4, 3, 3, 1, 1, true, 0},
         // 8 and 16 channels (two pixels at a time where their visible columns agree).
         DwCase{1, 12, 13, 8, 1, 5, 3, 1, 1, true, 1}, DwCase{1, 23, 21, 8, 1, 3, 3, 2, 1, true, 1},
-        DwCase{2, 9, 10, 16, 1, 3, 3, 2, 1, false, 0},
-        DwCase{1, 4, 3, 16, 1, 5, 5, 1, 1, true, 2}}) {
+        DwCase{2, 9, 10, 16, 1, 3, 3, 2, 1, false, 0}, DwCase{1, 4, 3, 16, 1, 5, 5, 1, 1, true, 2},
+        // 32-channel blocks followed by an 8-channel one, or by 8 and 5 channels.
+        DwCase{1, 9, 11, 72, 1, 3, 3, 2, 1, true, 0},
+        DwCase{1, 7, 8, 45, 1, 3, 3, 1, 1, false, 2}}) {
     SCOPED_TRACE(case_no++);
     const int cout = c.cin * c.mult;
     const int oh = OutSize(c.h, c.kh, c.stride, c.dil, c.same),
