@@ -318,9 +318,7 @@ class Interpreter:
         if verbose == 0 and type(x) is np.ndarray and len(self._inputs) == 1:
             t = self._inputs[0]
             if x.shape == t.shape and x.dtype == t.dtype and x.flags.c_contiguous:
-                outs = [np.empty(o.shape, dtype=o.dtype) for o in self._outputs]
-                self._impl.invoke([x], outs)
-                return self._unwrap(outs)
+                return self._unwrap(self._invoke_once([x]))
         if isinstance(x, np.ndarray):
             arrays = [x]
         elif isinstance(x, (list, tuple)):
@@ -332,6 +330,12 @@ class Interpreter:
                 "Expected either a list of inputs or a Numpy array with implicit initial batch "
                 f"dimension or an iterator yielding one of the above. Received: {type(x).__name__}")
         return self._unwrap(self._predict_arrays(arrays, verbose, split))
+
+    def _invoke_once(self, arrays):
+        """One run on arrays of exactly the model's input shapes; fresh output arrays."""
+        outs = [np.empty(t.shape, dtype=t.dtype) for t in self._outputs]
+        self._impl.invoke(arrays, outs)
+        return outs
 
     def _unwrap(self, outputs):
         return outputs[0] if len(self._outputs) == 1 else outputs
@@ -434,9 +438,7 @@ class Interpreter:
             raise ValueError(f"the inputs hold different numbers of samples ({rows})")
         arrays = [np.ascontiguousarray(a) for a in arrays]
         if not sliceable:
-            outs = [np.empty(t.shape, dtype=t.dtype) for t in self._outputs]
-            self._impl.invoke(arrays, outs)
-            return outs
+            return self._invoke_once(arrays)
         outs = self._output_buffers(n_slices)
         batch = self._inputs[0].batch if self._inputs else 1
         progress = _Progress(n_slices * batch, verbose >= 1)
