@@ -18,8 +18,9 @@ falls on all of them alike):
   OV       the same at the plugin's default precision (bf16 float layers on CPUs with
            AVX-512 BF16 or AMX)
 
-Each engine's turn is three untimed calls (--settle) and one timed call, so the timed call has
-its own data in cache and its own threads awake (--pause-ms adds a sleep before the turn). In the
+Each engine's turn is untimed calls (at least three, --settle, and more until 20 ms have
+passed, --settle-ms) and one timed call, so the timed call has its own data in cache, its own
+threads awake and the cores warm (--pause-ms adds a sleep before the turn). In the
 phases of more than one thread, xbnn at the fewest threads runs again as one more engine of the
 same rounds, so that the scaling ratio xbnn 1T / nT is a median of per-round ratios too. The
 script also reads
@@ -320,7 +321,7 @@ def _make_engine(kind, mods, spec):
 
 def _engine_worker(conn, kind, xbnn_path):
     """The worker process of one engine: serves ("create", spec), ("inputs", arrays), ("call",),
-    ("timed", settle), ("stats",), ("drop",) and ("exit",) from the parent, one at a time."""
+    ("timed", settle, settle_ms), ("stats",), ("drop",) and ("exit",) from the parent, one at a time."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         mods = _worker_mods(kind, xbnn_path)
@@ -357,8 +358,12 @@ def _engine_worker(conn, kind, xbnn_path):
             elif op == "call":
                 conn.send(("ok", [mods["np"].array(o) for o in eng.call()]))
             elif op == "timed":
-                for _ in range(msg[1]):
+                # At least msg[1] untimed calls, and more until msg[2] ms have passed.
+                end = clock() + int(msg[2] * 1e6)
+                calls = 0
+                while calls < msg[1] or clock() < end:
                     eng.call()
+                    calls += 1
                 t0 = clock()
                 eng.call()
                 conn.send(("ok", (clock() - t0) / 1e6))
@@ -404,8 +409,9 @@ class EngineProcess:
 
 class RemoteEngine:
     """An engine in its worker process, with the interface of the local engine classes (`name`,
-    settable `inputs`, `call()`) plus `timed(settle)`: `settle` untimed calls and one timed one,
-    timed inside the worker (the pipe's round trip is not in the time)."""
+    settable `inputs`, `call()`) plus `timed(settle, settle_ms)`: untimed calls (at least
+    `settle`, and until `settle_ms` ms have passed) and one timed one, timed inside the worker (the
+    pipe's round trip is not in the time)."""
 
     def __init__(self, worker, spec):
         self.worker = worker
@@ -428,8 +434,8 @@ class RemoteEngine:
     def call(self):
         return self.worker.request("call")
 
-    def timed(self, settle):
-        return self.worker.request("timed", settle)
+    def timed(self, settle, settle_ms=0.0):
+        return self.worker.request("timed", settle, settle_ms)
 
     def thread_stats(self):
         return self.worker.request("stats")
@@ -665,7 +671,7 @@ def time_model(model_name, engines, args, progress):
         for k in order:
             if pause:
                 time.sleep(pause)
-            samples[k].append(engines[k].timed(args.settle))
+            samples[k].append(engines[k].timed(args.settle, args.settle_ms))
         others.append(others_share(snap, cpu_snapshot(pids)))
         rounds += 1
         elapsed = time.monotonic() - start
@@ -1231,10 +1237,15 @@ def write_markdown(path, args, env, rows, results, threads, loads, overhead, pro
         ", so a noisy moment hits all engines alike" +
         (f" (before each such phase the script waited up to {args.wait_quiet:g} s for the "
          "other processes on the machine to quiet down)" if args.wait_quiet else "") + ". " +
-        (f"In its turn an engine runs {args.settle} untimed call(s) and then the timed one: "
-         "the timed call finds its own weights and activations in cache and its own worker "
-         "threads awake, as in steady-state inference (`--settle 0` times the first call after "
-         "another engine instead). " if args.settle else
+        ("In its turn an engine runs untimed calls (" +
+         ", ".join(([f"at least {args.settle}"] if args.settle else []) +
+                   ([f"until {args.settle_ms:g} ms of the turn have passed"] if args.settle_ms
+                    else [])) +
+         ") and then the timed one: the timed call finds its own weights and activations in "
+         "cache, its own worker threads awake and the cores warm (a core that idled or ran one "
+         "thread during the previous turn can take ~10 ms of work to run at full speed again), "
+         "as in steady-state inference (`--settle 0 --settle-ms 0` times the first call after "
+         "another engine instead). " if args.settle or args.settle_ms else
          "Each timed call is the engine's first after another engine's (`--settle 0`: cold "
          "caches, other engines' worker threads possibly still spinning). ") +
         "Latency = wall time of one call "
@@ -1440,6 +1451,11 @@ def parse_args():
                    help="untimed calls of the same engine right before each timed call (its data "
                         "back in cache, its process's CPU and threads busy again after waiting "
                         "for its turn); 0: time the first call after another engine")
+    p.add_argument("--settle-ms", type=float, default=20.0,
+                   help="and more untimed calls until this many ms of the turn have passed, so "
+                        "that fast and slow engines warm up for the same time (a core that idled "
+                        "or ran one thread during another engine's turn takes ~10 ms of work to "
+                        "run at full speed again on some virtual machines); 0: --settle calls only")
     p.add_argument("--pause-ms", type=float, default=0.0,
                    help="sleep at the start of each engine's turn, before its --settle calls, so "
                         "that the previous engine's worker threads stop spinning; it also lets "
