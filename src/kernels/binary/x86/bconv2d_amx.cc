@@ -223,8 +223,9 @@ void EpilogueRows(Pending& e, int count) {
         sums[0][j] = _mm512_sub_epi32(e.pop[j], _mm512_load_si512(e.acc + 512 * j + 16 * r));
       }
       const int row[1] = {oy}, col[1] = {ox};
-      Driver::Epilogue<1, NV, OT, kFull>(p, e.output, e.has_fused, f, e.base + oy * p.out_w + ox,
-                                         row, col, e.cp, e.cp, e.real, sums);
+      Driver::Epilogue<1, NV, OT, kFull, true>(p, e.output, e.has_fused, f,
+                                               e.base + oy * p.out_w + ox, row, col, e.cp, e.cp,
+                                               e.real, sums);
     }
     if (++ox == plane_w) {
       ox = 0;
@@ -276,7 +277,7 @@ void FusedTileRows(Pending& e, int count) {
         sums[0][j] = _mm512_sub_epi32(pop[j], _mm512_load_si512(acc + 512 * j + 16 * r));
       }
       const int row[1] = {oy}, col[1] = {ox};
-      Driver::Epilogue<1, 4, BOutputType::kFloat32, true>(
+      Driver::Epilogue<1, 4, BOutputType::kFloat32, true, true>(
           p, e.output, true, f, e.base + oy * out_w + ox, row, col, e.cp, e.cp, 64, sums);
     } else if (ox < out_w) {
       const int64_t pix = e.base + oy * out_w + ox;
