@@ -195,6 +195,12 @@ TEST_P(OptimizedBConv2DTest, EdgeShapesMatchReference) {
       {1, 10, 10, 64, 130, 3, 3, 2, 1, 1, 1, 2},  // groups 2, 65 out channels per group
       {1, 16, 16, 32, 96, 3, 3, 1, 1, 1, 1, 1},   // many pixel blocks
       {1, 12, 12, 64, 48, 3, 3, 1, 2, 2, 1, 1},   // stride 2
+      // Zero padding on maps with 16 or more inner columns: runs of inner and border pixels
+      // (kSplitByPadding) across rows and images, cut at the runners' task boundaries.
+      {2, 13, 23, 64, 64, 3, 3, 1, 1, 1, 1, 1},  // batch 2, odd width
+      {1, 19, 21, 32, 64, 5, 5, 1, 1, 1, 1, 1},  // two border columns each side
+      {1, 21, 40, 64, 32, 3, 3, 1, 2, 2, 1, 1},  // stride 2: border on one side only
+      {1, 11, 26, 32, 32, 3, 3, 1, 1, 1, 1, 2},  // dilation 2
   };
   int cases = 0;
   for (const Shape& s : shapes) {

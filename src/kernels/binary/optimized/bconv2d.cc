@@ -49,6 +49,21 @@ void InBoundsRange(int o, int stride, int pad, int dilation, int kernel, int in,
   *hi = first < 0 ? 0 : last + 1;
 }
 
+// The run [*b, *e) of outputs whose range (`range`: [n][2], from InBoundsRange) is the whole
+// kernel, [0, 0) when there is none. Such outputs are contiguous (the window's first and last
+// input coordinates grow with the output's), and every output of the run is one of them.
+void InnerRange(const int32_t* range, int n, int kernel, int* b, int* e) {
+  *b = *e = 0;
+  int o = 0;
+  while (o < n && !(range[2 * o] == 0 && range[2 * o + 1] == kernel)) ++o;
+  int end = o;
+  while (end < n && range[2 * end] == 0 && range[2 * end + 1] == kernel) ++end;
+  if (end > o) {
+    *b = o;
+    *e = end;
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
@@ -257,6 +272,8 @@ Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
       plan.row_range = k->row_range_.data();
       plan.col_range = k->col_range_.data();
       plan.prefix = k->prefix_.data();
+      InnerRange(plan.row_range, g.out_h, p.kernel_h, &plan.inner_y0, &plan.inner_y1);
+      InnerRange(plan.col_range, g.out_w, p.kernel_w, &plan.inner_x0, &plan.inner_x1);
       if (plan.lce_border && g.kernel_elements >= kExactFloatSum) {
         // LCE's float accumulation may round here: run the reference kernel instead.
         k->fallback_ = true;

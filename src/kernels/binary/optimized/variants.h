@@ -68,6 +68,10 @@ struct BConvPlan {
   const int32_t* row_range = nullptr;      // [out_h][2]
   const int32_t* col_range = nullptr;      // [out_w][2]
   const int32_t* prefix = nullptr;
+  // The output rows [inner_y0, inner_y1) and columns [inner_x0, inner_x1) whose windows lie
+  // inside the input (zero padding only): their pixels need no s_out, and the driver runs them
+  // without that code.
+  int inner_y0 = 0, inner_y1 = 0, inner_x0 = 0, inner_x1 = 0;
   int padded_channels = 0;
 };
 

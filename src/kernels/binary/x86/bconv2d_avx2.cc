@@ -31,6 +31,7 @@ struct Traits {
   static constexpr int kRows = 2;
   static constexpr int kFlushSteps = 31;
   static constexpr bool kNibblePlanes = true;
+  static constexpr bool kSplitByPadding = true;
   using VI = __m256i;
   using VF = __m256;
 
