@@ -58,6 +58,9 @@ struct Interpreter::Impl {
 
   std::vector<size_t> folded_sizes;
   size_t folded_bytes = 0;
+  // Where an empty constant without file bytes points: kernels may pass any tensor's data to
+  // memcpy, which must not get a null pointer even for zero bytes.
+  alignas(64) uint8_t no_bytes[64] = {};
 
   Status Init();
   // The steps of Init, in order.
@@ -226,6 +229,7 @@ Status Interpreter::Impl::CreateTensors(LoadState& s) {
       const uint32_t buffer = sg->tensors[i].buffer;
       t.data = buffer < g.buffers.size() ? const_cast<uint8_t*>(g.buffers[buffer].bytes().data())
                                          : nullptr;
+      if (t.data == nullptr) t.data = no_bytes;
       // Kernels read constants in place; a writer that aligns buffers to 4 bytes only leaves an
       // int64 constant misaligned: such a constant gets an aligned copy.
       const auto align = static_cast<uintptr_t>(std::max(graph::DTypeSize(t.type()), 1));

@@ -51,6 +51,26 @@ TEST(ReshapeTest, EmptyShapeTensorGivesAScalar) {
   EXPECT_TRUE(m.interpreter().output(0).shape().empty());
 }
 
+// An empty constant input (no bytes in the file) reshapes to an empty output; the copy of zero
+// bytes must not pass a null pointer (UBSan found it by fuzzing).
+TEST(ReshapeTest, EmptyConstantInputGivesAnEmptyOutput) {
+  OpModel m;
+  const int x = m.Input(DType::kFloat32, {1});
+  const int in = m.Const(DType::kFloat32, {0, 2}, std::vector<float>{});
+  const int shape = m.Const(DType::kInt32, {2}, std::vector<int32_t>{2, 0});
+  const int out = m.Output(DType::kFloat32, {2, 0});
+  const int y = m.Output(DType::kFloat32, {1});
+  m.Op(op::kReshape, {in, shape}, {out});
+  m.Op(op::kRelu, {x}, {y});
+  const Status s = m.Build();
+  ASSERT_TRUE(s.ok()) << s.message();
+  m.SetInput(0, std::vector<float>{-1.5f});
+  ASSERT_TRUE(m.Invoke().ok());
+  EXPECT_TRUE(m.GetOutput<float>(0).empty());
+  EXPECT_EQ(m.interpreter().output(0).shape(), (std::vector<int32_t>{2, 0}));
+  EXPECT_EQ(m.GetOutput<float>(1), std::vector<float>{0.0f});
+}
+
 TEST(ReshapeTest, Int8KeepsBytes) {
   OpModel m;
   const int in = m.Input(DType::kInt8, {1, 2, 2, 3}, Q(0.1f, 2));
