@@ -84,6 +84,9 @@ class OpContext {
   bool use_reference_kernels = false;       // InterpreterOptions::use_reference_kernels
   bool bfloat16_float = false;              // InterpreterOptions::float_precision is kBFloat16
   size_t memory_limit = 0;  // InterpreterOptions::max_arena_bytes (0: none): setup memory cap
+  // Prepare only checks shapes (the arena could not be had; no Invoke follows): tensor shapes may
+  // then be far larger than any memory, so a kernel allocates no buffer sized by them.
+  bool shapes_only = false;
   const FusedResidualAdd* fused = nullptr;  // ops fused into this one (LceBconv2d only)
   // An LceQuantize of this op's float output fused into it (CONV_2D only, runtime/fusion.h): the
   // kernel also writes the packed bits there.

@@ -128,6 +128,7 @@ Status Interpreter::Impl::CheckShapesWithoutMemory(const std::vector<const ops::
     runtime::OpContext ctx;
     FillContext(ctx, i, nullptr);
     ctx.use_reference_kernels = true;  // shapes only: the optimized LCE kernels would pack (GBs)
+    ctx.shapes_only = true;
     std::unique_ptr<runtime::OpKernel> kernel = regs[i]->create();
     XBNN_RETURN_IF_ERROR(kernel->Prepare(ctx));
   }

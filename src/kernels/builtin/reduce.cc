@@ -64,13 +64,15 @@ class Mean final : public runtime::OpKernel {
         s *= in_->dim(d);
       }
     }
+    // Sums of the output's size (ctx.shapes_only: the output may be larger than any memory).
+    const size_t sums = ctx.shapes_only ? 0 : static_cast<size_t>(out_->elements());
     if (in_->type() == DType::kFloat32) {
-      fsum_.assign(static_cast<size_t>(out_->elements()), 0.0f);
+      fsum_.assign(sums, 0.0f);
       return Status::Ok();
     }
     XBNN_RETURN_IF_ERROR(GetQuant(ctx, in_, "input", &qi_));
     XBNN_RETURN_IF_ERROR(GetQuant(ctx, out_, "output", &qo_));
-    isum_.assign(static_cast<size_t>(out_->elements()), 0);
+    isum_.assign(sums, 0);
     std::vector<int64_t> raw_axes;
     if (ctx.input(1)->type() == DType::kInt32) raw_axes = axes;
     spatial_mean_ = keep_dims && rank == 4 && raw_axes.size() == 2 &&
