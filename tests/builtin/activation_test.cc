@@ -92,6 +92,62 @@ TEST(LeakyReluTest, FloatAndInt8) {
   ExpectEqual(got8, want8);
 }
 
+// The float path's rows (per-channel, same-shape and scalar alpha, split over threads) and its
+// generic broadcast, bit for bit against TFLite's `x >= 0 ? x : x * alpha`, with special values
+// in both operands: NaN, signed zeros, infinities, subnormals, negative alphas.
+TEST(PreluTest, FloatBitExactOverBroadcastsAndSpecialValues) {
+  const float specials[] = {NAN,    -NAN,    0.0f,  -0.0f, INFINITY, -INFINITY,
+                            1e-40f, -1e-40f, -3.5f, 2.0f,  -1e30f,   -FLT_MIN};
+  auto with_specials = [&](std::vector<float> v, size_t every) {
+    for (size_t i = 0, k = 0; i < v.size(); i += every, ++k)
+      v[i] = specials[k % std::size(specials)];
+    return v;
+  };
+  struct Case {
+    std::vector<int32_t> shape, alpha_shape;
+  };
+  // 67 channels: whole vectors and a tail; [3,1,67] against [2,3,5,67] has no single alpha row.
+  for (const Case& c : {Case{{2, 3, 5, 67}, {67}}, Case{{2, 3, 5, 67}, {1, 1, 67}},
+                        Case{{2, 3, 5, 67}, {2, 3, 5, 67}}, Case{{2, 3, 5, 67}, {1}},
+                        Case{{2, 3, 5, 67}, {3, 1, 67}}, Case{{4, 9}, {4, 1}}}) {
+    int64_t n = 1, na = 1;
+    for (int32_t d : c.shape) n *= d;
+    for (int32_t d : c.alpha_shape) na *= d;
+    auto x = with_specials(RandomFloats(n, 131, -4, 4), 7);
+    auto alpha = with_specials(RandomFloats(na, 132, -2, 2), 5);
+    // The reference: numpy broadcasting of alpha (right-aligned) into the input's shape.
+    std::vector<float> want(x.size());
+    const int r = static_cast<int>(c.shape.size()), ra = static_cast<int>(c.alpha_shape.size());
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t rest = i, ai = 0, stride = 1;
+      for (int d = r - 1; d >= 0; --d) {
+        const int64_t idx = rest % c.shape[d];
+        rest /= c.shape[d];
+        const int da = d - (r - ra);
+        if (da >= 0 && c.alpha_shape[da] != 1) ai += idx * stride;
+        if (da >= 0) stride *= c.alpha_shape[da];
+      }
+      want[i] = x[i] >= 0 ? x[i] : x[i] * alpha[ai];
+    }
+    for (int threads : {1, 2, 3}) {
+      OpModel m;
+      const int in = m.Input(DType::kFloat32, c.shape);
+      const int a = m.Const(DType::kFloat32, c.alpha_shape, alpha);
+      const int out = m.Output(DType::kFloat32, c.shape);
+      m.Op(op::kPrelu, {in, a}, {out});
+      ASSERT_TRUE(m.Build(threads).ok());
+      m.SetInput(0, x);
+      ASSERT_TRUE(m.Invoke().ok());
+      const auto got = m.GetOutput<float>(0);
+      ASSERT_EQ(got.size(), want.size());
+      size_t bad = 0;
+      while (bad < got.size() && std::memcmp(&got[bad], &want[bad], sizeof(float)) == 0) ++bad;
+      EXPECT_EQ(bad, got.size()) << "alpha " << c.alpha_shape.size() << "-D, " << threads
+                                 << " thread(s): element " << bad << " of x " << x[bad % x.size()];
+    }
+  }
+}
+
 TEST(PreluTest, FloatAndInt8Broadcast) {
   auto x = RandomFloats(2 * 3 * 4 * 5, 123, -3, 3);
   auto alpha = RandomFloats(5, 124, 0, 1);

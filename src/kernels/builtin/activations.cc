@@ -139,7 +139,10 @@ class Prelu final : public runtime::OpKernel {
       return ctx.Error("alpha " + ShapeString(alpha_->shape()) + " must broadcast to the input shape " +
                        ShapeString(in_->shape()));
     }
-    if (in_->type() == DType::kFloat32) return Status::Ok();
+    if (in_->type() == DType::kFloat32) {
+      rows_.Plan(plan_, out_);
+      return Status::Ok();
+    }
     QuantParams qi, qa, qo;
     XBNN_RETURN_IF_ERROR(GetQuant(ctx, in_, "input", &qi));
     XBNN_RETURN_IF_ERROR(GetQuant(ctx, alpha_, "alpha", &qa));
@@ -155,12 +158,11 @@ class Prelu final : public runtime::OpKernel {
     return Status::Ok();
   }
 
-  void Invoke(OpContext&) override {
+  void Invoke(OpContext& ctx) override {
     if (in_->type() == DType::kFloat32) {
-      const float* x = in_->as<float>();
-      const float* a = alpha_->as<float>();
-      float* y = out_->as<float>();
-      ForEachBroadcast(plan_, [&](int64_t o, int64_t i, int64_t j) { y[o] = x[i] >= 0 ? x[i] : x[i] * a[j]; });
+      // (A generic broadcast loop here took 3.9 ms on RealToBinaryNet's 112x112x64 PRELU.)
+      rows_.Run(ctx, FloatBinary::kPrelu, in_->as<float>(), alpha_->as<float>(), out_->as<float>(),
+                0, 0);
       return;
     }
     const int8_t* x = in_->as<int8_t>();
@@ -178,6 +180,7 @@ class Prelu final : public runtime::OpKernel {
  private:
   RuntimeTensor *in_ = nullptr, *alpha_ = nullptr, *out_ = nullptr;
   Broadcast plan_;
+  FloatBroadcastRows rows_;  // the float path
   int32_t in_off_ = 0, alpha_off_ = 0, out_zp_ = 0, mult1_ = 0, mult2_ = 0;
   int shift1_ = 0, shift2_ = 0;
 };

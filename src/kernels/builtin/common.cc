@@ -262,6 +262,63 @@ Status ComputeAxis(const OpContext& ctx, const char* axis, int in, int kernel, i
   return Status::Ok();
 }
 
+void FloatBroadcastRows::Plan(const Broadcast& plan, const RuntimeTensor* out) {
+  plan_ = &plan;
+  rows_ = 0;
+  const int64_t total = out->elements();
+  if (total == 0) return;
+  if (plan.same_shape) {
+    n_ = out->rank() > 0 ? std::max<int64_t>(1, out->dim(out->rank() - 1)) : 1;
+    rows_ = total / n_;
+    sa_ = sb_ = 1;
+    a_row_ = b_row_ = n_;
+  } else {
+    const int r = plan.rank;
+    n_ = std::max<int64_t>(1, plan.dims[r - 1]);
+    // Strides of an operand that covers the output, outermost first.
+    std::array<int64_t, kMaxBroadcastRank> full{};
+    int64_t stride = 1;
+    for (int i = r - 1; i >= 0; --i) {
+      full[i] = stride;
+      stride *= plan.dims[i];
+    }
+    auto kind = [&](const std::array<int64_t, kMaxBroadcastRank>& st, int64_t* inner,
+                    int64_t* row) {
+      bool covers = true, one_row = st[r - 1] == 0 || st[r - 1] == 1;
+      for (int i = 0; i < r; ++i) {
+        if (plan.dims[i] == 1) continue;
+        covers = covers && st[i] == full[i];
+        if (i < r - 1) one_row = one_row && st[i] == 0;
+      }
+      *inner = covers ? 1 : st[r - 1];
+      *row = covers ? n_ : 0;
+      return covers || one_row;
+    };
+    if (!kind(plan.a_strides, &sa_, &a_row_) || !kind(plan.b_strides, &sb_, &b_row_)) return;
+    rows_ = total / n_;
+  }
+  seconds_ = static_cast<double>(total) / kElementwiseFloatsPerSecond;
+}
+
+void FloatBroadcastRows::Run(const OpContext& ctx, FloatBinary op, const float* a, const float* b,
+                             float* out, float lo, float hi) const {
+  if (rows_ > 0) {
+    // Contiguous chunks in order: each thread takes rows its core wrote in the op before.
+    const int chunks = static_cast<int>(std::min<int64_t>(rows_, 8 * NumThreads(ctx)));
+    auto task = [&](int, int i) {
+      const int64_t r0 = rows_ * i / chunks, r1 = rows_ * (i + 1) / chunks;
+      BinaryRowsF32(op, a + r0 * a_row_, sa_, a_row_, b + r0 * b_row_, sb_, b_row_, out + r0 * n_,
+                    r1 - r0, n_, lo, hi);
+    };
+    ParallelFor(ctx, chunks, task, seconds_);
+  } else if (!plan_->same_shape) {  // (same shapes always have rows unless the output is empty)
+    ForEachBroadcastRow(*plan_,
+                        [&](int64_t o, int64_t ia, int64_t ib, int64_t n, int64_t sa, int64_t sb) {
+                          BinaryRowsF32(op, a + ia, sa, 0, b + ib, sb, 0, out + o, 1, n, lo, hi);
+                        });
+  }
+}
+
 Status PlanBroadcast(const OpContext& ctx, const std::vector<int32_t>& a, const std::vector<int32_t>& b,
                      const RuntimeTensor* out, Broadcast* p) {
   const int ra = static_cast<int>(a.size()), rb = static_cast<int>(b.size());

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kernels/binary/optimized/task_runner.h"
+#include "kernels/builtin/vector_loops.h"
 #include "ops/op_kernel.h"
 
 namespace xbnn::kernels::builtin {
@@ -268,6 +269,26 @@ void ParallelFor(const OpContext& ctx, int n, F& fn, double seconds) {
   ctx.runner->ParallelFor(
       n, [](void* f, int thread, int i) { (*static_cast<F*>(f))(thread, i); }, &fn);
 }
+
+// The float path of a broadcasting binary op (ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM, PRELU):
+// where each input either covers the output or is one row of the output's last dimension
+// broadcast to every row (same shapes, a per-channel vector, a scalar: the common cases), the
+// rows are split over the threads; otherwise a generic broadcast runs on the calling thread.
+class FloatBroadcastRows {
+ public:
+  // `plan` is the op's PlanBroadcast of its inputs into `out`; both outlive Run.
+  void Plan(const Broadcast& plan, const RuntimeTensor* out);
+  // out = clamp(a op b, lo, hi) over the broadcast (see BinaryRowsF32).
+  void Run(const OpContext& ctx, FloatBinary op, const float* a, const float* b, float* out,
+           float lo, float hi) const;
+
+ private:
+  const Broadcast* plan_ = nullptr;
+  // Rows found: rows_ rows of n_ outputs; per input its stride within a row (1, or 0 for a
+  // scalar) and from one row to the next (n_, or 0 for a broadcast row). rows_ 0: none.
+  int64_t rows_ = 0, n_ = 0, sa_ = 0, sb_ = 0, a_row_ = 0, b_row_ = 0;
+  double seconds_ = 0;
+};
 
 // ---------------------------------------------------------------------------------------------
 // XNNPACK.

@@ -172,7 +172,7 @@ class Binary final : public runtime::OpKernel {
     switch (type_) {
       case DType::kFloat32:
         FloatActivationRange(act_, &flo_, &fhi_);
-        PlanRows();
+        rows_.Plan(plan_, out_);
         return Status::Ok();
       case DType::kInt32:
         if (op_ == BinOp::kDiv) break;
@@ -190,12 +190,8 @@ class Binary final : public runtime::OpKernel {
   void Invoke(OpContext& ctx) override {
     switch (type_) {
       case DType::kFloat32:
-        // Same shapes always have rows (PlanRows) unless the output is empty.
-        if (rows_ > 0) {
-          InvokeFloatRows(ctx);
-        } else if (!plan_.same_shape) {
-          InvokeFloat();
-        }
+        rows_.Run(ctx, FloatKind(), a_->as<float>(), b_->as<float>(), out_->as<float>(), flo_,
+                  fhi_);
         break;
       case DType::kInt32: InvokeInt32(); break;
       default: InvokeInt8(); break;
@@ -213,77 +209,11 @@ class Binary final : public runtime::OpKernel {
     }
   }
 
-  // Rows of the float path split over the threads: possible when each input either covers the
-  // output or is one row (of the output's last dimension) broadcast to every row, the common cases
-  // (same shapes, a per-channel vector, a scalar). Otherwise rows_ stays 0 and InvokeFloat runs.
-  void PlanRows() {
-    const int64_t total = out_->elements();
-    if (total == 0) return;
-    if (plan_.same_shape) {
-      n_ = out_->rank() > 0 ? std::max<int64_t>(1, out_->dim(out_->rank() - 1)) : 1;
-      rows_ = total / n_;
-      sa_ = sb_ = 1;
-      a_row_ = b_row_ = n_;
-    } else {
-      const int r = plan_.rank;
-      n_ = std::max<int64_t>(1, plan_.dims[r - 1]);
-      // Strides of an operand that covers the output, outermost first.
-      std::array<int64_t, kMaxBroadcastRank> full{};
-      int64_t stride = 1;
-      for (int i = r - 1; i >= 0; --i) {
-        full[i] = stride;
-        stride *= plan_.dims[i];
-      }
-      auto kind = [&](const std::array<int64_t, kMaxBroadcastRank>& st, int64_t* inner,
-                      int64_t* row) {
-        bool covers = true, one_row = st[r - 1] == 0 || st[r - 1] == 1;
-        for (int i = 0; i < r; ++i) {
-          if (plan_.dims[i] == 1) continue;
-          covers = covers && st[i] == full[i];
-          if (i < r - 1) one_row = one_row && st[i] == 0;
-        }
-        *inner = covers ? 1 : st[r - 1];
-        *row = covers ? n_ : 0;
-        return covers || one_row;
-      };
-      if (!kind(plan_.a_strides, &sa_, &a_row_) || !kind(plan_.b_strides, &sb_, &b_row_)) return;
-      rows_ = total / n_;
-    }
-    seconds_ = static_cast<double>(total) / kElementwiseFloatsPerSecond;
-  }
-
   FloatBinary FloatKind() const {
     static constexpr FloatBinary kKinds[] = {FloatBinary::kAdd, FloatBinary::kSub,
                                              FloatBinary::kMul, FloatBinary::kDiv,
                                              FloatBinary::kMax, FloatBinary::kMin};
     return kKinds[static_cast<int>(op_)];
-  }
-
-  void InvokeFloatRows(const OpContext& ctx) {
-    const FloatBinary kind = FloatKind();
-    const float* a = a_->as<float>();
-    const float* b = b_->as<float>();
-    float* out = out_->as<float>();
-    // Contiguous chunks in order: each thread takes rows its core wrote in the op before.
-    const int chunks = static_cast<int>(std::min<int64_t>(rows_, 8 * NumThreads(ctx)));
-    auto task = [&](int, int i) {
-      const int64_t r0 = rows_ * i / chunks, r1 = rows_ * (i + 1) / chunks;
-      BinaryRowsF32(kind, a + r0 * a_row_, sa_, a_row_, b + r0 * b_row_, sb_, b_row_, out + r0 * n_,
-                    r1 - r0, n_, flo_, fhi_);
-    };
-    ParallelFor(ctx, chunks, task, seconds_);
-  }
-
-  // A generic broadcast (PlanRows found no rows), on the calling thread.
-  void InvokeFloat() {
-    const FloatBinary kind = FloatKind();
-    const float* a = a_->as<float>();
-    const float* b = b_->as<float>();
-    float* out = out_->as<float>();
-    ForEachBroadcastRow(
-        plan_, [&](int64_t o, int64_t ia, int64_t ib, int64_t n, int64_t sa, int64_t sb) {
-          BinaryRowsF32(kind, a + ia, sa, 0, b + ib, sb, 0, out + o, 1, n, flo_, fhi_);
-        });
   }
 
   void InvokeInt32() {
@@ -459,10 +389,7 @@ class Binary final : public runtime::OpKernel {
   Activation act_ = Activation::kNone;
   Broadcast plan_;
   float flo_ = 0, fhi_ = 0;
-  // The split float path (PlanRows): rows_ rows of n_ outputs; per input its stride within a row
-  // (1, or 0 for a scalar) and from one row to the next (n_, or 0 for a broadcast row).
-  int64_t rows_ = 0, n_ = 0, sa_ = 0, sb_ = 0, a_row_ = 0, b_row_ = 0;
-  double seconds_ = 0;
+  FloatBroadcastRows rows_;  // the float path
   int32_t ilo_ = 0, ihi_ = 0;
   AddSubParams as_;
   Fivefold fivefold_;

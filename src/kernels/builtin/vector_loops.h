@@ -8,12 +8,13 @@
 
 namespace xbnn::kernels::builtin {
 
-enum class FloatBinary : int8_t { kAdd, kSub, kMul, kDiv, kMax, kMin };
+// kPrelu: x >= 0 ? x : x * alpha (TFLite's PRELU, alpha the second operand).
+enum class FloatBinary : int8_t { kAdd, kSub, kMul, kDiv, kMax, kMin, kPrelu };
 
 // out[r * n + i] = clamp(a[r * a_row + i * sa] op b[r * b_row + i * sb], lo, hi) for r < rows,
 // i < n; sa and sb are 0 (broadcast) or 1, and a row stride of 0 broadcasts one row (e.g. a
-// per-channel vector to every pixel). MAXIMUM/MINIMUM ignore lo/hi. One call for many short rows
-// (64 channels): a call per row cost more than its loop.
+// per-channel vector to every pixel). MAXIMUM/MINIMUM/PRELU ignore lo/hi. One call for many short
+// rows (64 channels): a call per row cost more than its loop.
 void BinaryRowsF32(FloatBinary op, const float* a, int64_t sa, int64_t a_row, const float* b,
                    int64_t sb, int64_t b_row, float* out, int64_t rows, int64_t n, float lo,
                    float hi);
