@@ -20,6 +20,9 @@ u1 weights. The translation, op by op:
 - LceDequantize: Select(source > threshold, +1, -1).
 - Float builtins: their OpenVINO equivalents, in NCHW (4-D tensors are transposed once at the
   model input and back at the outputs).
+- Ops whose inputs are all constants (XNORNet computes its last convolution's filter from
+  constants: clamp, sign, mean of magnitudes, transpose) are evaluated here with numpy, in the
+  TFLite layout, and become constants of the OpenVINO model.
 
 Two OpenVINO 2026.4 CPU plugin defects shape the graph (both were found by comparing with LCE):
 a BinaryConvolution + residual Add whose only consumer is a FakeQuantize is fused wrongly, so
@@ -129,6 +132,7 @@ class _Translator:
             for i in op["inputs"]:
                 if i >= 0:
                     self.consumers.setdefault(i, []).append(op)
+        self.folded = {}   # tensor index -> numpy value of an op evaluated at translation time
         self.nchw_inputs = []  # positions of the inputs the caller must give in NCHW
         self.stats = {"binary_convolutions": 0, "residual_guards": 0}
 
@@ -138,6 +142,8 @@ class _Translator:
         return self.tensors[i]["shape"]
 
     def const(self, i):
+        if i in self.folded:
+            return self.folded[i]
         return _const_array(self.tensors[i])
 
     def c(self, arr, dtype=np.float32):
@@ -171,7 +177,14 @@ class _Translator:
         """Operand i of an elementwise op whose result is 4-D NCHW: constants of lower rank are
         broadcast NHWC-style, so they are reshaped to rank 4 and transposed."""
         if i in self.val:
-            return self.float_in(i)
+            node = self.float_in(i)
+            shape = self.shape(i)
+            if len(self.shape(other_i)) == 4 and len(shape) < 4:
+                # (RealToBinaryNet's gates: [1, C] computed, times [1, H, W, C].)
+                node = self.ops.reshape(node, self.c([1] * (4 - len(shape)) + shape, np.int64),
+                                        False)
+                node = self.ops.transpose(node, self.c(NHWC_TO_NCHW, np.int64))
+            return node
         arr = self.const(i)
         if arr is None:
             raise TranslationError(f"tensor {self.tensors[i]['name']} has no value")
@@ -400,11 +413,77 @@ class _Translator:
                          "constant", self.c(v))
         self.set_float(op["outputs"][0], y)
 
+    def split(self, op):
+        axis_i, x_i = op["inputs"][:2]
+        axis = int(self.const(axis_i).reshape(-1)[0]) % len(self.shape(x_i))
+        if self.is_nchw(x_i):
+            axis = AXIS_4D[axis]
+        parts = self.ops.split(self.float_in(x_i), self.c(axis, np.int64), len(op["outputs"]))
+        for k, out in enumerate(op["outputs"]):
+            self.set_float(out, parts.output(k))
+
+    def transpose(self, op):
+        x_i, perm_i = op["inputs"][:2]
+        out = op["outputs"][0]
+        perm = self.const(perm_i).astype(np.int64).reshape(-1)
+        y = self.ops.transpose(self.float_in(x_i, want_nchw=False), self.c(perm, np.int64))
+        if self.is_nchw(out):
+            y = self.ops.transpose(y, self.c(NHWC_TO_NCHW, np.int64))
+        self.val[out] = ("f", y, self.is_nchw(out))
+
+    # Ops evaluated with numpy when all their inputs are constants (TFLite layout and semantics;
+    # LceQuantize's value is kept unpacked, as its sign bits, for LceDequantize to read).
+    _FOLD = {
+        "ABS": lambda t, x: np.abs(x[0]),
+        "RELU": lambda t, x: np.maximum(x[0], 0),
+        "RELU_N1_TO_1": lambda t, x: np.minimum(np.maximum(x[0], -1), 1),
+        "RELU6": lambda t, x: np.minimum(np.maximum(x[0], 0), 6),
+        "ADD": lambda t, x: x[0] + x[1],
+        "SUB": lambda t, x: x[0] - x[1],
+        "MUL": lambda t, x: x[0] * x[1],
+        "TRANSPOSE": lambda t, x: np.transpose(x[0], x[1].reshape(-1)),
+        "RESHAPE": lambda t, x: x[0].reshape(t),
+        "MEAN": lambda t, x: x[0].mean(axis=tuple(int(a) for a in x[1].reshape(-1)),
+                                       dtype=np.float64).reshape(t),
+        "LceQuantize": lambda t, x: x[0] < 0,
+        "LceDequantize": lambda t, x: np.where(x[0], -1.0, 1.0),
+    }
+
+    def try_fold(self, op):
+        """Evaluates op with numpy if all its inputs are constants; True if it did."""
+        name = op["op"]
+        if name not in self._FOLD or len(op["outputs"]) != 1:
+            return False
+        xs = []
+        for i in op["inputs"]:
+            if i < 0 or i in self.val:
+                return False
+            x = self.const(i)
+            if x is None:
+                return False
+            xs.append(x)
+        out = op["outputs"][0]
+        opt = op["options"]
+        act = getattr(opt, "fusedActivationFunction", 0) if opt is not None else 0
+        if act not in (None, 0):
+            return False
+        y = np.asarray(self._FOLD[name](self.shape(out), xs))
+        if name != "LceQuantize":
+            y = y.astype(np.float32)
+            if list(y.shape) != self.shape(out):
+                raise TranslationError(f"{name} of constants: shape {list(y.shape)}, the model "
+                                       f"says {self.shape(out)}")
+        self.folded[out] = y
+        return True
+
     def translate_op(self, op):
         name = op["op"]
         o = self.ops
+        if self.try_fold(op):
+            return
         simple = {
             "RELU": o.relu, "TANH": o.tanh, "LOGISTIC": o.sigmoid, "HARD_SWISH": o.hswish,
+            "ABS": o.absolute,
             "RELU6": lambda x: o.clamp(x, 0.0, 6.0),
             "RELU_N1_TO_1": lambda x: o.clamp(x, -1.0, 1.0),
         }
@@ -446,6 +525,10 @@ class _Translator:
             self.concat(op)
         elif name in ("PAD", "PADV2"):
             self.pad(op)
+        elif name == "SPLIT":
+            self.split(op)
+        elif name == "TRANSPOSE":
+            self.transpose(op)
         elif name == "SOFTMAX":
             beta = op["options"].beta
             x = self.float_in(op["inputs"][0])

@@ -79,3 +79,40 @@ def test_refusals_name_the_problem():
         run("bconv_k3_valid_s1_c33_70")
     with pytest.raises(openvino_lce.TranslationError, match="grouped"):
         run("bconv_groups2_k3_same_pad1_c64_64")
+
+
+ZOO = os.path.join(ROOT, ".cache", "zoo")
+ZOO_MODELS = ["QuickNetSmall", "QuickNet", "QuickNetLarge", "BiRealNet", "BinaryResNetE18",
+              "BinaryDenseNet28", "MeliusNet22", "RealToBinaryNet", "XNORNet"]
+
+
+@pytest.mark.parametrize("name", ZOO_MODELS)
+def test_zoo_model_translates_and_agrees(name):
+    """Every Larq Zoo model of `make zoo` translates (SPLIT in MeliusNet22, [1, C] gates times
+    [1, H, W, C] in RealToBinaryNet, XNORNet's filter computed from constants, folded with numpy)
+    and agrees with LCE as bench/compare.py requires of OpenVINO f32 before timing it: the same
+    argmax and max |diff| <= 0.1 of the output range (float sums in another order flip a few
+    binarizations), with every binary convolution on the JIT kernel."""
+    path = os.path.join(ZOO, name + ".tflite")
+    if not os.path.exists(path):
+        pytest.skip(f"no {path}: run `make zoo`")
+    model, stats = openvino_lce.translate(ov, open(path, "rb").read())
+    compiled = CORE.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32",
+                                                 "INFERENCE_NUM_THREADS": 1})
+    xs = load_npz(os.path.join(ZOO, name + ".inputs.npz"))
+    xs = [x.transpose(0, 3, 1, 2).copy() if i in stats["nchw_inputs"] else x
+          for i, x in enumerate(xs)]
+    res = compiled(xs)
+    want = load_npz(os.path.join(ZOO, name + ".outputs.npz"))
+    assert stats["outputs"] == len(want)
+    for i, w in enumerate(want):
+        g = res[compiled.output(i)]
+        assert g.shape == w.shape
+        rng = float(w.max() - w.min()) or 1.0
+        assert float(np.abs(g.astype(np.float64) - w).max()) <= 0.1 * rng, (name, i)
+        assert int(g.argmax()) == int(w.argmax()), (name, i)
+    layers = openvino_lce.runtime_summary(compiled)
+    n_bin = sum(n for (lt, _i, _p), n in layers if lt == "BinaryConvolution")
+    assert n_bin == stats["binary_convolutions"] > 0, (name, layers)
+    assert all(impl.startswith("jit_") for (lt, impl, _p), _n in layers
+               if lt == "BinaryConvolution"), (name, layers)
