@@ -5,6 +5,7 @@
 // pooling of its output (runtime/fusion.h).
 #include "kernels/binary/optimized/bitpack.h"
 #include "kernels/builtin/common.h"
+#include "kernels/builtin/conv_binary_valued.h"
 #include "kernels/builtin/conv_common.h"
 #include "kernels/builtin/conv_direct.h"
 #include "kernels/builtin/conv_direct_bf16.h"
@@ -223,7 +224,9 @@ class Conv2D final : public runtime::OpKernel {
   void InvokeConv(OpContext& ctx) {
     // A fused LceQuantize packs each task's part of the output right after the task computed it.
     int32_t* packed = packed_ ? packed_->as<int32_t>() : nullptr;
-    if (bf16_.prepared()) {
+    if (binary_.prepared()) {
+      binary_.Run(ctx, in_->as<float>(), out_->as<float>());
+    } else if (bf16_.prepared()) {
       bf16_.ConvertInput(in_->as<float>());
       float* out = out_->as<float>();
       // Each RunRows call configures the AMX tiles (~1 us): up to 32 tasks of whole items.
@@ -269,6 +272,7 @@ class Conv2D final : public runtime::OpKernel {
 
   Status PrepareFloat(OpContext& ctx) {
     XBNN_RETURN_IF_ERROR(PrepareFloatWeights(ctx, filter_, bias_, out_));
+    if (TryBinaryValued(ctx)) return Status::Ok();
     float lo, hi;
     FloatActivationRange(g_.act, &lo, &hi);
     const DirectConvGeometry g{g_.batch,    g_.in_h,          g_.in_w,         g_.in_c, g_.gh.out,
@@ -299,6 +303,25 @@ class Conv2D final : public runtime::OpKernel {
       pack_ = std::move(*k);
     }
     return CreateXnnConv2D(ctx, d, &xnn_);
+  }
+
+  // The input is +-1 (an LceDequantize's) and the filter +-s per output channel: a binary
+  // convolution (conv_binary_valued.h). Not with the reference kernels (the oracle runs the float
+  // arithmetic), fused ops, groups, padding or a fused activation.
+  bool TryBinaryValued(const OpContext& ctx) {
+    if (ctx.use_reference_kernels || packed_ || pool_ctx_ || groups_ != 1 ||
+        g_.act != builtin::Activation::kNone || g_.gh.pad_before != 0 || g_.gh.pad_after != 0 ||
+        g_.gw.pad_before != 0 || g_.gw.pad_after != 0 ||
+        !WrittenByLceDequantize(ctx, ctx.op->inputs[0])) {
+      return false;
+    }
+    const BinaryValuedConvShape s{g_.batch, g_.in_h,     g_.in_w,     g_.in_c,  g_.out_c, g_.k_h,
+                                  g_.k_w,   g_.stride_h, g_.stride_w, g_.dil_h, g_.dil_w};
+    if (!binary_.Prepare(ctx, s, filter_->as<float>(), bias_ ? bias_->as<float>() : nullptr)) {
+      return false;
+    }
+    if (ctx.prepared_bytes) *ctx.prepared_bytes += static_cast<size_t>(binary_.prepared_bytes());
+    return true;
   }
 
   Status PrepareInt8(OpContext& ctx) {
@@ -360,7 +383,8 @@ class Conv2D final : public runtime::OpKernel {
   int filter_c_ = 0, groups_ = 1;
   double seconds_ = 0;  // estimated single-thread time
   XnnChunks xnn_;
-  DirectConvF32 direct_;  // used instead of XNNPACK where DirectConvF32::Applies
+  BinaryValuedConv binary_;  // +-1 input, +-s filter: a binary convolution
+  DirectConvF32 direct_;     // used instead of XNNPACK where DirectConvF32::Applies
   DirectConvBf16 bf16_;   // instead of direct_ with InterpreterOptions::float_precision kBFloat16
   std::unique_ptr<optimized::PackKernel> pack_;  // the fused LceQuantize on the XNNPACK path
   ChannelRequant rq_;
