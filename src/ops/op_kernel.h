@@ -88,8 +88,8 @@ class OpContext {
   // then be far larger than any memory, so a kernel allocates no buffer sized by them.
   bool shapes_only = false;
   const FusedResidualAdd* fused = nullptr;  // ops fused into this one (LceBconv2d only)
-  // An LceQuantize of this op's float output fused into it (CONV_2D only, runtime/fusion.h): the
-  // kernel also writes the packed bits there.
+  // An LceQuantize of this op's float output fused into it (CONV_2D, or the first op of an
+  // elementwise chain; runtime/fusion.h): the kernel also writes the packed bits there.
   RuntimeTensor* fused_packed = nullptr;
   // A MAX_POOL_2D of this op's output fused into it (CONV_2D only): the pool's own context. Then
   // fused_after_pool lists float ADD/SUB/MUL ops with a constant per-channel or scalar operand
@@ -97,6 +97,10 @@ class OpContext {
   // LceQuantize of the last of those outputs (of the pooled output without them).
   const OpContext* fused_pool = nullptr;
   std::vector<const OpContext*> fused_after_pool;
+  // Elementwise ops run by this one (runtime/fusion.h, ChainFusion; a float ADD, SUB, MUL, DIV,
+  // MAXIMUM, MINIMUM or PRELU hosts them), in order; fused_packed is then an LceQuantize of the
+  // last one's output (of this op's output without them).
+  std::vector<const OpContext*> fused_chain;
   // Set by Invoke when the op's input values make it fail (GATHER's indices out of range, when
   // they are not constant and so could not be checked in Prepare). The interpreter returns it from
   // Interpreter::Invoke (TakeInvokeError). Only this failure path builds a message (allocates).

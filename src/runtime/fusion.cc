@@ -48,6 +48,44 @@ bool IsRowOp(const graph::Graph& g, const graph::Operator& op, int32_t x,
          (k.dims.size() <= tensors[x].dims.size() && elements == tensors[x].dims.back());
 }
 
+// The float elementwise ops a chain runs (ChainFusion).
+bool IsChainOp(const graph::Graph& g, const graph::Operator& op) {
+  const int32_t code = g.CodeOf(op).builtin;
+  return code == graph::op::kAdd || code == graph::op::kSub || code == graph::op::kMul ||
+         code == graph::op::kDiv || code == graph::op::kMaximum || code == graph::op::kMinimum ||
+         code == graph::op::kPrelu;
+}
+
+// A float operand a chain can read row by row against an output of `dims`: the same shape, one
+// value per channel (all dimensions 1 but the last) or one value.
+bool IsRowOperand(const RuntimeTensor& k, const std::vector<int32_t>& dims) {
+  if (!IsFloat(k) || dims.empty()) return false;
+  if (k.dims == dims) return true;
+  int64_t elements = 1;
+  for (int32_t d : k.dims) elements *= d;
+  for (size_t i = 0; i + 1 < k.dims.size(); ++i) {
+    if (k.dims[i] != 1) return false;
+  }
+  return elements == 1 || (k.dims.size() <= dims.size() && elements == dims.back());
+}
+
+// Op `op` of a chain whose value so far is `x`: x is one of its two inputs, the other a row
+// operand that exists before op `first` runs; the output a float tensor of x's shape.
+bool ExtendsChain(const graph::Graph& g, const graph::Operator& op, int32_t x, int first,
+                  const std::vector<RuntimeTensor>& tensors, const std::vector<int>& producer) {
+  if (!IsChainOp(g, op) || op.inputs.size() != 2 || op.outputs.size() != 1 || op.outputs[0] < 0)
+    return false;
+  if ((op.inputs[0] == x) == (op.inputs[1] == x)) return false;
+  const int32_t k = op.inputs[0] == x ? op.inputs[1] : op.inputs[0];
+  if (k < 0) return false;
+  const RuntimeTensor& out = tensors[op.outputs[0]];
+  if (!IsFloat(out) || out.constant || out.dims != tensors[x].dims) return false;
+  if (!tensors[k].constant && producer[k] >= first) return false;
+  const int64_t act = op.builtin_options.GetInt("fused_activation_function", 0);
+  if (act < 0 || act > 3) return false;
+  return IsRowOperand(tensors[k], tensors[x].dims);
+}
+
 }  // namespace
 
 FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
@@ -181,6 +219,52 @@ FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
       plan.quantizes.push_back({i, k, sg.operators[k].outputs[0]});
     }
   }
+
+  // Elementwise chains, from ops no other fusion took. The first op's operands must be row
+  // operands too (its kernel splits the output into rows).
+  for (int i = 0; i < n_ops; ++i) {
+    const graph::Operator& op = sg.operators[i];
+    if (skip[i] || plan.host[i] >= 0 || !IsChainOp(g, op) || op.inputs.size() != 2 ||
+        op.outputs.size() != 1 || op.outputs[0] < 0 || op.inputs[0] < 0 || op.inputs[1] < 0)
+      continue;
+    int32_t x = op.outputs[0];
+    const RuntimeTensor& y = tensors[x];
+    if (!IsFloat(y) || y.constant || y.dims.empty() ||
+        !IsRowOperand(tensors[op.inputs[0]], y.dims) ||
+        !IsRowOperand(tensors[op.inputs[1]], y.dims))
+      continue;
+    const int64_t act = op.builtin_options.GetInt("fused_activation_function", 0);
+    if (act < 0 || act > 3) continue;
+    ChainFusion f;
+    f.first = i;
+    // Consecutive ops only: the last output and the LceQuantize's are then written when they
+    // would have been, so no lifetime grows and the arena does not either.
+    auto next = [&](int32_t t) {
+      const int k = only_reader(t);
+      return k == i + static_cast<int>(f.after.size()) + 1 ? k : -1;
+    };
+    for (int k = next(x);
+         k >= 0 && plan.host[k] < 0 && ExtendsChain(g, sg.operators[k], x, i, tensors, producer);
+         k = next(x)) {
+      f.elided.push_back(x);
+      f.after.push_back(k);
+      x = sg.operators[k].outputs[0];
+    }
+    for (int k : readers[x]) {
+      const graph::Operator& q = sg.operators[k];
+      if (k == i + static_cast<int>(f.after.size()) + 1 && plan.host[k] < 0 &&
+          g.IsCustom(q, graph::kLceQuantize) && q.inputs.size() == 1 && q.outputs.size() == 1 &&
+          q.outputs[0] >= 0 && PacksOf(tensors[x], tensors[q.outputs[0]])) {
+        f.quantize = k;
+        f.packed = q.outputs[0];
+        break;
+      }
+    }
+    if (f.after.empty() && f.quantize < 0) continue;
+    for (int k : f.after) plan.host[k] = i;
+    if (f.quantize >= 0) plan.host[f.quantize] = i;
+    plan.chains.push_back(std::move(f));
+  }
   return plan;
 }
 
@@ -210,6 +294,11 @@ void AttachConvFusions(const FusionPlan& plan, std::vector<OpContext>& contexts,
     OpContext& c = contexts[f.conv];
     c.fused_pool = &contexts[f.pool];
     for (int k : f.after) c.fused_after_pool.push_back(&contexts[k]);
+    if (f.packed >= 0) c.fused_packed = &tensors[f.packed];
+  }
+  for (const ChainFusion& f : plan.chains) {
+    OpContext& c = contexts[f.first];
+    for (int k : f.after) c.fused_chain.push_back(&contexts[k]);
     if (f.packed >= 0) c.fused_packed = &tensors[f.packed];
   }
 }

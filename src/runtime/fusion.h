@@ -49,10 +49,26 @@ struct PoolFusion {
   int32_t packed = -1;  // the LceQuantize's output, or -1
 };
 
+// A chain of float elementwise ops (ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM, PRELU), each after the
+// first the only reader of the output before it, whose other operands have the output's shape,
+// one value per channel or one value in all, and exist when the first op runs; optionally an
+// LceQuantize of the last output. The first op's kernel runs them all on blocks of rows that stay
+// in cache (the same float operations in the same order as the separate ops); the intermediate
+// outputs get no memory. Batch norms (MUL then ADD of constants) before a binarization, and
+// RealToBinaryNet's gate, PReLU, residual and batch norm after each binary convolution.
+struct ChainFusion {
+  int first = -1;
+  std::vector<int> after;       // the other ops, in order
+  int quantize = -1;            // an LceQuantize of the last output, or -1
+  int32_t packed = -1;          // its output
+  std::vector<int32_t> elided;  // the outputs of all ops but the last
+};
+
 struct FusionPlan {
   std::vector<BconvFusion> fusions;
   std::vector<QuantizeFusion> quantizes;
   std::vector<PoolFusion> pools;
+  std::vector<ChainFusion> chains;
   std::vector<int> host;  // per op: the op whose kernel runs it, or -1 for itself
 };
 
@@ -69,8 +85,8 @@ std::vector<int32_t> PlanInPlaceSums(const FusionPlan& plan,
                                      const std::vector<RuntimeTensor>& tensors,
                                      std::vector<int>& last);
 
-// Points the host ops' contexts at what the CONV_2D fusions fused into them (the LceBconv2d
-// fusions go through OpContext::fused, which the interpreter fills).
+// Points the host ops' contexts at what the CONV_2D and elementwise chain fusions fused into
+// them (the LceBconv2d fusions go through OpContext::fused, which the interpreter fills).
 void AttachConvFusions(const FusionPlan& plan, std::vector<OpContext>& contexts,
                        std::vector<RuntimeTensor>& tensors);
 

@@ -346,6 +346,9 @@ Status Interpreter::Impl::ComputeLifetimes(LoadState& s) {
       elided[f.conv_out] = true;
       if (!f.sum_read) elided[f.sum] = true;
     }
+    for (const runtime::ChainFusion& f : fusion.chains) {
+      for (int32_t t : f.elided) elided[t] = true;
+    }
   } else {
     fusion.host.assign(static_cast<size_t>(n_ops), -1);
   }

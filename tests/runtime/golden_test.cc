@@ -117,7 +117,7 @@ TEST_P(Golden, MatchesLce) {
 }
 
 // The residual ADD and LceQuantize of toy_shortcut run inside the LceBconv2d that feeds them, the
-// stem's LceQuantize inside the CONV_2D
+// stem's LceQuantize inside the CONV_2D, a batch norm, residual ADD and LceQuantize in one chain
 // (the golden test above checks that the results do not change); not with fuse_ops off or with
 // the reference kernels.
 TEST(Fusion, ResidualAddAndQuantizeRunInTheConvolution) {
@@ -134,9 +134,12 @@ TEST(Fusion, ResidualAddAndQuantizeRunInTheConvolution) {
       EXPECT_TRUE(p.op == "ADD" || p.op == "LceQuantize") << p.op;
       EXPECT_LT(p.fused_into, p.index);
       // The stem's LceQuantize runs in the CONV_2D, the blocks' ADD and LceQuantize in the
-      // LceBconv2d before them.
+      // LceBconv2d before them, and the batch norm's ADD, the residual ADD and the LceQuantize
+      // after the first block's RELU in the batch norm's MUL (an elementwise chain).
       const std::string& host = (*it)->op_profile()[static_cast<size_t>(p.fused_into)].op;
-      EXPECT_TRUE(host == "LceBconv2d" || (host == "CONV_2D" && p.op == "LceQuantize")) << host;
+      EXPECT_TRUE(host == "LceBconv2d" || host == "MUL" ||
+                  (host == "CONV_2D" && p.op == "LceQuantize"))
+          << host;
       ++n;
     }
     return n;
@@ -145,10 +148,12 @@ TEST(Fusion, ResidualAddAndQuantizeRunInTheConvolution) {
   unfused.fuse_ops = false;
   reference.use_reference_kernels = true;
   size_t fused_arena = 0, unfused_arena = 0, reference_arena = 0;
-  EXPECT_EQ(fused_ops(InterpreterOptions{}, &fused_arena), 4);  // 2 ADDs, 2 LceQuantize
+  EXPECT_EQ(fused_ops(InterpreterOptions{}, &fused_arena), 7);  // 4 ADDs, 3 LceQuantize
   EXPECT_EQ(fused_ops(unfused, &unfused_arena), 0);
   EXPECT_EQ(fused_ops(reference, &reference_arena), 0);
-  EXPECT_LE(fused_arena, unfused_arena);
+  // An elementwise chain writes its last output and the LceQuantize's bits at the same step, so
+  // the bits (1/32 of the floats) may add to the peak; fusion elides more than that elsewhere.
+  EXPECT_LE(fused_arena, unfused_arena + unfused_arena / 32);
 }
 
 // InterpreterOptions::input_shapes. A fixture run at a larger height and width, its recorded

@@ -141,7 +141,7 @@ class Prelu final : public runtime::OpKernel {
     }
     if (in_->type() == DType::kFloat32) {
       rows_.Plan(plan_, out_);
-      return Status::Ok();
+      return chain_.Prepare(ctx, FloatBinary::kPrelu, rows_, 0, 0);
     }
     QuantParams qi, qa, qo;
     XBNN_RETURN_IF_ERROR(GetQuant(ctx, in_, "input", &qi));
@@ -161,8 +161,12 @@ class Prelu final : public runtime::OpKernel {
   void Invoke(OpContext& ctx) override {
     if (in_->type() == DType::kFloat32) {
       // (A generic broadcast loop here took 3.9 ms on RealToBinaryNet's 112x112x64 PRELU.)
-      rows_.Run(ctx, FloatBinary::kPrelu, in_->as<float>(), alpha_->as<float>(), out_->as<float>(),
-                0, 0);
+      if (chain_.active()) {
+        chain_.Run(ctx, in_->as<float>(), alpha_->as<float>(), out_->as<float>());
+      } else {
+        rows_.Run(ctx, FloatBinary::kPrelu, in_->as<float>(), alpha_->as<float>(),
+                  out_->as<float>(), 0, 0);
+      }
       return;
     }
     const int8_t* x = in_->as<int8_t>();
@@ -181,6 +185,7 @@ class Prelu final : public runtime::OpKernel {
   RuntimeTensor *in_ = nullptr, *alpha_ = nullptr, *out_ = nullptr;
   Broadcast plan_;
   FloatBroadcastRows rows_;  // the float path
+  FloatChain chain_;         // elementwise ops fused after this one (runtime/fusion.h)
   int32_t in_off_ = 0, alpha_off_ = 0, out_zp_ = 0, mult1_ = 0, mult2_ = 0;
   int shift1_ = 0, shift2_ = 0;
 };

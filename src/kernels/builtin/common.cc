@@ -4,6 +4,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "kernels/binary/optimized/bitpack.h"
+
 namespace xbnn::kernels::builtin {
 
 void QuantizeMultiplier(double m, int32_t* multiplier, int* shift) {
@@ -317,6 +319,133 @@ void FloatBroadcastRows::Run(const OpContext& ctx, FloatBinary op, const float* 
                           BinaryRowsF32(op, a + ia, sa, 0, b + ib, sb, 0, out + o, 1, n, lo, hi);
                         });
   }
+}
+
+FloatChain::FloatChain() = default;
+FloatChain::~FloatChain() = default;
+
+Status FloatChain::Prepare(const OpContext& ctx, FloatBinary first, const FloatBroadcastRows& rows,
+                           float lo, float hi) {
+  first_ = first;
+  rows_ = &rows;
+  lo_ = lo;
+  hi_ = hi;
+  steps_.clear();
+  pack_.reset();
+  packed_ = ctx.fused_packed;
+  if (ctx.fused_chain.empty() && !packed_) return Status::Ok();
+  if (rows.rows_ <= 0) return ctx.Error("cannot run fused elementwise ops: no rows to split");
+  const int64_t n = rows.n_;
+  const RuntimeTensor* x = ctx.output(0);
+  for (const OpContext* e : ctx.fused_chain) {
+    const int32_t code = e->graph->CodeOf(*e->op).builtin;
+    Step st;
+    switch (code) {
+      case graph::op::kAdd:
+        st.op = FloatBinary::kAdd;
+        break;
+      case graph::op::kSub:
+        st.op = FloatBinary::kSub;
+        break;
+      case graph::op::kMul:
+        st.op = FloatBinary::kMul;
+        break;
+      case graph::op::kDiv:
+        st.op = FloatBinary::kDiv;
+        break;
+      case graph::op::kMaximum:
+        st.op = FloatBinary::kMax;
+        break;
+      case graph::op::kMinimum:
+        st.op = FloatBinary::kMin;
+        break;
+      case graph::op::kPrelu:
+        st.op = FloatBinary::kPrelu;
+        break;
+      default:
+        return e->Error("cannot run fused into an elementwise chain");
+    }
+    if (e->num_inputs() != 2 || e->outputs.size() != 1) return e->Error("needs two inputs");
+    st.operand_first = e->input(1) == x;
+    st.operand = e->input(st.operand_first ? 0 : 1);
+    st.out = e->output(0);
+    const RuntimeTensor* k = st.operand;
+    if (e->input(st.operand_first ? 1 : 0) != x || !k || k->type() != DType::kFloat32 || !st.out ||
+        st.out->type() != DType::kFloat32 || st.out->shape() != x->shape()) {
+      return e->Error("cannot run fused into an elementwise chain");
+    }
+    if (k->shape() == x->shape()) {
+      st.s = 1;
+      st.row = n;
+    } else if (k->elements() == 1) {
+      st.s = st.row = 0;
+    } else if (k->elements() == n) {
+      st.s = 1;
+      st.row = 0;
+    } else {
+      return e->Error("operand " + TensorName(k) +
+                      " is neither the chain's shape, one per channel nor one value");
+    }
+    Activation act = Activation::kNone;
+    if (st.op == FloatBinary::kAdd || st.op == FloatBinary::kSub || st.op == FloatBinary::kMul ||
+        st.op == FloatBinary::kDiv) {
+      XBNN_RETURN_IF_ERROR(ReadActivation(*e, &act));
+    }
+    FloatActivationRange(act, &st.lo, &st.hi);
+    steps_.push_back(st);
+    x = st.out;
+  }
+  if (packed_) {
+    optimized::PackParams pp;
+    pp.outer = rows.rows_;
+    pp.channels = static_cast<int>(n);
+    auto k = optimized::PackKernel::Create(pp);
+    if (!k.ok()) return ctx.Error(k.status().message());
+    pack_ = std::move(*k);
+  }
+  // Blocks of about 8 KB per scratch buffer: the chain's rows stay in L1.
+  block_rows_ = std::max<int64_t>(1, 2048 / n);
+  if (!ctx.shapes_only && !steps_.empty()) {
+    scratch_.assign(static_cast<size_t>(NumThreads(ctx)) * 2 * static_cast<size_t>(block_rows_ * n),
+                    0.0f);
+  }
+  return Status::Ok();
+}
+
+void FloatChain::Run(const OpContext& ctx, const float* a, const float* b, float* out) const {
+  const FloatBroadcastRows& r = *rows_;
+  const int64_t n = r.n_, block = block_rows_ * n;
+  float* last = steps_.empty() ? out : steps_.back().out->as<float>();
+  int32_t* packed = packed_ ? packed_->as<int32_t>() : nullptr;
+  const int chunks = static_cast<int>(std::min<int64_t>(r.rows_, 8 * NumThreads(ctx)));
+  auto task = [&](int thread, int i) {
+    const int64_t r0 = r.rows_ * i / chunks, r1 = r.rows_ * (i + 1) / chunks;
+    float* buf[2] = {nullptr, nullptr};
+    if (!steps_.empty()) {
+      buf[0] = scratch_.data() + static_cast<size_t>(thread) * 2 * static_cast<size_t>(block);
+      buf[1] = buf[0] + block;
+    }
+    for (int64_t q = r0; q < r1; q += block_rows_) {
+      const int64_t m = std::min(block_rows_, r1 - q);
+      float* dst = steps_.empty() ? out + q * n : buf[0];
+      BinaryRowsF32(first_, a + q * r.a_row_, r.sa_, r.a_row_, b + q * r.b_row_, r.sb_, r.b_row_,
+                    dst, m, n, lo_, hi_);
+      const float* cur = dst;
+      for (size_t j = 0; j < steps_.size(); ++j) {
+        const Step& st = steps_[j];
+        dst = j + 1 == steps_.size() ? last + q * n : (cur == buf[0] ? buf[1] : buf[0]);
+        const float* k = st.operand->as<float>() + q * st.row;
+        if (st.operand_first) {
+          BinaryRowsF32(st.op, k, st.s, st.row, cur, 1, n, dst, m, n, st.lo, st.hi);
+        } else {
+          BinaryRowsF32(st.op, cur, 1, n, k, st.s, st.row, dst, m, n, st.lo, st.hi);
+        }
+        cur = dst;
+      }
+      if (pack_) pack_->RunRows(last, packed, q, q + m);
+    }
+  };
+  ParallelFor(ctx, chunks, task, r.seconds_ * static_cast<double>(steps_.size() + 1));
 }
 
 Status PlanBroadcast(const OpContext& ctx, const std::vector<int32_t>& a, const std::vector<int32_t>& b,

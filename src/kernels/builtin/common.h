@@ -18,6 +18,10 @@
 #include "kernels/builtin/vector_loops.h"
 #include "ops/op_kernel.h"
 
+namespace xbnn::kernels::optimized {
+class PackKernel;
+}  // namespace xbnn::kernels::optimized
+
 namespace xbnn::kernels::builtin {
 
 using graph::DType;
@@ -276,6 +280,7 @@ void ParallelFor(const OpContext& ctx, int n, F& fn, double seconds) {
 // rows are split over the threads; otherwise a generic broadcast runs on the calling thread.
 class FloatBroadcastRows {
  public:
+  friend class FloatChain;
   // `plan` is the op's PlanBroadcast of its inputs into `out`; both outlive Run.
   void Plan(const Broadcast& plan, const RuntimeTensor* out);
   // out = clamp(a op b, lo, hi) over the broadcast (see BinaryRowsF32).
@@ -288,6 +293,42 @@ class FloatBroadcastRows {
   // scalar) and from one row to the next (n_, or 0 for a broadcast row). rows_ 0: none.
   int64_t rows_ = 0, n_ = 0, sa_ = 0, sb_ = 0, a_row_ = 0, b_row_ = 0;
   double seconds_ = 0;
+};
+
+// The float elementwise ops of a chain fusion (runtime/fusion.h, ChainFusion) run by the first
+// op's kernel: per block of rows that fits in cache, the first op into a scratch block, each
+// chained op from one scratch block into the other, the last into its output tensor, then the
+// fused LceQuantize of those rows. The same BinaryRowsF32 calls on the same values as the
+// separate ops, so the outputs are bit-identical.
+class FloatChain {
+ public:
+  FloatChain();
+  ~FloatChain();
+  // ctx: the first op's context (its fused_chain and fused_packed); `first`: its float op, its
+  // rows (Plan()ed) and activation range. Errors name the chained op that cannot run here.
+  Status Prepare(const OpContext& ctx, FloatBinary first, const FloatBroadcastRows& rows, float lo,
+                 float hi);
+  bool active() const { return !steps_.empty() || pack_ != nullptr; }
+  // a, b: the first op's inputs; out: its output, when nothing follows it (an LceQuantize only).
+  void Run(const OpContext& ctx, const float* a, const float* b, float* out) const;
+
+ private:
+  struct Step {
+    FloatBinary op = FloatBinary::kAdd;
+    const RuntimeTensor* operand = nullptr;
+    bool operand_first = false;  // the operand is the op's first input, the chain value its second
+    int64_t s = 0, row = 0;      // the operand's stride within a row and from row to row
+    float lo = 0, hi = 0;
+    RuntimeTensor* out = nullptr;
+  };
+  FloatBinary first_ = FloatBinary::kAdd;
+  const FloatBroadcastRows* rows_ = nullptr;
+  float lo_ = 0, hi_ = 0;
+  std::vector<Step> steps_;
+  std::unique_ptr<optimized::PackKernel> pack_;
+  RuntimeTensor* packed_ = nullptr;
+  int64_t block_rows_ = 1;
+  mutable std::vector<float> scratch_;  // per thread: two blocks
 };
 
 // ---------------------------------------------------------------------------------------------

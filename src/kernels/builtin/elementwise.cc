@@ -173,6 +173,7 @@ class Binary final : public runtime::OpKernel {
       case DType::kFloat32:
         FloatActivationRange(act_, &flo_, &fhi_);
         rows_.Plan(plan_, out_);
+        XBNN_RETURN_IF_ERROR(chain_.Prepare(ctx, FloatKind(), rows_, flo_, fhi_));
         return Status::Ok();
       case DType::kInt32:
         if (op_ == BinOp::kDiv) break;
@@ -190,8 +191,12 @@ class Binary final : public runtime::OpKernel {
   void Invoke(OpContext& ctx) override {
     switch (type_) {
       case DType::kFloat32:
-        rows_.Run(ctx, FloatKind(), a_->as<float>(), b_->as<float>(), out_->as<float>(), flo_,
-                  fhi_);
+        if (chain_.active()) {
+          chain_.Run(ctx, a_->as<float>(), b_->as<float>(), out_->as<float>());
+        } else {
+          rows_.Run(ctx, FloatKind(), a_->as<float>(), b_->as<float>(), out_->as<float>(), flo_,
+                    fhi_);
+        }
         break;
       case DType::kInt32: InvokeInt32(); break;
       default: InvokeInt8(); break;
@@ -390,6 +395,7 @@ class Binary final : public runtime::OpKernel {
   Broadcast plan_;
   float flo_ = 0, fhi_ = 0;
   FloatBroadcastRows rows_;  // the float path
+  FloatChain chain_;         // elementwise ops fused after this one (runtime/fusion.h)
   int32_t ilo_ = 0, ihi_ = 0;
   AddSubParams as_;
   Fivefold fivefold_;

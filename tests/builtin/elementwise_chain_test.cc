@@ -1,0 +1,120 @@
+// A chain of float elementwise ops (runtime/fusion.h, ChainFusion) runs in its first op's kernel
+// on blocks of rows: the outputs must be bit-identical to the separate ops' (fuse_ops off), on 1
+// to 3 threads, with every kind of operand (the chain's shape, one per channel, one value; as the
+// first or the second input), every op kind, activations, special values, and an LceQuantize of
+// the last output; and the chain must actually form (the later ops report their host).
+#include <cmath>
+#include <cstring>
+
+#include "builtin/op_test_util.h"
+#include "graph/lce_options.h"
+
+namespace xbnn::testing {
+namespace {
+
+namespace op = graph::op;
+
+struct ChainRun {
+  std::vector<float> y;
+  std::vector<int32_t> packed;
+  std::vector<int> fused_into;
+};
+
+// in0, in1: [2, 5, 7, 67] (67 channels: whole vectors and a tail, rows of odd length).
+ChainRun RunChain(const std::vector<float>& x0, const std::vector<float>& x1,
+                  const std::vector<float>& per_channel, const std::vector<float>& alpha,
+                  int threads, bool fuse) {
+  const std::vector<int32_t> shape{2, 5, 7, 67};
+  OpModel m;
+  const int in0 = m.Input(DType::kFloat32, shape);
+  const int in1 = m.Input(DType::kFloat32, shape);
+  const int c = m.Const(DType::kFloat32, {67}, per_channel);
+  const int c3 = m.Const(DType::kFloat32, {1, 1, 67}, alpha);
+  const int scalar = m.Const(DType::kFloat32, {1}, std::vector<float>{-0.75f});
+  auto t = [&] { return m.Temp(DType::kFloat32, shape); };
+  auto act = [](int64_t a) { return std::vector<Field>{{"fused_activation_function", a}}; };
+  const int a = t(), b = t(), d = t(), e = t(), f = t(), g = t(), h = t();
+  const int y = m.Output(DType::kFloat32, shape);
+  const int packed = m.Output(DType::kInt32, {2, 5, 7, 3});
+  m.Op(op::kSub, {in0, c}, {a}, opt::kSub, act(0));         // host: input - per channel
+  m.Op(op::kMul, {scalar, a}, {b}, opt::kMul, act(0));      // scalar first
+  m.Op(op::kPrelu, {b, c3}, {d});                           // alpha [1, 1, C]
+  m.Op(op::kDiv, {d, in1}, {e}, opt::kDiv, act(1));         // the chain's shape, RELU
+  m.Op(op::kMaximum, {in1, e}, {f}, opt::kMaximumMinimum);  // operand first
+  m.Op(op::kMinimum, {f, c}, {g}, opt::kMaximumMinimum);    // per channel second
+  m.Op(op::kSub, {in1, g}, {h}, opt::kSub, act(2));         // operand first, RELU_N1_TO_1
+  m.Op(op::kAdd, {h, in0}, {y}, opt::kAdd, act(3));         // RELU6; a model output
+  m.CustomOp(graph::kLceQuantize, {y}, {packed});
+  ChainRun r;
+  const Status s = m.Build(threads, FloatPrecision::kFloat32, fuse);
+  EXPECT_TRUE(s.ok()) << s.message();
+  if (!s.ok()) return r;
+  m.SetInput(0, x0);
+  m.SetInput(1, x1);
+  EXPECT_TRUE(m.Invoke().ok());
+  r.y = m.GetOutput<float>(0);
+  r.packed = m.GetOutput<int32_t>(1);
+  for (const OpProfile& p : m.interpreter().op_profile()) r.fused_into.push_back(p.fused_into);
+  return r;
+}
+
+TEST(ElementwiseChainTest, BitIdenticalToSeparateOps) {
+  const size_t n = 2 * 5 * 7 * 67;
+  auto x0 = RandomFloats(n, 601, -3, 3);
+  auto x1 = RandomFloats(n, 602, -3, 3);
+  const float specials[] = {NAN, -0.0f, 0.0f, INFINITY, -INFINITY, 1e-40f, -1e-40f};
+  for (size_t i = 0, k = 0; i < n; i += 13, ++k) x0[i] = specials[k % std::size(specials)];
+  for (size_t i = 5, k = 3; i < n; i += 17, ++k) x1[i] = specials[k % std::size(specials)];
+  auto per_channel = RandomFloats(67, 603, -1, 1);
+  auto alpha = RandomFloats(67, 604, -2, 2);
+  const ChainRun separate = RunChain(x0, x1, per_channel, alpha, 1, false);
+  for (int threads : {1, 2, 3}) {
+    const ChainRun fused = RunChain(x0, x1, per_channel, alpha, threads, true);
+    ASSERT_EQ(fused.y.size(), separate.y.size());
+    EXPECT_EQ(std::memcmp(fused.y.data(), separate.y.data(), n * sizeof(float)), 0)
+        << threads << " thread(s)";
+    EXPECT_EQ(fused.packed, separate.packed) << threads << " thread(s)";
+    // Ops 1-7 and the LceQuantize run in op 0; without fusion every op runs on its own.
+    for (size_t i = 0; i < fused.fused_into.size(); ++i) {
+      EXPECT_EQ(fused.fused_into[i], i == 0 ? -1 : 0) << "op " << i;
+      EXPECT_EQ(separate.fused_into[i], -1) << "op " << i;
+    }
+  }
+}
+
+// An op that reads a chain value twice, an intermediate that another op also reads, and an
+// operand that broadcasts along another axis end the chain there (and the results still agree).
+TEST(ElementwiseChainTest, StopsWhereTheRowsOrReadersDoNotAllowIt) {
+  const std::vector<int32_t> shape{3, 4, 16};
+  auto x = RandomFloats(3 * 4 * 16, 611, -2, 2);
+  auto col = RandomFloats(3 * 1 * 16, 612, -2, 2);  // [3, 1, 16]: not one row for every row
+  auto run = [&](bool fuse) {
+    OpModel m;
+    const int in = m.Input(DType::kFloat32, shape);
+    const int k = m.Const(DType::kFloat32, {3, 1, 16}, col);
+    const int a = m.Temp(DType::kFloat32, shape), b = m.Temp(DType::kFloat32, shape);
+    const int c = m.Output(DType::kFloat32, shape), d = m.Output(DType::kFloat32, shape);
+    const int e = m.Output(DType::kFloat32, shape);
+    const std::vector<Field> none{{"fused_activation_function", int64_t{0}}};
+    m.Op(op::kMul, {in, in}, {a}, opt::kMul, none);  // 0: host candidate
+    m.Op(op::kAdd, {a, a}, {b}, opt::kAdd, none);    // 1: reads a twice: not chained
+    m.Op(op::kSub, {b, k}, {c}, opt::kSub, none);    // 2: [3, 1, 16] operand: not chained
+    m.Op(op::kAdd, {c, in}, {d}, opt::kAdd, none);   // 3: chains after 2? c is an output: no
+    m.Op(op::kMul, {d, in}, {e}, opt::kMul, none);   // 4: d is an output too: no
+    EXPECT_TRUE(m.Build(2, FloatPrecision::kFloat32, fuse).ok());
+    m.SetInput(0, x);
+    EXPECT_TRUE(m.Invoke().ok());
+    std::vector<int> hosts;
+    for (const OpProfile& p : m.interpreter().op_profile()) hosts.push_back(p.fused_into);
+    return std::make_tuple(m.GetOutput<float>(0), m.GetOutput<float>(1), m.GetOutput<float>(2),
+                           hosts);
+  };
+  const auto fused = run(true), separate = run(false);
+  EXPECT_EQ(std::get<0>(fused), std::get<0>(separate));
+  EXPECT_EQ(std::get<1>(fused), std::get<1>(separate));
+  EXPECT_EQ(std::get<2>(fused), std::get<2>(separate));
+  EXPECT_EQ(std::get<3>(fused), (std::vector<int>{-1, -1, -1, -1, -1}));
+}
+
+}  // namespace
+}  // namespace xbnn::testing
