@@ -131,45 +131,51 @@ TEST_P(ConvTest, Int8PerChannel) {
 
 INSTANTIATE_TEST_SUITE_P(
     Grid, ConvTest,
-    ::testing::Values(ConvCase{1, 5, 5, 3, 4, 3, 3, 1, 1, 1, 1, 1, true, true, 0},
-                      ConvCase{1, 5, 5, 3, 4, 3, 3, 1, 1, 1, 1, 1, false, true, 1},
-                      ConvCase{2, 7, 6, 5, 7, 3, 3, 2, 2, 1, 1, 1, true, false, 3},
-                      ConvCase{1, 8, 8, 4, 6, 3, 3, 2, 1, 1, 1, 1, false, true, 2},
-                      ConvCase{1, 9, 9, 4, 8, 3, 3, 1, 1, 2, 2, 1, true, true, 0},
-                      ConvCase{1, 9, 7, 4, 8, 3, 2, 1, 2, 2, 1, 1, false, true, 1},
-                      ConvCase{1, 6, 6, 8, 4, 1, 1, 1, 1, 1, 1, 1, true, true, 0},
-                      ConvCase{1, 7, 7, 8, 6, 1, 1, 2, 2, 1, 1, 1, true, false, 3},
-                      ConvCase{1, 6, 6, 8, 6, 3, 3, 1, 1, 1, 1, 2, true, true, 0},
-                      ConvCase{2, 6, 5, 12, 8, 3, 3, 2, 2, 1, 1, 4, false, true, 1},
-                      ConvCase{1, 11, 11, 3, 16, 3, 3, 2, 2, 1, 1, 1, true, true, 3},
-                      ConvCase{1, 4, 4, 33, 17, 2, 2, 1, 1, 1, 1, 1, true, true, 2},
-                      // The direct AVX-512 kernel (conv_direct.h: in_c <= 4, out_c % 16 == 0 or 8):
-                      // 7x7 stride-2 stems with borders on every side, 6-pixel tiles and
-                      // leftover pixels, 64-channel blocks and a partial one, kernels larger
-                      // than the image, batch 2.
-                      ConvCase{1, 30, 29, 3, 64, 7, 7, 2, 2, 1, 1, 1, true, true, 1},
-                      ConvCase{2, 17, 23, 3, 80, 7, 7, 2, 2, 1, 1, 1, true, false, 0},
-                      ConvCase{1, 19, 40, 1, 16, 3, 3, 1, 1, 1, 1, 1, true, true, 3},
-                      ConvCase{1, 12, 27, 4, 32, 5, 3, 1, 2, 1, 1, 1, false, true, 2},
-                      ConvCase{1, 5, 4, 2, 48, 7, 7, 1, 1, 1, 1, 1, true, true, 0},
-                      ConvCase{1, 9, 50, 3, 192, 3, 5, 3, 1, 1, 1, 1, true, true, 1},
-                      ConvCase{1, 6, 30, 3, 48, 3, 3, 1, 1, 1, 1, 1, true, true, 0},
-                      // Its 8-channel stem kernel (pairs of pixels per vector): QuickNetSmall's
-                      // 3x3 stride-2 stem with borders, 6-pair tiles, leftover pairs and single
-                      // pixels; stride 1; one input channel; VALID; batch 2.
-                      ConvCase{1, 31, 29, 3, 8, 3, 3, 2, 2, 1, 1, 1, true, true, 1},
-                      ConvCase{1, 26, 40, 3, 8, 3, 3, 2, 2, 1, 1, 1, true, true, 3},
-                      ConvCase{2, 12, 27, 3, 8, 3, 3, 1, 1, 1, 1, 1, false, true, 0},
-                      ConvCase{1, 9, 33, 1, 8, 5, 5, 2, 2, 1, 1, 1, true, true, 2},
-                      ConvCase{1, 10, 30, 3, 8, 3, 3, 2, 2, 1, 1, 1, true, false, 0},
-                      // The direct kernel's 1x1 path: chunks of up to 48 pixels and a partial
-                      // last one, 49 = 7x7 pixels in one chunk split by channel blocks, tiles of 6/8/12 pixels and singles, a partial
-                      // 64-channel block, batch 2, deep and shallow reductions.
-                      ConvCase{1, 7, 7, 64, 128, 1, 1, 1, 1, 1, 1, 1, true, true, 0},
-                      ConvCase{2, 5, 9, 16, 80, 1, 1, 1, 1, 1, 1, 1, false, true, 1},
-                      ConvCase{1, 3, 11, 256, 48, 1, 1, 1, 1, 1, 1, 1, true, false, 3},
-                      ConvCase{1, 10, 10, 5, 32, 1, 1, 1, 1, 1, 1, 1, true, true, 2},
-                      ConvCase{1, 1, 1, 7, 16, 1, 1, 1, 1, 1, 1, 1, true, true, 0}),
+    ::testing::Values(
+        ConvCase{1, 5, 5, 3, 4, 3, 3, 1, 1, 1, 1, 1, true, true, 0},
+        ConvCase{1, 5, 5, 3, 4, 3, 3, 1, 1, 1, 1, 1, false, true, 1},
+        ConvCase{2, 7, 6, 5, 7, 3, 3, 2, 2, 1, 1, 1, true, false, 3},
+        ConvCase{1, 8, 8, 4, 6, 3, 3, 2, 1, 1, 1, 1, false, true, 2},
+        ConvCase{1, 9, 9, 4, 8, 3, 3, 1, 1, 2, 2, 1, true, true, 0},
+        ConvCase{1, 9, 7, 4, 8, 3, 2, 1, 2, 2, 1, 1, false, true, 1},
+        ConvCase{1, 6, 6, 8, 4, 1, 1, 1, 1, 1, 1, 1, true, true, 0},
+        ConvCase{1, 7, 7, 8, 6, 1, 1, 2, 2, 1, 1, 1, true, false, 3},
+        ConvCase{1, 6, 6, 8, 6, 3, 3, 1, 1, 1, 1, 2, true, true, 0},
+        ConvCase{2, 6, 5, 12, 8, 3, 3, 2, 2, 1, 1, 4, false, true, 1},
+        ConvCase{1, 11, 11, 3, 16, 3, 3, 2, 2, 1, 1, 1, true, true, 3},
+        ConvCase{1, 4, 4, 33, 17, 2, 2, 1, 1, 1, 1, 1, true, true, 2},
+        // The direct AVX-512 kernel (conv_direct.h: in_c <= 4, out_c % 16 == 0 or 8):
+        // 7x7 stride-2 stems with borders on every side, 6-pixel tiles and
+        // leftover pixels, 64-channel blocks and a partial one, kernels larger
+        // than the image, batch 2.
+        ConvCase{1, 30, 29, 3, 64, 7, 7, 2, 2, 1, 1, 1, true, true, 1},
+        ConvCase{2, 17, 23, 3, 80, 7, 7, 2, 2, 1, 1, 1, true, false, 0},
+        ConvCase{1, 19, 40, 1, 16, 3, 3, 1, 1, 1, 1, 1, true, true, 3},
+        ConvCase{1, 12, 27, 4, 32, 5, 3, 1, 2, 1, 1, 1, false, true, 2},
+        ConvCase{1, 5, 4, 2, 48, 7, 7, 1, 1, 1, 1, 1, true, true, 0},
+        ConvCase{1, 9, 50, 3, 192, 3, 5, 3, 1, 1, 1, 1, true, true, 1},
+        ConvCase{1, 6, 30, 3, 48, 3, 3, 1, 1, 1, 1, 1, true, true, 0},
+        // Its 8-channel stem kernel (pairs of pixels per vector): QuickNetSmall's
+        // 3x3 stride-2 stem with borders, 6-pair tiles, leftover pairs and single
+        // pixels; stride 1; one input channel; VALID; batch 2.
+        ConvCase{1, 31, 29, 3, 8, 3, 3, 2, 2, 1, 1, 1, true, true, 1},
+        ConvCase{1, 26, 40, 3, 8, 3, 3, 2, 2, 1, 1, 1, true, true, 3},
+        ConvCase{2, 12, 27, 3, 8, 3, 3, 1, 1, 1, 1, 1, false, true, 0},
+        ConvCase{1, 9, 33, 1, 8, 5, 5, 2, 2, 1, 1, 1, true, true, 2},
+        ConvCase{1, 10, 30, 3, 8, 3, 3, 2, 2, 1, 1, 1, true, false, 0},
+        // ... and its one-pixel-per-vector form for more input channels (MeliusNet22's
+        // grouped 8 -> 8 stem; 12 and 16 channels; a 5x5 stride-2 kernel).
+        ConvCase{1, 13, 27, 8, 8, 3, 3, 1, 1, 1, 1, 1, true, true, 0},
+        ConvCase{2, 9, 14, 12, 8, 3, 3, 2, 2, 1, 1, 1, true, false, 3},
+        ConvCase{1, 11, 23, 16, 8, 5, 5, 2, 2, 1, 1, 1, false, true, 1},
+        // The direct kernel's 1x1 path: chunks of up to 48 pixels and a partial
+        // last one, 49 = 7x7 pixels in one chunk split by channel blocks, tiles of 6/8/12 pixels
+        // and singles, a partial 64-channel block, batch 2, deep and shallow reductions.
+        ConvCase{1, 7, 7, 64, 128, 1, 1, 1, 1, 1, 1, 1, true, true, 0},
+        ConvCase{2, 5, 9, 16, 80, 1, 1, 1, 1, 1, 1, 1, false, true, 1},
+        ConvCase{1, 3, 11, 256, 48, 1, 1, 1, 1, 1, 1, 1, true, false, 3},
+        ConvCase{1, 10, 10, 5, 32, 1, 1, 1, 1, 1, 1, 1, true, true, 2},
+        ConvCase{1, 1, 1, 7, 16, 1, 1, 1, 1, 1, 1, 1, true, true, 0}),
     [](const ::testing::TestParamInfo<ConvCase>& i) { return Name(i.param); });
 
 // The grid's small-channel cases above run on the direct kernel wherever the CPU has AVX-512F or
@@ -181,9 +187,16 @@ TEST(ConvTest, DirectKernelCoversTheStemShapes) {
   EXPECT_FALSE(DirectConvF32::Applies(stem, 2, 1, 1));
   EXPECT_FALSE(DirectConvF32::Applies(stem, 1, 2, 1));
   EXPECT_FALSE(DirectConvF32::Applies(DirectConvGeometry{1, 8, 8, 8, 8, 8, 64, 3, 3, 1, 1, 1, 1}, 1, 1, 1));
-  // 8 channels: only where a pixel pair's taps fit in 16 floats ((stride_w + k_w) * in_c <= 16).
-  EXPECT_FALSE(DirectConvF32::Applies(DirectConvGeometry{1, 16, 16, 3, 6, 6, 8, 5, 5, 2, 2, 2, 2}, 1, 1, 1));
+  // 8 channels: up to 16 input channels and kernels of at least 3x3.
+  EXPECT_FALSE(
+      DirectConvF32::Applies(DirectConvGeometry{1, 8, 8, 17, 8, 8, 8, 3, 3, 1, 1, 1, 1}, 1, 1, 1));
   EXPECT_FALSE(DirectConvF32::Applies(DirectConvGeometry{1, 8, 8, 16, 8, 8, 8, 1, 1, 1, 1, 0, 0}, 1, 1, 1));
+  // Pixel pairs (AVX-512) only where a pair's taps fit in 16 floats.
+  EXPECT_TRUE(DirectConvF32::PairsFit(DirectConvGeometry{1, 16, 16, 3, 8, 8, 8, 3, 3, 2, 2, 1, 1}));
+  EXPECT_FALSE(
+      DirectConvF32::PairsFit(DirectConvGeometry{1, 16, 16, 3, 6, 6, 8, 5, 5, 2, 2, 2, 2}));
+  EXPECT_FALSE(
+      DirectConvF32::PairsFit(DirectConvGeometry{1, 16, 16, 8, 16, 16, 8, 3, 3, 1, 1, 1, 1}));
 #if defined(__x86_64__)
   if (!__builtin_cpu_supports("avx512f") &&
       !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")))
@@ -192,6 +205,10 @@ TEST(ConvTest, DirectKernelCoversTheStemShapes) {
       DirectConvF32::Applies(DirectConvGeometry{1, 8, 8, 3, 8, 8, 8, 3, 3, 1, 1, 1, 1}, 1, 1, 1));
   EXPECT_TRUE(DirectConvF32::Applies(
       DirectConvGeometry{1, 224, 224, 3, 112, 112, 8, 3, 3, 2, 2, 0, 0}, 1, 1, 1));
+  EXPECT_TRUE(DirectConvF32::Applies(  // MeliusNet22's grouped stem
+      DirectConvGeometry{1, 112, 112, 8, 112, 112, 8, 3, 3, 1, 1, 1, 1}, 1, 1, 1));
+  EXPECT_TRUE(
+      DirectConvF32::Applies(DirectConvGeometry{1, 16, 16, 3, 6, 6, 8, 5, 5, 2, 2, 2, 2}, 1, 1, 1));
   EXPECT_TRUE(DirectConvF32::Applies(stem, 1, 1, 1));
   const DirectConvGeometry wide{1, 30, 29, 4, 15, 15, 80, 3, 3, 2, 2, 1, 1};
   EXPECT_TRUE(DirectConvF32::Applies(wide, 1, 1, 1));
@@ -258,7 +275,11 @@ TEST(ConvTest, DirectKernelSumsInFilterOrder) {
                             // 8-channel stems (QuickNetSmall's 3x3 stride 2), edges and odd widths.
                             ConvCase{1, 31, 29, 3, 8, 3, 3, 2, 2, 1, 1, 1, true, true, 1},
                             ConvCase{2, 26, 40, 3, 8, 3, 3, 2, 2, 1, 1, 1, true, false, 3},
-                            ConvCase{1, 9, 33, 1, 8, 5, 5, 2, 2, 1, 1, 1, false, true, 2}}) {
+                            ConvCase{1, 9, 33, 1, 8, 5, 5, 2, 2, 1, 1, 1, false, true, 2},
+                            // ... over 8 to 16 input channels (one pixel per vector).
+                            ConvCase{1, 13, 27, 8, 8, 3, 3, 1, 1, 1, 1, 1, true, true, 0},
+                            ConvCase{2, 9, 14, 12, 8, 3, 3, 2, 2, 1, 1, 1, true, false, 3},
+                            ConvCase{1, 11, 23, 16, 8, 5, 5, 2, 2, 1, 1, 1, false, true, 1}}) {
     const int oh = OutSize(c.h, c.kh, c.stride_h, 1, c.same), ow = OutSize(c.w, c.kw, c.stride_w, 1, c.same);
     const int pt = PadBefore(c.h, c.kh, c.stride_h, 1, c.same), pl = PadBefore(c.w, c.kw, c.stride_w, 1, c.same);
     const DirectConvGeometry g{c.n, c.h, c.w, c.cin, oh, ow, c.cout, c.kh, c.kw, c.stride_h, c.stride_w, pt, pl};

@@ -6,8 +6,10 @@
 // of QuickNet and Bi-Real Net) as a matrix product over all pixels: 24 FMAs per 10 loads, where
 // XNNPACK's 7x16 AVX-512 GEMM tile needs 8 loads per 7 FMAs. 8-channel stems (QuickNetSmall's
 // 3x3 stride-2 stem) put two pixels in one vector (conv_direct.cc, PairKernel8), where XNNPACK
-// leaves half of each vector empty. AVX-512F only, chosen at run time:
-// where it does not apply (shape, or a CPU without AVX-512F) the caller keeps XNNPACK.
+// leaves half of each vector empty; 8-channel convolutions over more input channels (MeliusNet22's
+// grouped stem) run one pixel per 8-channel AVX2 vector. AVX-512F, or the AVX2 and FMA forms of
+// the same sums, chosen at run time: where neither applies (shape, or a CPU without them) the
+// caller keeps XNNPACK.
 #pragma once
 
 #include <cstdint>
@@ -105,9 +107,12 @@ class DirectConvF32 {
  public:
   // The shapes this kernel is meant for (no groups, no dilation, out_c a multiple of 16, kernel
   // and strides at most 16; in_c <= 4 and a kernel of at least 3x3, or a 1x1 stride-1 unpadded
-  // kernel; or out_c 8, in_c <= 4, a kernel of at least 3x3 and (stride_w + k_w) * in_c <= 16)
-  // on a CPU with AVX-512F or with AVX2 and FMA. Both instruction sets give the same bits.
+  // kernel; or out_c 8, in_c <= 16 and a kernel of at least 3x3) on a CPU with AVX-512F or with
+  // AVX2 and FMA. Both instruction sets give the same bits.
   static bool Applies(const DirectConvGeometry& g, int groups, int dil_h, int dil_w);
+  // An 8-channel convolution whose pixel pairs fit one AVX-512 vector (PairKernel8); the others
+  // run one pixel per AVX2 vector (EightAvx2), on AVX-512 CPUs too.
+  static bool PairsFit(const DirectConvGeometry& g);
   // Repacks the OHWI filter into 64-channel blocks; bias may be null; [lo, hi] is the fused
   // activation's range.
   void Prepare(const DirectConvGeometry& g, const float* filter_ohwi, const float* bias, float lo,
