@@ -101,6 +101,9 @@ class OpContext {
   // MAXIMUM, MINIMUM or PRELU hosts them), in order; fused_packed is then an LceQuantize of the
   // last one's output (of this op's output without them).
   std::vector<const OpContext*> fused_chain;
+  // A PAD of one of this op's inputs (a float ADD; runtime/fusion.h, PadAddFusion): the ADD reads
+  // the PAD's input and adds +0.0 in the padded channels; the PAD's output has no memory.
+  const OpContext* fused_pad = nullptr;
   // Set by Invoke when the op's input values make it fail (GATHER's indices out of range, when
   // they are not constant and so could not be checked in Prepare). The interpreter returns it from
   // Interpreter::Invoke (TakeInvokeError). Only this failure path builds a message (allocates).

@@ -1,6 +1,7 @@
 #include "runtime/fusion.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "graph/lce_options.h"
 #include "kernels/binary/binary_ops.h"
@@ -84,6 +85,40 @@ bool ExtendsChain(const graph::Graph& g, const graph::Operator& op, int32_t x, i
   const int64_t act = op.builtin_options.GetInt("fused_activation_function", 0);
   if (act < 0 || act > 3) return false;
   return IsRowOperand(tensors[k], tensors[x].dims);
+}
+
+// A float PAD or PADV2 of the last axis only, with +0.0 (bitwise), from a float tensor of the
+// same rank.
+bool PadsLastAxisWithZeros(const graph::Graph& g, const graph::Operator& op,
+                           const std::vector<RuntimeTensor>& tensors) {
+  const int32_t code = g.CodeOf(op).builtin;
+  if (code != graph::op::kPad && code != graph::op::kPadV2) return false;
+  if (op.inputs.size() < 2 || op.outputs.size() != 1 || op.inputs[0] < 0 || op.inputs[1] < 0 ||
+      op.outputs[0] < 0)
+    return false;
+  const RuntimeTensor& x = tensors[op.inputs[0]];
+  const RuntimeTensor& p = tensors[op.inputs[1]];
+  const RuntimeTensor& y = tensors[op.outputs[0]];
+  const size_t rank = x.dims.size();
+  if (!IsFloat(x) || !IsFloat(y) || y.constant || rank == 0 || y.dims.size() != rank) return false;
+  if (!p.constant || !p.data || p.type() != DType::kInt32 ||
+      p.dims != std::vector<int32_t>{static_cast<int32_t>(rank), 2})
+    return false;
+  const int32_t* a = p.as<int32_t>();
+  for (size_t d = 0; d + 1 < rank; ++d) {
+    if (a[2 * d] != 0 || a[2 * d + 1] != 0 || x.dims[d] != y.dims[d]) return false;
+  }
+  if (a[2 * rank - 2] < 0 || a[2 * rank - 1] < 0 ||
+      int64_t{x.dims.back()} + a[2 * rank - 2] + a[2 * rank - 1] != y.dims.back())
+    return false;
+  if (code == graph::op::kPadV2 && op.inputs.size() > 2 && op.inputs[2] >= 0) {
+    const RuntimeTensor& v = tensors[op.inputs[2]];
+    if (!v.constant || !v.data || !IsFloat(v) || v.bytes != 4) return false;
+    uint32_t bits = 1;
+    std::memcpy(&bits, v.data, 4);
+    if (bits != 0) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -265,6 +300,28 @@ FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
     if (f.quantize >= 0) plan.host[f.quantize] = i;
     plan.chains.push_back(std::move(f));
   }
+
+  // PAD -> ADD (the ADD on its own or first in a chain).
+  for (int i = 0; i < n_ops; ++i) {
+    const graph::Operator& pad = sg.operators[i];
+    if (skip[i] || plan.host[i] >= 0 || !PadsLastAxisWithZeros(g, pad, tensors)) continue;
+    const int32_t y = pad.outputs[0];
+    const int a = only_reader(y);
+    if (a < 0 || plan.host[a] >= 0) continue;
+    const graph::Operator& add = sg.operators[a];
+    if (g.CodeOf(add).builtin != graph::op::kAdd || add.inputs.size() != 2 ||
+        add.outputs.size() != 1 || add.outputs[0] < 0)
+      continue;
+    if ((add.inputs[0] == y) == (add.inputs[1] == y)) continue;
+    const int32_t z = add.inputs[0] == y ? add.inputs[1] : add.inputs[0];
+    if (z < 0 || !IsFloat(tensors[z]) || tensors[z].dims != tensors[y].dims ||
+        tensors[add.outputs[0]].dims != tensors[y].dims || !IsFloat(tensors[add.outputs[0]]))
+      continue;
+    const int64_t act = add.builtin_options.GetInt("fused_activation_function", 0);
+    if (act < 0 || act > 3) continue;
+    plan.host[i] = a;
+    plan.pad_adds.push_back({i, a, y});
+  }
   return plan;
 }
 
@@ -301,6 +358,7 @@ void AttachConvFusions(const FusionPlan& plan, std::vector<OpContext>& contexts,
     for (int k : f.after) c.fused_chain.push_back(&contexts[k]);
     if (f.packed >= 0) c.fused_packed = &tensors[f.packed];
   }
+  for (const PadAddFusion& f : plan.pad_adds) contexts[f.add].fused_pad = &contexts[f.pad];
 }
 
 }  // namespace xbnn::runtime

@@ -64,11 +64,22 @@ struct ChainFusion {
   std::vector<int32_t> elided;  // the outputs of all ops but the last
 };
 
+// A float PAD of the last axis only, with +0.0, whose only reader is a float ADD of its output
+// and a tensor of that shape: the ADD reads the PAD's input in place (adding +0.0 where the PAD
+// would have padded, as the separate ops do) and the padded tensor gets no memory. MeliusNet's
+// improvement blocks add a binary convolution's 64 channels into a wider tensor this way.
+struct PadAddFusion {
+  int pad = -1;
+  int add = -1;
+  int32_t padded = -1;  // the PAD's output
+};
+
 struct FusionPlan {
   std::vector<BconvFusion> fusions;
   std::vector<QuantizeFusion> quantizes;
   std::vector<PoolFusion> pools;
   std::vector<ChainFusion> chains;
+  std::vector<PadAddFusion> pad_adds;
   std::vector<int> host;  // per op: the op whose kernel runs it, or -1 for itself
 };
 
@@ -85,7 +96,7 @@ std::vector<int32_t> PlanInPlaceSums(const FusionPlan& plan,
                                      const std::vector<RuntimeTensor>& tensors,
                                      std::vector<int>& last);
 
-// Points the host ops' contexts at what the CONV_2D and elementwise chain fusions fused into
+// Points the host ops' contexts at what the CONV_2D, elementwise chain and PAD fusions fused into
 // them (the LceBconv2d fusions go through OpContext::fused, which the interpreter fills).
 void AttachConvFusions(const FusionPlan& plan, std::vector<OpContext>& contexts,
                        std::vector<RuntimeTensor>& tensors);

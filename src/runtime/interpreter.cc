@@ -349,6 +349,7 @@ Status Interpreter::Impl::ComputeLifetimes(LoadState& s) {
     for (const runtime::ChainFusion& f : fusion.chains) {
       for (int32_t t : f.elided) elided[t] = true;
     }
+    for (const runtime::PadAddFusion& f : fusion.pad_adds) elided[f.padded] = true;
   } else {
     fusion.host.assign(static_cast<size_t>(n_ops), -1);
   }

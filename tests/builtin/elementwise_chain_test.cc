@@ -116,5 +116,60 @@ TEST(ElementwiseChainTest, StopsWhereTheRowsOrReadersDoNotAllowIt) {
   EXPECT_EQ(std::get<3>(fused), (std::vector<int>{-1, -1, -1, -1, -1}));
 }
 
+// A PAD of the channels with zeros read only by an ADD (MeliusNet's improvement blocks) runs
+// inside the ADD, also when the ADD starts a chain: bit-identical to the separate ops (-0.0 in the
+// wide operand plus the padding's +0.0 gives +0.0 in both), in either operand order, on 1 to 3
+// threads. A PADV2 with -0.0 stays a separate op.
+TEST(ElementwiseChainTest, ChannelPadRunsInsideTheAdd) {
+  const std::vector<int32_t> narrow{2, 3, 5, 20}, wide{2, 3, 5, 28};
+  const size_t n_wide = 2 * 3 * 5 * 28;
+  auto x = RandomFloats(2 * 3 * 5 * 20, 621, -2, 2);
+  auto z = RandomFloats(n_wide, 622, -2, 2);
+  for (size_t i = 0; i < n_wide; i += 5) z[i] = -0.0f;
+  z[7] = NAN;
+  auto scale = RandomFloats(28, 623, -1, 1);
+  struct Case {
+    bool pad_first;   // the PAD's output is the ADD's first input
+    bool chain;       // a MUL follows the ADD
+    float pad_value;  // PADV2's value
+    bool fused;       // whether the PAD must run inside the ADD
+  };
+  for (const Case& c : {Case{false, false, 0.0f, true}, Case{true, true, 0.0f, true},
+                        Case{false, true, -0.0f, false}}) {
+    auto run = [&](int threads, bool fuse) {
+      OpModel m;
+      const int in = m.Input(DType::kFloat32, narrow);
+      const int other = m.Input(DType::kFloat32, wide);
+      const int pads = m.Const(DType::kInt32, {4, 2}, std::vector<int32_t>{0, 0, 0, 0, 0, 0, 3, 5});
+      const int value = m.Const(DType::kFloat32, {}, std::vector<float>{c.pad_value});
+      const int k = m.Const(DType::kFloat32, {28}, scale);
+      const int padded = m.Temp(DType::kFloat32, wide);
+      const int sum = c.chain ? m.Temp(DType::kFloat32, wide) : m.Output(DType::kFloat32, wide);
+      m.Op(op::kPadV2, {in, pads, value}, {padded}, opt::kPadV2);
+      m.Op(op::kAdd,
+           c.pad_first ? std::vector<int32_t>{padded, other} : std::vector<int32_t>{other, padded},
+           {sum}, opt::kAdd, {{"fused_activation_function", int64_t{c.chain ? 0 : 1}}});
+      if (c.chain) {
+        const int y = m.Output(DType::kFloat32, wide);
+        m.Op(op::kMul, {sum, k}, {y}, opt::kMul, {{"fused_activation_function", int64_t{0}}});
+      }
+      EXPECT_TRUE(m.Build(threads, FloatPrecision::kFloat32, fuse).ok());
+      m.SetInput(0, x);
+      m.SetInput(1, z);
+      EXPECT_TRUE(m.Invoke().ok());
+      return std::make_pair(m.GetOutput<float>(0), m.interpreter().op_profile()[0].fused_into);
+    };
+    const auto separate = run(1, false);
+    for (int threads : {1, 2, 3}) {
+      const auto fused = run(threads, true);
+      ASSERT_EQ(fused.first.size(), n_wide);
+      EXPECT_EQ(std::memcmp(fused.first.data(), separate.first.data(), n_wide * sizeof(float)), 0)
+          << "pad first " << c.pad_first << ", chain " << c.chain << ", " << threads
+          << " thread(s)";
+      EXPECT_EQ(fused.second, c.fused ? 1 : -1);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace xbnn::testing

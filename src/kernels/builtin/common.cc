@@ -412,7 +412,8 @@ Status FloatChain::Prepare(const OpContext& ctx, FloatBinary first, const FloatB
   return Status::Ok();
 }
 
-void FloatChain::Run(const OpContext& ctx, const float* a, const float* b, float* out) const {
+void FloatChain::Run(const OpContext& ctx, const float* a, const float* b, float* out,
+                     FirstRows first, const void* self) const {
   const FloatBroadcastRows& r = *rows_;
   const int64_t n = r.n_, block = block_rows_ * n;
   float* last = steps_.empty() ? out : steps_.back().out->as<float>();
@@ -428,8 +429,12 @@ void FloatChain::Run(const OpContext& ctx, const float* a, const float* b, float
     for (int64_t q = r0; q < r1; q += block_rows_) {
       const int64_t m = std::min(block_rows_, r1 - q);
       float* dst = steps_.empty() ? out + q * n : buf[0];
-      BinaryRowsF32(first_, a + q * r.a_row_, r.sa_, r.a_row_, b + q * r.b_row_, r.sb_, r.b_row_,
-                    dst, m, n, lo_, hi_);
+      if (first) {
+        first(self, q, m, dst);
+      } else {
+        BinaryRowsF32(first_, a + q * r.a_row_, r.sa_, r.a_row_, b + q * r.b_row_, r.sb_, r.b_row_,
+                      dst, m, n, lo_, hi_);
+      }
       const float* cur = dst;
       for (size_t j = 0; j < steps_.size(); ++j) {
         const Step& st = steps_[j];

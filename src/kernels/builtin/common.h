@@ -310,7 +310,11 @@ class FloatChain {
                  float hi);
   bool active() const { return !steps_.empty() || pack_ != nullptr; }
   // a, b: the first op's inputs; out: its output, when nothing follows it (an LceQuantize only).
-  void Run(const OpContext& ctx, const float* a, const float* b, float* out) const;
+  // With `first`, first(self, q, m, dst) computes the first op's rows [q, q + m) into dst instead
+  // (an ADD with a fused PAD).
+  using FirstRows = void (*)(const void* self, int64_t q, int64_t m, float* dst);
+  void Run(const OpContext& ctx, const float* a, const float* b, float* out,
+           FirstRows first = nullptr, const void* self = nullptr) const;
 
  private:
   struct Step {

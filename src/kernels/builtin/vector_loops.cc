@@ -35,13 +35,15 @@ namespace {
 template <int kTarget>
 inline __attribute__((always_inline)) void BinaryRows(FloatBinary op, const float* a, int64_t sa,
                                                       int64_t a_row, const float* b, int64_t sb,
-                                                      int64_t b_row, float* out, int64_t rows,
-                                                      int64_t n, float lo, float hi) {
+                                                      int64_t b_row, float* out, int64_t out_row,
+                                                      int64_t rows, int64_t n, float lo, float hi) {
   auto clamp = [ lo, hi ](float v) __attribute__((always_inline)) {
     return std::min(std::max(v, lo), hi);
   };
   auto each = [&](auto f) __attribute__((always_inline)) {
-    for (int64_t r = 0; r < rows; ++r) Row(a + r * a_row, sa, b + r * b_row, sb, out + r * n, n, f);
+    for (int64_t r = 0; r < rows; ++r) {
+      Row(a + r * a_row, sa, b + r * b_row, sb, out + r * out_row, n, f);
+    }
   };
   switch (op) {
     case FloatBinary::kAdd:
@@ -84,32 +86,39 @@ inline __attribute__((always_inline)) void BinaryRows(FloatBinary op, const floa
 #if defined(__x86_64__)
 __attribute__((target("avx512f"))) void BinaryRowsAvx512(FloatBinary op, const float* a, int64_t sa,
                                                          int64_t a_row, const float* b, int64_t sb,
-                                                         int64_t b_row, float* out, int64_t rows,
-                                                         int64_t n, float lo, float hi) {
-  BinaryRows<2>(op, a, sa, a_row, b, sb, b_row, out, rows, n, lo, hi);
+                                                         int64_t b_row, float* out, int64_t out_row,
+                                                         int64_t rows, int64_t n, float lo,
+                                                         float hi) {
+  BinaryRows<2>(op, a, sa, a_row, b, sb, b_row, out, out_row, rows, n, lo, hi);
 }
 __attribute__((target("avx2"))) void BinaryRowsAvx2(FloatBinary op, const float* a, int64_t sa,
                                                     int64_t a_row, const float* b, int64_t sb,
-                                                    int64_t b_row, float* out, int64_t rows,
-                                                    int64_t n, float lo, float hi) {
-  BinaryRows<1>(op, a, sa, a_row, b, sb, b_row, out, rows, n, lo, hi);
+                                                    int64_t b_row, float* out, int64_t out_row,
+                                                    int64_t rows, int64_t n, float lo, float hi) {
+  BinaryRows<1>(op, a, sa, a_row, b, sb, b_row, out, out_row, rows, n, lo, hi);
 }
 #endif
 
 }  // namespace
 
+void BinaryRowsStridedF32(FloatBinary op, const float* a, int64_t sa, int64_t a_row, const float* b,
+                          int64_t sb, int64_t b_row, float* out, int64_t out_row, int64_t rows,
+                          int64_t n, float lo, float hi) {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512f")) {
+    return BinaryRowsAvx512(op, a, sa, a_row, b, sb, b_row, out, out_row, rows, n, lo, hi);
+  }
+  if (__builtin_cpu_supports("avx2")) {
+    return BinaryRowsAvx2(op, a, sa, a_row, b, sb, b_row, out, out_row, rows, n, lo, hi);
+  }
+#endif
+  BinaryRows<0>(op, a, sa, a_row, b, sb, b_row, out, out_row, rows, n, lo, hi);
+}
+
 void BinaryRowsF32(FloatBinary op, const float* a, int64_t sa, int64_t a_row, const float* b,
                    int64_t sb, int64_t b_row, float* out, int64_t rows, int64_t n, float lo,
                    float hi) {
-#if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx512f")) {
-    return BinaryRowsAvx512(op, a, sa, a_row, b, sb, b_row, out, rows, n, lo, hi);
-  }
-  if (__builtin_cpu_supports("avx2")) {
-    return BinaryRowsAvx2(op, a, sa, a_row, b, sb, b_row, out, rows, n, lo, hi);
-  }
-#endif
-  BinaryRows<0>(op, a, sa, a_row, b, sb, b_row, out, rows, n, lo, hi);
+  BinaryRowsStridedF32(op, a, sa, a_row, b, sb, b_row, out, n, rows, n, lo, hi);
 }
 
 namespace {

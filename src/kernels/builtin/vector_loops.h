@@ -18,6 +18,11 @@ enum class FloatBinary : int8_t { kAdd, kSub, kMul, kDiv, kMax, kMin, kPrelu };
 void BinaryRowsF32(FloatBinary op, const float* a, int64_t sa, int64_t a_row, const float* b,
                    int64_t sb, int64_t b_row, float* out, int64_t rows, int64_t n, float lo,
                    float hi);
+// The same with output rows out_row floats apart (n of them written per row): a slice of the
+// channels of each pixel.
+void BinaryRowsStridedF32(FloatBinary op, const float* a, int64_t sa, int64_t a_row, const float* b,
+                          int64_t sb, int64_t b_row, float* out, int64_t out_row, int64_t rows,
+                          int64_t n, float lo, float hi);
 
 struct MaxPoolGeometry {
   int in_h = 0, in_w = 0, channels = 0, out_h = 0, out_w = 0;
