@@ -107,6 +107,32 @@ TEST(SqueezeTest, ListedAndAllUnitDims) {
   }
 }
 
+// A channel concatenation large enough to run on several threads, rows of 96, 32 and 64 bytes,
+// with RELU: the same output on 1 to 3 threads.
+TEST(ConcatenationTest, ChannelsOnThreads) {
+  const std::vector<int32_t> counts = {24, 8, 16};
+  std::vector<std::vector<float>> xs;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    xs.push_back(RandomFloats(static_cast<size_t>(2 * 40 * 30 * counts[i]), 131 + i, -5, 5));
+  }
+  std::vector<float> want;
+  for (int64_t k = 0; k < 2 * 40 * 30; ++k)
+    for (size_t i = 0; i < counts.size(); ++i)
+      for (int c = 0; c < counts[i]; ++c) want.push_back(std::max(xs[i][k * counts[i] + c], 0.0f));
+  for (int threads : {1, 2, 3}) {
+    OpModel m;
+    std::vector<int32_t> ins;
+    for (int32_t c : counts) ins.push_back(m.Input(DType::kFloat32, {2, 40, 30, c}));
+    const int out = m.Output(DType::kFloat32, {2, 40, 30, 48});
+    m.Op(op::kConcatenation, ins, {out}, opt::kConcatenation,
+         {{"axis", int64_t{-1}}, {"fused_activation_function", int64_t{1}}});
+    ASSERT_TRUE(m.Build(threads).ok());
+    for (size_t i = 0; i < xs.size(); ++i) m.SetInput(i, xs[i]);
+    ASSERT_TRUE(m.Invoke().ok());
+    EXPECT_EQ(m.GetOutput<float>(0), want) << threads << " thread(s)";
+  }
+}
+
 // Concatenates three inputs along every axis (negative too) and checks element by element.
 TEST(ConcatenationTest, EveryAxisFloatAndInt8) {
   const std::vector<int32_t> base = {2, 3, 2, 4};
