@@ -29,18 +29,19 @@ def models():
                   if f.endswith(".tflite") and f.count(".") == 1)
 
 
-def run(name):
-    """(outputs, recorded outputs, runtime layer summary), or the TranslationError."""
-    buf = open(os.path.join(FIXTURES, name + ".tflite"), "rb").read()
+def run(name, directory=FIXTURES):
+    """(outputs, recorded outputs, runtime layer summary, translation counters), or the
+    TranslationError."""
+    buf = open(os.path.join(directory, name + ".tflite"), "rb").read()
     model, stats = openvino_lce.translate(ov, buf)
     compiled = CORE.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32",
                                                  "INFERENCE_NUM_THREADS": 1})
-    xs = load_npz(os.path.join(FIXTURES, name + ".inputs.npz"))
+    xs = load_npz(os.path.join(directory, name + ".inputs.npz"))
     xs = [x.transpose(0, 3, 1, 2).copy() if i in stats["nchw_inputs"] else x
           for i, x in enumerate(xs)]
     res = compiled(xs)
     got = [res[compiled.output(i)] for i in range(stats["outputs"])]
-    want = load_npz(os.path.join(FIXTURES, name + ".outputs.npz"))
+    want = load_npz(os.path.join(directory, name + ".outputs.npz"))
     return got, want, openvino_lce.runtime_summary(compiled), stats
 
 
@@ -93,25 +94,15 @@ def test_zoo_model_translates_and_agrees(name):
     and agrees with LCE as bench/compare.py requires of OpenVINO f32 before timing it: the same
     argmax and max |diff| <= 0.1 of the output range (float sums in another order flip a few
     binarizations), with every binary convolution on the JIT kernel."""
-    path = os.path.join(ZOO, name + ".tflite")
-    if not os.path.exists(path):
-        pytest.skip(f"no {path}: run `make zoo`")
-    model, stats = openvino_lce.translate(ov, open(path, "rb").read())
-    compiled = CORE.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32",
-                                                 "INFERENCE_NUM_THREADS": 1})
-    xs = load_npz(os.path.join(ZOO, name + ".inputs.npz"))
-    xs = [x.transpose(0, 3, 1, 2).copy() if i in stats["nchw_inputs"] else x
-          for i, x in enumerate(xs)]
-    res = compiled(xs)
-    want = load_npz(os.path.join(ZOO, name + ".outputs.npz"))
-    assert stats["outputs"] == len(want)
-    for i, w in enumerate(want):
-        g = res[compiled.output(i)]
+    if not os.path.exists(os.path.join(ZOO, name + ".tflite")):
+        pytest.skip(f"no .cache/zoo/{name}.tflite: run `make zoo`")
+    got, want, layers, stats = run(name, ZOO)
+    assert len(got) == len(want)
+    for i, (g, w) in enumerate(zip(got, want)):
         assert g.shape == w.shape
         rng = float(w.max() - w.min()) or 1.0
         assert float(np.abs(g.astype(np.float64) - w).max()) <= 0.1 * rng, (name, i)
         assert int(g.argmax()) == int(w.argmax()), (name, i)
-    layers = openvino_lce.runtime_summary(compiled)
     n_bin = sum(n for (lt, _i, _p), n in layers if lt == "BinaryConvolution")
     assert n_bin == stats["binary_convolutions"] > 0, (name, layers)
     assert all(impl.startswith("jit_") for (lt, impl, _p), _n in layers
