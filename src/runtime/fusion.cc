@@ -22,6 +22,16 @@ bool PacksOf(const RuntimeTensor& x, const RuntimeTensor& packed) {
   return packed.type() == DType::kInt32 && packed.dims == expected && !packed.constant;
 }
 
+// One value, or one per channel of the last of `dims` (all other dimensions 1).
+bool IsPerChannelOrScalar(const RuntimeTensor& k, const std::vector<int32_t>& dims) {
+  int64_t elements = 1;
+  for (int32_t d : k.dims) elements *= d;
+  for (size_t i = 0; i + 1 < k.dims.size(); ++i) {
+    if (k.dims[i] != 1) return false;
+  }
+  return elements == 1 || (k.dims.size() <= dims.size() && elements == dims.back());
+}
+
 // A float ADD, SUB or MUL of the float tensor `x` and a constant of one value or one per channel
 // of x's last dimension, writing a float tensor of x's shape (an op a fused pooling can run row
 // by row after pooling; the kernel checks it again at Prepare).
@@ -40,13 +50,7 @@ bool IsRowOp(const graph::Graph& g, const graph::Operator& op, int32_t x,
     return false;
   const int64_t act = op.builtin_options.GetInt("fused_activation_function", 0);
   if (act < 0 || act > 3) return false;
-  int64_t elements = 1;
-  for (int32_t d : k.dims) elements *= d;
-  for (size_t i = 0; i + 1 < k.dims.size(); ++i) {
-    if (k.dims[i] != 1) return false;
-  }
-  return elements == 1 ||
-         (k.dims.size() <= tensors[x].dims.size() && elements == tensors[x].dims.back());
+  return IsPerChannelOrScalar(k, tensors[x].dims);
 }
 
 // The float elementwise ops a chain runs (ChainFusion).
@@ -61,13 +65,7 @@ bool IsChainOp(const graph::Graph& g, const graph::Operator& op) {
 // value per channel (all dimensions 1 but the last) or one value.
 bool IsRowOperand(const RuntimeTensor& k, const std::vector<int32_t>& dims) {
   if (!IsFloat(k) || dims.empty()) return false;
-  if (k.dims == dims) return true;
-  int64_t elements = 1;
-  for (int32_t d : k.dims) elements *= d;
-  for (size_t i = 0; i + 1 < k.dims.size(); ++i) {
-    if (k.dims[i] != 1) return false;
-  }
-  return elements == 1 || (k.dims.size() <= dims.size() && elements == dims.back());
+  return k.dims == dims || IsPerChannelOrScalar(k, dims);
 }
 
 // Op `op` of a chain whose value so far is `x`: x is one of its two inputs, the other a row
