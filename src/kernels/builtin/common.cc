@@ -305,14 +305,10 @@ void FloatBroadcastRows::Plan(const Broadcast& plan, const RuntimeTensor* out) {
 void FloatBroadcastRows::Run(const OpContext& ctx, FloatBinary op, const float* a, const float* b,
                              float* out, float lo, float hi) const {
   if (rows_ > 0) {
-    // Contiguous chunks in order: each thread takes rows its core wrote in the op before.
-    const int chunks = static_cast<int>(std::min<int64_t>(rows_, 8 * NumThreads(ctx)));
-    auto task = [&](int, int i) {
-      const int64_t r0 = rows_ * i / chunks, r1 = rows_ * (i + 1) / chunks;
+    ParallelForRows(ctx, rows_, seconds_, [&](int, int64_t r0, int64_t r1) {
       BinaryRowsF32(op, a + r0 * a_row_, sa_, a_row_, b + r0 * b_row_, sb_, b_row_, out + r0 * n_,
                     r1 - r0, n_, lo, hi);
-    };
-    ParallelFor(ctx, chunks, task, seconds_);
+    });
   } else if (!plan_->same_shape) {  // (same shapes always have rows unless the output is empty)
     ForEachBroadcastRow(*plan_,
                         [&](int64_t o, int64_t ia, int64_t ib, int64_t n, int64_t sa, int64_t sb) {
@@ -418,9 +414,7 @@ void FloatChain::Run(const OpContext& ctx, const float* a, const float* b, float
   const int64_t n = r.n_, block = block_rows_ * n;
   float* last = steps_.empty() ? out : steps_.back().out->as<float>();
   int32_t* packed = packed_ ? packed_->as<int32_t>() : nullptr;
-  const int chunks = static_cast<int>(std::min<int64_t>(r.rows_, 8 * NumThreads(ctx)));
-  auto task = [&](int thread, int i) {
-    const int64_t r0 = r.rows_ * i / chunks, r1 = r.rows_ * (i + 1) / chunks;
+  auto task = [&](int thread, int64_t r0, int64_t r1) {
     float* buf[2] = {nullptr, nullptr};
     if (!steps_.empty()) {
       buf[0] = scratch_.data() + static_cast<size_t>(thread) * 2 * static_cast<size_t>(block);
@@ -450,7 +444,7 @@ void FloatChain::Run(const OpContext& ctx, const float* a, const float* b, float
       if (pack_) pack_->RunRows(last, packed, q, q + m);
     }
   };
-  ParallelFor(ctx, chunks, task, r.seconds_ * static_cast<double>(steps_.size() + 1));
+  ParallelForRows(ctx, r.rows_, r.seconds_ * static_cast<double>(steps_.size() + 1), task);
 }
 
 Status PlanBroadcast(const OpContext& ctx, const std::vector<int32_t>& a, const std::vector<int32_t>& b,

@@ -303,6 +303,16 @@ void ParallelFor(const OpContext& ctx, int n, F& fn, double seconds) {
       n, [](void* f, int thread, int i) { (*static_cast<F*>(f))(thread, i); }, &fn);
 }
 
+// fn(thread, r0, r1) over rows [0, rows) in contiguous chunks, in order, up to 8 per thread:
+// each thread takes rows its core wrote in the op before (the row-wise elementwise and copy ops).
+template <typename F>
+void ParallelForRows(const OpContext& ctx, int64_t rows, double seconds, F&& fn) {
+  if (rows <= 0) return;
+  const int chunks = static_cast<int>(std::min<int64_t>(rows, 8 * NumThreads(ctx)));
+  auto task = [&](int thread, int i) { fn(thread, rows * i / chunks, rows * (i + 1) / chunks); };
+  ParallelFor(ctx, chunks, task, seconds);
+}
+
 // The float path of a broadcasting binary op (ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM, PRELU):
 // where each input either covers the output or is one row of the output's last dimension
 // broadcast to every row (same shapes, a per-channel vector, a scalar: the common cases), the

@@ -76,14 +76,11 @@ class Concatenation final : public runtime::OpKernel {
   }
 
   void Invoke(OpContext& ctx) override {
-    if (outer_ <= 0) return;
     size_t row = 0;  // output bytes per outer index
     for (size_t n : chunk_bytes_) row += n;
     // Chunks of outer rows on the threads (MeliusNet22 and BinaryDenseNet28 concatenate MBs per
     // block: on the calling thread alone, MeliusNet22's took 9% of its time at two threads).
-    const int chunks = static_cast<int>(std::min<int64_t>(outer_, 8 * NumThreads(ctx)));
-    auto task = [&](int, int c) {
-      const int64_t k0 = outer_ * c / chunks, k1 = outer_ * (c + 1) / chunks;
+    auto task = [&](int, int64_t k0, int64_t k1) {
       uint8_t* o = out_->data + static_cast<size_t>(k0) * row;
       for (int64_t k = k0; k < k1; ++k) {
         for (size_t i = 0; i < inputs_.size(); ++i) {
@@ -98,7 +95,7 @@ class Concatenation final : public runtime::OpKernel {
         for (int64_t i = 0; i < n; ++i) y[i] = std::min(std::max(y[i], lo_), hi_);
       }
     };
-    ParallelFor(ctx, chunks, task, static_cast<double>(out_->bytes) / kCopyBytesPerSecond);
+    ParallelForRows(ctx, outer_, static_cast<double>(out_->bytes) / kCopyBytesPerSecond, task);
   }
 
  private:

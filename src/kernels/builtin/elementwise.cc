@@ -277,13 +277,9 @@ class Binary final : public runtime::OpKernel {
       return;
     }
     float* out = out_->as<float>();
-    const int chunks = static_cast<int>(std::min<int64_t>(pad_rows_, 8 * NumThreads(ctx)));
-    auto task = [&](int, int i) {
-      const int64_t r0 = pad_rows_ * i / chunks, r1 = pad_rows_ * (i + 1) / chunks;
-      PaddedRows(r0, r1 - r0, out + r0 * pad_c_out_);
-    };
-    ParallelFor(ctx, chunks, task,
-                static_cast<double>(out_->elements()) / kElementwiseFloatsPerSecond);
+    ParallelForRows(
+        ctx, pad_rows_, static_cast<double>(out_->elements()) / kElementwiseFloatsPerSecond,
+        [&](int, int64_t r0, int64_t r1) { PaddedRows(r0, r1 - r0, out + r0 * pad_c_out_); });
   }
 
   FloatBinary FloatKind() const {

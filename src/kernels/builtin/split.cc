@@ -93,12 +93,9 @@ class Split final : public runtime::OpKernel {
   }
 
   void Invoke(OpContext& ctx) override {
-    if (outer_ <= 0) return;
     const uint8_t* in = in_->data;
     // Chunks of outer rows on the threads, as CONCATENATION.
-    const int chunks = static_cast<int>(std::min<int64_t>(outer_, 8 * NumThreads(ctx)));
-    auto task = [&](int, int c) {
-      const int64_t k0 = outer_ * c / chunks, k1 = outer_ * (c + 1) / chunks;
+    auto task = [&](int, int64_t k0, int64_t k1) {
       for (int64_t k = k0; k < k1; ++k) {
         const uint8_t* src = in + static_cast<size_t>(k) * in_row_;
         for (size_t i = 0; i < outputs_.size(); ++i) {
@@ -107,7 +104,7 @@ class Split final : public runtime::OpKernel {
         }
       }
     };
-    ParallelFor(ctx, chunks, task, static_cast<double>(in_->bytes) / kCopyBytesPerSecond);
+    ParallelForRows(ctx, outer_, static_cast<double>(in_->bytes) / kCopyBytesPerSecond, task);
   }
 
  private:
