@@ -585,6 +585,19 @@ def check_engines(np, engines, refs, inputs_sets, float_sets, args, report):
     return lines
 
 
+def partition_failures(failed, dropped):
+    """Splits check_engines' (engine, text) disagreements: those of LOSSY_ENGINES are added to
+    `dropped` (engine -> texts; that engine is then left out of the model); the others' texts are
+    returned (any of them stops the model)."""
+    bad = []
+    for e, text in failed:
+        if e in LOSSY_ENGINES:
+            dropped.setdefault(e, []).append(text)
+        else:
+            bad.append(text)
+    return bad
+
+
 # ------------------------------------------------------------------------------------------
 # Timing.
 
@@ -1633,10 +1646,7 @@ def main():
                 # (The reference was checked in the fewest threads' phase.)
                 failed = check_engines(np, {k: v for k, v in engines.items() if k[0] != XBNN_REF},
                                        refs, inputs_sets, float_sets, args, check)
-                bad = [text for e, text in failed if e not in LOSSY_ENGINES]
-                for e, text in failed:
-                    if e in LOSSY_ENGINES:
-                        dropped.setdefault(e, []).append(text)
+                bad = partition_failures(failed, dropped)
                 for k in [k for k in engines if k[0] in dropped]:
                     engines.pop(k).drop()
                     progress.log(f"  {ENGINE_LABELS[k[0]]}: outputs disagree with LCE's beyond "
