@@ -726,6 +726,67 @@ INSTANTIATE_TEST_SUITE_P(Grid, FullyConnectedTest,
                                   (i.param.bias ? "_bias" : "") + "_act" + std::to_string(i.param.act);
                          });
 
+// One row on AVX-512 CPUs runs the GEMV of fully_connected.cc: per unit acc = bias, then
+// fma(x[d], w[d], acc) in order, then the clamp; bit for bit against that in scalar code, on
+// 1-3 threads, with unit counts around its 16-unit blocks and 4-block steps. Elsewhere (XNNPACK)
+// close to double sums.
+TEST(FullyConnectedTest, OneRowBitExactOverBlocks) {
+  struct Case {
+    int depth, units, act;
+    bool bias, inf;
+  };
+  for (const Case c : {Case{1, 1, 0, true, false}, Case{7, 15, 1, false, true},
+                       Case{33, 16, 0, true, false}, Case{64, 63, 3, true, false},
+                       Case{64, 64, 0, true, false}, Case{100, 65, 2, true, false},
+                       Case{80, 130, 0, true, true}, Case{512, 1000, 0, true, false}}) {
+    auto x = RandomFloats(static_cast<size_t>(c.depth), 31);
+    auto w = RandomFloats(static_cast<size_t>(c.units) * c.depth, 32);
+    auto bias = RandomFloats(static_cast<size_t>(c.units), 33);
+    if (c.inf) x[0] = std::numeric_limits<float>::infinity();  // inf and NaN sums
+    // TFLite's ranges: without an activation the clamp is to the finite floats (inf -> FLT_MAX).
+    const float lo = c.act == 0 ? std::numeric_limits<float>::lowest() : c.act == 2 ? -1.0f : 0.0f;
+    const float hi = c.act == 2 ? 1.0f : c.act == 3 ? 6.0f : std::numeric_limits<float>::max();
+    std::vector<float> fma(static_cast<size_t>(c.units)), close(fma.size());
+    for (int u = 0; u < c.units; ++u) {
+      float acc = c.bias ? bias[static_cast<size_t>(u)] : 0.0f;
+      double sum = acc;
+      for (int d = 0; d < c.depth; ++d) {
+        const float wd = w[static_cast<size_t>(u) * c.depth + d];
+        acc = std::fma(x[static_cast<size_t>(d)], wd, acc);
+        sum += double(x[static_cast<size_t>(d)]) * wd;
+      }
+      fma[static_cast<size_t>(u)] = std::min(std::max(acc, lo), hi);
+      close[static_cast<size_t>(u)] = std::min(std::max(static_cast<float>(sum), lo), hi);
+    }
+    for (int threads : {1, 2, 3}) {
+      SCOPED_TRACE("depth " + std::to_string(c.depth) + " units " + std::to_string(c.units) +
+                   " threads " + std::to_string(threads));
+      OpModel m;
+      const int in = m.Input(DType::kFloat32, {1, c.depth});
+      const int wt = m.Const(DType::kFloat32, {c.units, c.depth}, w);
+      const int bt = c.bias ? m.Const(DType::kFloat32, {c.units}, bias) : -1;
+      const int out = m.Output(DType::kFloat32, {1, c.units});
+      m.Op(op::kFullyConnected, {in, wt, bt}, {out}, opt::kFullyConnected,
+           {{"fused_activation_function", int64_t{c.act}}}, c.bias ? 1 : 6);
+      ASSERT_TRUE(m.Build(threads).ok());
+      m.SetInput(0, x);
+      ASSERT_TRUE(m.Invoke().ok());
+      const auto got = m.GetOutput<float>(0);
+#if defined(__x86_64__)
+      if (__builtin_cpu_supports("avx512f")) {
+        ASSERT_EQ(got.size(), fma.size());
+        for (size_t i = 0; i < got.size(); ++i) {
+          ASSERT_EQ(std::memcmp(&got[i], &fma[i], 4), 0) << "unit " << i << ": got " << got[i]
+                                                         << ", want " << fma[i];
+        }
+        continue;
+      }
+#endif
+      ExpectClose(got, close);
+    }
+  }
+}
+
 TEST(FullyConnectedTest, Int8PerChannelWeights) {
   const int depth = 12, units = 6;
   auto x = RandomInt8(2 * depth, 27);
