@@ -735,10 +735,10 @@ TEST(FullyConnectedTest, OneRowBitExactOverBlocks) {
     int depth, units, act;
     bool bias, inf;
   };
-  for (const Case c : {Case{1, 1, 0, true, false}, Case{7, 15, 1, false, true},
-                       Case{33, 16, 0, true, false}, Case{64, 63, 3, true, false},
-                       Case{64, 64, 0, true, false}, Case{100, 65, 2, true, false},
-                       Case{80, 130, 0, true, true}, Case{512, 1000, 0, true, false}}) {
+  for (const Case c :
+       {Case{1, 1, 0, true, false}, Case{7, 15, 1, false, true}, Case{33, 16, 0, true, false},
+        Case{64, 63, 3, true, false}, Case{64, 64, 0, true, false}, Case{100, 65, 2, true, false},
+        Case{80, 130, 0, true, true}, Case{512, 1000, 0, true, false}}) {
     auto x = RandomFloats(static_cast<size_t>(c.depth), 31);
     auto w = RandomFloats(static_cast<size_t>(c.units) * c.depth, 32);
     auto bias = RandomFloats(static_cast<size_t>(c.units), 33);
@@ -776,8 +776,8 @@ TEST(FullyConnectedTest, OneRowBitExactOverBlocks) {
       if (__builtin_cpu_supports("avx512f")) {
         ASSERT_EQ(got.size(), fma.size());
         for (size_t i = 0; i < got.size(); ++i) {
-          ASSERT_EQ(std::memcmp(&got[i], &fma[i], 4), 0) << "unit " << i << ": got " << got[i]
-                                                         << ", want " << fma[i];
+          ASSERT_EQ(std::memcmp(&got[i], &fma[i], 4), 0)
+              << "unit " << i << ": got " << got[i] << ", want " << fma[i];
         }
         continue;
       }

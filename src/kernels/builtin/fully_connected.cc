@@ -26,9 +26,9 @@ constexpr int kUnitsPerTask = 16;
 // The one-row float GEMV: weights packed as [units / 16][depth][16] (zero units past the end),
 // so that each input value, broadcast, multiplies 16 units' weights with one load; four blocks of
 // 16 units per step keep four independent sums. Per unit: acc = bias, then fma(x[d], w[d], acc)
-// for d in order, then the activation clamp (bit for bit on any thread count). The weights (2 MB in
-// the Larq Zoo models' classifiers) stream from L3: QuickNet's 512 -> 1000 layer took 27-31 us
-// on XNNPACK and ~20 us here (Zen 5).
+// for d in order, then the activation clamp (the same bits on any thread count). The weights
+// (2 MB in the Larq Zoo models' classifiers) stream from L3: QuickNet's 512 -> 1000 layer took
+// 27-31 us on XNNPACK and ~20 us here (Zen 5).
 constexpr int kGemvLanes = 16;
 constexpr int kGemvBlocksPerTask = 4;
 
@@ -46,9 +46,9 @@ __attribute__((target("avx512f"), always_inline)) inline void GemvStore(__m512 a
 }
 
 __attribute__((target("avx512f"))) void GemvBlocksAvx512(const float* x, const float* packed,
-                                                          const float* bias, int depth, int b0,
-                                                          int b1, float lo, float hi, int units,
-                                                          float* y) {
+                                                         const float* bias, int depth, int b0,
+                                                         int b1, float lo, float hi, int units,
+                                                         float* y) {
   const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
   int b = b0;
   for (; b + 4 <= b1; b += 4) {
