@@ -229,6 +229,8 @@ Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
     const OutputClamp clamp = ComputeOutputClamp(p, g);
     plan.clamp_min = clamp.min;
     plan.clamp_max = clamp.max;
+    // (x = K - y with |y| <= K: without an activation the range [0, 2K] is all x can be.)
+    plan.clamp_x = clamp.min > 0 || int64_t{clamp.max} < 2 * int64_t{g.kernel_elements};
   }
 
   // Zero padding: per output row/column the in-bounds kernel range, and per channel the 2-D
