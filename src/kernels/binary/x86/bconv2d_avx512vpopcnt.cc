@@ -35,6 +35,9 @@ struct Traits : Avx512Epilogue {
   static constexpr int kLanes = 16;
   static constexpr int kMaxVectors = 4;
   static constexpr int kRows = 6;
+  // Zero-padded layers' inner pixels without the padding code: BinaryResNetE18's 56x56 layers
+  // 1.09-1.11x, Bi-Real Net's 1.03-1.07x faster (Zen 5).
+  static constexpr bool kSplitByPadding = true;
 
   template <int MR, int NV>
   static inline __attribute__((always_inline)) void Gemm(const int32_t* const* img,
