@@ -168,11 +168,12 @@ TEST_P(FusedBConv2DTest, MatchesSeparateReferenceOps) {
 }
 
 // QuickNet's 14x14x256 blocks, and its 7x7x512 ones, whose filter (> 256 KB) splits over threads
-// by channel tiles although the map has enough pixel blocks.
+// by channel tiles although the map has enough pixel blocks; QuickNetSmall's 56x56x32 blocks (the
+// avx512vpopcnt variant's pixel-lane layout).
 TEST_P(FusedBConv2DTest, QuickNetBlockShape) {
   XBNN_SKIP_IF_UNAVAILABLE(GetParam());
   std::mt19937_64 rng(7);
-  for (const auto& [hw, channels] : {std::pair{14, 256}, std::pair{7, 512}}) {
+  for (const auto& [hw, channels] : {std::pair{14, 256}, std::pair{7, 512}, std::pair{56, 32}}) {
     FusedCase c;
     c.p.in_h = c.p.in_w = hw;
     c.p.channels_in = c.p.out_channels = channels;

@@ -201,6 +201,13 @@ TEST_P(OptimizedBConv2DTest, EdgeShapesMatchReference) {
       {1, 19, 21, 32, 64, 5, 5, 1, 1, 1, 1, 1},  // two border columns each side
       {1, 21, 40, 64, 32, 3, 3, 1, 2, 2, 1, 1},  // stride 2: border on one side only
       {1, 11, 26, 32, 32, 3, 3, 1, 1, 1, 1, 2},  // dilation 2
+      // One input word per pixel at stride 1 without zero padding (the avx512vpopcnt variant's
+      // pixel-lane layout): rows wider than a 16-pixel block, blocks across rows and images
+      // (and the runners' task boundaries), 48 channels (three whole vectors), 100 (two tiles,
+      // the second with a partial vector), 40 on a 1x1 kernel.
+      {2, 9, 37, 32, 48, 3, 3, 1, 1, 1, 1, 1},
+      {1, 6, 33, 20, 100, 2, 3, 1, 1, 1, 1, 1},
+      {1, 5, 16, 32, 40, 1, 1, 1, 1, 1, 1, 1},
   };
   int cases = 0;
   for (const Shape& s : shapes) {

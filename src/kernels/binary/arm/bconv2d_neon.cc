@@ -112,8 +112,8 @@ struct Traits {
 
 #include "kernels/binary/optimized/bconv_driver.inc"
 
-constexpr BConvVariant kVariant = {Traits::kLanes, Traits::kMaxVectors, Traits::kRows, false,
-                                   &BConvDriver<Traits>::Run};
+constexpr BConvVariant kVariant = {Traits::kLanes, Traits::kMaxVectors,      Traits::kRows, false,
+                                   false,          &BConvDriver<Traits>::Run};
 
 }  // namespace
 

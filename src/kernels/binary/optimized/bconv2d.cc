@@ -24,6 +24,10 @@ constexpr int64_t kExactFloatSum = int64_t{1} << 24;
 // calls), 1.83-1.90x in QuickNet instead of 1.50-1.61x (xbnn bench --threads 1,2 --profile).
 constexpr int64_t kTileSplitFilterBytes = int64_t{256} << 10;
 
+// Words after the pixel-lane copy of the input (BConvPlan::lane_pitch): a 16-pixel block that
+// starts at the last output pixel loads 15 words past the last padded image's last word.
+constexpr int64_t kLaneSlackWords = 16;
+
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // A word's nibble planes (BConvVariant::nibble_planes): w & 0x0F0F0F0F and (w >> 4) & 0x0F0F0F0F.
@@ -290,6 +294,20 @@ Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
     k->amx_ = std::make_unique<BConvAmxStorage>();
     if (!k->amx_->Build(p, g, plan, filter)) k->amx_.reset();
   }
+  if (variant->pixel_lanes && !k->amx_ && !k->fallback_ && p.groups == 1 && in_words == 1 &&
+      p.stride_h == 1 && p.stride_w == 1 && p.dilation_h == 1 && p.dilation_w == 1) {
+    // (Stride 1: the padded image is the input with pad_top/left before and the rest of the
+    // kernel's reach after, out + kernel - 1 along each axis, for SAME and VALID alike.)
+    plan.lane_pitch = g.out_w + p.kernel_w - 1;
+    plan.lane_rows = g.out_h + p.kernel_h - 1;
+    if (g.pad_top + p.in_h > plan.lane_rows || g.pad_left + p.in_w > plan.lane_pitch) {
+      return Status::Error("bconv2d: internal error: input larger than its padded image");
+    }
+    // The borders stay zero; Run copies the input into the rest. The slack covers the last
+    // block's 16-lane loads past the last image.
+    k->lane_input_ = AlignedBuffer<int32_t>(int64_t{p.batch} * plan.lane_rows * plan.lane_pitch +
+                                            kLaneSlackWords);
+  }
   return k;
 }
 
@@ -313,9 +331,9 @@ int64_t BConv2DKernel::packed_bytes() const {
       filter_.size() * 4 + tile_offset_.size() * 8 + indirection_.size() * 4 +
       zero_row_.size() * 4 + multiplier_.size() * 4 + bias_.size() * 4 +
       neg_multiplier_.size() * 4 + threshold_.size() * 4 + threshold_x2_.size() * 4 +
-      row_range_.size() * 4 + col_range_.size() * 4 + prefix_.size() * 4 +
-      filter_copy_.size() * 4 + multiplier_copy_.size() * 4 + bias_copy_.size() * 4 +
-      input_planes_.size() * 4 + (amx_ ? amx_->bytes() : 0));
+      row_range_.size() * 4 + col_range_.size() * 4 + prefix_.size() * 4 + filter_copy_.size() * 4 +
+      multiplier_copy_.size() * 4 + bias_copy_.size() * 4 + input_planes_.size() * 4 +
+      lane_input_.size() * 4 + (amx_ ? amx_->bytes() : 0));
 }
 
 namespace {
@@ -422,6 +440,20 @@ void BConv2DKernel::Run(const int32_t* input, void* output, TaskRunner* runner,
     const int64_t n = input_planes_.size() / 2;
     int32_t* dst = input_planes_.data();
     for (int64_t i = 0; i < n; ++i) SplitNibbles(input[i], &dst[2 * i], &dst[2 * i + 1]);
+    input = dst;
+  }
+  if (plan_.lane_pitch > 0) {
+    // The pixel-lane layout: each image row at its place in the zero-bordered padded image.
+    const int pad_top = geometry_.pad_top, pad_left = geometry_.pad_left;
+    int32_t* dst = lane_input_.data();
+    for (int n = 0; n < plan_.batch; ++n) {
+      for (int y = 0; y < plan_.in_h; ++y) {
+        std::memcpy(
+            dst + (int64_t{n} * plan_.lane_rows + y + pad_top) * plan_.lane_pitch + pad_left,
+            input + (int64_t{n} * plan_.in_h + y) * plan_.in_w,
+            sizeof(int32_t) * static_cast<size_t>(plan_.in_w));
+      }
+    }
     input = dst;
   }
   RunContext c{&plan_, variant_, input, output, fused, total_pixels_,

@@ -95,6 +95,8 @@ class BConv2DKernel {
   mutable int64_t runs_ = 0;              // numbers the runs for the AMX scratch
   // Nibble-plane variants: the input split into its planes at each Run (one Run at a time).
   mutable AlignedBuffer<int32_t> input_planes_;
+  // The pixel-lane layout's padded input (BConvPlan::lane_pitch), copied at each Run.
+  mutable AlignedBuffer<int32_t> lane_input_;
   std::vector<int32_t> filter_copy_;
   std::vector<float> multiplier_copy_;
   std::vector<float> bias_copy_;

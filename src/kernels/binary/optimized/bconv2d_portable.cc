@@ -142,8 +142,8 @@ struct Traits {
 #define XBNN_INLINE inline
 #include "kernels/binary/optimized/bconv_driver.inc"
 
-constexpr BConvVariant kVariant = {Traits::kLanes, Traits::kMaxVectors, Traits::kRows, false,
-                                   &BConvDriver<Traits>::Run};
+constexpr BConvVariant kVariant = {Traits::kLanes, Traits::kMaxVectors,      Traits::kRows, false,
+                                   false,          &BConvDriver<Traits>::Run};
 
 }  // namespace
 

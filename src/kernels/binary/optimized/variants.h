@@ -76,6 +76,14 @@ struct BConvPlan {
   // without that code.
   int inner_y0 = 0, inner_y1 = 0, inner_x0 = 0, inner_x1 = 0;
   int padded_channels = 0;
+  // Pixel-lane layout (BConvVariant::pixel_lanes; one group of one input word, stride 1, no
+  // dilation, no zero padding, not AMX): `run` gets the input as padded images of lane_rows x
+  // lane_pitch words (the SAME padding as zero words, i.e. +1), so that the 16 output pixels
+  // from (y, x) read the 16 consecutive words from (y + ky, x + kx) at each tap: one vector load
+  // per tap for 16 pixels instead of an indirection load and a broadcast per pixel. The last
+  // kernel_w - 1 words of each padded row are positions past the row's last output pixel. 0: the
+  // indirection layout.
+  int lane_pitch = 0, lane_rows = 0;
 };
 
 // Float output followed by a residual ADD (with its fused activation) and an LceQuantize of the
@@ -100,6 +108,8 @@ struct BConvVariant {
   // way, each word w as the two words (lo, hi) (a vpshufb popcount kernel then needs no shift or
   // mask); plan offsets and indirection still count input words.
   bool nibble_planes;
+  // Runs plans with BConvPlan::lane_pitch > 0 (the pixel-lane layout).
+  bool pixel_lanes;
   // Computes output pixels [pixel_begin, pixel_end) (numbered over the whole batch) for the tiles
   // [tile_begin, tile_end). With !plan.bitpacked_aligned, bitpacked output is OR-ed into words
   // that the caller has zeroed. `fused` (float output, groups whose tiles start at output word

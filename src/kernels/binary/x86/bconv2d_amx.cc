@@ -315,13 +315,7 @@ void TileJobs(const BConvPlan& p, const BConvAmxPlan& a, const int32_t* input, v
               const BConvFused* fused_in, int job_begin, int job_end, int tile, int64_t run,
               BConvAmxScratch& s) {
   const bool has_fused = fused_in != nullptr;
-  BConvFused f;
-  if (has_fused) f = *fused_in;
-  if (!f.clamp) {
-    f.clamp = true;
-    f.min = -__builtin_inff();
-    f.max = __builtin_inff();
-  }
+  const BConvFused f = Driver::FusedCopy(fused_in);
   const int real = p.out_channels - tile * p.tile_channels;  // channels left from this tile on
   const int vectors = real >= 64 ? 4 : (real + 15) / 16;
   // Expanded once and kept when all the layer's tiles fit the thread's slots; else expanded per

@@ -225,8 +225,9 @@ struct Traits {
 
 #include "kernels/binary/optimized/bconv_driver.inc"
 
-constexpr BConvVariant kVariant = {Traits::kLanes, Traits::kMaxVectors, Traits::kRows,
-                                   Traits::kNibblePlanes, &BConvDriver<Traits>::Run};
+constexpr BConvVariant kVariant = {Traits::kLanes, Traits::kMaxVectors,
+                                   Traits::kRows,  Traits::kNibblePlanes,
+                                   false,          &BConvDriver<Traits>::Run};
 
 }  // namespace
 

@@ -110,8 +110,8 @@ struct Traits : Avx512Epilogue {
 
 #include "kernels/binary/optimized/bconv_driver.inc"
 
-constexpr BConvVariant kVariant = {Traits::kLanes, Traits::kMaxVectors, Traits::kRows, false,
-                                   &BConvDriver<Traits>::Run};
+constexpr BConvVariant kVariant = {Traits::kLanes, Traits::kMaxVectors,      Traits::kRows, false,
+                                   false,          &BConvDriver<Traits>::Run};
 
 }  // namespace
 
