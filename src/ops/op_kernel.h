@@ -104,6 +104,11 @@ class OpContext {
   // A PAD of one of this op's inputs (a float ADD; runtime/fusion.h, PadAddFusion): the ADD reads
   // the PAD's input and adds +0.0 in the padded channels; the PAD's output has no memory.
   const OpContext* fused_pad = nullptr;
+  // A CONCATENATION along the last axis among this op's inputs that has no memory (a float
+  // elementwise op; runtime/fusion.h, ConcatFusion): the op reads that input from these parts,
+  // side by side.
+  const RuntimeTensor* fused_concat = nullptr;
+  std::vector<const RuntimeTensor*> fused_concat_parts;
   // Set by Invoke when the op's input values make it fail (GATHER's indices out of range, when
   // they are not constant and so could not be checked in Prepare). The interpreter returns it from
   // Interpreter::Invoke (TakeInvokeError). Only this failure path builds a message (allocates).

@@ -74,12 +74,29 @@ struct PadAddFusion {
   int32_t padded = -1;  // the PAD's output
 };
 
+// A float CONCATENATION along the last axis, without activation, whose readers are all float
+// elementwise ops (ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM) that run on their own or first in a chain
+// and read it against a row operand (or a fused PAD), or CONCATENATIONs of this kind: it is never
+// written. Each elementwise reader reads its parts in place, side by side (through the
+// concatenations it reads). BinaryDenseNet's dense blocks, x_k = concat(x_k-1, conv_k) read by a
+// batch norm and by the next concatenation, and MeliusNet's, whose improvement blocks add a padded
+// convolution to it, then copy no features.
+struct ConcatFusion {
+  int concat = -1;
+  int32_t out = -1;            // the concatenation: no memory
+  std::vector<int32_t> parts;  // the tensors laid side by side, in order
+  std::vector<int> readers;    // the elementwise readers
+  int end = -1;                // the last elementwise reader (those of concatenations of it
+                               // read the parts through their own)
+};
+
 struct FusionPlan {
   std::vector<BconvFusion> fusions;
   std::vector<QuantizeFusion> quantizes;
   std::vector<PoolFusion> pools;
   std::vector<ChainFusion> chains;
   std::vector<PadAddFusion> pad_adds;
+  std::vector<ConcatFusion> concats;  // in op order
   std::vector<int> host;  // per op: the op whose kernel runs it, or -1 for itself
 };
 
@@ -96,8 +113,9 @@ std::vector<int32_t> PlanInPlaceSums(const FusionPlan& plan,
                                      const std::vector<RuntimeTensor>& tensors,
                                      std::vector<int>& last);
 
-// Points the host ops' contexts at what the CONV_2D, elementwise chain and PAD fusions fused into
-// them (the LceBconv2d fusions go through OpContext::fused, which the interpreter fills).
+// Points the host ops' contexts at what the CONV_2D, elementwise chain, PAD and CONCATENATION
+// fusions fused into them (the LceBconv2d fusions go through OpContext::fused, which the
+// interpreter fills).
 void AttachConvFusions(const FusionPlan& plan, std::vector<OpContext>& contexts,
                        std::vector<RuntimeTensor>& tensors);
 

@@ -350,6 +350,7 @@ Status Interpreter::Impl::ComputeLifetimes(LoadState& s) {
       for (int32_t t : f.elided) elided[t] = true;
     }
     for (const runtime::PadAddFusion& f : fusion.pad_adds) elided[f.padded] = true;
+    for (const runtime::ConcatFusion& f : fusion.concats) elided[f.out] = true;
   } else {
     fusion.host.assign(static_cast<size_t>(n_ops), -1);
   }
@@ -378,6 +379,10 @@ Status Interpreter::Impl::ComputeLifetimes(LoadState& s) {
       first[t] = std::min(first[t], at);
       last[t] = std::max(last[t], at);
     }
+  }
+  // A concatenation read in place: its parts live until the last op that reads them through it.
+  for (const runtime::ConcatFusion& f : fusion.concats) {
+    for (int32_t t : f.parts) last[t] = std::max(last[t], f.end);
   }
   for (size_t t = 0; t < n; ++t) {
     if (elided[t]) last[t] = -2;

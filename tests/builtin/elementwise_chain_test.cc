@@ -171,5 +171,154 @@ TEST(ElementwiseChainTest, ChannelPadRunsInsideTheAdd) {
   }
 }
 
+// CONCATENATIONs along the last axis read only by elementwise ops and by each other (DenseNet's
+// dense blocks) are never written: the elementwise ops read the parts in place, also first in a
+// chain or with a fused PAD (MeliusNet's improvement blocks; its padding's edges fall inside the
+// parts here), with every kind of other operand in either order. Bit-identical to the separate ops
+// on 1 to 3 threads, while the temporaries written between a concatenation and its last reader
+// (of its parts' size) must not take its parts' memory.
+TEST(ElementwiseChainTest, ConcatenationsReadInPlace) {
+  const std::vector<int32_t> lead{2, 3, 5};
+  auto with = [&](int32_t c) {
+    std::vector<int32_t> s = lead;
+    s.push_back(c);
+    return s;
+  };
+  const int64_t rows = 2 * 3 * 5;
+  const auto x0 = RandomFloats(rows * 20, 631, -2, 2);
+  auto x1 = RandomFloats(rows * 16, 632, -2, 2);
+  x1[3] = NAN;
+  x1[8] = -0.0f;
+  const auto x2 = RandomFloats(rows * 16, 633, -2, 2);
+  const auto wide = RandomFloats(rows * 68, 634, -2, 2);
+  const auto narrow = RandomFloats(rows * 10, 638, -2, 2);
+  const auto k36 = RandomFloats(36, 635, -1, 1), b36 = RandomFloats(36, 636, -1, 1);
+  const auto k52 = RandomFloats(52, 637, -1, 1);
+  const std::vector<Field> none{{"fused_activation_function", int64_t{0}}};
+  auto run = [&](int threads, bool fuse) {
+    OpModel m;
+    const int in0 = m.Input(DType::kFloat32, with(20));
+    const int in1 = m.Input(DType::kFloat32, with(16));
+    const int in2 = m.Input(DType::kFloat32, with(16));
+    const int in3 = m.Input(DType::kFloat32, with(68));
+    const int in4 = m.Input(DType::kFloat32, with(10));
+    const int scalar = m.Const(DType::kFloat32, {1}, std::vector<float>{1.5f});
+    const int c36 = m.Const(DType::kFloat32, {36}, k36);
+    const int d36 = m.Const(DType::kFloat32, {1, 1, 1, 36}, b36);
+    const int c52 = m.Const(DType::kFloat32, {52}, k52);
+    const int pads = m.Const(DType::kInt32, {4, 2}, std::vector<int32_t>{0, 0, 0, 0, 0, 0, 30, 12});
+    const int y1 = m.Temp(DType::kFloat32, with(16)), y2 = m.Temp(DType::kFloat32, with(16));
+    const int y3 = m.Temp(DType::kFloat32, with(16)), padded = m.Temp(DType::kFloat32, with(52));
+    const int cat1 = m.Temp(DType::kFloat32, with(36)), cat2 = m.Temp(DType::kFloat32, with(52));
+    const int cat3 = m.Temp(DType::kFloat32, with(68));
+    const int m1 = m.Temp(DType::kFloat32, with(36)), a1 = m.Temp(DType::kFloat32, with(36));
+    const int packed = m.Output(DType::kInt32, with(2));
+    const int o1 = m.Output(DType::kFloat32, with(52)), o2 = m.Output(DType::kFloat32, with(68));
+    const int o3 = m.Output(DType::kFloat32, with(68)), o4 = m.Output(DType::kFloat32, with(52));
+    m.Op(op::kMul, {in1, scalar}, {y1}, opt::kMul, none);  // 0
+    m.Op(op::kConcatenation, {in0, y1}, {cat1}, opt::kConcatenation, {{"axis", int64_t{3}}});
+    m.Op(op::kMul, {cat1, c36}, {m1}, opt::kMul, none);    // 2
+    m.Op(op::kAdd, {d36, m1}, {a1}, opt::kAdd, none);      // 3
+    m.CustomOp(graph::kLceQuantize, {a1}, {packed});       // 4
+    m.Op(op::kSub, {in2, scalar}, {y2}, opt::kSub, none);  // 5
+    m.Op(op::kConcatenation, {cat1, y2}, {cat2}, opt::kConcatenation, {{"axis", int64_t{-1}}});
+    m.Op(op::kSub, {c52, cat2}, {o1}, opt::kSub, {{"fused_activation_function", int64_t{1}}});
+    m.Op(op::kAdd, {in2, in2}, {y3}, opt::kAdd, none);  // 8
+    m.Op(op::kConcatenation, {y3, cat2}, {cat3}, opt::kConcatenation, {{"axis", int64_t{3}}});
+    m.Op(op::kMaximum, {cat3, in3}, {o2}, opt::kMaximumMinimum);  // 10
+    m.Op(op::kDiv, {cat3, scalar}, {o3}, opt::kDiv, {{"fused_activation_function", int64_t{3}}});
+    m.Op(op::kPad, {in4, pads}, {padded}, opt::kPad);       // 12
+    m.Op(op::kAdd, {padded, cat2}, {o4}, opt::kAdd, none);  // 13
+    const Status s = m.Build(threads, FloatPrecision::kFloat32, fuse);
+    EXPECT_TRUE(s.ok()) << s.message();
+    m.SetInput(0, x0);
+    m.SetInput(1, x1);
+    m.SetInput(2, x2);
+    m.SetInput(3, wide);
+    m.SetInput(4, narrow);
+    EXPECT_TRUE(m.Invoke().ok());
+    std::vector<int> hosts;
+    for (const OpProfile& p : m.interpreter().op_profile()) hosts.push_back(p.fused_into);
+    return std::make_tuple(
+        m.GetOutput<int32_t>(0),
+        std::vector<std::vector<float>>{m.GetOutput<float>(1), m.GetOutput<float>(2),
+                                        m.GetOutput<float>(3), m.GetOutput<float>(4)},
+        hosts);
+  };
+  const auto separate = run(1, false);
+  EXPECT_EQ(std::get<2>(separate), std::vector<int>(14, -1));
+  for (int threads : {1, 2, 3}) {
+    const auto fused = run(threads, true);
+    EXPECT_EQ(std::get<0>(fused), std::get<0>(separate)) << threads << " thread(s)";
+    for (size_t k = 0; k < 4; ++k) {
+      const std::vector<float>& f = std::get<1>(fused)[k];
+      const std::vector<float>& s = std::get<1>(separate)[k];
+      ASSERT_EQ(f.size(), s.size());
+      EXPECT_EQ(std::memcmp(f.data(), s.data(), f.size() * sizeof(float)), 0)
+          << "output " << k + 1 << ", " << threads << " thread(s)";
+    }
+    // Each concatenation at its first elementwise reader (cat1 at op 2, before cat2's reader);
+    // the ADD and the LceQuantize chained after op 2; the PAD inside the ADD that reads it.
+    EXPECT_EQ(std::get<2>(fused),
+              (std::vector<int>{-1, 2, -1, 2, 2, -1, 7, -1, -1, 10, -1, -1, 13, -1}));
+  }
+}
+
+// A concatenation with an activation, along another axis, read by an op that cannot read it in
+// place (RESHAPE, PRELU), that is a model output, read by an op whose other operand is a
+// concatenation too, or of parts narrower than 16 channels, is written as before.
+TEST(ElementwiseChainTest, ConcatenationsStayWhereTheyCannotBeReadInPlace) {
+  const std::vector<int32_t> half{2, 4, 16}, whole{2, 4, 32}, tall{4, 4, 16};
+  const auto x = RandomFloats(2 * 4 * 16, 641, -2, 2), z = RandomFloats(2 * 4 * 16, 642, -2, 2);
+  const auto w = RandomFloats(2 * 4 * 8, 643, -2, 2), k = RandomFloats(16, 644, -1, 1);
+  const auto k2 = RandomFloats(32, 645, -1, 1);
+  const std::vector<Field> none{{"fused_activation_function", int64_t{0}}};
+  auto run = [&](bool fuse) {
+    OpModel m;
+    const int a = m.Input(DType::kFloat32, half), b = m.Input(DType::kFloat32, half);
+    const int small = m.Input(DType::kFloat32, {2, 4, 8});
+    const int shape = m.Const(DType::kInt32, {2}, std::vector<int32_t>{8, 32});
+    const int k16 = m.Const(DType::kFloat32, {16}, k);
+    const int k32 = m.Const(DType::kFloat32, {32}, k2);
+    const int relu = m.Temp(DType::kFloat32, whole), rows = m.Temp(DType::kFloat32, tall);
+    const int flat = m.Temp(DType::kFloat32, whole), out = m.Output(DType::kFloat32, whole);
+    const int p = m.Temp(DType::kFloat32, whole), q = m.Temp(DType::kFloat32, whole);
+    const int cat = m.Temp(DType::kFloat32, half);
+    const int y0 = m.Output(DType::kFloat32, whole), y1 = m.Output(DType::kFloat32, tall);
+    const int y2 = m.Output(DType::kFloat32, {8, 32}), y3 = m.Output(DType::kFloat32, whole);
+    const int y4 = m.Output(DType::kFloat32, half), y5 = m.Output(DType::kFloat32, whole);
+    const int y6 = m.Output(DType::kFloat32, whole), slopes = m.Temp(DType::kFloat32, whole);
+    m.Op(op::kConcatenation, {a, b}, {relu}, opt::kConcatenation,
+         {{"axis", int64_t{2}}, {"fused_activation_function", int64_t{1}}});
+    m.Op(op::kMul, {relu, k32}, {y0}, opt::kMul, none);
+    m.Op(op::kConcatenation, {a, b}, {rows}, opt::kConcatenation, {{"axis", int64_t{0}}});
+    m.Op(op::kAdd, {rows, rows}, {y1}, opt::kAdd, none);
+    m.Op(op::kConcatenation, {b, a}, {flat}, opt::kConcatenation, {{"axis", int64_t{2}}});
+    m.Op(op::kReshape, {flat, shape}, {y2}, opt::kReshape);
+    m.Op(op::kConcatenation, {a, a}, {out}, opt::kConcatenation, {{"axis", int64_t{2}}});
+    m.Op(op::kAdd, {out, k32}, {y5}, opt::kAdd, none);
+    m.Op(op::kConcatenation, {a, b}, {p}, opt::kConcatenation, {{"axis", int64_t{2}}});
+    m.Op(op::kConcatenation, {b, b}, {q}, opt::kConcatenation, {{"axis", int64_t{2}}});
+    m.Op(op::kSub, {p, q}, {y3}, opt::kSub, none);
+    m.Op(op::kConcatenation, {small, small}, {cat}, opt::kConcatenation, {{"axis", int64_t{2}}});
+    m.Op(op::kMul, {cat, k16}, {y4}, opt::kMul, none);
+    m.Op(op::kConcatenation, {b, a}, {slopes}, opt::kConcatenation, {{"axis", int64_t{2}}});
+    m.Op(op::kPrelu, {slopes, k32}, {y6});
+    EXPECT_TRUE(m.Build(2, FloatPrecision::kFloat32, fuse).ok());
+    m.SetInput(0, x);
+    m.SetInput(1, z);
+    m.SetInput(2, w);
+    EXPECT_TRUE(m.Invoke().ok());
+    std::vector<int> hosts;
+    for (const OpProfile& pr : m.interpreter().op_profile()) hosts.push_back(pr.fused_into);
+    std::vector<std::vector<float>> outs;
+    for (int i = 0; i < 8; ++i) outs.push_back(m.GetOutput<float>(i));
+    return std::make_pair(outs, hosts);
+  };
+  const auto fused = run(true), separate = run(false);
+  EXPECT_EQ(fused.first, separate.first);
+  EXPECT_EQ(fused.second, std::vector<int>(15, -1));
+}
+
 }  // namespace
 }  // namespace xbnn::testing

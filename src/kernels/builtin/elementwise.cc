@@ -6,6 +6,7 @@
 // default x86 kernels, whose SIMD blocks compute differently from the leftovers (see below).
 // Float rows run in vector_loops.cc.
 #include "kernels/builtin/common.h"
+#include "kernels/builtin/fused_input.h"
 #include "kernels/builtin/vector_loops.h"
 #include "ops/op_def.h"
 #include "ops/shape_rules.h"
@@ -174,8 +175,7 @@ class Binary final : public runtime::OpKernel {
         FloatActivationRange(act_, &flo_, &fhi_);
         rows_.Plan(plan_, out_);
         XBNN_RETURN_IF_ERROR(chain_.Prepare(ctx, FloatKind(), rows_, flo_, fhi_));
-        if (ctx.fused_pad) XBNN_RETURN_IF_ERROR(PreparePad(ctx, *ctx.fused_pad));
-        return Status::Ok();
+        return fused_input_.Prepare(ctx, FloatKind(), a_, b_, out_, flo_, fhi_);
       case DType::kInt32:
         if (op_ == BinOp::kDiv) break;
         IntActivationRange();
@@ -192,8 +192,8 @@ class Binary final : public runtime::OpKernel {
   void Invoke(OpContext& ctx) override {
     switch (type_) {
       case DType::kFloat32:
-        if (pad_in_) {
-          InvokePadded(ctx);
+        if (fused_input_.active()) {
+          fused_input_.Run(ctx, chain_, out_->as<float>());
         } else if (chain_.active()) {
           chain_.Run(ctx, a_->as<float>(), b_->as<float>(), out_->as<float>());
         } else {
@@ -215,71 +215,6 @@ class Binary final : public runtime::OpKernel {
     } else {
       ForEachBroadcast(plan_, [&](int64_t o, int64_t ia, int64_t ib) { out[o] = f(a[ia], b[ib]); });
     }
-  }
-
-  // A fused PAD of input `pad_operand_` (ctx.fused_pad): its input's channels land in
-  // [pad_before_, pad_before_ + pad_c_) of the pad_c_out_ channels, +0.0 elsewhere.
-  Status PreparePad(const OpContext& ctx, const OpContext& pad) {
-    const RuntimeTensor* padded = pad.output(0);
-    pad_in_ = pad.input(0);
-    const RuntimeTensor* paddings = pad.input(1);
-    pad_operand_ = a_ == padded ? 0 : 1;
-    const RuntimeTensor* other = pad_operand_ == 0 ? b_ : a_;
-    const int rank = out_->rank();
-    const bool ok = op_ == BinOp::kAdd && (a_ == padded) != (b_ == padded) && pad_in_ &&
-                    pad_in_->type() == DType::kFloat32 && rank > 0 && pad_in_->rank() == rank &&
-                    other->shape() == out_->shape() && padded->shape() == out_->shape() &&
-                    paddings && paddings->constant && paddings->type() == DType::kInt32 &&
-                    paddings->elements() == 2 * rank;
-    if (!ok) return pad.Error("cannot run inside the ADD that reads it");
-    pad_c_ = pad_in_->dim(rank - 1);
-    pad_c_out_ = out_->dim(rank - 1);
-    pad_before_ = paddings->as<int32_t>()[2 * rank - 2];
-    if (pad_before_ < 0 || pad_before_ + pad_c_ > pad_c_out_) {
-      return pad.Error("cannot run inside the ADD that reads it");
-    }
-    pad_rows_ = pad_c_out_ > 0 ? out_->elements() / pad_c_out_ : 0;
-    return Status::Ok();
-  }
-
-  // Rows [r0, r0 + m) of the ADD with its fused PAD into `dst` (rows of pad_c_out_ floats).
-  void PaddedRows(int64_t r0, int64_t m, float* dst) const {
-    static constexpr float kZero = 0.0f;
-    const float* x = pad_in_->as<float>();
-    const float* z = (pad_operand_ == 0 ? b_ : a_)->as<float>();
-    const int64_t co = pad_c_out_, ci = pad_c_;
-    // Channels [c0, c0 + n): the padded operand's values p (stride ps within a row, prow between
-    // rows), in the ADD's operand order.
-    auto add = [&](int64_t c0, int64_t n, const float* p, int64_t ps, int64_t prow) {
-      if (n <= 0) return;
-      const float* zr = z + r0 * co + c0;
-      if (pad_operand_ == 0) {
-        BinaryRowsStridedF32(FloatBinary::kAdd, p, ps, prow, zr, 1, co, dst + c0, co, m, n, flo_,
-                             fhi_);
-      } else {
-        BinaryRowsStridedF32(FloatBinary::kAdd, zr, 1, co, p, ps, prow, dst + c0, co, m, n, flo_,
-                             fhi_);
-      }
-    };
-    add(0, pad_before_, &kZero, 0, 0);
-    add(pad_before_, ci, x + r0 * ci, 1, ci);
-    add(pad_before_ + ci, co - pad_before_ - ci, &kZero, 0, 0);
-  }
-
-  void InvokePadded(const OpContext& ctx) {
-    if (chain_.active()) {
-      chain_.Run(
-          ctx, nullptr, nullptr, out_->as<float>(),
-          [](const void* self, int64_t q, int64_t m, float* dst) {
-            static_cast<const Binary*>(self)->PaddedRows(q, m, dst);
-          },
-          this);
-      return;
-    }
-    float* out = out_->as<float>();
-    ParallelForRows(
-        ctx, pad_rows_, static_cast<double>(out_->elements()) / kElementwiseFloatsPerSecond,
-        [&](int, int64_t r0, int64_t r1) { PaddedRows(r0, r1 - r0, out + r0 * pad_c_out_); });
   }
 
   FloatBinary FloatKind() const {
@@ -464,9 +399,7 @@ class Binary final : public runtime::OpKernel {
   float flo_ = 0, fhi_ = 0;
   FloatBroadcastRows rows_;  // the float path
   FloatChain chain_;         // elementwise ops fused after this one (runtime/fusion.h)
-  const RuntimeTensor* pad_in_ = nullptr;  // a fused PAD's input (PreparePad)
-  int pad_operand_ = 0;
-  int64_t pad_c_ = 0, pad_c_out_ = 0, pad_before_ = 0, pad_rows_ = 0;
+  FusedInputRows fused_input_;  // a fused PAD or CONCATENATION input (runtime/fusion.h)
   int32_t ilo_ = 0, ihi_ = 0;
   AddSubParams as_;
   Fivefold fivefold_;
