@@ -205,7 +205,11 @@ struct Lanes {
       if (nv != NV) {
         Dispatch<NV - 1, OT>(nv, full, p, input, output, fused, pixel_begin, pixel_end, tile);
       } else if (p.zero_padding) {
-        Tile<NV, OT, false, true>(p, input, output, fused, pixel_begin, pixel_end, tile);
+        if (full) {
+          Tile<NV, OT, true, true>(p, input, output, fused, pixel_begin, pixel_end, tile);
+        } else {
+          Tile<NV, OT, false, true>(p, input, output, fused, pixel_begin, pixel_end, tile);
+        }
       } else if (full) {
         Tile<NV, OT, true, false>(p, input, output, fused, pixel_begin, pixel_end, tile);
       } else {
