@@ -320,6 +320,7 @@ void ParallelForRows(const OpContext& ctx, int64_t rows, double seconds, F&& fn)
 class FloatBroadcastRows {
  public:
   friend class FloatChain;
+  friend class FusedInputRows;
   // `plan` is the op's PlanBroadcast of its inputs into `out`; both outlive Run.
   void Plan(const Broadcast& plan, const RuntimeTensor* out);
   // out = clamp(a op b, lo, hi) over the broadcast (see BinaryRowsF32).

@@ -175,7 +175,7 @@ class Binary final : public runtime::OpKernel {
         FloatActivationRange(act_, &flo_, &fhi_);
         rows_.Plan(plan_, out_);
         XBNN_RETURN_IF_ERROR(chain_.Prepare(ctx, FloatKind(), rows_, flo_, fhi_));
-        return fused_input_.Prepare(ctx, FloatKind(), a_, b_, out_, flo_, fhi_);
+        return fused_input_.Prepare(ctx, FloatKind(), rows_, a_, b_, out_, flo_, fhi_);
       case DType::kInt32:
         if (op_ == BinOp::kDiv) break;
         IntActivationRange();

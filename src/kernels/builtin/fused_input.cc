@@ -4,8 +4,8 @@
 
 namespace xbnn::kernels::builtin {
 
-Status FusedInputRows::Describe(const OpContext& ctx, const RuntimeTensor* x,
-                                Pieces* pieces) const {
+Status FusedInputRows::Describe(const OpContext& ctx, const FloatBroadcastRows& rows,
+                                const RuntimeTensor* x, int input, Pieces* pieces) const {
   const int rank = static_cast<int>(ctx.output(0)->rank());
   const RuntimeTensor* out = ctx.output(0);
   pieces->clear();
@@ -48,24 +48,19 @@ Status FusedInputRows::Describe(const OpContext& ctx, const RuntimeTensor* x,
     if (c0 != channels_) return fail();
     return Status::Ok();
   }
-  // A tensor of the output's shape, one value per channel, or one value (FloatBroadcastRows
-  // planned the same operands).
-  if (x->shape() == out->shape()) {
-    pieces->push_back({0, channels_, x, 0, 1, channels_});
-  } else if (x->elements() == channels_ && x->rank() <= rank && x->rank() > 0 &&
-             x->dim(x->rank() - 1) == channels_) {
-    pieces->push_back({0, channels_, x, 0, 1, 0});
-  } else if (x->elements() == 1) {
-    pieces->push_back({0, channels_, x, 0, 0, 0});
-  } else {
+  // Any other input as the op's own rows read it (the output's shape, one value per channel, or
+  // one value).
+  if (out->elements() > 0 && (rows.rows_ == 0 || rows.n_ != channels_)) {
     return ctx.Error("input " + TensorName(x) + " does not broadcast by rows");
   }
+  pieces->push_back({0, channels_, x, 0, input == 0 ? rows.sa_ : rows.sb_,
+                     input == 0 ? rows.a_row_ : rows.b_row_});
   return Status::Ok();
 }
 
-Status FusedInputRows::Prepare(const OpContext& ctx, FloatBinary op, const RuntimeTensor* a,
-                               const RuntimeTensor* b, const RuntimeTensor* out, float lo,
-                               float hi) {
+Status FusedInputRows::Prepare(const OpContext& ctx, FloatBinary op, const FloatBroadcastRows& rows,
+                               const RuntimeTensor* a, const RuntimeTensor* b,
+                               const RuntimeTensor* out, float lo, float hi) {
   active_ = false;
   if (!ctx.fused_pad && !ctx.fused_concat) return Status::Ok();
   const int rank = out->rank();
@@ -80,8 +75,8 @@ Status FusedInputRows::Prepare(const OpContext& ctx, FloatBinary op, const Runti
            (ctx.fused_concat && t == ctx.fused_concat);
   };
   if (a == b && is_fused(a)) return ctx.Error("reads a fused input twice");
-  XBNN_RETURN_IF_ERROR(Describe(ctx, a, &a_));
-  XBNN_RETURN_IF_ERROR(Describe(ctx, b, &b_));
+  XBNN_RETURN_IF_ERROR(Describe(ctx, rows, a, 0, &a_));
+  XBNN_RETURN_IF_ERROR(Describe(ctx, rows, b, 1, &b_));
   active_ = true;
   return Status::Ok();
 }

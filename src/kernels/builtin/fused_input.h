@@ -16,9 +16,11 @@ namespace xbnn::kernels::builtin {
 class FusedInputRows {
  public:
   // ctx: the op's context (fused_pad, fused_concat); op: its float operation on a and b into
-  // out, clamped to [lo, hi]. Nothing to do (active() false) when neither is fused.
-  Status Prepare(const OpContext& ctx, FloatBinary op, const RuntimeTensor* a,
-                 const RuntimeTensor* b, const RuntimeTensor* out, float lo, float hi);
+  // out, clamped to [lo, hi]; rows: the op's FloatBroadcastRows, Plan()ed (the strides of an
+  // input that is not fused). Nothing to do (active() false) when neither is fused.
+  Status Prepare(const OpContext& ctx, FloatBinary op, const FloatBroadcastRows& rows,
+                 const RuntimeTensor* a, const RuntimeTensor* b, const RuntimeTensor* out, float lo,
+                 float hi);
   bool active() const { return active_; }
   // The op's output, or the first op's rows of its elementwise chain.
   void Run(const OpContext& ctx, const FloatChain& chain, float* out) const;
@@ -32,7 +34,9 @@ class FusedInputRows {
     int64_t offset = 0, s = 0, row = 0;
   };
   using Pieces = std::vector<Piece>;
-  Status Describe(const OpContext& ctx, const RuntimeTensor* x, Pieces* pieces) const;
+  // Input `x` (input 0 or 1 of the op) as pieces.
+  Status Describe(const OpContext& ctx, const FloatBroadcastRows& rows, const RuntimeTensor* x,
+                  int input, Pieces* pieces) const;
   // Rows [r0, r0 + m) into dst (rows of channels_ floats).
   void Rows(int64_t r0, int64_t m, float* dst) const;
 
