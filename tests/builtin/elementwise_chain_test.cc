@@ -14,6 +14,13 @@ namespace {
 
 namespace op = graph::op;
 
+// Per op, the op whose kernel ran it (-1: its own).
+std::vector<int> Hosts(OpModel& m) {
+  std::vector<int> hosts;
+  for (const OpProfile& p : m.interpreter().op_profile()) hosts.push_back(p.fused_into);
+  return hosts;
+}
+
 struct ChainRun {
   std::vector<float> y;
   std::vector<int32_t> packed;
@@ -54,7 +61,7 @@ ChainRun RunChain(const std::vector<float>& x0, const std::vector<float>& x1,
   EXPECT_TRUE(m.Invoke().ok());
   r.y = m.GetOutput<float>(0);
   r.packed = m.GetOutput<int32_t>(1);
-  for (const OpProfile& p : m.interpreter().op_profile()) r.fused_into.push_back(p.fused_into);
+  r.fused_into = Hosts(m);
   return r;
 }
 
@@ -104,10 +111,8 @@ TEST(ElementwiseChainTest, StopsWhereTheRowsOrReadersDoNotAllowIt) {
     EXPECT_TRUE(m.Build(2, FloatPrecision::kFloat32, fuse).ok());
     m.SetInput(0, x);
     EXPECT_TRUE(m.Invoke().ok());
-    std::vector<int> hosts;
-    for (const OpProfile& p : m.interpreter().op_profile()) hosts.push_back(p.fused_into);
     return std::make_tuple(m.GetOutput<float>(0), m.GetOutput<float>(1), m.GetOutput<float>(2),
-                           hosts);
+                           Hosts(m));
   };
   const auto fused = run(true), separate = run(false);
   EXPECT_EQ(std::get<0>(fused), std::get<0>(separate));
@@ -237,13 +242,11 @@ TEST(ElementwiseChainTest, ConcatenationsReadInPlace) {
     m.SetInput(3, wide);
     m.SetInput(4, narrow);
     EXPECT_TRUE(m.Invoke().ok());
-    std::vector<int> hosts;
-    for (const OpProfile& p : m.interpreter().op_profile()) hosts.push_back(p.fused_into);
     return std::make_tuple(
         m.GetOutput<int32_t>(0),
         std::vector<std::vector<float>>{m.GetOutput<float>(1), m.GetOutput<float>(2),
                                         m.GetOutput<float>(3), m.GetOutput<float>(4)},
-        hosts);
+        Hosts(m));
   };
   const auto separate = run(1, false);
   EXPECT_EQ(std::get<2>(separate), std::vector<int>(14, -1));
@@ -309,11 +312,9 @@ TEST(ElementwiseChainTest, ConcatenationsStayWhereTheyCannotBeReadInPlace) {
     m.SetInput(1, z);
     m.SetInput(2, w);
     EXPECT_TRUE(m.Invoke().ok());
-    std::vector<int> hosts;
-    for (const OpProfile& pr : m.interpreter().op_profile()) hosts.push_back(pr.fused_into);
     std::vector<std::vector<float>> outs;
     for (int i = 0; i < 8; ++i) outs.push_back(m.GetOutput<float>(i));
-    return std::make_pair(outs, hosts);
+    return std::make_pair(outs, Hosts(m));
   };
   const auto fused = run(true), separate = run(false);
   EXPECT_EQ(fused.first, separate.first);
