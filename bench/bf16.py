@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""xbnn's opt-in bfloat16 mode on whole Larq Zoo models: speed against xbnn float32 and OpenVINO
-(f32 and its default precision, bf16 float layers on CPUs with AVX-512 BF16), and its effect on
-the outputs.
+"""xbnn's opt-in float precisions (bf16, or f32-winograd with --precision) on whole Larq Zoo
+models: speed against xbnn float32 and OpenVINO (f32 and its default precision, bf16 float layers
+on CPUs with AVX-512 BF16), and the effect on the outputs.
 
 Per model and thread count, four engines run the model's recorded input (.cache/zoo/NAME.
 inputs.npz), interleaved round by round in a freshly shuffled order (one untimed settle call
@@ -14,6 +14,7 @@ against OpenVINO f32. The Zoo models have random weights, so their outputs are c
 and the argmax is fragile: a trained model's agreement is higher.
 
     .cache/lce-venv/bin/python bench/bf16.py BiRealNet BinaryResNetE18 QuickNet --threads 1 2
+    .cache/lce-venv/bin/python bench/bf16.py BiRealNet BinaryResNetE18 --precision f32-winograd
 """
 import argparse
 import os
@@ -43,6 +44,8 @@ def main():
     p.add_argument("--runs", type=int, default=40, help="interleaved rounds per model and threads")
     p.add_argument("--samples", type=int, default=64, help="random inputs for the output check")
     p.add_argument("--zoo-dir", default=str(ROOT / ".cache" / "zoo"))
+    p.add_argument("--precision", default="bf16", choices=["bf16", "f32-winograd"],
+                   help="the opt-in float precision of xbnn to measure")
     p.add_argument("--xbnn-path", help="directory holding the xbnn package (default build/python)")
     args = p.parse_args()
     try:
@@ -62,9 +65,10 @@ def main():
     core = ov.Core()
     print(f"CPU {core.get_property('CPU', 'FULL_DEVICE_NAME')} x{os.cpu_count()}, load average "
           f"{os.getloadavg()[0]:.2f}; OpenVINO {ov.__version__.split('-')[0]}", file=sys.stderr)
-    print("| model | threads | xbnn f32 ms | xbnn bf16 ms | OpenVINO f32 ms | OpenVINO default ms | "
-          "xbnn f32 / bf16 | OpenVINO f32 / xbnn bf16 | OpenVINO default / xbnn bf16 | "
-          "xbnn bf16 vs f32: max diff (of range), argmax agreement | "
+    q = args.precision
+    print(f"| model | threads | xbnn f32 ms | xbnn {q} ms | OpenVINO f32 ms | OpenVINO default ms | "
+          f"xbnn f32 / {q} | OpenVINO f32 / xbnn {q} | OpenVINO default / xbnn {q} | "
+          f"xbnn {q} vs f32: max diff (of range), argmax agreement | "
           "OpenVINO default vs f32: max diff, argmax agreement |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for m in args.models:
@@ -80,7 +84,7 @@ def main():
         else:
             x = np.random.default_rng(0).uniform(-1, 1, f32.input_shapes[0]).astype(np.float32)
         # Output effect, one thread.
-        bf = xbnn.Interpreter(data, float_precision="bf16")
+        bf = xbnn.Interpreter(data, float_precision=q)
         xs = np.random.default_rng(1).uniform(-1, 1, (args.samples,) + tuple(x.shape[1:]))
         xs = xs.astype(np.float32)
         ya, yb = np.asarray(f32.predict(xs)), np.asarray(bf.predict(xs))
@@ -104,7 +108,7 @@ def main():
         xbnn_effect, ov_effect = effect(ya, yb), effect(ov_out["f32"], ov_out["default"])
         for t in args.threads:
             engines = {"f32": xbnn.Interpreter(data, num_threads=t),
-                       "bf16": xbnn.Interpreter(data, num_threads=t, float_precision="bf16")}
+                       "bf16": xbnn.Interpreter(data, num_threads=t, float_precision=q)}
             calls = {k: (lambda it=it: it.predict(x)) for k, it in engines.items()}
             for name, cfg in (("ov-f32", {"INFERENCE_PRECISION_HINT": "f32"}), ("ov", {})):
                 cm = core.compile_model(ov_model, "CPU", {**cfg, "INFERENCE_NUM_THREADS": t,

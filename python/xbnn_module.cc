@@ -96,7 +96,7 @@ py::buffer_info RequestBuffer(const py::handle& obj, bool writable, size_t bytes
 
 class PyInterpreter {
  public:
-  PyInterpreter(const py::bytes& model, int num_threads, size_t max_arena_bytes, bool bfloat16,
+  PyInterpreter(const py::bytes& model, int num_threads, size_t max_arena_bytes, int precision,
                 std::vector<std::vector<int32_t>> input_shapes) {
     std::span<const uint8_t> view = BytesView(model);
     std::vector<uint8_t> bytes(view.begin(), view.end());
@@ -110,7 +110,9 @@ class PyInterpreter {
         xbnn::InterpreterOptions options;
         options.num_threads = num_threads;
         options.max_arena_bytes = max_arena_bytes;
-        if (bfloat16) options.float_precision = xbnn::FloatPrecision::kBFloat16;
+        // 0 f32, 1 bf16, 2 f32-winograd (_interpreter.py)
+        if (precision == 1) options.float_precision = xbnn::FloatPrecision::kBFloat16;
+        if (precision == 2) options.float_precision = xbnn::FloatPrecision::kFloat32Winograd;
         options.input_shapes = std::move(input_shapes);
         auto it = xbnn::Interpreter::Create(*m, options);
         if (!it.ok()) {
@@ -352,8 +354,7 @@ PYBIND11_MODULE(_xbnn, m) {
       .def(py::init<const py::bytes&, int, size_t, bool, std::vector<std::vector<int32_t>>>(),
            py::arg("model"), py::arg("num_threads") = 1,
            py::arg("max_arena_bytes") = xbnn::InterpreterOptions{}.max_arena_bytes,
-           py::arg("bfloat16") = false,
-           py::arg("input_shapes") = std::vector<std::vector<int32_t>>{})
+           py::arg("precision") = 0, py::arg("input_shapes") = std::vector<std::vector<int32_t>>{})
       .def_property_readonly("num_inputs", Checked(&PyInterpreter::num_inputs))
       .def_property_readonly("num_outputs", Checked(&PyInterpreter::num_outputs))
       .def_property_readonly("num_threads", Checked(&PyInterpreter::num_threads))

@@ -22,7 +22,7 @@ namespace {
 constexpr const char* kHelp =
     "usage: xbnn bench MODEL.tflite [--threads N[,N...]] [--warmup N] [--runs N]\n"
     "                  [--min-seconds S] [--idle-ms MS] [--settle N] [--max-memory SIZE]\n"
-    "                  [--no-fuse] [--float-precision f32|bf16] [--input-shape S]...\n"
+    "                  [--no-fuse] [--float-precision f32|bf16|f32-winograd] [--input-shape S]...\n"
     "                  [--profile] [--json]\n\n"
     "Measures model load and prepare time, invoke latency over the runs (mean, median, p90,\n"
     "min, max, std) on seeded random inputs, CPU time per invoke, the arena and peak resident\n"
@@ -492,7 +492,7 @@ int BenchMain(const std::vector<std::string>& argv) {
       fuse = false;
     } else if (a == "--float-precision") {
       if (i + 1 >= argv.size() || !ParseFloatPrecision(argv[++i], &precision)) {
-        return Fail("bench", "--float-precision needs f32 or bf16");
+        return Fail("bench", "--float-precision needs f32, bf16 or f32-winograd");
       }
     } else if (a == "--input-shape") {
       std::vector<int32_t> shape;
@@ -603,7 +603,10 @@ int BenchMain(const std::vector<std::string>& argv) {
 
   JsonWriter j;
   j.BeginObject().Key("model").String(path).Key("threads").Int(it.num_threads());
-  j.Key("float_precision").String(precision == FloatPrecision::kBFloat16 ? "bf16" : "f32");
+  j.Key("float_precision")
+      .String(precision == FloatPrecision::kBFloat16          ? "bf16"
+              : precision == FloatPrecision::kFloat32Winograd ? "f32-winograd"
+                                                              : "f32");
   j.Key("input_shapes").BeginArray();
   for (size_t i = 0; i < it.num_inputs(); ++i) j.IntArray(it.input_info(i).shape);
   j.EndArray();
@@ -628,6 +631,8 @@ int BenchMain(const std::vector<std::string>& argv) {
   if (!json) {
     if (precision == FloatPrecision::kBFloat16) {
       std::printf("float precision: bf16 (on CPUs with AVX512-BF16; float32 elsewhere)\n");
+    } else if (precision == FloatPrecision::kFloat32Winograd) {
+      std::printf("float precision: f32-winograd (stems on CPUs with AVX-512F)\n");
     }
     std::printf("model: %s\nthreads: %d\nload: %.3f ms, prepare: %.3f ms\n", path.c_str(), it.num_threads(), load_ms,
                 prepare_ms);

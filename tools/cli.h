@@ -47,13 +47,15 @@ inline constexpr const char* kInputShapeHelp =
     "                    (another batch, or another height and width where the model's ops\n"
     "                    allow it); repeat for the next model input, in order\n";
 
-// --float-precision: "f32" or "bf16". False for anything else.
+// --float-precision: "f32", "bf16" or "f32-winograd". False for anything else.
 bool ParseFloatPrecision(const std::string& text, FloatPrecision* precision);
 // The help line of --float-precision, shared by run and bench.
 inline constexpr const char* kFloatPrecisionHelp =
     "  --float-precision P\n"
     "                    f32 (default: LCE's arithmetic) or bf16: on CPUs with AVX512-BF16 the\n"
     "                    7x7 stems and 1x1 convolutions multiply in bfloat16 (faster; outputs\n"
-    "                    differ slightly from LCE's)\n";
+    "                    differ slightly from LCE's), or f32-winograd: on CPUs with AVX-512F\n"
+    "                    the 7x7 stride-2 stems run as Winograd convolutions in float32\n"
+    "                    (faster; outputs differ slightly from LCE's)\n";
 
 }  // namespace xbnn::tools

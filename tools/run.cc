@@ -20,7 +20,7 @@ constexpr const char* kHelp =
     "S]\n"
     "                [--output DIR] [--unpack-bits [--channels C]...] [--dataset FILE.npz] "
     "[--overwrite]\n"
-    "                [--float-precision f32|bf16] [--input-shape S]...\n\n"
+    "                [--float-precision f32|bf16|f32-winograd] [--input-shape S]...\n\n"
     "Runs the model once. Inputs come from .npy files in model-input order, or are seeded random\n"
     "data in the dtype and shape the model wants. Prints one summary line per output.\n\n"
     "options:\n"
@@ -156,7 +156,7 @@ int RunMain(const std::vector<std::string>& argv) {
       }
     } else if (s == "--float-precision") {
       if (!value(&v) || !ParseFloatPrecision(v, &a.precision)) {
-        return Fail("run", "--float-precision needs f32 or bf16");
+        return Fail("run", "--float-precision needs f32, bf16 or f32-winograd");
       }
     } else if (s == "--input-shape") {
       std::vector<int32_t> shape;

@@ -57,6 +57,8 @@ bool ParseFloatPrecision(const std::string& text, FloatPrecision* precision) {
     *precision = FloatPrecision::kFloat32;
   } else if (text == "bf16") {
     *precision = FloatPrecision::kBFloat16;
+  } else if (text == "f32-winograd") {
+    *precision = FloatPrecision::kFloat32Winograd;
   } else {
     return false;
   }

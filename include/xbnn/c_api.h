@@ -72,10 +72,12 @@ void xbnn_interpreter_options_set_use_reference_kernels(xbnn_interpreter_options
 void xbnn_interpreter_options_set_max_arena_bytes(xbnn_interpreter_options* options,
                                                   uint64_t bytes);
 
-/* The arithmetic of float convolutions: XBNN_PRECISION_F32 (default, LCE's) or
+/* The arithmetic of float convolutions: XBNN_PRECISION_F32 (default, LCE's),
  * XBNN_PRECISION_BF16 (opt-in: on CPUs with AVX512-BF16 the stems and 1x1 convolutions multiply
- * in bfloat16, faster, outputs differ slightly; float32 elsewhere). */
-enum { XBNN_PRECISION_F32 = 0, XBNN_PRECISION_BF16 = 1 };
+ * in bfloat16, faster, outputs differ slightly; float32 elsewhere) or XBNN_PRECISION_F32_WINOGRAD
+ * (opt-in: float32 with the 7x7 stride-2 stems in the Winograd domain on AVX-512F CPUs, faster,
+ * outputs differ slightly). */
+enum { XBNN_PRECISION_F32 = 0, XBNN_PRECISION_BF16 = 1, XBNN_PRECISION_F32_WINOGRAD = 2 };
 xbnn_status xbnn_interpreter_options_set_float_precision(xbnn_interpreter_options* options,
                                                          int32_t precision, char** error);
 

@@ -179,10 +179,13 @@ xbnn_status xbnn_interpreter_options_set_float_precision(xbnn_interpreter_option
       options->options.float_precision = xbnn::FloatPrecision::kFloat32;
     } else if (precision == XBNN_PRECISION_BF16) {
       options->options.float_precision = xbnn::FloatPrecision::kBFloat16;
+    } else if (precision == XBNN_PRECISION_F32_WINOGRAD) {
+      options->options.float_precision = xbnn::FloatPrecision::kFloat32Winograd;
     } else {
       return Fail(error, "xbnn_interpreter_options_set_float_precision: unknown precision " +
                              std::to_string(precision) +
-                             " (XBNN_PRECISION_F32 or XBNN_PRECISION_BF16)");
+                             " (XBNN_PRECISION_F32, XBNN_PRECISION_BF16 or "
+                             "XBNN_PRECISION_F32_WINOGRAD)");
     }
     return Succeed(error);
   });

@@ -83,6 +83,7 @@ class OpContext {
   size_t* prepared_bytes = nullptr;         // kernels add the memory they keep (repacked weights)
   bool use_reference_kernels = false;       // InterpreterOptions::use_reference_kernels
   bool bfloat16_float = false;              // InterpreterOptions::float_precision is kBFloat16
+  bool winograd_float = false;  // InterpreterOptions::float_precision is kFloat32Winograd
   size_t memory_limit = 0;  // InterpreterOptions::max_arena_bytes (0: none): setup memory cap
   // Prepare only checks shapes (the arena could not be had; no Invoke follows): tensor shapes may
   // then be far larger than any memory, so a kernel allocates no buffer sized by them.

@@ -115,6 +115,7 @@ void Interpreter::Impl::FillContext(runtime::OpContext& ctx, int i, size_t* prep
   ctx.prepared_bytes = prepared_bytes;
   ctx.use_reference_kernels = options.use_reference_kernels;
   ctx.bfloat16_float = options.float_precision == FloatPrecision::kBFloat16;
+  ctx.winograd_float = options.float_precision == FloatPrecision::kFloat32Winograd;
   ctx.memory_limit = options.max_arena_bytes;
 }
 

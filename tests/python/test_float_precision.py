@@ -1,4 +1,4 @@
-"""Interpreter(float_precision=...): "bf16" is opt-in, checked, and kept by predict's per-thread
+"""Interpreter(float_precision=...): "bf16" and "f32-winograd" are opt-in, checked, and kept by predict's per-thread
 copies; on the digits model (a float 3x3 stem over 1 channel, then binary layers) it keeps the
 accuracy of float32."""
 from pathlib import Path
@@ -14,7 +14,7 @@ DIGITS = ROOT / "models" / "digits.tflite"
 
 def test_rejects_unknown_precision():
     data = DIGITS.read_bytes()
-    with pytest.raises(ValueError, match="'f32' or 'bf16'"):
+    with pytest.raises(ValueError, match="'f32', 'bf16' or 'f32-winograd'"):
         xbnn.Interpreter(data, float_precision="fp16")
 
 
@@ -29,6 +29,16 @@ def test_bf16_digits_accuracy_and_threads():
     acc_f32 = (f32.argmax(-1) == y).mean()
     acc_bf16 = (bf16.argmax(-1) == y).mean()
     assert acc_f32 > 0.95 and abs(acc_bf16 - acc_f32) <= 1 / len(y)
+
+
+def test_winograd_leaves_other_convolutions_alone():
+    # "f32-winograd" changes only 6x6 to 8x8 stride-2 stems: the digits model's 3x3 stem, and so
+    # its outputs, stay float32's exactly.
+    data = DIGITS.read_bytes()
+    x = np.load(ROOT / "models" / "digits_test.npz")["x"][:16].astype(np.float32)
+    f32 = np.asarray(xbnn.Interpreter(data).predict(x))
+    wg = np.asarray(xbnn.Interpreter(data, float_precision="f32-winograd").predict(x))
+    np.testing.assert_array_equal(wg, f32)
 
 
 def test_bf16_kept_by_per_thread_copies():

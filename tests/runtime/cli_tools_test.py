@@ -212,7 +212,7 @@ if ok:
 check("bench --idle-ms sleeps between invokes and does not time the sleeps", ok, p.stdout[-300:] + p.stderr[:200])
 expect_error("bench --idle-ms negative", ["bench", model, "--idle-ms", "-1"], "--idle-ms needs")
 
-# --float-precision: bf16 is opt-in and labelled; other values are refused.
+# --float-precision: bf16 and f32-winograd are opt-in and labelled; other values are refused.
 p = run("bench", model, "--runs", "2", "--min-seconds", "0", "--json", "--float-precision", "bf16")
 check("bench --float-precision bf16", p.returncode == 0 and json.loads(p.stdout)["float_precision"] == "bf16",
       p.stderr[:200])
@@ -223,8 +223,11 @@ digits = os.path.join(root, "models", "digits.tflite")
 p = run("run", digits, "--dataset", os.path.join(root, "models", "digits_test.npz"), "--float-precision", "bf16")
 check("run --float-precision bf16 (digits: a float stem)", p.returncode == 0 and "accuracy: 0.98" in p.stdout,
       p.stdout + p.stderr)
-expect_error("run --float-precision bad", ["run", model, "--float-precision", "fp8"], "f32 or bf16")
-expect_error("bench --float-precision bad", ["bench", model, "--float-precision"], "f32 or bf16")
+p = run("bench", model, "--runs", "2", "--min-seconds", "0", "--json", "--float-precision", "f32-winograd")
+check("bench --float-precision f32-winograd",
+      p.returncode == 0 and json.loads(p.stdout)["float_precision"] == "f32-winograd", p.stderr[:200])
+expect_error("run --float-precision bad", ["run", model, "--float-precision", "fp8"], "f32, bf16 or f32-winograd")
+expect_error("bench --float-precision bad", ["bench", model, "--float-precision"], "f32, bf16 or f32-winograd")
 
 # --input-shape: the model at another height and width; the recorded input in the corner gives
 # LCE's outputs where only it decides (the last row and column saw the padding).

@@ -166,7 +166,9 @@ class Interpreter:
         float_precision: "f32" (default: LCE's arithmetic) or "bf16" (xbnn only, opt-in): on
             CPUs with AVX512-BF16 the 7x7 stems and 1x1 float convolutions multiply in
             bfloat16 and sum in float32, which is faster and changes outputs slightly (see
-            docs/performance.md); elsewhere the same as "f32".
+            docs/performance.md); elsewhere the same as "f32". "f32-winograd" (xbnn only,
+            opt-in): on CPUs with AVX-512F the 7x7 stride-2 stems run as Winograd convolutions
+            in float32, faster, with outputs that differ slightly from LCE's.
         input_shapes: None (default: the model file's) or one shape per model input to run the
             model at instead (xbnn only; TFLite's resize_tensor_input), e.g.
             `[(1, 320, 320, 3)]` for a fully convolutional model at another resolution, or
@@ -203,11 +205,12 @@ class Interpreter:
             raise TypeError(f"max_arena_bytes must be an int or None, got {type(max_arena_bytes).__name__}")
         elif not 1 <= max_arena_bytes < 1 << 63:
             raise ValueError(f"max_arena_bytes must be positive (None: no limit), got {max_arena_bytes}")
-        if float_precision not in ("f32", "bf16"):
-            raise ValueError(f"float_precision must be 'f32' or 'bf16', got {float_precision!r}")
-        self._bfloat16 = float_precision == "bf16"
+        precisions = ("f32", "bf16", "f32-winograd")
+        if float_precision not in precisions:
+            raise ValueError(f"float_precision must be 'f32', 'bf16' or 'f32-winograd', got {float_precision!r}")
+        self._precision = precisions.index(float_precision)
         self._input_shapes = _shape_list(input_shapes)
-        self._impl = _xbnn.Interpreter(model, int(num_threads), int(max_arena_bytes), self._bfloat16,
+        self._impl = _xbnn.Interpreter(model, int(num_threads), int(max_arena_bytes), self._precision,
                                        self._input_shapes)
         self._max_arena_bytes = int(max_arena_bytes)
         self._model = model
@@ -407,7 +410,7 @@ class Interpreter:
                 self._replicas = []
             while len(self._replicas) < threads:
                 self._replicas.append(
-                    _xbnn.Interpreter(self._model, 1, self._max_arena_bytes, self._bfloat16,
+                    _xbnn.Interpreter(self._model, 1, self._max_arena_bytes, self._precision,
                                       self._input_shapes))
             next_slice = iter(range(n_slices))
             claim = threading.Lock()

@@ -9,6 +9,7 @@
 #include "kernels/builtin/conv_common.h"
 #include "kernels/builtin/conv_direct.h"
 #include "kernels/builtin/conv_direct_bf16.h"
+#include "kernels/builtin/conv_winograd.h"
 #include "kernels/builtin/pooling.h"
 #include "kernels/builtin/xnn_chunks.h"
 #include "ops/op_def.h"
@@ -73,7 +74,8 @@ class Conv2D final : public runtime::OpKernel {
   void Invoke(OpContext& ctx) override {
     if (pool_ctx_ == nullptr) {
       InvokeConv(ctx);
-    } else if (direct_.prepared() ? direct_.by_rows() : bf16_.prepared() && bf16_.by_rows()) {
+    } else if (winograd_.prepared() ||
+               (direct_.prepared() ? direct_.by_rows() : bf16_.prepared() && bf16_.by_rows())) {
       InvokePooled(ctx);
     } else {  // other kernels: the pooling after the whole convolution, as the separate op
       InvokeConv(ctx);
@@ -100,21 +102,30 @@ class Conv2D final : public runtime::OpKernel {
     if (bf16_.prepared()) bf16_.ConvertInput(in);
     const int h = g_.gh.out, rows = g_.batch * h;
     const int threads = NumThreads(ctx);
-    // Two bands per thread: few straddling pooling rows, some slack for a slower thread.
+    // Two bands per thread: few straddling pooling rows, some slack for a slower thread. Bands
+    // of the Winograd kernel start at its tile rows (no tile computed twice).
     const int bands =
         threads <= 1 || seconds_ < kMinParallelSeconds ? 1 : std::min(rows, 2 * threads);
+    std::vector<int> bounds(static_cast<size_t>(bands) + 1);
+    for (int k = 0; k <= bands; ++k) {
+      const int r = static_cast<int>(int64_t{rows} * k / bands);
+      bounds[static_cast<size_t>(k)] =
+          winograd_.prepared() && r < rows ? winograd_.TileRowStart(r) : r;
+    }
     auto band_of = [&](int r) {
-      return static_cast<int>((static_cast<int64_t>(r + 1) * bands - 1) / rows);
+      return static_cast<int>(std::upper_bound(bounds.begin(), bounds.end(), r) - bounds.begin()) -
+             1;
     };
     auto band = [&](int thread, int k) {
-      const int r0 = static_cast<int>(int64_t{rows} * k / bands);
-      const int r1 = static_cast<int>(int64_t{rows} * (k + 1) / bands);
+      const int r0 = bounds[static_cast<size_t>(k)], r1 = bounds[static_cast<size_t>(k) + 1];
       // A few rows per kernel call (the bf16 kernel configures the AMX tiles once per call).
       constexpr int kChunkRows = 8;
       for (int r = r0; r < r1; r += kChunkRows) {
         const int e = std::min(r1, r + kChunkRows);
         if (bf16_.prepared()) {
           bf16_.RunRows(out, r, e);
+        } else if (winograd_.prepared()) {
+          winograd_.RunRows(thread, in, out, r, e);
         } else {
           direct_.RunRows(in, out, r, e);
         }
@@ -205,17 +216,16 @@ class Conv2D final : public runtime::OpKernel {
     return Status::Ok();
   }
 
-  // A direct kernel's work items [0, kernel.rows()) in tasks of `per` items: run(begin, end),
-  // then the task's part of a fused LceQuantize (the regions its items wrote).
-  template <class Kernel, class Run>
-  void RunItems(OpContext& ctx, const Kernel& kernel, int per, const float* out, int32_t* packed,
-                Run run) {
-    const int items = kernel.rows();
-    auto task = [&](int, int t) {
+  // A direct kernel's work items [0, items) in tasks of `per` items: run(thread, begin, end),
+  // then the task's part of a fused LceQuantize (the regions region(item) its items wrote).
+  template <class Region, class Run>
+  void RunItems(OpContext& ctx, int items, int per, const float* out, int32_t* packed,
+                Region region, Run run) {
+    auto task = [&](int thread, int t) {
       const int begin = t * per, end = std::min(items, begin + per);
-      run(begin, end);
+      run(thread, begin, end);
       for (int i = begin; packed && i < end; ++i) {
-        direct_conv::PackSigns(out, g_.out_c, kernel.ItemRegion(i), packed);
+        direct_conv::PackSigns(out, g_.out_c, region(i), packed);
       }
     };
     ParallelFor(ctx, (items + per - 1) / per, task, seconds_);
@@ -230,14 +240,25 @@ class Conv2D final : public runtime::OpKernel {
       bf16_.ConvertInput(in_->as<float>());
       float* out = out_->as<float>();
       // Each RunRows call configures the AMX tiles (~1 us): up to 32 tasks of whole items.
-      RunItems(ctx, bf16_, std::max(1, bf16_.rows() / 32), out, packed,
-               [&](int begin, int end) { bf16_.RunRows(out, begin, end); });
+      RunItems(
+          ctx, bf16_.rows(), std::max(1, bf16_.rows() / 32), out, packed,
+          [&](int i) { return bf16_.ItemRegion(i); },
+          [&](int, int begin, int end) { bf16_.RunRows(out, begin, end); });
+    } else if (winograd_.prepared()) {
+      const float* in = in_->as<float>();
+      float* out = out_->as<float>();
+      RunItems(
+          ctx, winograd_.rows(), WinogradStemF32::kTileRows, out, packed,
+          [&](int row) { return direct_conv::RowRegion(g_.gw.out, g_.out_c, row); },
+          [&](int thread, int begin, int end) { winograd_.RunRows(thread, in, out, begin, end); });
     } else if (direct_.prepared()) {
       const float* in = in_->as<float>();
       float* out = out_->as<float>();
       // Stems: tasks of a few rows (DirectConvF32::RunRows runs their edge columns together).
-      RunItems(ctx, direct_, direct_.by_rows() ? direct_conv::kRowGroup : 1, out, packed,
-               [&](int begin, int end) { direct_.RunRows(in, out, begin, end); });
+      RunItems(
+          ctx, direct_.rows(), direct_.by_rows() ? direct_conv::kRowGroup : 1, out, packed,
+          [&](int i) { return direct_.ItemRegion(i); },
+          [&](int, int begin, int end) { direct_.RunRows(in, out, begin, end); });
     } else if (!xnn_.empty() && packed) {
       const float* out = out_->as<float>();
       xnn_.Run(ctx, [&](int64_t p0, int64_t p1) { pack_->RunRows(out, packed, p0, p1); });
@@ -281,6 +302,15 @@ class Conv2D final : public runtime::OpKernel {
     if (ctx.bfloat16_float && DirectConvBf16::Applies(g, groups_, g_.dil_h, g_.dil_w)) {
       bf16_.Prepare(g, filter_->as<float>(), bias_ ? bias_->as<float>() : nullptr, lo, hi);
       if (ctx.prepared_bytes) *ctx.prepared_bytes += bf16_.bytes();
+      return Status::Ok();
+    }
+    // Opt-in (its rounding differs from LCE's); not with the reference kernels (they run the
+    // plain sum).
+    if (ctx.winograd_float && !ctx.use_reference_kernels &&
+        WinogradStemF32::Applies(g, groups_, g_.dil_h, g_.dil_w)) {
+      winograd_.Prepare(g, filter_->as<float>(), bias_ ? bias_->as<float>() : nullptr, lo, hi,
+                        NumThreads(ctx));
+      if (ctx.prepared_bytes) *ctx.prepared_bytes += winograd_.bytes();
       return Status::Ok();
     }
     if (DirectConvF32::Applies(g, groups_, g_.dil_h, g_.dil_w)) {
@@ -385,6 +415,7 @@ class Conv2D final : public runtime::OpKernel {
   XnnChunks xnn_;
   BinaryValuedConv binary_;  // +-1 input, +-s filter: a binary convolution
   DirectConvF32 direct_;     // used instead of XNNPACK where DirectConvF32::Applies
+  WinogradStemF32 winograd_;  // instead of direct_ where WinogradStemF32::Applies
   DirectConvBf16 bf16_;   // instead of direct_ with InterpreterOptions::float_precision kBFloat16
   std::unique_ptr<optimized::PackKernel> pack_;  // the fused LceQuantize on the XNNPACK path
   ChannelRequant rq_;
