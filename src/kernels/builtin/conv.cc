@@ -299,15 +299,24 @@ class Conv2D final : public runtime::OpKernel {
     const DirectConvGeometry g{g_.batch,    g_.in_h,          g_.in_w,         g_.in_c, g_.gh.out,
                                g_.gw.out,   g_.out_c,         g_.k_h,          g_.k_w,  g_.stride_h,
                                g_.stride_w, g_.gh.pad_before, g_.gw.pad_before};
+    // The Winograd stem kernel (its rounding differs from LCE's): with kFloat32Winograd, and in
+    // the bf16 mode where the bf16 kernel has no AMX tiles; never with the reference kernels
+    // (they run the plain sum).
+    bool winograd =
+        !ctx.use_reference_kernels && WinogradStemF32::Applies(g, groups_, g_.dil_h, g_.dil_w);
     if (ctx.bfloat16_float && DirectConvBf16::Applies(g, groups_, g_.dil_h, g_.dil_w)) {
       bf16_.Prepare(g, filter_->as<float>(), bias_ ? bias_->as<float>() : nullptr, lo, hi);
-      if (ctx.prepared_bytes) *ctx.prepared_bytes += bf16_.bytes();
-      return Status::Ok();
+      if (!winograd || bf16_.uses_tiles()) {
+        if (ctx.prepared_bytes) *ctx.prepared_bytes += bf16_.bytes();
+        return Status::Ok();
+      }
+      // Without the AMX tiles, bf16 products run a 7x7 stem 1.35x faster than the direct float32
+      // sum, the Winograd kernel ~2x, with less rounding (docs/performance.md): it takes them.
+      bf16_ = DirectConvBf16();
+    } else {
+      winograd = winograd && ctx.winograd_float;
     }
-    // Opt-in (its rounding differs from LCE's); not with the reference kernels (they run the
-    // plain sum).
-    if (ctx.winograd_float && !ctx.use_reference_kernels &&
-        WinogradStemF32::Applies(g, groups_, g_.dil_h, g_.dil_w)) {
+    if (winograd) {
       winograd_.Prepare(g, filter_->as<float>(), bias_ ? bias_->as<float>() : nullptr, lo, hi,
                         NumThreads(ctx));
       if (ctx.prepared_bytes) *ctx.prepared_bytes += winograd_.bytes();
