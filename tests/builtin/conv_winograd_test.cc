@@ -210,6 +210,9 @@ TEST(ConvWinogradKernelTest, AppliesToStrideTwoStems) {
   g.out_c = 8;
   EXPECT_FALSE(WinogradStemF32::Applies(g, 1, 1, 1));
   g = stem;
+  g.out_w = 4097;  // the staged rows would grow with a hostile width
+  EXPECT_FALSE(WinogradStemF32::Applies(g, 1, 1, 1));
+  g = stem;
   g.k_h = 8;
   g.k_w = 6;
   EXPECT_TRUE(WinogradStemF32::Applies(g, 1, 1, 1));

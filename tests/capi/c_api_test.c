@@ -180,16 +180,20 @@ static void test_memory_budget(const xbnn_model* model) {
   xbnn_interpreter_options_delete(opts);
 }
 
-/* The bf16 option: the interpreter is created and runs (its outputs are checked in C++). */
+/* The bf16 and Winograd options: the interpreter is created and runs (its outputs are checked in
+ * C++). */
 static void test_float_precision(const xbnn_model* model) {
-  xbnn_interpreter_options* opts = xbnn_interpreter_options_create();
-  char* err = NULL;
-  CHECK(xbnn_interpreter_options_set_float_precision(opts, XBNN_PRECISION_BF16, &err) == XBNN_OK);
-  xbnn_interpreter* interp = NULL;
-  CHECK(xbnn_interpreter_create(model, opts, &interp, &err) == XBNN_OK && err == NULL);
-  CHECK(interp != NULL && xbnn_interpreter_invoke(interp, &err) == XBNN_OK && err == NULL);
-  xbnn_interpreter_delete(interp);
-  xbnn_interpreter_options_delete(opts);
+  const int32_t precisions[] = {XBNN_PRECISION_BF16, XBNN_PRECISION_F32_WINOGRAD};
+  for (int i = 0; i < 2; ++i) {
+    xbnn_interpreter_options* opts = xbnn_interpreter_options_create();
+    char* err = NULL;
+    CHECK(xbnn_interpreter_options_set_float_precision(opts, precisions[i], &err) == XBNN_OK);
+    xbnn_interpreter* interp = NULL;
+    CHECK(xbnn_interpreter_create(model, opts, &interp, &err) == XBNN_OK && err == NULL);
+    CHECK(interp != NULL && xbnn_interpreter_invoke(interp, &err) == XBNN_OK && err == NULL);
+    xbnn_interpreter_delete(interp);
+    xbnn_interpreter_options_delete(opts);
+  }
 }
 
 /* Input shapes: the model at batch 2 (its input's other dimensions kept), and bad shapes. */

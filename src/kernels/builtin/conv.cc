@@ -301,9 +301,9 @@ class Conv2D final : public runtime::OpKernel {
                                g_.stride_w, g_.gh.pad_before, g_.gw.pad_before};
     // The Winograd stem kernel (its rounding differs from LCE's): with kFloat32Winograd, and in
     // the bf16 mode where the bf16 kernel has no AMX tiles; never with the reference kernels
-    // (they run the plain sum).
-    bool winograd =
-        !ctx.use_reference_kernels && WinogradStemF32::Applies(g, groups_, g_.dil_h, g_.dil_w);
+    // (they run the plain sum), nor when only shapes are checked (its scratch grows with them).
+    bool winograd = !ctx.use_reference_kernels && !ctx.shapes_only &&
+                    WinogradStemF32::Applies(g, groups_, g_.dil_h, g_.dil_w);
     if (ctx.bfloat16_float && DirectConvBf16::Applies(g, groups_, g_.dil_h, g_.dil_w)) {
       bf16_.Prepare(g, filter_->as<float>(), bias_ ? bias_->as<float>() : nullptr, lo, hi);
       if (!winograd || bf16_.uses_tiles()) {

@@ -226,8 +226,9 @@ bool WinogradStemF32::Applies(const DirectConvGeometry& g, int groups, int dil_h
   if (groups != 1 || dil_h != 1 || dil_w != 1 || g.stride_h != 2 || g.stride_w != 2) return false;
   if (g.k_h < 6 || g.k_h > 8 || g.k_w < 6 || g.k_w > 8 || g.in_c < 1 || g.in_c > 4) return false;
   if (g.out_c < 16 || g.out_c % 16 != 0 || g.out_h < 1 || g.out_w < 1) return false;
-  // Index arithmetic in int: the staged rows of a hostile model's huge image.
-  if (static_cast<int64_t>(g.out_w) * g.out_c >= (1 << 24)) return false;
+  // The staged rows per thread grow with the width (7 x 64 bytes per output column): a hostile
+  // model's huge image takes the direct kernel.
+  if (g.out_w > 4096) return false;
   return __builtin_cpu_supports("avx512f");
 #else
   (void)g, (void)groups, (void)dil_h, (void)dil_w;

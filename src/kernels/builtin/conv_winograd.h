@@ -14,9 +14,11 @@
 //   channels x 64 output channels, AVX-512 registers), and the output transform with the bias and
 //   the fused activation.
 //
-// Rounding differs from the direct sum (the transforms add and scale): outputs are within ~1e-6
+// Rounding differs from the direct sum (the transforms add and scale): outputs are within ~2e-6
 // of the sum of the products' magnitudes (tests/builtin/conv_winograd_test.cc), the same for any
-// thread count. AVX-512F only; elsewhere the caller keeps the direct kernel.
+// thread count; enough to flip a few bits after a binarization, so it is opt-in
+// (FloatPrecision::kFloat32Winograd; docs/performance.md says why). AVX-512F only; elsewhere the
+// caller keeps the direct kernel.
 #pragma once
 
 #include <cstddef>
@@ -34,7 +36,7 @@ class WinogradStemF32 {
   static constexpr int kTileRows = 4;
 
   // No groups or dilation, stride 2 both ways, kernels of 6 to 8 rows and columns, 1 to 4 input
-  // channels, out_c a multiple of 16, on a CPU with AVX-512F.
+  // channels, out_c a multiple of 16, out_w at most 4096, on a CPU with AVX-512F.
   static bool Applies(const DirectConvGeometry& g, int groups, int dil_h, int dil_w);
   // Transforms the OHWI filter; bias may be null; [lo, hi] is the fused activation's range;
   // `threads` scratch buffers (RunRows's thread index).
