@@ -89,32 +89,45 @@ __attribute__((target("avx512f"))) void TransformTile(const float* s, int64_t pi
   }
 }
 
-// For each of the 49 points: M[point][t] (NB vectors) = sum over the lanes of U[point][t][lane]
-// times V[point][lane]. U: [49][kChunk][16]; V: [49][lanes][NB * 16]; M: [49][kChunk][NB * 16].
+// For each of the 49 points: the sum over the lanes of U[point][t][lane] times V[point][lane]
+// (NB vectors per tile t), then, per row of 7 points, the output transform along the row: M[row
+// i][column v][t] = A^T over the row's points, v < 4. U: [49][kChunk][16]; V: [49][lanes][NB *
+// 16]; M: [7 x 4][kChunk][NB * 16]; `row`: one row of products, [7][kChunk][NB * 16] (stays in
+// L1, where the whole 49 points of products did not).
 template <int NT, int NB>
 __attribute__((target("avx512f"))) void Products(const float* u, const float* v, int lanes,
-                                                 float* m) {
-  for (int p = 0; p < kPoints; ++p) {
-    const float* up = u + p * kChunk * 16;
-    const float* vp = v + static_cast<int64_t>(p) * lanes * NB * 16;
-    __m512 acc[NT][NB];
-    for (int t = 0; t < NT; ++t)
-      for (int j = 0; j < NB; ++j) acc[t][j] = _mm512_setzero_ps();
-    for (int c = 0; c < lanes; ++c) {
-      __m512 w[NB];
-      for (int j = 0; j < NB; ++j) w[j] = _mm512_load_ps(vp + (c * NB + j) * 16);
-      for (int t = 0; t < NT; ++t) {
-        const __m512 x = _mm512_set1_ps(up[t * 16 + c]);
-        for (int j = 0; j < NB; ++j) acc[t][j] = _mm512_fmadd_ps(w[j], x, acc[t][j]);
+                                                 float* row, float* m) {
+  constexpr int kPoint = kChunk * NB * 16;  // floats per point in `row` and M
+  for (int i = 0; i < kN; ++i) {
+    for (int jj = 0; jj < kN; ++jj) {
+      const int p = i * kN + jj;
+      const float* up = u + p * kChunk * 16;
+      const float* vp = v + static_cast<int64_t>(p) * lanes * NB * 16;
+      __m512 acc[NT][NB];
+      for (int t = 0; t < NT; ++t)
+        for (int j = 0; j < NB; ++j) acc[t][j] = _mm512_setzero_ps();
+      for (int c = 0; c < lanes; ++c) {
+        __m512 w[NB];
+        for (int j = 0; j < NB; ++j) w[j] = _mm512_load_ps(vp + (c * NB + j) * 16);
+        for (int t = 0; t < NT; ++t) {
+          const __m512 x = _mm512_set1_ps(up[t * 16 + c]);
+          for (int j = 0; j < NB; ++j) acc[t][j] = _mm512_fmadd_ps(w[j], x, acc[t][j]);
+        }
       }
+      float* rp = row + jj * kPoint;
+      for (int t = 0; t < NT; ++t)
+        for (int j = 0; j < NB; ++j) _mm512_store_ps(rp + (t * NB + j) * 16, acc[t][j]);
     }
-    float* mp = m + p * kChunk * NB * 16;
-    for (int t = 0; t < NT; ++t)
-      for (int j = 0; j < NB; ++j) _mm512_store_ps(mp + (t * NB + j) * 16, acc[t][j]);
+    for (int k = 0; k < NT * NB; ++k) {
+      __m512 r[kN], y[4];
+      for (int jj = 0; jj < kN; ++jj) r[jj] = _mm512_load_ps(row + jj * kPoint + k * 16);
+      OutputTransform(r, y);
+      for (int x = 0; x < 4; ++x) _mm512_store_ps(m + (i * 4 + x) * kPoint + k * 16, y[x]);
+    }
   }
 }
 
-using ProductsFn = void (*)(const float*, const float*, int, float*);
+using ProductsFn = void (*)(const float*, const float*, int, float*, float*);
 template <int NB>
 ProductsFn PickProducts(int nt) {
   switch (nt) {
@@ -145,24 +158,18 @@ ProductsFn PickProducts(int nt, int nb) {
   }
 }
 
-// The output transform of tile t's vector j (16 channels) from M ([49][kChunk][nb * 16]), plus
-// the bias, clamped: rows [y_lo, y_hi) and the first `cols` columns of the 4x4 outputs, written
-// at out (row pitch `row_floats`, pixel pitch out_c).
+// The output transform down the columns of tile t's vector j (16 channels) from M ([7 x
+// 4][kChunk][nb * 16], Products), plus the bias, clamped: rows [y_lo, y_hi) and the first `cols`
+// columns of the 4x4 outputs, written at out (row pitch `row_floats`, pixel pitch out_c).
 __attribute__((target("avx512f"))) void FinishTile(const float* m, int64_t point_stride,
                                                    const float* bias, float lo, float hi,
                                                    float* out, int64_t row_floats, int out_c,
                                                    int y_lo, int y_hi, int cols) {
-  __m512 t[kN][4];
-  for (int i = 0; i < kN; ++i) {
-    __m512 r[kN];
-    for (int j = 0; j < kN; ++j) r[j] = _mm512_load_ps(m + (i * kN + j) * point_stride);
-    OutputTransform(r, t[i]);
-  }
   const __m512 b = _mm512_loadu_ps(bias), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
   const __mmask16 all = 0xFFFF;  // masked min/max: see ClampPs in conv_direct.cc
   for (int v = 0; v < cols; ++v) {
     __m512 c[kN], y[4];
-    for (int i = 0; i < kN; ++i) c[i] = t[i][v];
+    for (int i = 0; i < kN; ++i) c[i] = _mm512_load_ps(m + (i * 4 + v) * point_stride);
     OutputTransform(c, y);
     for (int u = y_lo; u < y_hi; ++u) {
       const __m512 x = _mm512_add_ps(y[u], b);
@@ -184,6 +191,12 @@ __attribute__((target("avx512f"))) float StageRows(const DirectConvGeometry& g, 
   const int pair = 2 * g.in_c;
   const __mmask16 low = static_cast<__mmask16>((1u << pair) - 1);
   const __mmask16 high = static_cast<__mmask16>(low << pair);
+  // Lane k takes lane k - pair: the odd phase row's pixels moved up beside the even row's (a
+  // permute: the expanding load is microcoded on AMD).
+  const __m512i up = _mm512_and_si512(
+      _mm512_sub_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                       _mm512_set1_epi32(pair)),
+      _mm512_set1_epi32(15));
   for (int i = 0; i < kN; ++i) {
     float* srow = stage + int64_t{i} * stage_w * 16;
     const float* rows[2] = {nullptr, nullptr};
@@ -196,7 +209,10 @@ __attribute__((target("avx512f"))) float StageRows(const DirectConvGeometry& g, 
       __m512 v = _mm512_setzero_ps();
       if (ix >= 0 && ix + 1 < g.in_w) {
         if (rows[0]) v = _mm512_maskz_loadu_ps(low, rows[0] + int64_t{ix} * g.in_c);
-        if (rows[1]) v = _mm512_mask_expandloadu_ps(v, high, rows[1] + int64_t{ix} * g.in_c);
+        if (rows[1]) {
+          v = _mm512_mask_permutexvar_ps(
+              v, high, up, _mm512_maskz_loadu_ps(low, rows[1] + int64_t{ix} * g.in_c));
+        }
       } else {
         alignas(64) float lanes[16] = {};
         for (int p = 0; p < 2; ++p)
@@ -278,9 +294,10 @@ void WinogradStemF32::Prepare(const DirectConvGeometry& g, const float* filter_o
   // Inputs above this magnitude could overflow inside the transforms: the direct kernel.
   max_input_ = static_cast<float>(1e34 / (1 + max_v * 16 * 12 * 256));
   // Staged rows (7 x stage_w_ x 16), the transformed tiles (49 x kChunk x 16), the products of
-  // one channel block (49 x kChunk x 64).
+  // Staged rows (7 x stage_w_ x 16), the transformed tiles (49 x kChunk x 16) and the products of
+  // one channel block: 28 points after the row transform and one row of 7 (x kChunk x 64).
   scratch_floats_ =
-      static_cast<size_t>(kN) * stage_w_ * 16 + kPoints * kChunk * 16 + kPoints * kChunk * kBlock;
+      static_cast<size_t>(kN) * stage_w_ * 16 + kPoints * kChunk * 16 + (28 + kN) * kChunk * kBlock;
   scratch_.clear();
   for (int t = 0; t < std::max(1, threads); ++t) scratch_.emplace_back(scratch_floats_);
 }
@@ -331,7 +348,7 @@ bool WinogradStemF32::RunTileRow(float* scratch, const float* image, float* out_
     const float* v = v_.data();
     for (int c0 = 0; c0 < g.out_c; c0 += kBlock) {
       const int nb = std::min(kBlock, g.out_c - c0) / 16;
-      PickProducts(nt, nb)(u, v, lanes_, m);
+      PickProducts(nt, nb)(u, v, lanes_, m + 28 * kChunk * kBlock, m);
       v += static_cast<int64_t>(kPoints) * lanes_ * nb * 16;
       for (int t = 0; t < nt; ++t) {
         const int ox = (tx0 + t) * 4;
