@@ -293,7 +293,6 @@ void WinogradStemF32::Prepare(const DirectConvGeometry& g, const float* filter_o
   for (size_t i = 0; i < v_.size(); ++i) max_v = std::max(max_v, std::abs(double{v_[i]}));
   // Inputs above this magnitude could overflow inside the transforms: the direct kernel.
   max_input_ = static_cast<float>(1e34 / (1 + max_v * 16 * 12 * 256));
-  // Staged rows (7 x stage_w_ x 16), the transformed tiles (49 x kChunk x 16), the products of
   // Staged rows (7 x stage_w_ x 16), the transformed tiles (49 x kChunk x 16) and the products of
   // one channel block: 28 points after the row transform and one row of 7 (x kChunk x 64).
   scratch_floats_ =
@@ -303,7 +302,9 @@ void WinogradStemF32::Prepare(const DirectConvGeometry& g, const float* filter_o
 }
 
 size_t WinogradStemF32::bytes() const {
-  return (v_.size() + scratch_floats_ * scratch_.size() + bias_.size()) * sizeof(float);
+  // (direct_ keeps the filter repacked, and its bias.)
+  const size_t direct = static_cast<size_t>(g_.out_c) * (g_.k_h * g_.k_w * g_.in_c + 1);
+  return (v_.size() + scratch_floats_ * scratch_.size() + bias_.size() + direct) * sizeof(float);
 }
 
 int WinogradStemF32::TileRowStart(int r) const {
