@@ -632,7 +632,7 @@ int BenchMain(const std::vector<std::string>& argv) {
     if (precision == FloatPrecision::kBFloat16) {
       std::printf("float precision: bf16 (on CPUs with AVX512-BF16; float32 elsewhere)\n");
     } else if (precision == FloatPrecision::kFloat32Winograd) {
-      std::printf("float precision: f32-winograd (stems on CPUs with AVX-512F)\n");
+      std::printf("float precision: f32-winograd (stride-2 stems on CPUs with AVX2 or AVX-512)\n");
     }
     std::printf("model: %s\nthreads: %d\nload: %.3f ms, prepare: %.3f ms\n", path.c_str(), it.num_threads(), load_ms,
                 prepare_ms);

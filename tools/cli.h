@@ -54,7 +54,7 @@ inline constexpr const char* kFloatPrecisionHelp =
     "  --float-precision P\n"
     "                    f32 (default: LCE's arithmetic) or bf16: on CPUs with AVX512-BF16 the\n"
     "                    7x7 stems and 1x1 convolutions multiply in bfloat16 (faster; outputs\n"
-    "                    differ slightly from LCE's), or f32-winograd: on CPUs with AVX-512F\n"
+    "                    differ slightly from LCE's), or f32-winograd: on CPUs with AVX2 or AVX-512\n"
     "                    the 7x7 stride-2 stems run as Winograd convolutions in float32\n"
     "                    (faster; outputs differ slightly from LCE's)\n";
 

@@ -75,8 +75,8 @@ void xbnn_interpreter_options_set_max_arena_bytes(xbnn_interpreter_options* opti
 /* The arithmetic of float convolutions: XBNN_PRECISION_F32 (default, LCE's),
  * XBNN_PRECISION_BF16 (opt-in: on CPUs with AVX512-BF16 the stems and 1x1 convolutions multiply
  * in bfloat16, faster, outputs differ slightly; float32 elsewhere) or XBNN_PRECISION_F32_WINOGRAD
- * (opt-in: float32 with the 7x7 stride-2 stems in the Winograd domain on AVX-512F CPUs, faster,
- * outputs differ slightly). */
+ * (opt-in: float32 with the 7x7 stride-2 stems in the Winograd domain on AVX2 and AVX-512
+ * CPUs, faster, outputs differ slightly). */
 enum { XBNN_PRECISION_F32 = 0, XBNN_PRECISION_BF16 = 1, XBNN_PRECISION_F32_WINOGRAD = 2 };
 xbnn_status xbnn_interpreter_options_set_float_precision(xbnn_interpreter_options* options,
                                                          int32_t precision, char** error);

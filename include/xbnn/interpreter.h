@@ -20,10 +20,10 @@ enum class FloatPrecision {
               // the AMX tile unit where the CPU has AMX-BF16);
               // other ops, and CPUs without AVX512-BF16, stay float32. Outputs differ from LCE's
               // (see docs/performance.md for the effect on the Larq Zoo models).
-  kFloat32Winograd,  // opt-in, on CPUs with AVX-512F: float32, but the 7x7 stride-2 stems
+  kFloat32Winograd,  // opt-in, on CPUs with AVX2 or AVX-512: float32, but the 7x7 stride-2 stems
                      // multiply in the Winograd domain (4x fewer products, other rounding);
-                     // outputs differ from LCE's by about as much as bf16's do not: see
-                     // docs/performance.md. Other ops and CPUs stay on the plain sums.
+                     // outputs differ slightly from LCE's (see docs/performance.md). Other
+                     // ops and CPUs stay on the plain sums.
 };
 
 struct InterpreterOptions {

@@ -1,7 +1,8 @@
 // CONV_2D with float_precision kFloat32Winograd (conv_winograd.h): against a double-precision
 // sum, within 1e-5 of the sum of the products' magnitudes (the kernel's rounding measured at up
 // to ~2e-6 of it; a wrong transform coefficient is off by whole products); the same bits on 1-3
-// threads and for any split of the rows; NaN and huge inputs take the direct kernel.
+// threads, for any split of the rows and in AVX2 and AVX-512 code; NaN and huge inputs take the
+// direct kernel.
 #include "kernels/builtin/conv_winograd.h"
 
 #include <cmath>
@@ -74,7 +75,7 @@ class ConvWinogradTest : public ::testing::TestWithParam<StemCase> {};
 TEST_P(ConvWinogradTest, MatchesDoubleSums) {
   const StemCase c = GetParam();
   const DirectConvGeometry g = Geometry(c);
-  if (!WinogradStemF32::Applies(g, 1, 1, 1)) GTEST_SKIP() << "CPU lacks AVX-512F";
+  if (!WinogradStemF32::Applies(g, 1, 1, 1)) GTEST_SKIP() << "CPU lacks AVX-512F and AVX2";
   const auto x = RandomFloats(static_cast<size_t>(c.n) * c.h * c.w * c.cin, 31);
   const auto w = RandomFloats(static_cast<size_t>(c.cout) * c.k_h * c.k_w * c.cin, 32);
   const auto bias = RandomFloats(c.cout, 33);
@@ -114,6 +115,12 @@ TEST_P(ConvWinogradTest, MatchesDoubleSums) {
   std::vector<float> plain(got.size());
   direct.RunRows(x.data(), plain.data(), 0, direct.rows());
   EXPECT_NE(plain, got);
+  // The AVX2 code gives the AVX-512 code's bits (the interpreter takes AVX-512 where it can).
+  WinogradStemF32 avx2;
+  avx2.Prepare(g, w.data(), bias.data(), lo, hi, 1, /*allow_avx512=*/false);
+  std::vector<float> narrow(got.size());
+  avx2.RunRows(0, x.data(), narrow.data(), 0, avx2.rows());
+  ExpectEqual(narrow, got);
   for (int threads : {2, 3}) {
     SCOPED_TRACE(std::to_string(threads) + " threads");
     ExpectEqual(RunConv(c, x, w, bias, threads), got);
@@ -139,7 +146,7 @@ INSTANTIATE_TEST_SUITE_P(Grid, ConvWinogradTest,
 TEST(ConvWinogradKernelTest, AnyRowSplitGivesTheSameBits) {
   const StemCase c{2, 30, 27, 3, 32, 7, 7, true, 0};
   const DirectConvGeometry g = Geometry(c);  // 15 rows per image: tile rows of 4, 4, 4, 3
-  if (!WinogradStemF32::Applies(g, 1, 1, 1)) GTEST_SKIP() << "CPU lacks AVX-512F";
+  if (!WinogradStemF32::Applies(g, 1, 1, 1)) GTEST_SKIP() << "CPU lacks AVX-512F and AVX2";
   const auto x = RandomFloats(static_cast<size_t>(c.n) * c.h * c.w * c.cin, 41);
   const auto w = RandomFloats(static_cast<size_t>(c.cout) * c.k_h * c.k_w * c.cin, 42);
   const auto bias = RandomFloats(c.cout, 43);
@@ -163,38 +170,40 @@ TEST(ConvWinogradKernelTest, AnyRowSplitGivesTheSameBits) {
 TEST(ConvWinogradKernelTest, NaNAndHugeInputsTakeTheDirectKernel) {
   const StemCase c{1, 40, 24, 3, 16, 7, 7, true, 0};
   const DirectConvGeometry g = Geometry(c);  // 20 output rows: 5 tile rows
-  if (!WinogradStemF32::Applies(g, 1, 1, 1)) GTEST_SKIP() << "CPU lacks AVX-512F";
+  if (!WinogradStemF32::Applies(g, 1, 1, 1)) GTEST_SKIP() << "CPU lacks AVX-512F and AVX2";
   auto x = RandomFloats(static_cast<size_t>(c.h) * c.w * c.cin, 51);
   const auto w = RandomFloats(static_cast<size_t>(c.cout) * c.k_h * c.k_w * c.cin, 52);
   const auto bias = RandomFloats(c.cout, 53);
   const float inf = std::numeric_limits<float>::infinity();
   x[(static_cast<size_t>(1) * c.w + 3) * c.cin] = std::numeric_limits<float>::quiet_NaN();
   x[(static_cast<size_t>(39) * c.w + 20) * c.cin + 1] = 1e37f;
-  WinogradStemF32 k;
-  k.Prepare(g, w.data(), bias.data(), -inf, inf, 1);
-  DirectConvF32 d;
-  d.Prepare(g, w.data(), bias.data(), -inf, inf);
-  const size_t n = static_cast<size_t>(g.out_h) * g.out_w * g.out_c;
-  std::vector<float> got(n), direct(n);
-  k.RunRows(0, x.data(), got.data(), 0, g.out_h);
-  d.RunRows(x.data(), direct.data(), 0, g.out_h);
-  const size_t row = static_cast<size_t>(g.out_w) * g.out_c;
-  // Input row 1 feeds tile row 0; input row 39 feeds tile row 4 (output rows 16-19).
-  for (size_t i = 0; i < n; ++i) {
-    const size_t r = i / row;
-    if (r < 4 || r >= 16) {
-      ASSERT_TRUE(got[i] == direct[i] || (std::isnan(got[i]) && std::isnan(direct[i])))
-          << "element " << i;
-    } else {
-      ASSERT_TRUE(std::isfinite(got[i])) << "element " << i;
-      EXPECT_NEAR(got[i], direct[i], 1e-4);
+  for (bool avx512 : {true, false}) {
+    WinogradStemF32 k;
+    k.Prepare(g, w.data(), bias.data(), -inf, inf, 1, avx512);
+    DirectConvF32 d;
+    d.Prepare(g, w.data(), bias.data(), -inf, inf);
+    const size_t n = static_cast<size_t>(g.out_h) * g.out_w * g.out_c;
+    std::vector<float> got(n), direct(n);
+    k.RunRows(0, x.data(), got.data(), 0, g.out_h);
+    d.RunRows(x.data(), direct.data(), 0, g.out_h);
+    const size_t row = static_cast<size_t>(g.out_w) * g.out_c;
+    // Input row 1 feeds tile row 0; input row 39 feeds tile row 4 (output rows 16-19).
+    for (size_t i = 0; i < n; ++i) {
+      const size_t r = i / row;
+      if (r < 4 || r >= 16) {
+        ASSERT_TRUE(got[i] == direct[i] || (std::isnan(got[i]) && std::isnan(direct[i])))
+            << "element " << i;
+      } else {
+        ASSERT_TRUE(std::isfinite(got[i])) << "element " << i;
+        EXPECT_NEAR(got[i], direct[i], 1e-4);
+      }
     }
   }
 }
 
 TEST(ConvWinogradKernelTest, AppliesToStrideTwoStems) {
   const DirectConvGeometry stem{1, 224, 224, 3, 112, 112, 64, 7, 7, 2, 2, 2, 2};
-  if (!WinogradStemF32::Applies(stem, 1, 1, 1)) GTEST_SKIP() << "CPU lacks AVX-512F";
+  if (!WinogradStemF32::Applies(stem, 1, 1, 1)) GTEST_SKIP() << "CPU lacks AVX-512F and AVX2";
   EXPECT_FALSE(WinogradStemF32::Applies(stem, 2, 1, 1));  // groups
   EXPECT_FALSE(WinogradStemF32::Applies(stem, 1, 2, 1));  // dilation
   DirectConvGeometry g = stem;

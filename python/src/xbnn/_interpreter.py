@@ -167,7 +167,7 @@ class Interpreter:
             CPUs with AVX512-BF16 the 7x7 stems and 1x1 float convolutions multiply in
             bfloat16 and sum in float32, which is faster and changes outputs slightly (see
             docs/performance.md); elsewhere the same as "f32". "f32-winograd" (xbnn only,
-            opt-in): on CPUs with AVX-512F the 7x7 stride-2 stems run as Winograd convolutions
+            opt-in): on CPUs with AVX2 or AVX-512 the 7x7 stride-2 stems run as Winograd convolutions
             in float32, faster, with outputs that differ slightly from LCE's.
         input_shapes: None (default: the model file's) or one shape per model input to run the
             model at instead (xbnn only; TFLite's resize_tensor_input), e.g.

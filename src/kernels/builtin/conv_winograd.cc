@@ -29,153 +29,37 @@ constexpr double kG[kN][4] = {{-2.0 / 9, -2.0 / 9, -2.0 / 9, -2.0 / 9},
 
 #if defined(XBNN_WINOGRAD_X86)
 
-// B^T d for one 7-vector (lanes independent). B^T's rows for f and -f are E + O and E - O, E
-// from the odd taps d1, d3, d5 and O from the even ones:
-//   1, -1:     E = d1 - 17/4 d3 + d5       O = d0 - 17/4 d2 + d4
-//   2, -2:     E = 1/4 d1 - 5/4 d3 + d5    O = 1/2 d0 - 5/2 d2 + 2 d4
-//   1/2, -1/2: E = 4 d1 - 5 d3 + d5        O = 2 d0 - 5/2 d2 + 1/2 d4
-//   infinity:  d6 - d0 + 21/4 (d2 - d4)
-__attribute__((target("avx512f"))) inline void InputTransform(const __m512* d, __m512* u) {
-  const __m512 c17_4 = _mm512_set1_ps(-4.25f), c5_4 = _mm512_set1_ps(-1.25f);
-  const __m512 c5_2 = _mm512_set1_ps(-2.5f), c5 = _mm512_set1_ps(-5.0f);
-  const __m512 half = _mm512_set1_ps(0.5f), quarter = _mm512_set1_ps(0.25f);
-  const __m512 two = _mm512_set1_ps(2.0f), four = _mm512_set1_ps(4.0f);
-  const __m512 e1 = _mm512_add_ps(_mm512_fmadd_ps(c17_4, d[3], d[1]), d[5]);
-  const __m512 o1 = _mm512_add_ps(_mm512_fmadd_ps(c17_4, d[2], d[0]), d[4]);
-  const __m512 e2 = _mm512_fmadd_ps(c5_4, d[3], _mm512_fmadd_ps(quarter, d[1], d[5]));
-  const __m512 o2 =
-      _mm512_fmadd_ps(two, d[4], _mm512_fmadd_ps(c5_2, d[2], _mm512_mul_ps(half, d[0])));
-  const __m512 e3 = _mm512_fmadd_ps(c5, d[3], _mm512_fmadd_ps(four, d[1], d[5]));
-  const __m512 o3 =
-      _mm512_fmadd_ps(half, d[4], _mm512_fmadd_ps(c5_2, d[2], _mm512_mul_ps(two, d[0])));
-  u[0] = _mm512_add_ps(e1, o1);
-  u[1] = _mm512_sub_ps(e1, o1);
-  u[2] = _mm512_add_ps(e2, o2);
-  u[3] = _mm512_sub_ps(e2, o2);
-  u[4] = _mm512_add_ps(e3, o3);
-  u[5] = _mm512_sub_ps(e3, o3);
-  u[6] =
-      _mm512_fmadd_ps(_mm512_set1_ps(5.25f), _mm512_sub_ps(d[2], d[4]), _mm512_sub_ps(d[6], d[0]));
-}
+namespace avx512 {
+#define XBNN_WG_TARGET __attribute__((target("avx512f")))
+using V = __m512;
+constexpr int W = 16;
+XBNN_WG_TARGET inline V Load(const float* p) { return _mm512_load_ps(p); }
+XBNN_WG_TARGET inline V LoadU(const float* p) { return _mm512_loadu_ps(p); }
+XBNN_WG_TARGET inline void Store(float* p, V v) { _mm512_store_ps(p, v); }
+XBNN_WG_TARGET inline void StoreU(float* p, V v) { _mm512_storeu_ps(p, v); }
+XBNN_WG_TARGET inline V Splat(float x) { return _mm512_set1_ps(x); }
+XBNN_WG_TARGET inline V Zero() { return _mm512_setzero_ps(); }
+XBNN_WG_TARGET inline V Add(V a, V b) { return _mm512_add_ps(a, b); }
+XBNN_WG_TARGET inline V Sub(V a, V b) { return _mm512_sub_ps(a, b); }
+XBNN_WG_TARGET inline V Mul(V a, V b) { return _mm512_mul_ps(a, b); }
+XBNN_WG_TARGET inline V Fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+// The masked forms with a full mask: see ClampPs in conv_direct.cc.
+XBNN_WG_TARGET inline V Max(V a, V b) { return _mm512_mask_max_ps(a, 0xFFFF, a, b); }
+XBNN_WG_TARGET inline V Min(V a, V b) { return _mm512_mask_min_ps(a, 0xFFFF, a, b); }
+#include "kernels/builtin/conv_winograd_simd.inc"
 
-// A^T m for one 7-vector: rows 1, f, f^2, f^3 over the point pairs, the last row adds m6.
-__attribute__((target("avx512f"))) inline void OutputTransform(const __m512* m, __m512* y) {
-  const __m512 s0 = _mm512_add_ps(m[0], m[1]), d0 = _mm512_sub_ps(m[0], m[1]);
-  const __m512 s1 = _mm512_add_ps(m[2], m[3]), d1 = _mm512_sub_ps(m[2], m[3]);
-  const __m512 s2 = _mm512_add_ps(m[4], m[5]), d2 = _mm512_sub_ps(m[4], m[5]);
-  y[0] = _mm512_add_ps(_mm512_add_ps(s0, s1), s2);
-  y[1] = _mm512_fmadd_ps(_mm512_set1_ps(0.5f), d2, _mm512_fmadd_ps(_mm512_set1_ps(2.0f), d1, d0));
-  y[2] = _mm512_fmadd_ps(_mm512_set1_ps(0.25f), s2, _mm512_fmadd_ps(_mm512_set1_ps(4.0f), s1, s0));
-  y[3] = _mm512_add_ps(
-      _mm512_fmadd_ps(_mm512_set1_ps(0.125f), d2, _mm512_fmadd_ps(_mm512_set1_ps(8.0f), d1, d0)),
-      m[6]);
-}
-
-// The 7x7 staged vectors of tile `tx` (row pitch `pitch` floats, 16 per column) -> its 49
-// transformed vectors at u, `stride` floats apart.
-__attribute__((target("avx512f"))) void TransformTile(const float* s, int64_t pitch, float* u,
-                                                      int64_t stride) {
-  __m512 t[kN][kN];
-  for (int i = 0; i < kN; ++i) {
-    __m512 d[kN];
-    for (int j = 0; j < kN; ++j) d[j] = _mm512_load_ps(s + i * pitch + 16 * j);
-    InputTransform(d, t[i]);
-  }
-  for (int j = 0; j < kN; ++j) {
-    __m512 d[kN], r[kN];
-    for (int i = 0; i < kN; ++i) d[i] = t[i][j];
-    InputTransform(d, r);
-    for (int i = 0; i < kN; ++i) _mm512_store_ps(u + (i * kN + j) * stride, r[i]);
-  }
-}
-
-// For each of the 49 points: the sum over the lanes of U[point][t][lane] times V[point][lane]
-// (NB vectors per tile t), then, per row of 7 points, the output transform along the row: M[row
-// i][column v][t] = A^T over the row's points, v < 4. U: [49][kChunk][16]; V: [49][lanes][NB *
-// 16]; M: [7 x 4][kChunk][NB * 16]; `row`: one row of products, [7][kChunk][NB * 16] (stays in
-// L1, where the whole 49 points of products did not).
-template <int NT, int NB>
-__attribute__((target("avx512f"))) void Products(const float* u, const float* v, int lanes,
-                                                 float* row, float* m) {
-  constexpr int kPoint = kChunk * NB * 16;  // floats per point in `row` and M
-  for (int i = 0; i < kN; ++i) {
-    for (int jj = 0; jj < kN; ++jj) {
-      const int p = i * kN + jj;
-      const float* up = u + p * kChunk * 16;
-      const float* vp = v + static_cast<int64_t>(p) * lanes * NB * 16;
-      __m512 acc[NT][NB];
-      for (int t = 0; t < NT; ++t)
-        for (int j = 0; j < NB; ++j) acc[t][j] = _mm512_setzero_ps();
-      for (int c = 0; c < lanes; ++c) {
-        __m512 w[NB];
-        for (int j = 0; j < NB; ++j) w[j] = _mm512_load_ps(vp + (c * NB + j) * 16);
-        for (int t = 0; t < NT; ++t) {
-          const __m512 x = _mm512_set1_ps(up[t * 16 + c]);
-          for (int j = 0; j < NB; ++j) acc[t][j] = _mm512_fmadd_ps(w[j], x, acc[t][j]);
-        }
-      }
-      float* rp = row + jj * kPoint;
-      for (int t = 0; t < NT; ++t)
-        for (int j = 0; j < NB; ++j) _mm512_store_ps(rp + (t * NB + j) * 16, acc[t][j]);
-    }
-    for (int k = 0; k < NT * NB; ++k) {
-      __m512 r[kN], y[4];
-      for (int jj = 0; jj < kN; ++jj) r[jj] = _mm512_load_ps(row + jj * kPoint + k * 16);
-      OutputTransform(r, y);
-      for (int x = 0; x < 4; ++x) _mm512_store_ps(m + (i * 4 + x) * kPoint + k * 16, y[x]);
-    }
-  }
-}
-
-using ProductsFn = void (*)(const float*, const float*, int, float*, float*);
-template <int NB>
-ProductsFn PickProducts(int nt) {
-  switch (nt) {
-    case 1:
-      return Products<1, NB>;
-    case 2:
-      return Products<2, NB>;
-    case 3:
-      return Products<3, NB>;
-    case 4:
-      return Products<4, NB>;
-    case 5:
-      return Products<5, NB>;
-    default:
-      return Products<6, NB>;
-  }
-}
-ProductsFn PickProducts(int nt, int nb) {
+// The products of a block of nb 16-channel vectors, all in registers at once (6 x 4).
+void RunProducts(int nt, int nb, const float* u, const float* v, int lanes, float* row, float* m) {
+  const int bc = 16 * nb;
   switch (nb) {
     case 1:
-      return PickProducts<1>(nt);
+      return PickProducts<1>(nt)(u, v, lanes, bc, 0, row, m);
     case 2:
-      return PickProducts<2>(nt);
+      return PickProducts<2>(nt)(u, v, lanes, bc, 0, row, m);
     case 3:
-      return PickProducts<3>(nt);
+      return PickProducts<3>(nt)(u, v, lanes, bc, 0, row, m);
     default:
-      return PickProducts<4>(nt);
-  }
-}
-
-// The output transform down the columns of tile t's vector j (16 channels) from M ([7 x
-// 4][kChunk][nb * 16], Products), plus the bias, clamped: rows [y_lo, y_hi) and the first `cols`
-// columns of the 4x4 outputs, written at out (row pitch `row_floats`, pixel pitch out_c).
-__attribute__((target("avx512f"))) void FinishTile(const float* m, int64_t point_stride,
-                                                   const float* bias, float lo, float hi,
-                                                   float* out, int64_t row_floats, int out_c,
-                                                   int y_lo, int y_hi, int cols) {
-  const __m512 b = _mm512_loadu_ps(bias), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-  const __mmask16 all = 0xFFFF;  // masked min/max: see ClampPs in conv_direct.cc
-  for (int v = 0; v < cols; ++v) {
-    __m512 c[kN], y[4];
-    for (int i = 0; i < kN; ++i) c[i] = _mm512_load_ps(m + (i * 4 + v) * point_stride);
-    OutputTransform(c, y);
-    for (int u = y_lo; u < y_hi; ++u) {
-      const __m512 x = _mm512_add_ps(y[u], b);
-      _mm512_storeu_ps(out + u * row_floats + static_cast<int64_t>(v) * out_c,
-                       _mm512_mask_min_ps(vhi, all, _mm512_mask_max_ps(vlo, all, x, vlo), vhi));
-    }
+      return PickProducts<4>(nt)(u, v, lanes, bc, 0, row, m);
   }
 }
 
@@ -224,7 +108,7 @@ __attribute__((target("avx512f"))) float StageRows(const DirectConvGeometry& g, 
         v = _mm512_load_ps(lanes);
       }
       _mm512_store_ps(srow + 16 * x, v);
-      vmax = _mm512_mask_max_ps(vmax, 0xFFFF, vmax, _mm512_abs_ps(v));  // (see FinishTile)
+      vmax = Max(vmax, _mm512_abs_ps(v));
       nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) != 0;
     }
   }
@@ -232,6 +116,67 @@ __attribute__((target("avx512f"))) float StageRows(const DirectConvGeometry& g, 
   _mm512_store_ps(lanes, vmax);
   return nan ? std::numeric_limits<float>::quiet_NaN() : *std::max_element(lanes, lanes + 16);
 }
+
+#undef XBNN_WG_TARGET
+}  // namespace avx512
+
+namespace avx2 {
+#define XBNN_WG_TARGET __attribute__((target("avx2,fma")))
+using V = __m256;
+constexpr int W = 8;
+XBNN_WG_TARGET inline V Load(const float* p) { return _mm256_load_ps(p); }
+XBNN_WG_TARGET inline V LoadU(const float* p) { return _mm256_loadu_ps(p); }
+XBNN_WG_TARGET inline void Store(float* p, V v) { _mm256_store_ps(p, v); }
+XBNN_WG_TARGET inline void StoreU(float* p, V v) { _mm256_storeu_ps(p, v); }
+XBNN_WG_TARGET inline V Splat(float x) { return _mm256_set1_ps(x); }
+XBNN_WG_TARGET inline V Zero() { return _mm256_setzero_ps(); }
+XBNN_WG_TARGET inline V Add(V a, V b) { return _mm256_add_ps(a, b); }
+XBNN_WG_TARGET inline V Sub(V a, V b) { return _mm256_sub_ps(a, b); }
+XBNN_WG_TARGET inline V Mul(V a, V b) { return _mm256_mul_ps(a, b); }
+XBNN_WG_TARGET inline V Fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+XBNN_WG_TARGET inline V Max(V a, V b) { return _mm256_max_ps(a, b); }
+XBNN_WG_TARGET inline V Min(V a, V b) { return _mm256_min_ps(a, b); }
+#include "kernels/builtin/conv_winograd_simd.inc"
+
+// AVX2's 16 registers hold 6 tiles x 2 vectors: the block in 16-channel parts.
+void RunProducts(int nt, int nb, const float* u, const float* v, int lanes, float* row, float* m) {
+  const ProductsFn f = PickProducts<2>(nt);
+  for (int c0 = 0; c0 < 16 * nb; c0 += 16) f(u, v, lanes, 16 * nb, c0, row, m);
+}
+
+// StageRows's layout and result, the columns copied element by element.
+XBNN_WG_TARGET float StageRows(const DirectConvGeometry& g, const float* image, int y0, int stage_w,
+                               float* stage) {
+  for (int i = 0; i < kN; ++i) {
+    float* srow = stage + int64_t{i} * stage_w * 16;
+    std::fill(srow, srow + int64_t{stage_w} * 16, 0.0f);
+    for (int p = 0; p < 2; ++p) {
+      const int iy = 2 * (y0 + i) + p - g.pad_top;
+      if (iy < 0 || iy >= g.in_h) continue;
+      const float* row = image + static_cast<int64_t>(iy) * g.in_w * g.in_c;
+      for (int x = 0; x < stage_w; ++x)
+        for (int q = 0; q < 2; ++q) {
+          const int ix = 2 * x + q - g.pad_left;
+          if (ix < 0 || ix >= g.in_w) continue;
+          std::copy(row + int64_t{ix} * g.in_c, row + int64_t{ix + 1} * g.in_c,
+                    srow + 16 * x + (2 * p + q) * g.in_c);
+        }
+    }
+  }
+  V vmax = Zero(), nan = Zero();
+  const V sign = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+  for (int64_t k = 0; k < int64_t{kN} * stage_w * 16; k += W) {
+    const V x = Load(stage + k);
+    vmax = Max(vmax, _mm256_and_ps(x, sign));
+    nan = _mm256_or_ps(nan, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+  }
+  alignas(32) float lanes[W];
+  Store(lanes, vmax);
+  return _mm256_movemask_ps(nan) ? std::numeric_limits<float>::quiet_NaN()
+                                 : *std::max_element(lanes, lanes + W);
+}
+#undef XBNN_WG_TARGET
+}  // namespace avx2
 
 #endif  // XBNN_WINOGRAD_X86
 
@@ -245,7 +190,8 @@ bool WinogradStemF32::Applies(const DirectConvGeometry& g, int groups, int dil_h
   // The staged rows per thread grow with the width (7 x 64 bytes per output column): a hostile
   // model's huge image takes the direct kernel.
   if (g.out_w > 4096) return false;
-  return __builtin_cpu_supports("avx512f");
+  return __builtin_cpu_supports("avx512f") ||
+         (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
 #else
   (void)g, (void)groups, (void)dil_h, (void)dil_w;
   return false;
@@ -253,8 +199,12 @@ bool WinogradStemF32::Applies(const DirectConvGeometry& g, int groups, int dil_h
 }
 
 void WinogradStemF32::Prepare(const DirectConvGeometry& g, const float* filter_ohwi,
-                              const float* bias, float lo, float hi, int threads) {
+                              const float* bias, float lo, float hi, int threads,
+                              bool allow_avx512) {
   g_ = g;
+#if defined(XBNN_WINOGRAD_X86)
+  avx512_ = allow_avx512 && __builtin_cpu_supports("avx512f");
+#endif
   lo_ = lo;
   hi_ = hi;
   lanes_ = 4 * g.in_c;
@@ -338,26 +288,31 @@ bool WinogradStemF32::RunTileRow(float* scratch, const float* image, float* out_
   float* stage = scratch;
   float* u = stage + kN * pitch;
   float* m = u + kPoints * kChunk * 16;
-  const float max_x = StageRows(g, image, ty * kTileRows, stage_w_, stage);
+  // One instruction set for all steps: both give the same bits (conv_winograd_simd.inc).
+  const auto stage_rows = avx512_ ? avx512::StageRows : avx2::StageRows;
+  const auto transform = avx512_ ? avx512::TransformTile : avx2::TransformTile;
+  const auto products = avx512_ ? avx512::RunProducts : avx2::RunProducts;
+  const auto finish = avx512_ ? avx512::FinishTile : avx2::FinishTile;
+  const float max_x = stage_rows(g, image, ty * kTileRows, stage_w_, stage);
   if (!(max_x <= max_input_)) return false;
   const int64_t row_floats = static_cast<int64_t>(g.out_w) * g.out_c;
   float* out_rows = out_image + static_cast<int64_t>(ty) * kTileRows * row_floats;
   for (int tx0 = 0; tx0 < tiles_w_; tx0 += kChunk) {
     const int nt = std::min(kChunk, tiles_w_ - tx0);
     for (int t = 0; t < nt; ++t)
-      TransformTile(stage + (tx0 + t) * 4 * 16, pitch, u + t * 16, kChunk * 16);
+      transform(stage + (tx0 + t) * 4 * 16, pitch, u + t * 16, kChunk * 16);
     const float* v = v_.data();
     for (int c0 = 0; c0 < g.out_c; c0 += kBlock) {
       const int nb = std::min(kBlock, g.out_c - c0) / 16;
-      PickProducts(nt, nb)(u, v, lanes_, m + 28 * kChunk * kBlock, m);
+      products(nt, nb, u, v, lanes_, m + 28 * kChunk * kBlock, m);
       v += static_cast<int64_t>(kPoints) * lanes_ * nb * 16;
       for (int t = 0; t < nt; ++t) {
         const int ox = (tx0 + t) * 4;
         const int cols = std::min(4, g.out_w - ox);
         for (int j = 0; j < nb; ++j) {
-          FinishTile(m + (t * nb + j) * 16, int64_t{kChunk} * nb * 16, bias_.data() + c0 + 16 * j,
-                     lo_, hi_, out_rows + static_cast<int64_t>(ox) * g.out_c + c0 + 16 * j,
-                     row_floats, g.out_c, y_lo, y_hi, cols);
+          finish(m + (t * nb + j) * 16, int64_t{kChunk} * nb * 16, bias_.data() + c0 + 16 * j, lo_,
+                 hi_, out_rows + static_cast<int64_t>(ox) * g.out_c + c0 + 16 * j, row_floats,
+                 g.out_c, y_lo, y_hi, cols);
         }
       }
     }

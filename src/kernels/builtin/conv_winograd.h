@@ -11,14 +11,14 @@
 //   -2, 1/2, -1/2 and infinity: the symmetric pairs halve the transforms' work.
 // - Per tile row of the output: the phase rows are staged (zero outside the image), 6 tiles at a
 //   time go through the input transform, a product of 49 small matrices (tiles x channels times
-//   channels x 64 output channels, AVX-512 registers), and the output transform with the bias and
+//   channels x 64 output channels in vector registers), and the output transform with the bias and
 //   the fused activation.
 //
 // Rounding differs from the direct sum (the transforms add and scale): outputs are within ~2e-6
 // of the sum of the products' magnitudes (tests/builtin/conv_winograd_test.cc), the same for any
 // thread count; enough to flip a few bits after a binarization, so it is opt-in
-// (FloatPrecision::kFloat32Winograd; docs/performance.md says why). AVX-512F only; elsewhere the
-// caller keeps the direct kernel.
+// (FloatPrecision::kFloat32Winograd; docs/performance.md says why). AVX-512F, or AVX2 with FMA
+// (one source for both, conv_winograd_simd.inc); elsewhere the caller keeps the direct kernel.
 #pragma once
 
 #include <cstddef>
@@ -36,12 +36,14 @@ class WinogradStemF32 {
   static constexpr int kTileRows = 4;
 
   // No groups or dilation, stride 2 both ways, kernels of 6 to 8 rows and columns, 1 to 4 input
-  // channels, out_c a multiple of 16, out_w at most 4096, on a CPU with AVX-512F.
+  // channels, out_c a multiple of 16, out_w at most 4096, on a CPU with AVX-512F or with AVX2
+  // and FMA.
   static bool Applies(const DirectConvGeometry& g, int groups, int dil_h, int dil_w);
   // Transforms the OHWI filter; bias may be null; [lo, hi] is the fused activation's range;
-  // `threads` scratch buffers (RunRows's thread index).
+  // `threads` scratch buffers (RunRows's thread index). AVX-512F where the CPU has it and
+  // allow_avx512 (tests turn it off to run the AVX2 code, which gives the same bits).
   void Prepare(const DirectConvGeometry& g, const float* filter_ohwi, const float* bias, float lo,
-               float hi, int threads);
+               float hi, int threads, bool allow_avx512 = true);
   // Output rows [row_begin, row_end) of batch * out_h, NHWC in and out. Calls with different
   // `thread` (< the Prepare count) may run at once.
   void RunRows(int thread, const float* in, float* out, int row_begin, int row_end) const;
@@ -57,9 +59,10 @@ class WinogradStemF32 {
                   int y_hi) const;
 
   DirectConvGeometry g_;
-  int lanes_ = 0;    // 4 * in_c phase channels
-  int tiles_w_ = 0;  // tiles per output row
-  int stage_w_ = 0;  // staged phase columns per tile row: 4 * tiles_w_ + 3
+  bool avx512_ = false;  // the AVX-512 code, else the AVX2 one
+  int lanes_ = 0;        // 4 * in_c phase channels
+  int tiles_w_ = 0;      // tiles per output row
+  int stage_w_ = 0;      // staged phase columns per tile row: 4 * tiles_w_ + 3
   size_t scratch_floats_ = 0;
   // Per 64-channel block: [49 Winograd points][lanes_][block channels].
   optimized::AlignedBuffer<float> v_;
