@@ -327,10 +327,18 @@ bool DirectConvF32::Applies(const DirectConvGeometry& g, int groups, int dil_h, 
   } else if (g.out_c < 16 || g.out_c % 16 != 0 || (!stem && !IsPointwise(g))) {
     return false;
   }
+  return direct_conv::CpuHasVectorFma();
+#else
+  (void)g, (void)groups, (void)dil_h, (void)dil_w;
+  return false;
+#endif
+}
+
+bool direct_conv::CpuHasVectorFma() {
+#if defined(XBNN_DIRECT_CONV_X86)
   return __builtin_cpu_supports("avx512f") ||
          (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
 #else
-  (void)g, (void)groups, (void)dil_h, (void)dil_w;
   return false;
 #endif
 }

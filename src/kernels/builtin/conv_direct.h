@@ -91,6 +91,9 @@ void ForPointwiseItem(const PointwiseSplit& s, int64_t pixels, int out_c, int it
   }
 }
 
+// The CPU runs the float kernels of this file and conv_winograd.h: AVX-512F, or AVX2 and FMA.
+bool CpuHasVectorFma();
+
 // A fused LceQuantize of a region of an NHWC float32 output with out_c channels (AVX-512F; the
 // direct kernels' CPUs): bit c % 32 of word c / 32 of a pixel's packed row is (x_c < 0). r.c0 is a
 // multiple of 32; the words the region covers are written whole, bits past its channels 0.

@@ -190,8 +190,7 @@ bool WinogradStemF32::Applies(const DirectConvGeometry& g, int groups, int dil_h
   // The staged rows per thread grow with the width (7 x 64 bytes per output column): a hostile
   // model's huge image takes the direct kernel.
   if (g.out_w > 4096) return false;
-  return __builtin_cpu_supports("avx512f") ||
-         (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
+  return direct_conv::CpuHasVectorFma();
 #else
   (void)g, (void)groups, (void)dil_h, (void)dil_w;
   return false;
