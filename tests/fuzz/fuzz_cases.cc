@@ -100,6 +100,10 @@ void InvokeCase(std::span<const uint8_t> data) {
   options.max_arena_bytes = kFuzzArenaBytes;
   options.profile = true;  // so that op_profile() has the costs
   options.use_reference_kernels = !data.empty() && (data.back() & 1) != 0;
+  // The opt-in float precisions too (their kernels: bf16 products, Winograd stems).
+  const int precision = data.empty() ? 0 : (data.back() >> 1) & 3;
+  if (precision == 1) options.float_precision = FloatPrecision::kBFloat16;
+  if (precision == 2) options.float_precision = FloatPrecision::kFloat32Winograd;
   auto it = Interpreter::Create(*model, options);
   if (!it.ok()) return;
   if ((*it)->memory().arena_bytes > kFuzzArenaBytes)
