@@ -9,10 +9,12 @@ OpenVINO (the same model through bench/openvino_lce.py, one InferRequest per pre
 engines' outputs are compared, then timed interleaved round by round (median ms, GFLOP/s and
 the median of the per-round ratios). xbnn runs twice: float32 (its default, LCE's arithmetic)
 and with float_precision="bf16" (opt-in; the same kernels as float32 where bf16 does not apply,
-or on CPUs without AVX512-BF16), compared with OpenVINO's default precision (bf16 on such CPUs).
+or on CPUs without AVX512-BF16) or, with --precision, "f32-winograd" (opt-in; Winograd stems),
+compared with OpenVINO's default precision (bf16 on CPUs with AVX512-BF16).
 
     .cache/lce-venv/bin/python bench/float_conv.py                 # all shapes, 1 thread
     .cache/lce-venv/bin/python bench/float_conv.py --only stem7x7 --threads 1 2 --runs 200
+    .cache/lce-venv/bin/python bench/float_conv.py --only stem7x7 --precision f32-winograd
 """
 import argparse
 import os
@@ -72,6 +74,8 @@ def main():
     p.add_argument("--only", nargs="+", choices=sorted(SHAPES), help="shapes to run")
     p.add_argument("--threads", type=int, nargs="+", default=[1])
     p.add_argument("--runs", type=int, default=100, help="interleaved rounds per shape")
+    p.add_argument("--precision", default="bf16", choices=["bf16", "f32-winograd"],
+                   help="xbnn's opt-in float precision for the second xbnn column")
     p.add_argument("--xbnn-path", help="directory holding the xbnn package (default build/python)")
     args = p.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -95,9 +99,10 @@ def main():
     cpu = core.get_property("CPU", "FULL_DEVICE_NAME")
     print(f"CPU {cpu} x{os.cpu_count()}, load average {os.getloadavg()[0]:.2f}; "
           f"OpenVINO {ov.__version__.split('-')[0]}", file=sys.stderr)
-    print("| shape | threads | xbnn ms | xbnn bf16 ms | OpenVINO f32 ms | OpenVINO default ms | "
-          "xbnn GFLOP/s | OpenVINO f32 / xbnn | OpenVINO default / xbnn | "
-          "OpenVINO default / xbnn bf16 | max rel diff f32 | max rel diff bf16 |")
+    q = args.precision
+    print(f"| shape | threads | xbnn ms | xbnn {q} ms | OpenVINO f32 ms | OpenVINO default ms | "
+          f"xbnn GFLOP/s | OpenVINO f32 / xbnn | OpenVINO default / xbnn | "
+          f"OpenVINO default / xbnn {q} | max rel diff f32 | max rel diff {q} |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name in args.only or list(SHAPES):
         shape = SHAPES[name]
@@ -109,7 +114,7 @@ def main():
         ov_model, _ = openvino_lce.translate(ov, model)
         for t in args.threads:
             xi = xbnn.Interpreter(model, num_threads=t)
-            xb = xbnn.Interpreter(model, num_threads=t, float_precision="bf16")
+            xb = xbnn.Interpreter(model, num_threads=t, float_precision=q)
             reqs = {}
             for e, cfg in (("f32", {"INFERENCE_PRECISION_HINT": "f32"}), ("default", {})):
                 cm = core.compile_model(ov_model, "CPU", {**cfg, "INFERENCE_NUM_THREADS": t,
