@@ -106,18 +106,20 @@ class Conv2D final : public runtime::OpKernel {
     // of the Winograd kernel start at its tile rows (no tile computed twice).
     const int bands =
         threads <= 1 || seconds_ < kMinParallelSeconds ? 1 : std::min(rows, 2 * threads);
-    std::vector<int> bounds(static_cast<size_t>(bands) + 1);
-    for (int k = 0; k <= bands; ++k) {
+    // Band k: rows [bound(k), bound(k + 1)), computed where needed (Invoke does not allocate).
+    auto bound = [&](int k) {
       const int r = static_cast<int>(int64_t{rows} * k / bands);
-      bounds[static_cast<size_t>(k)] =
-          winograd_.prepared() && r < rows ? winograd_.TileRowStart(r) : r;
-    }
+      return winograd_.prepared() && r < rows ? winograd_.TileRowStart(r) : r;
+    };
+    // Tile-row starts lie less than a tile below the plain bounds: from the plain band, step.
     auto band_of = [&](int r) {
-      return static_cast<int>(std::upper_bound(bounds.begin(), bounds.end(), r) - bounds.begin()) -
-             1;
+      int k = static_cast<int>((static_cast<int64_t>(r + 1) * bands - 1) / rows);
+      while (k + 1 < bands && bound(k + 1) <= r) ++k;
+      while (k > 0 && bound(k) > r) --k;
+      return k;
     };
     auto band = [&](int thread, int k) {
-      const int r0 = bounds[static_cast<size_t>(k)], r1 = bounds[static_cast<size_t>(k) + 1];
+      const int r0 = bound(k), r1 = bound(k + 1);
       // A few rows per kernel call (the bf16 kernel configures the AMX tiles once per call).
       constexpr int kChunkRows = 8;
       for (int r = r0; r < r1; r += kChunkRows) {
