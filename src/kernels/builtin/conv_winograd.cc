@@ -29,6 +29,27 @@ constexpr double kG[kN][4] = {{-2.0 / 9, -2.0 / 9, -2.0 / 9, -2.0 / 9},
 
 #if defined(XBNN_WINOGRAD_X86)
 
+// The staged layout: phase row Y, column X, lane (2p + q) * in_c + ci holds input pixel
+// (2Y + p - pad_top, 2X + q - pad_left), channel ci; zero outside the image. Per phase row p the
+// 2 * in_c lanes of q = 0, 1 are two neighbouring pixels, contiguous in NHWC. rows[p]: input row
+// 2Y + p - pad_top, or null outside the image.
+void PhaseRows(const DirectConvGeometry& g, const float* image, int y, const float* rows[2]) {
+  for (int p = 0; p < 2; ++p) {
+    const int iy = 2 * y + p - g.pad_top;
+    rows[p] = iy >= 0 && iy < g.in_h ? image + static_cast<int64_t>(iy) * g.in_w * g.in_c : nullptr;
+  }
+}
+
+// One staged column (16 floats, zeroed by the caller) element by element; ix = 2X - pad_left.
+void StageColumn(const DirectConvGeometry& g, const float* const rows[2], int ix, float* col) {
+  for (int p = 0; p < 2; ++p)
+    for (int q = 0; q < 2; ++q) {
+      if (!rows[p] || ix + q < 0 || ix + q >= g.in_w) continue;
+      const float* px = rows[p] + int64_t{ix + q} * g.in_c;
+      std::copy(px, px + g.in_c, col + (2 * p + q) * g.in_c);
+    }
+}
+
 namespace avx512 {
 #define XBNN_WG_TARGET __attribute__((target("avx512f")))
 using V = __m512;
@@ -63,15 +84,12 @@ void RunProducts(int nt, int nb, const float* u, const float* v, int lanes, floa
   }
 }
 
-// Stages phase rows y0 .. y0 + 6 (stage_w columns of 16 floats each).
+// Stages phase rows y0 .. y0 + 6 (stage_w columns of 16 floats each, PhaseRows's layout).
 // Returns the largest magnitude staged (NaN if any value is NaN).
 __attribute__((target("avx512f"))) float StageRows(const DirectConvGeometry& g, const float* image,
                                                    int y0, int stage_w, float* stage) {
   __m512 vmax = _mm512_setzero_ps();
   bool nan = false;
-  // Staged phase row Y (= y0 + i), column X, lane (2p + q) * in_c + ci holds input pixel
-  // (2Y + p - pad_top, 2X + q - pad_left), channel ci; zero outside the image. Per phase row p
-  // the 2 * in_c lanes of q = 0, 1 are two neighbouring pixels, contiguous in NHWC.
   const int pair = 2 * g.in_c;
   const __mmask16 low = static_cast<__mmask16>((1u << pair) - 1);
   const __mmask16 high = static_cast<__mmask16>(low << pair);
@@ -83,11 +101,8 @@ __attribute__((target("avx512f"))) float StageRows(const DirectConvGeometry& g, 
       _mm512_set1_epi32(15));
   for (int i = 0; i < kN; ++i) {
     float* srow = stage + int64_t{i} * stage_w * 16;
-    const float* rows[2] = {nullptr, nullptr};
-    for (int p = 0; p < 2; ++p) {
-      const int iy = 2 * (y0 + i) + p - g.pad_top;
-      if (iy >= 0 && iy < g.in_h) rows[p] = image + static_cast<int64_t>(iy) * g.in_w * g.in_c;
-    }
+    const float* rows[2];
+    PhaseRows(g, image, y0 + i, rows);
     for (int x = 0; x < stage_w; ++x) {
       const int ix = 2 * x - g.pad_left;
       __m512 v = _mm512_setzero_ps();
@@ -99,12 +114,7 @@ __attribute__((target("avx512f"))) float StageRows(const DirectConvGeometry& g, 
         }
       } else {
         alignas(64) float lanes[16] = {};
-        for (int p = 0; p < 2; ++p)
-          for (int q = 0; q < 2; ++q) {
-            if (!rows[p] || ix + q < 0 || ix + q >= g.in_w) continue;
-            for (int ci = 0; ci < g.in_c; ++ci)
-              lanes[(2 * p + q) * g.in_c + ci] = rows[p][int64_t{ix + q} * g.in_c + ci];
-          }
+        StageColumn(g, rows, ix, lanes);
         v = _mm512_load_ps(lanes);
       }
       _mm512_store_ps(srow + 16 * x, v);
@@ -147,21 +157,12 @@ void RunProducts(int nt, int nb, const float* u, const float* v, int lanes, floa
 // StageRows's layout and result, the columns copied element by element.
 XBNN_WG_TARGET float StageRows(const DirectConvGeometry& g, const float* image, int y0, int stage_w,
                                float* stage) {
+  std::fill(stage, stage + int64_t{kN} * stage_w * 16, 0.0f);
   for (int i = 0; i < kN; ++i) {
+    const float* rows[2];
+    PhaseRows(g, image, y0 + i, rows);
     float* srow = stage + int64_t{i} * stage_w * 16;
-    std::fill(srow, srow + int64_t{stage_w} * 16, 0.0f);
-    for (int p = 0; p < 2; ++p) {
-      const int iy = 2 * (y0 + i) + p - g.pad_top;
-      if (iy < 0 || iy >= g.in_h) continue;
-      const float* row = image + static_cast<int64_t>(iy) * g.in_w * g.in_c;
-      for (int x = 0; x < stage_w; ++x)
-        for (int q = 0; q < 2; ++q) {
-          const int ix = 2 * x + q - g.pad_left;
-          if (ix < 0 || ix >= g.in_w) continue;
-          std::copy(row + int64_t{ix} * g.in_c, row + int64_t{ix + 1} * g.in_c,
-                    srow + 16 * x + (2 * p + q) * g.in_c);
-        }
-    }
+    for (int x = 0; x < stage_w; ++x) StageColumn(g, rows, 2 * x - g.pad_left, srow + 16 * x);
   }
   V vmax = Zero(), nan = Zero();
   const V sign = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
