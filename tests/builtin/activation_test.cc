@@ -107,9 +107,11 @@ TEST(PreluTest, FloatBitExactOverBroadcastsAndSpecialValues) {
     std::vector<int32_t> shape, alpha_shape;
   };
   // 67 channels: whole vectors and a tail; [3,1,67] against [2,3,5,67] has no single alpha row.
+  // 64 channels: rows of whole vectors only (the explicit vector loops, vector_loops.cc).
   for (const Case& c : {Case{{2, 3, 5, 67}, {67}}, Case{{2, 3, 5, 67}, {1, 1, 67}},
                         Case{{2, 3, 5, 67}, {2, 3, 5, 67}}, Case{{2, 3, 5, 67}, {1}},
-                        Case{{2, 3, 5, 67}, {3, 1, 67}}, Case{{4, 9}, {4, 1}}}) {
+                        Case{{2, 3, 5, 67}, {3, 1, 67}}, Case{{4, 9}, {4, 1}},
+                        Case{{2, 3, 5, 64}, {64}}, Case{{2, 3, 5, 64}, {2, 3, 5, 64}}}) {
     int64_t n = 1, na = 1;
     for (int32_t d : c.shape) n *= d;
     for (int32_t d : c.alpha_shape) na *= d;

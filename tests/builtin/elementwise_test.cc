@@ -130,42 +130,45 @@ TEST(BinaryThreads, FloatSplitGivesTheReferenceBits) {
                               {{2, 11, 13, 64}, {}},
                               {{2, 11, 1, 64}, {11, 13, 1}}};
   for (const OpInfo& o : kOps) {
-    for (const ShapePair& p : shapes) {
-      const int act = o.activation ? 1 : 0;
-      auto a = RandomFloats(static_cast<size_t>(Elements(p.a)), 51, -4, 4);
-      auto b = RandomFloats(static_cast<size_t>(Elements(p.b)), 52, 0.5f, 4);
-      for (size_t i = 0; i < b.size(); i += 2) b[i] = -b[i];
-      a[a.size() / 3] = std::numeric_limits<float>::infinity();
-      a[a.size() / 2] = std::numeric_limits<float>::quiet_NaN();
-      float lo, hi;
-      RefFloatActivation(act, &lo, &hi);
-      // TFLite's CalculateActivationRange: the float range's finite ends, not infinities.
-      lo = std::max(lo, std::numeric_limits<float>::lowest());
-      hi = std::min(hi, std::numeric_limits<float>::max());
-      const std::string name = o.name;
-      const auto want = RefBinary<float>(p, a, b, [&](float x, float y) {
-        // TFLite's MaximumOp / MinimumOp: the second operand where the comparison fails (NaN).
-        if (name == "MAXIMUM") return x > y ? x : y;
-        if (name == "MINIMUM") return x < y ? x : y;
-        return std::min(std::max(FloatRef(o.name, x, y), lo), hi);
-      });
-      for (int threads : {1, 2, 3}) {
-        OpModel m;
-        const int ta = m.Input(DType::kFloat32, p.a);
-        const int tb = m.Input(DType::kFloat32, p.b);
-        const int out = m.Output(DType::kFloat32, BroadcastShape(p.a, p.b));
-        m.Op(o.code, {ta, tb}, {out}, o.options, ActFields(o, act), Version(o, p, false));
-        ASSERT_TRUE(m.Build(threads).ok());
-        m.SetInput(0, a);
-        m.SetInput(1, b);
-        ASSERT_TRUE(m.Invoke().ok());
-        const auto got = m.GetOutput<float>(0);
-        ASSERT_EQ(got.size(), want.size());
-        size_t bad = 0;
-        while (bad < got.size() && std::memcmp(&got[bad], &want[bad], sizeof(float)) == 0) ++bad;
-        EXPECT_EQ(bad, got.size())
-            << o.name << " " << p.a.size() << "-d x " << p.b.size() << "-d, " << threads
-            << " threads: got " << got[bad] << ", want " << want[bad];
+    // NONE clamps to the finite float range (an inf becomes the largest float), RELU to [0, max].
+    for (int act = 0; act <= (o.activation ? 1 : 0); ++act) {
+      for (const ShapePair& p : shapes) {
+        auto a = RandomFloats(static_cast<size_t>(Elements(p.a)), 51, -4, 4);
+        auto b = RandomFloats(static_cast<size_t>(Elements(p.b)), 52, 0.5f, 4);
+        for (size_t i = 0; i < b.size(); i += 2) b[i] = -b[i];
+        a[a.size() / 3] = std::numeric_limits<float>::infinity();
+        a[a.size() / 2] = std::numeric_limits<float>::quiet_NaN();
+        a[a.size() / 5] = -0.0f;
+        float lo, hi;
+        RefFloatActivation(act, &lo, &hi);
+        // TFLite's CalculateActivationRange: the float range's finite ends, not infinities.
+        lo = std::max(lo, std::numeric_limits<float>::lowest());
+        hi = std::min(hi, std::numeric_limits<float>::max());
+        const std::string name = o.name;
+        const auto want = RefBinary<float>(p, a, b, [&](float x, float y) {
+          // TFLite's MaximumOp / MinimumOp: the second operand where the comparison fails (NaN).
+          if (name == "MAXIMUM") return x > y ? x : y;
+          if (name == "MINIMUM") return x < y ? x : y;
+          return std::min(std::max(FloatRef(o.name, x, y), lo), hi);
+        });
+        for (int threads : {1, 2, 3}) {
+          OpModel m;
+          const int ta = m.Input(DType::kFloat32, p.a);
+          const int tb = m.Input(DType::kFloat32, p.b);
+          const int out = m.Output(DType::kFloat32, BroadcastShape(p.a, p.b));
+          m.Op(o.code, {ta, tb}, {out}, o.options, ActFields(o, act), Version(o, p, false));
+          ASSERT_TRUE(m.Build(threads).ok());
+          m.SetInput(0, a);
+          m.SetInput(1, b);
+          ASSERT_TRUE(m.Invoke().ok());
+          const auto got = m.GetOutput<float>(0);
+          ASSERT_EQ(got.size(), want.size());
+          size_t bad = 0;
+          while (bad < got.size() && std::memcmp(&got[bad], &want[bad], sizeof(float)) == 0) ++bad;
+          EXPECT_EQ(bad, got.size())
+              << o.name << " " << p.a.size() << "-d x " << p.b.size() << "-d, activation " << act
+              << ", " << threads << " threads: got " << got[bad] << ", want " << want[bad];
+        }
       }
     }
   }

@@ -6,6 +6,30 @@
 namespace xbnn::kernels::builtin {
 namespace {
 
+// One register of floats per target: 16 for AVX-512, 8 for AVX2, 4 for SSE2 and NEON. (A vector
+// wider than the target's registers is not split but scalarized by GCC 12: the 16-float form ran
+// 10x slower in the AVX2 build.) Only used inside functions: vector arguments and results would
+// depend on the target's ABI.
+typedef float V16 __attribute__((vector_size(64)));
+typedef float V8 __attribute__((vector_size(32)));
+typedef float V4 __attribute__((vector_size(16)));
+
+// Unaligned vector load and store. (std::memcpy of a vector was expanded as 16-byte moves through
+// the stack in the AVX2 and AVX-512 functions: GCC 12 sizes the copy for the file's baseline
+// target, and the whole-vector reload of two 16-byte stores waited for each store to retire:
+// QuickNet's 2x2 max pooling took ~80 cycles per 64-channel pixel on Zen 3, data in L1.)
+// (By reference: a vector argument or result would depend on the target's ABI.)
+template <typename V>
+inline __attribute__((always_inline)) void LoadV(V& v, const float* p) {
+  typedef V U __attribute__((aligned(4), may_alias));
+  v = *reinterpret_cast<const U*>(p);
+}
+template <typename V>
+inline __attribute__((always_inline)) void StoreV(float* p, const V& v) {
+  typedef V U __attribute__((aligned(4), may_alias));
+  *reinterpret_cast<U*>(p) = v;
+}
+
 template <typename F>
 inline __attribute__((always_inline)) void Row(const float* __restrict a, int64_t sa,
                                                const float* __restrict b, int64_t sb,
@@ -83,18 +107,106 @@ inline __attribute__((always_inline)) void BinaryRows(FloatBinary op, const floa
   }
 }
 
+// BinaryRows where both operands run along the row (sa = sb = 1; b_row 0 for a per-channel
+// vector) and n is a multiple of the vector width: explicit vector loops, and no clamp where the
+// bounds are infinite (the identity, NaN and -0 included). GCC's own vectorization of Row spent
+// more on each 64-channel row's loop setup and remainder test than on its four vectors
+// (RealToBinaryNet's elementwise chains ran at ~1 cycle per element). Same float operations per
+// element as Row, so the same bits.
+template <typename V, bool kClamp, typename F>
+inline __attribute__((always_inline)) void VectorRows(const float* a, int64_t a_row, const float* b,
+                                                      int64_t b_row, float* out, int64_t out_row,
+                                                      int64_t rows, int64_t n, float lo, float hi,
+                                                      F f) {
+  constexpr int L = sizeof(V) / sizeof(float);
+  const V vlo = V{} + lo, vhi = V{} + hi;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* pa = a + r * a_row;
+    const float* pb = b + r * b_row;
+    float* po = out + r * out_row;
+#pragma GCC unroll 4
+    for (int64_t i = 0; i < n; i += L) {
+      V x, y;
+      LoadV(x, pa + i);
+      LoadV(y, pb + i);
+      V v;
+      f(x, y, v);
+      if constexpr (kClamp) {
+        const V t = v < vlo ? vlo : v;  // std::max(v, lo)
+        v = vhi < t ? vhi : t;          // std::min(t, hi)
+      }
+      StoreV(po + i, v);
+    }
+  }
+}
+
+// Returns false where VectorRows does not apply.
+template <typename V>
+inline __attribute__((always_inline)) bool VectorBinaryRows(
+    FloatBinary op, const float* a, int64_t sa, int64_t a_row, const float* b, int64_t sb,
+    int64_t b_row, float* out, int64_t out_row, int64_t rows, int64_t n, float lo, float hi) {
+  constexpr int L = sizeof(V) / sizeof(float);
+  if (sa != 1 || sb != 1 || n % L != 0) return false;
+  const bool clamp = !(lo == -__builtin_inff() && hi == __builtin_inff());
+  auto run = [&](auto f, bool with_clamp) __attribute__((always_inline)) {
+    if (with_clamp) {
+      VectorRows<V, true>(a, a_row, b, b_row, out, out_row, rows, n, lo, hi, f);
+    } else {
+      VectorRows<V, false>(a, a_row, b, b_row, out, out_row, rows, n, lo, hi, f);
+    }
+  };
+  switch (op) {
+    case FloatBinary::kAdd:
+      run(
+          [](const V& x, const V& y, V& r) __attribute__((always_inline)) { r = x + y; }, clamp);
+      return true;
+    case FloatBinary::kSub:
+      run(
+          [](const V& x, const V& y, V& r) __attribute__((always_inline)) { r = x - y; }, clamp);
+      return true;
+    case FloatBinary::kMul:
+      run(
+          [](const V& x, const V& y, V& r) __attribute__((always_inline)) { r = x * y; }, clamp);
+      return true;
+    case FloatBinary::kDiv:
+      run(
+          [](const V& x, const V& y, V& r) __attribute__((always_inline)) { r = x / y; }, clamp);
+      return true;
+    case FloatBinary::kMax:
+      run(
+          [](const V& x, const V& y, V& r) __attribute__((always_inline)) { r = x > y ? x : y; },
+          false);
+      return true;
+    case FloatBinary::kMin:
+      run(
+          [](const V& x, const V& y, V& r) __attribute__((always_inline)) { r = x < y ? x : y; },
+          false);
+      return true;
+    case FloatBinary::kPrelu:
+      // The lanes of x or of x * y, as Row's bit blend.
+      run(
+          [](const V& x, const V& y, V& r)
+              __attribute__((always_inline)) { r = x >= V{} ? x : x * y; },
+          false);
+      return true;
+  }
+  return false;
+}
+
 #if defined(__x86_64__)
 __attribute__((target("avx512f"))) void BinaryRowsAvx512(FloatBinary op, const float* a, int64_t sa,
                                                          int64_t a_row, const float* b, int64_t sb,
                                                          int64_t b_row, float* out, int64_t out_row,
                                                          int64_t rows, int64_t n, float lo,
                                                          float hi) {
+  if (VectorBinaryRows<V16>(op, a, sa, a_row, b, sb, b_row, out, out_row, rows, n, lo, hi)) return;
   BinaryRows<2>(op, a, sa, a_row, b, sb, b_row, out, out_row, rows, n, lo, hi);
 }
 __attribute__((target("avx2"))) void BinaryRowsAvx2(FloatBinary op, const float* a, int64_t sa,
                                                     int64_t a_row, const float* b, int64_t sb,
                                                     int64_t b_row, float* out, int64_t out_row,
                                                     int64_t rows, int64_t n, float lo, float hi) {
+  if (VectorBinaryRows<V8>(op, a, sa, a_row, b, sb, b_row, out, out_row, rows, n, lo, hi)) return;
   BinaryRows<1>(op, a, sa, a_row, b, sb, b_row, out, out_row, rows, n, lo, hi);
 }
 #endif
@@ -122,30 +234,6 @@ void BinaryRowsF32(FloatBinary op, const float* a, int64_t sa, int64_t a_row, co
 }
 
 namespace {
-
-// One register of floats per target: 16 for AVX-512, 8 for AVX2, 4 for SSE2 and NEON. (A vector
-// wider than the target's registers is not split but scalarized by GCC 12: the 16-float form ran
-// 10x slower in the AVX2 build.) Only used inside functions: vector arguments and results would
-// depend on the target's ABI.
-typedef float V16 __attribute__((vector_size(64)));
-typedef float V8 __attribute__((vector_size(32)));
-typedef float V4 __attribute__((vector_size(16)));
-
-// Unaligned vector load and store. (std::memcpy of a vector was expanded as 16-byte moves through
-// the stack in the AVX2 and AVX-512 functions: GCC 12 sizes the copy for the file's baseline
-// target, and the whole-vector reload of two 16-byte stores waited for each store to retire:
-// QuickNet's 2x2 max pooling took ~80 cycles per 64-channel pixel on Zen 3, data in L1.)
-// (By reference: a vector argument or result would depend on the target's ABI.)
-template <typename V>
-inline __attribute__((always_inline)) void LoadV(V& v, const float* p) {
-  typedef V U __attribute__((aligned(4), may_alias));
-  v = *reinterpret_cast<const U*>(p);
-}
-template <typename V>
-inline __attribute__((always_inline)) void StoreV(float* p, const V& v) {
-  typedef V U __attribute__((aligned(4), may_alias));
-  *reinterpret_cast<U*>(p) = v;
-}
 
 // Max over the window of channels [i, i + L * NV) (L floats per V) of one output pixel, kept in
 // registers (folding into the output in memory made every tap wait for the previous tap's store).
