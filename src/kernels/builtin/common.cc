@@ -1,6 +1,7 @@
 #include "kernels/builtin/common.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <mutex>
 
@@ -414,6 +415,16 @@ void FloatChain::Run(const OpContext& ctx, const float* a, const float* b, float
   const int64_t n = r.n_, block = block_rows_ * n;
   float* last = steps_.empty() ? out : steps_.back().out->as<float>();
   int32_t* packed = packed_ ? packed_->as<int32_t>() : nullptr;
+  // The whole chain per element in vector registers where the CPU and the rows allow it
+  // (FloatRowsVector), not a pass per op over each block: RealToBinaryNet's chains (its MUL
+  // rows in the profile) 1.10x faster (Zen 5).
+  constexpr size_t kVectorSteps = 16;
+  std::array<FloatStep, kVectorSteps> vsteps;
+  bool vector = !first && !steps_.empty() && steps_.size() <= kVectorSteps;
+  for (size_t j = 0; vector && j < steps_.size(); ++j) {
+    const Step& st = steps_[j];
+    vsteps[j] = {st.op, st.operand->as<float>(), st.s, st.row, st.operand_first, st.lo, st.hi};
+  }
   auto task = [&](int thread, int64_t r0, int64_t r1) {
     float* buf[2] = {nullptr, nullptr};
     if (!steps_.empty()) {
@@ -422,6 +433,12 @@ void FloatChain::Run(const OpContext& ctx, const float* a, const float* b, float
     }
     for (int64_t q = r0; q < r1; q += block_rows_) {
       const int64_t m = std::min(block_rows_, r1 - q);
+      if (vector && FloatRowsVector(first_, a + q * r.a_row_, r.sa_, r.a_row_, b + q * r.b_row_,
+                                    r.sb_, r.b_row_, lo_, hi_, vsteps.data(),
+                                    static_cast<int>(steps_.size()), q, last + q * n, n, m, n)) {
+        if (pack_) pack_->RunRows(last, packed, q, q + m);
+        continue;
+      }
       float* dst = steps_.empty() ? out + q * n : buf[0];
       if (first) {
         first(self, q, m, dst);

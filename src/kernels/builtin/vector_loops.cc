@@ -3,32 +3,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/builtin/vector_ext.h"
+
 namespace xbnn::kernels::builtin {
 namespace {
-
-// One register of floats per target: 16 for AVX-512, 8 for AVX2, 4 for SSE2 and NEON. (A vector
-// wider than the target's registers is not split but scalarized by GCC 12: the 16-float form ran
-// 10x slower in the AVX2 build.) Only used inside functions: vector arguments and results would
-// depend on the target's ABI.
-typedef float V16 __attribute__((vector_size(64)));
-typedef float V8 __attribute__((vector_size(32)));
-typedef float V4 __attribute__((vector_size(16)));
-
-// Unaligned vector load and store. (std::memcpy of a vector was expanded as 16-byte moves through
-// the stack in the AVX2 and AVX-512 functions: GCC 12 sizes the copy for the file's baseline
-// target, and the whole-vector reload of two 16-byte stores waited for each store to retire:
-// QuickNet's 2x2 max pooling took ~80 cycles per 64-channel pixel on Zen 3, data in L1.)
-// (By reference: a vector argument or result would depend on the target's ABI.)
-template <typename V>
-inline __attribute__((always_inline)) void LoadV(V& v, const float* p) {
-  typedef V U __attribute__((aligned(4), may_alias));
-  v = *reinterpret_cast<const U*>(p);
-}
-template <typename V>
-inline __attribute__((always_inline)) void StoreV(float* p, const V& v) {
-  typedef V U __attribute__((aligned(4), may_alias));
-  *reinterpret_cast<U*>(p) = v;
-}
 
 template <typename F>
 inline __attribute__((always_inline)) void Row(const float* __restrict a, int64_t sa,

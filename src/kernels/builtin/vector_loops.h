@@ -24,6 +24,28 @@ void BinaryRowsStridedF32(FloatBinary op, const float* a, int64_t sa, int64_t a_
                           int64_t sb, int64_t b_row, float* out, int64_t out_row, int64_t rows,
                           int64_t n, float lo, float hi);
 
+// One op of a chain after its first (FloatChain, common.h): the chain value x and the operand
+// k (k[r * row + i * s], s 0 or 1) give clamp(x op k, lo, hi), or clamp(k op x, lo, hi) with
+// k_first; MAXIMUM/MINIMUM/PRELU ignore lo/hi, as in BinaryRowsF32.
+struct FloatStep {
+  FloatBinary op = FloatBinary::kAdd;
+  const float* k = nullptr;
+  int64_t s = 0, row = 0;
+  bool k_first = false;
+  float lo = 0, hi = 0;
+};
+// out[r * out_row + i] = the first op's clamp(a op b, lo, hi) (as BinaryRowsStridedF32) followed
+// by steps[0, nsteps) in turn (their operand rows from row k_row0), for r < rows, i < n: each
+// element goes through the whole chain in vector registers, with the same float operations as
+// the separate ops. Where the CPU has AVX-512 (unless !allow_avx512: tests) or AVX2, n is a
+// multiple of its vector width, sa is 1, and every other operand runs along the row (stride 1)
+// or is one value for all rows (stride 0, row stride 0); else it returns false and writes
+// nothing.
+bool FloatRowsVector(FloatBinary op, const float* a, int64_t sa, int64_t a_row, const float* b,
+                     int64_t sb, int64_t b_row, float lo, float hi, const FloatStep* steps,
+                     int nsteps, int64_t k_row0, float* out, int64_t out_row, int64_t rows,
+                     int64_t n, bool allow_avx512 = true);
+
 struct MaxPoolGeometry {
   int in_h = 0, in_w = 0, channels = 0, out_h = 0, out_w = 0;
   int filter_h = 1, filter_w = 1, stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0;
