@@ -93,11 +93,14 @@ class OpContext {
   // elementwise chain; runtime/fusion.h): the kernel also writes the packed bits there.
   RuntimeTensor* fused_packed = nullptr;
   // A MAX_POOL_2D of this op's output fused into it (CONV_2D only): the pool's own context. Then
-  // fused_after_pool lists float ADD/SUB/MUL ops with a constant per-channel or scalar operand
-  // applied to each pooled row in turn (a batch norm after the pooling), and fused_packed is an
-  // LceQuantize of the last of those outputs (of the pooled output without them).
+  // fused_after_pool lists float ADD/SUB/MUL ops with a constant per-channel or scalar operand,
+  // or PRELUs with such a slope, applied to each pooled row in turn (a batch norm after the
+  // pooling), and fused_packed is an LceQuantize of the last of those outputs (of the pooled
+  // output without them). fused_before_pool lists such ops between the convolution and the
+  // pooling: the kernel applies them in place to each band of its output rows before pooling.
   const OpContext* fused_pool = nullptr;
   std::vector<const OpContext*> fused_after_pool;
+  std::vector<const OpContext*> fused_before_pool;
   // Elementwise ops run by this one (runtime/fusion.h, ChainFusion; a float ADD, SUB, MUL, DIV,
   // MAXIMUM, MINIMUM or PRELU hosts them), in order; fused_packed is then an LceQuantize of the
   // last one's output (of this op's output without them).

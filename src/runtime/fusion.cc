@@ -33,14 +33,18 @@ bool IsPerChannelOrScalar(const RuntimeTensor& k, const std::vector<int32_t>& di
 }
 
 // A float ADD, SUB or MUL of the float tensor `x` and a constant of one value or one per channel
-// of x's last dimension, writing a float tensor of x's shape (an op a fused pooling can run row
-// by row after pooling; the kernel checks it again at Prepare).
+// of x's last dimension, or a PRELU of x with such a constant slope, writing a float tensor of
+// x's shape (an op a fused pooling can run row by row before or after pooling; the kernel checks
+// it again at Prepare).
 bool IsRowOp(const graph::Graph& g, const graph::Operator& op, int32_t x,
              const std::vector<RuntimeTensor>& tensors) {
   const int32_t code = g.CodeOf(op).builtin;
-  if (code != graph::op::kAdd && code != graph::op::kSub && code != graph::op::kMul) return false;
+  if (code != graph::op::kAdd && code != graph::op::kSub && code != graph::op::kMul &&
+      code != graph::op::kPrelu)
+    return false;
   if (op.inputs.size() != 2 || op.outputs.size() != 1 || op.outputs[0] < 0) return false;
   if ((op.inputs[0] == x) == (op.inputs[1] == x)) return false;
+  if (code == graph::op::kPrelu && op.inputs[0] != x) return false;
   const int32_t c = op.inputs[0] == x ? op.inputs[1] : op.inputs[0];
   if (c < 0) return false;
   const RuntimeTensor& k = tensors[c];
@@ -268,7 +272,17 @@ FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
       }
       return -1;
     };
-    const int only = only_reader(y);
+    // Row ops between the convolution and a pooling, each the only reader of the one before.
+    std::vector<int> before;
+    std::vector<int32_t> elided;
+    int32_t pooled_in = y;
+    int only = only_reader(y);
+    while (only >= 0 && plan.host[only] < 0 && IsRowOp(g, sg.operators[only], pooled_in, tensors)) {
+      before.push_back(only);
+      pooled_in = sg.operators[only].outputs[0];
+      elided.push_back(pooled_in);
+      only = only_reader(pooled_in);
+    }
     if (only >= 0 && plan.host[only] < 0 &&
         g.CodeOf(sg.operators[only]).builtin == graph::op::kMaxPool2D) {
       const graph::Operator& pool = sg.operators[only];
@@ -278,6 +292,9 @@ FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
         PoolFusion f;
         f.conv = i;
         f.pool = only;
+        f.before = before;
+        f.elided = elided;
+        for (int k : before) plan.host[k] = i;
         int32_t x = pool.outputs[0];
         for (int k = only_reader(x); k >= 0 && IsRowOp(g, sg.operators[k], x, tensors);
              k = only_reader(x)) {
@@ -450,6 +467,7 @@ void AttachConvFusions(const FusionPlan& plan, std::vector<OpContext>& contexts,
   for (const PoolFusion& f : plan.pools) {
     OpContext& c = contexts[f.conv];
     c.fused_pool = &contexts[f.pool];
+    for (int k : f.before) c.fused_before_pool.push_back(&contexts[k]);
     for (int k : f.after) c.fused_after_pool.push_back(&contexts[k]);
     if (f.packed >= 0) c.fused_packed = &tensors[f.packed];
   }

@@ -38,12 +38,17 @@ struct QuantizeFusion {
 
 // A float MAX_POOL_2D that is the only reader of a float CONV_2D's output: the convolution pools
 // each band of rows it computed while the rows are in cache (the output is still written). After
-// the pooling, a chain of float ADD/SUB/MUL ops with a constant per-channel (or scalar) operand,
-// each the only reader of the one before (BinaryResNetE18's batch norm after its stem), and an
-// LceQuantize of the last output run on each pooled row too, with the same float operations.
+// the pooling, a chain of float ADD/SUB/MUL/PRELU ops with a constant per-channel (or scalar)
+// operand, each the only reader of the one before (BinaryResNetE18's batch norm after its stem),
+// and an LceQuantize of the last output run on each pooled row too, with the same float
+// operations. Such ops between the convolution and the pooling (RealToBinaryNet's PReLU after its
+// stem) run in place on the convolution's rows before they are pooled; their outputs get no
+// memory.
 struct PoolFusion {
   int conv = -1;
   int pool = -1;
+  std::vector<int> before;      // the elementwise ops before the pooling, in order
+  std::vector<int32_t> elided;  // their outputs
   std::vector<int> after;  // the elementwise ops, in order
   int quantize = -1;
   int32_t packed = -1;  // the LceQuantize's output, or -1

@@ -350,6 +350,9 @@ Status Interpreter::Impl::ComputeLifetimes(LoadState& s) {
     for (const runtime::ChainFusion& f : fusion.chains) {
       for (int32_t t : f.elided) elided[t] = true;
     }
+    for (const runtime::PoolFusion& f : fusion.pools) {
+      for (int32_t t : f.elided) elided[t] = true;
+    }
     for (const runtime::PadAddFusion& f : fusion.pad_adds) elided[f.padded] = true;
     for (const runtime::ConcatFusion& f : fusion.concats) elided[f.out] = true;
   } else {

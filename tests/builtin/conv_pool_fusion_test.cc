@@ -1,9 +1,10 @@
-// A float CONV_2D whose only reader is a MAX_POOL_2D (Bi-Real Net's stem): the interpreter runs the
-// pooling inside the convolution (runtime/fusion.h), band by band for the stem kernels and after
-// the whole convolution for the others, and on each pooled row the elementwise ops with a constant
-// operand after it (BinaryResNetE18's batch norm) and an LceQuantize. The outputs must equal the
-// separate ops' bit for bit for every CONV_2D kernel path, float32 and bf16, any pooling geometry,
-// every tail, on 1 to 3 threads.
+// A float CONV_2D whose only reader is a MAX_POOL_2D (Bi-Real Net's stem), directly or through
+// elementwise ops with a constant operand (RealToBinaryNet's PReLU): the interpreter runs those
+// ops and the pooling inside the convolution (runtime/fusion.h), band by band for the stem
+// kernels and after the whole convolution for the others, and on each pooled row the elementwise
+// ops with a constant operand after it (BinaryResNetE18's batch norm) and an LceQuantize. The
+// outputs must equal the separate ops' bit for bit for every CONV_2D kernel path, float32 and
+// bf16, any pooling geometry, every head and tail, on 1 to 3 threads.
 #include <cmath>
 #include <cstring>
 
@@ -22,12 +23,20 @@ struct PoolFusionCase {
   const char* name;
 };
 
+// What sits between the convolution (then without activation) and the pooling.
+enum class Head {
+  kNone,
+  kPrelu,     // PRELU with a slope [1, 1, C] (RealToBinaryNet), -0.0 and 0 among the slopes
+  kMulPrelu,  // MUL by a scalar constant given first (RELU_N1_TO_1), then the PRELU
+};
+
 // What follows the pooling.
 enum class Tail {
   kNone,
   kQuantize,   // an LceQuantize, the pooled output also a model output (Bi-Real Net)
   kBatchNorm,  // MUL by a per-channel constant, ADD of one (constant first, ReLU6), LceQuantize
   kScalar,     // SUB of a scalar constant (ReLU), MUL by a per-channel one, no LceQuantize
+  kPrelu,      // PRELU with a per-channel slope, LceQuantize
 };
 
 struct PoolRun {
@@ -36,7 +45,7 @@ struct PoolRun {
   std::vector<int> fused_into;  // per op after the convolution
 };
 
-PoolRun RunModel(const PoolFusionCase& c, Tail tail, const std::vector<float>& x,
+PoolRun RunModel(const PoolFusionCase& c, Head head, Tail tail, const std::vector<float>& x,
                  const std::vector<float>& w, const std::vector<float>& bias, int threads,
                  FloatPrecision precision, bool fuse) {
   const int oh = OutSize(c.h, c.k, c.stride, 1, true), ow = OutSize(c.w, c.k, c.stride, 1, true);
@@ -48,17 +57,34 @@ PoolRun RunModel(const PoolFusionCase& c, Tail tail, const std::vector<float>& x
   const int bt = m.Const(DType::kFloat32, {c.cout}, bias);
   const int y = m.Temp(DType::kFloat32, {c.n, oh, ow, c.cout});
   const std::vector<int32_t> pooled_shape{c.n, ph, pw, c.cout};
-  const bool chain = tail == Tail::kBatchNorm || tail == Tail::kScalar;
+  const bool chain = tail == Tail::kBatchNorm || tail == Tail::kScalar || tail == Tail::kPrelu;
   const int out =
       chain ? m.Temp(DType::kFloat32, pooled_shape) : m.Output(DType::kFloat32, pooled_shape);
+  auto act = [](int64_t a) { return std::vector<Field>{{"fused_activation_function", a}}; };
   m.Op(op::kConv2D, {in, wt, bt}, {y}, opt::kConv2D,
        {{"padding", int64_t{0}},
         {"stride_w", int64_t{c.stride}},
         {"stride_h", int64_t{c.stride}},
-        {"fused_activation_function", int64_t{1}},
+        {"fused_activation_function", int64_t{head == Head::kNone ? 1 : 0}},
         {"dilation_w_factor", int64_t{1}},
         {"dilation_h_factor", int64_t{1}}});
-  m.Op(op::kMaxPool2D, {y}, {out}, opt::kPool2D,
+  int pool_in = y;
+  const std::vector<int32_t> conv_shape{c.n, oh, ow, c.cout};
+  if (head == Head::kMulPrelu) {
+    const int mul = m.Temp(DType::kFloat32, conv_shape);
+    m.Op(op::kMul, {m.Const(DType::kFloat32, {1}, std::vector<float>{-1.5f}), pool_in}, {mul},
+         opt::kMul, act(2));
+    pool_in = mul;
+  }
+  if (head != Head::kNone) {
+    auto slope = RandomFloats(static_cast<size_t>(c.cout), 76, -2.0f, 2.0f);
+    slope[0] = -0.0f;
+    slope[1 % slope.size()] = 0.0f;
+    const int prelu = m.Temp(DType::kFloat32, conv_shape);
+    m.Op(op::kPrelu, {pool_in, m.Const(DType::kFloat32, {1, 1, c.cout}, slope)}, {prelu});
+    pool_in = prelu;
+  }
+  m.Op(op::kMaxPool2D, {pool_in}, {out}, opt::kPool2D,
        {{"padding", int64_t{c.pool_same ? 0 : 1}},
         {"stride_w", int64_t{c.pool_stride}},
         {"stride_h", int64_t{c.pool_stride}},
@@ -66,7 +92,6 @@ PoolRun RunModel(const PoolFusionCase& c, Tail tail, const std::vector<float>& x
         {"filter_height", int64_t{c.pool}},
         {"fused_activation_function", int64_t{c.pool_act}}});
   int last = out, packed = -1;
-  auto act = [](int64_t a) { return std::vector<Field>{{"fused_activation_function", a}}; };
   const auto scale = RandomFloats(static_cast<size_t>(c.cout), 74, 0.5f, 2.0f);
   const auto shift = RandomFloats(static_cast<size_t>(c.cout), 75, -1.0f, 1.0f);
   if (tail == Tail::kBatchNorm) {
@@ -83,8 +108,12 @@ PoolRun RunModel(const PoolFusionCase& c, Tail tail, const std::vector<float>& x
          act(1));
     m.Op(op::kMul, {sub, m.Const(DType::kFloat32, {c.cout}, shift)}, {mul}, opt::kMul, act(0));
     last = mul;
+  } else if (tail == Tail::kPrelu) {
+    const int prelu = m.Output(DType::kFloat32, pooled_shape);
+    m.Op(op::kPrelu, {out, m.Const(DType::kFloat32, {c.cout}, shift)}, {prelu});
+    last = prelu;
   }
-  if (tail == Tail::kQuantize || tail == Tail::kBatchNorm) {
+  if (tail == Tail::kQuantize || tail == Tail::kBatchNorm || tail == Tail::kPrelu) {
     packed = m.Output(DType::kInt32, {c.n, ph, pw, (c.cout + 31) / 32});
     m.CustomOp(graph::kLceQuantize, {last}, {packed});
   }
@@ -107,11 +136,13 @@ PoolRun RunModel(const PoolFusionCase& c, Tail tail, const std::vector<float>& x
   return r;
 }
 
-class ConvPoolFusionTest : public ::testing::TestWithParam<std::tuple<PoolFusionCase, Tail>> {};
+class ConvPoolFusionTest : public ::testing::TestWithParam<std::tuple<PoolFusionCase, Head, Tail>> {
+};
 
 TEST_P(ConvPoolFusionTest, PooledOutputEqualsTheSeparateOps) {
   const PoolFusionCase c = std::get<0>(GetParam());
-  const Tail tail = std::get<1>(GetParam());
+  const Head head = std::get<1>(GetParam());
+  const Tail tail = std::get<2>(GetParam());
   auto x = RandomFloats(static_cast<size_t>(c.n) * c.h * c.w * c.cin, 71);
   auto w = RandomFloats(static_cast<size_t>(c.cout) * c.k * c.k * c.cin, 72);
   auto bias = RandomFloats(c.cout, 73, -0.3f, 0.3f);
@@ -124,13 +155,13 @@ TEST_P(ConvPoolFusionTest, PooledOutputEqualsTheSeparateOps) {
         xi[xi.size() / 3] = INFINITY;
         xi[xi.size() * 2 / 3] = NAN;
       }
-      const PoolRun separate = RunModel(c, tail, xi, w, bias, 1, precision, false);
+      const PoolRun separate = RunModel(c, head, tail, xi, w, bias, 1, precision, false);
       for (int f : separate.fused_into) EXPECT_EQ(f, -1);
       for (int threads : {1, 2, 3}) {
         SCOPED_TRACE(std::string(precision == FloatPrecision::kFloat32 ? "f32" : "bf16") +
                      (non_finite ? " with inf and NaN" : "") + ", threads " +
                      std::to_string(threads));
-        const PoolRun fused = RunModel(c, tail, xi, w, bias, threads, precision, true);
+        const PoolRun fused = RunModel(c, head, tail, xi, w, bias, threads, precision, true);
         for (int f : fused.fused_into) EXPECT_EQ(f, 0);
         ASSERT_EQ(fused.pooled.size(), separate.pooled.size());
         EXPECT_EQ(std::memcmp(fused.pooled.data(), separate.pooled.data(),
@@ -142,9 +173,11 @@ TEST_P(ConvPoolFusionTest, PooledOutputEqualsTheSeparateOps) {
   }
 }
 
-std::string CaseName(const ::testing::TestParamInfo<std::tuple<PoolFusionCase, Tail>>& i) {
-  static const char* const kTails[] = {"", "_quantize", "_batchnorm", "_scalar"};
-  return std::string(std::get<0>(i.param).name) + kTails[static_cast<int>(std::get<1>(i.param))];
+std::string CaseName(const ::testing::TestParamInfo<std::tuple<PoolFusionCase, Head, Tail>>& i) {
+  static const char* const kHeads[] = {"", "_prelu", "_mul_prelu"};
+  static const char* const kTails[] = {"", "_quantize", "_batchnorm", "_scalar", "_tail_prelu"};
+  return std::string(std::get<0>(i.param).name) + kHeads[static_cast<int>(std::get<1>(i.param))] +
+         kTails[static_cast<int>(std::get<2>(i.param))];
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -162,7 +195,9 @@ INSTANTIATE_TEST_SUITE_P(
             PoolFusionCase{1, 26, 26, 3, 8, 3, 2, 3, 2, true, 0, "stem8"},
             PoolFusionCase{1, 12, 14, 32, 64, 1, 1, 3, 2, true, 0, "pointwise"},
             PoolFusionCase{1, 12, 12, 16, 24, 3, 1, 2, 2, false, 0, "xnn"}),
-        ::testing::Values(Tail::kNone, Tail::kQuantize, Tail::kBatchNorm, Tail::kScalar)),
+        ::testing::Values(Head::kNone, Head::kPrelu, Head::kMulPrelu),
+        ::testing::Values(Tail::kNone, Tail::kQuantize, Tail::kBatchNorm, Tail::kScalar,
+                          Tail::kPrelu)),
     CaseName);
 
 }  // namespace

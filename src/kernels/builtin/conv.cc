@@ -60,7 +60,14 @@ class Conv2D final : public runtime::OpKernel {
                         g_.k_w * filter_c_;
     seconds_ = macs / (in_->type() == DType::kFloat32 ? kConvMacsPerSecond : kInt8MacsPerSecond);
     if (ctx.fused_pool) {
-      XBNN_RETURN_IF_ERROR(PreparePool(*ctx.fused_pool));
+      const RuntimeTensor* x = out_;
+      for (const OpContext* e : ctx.fused_before_pool) {
+        RowOp b;
+        XBNN_RETURN_IF_ERROR(ReadRowOp(*e, x, "before a pooling", &b));
+        before_.push_back(b);
+        x = b.out;
+      }
+      XBNN_RETURN_IF_ERROR(PreparePool(*ctx.fused_pool, x));
       XBNN_RETURN_IF_ERROR(PrepareAfterPool(ctx));
     }
     if (in_->type() == DType::kFloat32) return PrepareFloat(ctx);
@@ -79,6 +86,12 @@ class Conv2D final : public runtime::OpKernel {
       InvokePooled(ctx);
     } else {  // other kernels: the pooling after the whole convolution, as the separate op
       InvokeConv(ctx);
+      if (!before_.empty()) {
+        ParallelForRows(ctx, int64_t{g_.batch} * g_.gh.out, seconds_ * 0.05,
+                        [&](int, int64_t r0, int64_t r1) {
+                          RunBefore(static_cast<int>(r0), static_cast<int>(r1));
+                        });
+      }
       const int n = pool_.batch * pool_.gh.out;
       const float* y = out_->as<float>();
       float* pooled = pool_ctx_->output(0)->as<float>();
@@ -131,6 +144,7 @@ class Conv2D final : public runtime::OpKernel {
         } else {
           direct_.RunRows(in, out, r, e);
         }
+        RunBefore(r, e);
         for (int q = r; q < e; ++q) {
           const int b = q / h;
           for (int py : pool_ends_at_[static_cast<size_t>(q % h)]) {
@@ -163,7 +177,7 @@ class Conv2D final : public runtime::OpKernel {
     float* x = after_.empty() ? pooled + off : scratch;
     MaxPoolRowF32(pool_.rows, y, x, b, py);
     for (size_t i = 0; i < after_.size(); ++i) {
-      const AfterPool& e = after_[i];
+      const RowOp& e = after_[i];
       float* dst = i + 1 == after_.size() ? e.out->as<float>() + off
                    : x == scratch         ? scratch + n
                                           : scratch;
@@ -177,29 +191,61 @@ class Conv2D final : public runtime::OpKernel {
     if (pool_packed_) pack_->RunRows(x - off, pool_packed_->as<int32_t>(), row * w, (row + 1) * w);
   }
 
+  struct RowOp {  // one op of ctx.fused_before_pool or ctx.fused_after_pool
+    FloatBinary op = FloatBinary::kAdd;
+    const float* c = nullptr;  // the constant operand: one value (sc 0) or one per channel (sc 1)
+    int64_t sc = 0;
+    bool c_first = false;  // constant op pooled (else pooled op constant)
+    float lo = 0, hi = 0;  // the op's activation range
+    RuntimeTensor* out = nullptr;
+  };
+  // One op of ctx.fused_before_pool or ctx.fused_after_pool (fusion.h) reading `x`: a float
+  // ADD/SUB/MUL of x and a constant of one value or one per channel, or a PRELU of x with such a
+  // slope.
+  static Status ReadRowOp(const OpContext& e, const RuntimeTensor* x, const char* where, RowOp* a) {
+    const int32_t code = e.graph->CodeOf(*e.op).builtin;
+    a->op = code == graph::op::kAdd   ? FloatBinary::kAdd
+            : code == graph::op::kSub ? FloatBinary::kSub
+            : code == graph::op::kMul ? FloatBinary::kMul
+                                      : FloatBinary::kPrelu;
+    a->c_first = e.num_inputs() == 2 && e.input(1) == x;
+    const RuntimeTensor* k = e.num_inputs() == 2 ? e.input(a->c_first ? 0 : 1) : nullptr;
+    a->out = e.outputs.size() == 1 ? e.output(0) : nullptr;
+    const bool ok = (code == graph::op::kAdd || code == graph::op::kSub ||
+                     code == graph::op::kMul || (code == graph::op::kPrelu && !a->c_first)) &&
+                    e.num_inputs() == 2 && e.input(a->c_first ? 1 : 0) == x && k && k->constant &&
+                    k->type() == DType::kFloat32 && a->out && a->out->type() == DType::kFloat32 &&
+                    a->out->shape() == x->shape() &&
+                    (k->elements() == 1 || k->elements() == x->dim(3));
+    if (!ok) return e.Error(std::string("cannot run ") + where + " fused into a convolution");
+    a->c = k->as<float>();
+    a->sc = k->elements() == 1 ? 0 : 1;
+    builtin::Activation act = builtin::Activation::kNone;
+    if (code != graph::op::kPrelu) XBNN_RETURN_IF_ERROR(ReadActivation(e, &act));
+    FloatActivationRange(act, &a->lo, &a->hi);
+    return Status::Ok();
+  }
+
+  // The ops of ctx.fused_before_pool on output rows [r0, r1) of the convolution, in place (the
+  // separate ops' loops on the same values).
+  void RunBefore(int r0, int r1) const {
+    const int64_t c = g_.out_c, pixels = int64_t{r1 - r0} * g_.gw.out;
+    float* x = out_->as<float>() + int64_t{r0} * g_.gw.out * c;
+    for (const RowOp& e : before_) {
+      if (e.c_first) {
+        BinaryRowsF32(e.op, e.c, e.sc, 0, x, 1, c, x, pixels, c, e.lo, e.hi);
+      } else {
+        BinaryRowsF32(e.op, x, 1, c, e.c, e.sc, 0, x, pixels, c, e.lo, e.hi);
+      }
+    }
+  }
+
   // The ops of ctx.fused_after_pool (fusion.h) and the fused LceQuantize after a fused pooling.
   Status PrepareAfterPool(const OpContext& ctx) {
     const RuntimeTensor* x = pool_ctx_->output(0);
     for (const OpContext* e : ctx.fused_after_pool) {
-      const int32_t code = e->graph->CodeOf(*e->op).builtin;
-      AfterPool a;
-      a.op = code == graph::op::kAdd   ? FloatBinary::kAdd
-             : code == graph::op::kSub ? FloatBinary::kSub
-                                       : FloatBinary::kMul;
-      a.c_first = e->input(1) == x;
-      const RuntimeTensor* k = e->input(a.c_first ? 0 : 1);
-      a.out = e->output(0);
-      const bool ok =
-          (code == graph::op::kAdd || code == graph::op::kSub || code == graph::op::kMul) &&
-          e->num_inputs() == 2 && e->input(a.c_first ? 1 : 0) == x && k && k->constant &&
-          k->type() == DType::kFloat32 && a.out && a.out->type() == DType::kFloat32 &&
-          a.out->shape() == x->shape() && (k->elements() == 1 || k->elements() == x->dim(3));
-      if (!ok) return e->Error("cannot run after a pooling fused into a convolution");
-      a.c = k->as<float>();
-      a.sc = k->elements() == 1 ? 0 : 1;
-      builtin::Activation act;
-      XBNN_RETURN_IF_ERROR(ReadActivation(*e, &act));
-      FloatActivationRange(act, &a.lo, &a.hi);
+      RowOp a;
+      XBNN_RETURN_IF_ERROR(ReadRowOp(*e, x, "after a pooling", &a));
       after_.push_back(a);
       x = a.out;
     }
@@ -273,9 +319,12 @@ class Conv2D final : public runtime::OpKernel {
 
   // The fused MAX_POOL_2D (ctx.fused_pool): its geometry, and per row of the convolution's
   // output the pooling rows whose windows end there.
-  Status PreparePool(const OpContext& pool) {
+  // `x`: the pooling's input, the convolution's output or the last op of ctx.fused_before_pool
+  // (whose values the convolution's output then holds).
+  Status PreparePool(const OpContext& pool, const RuntimeTensor* x) {
     XBNN_RETURN_IF_ERROR(ReadPool(pool, &pool_));
-    if (pool.input(0) != out_ || pool.input(0)->type() != DType::kFloat32) {
+    if (pool.input(0) != x || pool.input(0)->type() != DType::kFloat32 ||
+        x->shape() != out_->shape()) {
       return pool.Error("a pooling fused into a convolution needs its float output");
     }
     pool_ctx_ = &pool;
@@ -407,15 +456,7 @@ class Conv2D final : public runtime::OpKernel {
   RuntimeTensor* packed_ = nullptr;      // a fused LceQuantize's output (ctx.fused_packed)
   RuntimeTensor* pool_packed_ = nullptr;  // the same of the pooled rows (after after_)
   const OpContext* pool_ctx_ = nullptr;  // a fused MAX_POOL_2D (ctx.fused_pool)
-  struct AfterPool {                     // one op of ctx.fused_after_pool
-    FloatBinary op = FloatBinary::kAdd;
-    const float* c = nullptr;  // the constant operand: one value (sc 0) or one per channel (sc 1)
-    int64_t sc = 0;
-    bool c_first = false;  // constant op pooled (else pooled op constant)
-    float lo = 0, hi = 0;  // the op's activation range
-    RuntimeTensor* out = nullptr;
-  };
-  std::vector<AfterPool> after_;
+  std::vector<RowOp> before_, after_;
   mutable std::vector<float> scratch_;  // with after_: two pooled rows per thread (PoolRow)
   PoolGeometry pool_;
   std::vector<int> pool_lo_, pool_hi_;          // per pooling row: its window's input rows
