@@ -353,8 +353,14 @@ class FloatChain {
   // With `first`, first(self, q, m, dst) computes the first op's rows [q, q + m) into dst instead
   // (an ADD with a fused PAD).
   using FirstRows = void (*)(const void* self, int64_t q, int64_t m, float* dst);
+  // And first_chain(self, q, m, steps, nsteps, out) runs the first op and then the steps on rows
+  // [q, q + m) into out in vector registers (FloatRowsVector), or returns false to have `first`
+  // and the steps run one pass at a time.
+  using FirstChain = bool (*)(const void* self, int64_t q, int64_t m, const FloatStep* steps,
+                              int nsteps, float* out);
   void Run(const OpContext& ctx, const float* a, const float* b, float* out,
-           FirstRows first = nullptr, const void* self = nullptr) const;
+           FirstRows first = nullptr, const void* self = nullptr,
+           FirstChain first_chain = nullptr) const;
 
  private:
   struct Step {

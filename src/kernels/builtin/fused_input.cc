@@ -81,7 +81,10 @@ Status FusedInputRows::Prepare(const OpContext& ctx, FloatBinary op, const Float
   return Status::Ok();
 }
 
-void FusedInputRows::Rows(int64_t r0, int64_t m, float* dst) const {
+// Walks both inputs' pieces from row r0: each stretch [c, end) where neither changes is one
+// call f(c, end, a, sa, a_row, b, sb, b_row); stops where f returns false.
+template <typename F>
+bool FusedInputRows::Stretches(int64_t r0, F&& f) const {
   static constexpr float kZero = 0.0f;
   auto at = [&](const Piece& p, int64_t c, int64_t* s, int64_t* row) -> const float* {
     if (p.t == nullptr) {
@@ -92,7 +95,6 @@ void FusedInputRows::Rows(int64_t r0, int64_t m, float* dst) const {
     *row = p.row;
     return p.t->as<float>() + p.offset + r0 * p.row + (c - p.c0) * p.s;
   };
-  // Walk both inputs' pieces: each stretch where neither changes is one strided row call.
   size_t i = 0, j = 0;
   for (int64_t c = 0; c < channels_;) {
     while (a_[i].c1 <= c) ++i;
@@ -101,9 +103,35 @@ void FusedInputRows::Rows(int64_t r0, int64_t m, float* dst) const {
     int64_t sa = 0, arow = 0, sb = 0, brow = 0;
     const float* pa = at(a_[i], c, &sa, &arow);
     const float* pb = at(b_[j], c, &sb, &brow);
-    BinaryRowsStridedF32(op_, pa, sa, arow, pb, sb, brow, dst + c, channels_, m, end - c, lo_, hi_);
+    if (!f(c, end, pa, sa, arow, pb, sb, brow)) return false;
     c = end;
   }
+  return true;
+}
+
+void FusedInputRows::Rows(int64_t r0, int64_t m, float* dst) const {
+  Stretches(r0, [&](int64_t c, int64_t end, const float* pa, int64_t sa, int64_t arow,
+                    const float* pb, int64_t sb, int64_t brow) {
+    BinaryRowsStridedF32(op_, pa, sa, arow, pb, sb, brow, dst + c, channels_, m, end - c, lo_, hi_);
+    return true;
+  });
+}
+
+bool FusedInputRows::ChainRows(int64_t r0, int64_t m, const FloatStep* steps, int nsteps,
+                               float* out) const {
+  constexpr int kMaxSteps = 16;
+  if (nsteps > kMaxSteps) return false;
+  FloatStep shifted[kMaxSteps];
+  return Stretches(r0, [&](int64_t c, int64_t end, const float* pa, int64_t sa, int64_t arow,
+                           const float* pb, int64_t sb, int64_t brow) {
+    // The steps' operands from channel c on (a value for all channels stays where it is).
+    for (int k = 0; k < nsteps; ++k) {
+      shifted[k] = steps[k];
+      shifted[k].k += c * steps[k].s;
+    }
+    return FloatRowsVector(op_, pa, sa, arow, pb, sb, brow, lo_, hi_, shifted, nsteps, r0, out + c,
+                           channels_, m, end - c);
+  });
 }
 
 void FusedInputRows::Run(const OpContext& ctx, const FloatChain& chain, float* out) const {
@@ -113,7 +141,10 @@ void FusedInputRows::Run(const OpContext& ctx, const FloatChain& chain, float* o
         [](const void* self, int64_t q, int64_t m, float* dst) {
           static_cast<const FusedInputRows*>(self)->Rows(q, m, dst);
         },
-        this);
+        this,
+        [](const void* self, int64_t q, int64_t m, const FloatStep* steps, int nsteps, float* dst) {
+          return static_cast<const FusedInputRows*>(self)->ChainRows(q, m, steps, nsteps, dst);
+        });
     return;
   }
   ParallelForRows(ctx, rows_, static_cast<double>(rows_ * channels_) / kElementwiseFloatsPerSecond,

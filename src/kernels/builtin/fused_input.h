@@ -37,8 +37,14 @@ class FusedInputRows {
   // Input `x` (input 0 or 1 of the op) as pieces.
   Status Describe(const OpContext& ctx, const FloatBroadcastRows& rows, const RuntimeTensor* x,
                   int input, Pieces* pieces) const;
+  template <typename F>
+  bool Stretches(int64_t r0, F&& f) const;
   // Rows [r0, r0 + m) into dst (rows of channels_ floats).
   void Rows(int64_t r0, int64_t m, float* dst) const;
+  // The same followed by the chain's steps (operand rows from r0), in vector registers: each
+  // stretch of channels whose pieces do not change is one FloatRowsVector call. False where one
+  // declines (out may then hold some stretches; the caller recomputes every row).
+  bool ChainRows(int64_t r0, int64_t m, const FloatStep* steps, int nsteps, float* out) const;
 
   bool active_ = false;
   FloatBinary op_ = FloatBinary::kAdd;
