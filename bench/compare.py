@@ -61,10 +61,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV_PY = ".cache/lce-venv/bin/python"
 
-ENGINES = ("xbnn", "xbnn-bf16", "LCE", "TFLite", "OV-f32", "OV")
+ENGINES = ("xbnn", "xbnn-bf16", "xbnn-wg", "LCE", "TFLite", "OV-f32", "OV")
 ENGINE_LABELS = {
     "xbnn": "xbnn",
     "xbnn-bf16": "xbnn bf16 (opt-in)",
+    "xbnn-wg": "xbnn f32-winograd (opt-in)",
     "LCE": "LCE 0.16",
     "TFLite": "TFLite float (XNNPACK)",
     "OV-f32": "OpenVINO f32",
@@ -75,7 +76,9 @@ OV_ENGINES = ("OV-f32", "OV")
 # AVX512-BF16 or AMX, and xbnn's opt-in mode. In a random-weight model that can move the outputs
 # past the tolerance; such an engine is left out of that model's timing (and said so), while the
 # exact engines are still timed. A disagreement of any other engine stops the model.
-LOSSY_ENGINES = ("OV", "xbnn-bf16")
+LOSSY_ENGINES = ("OV", "xbnn-bf16", "xbnn-wg")
+# xbnn's engines and the float precision each runs (the opt-in ones: Interpreter(float_precision=)).
+XBNN_PRECISIONS = {"xbnn": "f32", "xbnn-bf16": "bf16", "xbnn-wg": "f32-winograd"}
 # In each phase of more than one thread, xbnn at the fewest threads again (a process of its own, no
 # pool threads at one thread) in the same shuffled rounds: "xbnn 1T / nT" is then a median of
 # per-round ratios like the engines' ratios, where the two phases' medians carry whatever speed the
@@ -290,7 +293,7 @@ def _worker_mods(kind, xbnn_path):
     mods = {}
     import numpy as np
     mods["np"] = np
-    if kind in ("xbnn", "xbnn-bf16"):
+    if kind in XBNN_PRECISIONS:
         if xbnn_path:
             sys.path.insert(0, xbnn_path)
         import xbnn
@@ -313,9 +316,9 @@ def _worker_mods(kind, xbnn_path):
 
 
 def _make_engine(kind, mods, spec):
-    if kind in ("xbnn", "xbnn-bf16"):
+    if kind in XBNN_PRECISIONS:
         return XbnnEngine(mods, spec["model_bytes"], spec["inputs"], spec["threads"],
-                          "bf16" if kind == "xbnn-bf16" else "f32")
+                          XBNN_PRECISIONS[kind])
     if kind == "LCE":
         return LceEngine(mods, spec["model_bytes"], spec["inputs"], spec["threads"])
     if kind == "TFLite":
@@ -530,14 +533,14 @@ def check_engines(np, engines, refs, inputs_sets, float_sets, args, report):
                     continue
                 diff, rel = rel_diff(np, o, r)
                 key = f"{name} {threads}T out{k}"
-                if name in OV_ENGINES or name == "xbnn-bf16":
+                if name in OV_ENGINES or name in ("xbnn-bf16", "xbnn-wg"):
                     flat_o, flat_r = o.reshape(o.shape[0], -1), r.reshape(r.shape[0], -1)
                     same_argmax = bool(np.array_equal(flat_o.argmax(-1), flat_r.argmax(-1)))
                     top5 = 5
                     if flat_r.shape[-1] >= 5:
                         top5 = min(len(set(np.argsort(-a)[:5]) & set(np.argsort(-b)[:5]))
                                    for a, b in zip(flat_o, flat_r))
-                    rec = report["ov_vs_lce" if name in OV_ENGINES else "bf16_vs_lce"].setdefault(
+                    rec = report["ov_vs_lce" if name in OV_ENGINES else "optin_vs_lce"].setdefault(
                         key, {"max_abs": 0.0, "max_rel": 0.0, "argmax_agree": True,
                               "top5_overlap_min": 5})
                     rec["max_abs"] = max(rec["max_abs"], diff)
@@ -545,8 +548,8 @@ def check_engines(np, engines, refs, inputs_sets, float_sets, args, report):
                     rec["argmax_agree"] = rec["argmax_agree"] and same_argmax
                     rec["top5_overlap_min"] = min(rec["top5_overlap_min"], top5)
                     tol = args.ov_tol if name == "OV-f32" else args.ov_default_tol
-                    what = "OpenVINO" if name in OV_ENGINES else "xbnn bf16"
-                    # xbnn's opt-in bf16 mode: reported, but an argmax that moves between the
+                    what = "OpenVINO" if name in OV_ENGINES else ENGINE_LABELS[name]
+                    # xbnn's opt-in modes: reported, but an argmax that moves between the
                     # near-equal scores of a random-weight model does not stop the timing.
                     argmax_gate = name in OV_ENGINES
                     if not rel <= tol or (argmax_gate and not same_argmax) or top5 < 3:
@@ -902,6 +905,12 @@ def summarize(results, threads, quiet):
             row["q_x_OV_bf16"] = (row["q_OV"] / row["q_xbnn-bf16"]
                                   if not math.isnan(row.get("q_xbnn-bf16", math.nan))
                                   else math.nan)
+            # OpenVINO over xbnn's opt-in Winograd stems (float32 arithmetic, other rounding).
+            for ov, key in (("OV-f32", "OVf32_wg"), ("OV", "OV_wg")):
+                row["xp_" + key] = paired((ov, t), ("xbnn-wg", t))
+                row["q_x_" + key] = (row["q_" + ov] / row["q_xbnn-wg"]
+                                     if not math.isnan(row.get("q_xbnn-wg", math.nan))
+                                     else math.nan)
             t1 = min(threads)
             if t != t1 and ("xbnn", t1) in s:
                 for e in ENGINES:
@@ -1005,6 +1014,11 @@ def target_lines(rows, threads, contention=0):
         if not math.isnan(r["OV"]) and not math.isnan(r["xbnn-bf16"]):
             checks.append((r, "xp_OV_bf16", "q_x_OV_bf16", 1.0,
                            "OpenVINO default / xbnn bf16 (both bf16 float layers)"))
+        if not math.isnan(r["xbnn-wg"]):
+            for ov, key, want in (("OV-f32", "OVf32_wg", 1.3), ("OV", "OV_wg", 1.0)):
+                if not math.isnan(r[ov]):
+                    checks.append((r, "xp_" + key, "q_x_" + key, want,
+                                   f"{ENGINE_LABELS[ov]} / xbnn f32-winograd (opt-in)"))
         if r["model"] in TARGET_MODELS and r["threads"] == 1 and not contention:
             checks += [(r, "xp_LCE", "q_x_LCE", 20, "LCE / xbnn"),
                        (r, "xp_TFLite", "q_x_TFLite", 5, "TFLite / xbnn")]
@@ -1046,8 +1060,8 @@ def write_png(mods, rows, threads, path, subtitle=""):
         if r["model"] not in models:
             models.append(r["model"])
     by = {(r["model"], r["threads"]): r for r in rows}
-    colors = {"xbnn": "#1f77b4", "xbnn-bf16": "#9ecae1", "LCE": "#d62728", "TFLite": "#7f7f7f",
-              "OV-f32": "#2ca02c", "OV": "#98df8a"}
+    colors = {"xbnn": "#1f77b4", "xbnn-bf16": "#9ecae1", "xbnn-wg": "#6baed6", "LCE": "#d62728",
+              "TFLite": "#7f7f7f", "OV-f32": "#2ca02c", "OV": "#98df8a"}
     es = used_engines(rows)
     series = [(e, t) for e in es for t in threads]
     labels = []
@@ -1233,6 +1247,9 @@ def write_markdown(path, args, env, rows, results, threads, loads, overhead, pro
         "AVX-512 BF16 the 7x7 stems and 1x1 convolutions multiply in bfloat16; elsewhere the "
         "same kernels as xbnn), checked against LCE like OpenVINO default, and compared with "
         "OpenVINO default, whose float layers are bf16 too;\n"
+        "  - xbnn f32-winograd (opt-in, `--xbnn-winograd`): `float_precision=\"f32-winograd\"`, "
+        "the 7x7 stride-2 stems as float32 Winograd convolutions (other rounding than LCE's), "
+        "checked like the bf16 engines and compared with both OpenVINO engines;\n"
         "  - LCE: `larq_compute_engine.tflite.python.interpreter.Interpreter(model_bytes, "
         "num_threads=N).predict(x)` with its defaults (optimized bconv kernel, "
         "`use_xnnpack=False`);\n"
@@ -1501,6 +1518,10 @@ def parse_args():
     p.add_argument("--no-tflite", action="store_true", help="leave out stock TFLite")
     p.add_argument("--no-xbnn-bf16", action="store_true",
                    help="leave out xbnn's opt-in bf16 mode (float_precision=\"bf16\")")
+    p.add_argument("--xbnn-winograd", action="store_true",
+                   help="add xbnn's opt-in Winograd stems (float_precision=\"f32-winograd\"), "
+                        "checked against LCE like the bf16 engines and compared with both "
+                        "OpenVINO engines")
     p.add_argument("--no-openvino", action="store_true", help="leave out OpenVINO")
     p.add_argument("--ov-tol", type=float, default=0.1,
                    help="OpenVINO f32 vs LCE: max |diff| relative to LCE's output range (float "
@@ -1568,6 +1589,7 @@ def main():
 
     engines_used = [e for e in ENGINES if not (e == "TFLite" and args.no_tflite)
                     and not (e == "xbnn-bf16" and args.no_xbnn_bf16)
+                    and not (e == "xbnn-wg" and not args.xbnn_winograd)
                     and not (e in OV_ENGINES and args.no_openvino)]
     results = []
     progress.update("starting one worker process per engine ...")
@@ -1602,7 +1624,7 @@ def main():
                 inputs_sets, float_sets = inputs_sets[:1], [finputs]
             progress.update("  LCE reference outputs ...")
             refs = reference_outputs(mods, model_bytes, inputs_sets)
-            check = {"xbnn_vs_lce": {}, "tflite_vs_lce": {}, "ov_vs_lce": {}, "bf16_vs_lce": {}}
+            check = {"xbnn_vs_lce": {}, "tflite_vs_lce": {}, "ov_vs_lce": {}, "optin_vs_lce": {}}
             translated, ov_runtime = None, {}
             if "OV" in engines_used:
                 progress.update("  translating to OpenVINO ...")
@@ -1660,7 +1682,7 @@ def main():
                 osum = ", ".join(f"{k}: {v['max_rel']:.2g} of range, argmax "
                                  f"{'agrees' if v['argmax_agree'] else 'DIFFERS'}"
                                  for k, v in list(check["ov_vs_lce"].items())
-                                 + list(check["bf16_vs_lce"].items()) if f" {t}T" in k)
+                                 + list(check["optin_vs_lce"].items()) if f" {t}T" in k)
                 progress.done(f"  {t} thread(s): vs LCE 1T: {summary}" + (f"; stock float {fsum}" if fsum else "")
                               + (f"; {osum}" if osum else ""))
                 if bad:
@@ -1678,7 +1700,7 @@ def main():
                 # thread alone after stalls and windows without help.
                 pool = []
                 for (e, _), eng in engines.items():
-                    st = eng.thread_stats() if e in ("xbnn", "xbnn-bf16") and t > 1 else None
+                    st = eng.thread_stats() if e in XBNN_PRECISIONS and t > 1 else None
                     if st:
                         steps = st["parallel_steps"] + st["serial_steps"]
                         pool.append(f"{e} pool: {100 * st['serial_steps'] / max(steps, 1):.0f}% of "

@@ -25,7 +25,7 @@ class Fixed:
 
 def check(engines, ref):
     args = argparse.Namespace(tol=1e-4, ov_tol=0.1, ov_default_tol=0.25, float_tol=0.01)
-    report = {"xbnn_vs_lce": {}, "tflite_vs_lce": {}, "ov_vs_lce": {}, "bf16_vs_lce": {}}
+    report = {"xbnn_vs_lce": {}, "tflite_vs_lce": {}, "ov_vs_lce": {}, "optin_vs_lce": {}}
     x = [np.zeros((1, 4), np.float32)]
     failed = compare.check_engines(np, engines, [ref], [x], [x], args, report)
     dropped = {}
@@ -36,11 +36,13 @@ def test_a_bf16_engine_that_disagrees_is_left_out_and_the_rest_timed():
     ref = [np.linspace(0, 1, 10, dtype=np.float32)[None]]
     far = [ref[0][:, ::-1].copy()]  # another argmax, the whole range away
     bad, dropped = check({("xbnn", 1): Fixed("xbnn", ref), ("OV-f32", 1): Fixed("OV-f32", ref),
-                          ("OV", 1): Fixed("OV", far), ("xbnn-bf16", 1): Fixed("xbnn-bf16", far)},
+                          ("OV", 1): Fixed("OV", far), ("xbnn-bf16", 1): Fixed("xbnn-bf16", far),
+                          ("xbnn-wg", 1): Fixed("xbnn-wg", far)},
                          ref)
     assert bad == []
-    assert sorted(dropped) == ["OV", "xbnn-bf16"]
+    assert sorted(dropped) == ["OV", "xbnn-bf16", "xbnn-wg"]
     assert "argmax DIFFERS" in dropped["OV"][0]
+    assert "xbnn f32-winograd (opt-in) vs LCE" in dropped["xbnn-wg"][0]
 
 
 def test_an_exact_engine_that_disagrees_stops_the_model():
