@@ -418,9 +418,8 @@ void FloatChain::Run(const OpContext& ctx, const float* a, const float* b, float
   // The whole chain per element in vector registers where the CPU and the rows allow it
   // (FloatRowsVector), not a pass per op over each block: RealToBinaryNet's chains (its MUL
   // rows in the profile) 1.10x faster (Zen 5).
-  constexpr size_t kVectorSteps = 16;
-  std::array<FloatStep, kVectorSteps> vsteps;
-  bool vector = (!first || first_chain) && !steps_.empty() && steps_.size() <= kVectorSteps;
+  std::array<FloatStep, kMaxFloatSteps> vsteps;
+  bool vector = (!first || first_chain) && !steps_.empty() && steps_.size() <= vsteps.size();
   for (size_t j = 0; vector && j < steps_.size(); ++j) {
     const Step& st = steps_[j];
     vsteps[j] = {st.op, st.operand->as<float>(), st.s, st.row, st.operand_first, st.lo, st.hi};

@@ -87,7 +87,10 @@ class Conv2D final : public runtime::OpKernel {
     } else {  // other kernels: the pooling after the whole convolution, as the separate op
       InvokeConv(ctx);
       if (!before_.empty()) {
-        ParallelForRows(ctx, int64_t{g_.batch} * g_.gh.out, seconds_ * 0.05,
+        const int64_t rows = int64_t{g_.batch} * g_.gh.out;
+        const double floats = static_cast<double>(rows) * g_.gw.out * g_.out_c;
+        ParallelForRows(ctx, rows,
+                        floats * static_cast<double>(before_.size()) / kElementwiseFloatsPerSecond,
                         [&](int, int64_t r0, int64_t r1) {
                           RunBefore(static_cast<int>(r0), static_cast<int>(r1));
                         });

@@ -119,9 +119,8 @@ void FusedInputRows::Rows(int64_t r0, int64_t m, float* dst) const {
 
 bool FusedInputRows::ChainRows(int64_t r0, int64_t m, const FloatStep* steps, int nsteps,
                                float* out) const {
-  constexpr int kMaxSteps = 16;
-  if (nsteps > kMaxSteps) return false;
-  FloatStep shifted[kMaxSteps];
+  if (nsteps > kMaxFloatSteps) return false;
+  FloatStep shifted[kMaxFloatSteps];
   return Stretches(r0, [&](int64_t c, int64_t end, const float* pa, int64_t sa, int64_t arow,
                            const float* pb, int64_t sb, int64_t brow) {
     // The steps' operands from channel c on (a value for all channels stays where it is).

@@ -11,14 +11,12 @@
 namespace xbnn::kernels::builtin {
 namespace {
 
-constexpr int kMaxSteps = 16;
-
 // The values each op needs in every lane, splatted once per call (built inside the row loops,
 // GCC 12 assembled them through the stack at every use): per op (0: the first, k + 1: step k)
 // its clamp bounds and its operand where that is one value.
 template <typename V>
 struct Splats {
-  V lo[kMaxSteps + 1], hi[kMaxSteps + 1], k[kMaxSteps + 1];
+  V lo[kMaxFloatSteps + 1], hi[kMaxFloatSteps + 1], k[kMaxFloatSteps + 1];
 };
 
 // NV vectors of an operand along the row, or its splat.
@@ -186,7 +184,7 @@ bool FloatRowsVector(FloatBinary op, const float* a, int64_t sa, int64_t a_row, 
   // The chain value along the row; other operands along the row or one value for all rows (a
   // scalar first operand, or one value per row, stays with BinaryRowsF32's loops).
   auto ok = [](int64_t s, int64_t row) { return s == 1 || (s == 0 && row == 0); };
-  if (sa != 1 || !ok(sb, b_row) || nsteps > kMaxSteps) return false;
+  if (sa != 1 || !ok(sb, b_row) || nsteps > kMaxFloatSteps) return false;
   for (int k = 0; k < nsteps; ++k) {
     if (!ok(steps[k].s, steps[k].row)) return false;
   }

@@ -24,6 +24,9 @@ void BinaryRowsStridedF32(FloatBinary op, const float* a, int64_t sa, int64_t a_
                           int64_t sb, int64_t b_row, float* out, int64_t out_row, int64_t rows,
                           int64_t n, float lo, float hi);
 
+// The most steps FloatRowsVector takes (longer chains keep the per-op passes).
+inline constexpr int kMaxFloatSteps = 16;
+
 // One op of a chain after its first (FloatChain, common.h): the chain value x and the operand
 // k (k[r * row + i * s], s 0 or 1) give clamp(x op k, lo, hi), or clamp(k op x, lo, hi) with
 // k_first; MAXIMUM/MINIMUM/PRELU ignore lo/hi, as in BinaryRowsF32.
