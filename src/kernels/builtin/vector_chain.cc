@@ -3,8 +3,6 @@
 // expression as BinaryRowsF32's scalar loop, lane by lane, so the bits are the separate ops';
 // only the intermediate values never go to memory. RealToBinaryNet's chains after each binary
 // convolution (gate, PReLU, residual; batch norm) had stored and reloaded every value per op.
-#include <type_traits>
-
 #include "kernels/builtin/vector_ext.h"
 #include "kernels/builtin/vector_loops.h"
 
@@ -31,53 +29,6 @@ inline __attribute__((always_inline)) void Operand(const float* p, bool along, c
     } else {
       v[j] = splat;
     }
-  }
-}
-
-// r = op(x, y) lane by lane: BinaryRows's expressions (the clamp as std::min(std::max(v, lo),
-// hi); PRELU picks x or x * y, as its bit blend does).
-template <FloatBinary kOp, typename V, int NV>
-inline __attribute__((always_inline)) void ApplyOp(const V (&x)[NV], const V (&y)[NV], const V& vlo,
-                                                   const V& vhi, V (&r)[NV]) {
-#pragma GCC unroll 4
-  for (int j = 0; j < NV; ++j) {
-    if constexpr (kOp == FloatBinary::kMax) {
-      r[j] = x[j] > y[j] ? x[j] : y[j];
-    } else if constexpr (kOp == FloatBinary::kMin) {
-      r[j] = x[j] < y[j] ? x[j] : y[j];
-    } else if constexpr (kOp == FloatBinary::kPrelu) {
-      r[j] = x[j] >= V{} ? x[j] : x[j] * y[j];
-    } else {
-      V v;
-      if constexpr (kOp == FloatBinary::kAdd) v = x[j] + y[j];
-      if constexpr (kOp == FloatBinary::kSub) v = x[j] - y[j];
-      if constexpr (kOp == FloatBinary::kMul) v = x[j] * y[j];
-      if constexpr (kOp == FloatBinary::kDiv) v = x[j] / y[j];
-      const V t = v < vlo ? vlo : v;  // std::max(v, lo)
-      r[j] = vhi < t ? vhi : t;       // std::min(t, hi)
-    }
-  }
-}
-
-// Calls f with op as a compile-time constant (std::integral_constant).
-template <typename F>
-inline __attribute__((always_inline)) void WithOp(FloatBinary op, F&& f) {
-  using B = FloatBinary;
-  switch (op) {
-    case B::kAdd:
-      return f(std::integral_constant<B, B::kAdd>{});
-    case B::kSub:
-      return f(std::integral_constant<B, B::kSub>{});
-    case B::kMul:
-      return f(std::integral_constant<B, B::kMul>{});
-    case B::kDiv:
-      return f(std::integral_constant<B, B::kDiv>{});
-    case B::kMax:
-      return f(std::integral_constant<B, B::kMax>{});
-    case B::kMin:
-      return f(std::integral_constant<B, B::kMin>{});
-    case B::kPrelu:
-      return f(std::integral_constant<B, B::kPrelu>{});
   }
 }
 

@@ -86,89 +86,37 @@ inline __attribute__((always_inline)) void BinaryRows(FloatBinary op, const floa
 }
 
 // BinaryRows where both operands run along the row (sa = sb = 1; b_row 0 for a per-channel
-// vector) and n is a multiple of the vector width: explicit vector loops, and no clamp where the
-// bounds are infinite (the identity, NaN and -0 included). GCC's own vectorization of Row spent
-// more on each 64-channel row's loop setup and remainder test than on its four vectors
-// (RealToBinaryNet's elementwise chains ran at ~1 cycle per element). Same float operations per
-// element as Row, so the same bits.
-template <typename V, bool kClamp, typename F>
-inline __attribute__((always_inline)) void VectorRows(const float* a, int64_t a_row, const float* b,
-                                                      int64_t b_row, float* out, int64_t out_row,
-                                                      int64_t rows, int64_t n, float lo, float hi,
-                                                      F f) {
-  constexpr int L = sizeof(V) / sizeof(float);
-  const V vlo = V{} + lo, vhi = V{} + hi;
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* pa = a + r * a_row;
-    const float* pb = b + r * b_row;
-    float* po = out + r * out_row;
-#pragma GCC unroll 4
-    for (int64_t i = 0; i < n; i += L) {
-      V x, y;
-      LoadV(x, pa + i);
-      LoadV(y, pb + i);
-      V v;
-      f(x, y, v);
-      if constexpr (kClamp) {
-        const V t = v < vlo ? vlo : v;  // std::max(v, lo)
-        v = vhi < t ? vhi : t;          // std::min(t, hi)
-      }
-      StoreV(po + i, v);
-    }
-  }
-}
-
-// Returns false where VectorRows does not apply.
+// vector) and n is a multiple of the vector width: explicit vector loops of the op's lane
+// expressions (ApplyOp, the same float operations as Row, so the same bits). GCC's own
+// vectorization of Row spent more on each 64-channel row's loop set-up and remainder test than
+// on its four vectors (RealToBinaryNet's elementwise ops ran at ~1 cycle per element). Returns
+// false where it does not apply.
 template <typename V>
 inline __attribute__((always_inline)) bool VectorBinaryRows(
     FloatBinary op, const float* a, int64_t sa, int64_t a_row, const float* b, int64_t sb,
     int64_t b_row, float* out, int64_t out_row, int64_t rows, int64_t n, float lo, float hi) {
   constexpr int L = sizeof(V) / sizeof(float);
   if (sa != 1 || sb != 1 || n % L != 0) return false;
-  const bool clamp = !(lo == -__builtin_inff() && hi == __builtin_inff());
-  auto run = [&](auto f, bool with_clamp) __attribute__((always_inline)) {
-    if (with_clamp) {
-      VectorRows<V, true>(a, a_row, b, b_row, out, out_row, rows, n, lo, hi, f);
-    } else {
-      VectorRows<V, false>(a, a_row, b, b_row, out, out_row, rows, n, lo, hi, f);
-    }
-  };
-  switch (op) {
-    case FloatBinary::kAdd:
-      run(
-          [](const V& x, const V& y, V& r) __attribute__((always_inline)) { r = x + y; }, clamp);
-      return true;
-    case FloatBinary::kSub:
-      run(
-          [](const V& x, const V& y, V& r) __attribute__((always_inline)) { r = x - y; }, clamp);
-      return true;
-    case FloatBinary::kMul:
-      run(
-          [](const V& x, const V& y, V& r) __attribute__((always_inline)) { r = x * y; }, clamp);
-      return true;
-    case FloatBinary::kDiv:
-      run(
-          [](const V& x, const V& y, V& r) __attribute__((always_inline)) { r = x / y; }, clamp);
-      return true;
-    case FloatBinary::kMax:
-      run(
-          [](const V& x, const V& y, V& r) __attribute__((always_inline)) { r = x > y ? x : y; },
-          false);
-      return true;
-    case FloatBinary::kMin:
-      run(
-          [](const V& x, const V& y, V& r) __attribute__((always_inline)) { r = x < y ? x : y; },
-          false);
-      return true;
-    case FloatBinary::kPrelu:
-      // The lanes of x or of x * y, as Row's bit blend.
-      run(
-          [](const V& x, const V& y, V& r)
-              __attribute__((always_inline)) { r = x >= V{} ? x : x * y; },
-          false);
-      return true;
-  }
-  return false;
+  V vlo, vhi;
+  SplatV(vlo, lo);
+  SplatV(vhi, hi);
+  WithOp(
+      op, [&](auto k) __attribute__((always_inline)) {
+        for (int64_t r = 0; r < rows; ++r) {
+          const float* pa = a + r * a_row;
+          const float* pb = b + r * b_row;
+          float* po = out + r * out_row;
+#pragma GCC unroll 4
+          for (int64_t i = 0; i < n; i += L) {
+            V x[1], y[1], v[1];
+            LoadV(x[0], pa + i);
+            LoadV(y[0], pb + i);
+            ApplyOp<decltype(k)::value, V, 1>(x, y, vlo, vhi, v);
+            StoreV(po + i, v[0]);
+          }
+        }
+      });
+  return true;
 }
 
 #if defined(__x86_64__)
