@@ -425,6 +425,7 @@ void FloatChain::Run(const OpContext& ctx, const float* a, const float* b, float
     vsteps[j] = {st.op, st.operand->as<float>(), st.s, st.row, st.operand_first, st.lo, st.hi};
   }
   auto task = [&](int thread, int64_t r0, int64_t r1) {
+    bool try_vector = vector;  // per task: the tasks run on several threads
     float* buf[2] = {nullptr, nullptr};
     if (!steps_.empty()) {
       buf[0] = scratch_.data() + static_cast<size_t>(thread) * 2 * static_cast<size_t>(block);
@@ -436,13 +437,16 @@ void FloatChain::Run(const OpContext& ctx, const float* a, const float* b, float
       // than one pass per op); the LceQuantize still packs them from L1/L2.
       m = std::min(std::max<int64_t>(block_rows_, 16384 / n), r1 - q);
       const int nsteps = static_cast<int>(steps_.size());
-      if (vector && (first ? first_chain(self, q, m, vsteps.data(), nsteps, last + q * n)
-                           : FloatRowsVector(first_, a + q * r.a_row_, r.sa_, r.a_row_,
-                                             b + q * r.b_row_, r.sb_, r.b_row_, lo_, hi_,
-                                             vsteps.data(), nsteps, q, last + q * n, n, m, n))) {
+      if (try_vector &&
+          (first ? first_chain(self, q, m, vsteps.data(), nsteps, last + q * n)
+                 : FloatRowsVector(first_, a + q * r.a_row_, r.sa_, r.a_row_, b + q * r.b_row_,
+                                   r.sb_, r.b_row_, lo_, hi_, vsteps.data(), nsteps, q,
+                                   last + q * n, n, m, n))) {
         if (pack_) pack_->RunRows(last, packed, q, q + m);
         continue;
       }
+      // What declines depends on the shapes and the CPU only: the task's other blocks would too.
+      try_vector = false;
       m = std::min(block_rows_, r1 - q);
       float* dst = steps_.empty() ? out + q * n : buf[0];
       if (first) {

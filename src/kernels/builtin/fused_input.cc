@@ -121,16 +121,21 @@ bool FusedInputRows::ChainRows(int64_t r0, int64_t m, const FloatStep* steps, in
                                float* out) const {
   if (nsteps > kMaxFloatSteps) return false;
   FloatStep shifted[kMaxFloatSteps];
-  return Stretches(r0, [&](int64_t c, int64_t end, const float* pa, int64_t sa, int64_t arow,
-                           const float* pb, int64_t sb, int64_t brow) {
-    // The steps' operands from channel c on (a value for all channels stays where it is).
-    for (int k = 0; k < nsteps; ++k) {
-      shifted[k] = steps[k];
-      shifted[k].k += c * steps[k].s;
-    }
-    return FloatRowsVector(op_, pa, sa, arow, pb, sb, brow, lo_, hi_, shifted, nsteps, r0, out + c,
-                           channels_, m, end - c);
-  });
+  // rows: m, or 0 to ask every stretch whether it can run (FloatRowsVector then writes nothing).
+  auto stretches = [&](int64_t rows) {
+    return Stretches(r0, [&](int64_t c, int64_t end, const float* pa, int64_t sa, int64_t arow,
+                             const float* pb, int64_t sb, int64_t brow) {
+      // The steps' operands from channel c on (a value for all channels stays where it is).
+      for (int k = 0; k < nsteps; ++k) {
+        shifted[k] = steps[k];
+        shifted[k].k += c * steps[k].s;
+      }
+      return FloatRowsVector(op_, pa, sa, arow, pb, sb, brow, lo_, hi_, shifted, nsteps, r0,
+                             out + c, channels_, rows, end - c);
+    });
+  };
+  // All or nothing: no stretch is computed before every one is known to run.
+  return stretches(0) && stretches(m);
 }
 
 void FusedInputRows::Run(const OpContext& ctx, const FloatChain& chain, float* out) const {

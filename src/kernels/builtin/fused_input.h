@@ -43,7 +43,7 @@ class FusedInputRows {
   void Rows(int64_t r0, int64_t m, float* dst) const;
   // The same followed by the chain's steps (operand rows from r0), in vector registers: each
   // stretch of channels whose pieces do not change is one FloatRowsVector call. False where one
-  // declines (out may then hold some stretches; the caller recomputes every row).
+  // declines (then before writing anything).
   bool ChainRows(int64_t r0, int64_t m, const FloatStep* steps, int nsteps, float* out) const;
 
   bool active_ = false;
