@@ -188,21 +188,30 @@ TEST_P(FusedBConv2DTest, QuickNetBlockShape) {
 }
 
 // Bi-Real Net's and BinaryResNetE18's blocks: zero padding (pad_values 0), whole 64-channel
-// tiles, both fused outputs (the AMX fast epilogue, with the general one on the border pixels).
+// tiles, both fused outputs (the AMX fast epilogue, with the general one on the border pixels); a
+// 28x28 map whose inner rows run apart from the border pixels (TileByPadding); with and without
+// an activation (the x clamp) and the LceQuantize bits (the compile-time epilogue kinds).
 TEST_P(FusedBConv2DTest, ZeroPaddedBlockShape) {
   XBNN_SKIP_IF_UNAVAILABLE(GetParam());
   std::mt19937_64 rng(11);
-  for (int stride : {1, 2}) {
-    FusedCase c;
-    c.p.in_h = c.p.in_w = 14;
-    c.p.channels_in = c.p.out_channels = 64;
-    c.p.kernel_h = c.p.kernel_w = 3;
-    c.p.stride_h = c.p.stride_w = stride;
-    c.p.padding = Padding::kSame;
-    c.p.pad_values = 0;
-    c.p.output_type = BOutputType::kFloat32;
-    c.no_clamp = true;
-    CheckFused(GetParam(), c, rng);
+  for (const auto& [hw, stride] : {std::pair{14, 1}, std::pair{14, 2}, std::pair{28, 1}}) {
+    for (const Activation act : {Activation::kNone, Activation::kRelu}) {
+      for (const bool packed : {true, false}) {
+        FusedCase c;
+        c.p.in_h = c.p.in_w = hw;
+        c.p.channels_in = c.p.out_channels = 64;
+        c.p.kernel_h = c.p.kernel_w = 3;
+        c.p.stride_h = c.p.stride_w = stride;
+        c.p.padding = Padding::kSame;
+        c.p.pad_values = 0;
+        c.p.activation = act;
+        c.p.output_type = BOutputType::kFloat32;
+        c.no_clamp = true;
+        c.want_packed = packed;
+        CheckFused(GetParam(), c, rng);
+        if (HasFailure()) return;
+      }
+    }
   }
 }
 

@@ -4,7 +4,9 @@
 // is compiled for the wider ISA, whose COMDAT copies could leak into baseline code at link time.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 
 #include "kernels/binary/binary_ops.h"
 #include "kernels/binary/optimized/isa.h"

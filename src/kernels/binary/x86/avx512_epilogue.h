@@ -17,6 +17,11 @@ inline uint32_t MaskBits(uint32_t bits) {
   return bits;
 }
 
+inline uint64_t MaskBits64(uint64_t bits) {
+  __asm__("" : "+r"(bits));
+  return bits;
+}
+
 struct Avx512Epilogue {
   using VI = __m512i;
   using VF = __m512;
@@ -46,6 +51,22 @@ struct Avx512Epilogue {
   }
   static inline uint32_t NegBits(VF v) {
     return MaskBits(_cvtmask16_u32(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ)));
+  }
+  // The (v < 0) bits of NV vectors joined in mask registers (kunpck) and moved out once.
+  template <int NV>
+  static inline uint64_t NegBitsAll(const VF (&v)[NV]) {
+    static_assert(NV >= 1 && NV <= 4);
+    __mmask16 m[NV];
+    for (int j = 0; j < NV; ++j) m[j] = _mm512_cmp_ps_mask(v[j], _mm512_setzero_ps(), _CMP_LT_OQ);
+    if constexpr (NV == 1) {
+      return MaskBits(_cvtmask16_u32(m[0]));
+    } else if constexpr (NV == 2) {
+      return MaskBits(_cvtmask32_u32(_mm512_kunpackw(m[1], m[0])));
+    } else {
+      const __mmask32 lo = _mm512_kunpackw(m[1], m[0]);
+      const __mmask32 hi = NV == 4 ? _mm512_kunpackw(m[3], m[2]) : __mmask32{m[2]};
+      return MaskBits64(_cvtmask64_u64(_mm512_kunpackd(hi, lo)));
+    }
   }
   static inline VI MinI(VI a, VI b) { return _mm512_min_epi32(a, b); }
   static inline VI MaxI(VI a, VI b) { return _mm512_max_epi32(a, b); }

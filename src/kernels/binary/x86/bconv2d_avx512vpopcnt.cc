@@ -146,7 +146,7 @@ struct Lanes {
     }
   }
 
-  template <int NV, BOutputType OT, bool kFull, bool kPad>
+  template <int NV, BOutputType OT, bool kFull, bool kPad, EpilogueKind kKind>
   static void Tile(const BConvPlan& plan, const int32_t* input, void* output,
                    const BConvFused* fused_in, int pixel_begin, int pixel_end, int tile) {
     const BConvPlan p = plan;  // local copies, as in BConvDriver::Tile
@@ -183,8 +183,8 @@ struct Lanes {
 #pragma GCC unroll 4
             for (int v = 0; v < NV; ++v) a[0][v] = _mm512_load_si512(&acc[l][16 * v]);
             const int row[1] = {y}, col[1] = {x};
-            Driver::template Epilogue<1, NV, OT, kFull, kPad>(p, output, has_fused, f, pix, row,
-                                                              col, c0, c0, real, a);
+            Driver::template Epilogue<1, NV, OT, kFull, kPad, kKind>(p, output, has_fused, f, pix,
+                                                                     row, col, c0, c0, real, a);
             ++pix;
             --left;
           }
@@ -204,16 +204,23 @@ struct Lanes {
     if constexpr (NV > 0) {
       if (nv != NV) {
         Dispatch<NV - 1, OT>(nv, full, p, input, output, fused, pixel_begin, pixel_end, tile);
-      } else if (p.zero_padding) {
-        if (full) {
-          Tile<NV, OT, true, true>(p, input, output, fused, pixel_begin, pixel_end, tile);
+      } else if (!full) {
+        if (p.zero_padding) {
+          Tile<NV, OT, false, true, EpilogueKind{}>(p, input, output, fused, pixel_begin, pixel_end,
+                                                    tile);
         } else {
-          Tile<NV, OT, false, true>(p, input, output, fused, pixel_begin, pixel_end, tile);
+          Tile<NV, OT, false, false, EpilogueKind{}>(p, input, output, fused, pixel_begin,
+                                                     pixel_end, tile);
         }
-      } else if (full) {
-        Tile<NV, OT, true, false>(p, input, output, fused, pixel_begin, pixel_end, tile);
       } else {
-        Tile<NV, OT, false, false>(p, input, output, fused, pixel_begin, pixel_end, tile);
+        constexpr bool kFused = OT == BOutputType::kFloat32 && NV % 2 == 0;  // whole words
+        Driver::template WithEpilogueKind<kFused>(p, fused, [&]<EpilogueKind K>() {
+          if (p.zero_padding) {
+            Tile<NV, OT, true, true, K>(p, input, output, fused, pixel_begin, pixel_end, tile);
+          } else {
+            Tile<NV, OT, true, false, K>(p, input, output, fused, pixel_begin, pixel_end, tile);
+          }
+        });
       }
     }
   }
