@@ -197,6 +197,12 @@ FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
   auto only_reader = [&](int32_t t) {
     return readers[t].size() == 1 && !is_output(t) ? readers[t][0] : -1;
   };
+  // The same when it comes after op `at`: walks along readers then end even in a malformed
+  // graph whose ops read their own outputs (the interpreter rejects it after planning).
+  auto reader_after = [&](int32_t t, int at) {
+    const int k = only_reader(t);
+    return k > at ? k : -1;
+  };
 
   for (int i = 0; i < n_ops; ++i) {
     const graph::Operator& conv = sg.operators[i];
@@ -276,12 +282,12 @@ FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
     std::vector<int> before;
     std::vector<int32_t> elided;
     int32_t pooled_in = y;
-    int only = only_reader(y);
+    int only = reader_after(y, i);
     while (only >= 0 && plan.host[only] < 0 && IsRowOp(g, sg.operators[only], pooled_in, tensors)) {
       before.push_back(only);
       pooled_in = sg.operators[only].outputs[0];
       elided.push_back(pooled_in);
-      only = only_reader(pooled_in);
+      only = reader_after(pooled_in, only);
     }
     if (only >= 0 && plan.host[only] < 0 &&
         g.CodeOf(sg.operators[only]).builtin == graph::op::kMaxPool2D) {
@@ -296,8 +302,9 @@ FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
         f.elided = elided;
         for (int k : before) plan.host[k] = i;
         int32_t x = pool.outputs[0];
-        for (int k = only_reader(x); k >= 0 && IsRowOp(g, sg.operators[k], x, tensors);
-             k = only_reader(x)) {
+        for (int k = reader_after(x, only);
+             k >= 0 && plan.host[k] < 0 && IsRowOp(g, sg.operators[k], x, tensors);
+             k = reader_after(x, k)) {
           plan.host[k] = i;
           f.after.push_back(k);
           x = sg.operators[k].outputs[0];
