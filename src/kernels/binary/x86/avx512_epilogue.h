@@ -9,15 +9,11 @@
 namespace xbnn::kernels::optimized {
 namespace {
 
-// A mask as a plain 32-bit integer in a general register. GCC 12 may spill a __mmask16 with kmovw
-// (16 bits) and reload it with a 64-bit mov, picking up stale stack bytes (seen under
+// A mask as a plain integer (32 or 64 bits) in a general register. GCC 12 may spill a __mmask16
+// with kmovw (16 bits) and reload it with a 64-bit mov, picking up stale stack bytes (seen under
 // -fsanitize=thread); _cvtmask16_u32 alone is folded away, the empty asm pins the conversion.
-inline uint32_t MaskBits(uint32_t bits) {
-  __asm__("" : "+r"(bits));
-  return bits;
-}
-
-inline uint64_t MaskBits64(uint64_t bits) {
+template <typename U>
+inline U MaskBits(U bits) {
   __asm__("" : "+r"(bits));
   return bits;
 }
@@ -65,7 +61,7 @@ struct Avx512Epilogue {
     } else {
       const __mmask32 lo = _mm512_kunpackw(m[1], m[0]);
       const __mmask32 hi = NV == 4 ? _mm512_kunpackw(m[3], m[2]) : __mmask32{m[2]};
-      return MaskBits64(_cvtmask64_u64(_mm512_kunpackd(hi, lo)));
+      return MaskBits(_cvtmask64_u64(_mm512_kunpackd(hi, lo)));
     }
   }
   static inline VI MinI(VI a, VI b) { return _mm512_min_epi32(a, b); }

@@ -213,7 +213,7 @@ struct Lanes {
                                                      pixel_end, tile);
         }
       } else {
-        constexpr bool kFused = OT == BOutputType::kFloat32 && NV % 2 == 0;  // whole words
+        constexpr bool kFused = Driver::template kFusedKinds<OT, NV>;
         Driver::template WithEpilogueKind<kFused>(p, fused, [&]<EpilogueKind K>() {
           if (p.zero_padding) {
             Tile<NV, OT, true, true, K>(p, input, output, fused, pixel_begin, pixel_end, tile);
