@@ -68,6 +68,27 @@ void InnerRange(const int32_t* range, int n, int kernel, int* b, int* e) {
   }
 }
 
+// The distinct in-bounds ranges of a zero-padded layer's output rows (or columns), the whole
+// kernel first (class 0: no taps in the padding), and each output's class.
+struct BorderClasses {
+  std::vector<int32_t> ranges;  // [classes][2]
+  std::vector<int> of;          // [outputs]
+};
+BorderClasses ClassifyRanges(const std::vector<int32_t>& range, int kernel) {
+  BorderClasses b;
+  b.ranges = {0, kernel};
+  for (size_t o = 0; o < range.size() / 2; ++o) {
+    size_t c = 0;
+    while (c < b.ranges.size() / 2 &&
+           !(b.ranges[2 * c] == range[2 * o] && b.ranges[2 * c + 1] == range[2 * o + 1])) {
+      ++c;
+    }
+    if (c == b.ranges.size() / 2) b.ranges.insert(b.ranges.end(), {range[2 * o], range[2 * o + 1]});
+    b.of.push_back(static_cast<int>(c));
+  }
+  return b;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
@@ -221,15 +242,12 @@ Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
     FoldOutputTransform(p, g, multiplier, bias, folded_multiplier.data(), folded_bias.data());
     k->multiplier_ = AlignedBuffer<float>(plan.padded_channels);
     k->bias_ = AlignedBuffer<float>(plan.padded_channels);
-    k->neg_multiplier_ = AlignedBuffer<float>(plan.padded_channels);
     for (int c = 0; c < p.out_channels; ++c) {
       k->multiplier_[padded_index(c)] = folded_multiplier[c];
       k->bias_[padded_index(c)] = folded_bias[c];
-      k->neg_multiplier_[padded_index(c)] = -1.0f * multiplier[c];
     }
     plan.multiplier = k->multiplier_.data();
     plan.bias = k->bias_.data();
-    plan.neg_multiplier = k->neg_multiplier_.data();
     const OutputClamp clamp = ComputeOutputClamp(p, g);
     plan.clamp_min = clamp.min;
     plan.clamp_max = clamp.max;
@@ -237,30 +255,51 @@ Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
     plan.clamp_x = clamp.min > 0 || int64_t{clamp.max} < 2 * int64_t{g.kernel_elements};
   }
 
-  // Zero padding: per output row/column the in-bounds kernel range, and per channel the 2-D
-  // prefix sums over taps of the taps' +1/-1 filter sums, cin_g - 2 * popcount(w).
+  // Zero padding: per output row/column the in-bounds kernel range; the rows and the columns
+  // with the same range share a border class, and per class pair and channel the table holds
+  // s_out (or LCE's float correction), so that a border pixel's epilogue reads one vector per 16
+  // channels (it summed five prefix sums: Bi-Real Net's border pixels cost 2x an inner one).
   if (zero_padding) {
-    k->row_range_ = AlignedBuffer<int32_t>(2 * int64_t{g.out_h});
-    k->col_range_ = AlignedBuffer<int32_t>(2 * int64_t{g.out_w});
+    std::vector<int32_t> rows(2 * int64_t{g.out_h}), cols(2 * int64_t{g.out_w});
     bool any = false;
     for (int oy = 0; oy < g.out_h; ++oy) {
-      InBoundsRange(oy, p.stride_h, g.pad_top, p.dilation_h, p.kernel_h, p.in_h,
-                    &k->row_range_[2 * oy], &k->row_range_[2 * oy + 1]);
-      any |= k->row_range_[2 * oy] != 0 || k->row_range_[2 * oy + 1] != p.kernel_h;
+      InBoundsRange(oy, p.stride_h, g.pad_top, p.dilation_h, p.kernel_h, p.in_h, &rows[2 * oy],
+                    &rows[2 * oy + 1]);
+      any |= rows[2 * oy] != 0 || rows[2 * oy + 1] != p.kernel_h;
     }
     for (int ox = 0; ox < g.out_w; ++ox) {
-      InBoundsRange(ox, p.stride_w, g.pad_left, p.dilation_w, p.kernel_w, p.in_w,
-                    &k->col_range_[2 * ox], &k->col_range_[2 * ox + 1]);
-      any |= k->col_range_[2 * ox] != 0 || k->col_range_[2 * ox + 1] != p.kernel_w;
+      InBoundsRange(ox, p.stride_w, g.pad_left, p.dilation_w, p.kernel_w, p.in_w, &cols[2 * ox],
+                    &cols[2 * ox + 1]);
+      any |= cols[2 * ox] != 0 || cols[2 * ox + 1] != p.kernel_w;
     }
     if (any) {
       plan.zero_padding = true;
       plan.lce_border =
           p.output_type == BOutputType::kFloat32 && p.activation == Activation::kNone;
-      const int row = p.kernel_w + 1;
+      InnerRange(rows.data(), g.out_h, p.kernel_h, &plan.inner_y0, &plan.inner_y1);
+      InnerRange(cols.data(), g.out_w, p.kernel_w, &plan.inner_x0, &plan.inner_x1);
+      const BorderClasses rc = ClassifyRanges(rows, p.kernel_h);
+      const BorderClasses cc = ClassifyRanges(cols, p.kernel_w);
       const int64_t pc = plan.padded_channels;
-      k->prefix_ = AlignedBuffer<int32_t>(int64_t{p.kernel_h + 1} * row * pc);
-      int32_t* pr = k->prefix_.data();
+      const int64_t entries = int64_t(rc.ranges.size() / 2) * int64_t(cc.ranges.size() / 2) * pc;
+      if (entries > kMaxInt32) return Status::Error("bconv2d: zero-padding table too large");
+      // Per channel, 2-D prefix sums over taps of the taps' +1/-1 filter sums, cin_g - 2 *
+      // popcount(w): the sum over any rectangle of taps from four of them.
+      const int row = p.kernel_w + 1;
+      std::vector<int32_t> prefix(int64_t{p.kernel_h + 1} * row);
+      if (plan.lce_border) {
+        k->border_f_ = AlignedBuffer<float>(entries);
+      } else {
+        k->border_ = AlignedBuffer<int32_t>(entries);
+      }
+      k->border_row_ = AlignedBuffer<int32_t>(g.out_h);
+      k->border_col_ = AlignedBuffer<int32_t>(g.out_w);
+      const int ncc = static_cast<int>(cc.ranges.size() / 2);
+      for (int oy = 0; oy < g.out_h; ++oy) {
+        k->border_row_[oy] = static_cast<int32_t>(rc.of[oy] * ncc * pc);
+      }
+      for (int ox = 0; ox < g.out_w; ++ox)
+        k->border_col_[ox] = static_cast<int32_t>(cc.of[ox] * pc);
       for (int c = 0; c < p.out_channels; ++c) {
         const int cp = padded_index(c);
         for (int ky = 0; ky < p.kernel_h; ++ky) {
@@ -268,18 +307,31 @@ Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
             const int32_t* w = filter + (int64_t{c} * taps + ky * p.kernel_w + kx) * cw;
             int ones = 0;
             for (int i = 0; i < cw; ++i) ones += std::popcount(static_cast<uint32_t>(w[i]));
-            const int32_t s = cin_g - 2 * ones;
-            pr[((ky + 1) * row + kx + 1) * pc + cp] = s + pr[(ky * row + kx + 1) * pc + cp] +
-                                                       pr[((ky + 1) * row + kx) * pc + cp] -
-                                                       pr[(ky * row + kx) * pc + cp];
+            prefix[(ky + 1) * row + kx + 1] = cin_g - 2 * ones + prefix[ky * row + kx + 1] +
+                                              prefix[(ky + 1) * row + kx] - prefix[ky * row + kx];
+          }
+        }
+        auto at = [&](int y, int x) { return prefix[y * row + x]; };
+        const int32_t full = at(p.kernel_h, p.kernel_w);
+        for (size_t r = 0; r < rc.ranges.size() / 2; ++r) {
+          const int y0 = rc.ranges[2 * r], y1 = rc.ranges[2 * r + 1];
+          for (size_t q = 0; q < cc.ranges.size() / 2; ++q) {
+            const int x0 = cc.ranges[2 * q], x1 = cc.ranges[2 * q + 1];
+            const int32_t s_out = full - (at(y1, x1) - at(y0, x1) - at(y1, x0) + at(y0, x0));
+            const int64_t i = (int64_t(r) * ncc + int64_t(q)) * pc + cp;
+            if (plan.lce_border) {
+              // The product the epilogue added, -multiplier * float(s_out), rounded once here.
+              k->border_f_[i] = -1.0f * multiplier[c] * static_cast<float>(s_out);
+            } else {
+              k->border_[i] = s_out;
+            }
           }
         }
       }
-      plan.row_range = k->row_range_.data();
-      plan.col_range = k->col_range_.data();
-      plan.prefix = k->prefix_.data();
-      InnerRange(plan.row_range, g.out_h, p.kernel_h, &plan.inner_y0, &plan.inner_y1);
-      InnerRange(plan.col_range, g.out_w, p.kernel_w, &plan.inner_x0, &plan.inner_x1);
+      plan.border = k->border_.data();
+      plan.border_f = k->border_f_.data();
+      plan.border_row = k->border_row_.data();
+      plan.border_col = k->border_col_.data();
       if (plan.lce_border && g.kernel_elements >= kExactFloatSum) {
         // LCE's float accumulation may round here: run the reference kernel instead.
         k->fallback_ = true;
@@ -329,9 +381,9 @@ int BConv2DKernel::scratch_threads(int threads) const {
 int64_t BConv2DKernel::packed_bytes() const {
   return static_cast<int64_t>(
       filter_.size() * 4 + tile_offset_.size() * 8 + indirection_.size() * 4 +
-      zero_row_.size() * 4 + multiplier_.size() * 4 + bias_.size() * 4 +
-      neg_multiplier_.size() * 4 + threshold_.size() * 4 + threshold_x2_.size() * 4 +
-      row_range_.size() * 4 + col_range_.size() * 4 + prefix_.size() * 4 + filter_copy_.size() * 4 +
+      zero_row_.size() * 4 + multiplier_.size() * 4 + bias_.size() * 4 + threshold_.size() * 4 +
+      threshold_x2_.size() * 4 + border_.size() * 4 + border_f_.size() * 4 +
+      border_row_.size() * 4 + border_col_.size() * 4 + filter_copy_.size() * 4 +
       multiplier_copy_.size() * 4 + bias_copy_.size() * 4 + input_planes_.size() * 4 +
       lane_input_.size() * 4 + (amx_ ? amx_->bytes() : 0));
 }

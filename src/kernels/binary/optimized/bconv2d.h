@@ -82,12 +82,12 @@ class BConv2DKernel {
   AlignedBuffer<int32_t> zero_row_;
   AlignedBuffer<float> multiplier_;
   AlignedBuffer<float> bias_;
-  AlignedBuffer<float> neg_multiplier_;
   AlignedBuffer<int32_t> threshold_;
   AlignedBuffer<int32_t> threshold_x2_;
-  AlignedBuffer<int32_t> row_range_;
-  AlignedBuffer<int32_t> col_range_;
-  AlignedBuffer<int32_t> prefix_;
+  AlignedBuffer<int32_t> border_;  // BConvPlan::border, or border_f
+  AlignedBuffer<float> border_f_;
+  AlignedBuffer<int32_t> border_row_;
+  AlignedBuffer<int32_t> border_col_;
   // Kernels whose LCE border correction could round differently (kernel_elements >= 2^24, far
   // beyond real models) run the reference kernel on these copies.
   bool fallback_ = false;

@@ -61,18 +61,18 @@ struct BConvPlan {
 
   // SAME zero-padding. The GEMM reads padding as +1 (zero bits); for a pixel whose window sticks
   // out, s_out = sum over the outside taps of the tap's +1/-1 filter sum (channels - 2 popcount),
-  // so that the zero-padded x = 2 * acc + s_out. `prefix` holds, per padded channel, 2-D prefix
-  // sums over taps of those filter sums ([(kernel_h + 1) * (kernel_w + 1)][padded channels]) and
-  // row/col_range the in-bounds taps [lo, hi) of each output row/column.
+  // so that the zero-padded x = 2 * acc + s_out. Output rows and columns with the same in-bounds
+  // taps share a class; `border` holds per class pair [padded channels] values from offset
+  // border_row[oy] + border_col[ox] (BorderOffset), 0 for the pixels without outside taps.
   bool zero_padding = false;
   // LCE's border correction (float output, activation NONE): x stays one-padded and the output
-  // gets + neg_multiplier * float(s_out) afterwards.
+  // gets + (-multiplier * float(s_out)) afterwards: `border_f` holds those, `border` is unused.
   bool lce_border = false;
-  const float* neg_multiplier = nullptr;   // -1.0f * the op's multiplier
   const int32_t* threshold_x2 = nullptr;   // 2 * threshold clamped to int32: compared with x
-  const int32_t* row_range = nullptr;      // [out_h][2]
-  const int32_t* col_range = nullptr;      // [out_w][2]
-  const int32_t* prefix = nullptr;
+  const int32_t* border = nullptr;         // s_out
+  const float* border_f = nullptr;         // lce_border: -multiplier * float(s_out)
+  const int32_t* border_row = nullptr;     // [out_h]
+  const int32_t* border_col = nullptr;     // [out_w]
   // The output rows [inner_y0, inner_y1) and columns [inner_x0, inner_x1) whose windows lie
   // inside the input (zero padding only): their pixels need no s_out, and the driver runs them
   // without that code.
@@ -87,6 +87,12 @@ struct BConvPlan {
   // indirection layout.
   int lane_pitch = 0, lane_rows = 0;
 };
+
+// Where output pixel (oy, ox)'s border values start in BConvPlan::border; 0: none of its taps lies
+// in the zero padding (or the plan has none).
+inline int BorderOffset(const BConvPlan& p, int oy, int ox) {
+  return p.zero_padding ? p.border_row[oy] + p.border_col[ox] : 0;
+}
 
 // Float output followed by a residual ADD (with its fused activation) and an LceQuantize of the
 // sum, computed in the epilogue: z = clamp(conv + residual) in the ADD's operand order, the same

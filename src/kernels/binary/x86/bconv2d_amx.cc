@@ -222,9 +222,9 @@ void EpilogueRows(Pending& e, int count) {
       for (int j = 0; j < NV; ++j) {
         sums[0][j] = _mm512_sub_epi32(e.pop[j], _mm512_load_si512(e.acc + 512 * j + 16 * r));
       }
-      const int row[1] = {oy}, col[1] = {ox};
+      const int border[1] = {BorderOffset(p, oy, ox)};
       Driver::Epilogue<1, NV, OT, kFull, true>(p, e.output, e.has_fused, f,
-                                               e.base + oy * p.out_w + ox, row, col, e.cp, e.cp,
+                                               e.base + oy * p.out_w + ox, border, e.cp, e.cp,
                                                e.real, sums);
     }
     if (++ox == plane_w) {
@@ -235,12 +235,6 @@ void EpilogueRows(Pending& e, int count) {
   e.oy = oy;
   e.ox = ox;
   e.r = oy < p.out_h ? r : kAmxJobRows;
-}
-
-// Whether output pixel (oy, ox) has filter taps in the zero padding (Driver::Epilogue's test).
-inline bool PaddedTaps(const BConvPlan& p, int oy, int ox) {
-  return p.row_range[2 * oy] != 0 || p.row_range[2 * oy + 1] != p.kernel_h ||
-         p.col_range[2 * ox] != 0 || p.col_range[2 * ox + 1] != p.kernel_w;
 }
 
 // EpilogueRows for the common fused case (a whole 64-channel tile, float output feeding a residual
@@ -271,14 +265,14 @@ void FusedTileRows(Pending& e, int count) {
   const int end = e.r + count < kAmxJobRows ? e.r + count : kAmxJobRows;
   int oy = e.oy, ox = e.ox, r = e.r;
   for (; r < end && oy < out_h; ++r) {
-    if (kZeroPadding && ox < out_w && PaddedTaps(p, oy, ox)) {
+    if (kZeroPadding && ox < out_w && BorderOffset(p, oy, ox) != 0) {
       __m512i sums[1][4];
       for (int j = 0; j < 4; ++j) {
         sums[0][j] = _mm512_sub_epi32(pop[j], _mm512_load_si512(acc + 512 * j + 16 * r));
       }
-      const int row[1] = {oy}, col[1] = {ox};
+      const int border[1] = {BorderOffset(p, oy, ox)};
       Driver::Epilogue<1, 4, BOutputType::kFloat32, true, true>(
-          p, e.output, true, f, e.base + oy * out_w + ox, row, col, e.cp, e.cp, 64, sums);
+          p, e.output, true, f, e.base + oy * out_w + ox, border, e.cp, e.cp, 64, sums);
     } else if (ox < out_w) {
       const int64_t pix = e.base + oy * out_w + ox;
       uint64_t bits = 0;

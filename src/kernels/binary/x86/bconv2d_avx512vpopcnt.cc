@@ -182,9 +182,9 @@ struct Lanes {
             __m512i a[1][NV];
 #pragma GCC unroll 4
             for (int v = 0; v < NV; ++v) a[0][v] = _mm512_load_si512(&acc[l][16 * v]);
-            const int row[1] = {y}, col[1] = {x};
+            const int border[1] = {BorderOffset(p, y, x)};
             Driver::template Epilogue<1, NV, OT, kFull, kPad, kKind>(p, output, has_fused, f, pix,
-                                                                     row, col, c0, c0, real, a);
+                                                                     border, c0, c0, real, a);
             ++pix;
             --left;
           }
