@@ -265,12 +265,12 @@ void FusedTileRows(Pending& e, int count) {
   const int end = e.r + count < kAmxJobRows ? e.r + count : kAmxJobRows;
   int oy = e.oy, ox = e.ox, r = e.r;
   for (; r < end && oy < out_h; ++r) {
-    if (kZeroPadding && ox < out_w && BorderOffset(p, oy, ox) != 0) {
+    const int border[1] = {kZeroPadding && ox < out_w ? BorderOffset(p, oy, ox) : 0};
+    if (border[0] != 0) {
       __m512i sums[1][4];
       for (int j = 0; j < 4; ++j) {
         sums[0][j] = _mm512_sub_epi32(pop[j], _mm512_load_si512(acc + 512 * j + 16 * r));
       }
-      const int border[1] = {BorderOffset(p, oy, ox)};
       Driver::Epilogue<1, 4, BOutputType::kFloat32, true, true>(
           p, e.output, true, f, e.base + oy * out_w + ox, border, e.cp, e.cp, 64, sums);
     } else if (ox < out_w) {
