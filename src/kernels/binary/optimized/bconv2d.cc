@@ -320,8 +320,12 @@ Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
             const int32_t s_out = full - (at(y1, x1) - at(y0, x1) - at(y1, x0) + at(y0, x0));
             const int64_t i = (int64_t(r) * ncc + int64_t(q)) * pc + cp;
             if (plan.lce_border) {
-              // The product the epilogue added, -multiplier * float(s_out), rounded once here.
-              k->border_f_[i] = -1.0f * multiplier[c] * static_cast<float>(s_out);
+              // The product the epilogue added, (-1.0f * multiplier) * float(s_out), rounded once
+              // here. The negated multiplier goes through memory first, as it did (and as LCE
+              // caches it): GCC rewrites (-m) * s as -(m * s), whose NaN (inf * 0) has the
+              // other sign (a failure on aarch64).
+              const volatile float neg = -1.0f * multiplier[c];
+              k->border_f_[i] = neg * static_cast<float>(s_out);
             } else {
               k->border_[i] = s_out;
             }
