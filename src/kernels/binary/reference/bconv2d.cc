@@ -125,8 +125,11 @@ void BConv2D(const BConv2DParams& p, const BConv2DGeometry& g, const BConv2DArgs
           const float product = static_cast<float>(clamped) * folded_multiplier[oc];
           float value = product + folded_bias[oc];
           if (lce_border_correction && sum.outside_taps > 0) {
-            // LCE caches (-1.0f * multiplier) * correction and adds it to the one-padded output.
-            const float correction = (-1.0f * args.multiplier[oc]) * sum.outside_correction;
+            // LCE caches (-1.0f * multiplier) and adds its product with the correction to the
+            // one-padded output. The negation goes through memory, as in LCE's cache: GCC may
+            // rewrite (-m) * c as -(m * c), whose NaN (inf * 0) has the other sign.
+            const volatile float neg_multiplier = -1.0f * args.multiplier[oc];
+            const float correction = neg_multiplier * sum.outside_correction;
             value = value + correction;
           }
           const int64_t index = pixel * p.out_channels + oc;
