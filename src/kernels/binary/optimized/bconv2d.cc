@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace xbnn::kernels::optimized {
@@ -71,20 +72,17 @@ void InnerRange(const int32_t* range, int n, int kernel, int* b, int* e) {
 // The distinct in-bounds ranges of a zero-padded layer's output rows (or columns), the whole
 // kernel first (class 0: no taps in the padding), and each output's class.
 struct BorderClasses {
-  std::vector<int32_t> ranges;  // [classes][2]
-  std::vector<int> of;          // [outputs]
+  std::vector<std::pair<int32_t, int32_t>> ranges;  // [classes]: in-bounds taps [lo, hi)
+  std::vector<int> of;                              // [outputs]
 };
 BorderClasses ClassifyRanges(const std::vector<int32_t>& range, int kernel) {
   BorderClasses b;
-  b.ranges = {0, kernel};
+  b.ranges = {{0, kernel}};
   for (size_t o = 0; o < range.size() / 2; ++o) {
-    size_t c = 0;
-    while (c < b.ranges.size() / 2 &&
-           !(b.ranges[2 * c] == range[2 * o] && b.ranges[2 * c + 1] == range[2 * o + 1])) {
-      ++c;
-    }
-    if (c == b.ranges.size() / 2) b.ranges.insert(b.ranges.end(), {range[2 * o], range[2 * o + 1]});
-    b.of.push_back(static_cast<int>(c));
+    const std::pair<int32_t, int32_t> r{range[2 * o], range[2 * o + 1]};
+    const auto it = std::find(b.ranges.begin(), b.ranges.end(), r);
+    b.of.push_back(static_cast<int>(it - b.ranges.begin()));
+    if (it == b.ranges.end()) b.ranges.push_back(r);
   }
   return b;
 }
@@ -281,7 +279,8 @@ Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
       const BorderClasses rc = ClassifyRanges(rows, p.kernel_h);
       const BorderClasses cc = ClassifyRanges(cols, p.kernel_w);
       const int64_t pc = plan.padded_channels;
-      const int64_t entries = int64_t(rc.ranges.size() / 2) * int64_t(cc.ranges.size() / 2) * pc;
+      const int ncc = static_cast<int>(cc.ranges.size());
+      const int64_t entries = static_cast<int64_t>(rc.ranges.size()) * ncc * pc;
       if (entries > kMaxInt32) return Status::Error("bconv2d: zero-padding table too large");
       // Per channel, 2-D prefix sums over taps of the taps' +1/-1 filter sums, cin_g - 2 *
       // popcount(w): the sum over any rectangle of taps from four of them.
@@ -294,7 +293,6 @@ Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
       }
       k->border_row_ = AlignedBuffer<int32_t>(g.out_h);
       k->border_col_ = AlignedBuffer<int32_t>(g.out_w);
-      const int ncc = static_cast<int>(cc.ranges.size() / 2);
       for (int oy = 0; oy < g.out_h; ++oy) {
         k->border_row_[oy] = static_cast<int32_t>(rc.of[oy] * ncc * pc);
       }
@@ -313,10 +311,10 @@ Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
         }
         auto at = [&](int y, int x) { return prefix[y * row + x]; };
         const int32_t full = at(p.kernel_h, p.kernel_w);
-        for (size_t r = 0; r < rc.ranges.size() / 2; ++r) {
-          const int y0 = rc.ranges[2 * r], y1 = rc.ranges[2 * r + 1];
-          for (size_t q = 0; q < cc.ranges.size() / 2; ++q) {
-            const int x0 = cc.ranges[2 * q], x1 = cc.ranges[2 * q + 1];
+        for (size_t r = 0; r < rc.ranges.size(); ++r) {
+          const auto [y0, y1] = rc.ranges[r];
+          for (size_t q = 0; q < cc.ranges.size(); ++q) {
+            const auto [x0, x1] = cc.ranges[q];
             const int32_t s_out = full - (at(y1, x1) - at(y0, x1) - at(y1, x0) + at(y0, x0));
             const int64_t i = (int64_t(r) * ncc + int64_t(q)) * pc + cp;
             if (plan.lce_border) {

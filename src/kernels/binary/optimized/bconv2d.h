@@ -84,8 +84,8 @@ class BConv2DKernel {
   AlignedBuffer<float> bias_;
   AlignedBuffer<int32_t> threshold_;
   AlignedBuffer<int32_t> threshold_x2_;
-  AlignedBuffer<int32_t> border_;  // BConvPlan::border, or border_f
-  AlignedBuffer<float> border_f_;
+  AlignedBuffer<int32_t> border_;  // BConvPlan::border (zero padding without lce_border)
+  AlignedBuffer<float> border_f_;  // BConvPlan::border_f (lce_border)
   AlignedBuffer<int32_t> border_row_;
   AlignedBuffer<int32_t> border_col_;
   // Kernels whose LCE border correction could round differently (kernel_elements >= 2^24, far
