@@ -424,5 +424,48 @@ TEST(ElementwiseChainTest, ChainsAfterConcatenationsAndPadsOfWholeVectors) {
   }
 }
 
+// BinaryDenseNet's batch norm before a binarization, on a concatenation of four 128-channel parts
+// large enough for several of the chain's row blocks per task on 1 to 3 threads (3136 rows of 512
+// channels, 8 tasks per thread), the last output read only by the LceQuantize: bit-identical to
+// the separate ops (a block left out or packed at the wrong rows fails it).
+TEST(ElementwiseChainTest, ChainsOverManyRowBlocks) {
+  const std::vector<int32_t> part{1, 56, 56, 128}, whole{1, 56, 56, 512};
+  const size_t n = size_t{56} * 56 * 128;
+  std::vector<std::vector<float>> x;
+  for (uint32_t k = 0; k < 4; ++k) x.push_back(RandomFloats(n, 661 + k, -2, 2));
+  const float specials[] = {NAN, -0.0f, 0.0f, INFINITY, -INFINITY};
+  for (size_t i = 0, k = 0; i < n; i += 101, ++k) x[0][i] = specials[k % std::size(specials)];
+  auto scale = RandomFloats(512, 665, -1, 1);
+  scale[5] = -0.0f;
+  const auto shift = RandomFloats(512, 666, -1, 1);
+  const std::vector<Field> none{{"fused_activation_function", int64_t{0}}};
+  auto run = [&](int threads, bool fuse) {
+    OpModel m;
+    std::vector<int> in;
+    for (int k = 0; k < 4; ++k) in.push_back(m.Input(DType::kFloat32, part));
+    const int s = m.Const(DType::kFloat32, {512}, scale);
+    const int b = m.Const(DType::kFloat32, {512}, shift);
+    const int cat = m.Temp(DType::kFloat32, whole), t = m.Temp(DType::kFloat32, whole);
+    const int y = m.Temp(DType::kFloat32, whole);
+    const int packed = m.Output(DType::kInt32, {1, 56, 56, 16});
+    m.Op(op::kConcatenation, in, {cat}, opt::kConcatenation, {{"axis", int64_t{3}}});
+    m.Op(op::kMul, {cat, s}, {t}, opt::kMul, none);
+    m.Op(op::kAdd, {t, b}, {y}, opt::kAdd, none);
+    m.CustomOp(graph::kLceQuantize, {y}, {packed});
+    const Status st = m.Build(threads, FloatPrecision::kFloat32, fuse);
+    EXPECT_TRUE(st.ok()) << st.message();
+    for (int k = 0; k < 4; ++k) m.SetInput(k, x[static_cast<size_t>(k)]);
+    EXPECT_TRUE(m.Invoke().ok());
+    return std::make_pair(m.GetOutput<int32_t>(0), Hosts(m));
+  };
+  const auto separate = run(1, false);
+  ASSERT_EQ(separate.first.size(), size_t{56} * 56 * 16);
+  for (int threads : {1, 2, 3}) {
+    const auto fused = run(threads, true);
+    EXPECT_EQ(fused.first, separate.first) << threads << " thread(s)";
+    EXPECT_EQ(fused.second, (std::vector<int>{1, -1, 1, 1})) << threads << " thread(s)";
+  }
+}
+
 }  // namespace
 }  // namespace xbnn::testing
