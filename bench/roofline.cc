@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
     float_macs += p.float_macs;
     int8_macs += p.int8_macs;
   }
-  // Fused ops' MACs count where their host runs; no Zoo model fuses a MAC-carrying op.
+  // (Fused ops' MACs count at their host.)
   const double scale = static_cast<double>(args.threads);
   auto roof_at = [&](int64_t b, int64_t f, double pc, double fm) {
     return static_cast<double>(b) / (pc * scale) + static_cast<double>(f) / (fm * scale);

@@ -54,6 +54,7 @@ struct OpProfile {
   int index = 0;
   std::string op;  // "CONV_2D", "LceBconv2d", ...
   std::vector<int32_t> output_shape;
+  // An op fused into another has none: they count at the op that runs it.
   int64_t binary_macs = 0, float_macs = 0, int8_macs = 0;
   double total_seconds = 0;  // summed over the invokes since the last reset
   int64_t invokes = 0;

@@ -101,6 +101,13 @@ class OpContext {
   const OpContext* fused_pool = nullptr;
   std::vector<const OpContext*> fused_after_pool;
   std::vector<const OpContext*> fused_before_pool;
+  // A grouped convolution this CONV_2D runs (runtime/fusion.h, GroupConvFusion): the
+  // convolution of every part in order (this one among them), the SPLIT that cuts their input
+  // from its own and the CONCATENATION of their outputs. The kernel reads the SPLIT's input and
+  // writes the CONCATENATION's output, which a fused pooling or LceQuantize then reads.
+  std::vector<const OpContext*> fused_group;
+  const OpContext* fused_split = nullptr;
+  const OpContext* fused_group_concat = nullptr;
   // Elementwise ops run by this one (runtime/fusion.h, ChainFusion; a float ADD, SUB, MUL, DIV,
   // MAXIMUM, MINIMUM or PRELU hosts them), in order; fused_packed is then an LceQuantize of the
   // last one's output (of this op's output without them).

@@ -6,6 +6,7 @@
 #include "graph/lce_options.h"
 #include "kernels/binary/binary_ops.h"
 #include "kernels/builtin/common.h"
+#include "kernels/builtin/conv_direct.h"
 
 namespace xbnn::runtime {
 namespace {
@@ -125,10 +126,11 @@ bool PadsLastAxisWithZeros(const graph::Graph& g, const graph::Operator& op,
 
 constexpr int32_t kMinConcatPart = 16;  // channels, see ConcatenatesLastAxis
 
-// A float CONCATENATION of float tensors of at least kMinConcatPart channels along the last axis,
+// A float CONCATENATION of float tensors of at least `min_part` channels along the last axis,
 // without activation, into a float tensor of rank >= 1.
 bool ConcatenatesLastAxis(const graph::Graph& g, const graph::Operator& op,
-                          const std::vector<RuntimeTensor>& tensors) {
+                          const std::vector<RuntimeTensor>& tensors,
+                          int32_t min_part = kMinConcatPart) {
   if (g.CodeOf(op).builtin != graph::op::kConcatenation || op.inputs.empty() ||
       op.outputs.size() != 1 || op.outputs[0] < 0)
     return false;
@@ -146,7 +148,7 @@ bool ConcatenatesLastAxis(const graph::Graph& g, const graph::Operator& op,
     // Narrower parts are read row by row in short vector runs: MeliusNet's stem concatenates
     // four and eight 8-channel convolutions, and its batch norms ran 1.01-1.08x slower than the
     // concatenation and the batch norm on the concatenated rows.
-    if (x.dims.back() < kMinConcatPart) return false;
+    if (x.dims.back() < min_part) return false;
     if (!std::equal(x.dims.begin(), x.dims.end() - 1, y.dims.begin())) return false;
     channels += x.dims.back();
   }
@@ -169,6 +171,41 @@ bool ReadsInPlace(const graph::Graph& g, const graph::Operator& op, int32_t x,
   const int64_t act = op.builtin_options.GetInt("fused_activation_function", 0);
   if (act < 0 || act > 3) return false;
   return IsRowOperand(tensors[k], tensors[x].dims);
+}
+
+// A CONV_2D of the float tensor `x` (no other input is x) with a constant float filter whose
+// depth is x's channels and an optional constant bias, writing a float rank-4 tensor, that runs
+// on the 8-channel direct kernels (GroupConvFusion).
+bool IsGroupConv(const graph::Graph& g, const graph::Operator& op, int32_t x,
+                 const std::vector<RuntimeTensor>& tensors) {
+  if (g.CodeOf(op).builtin != graph::op::kConv2D || op.inputs.size() < 2 || op.inputs.size() > 3 ||
+      op.outputs.size() != 1 || op.outputs[0] < 0 || op.inputs[0] != x)
+    return false;
+  const RuntimeTensor& f = tensors[static_cast<size_t>(op.inputs[1])];
+  if (op.inputs[1] < 0 || !f.constant || !IsFloat(f) || f.dims.size() != 4) return false;
+  if (op.inputs.size() == 3 && op.inputs[2] >= 0) {
+    const RuntimeTensor& b = tensors[static_cast<size_t>(op.inputs[2])];
+    if (!b.constant || !IsFloat(b)) return false;
+  }
+  const RuntimeTensor& y = tensors[static_cast<size_t>(op.outputs[0])];
+  if (!IsFloat(y) || y.constant || y.dims.size() != 4 || f.dims[3] != tensors[x].dims[3])
+    return false;
+  const auto& o = op.builtin_options;
+  return kernels::builtin::DirectConvF32::RunsEightChannelRows(
+      f.dims[3], f.dims[0], f.dims[1], f.dims[2], static_cast<int>(o.GetInt("stride_h", 1)),
+      static_cast<int>(o.GetInt("stride_w", 1)), static_cast<int>(o.GetInt("dilation_h_factor", 1)),
+      static_cast<int>(o.GetInt("dilation_w_factor", 1)));
+}
+
+// The same geometry: filter shape, strides, dilations and padding.
+bool SameConv(const graph::Operator& a, const graph::Operator& b,
+              const std::vector<RuntimeTensor>& tensors) {
+  for (const char* k :
+       {"stride_h", "stride_w", "dilation_h_factor", "dilation_w_factor", "padding"}) {
+    if (a.builtin_options.GetInt(k, 1) != b.builtin_options.GetInt(k, 1)) return false;
+  }
+  return tensors[static_cast<size_t>(a.inputs[1])].dims ==
+         tensors[static_cast<size_t>(b.inputs[1])].dims;
 }
 
 }  // namespace
@@ -260,12 +297,72 @@ FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
     plan.fusions.push_back(f);
   }
 
+  // SPLIT -> CONV_2D per part -> CONCATENATION: one grouped convolution.
+  std::vector<int32_t> group_out(static_cast<size_t>(n_ops), -1);  // per host: its output
+  for (int i = 0; i < n_ops; ++i) {
+    const graph::Operator& split = sg.operators[i];
+    if (skip[i] || plan.host[i] >= 0 || g.CodeOf(split).builtin != graph::op::kSplit ||
+        split.inputs.size() != 2 || split.inputs[0] < 0 || split.inputs[1] < 0 ||
+        split.outputs.size() < 2)
+      continue;
+    const RuntimeTensor& axis = tensors[static_cast<size_t>(split.inputs[0])];
+    const int32_t x = split.inputs[1];
+    if (!axis.constant || !axis.data || axis.type() != DType::kInt32 || axis.bytes != 4 ||
+        !IsFloat(tensors[x]) || tensors[x].dims.size() != 4)
+      continue;
+    const int32_t a = axis.as<int32_t>()[0];
+    if (a != 3 && a != -1) continue;
+    GroupConvFusion f;
+    f.split = i;
+    f.in = x;
+    int concat = -1;
+    bool ok = true;
+    for (int32_t part : split.outputs) {
+      const int c = part >= 0 ? reader_after(part, i) : -1;
+      if (c < 0 || plan.host[c] >= 0 || !IsGroupConv(g, sg.operators[c], part, tensors) ||
+          (!f.convs.empty() && !SameConv(sg.operators[f.convs[0]], sg.operators[c], tensors))) {
+        ok = false;
+        break;
+      }
+      const int32_t y = sg.operators[c].outputs[0];
+      const int k = reader_after(y, c);
+      if (k < 0 || (concat >= 0 && k != concat)) {
+        ok = false;
+        break;
+      }
+      concat = k;
+      f.convs.push_back(c);
+      f.elided.push_back(part);
+      f.elided.push_back(y);
+    }
+    if (!ok || concat < 0 || plan.host[concat] >= 0 ||
+        !ConcatenatesLastAxis(g, sg.operators[concat], tensors, 1) ||
+        sg.operators[concat].inputs.size() != split.outputs.size())
+      continue;
+    for (size_t k = 0; k < f.convs.size() && ok; ++k) {
+      ok = sg.operators[concat].inputs[k] == sg.operators[f.convs[k]].outputs[0];
+    }
+    if (!ok || tensors[sg.operators[concat].outputs[0]].dims.size() != 4) continue;
+    f.concat = concat;
+    f.out = sg.operators[concat].outputs[0];
+    const int host = f.host();
+    plan.host[i] = host;
+    plan.host[concat] = host;
+    for (int c : f.convs) {
+      if (c != host) plan.host[c] = host;
+    }
+    group_out[static_cast<size_t>(host)] = f.out;
+    plan.groups.push_back(std::move(f));
+  }
+
   for (int i = 0; i < n_ops; ++i) {
     const graph::Operator& conv = sg.operators[i];
     if (skip[i] || plan.host[i] >= 0 || g.CodeOf(conv).builtin != graph::op::kConv2D ||
         conv.outputs.size() != 1 || conv.outputs[0] < 0)
       continue;
-    const int32_t y = conv.outputs[0];
+    // (A grouped convolution's host writes the concatenation.)
+    const int32_t y = group_out[static_cast<size_t>(i)] >= 0 ? group_out[static_cast<size_t>(i)]
+                                                             : conv.outputs[0];
     if (!IsFloat(tensors[y]) || tensors[y].rank() != 4) continue;
     // An LceQuantize of `x` among its readers that no fusion took yet, or -1.
     auto quantize_of = [&](int32_t x) {
@@ -470,6 +567,12 @@ std::vector<int32_t> PlanInPlaceSums(const FusionPlan& plan,
 
 void AttachConvFusions(const FusionPlan& plan, std::vector<OpContext>& contexts,
                        std::vector<RuntimeTensor>& tensors) {
+  for (const GroupConvFusion& f : plan.groups) {
+    OpContext& c = contexts[f.host()];
+    for (int k : f.convs) c.fused_group.push_back(&contexts[k]);
+    c.fused_split = &contexts[f.split];
+    c.fused_group_concat = &contexts[f.concat];
+  }
   for (const QuantizeFusion& q : plan.quantizes) contexts[q.conv].fused_packed = &tensors[q.packed];
   for (const PoolFusion& f : plan.pools) {
     OpContext& c = contexts[f.conv];

@@ -8,6 +8,7 @@
 // (PoolFusion); the float output stays.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -95,8 +96,28 @@ struct ConcatFusion {
                                // read the parts through their own)
 };
 
+// A float SPLIT of the last axis of a rank-4 tensor whose parts are each read by one CONV_2D
+// only, the g-th part by the g-th convolution, whose outputs only a CONCATENATION of the last
+// axis reads, in the same order: a grouped convolution as converters write it (MeliusNet's stem,
+// 4 and 8 groups of 8 channels). The first convolution's kernel runs every group on each band of
+// output rows, reading the split's input in place and writing the concatenation's output; the
+// parts and the convolutions' outputs get no memory. Only convolutions that run on the 8-channel
+// direct kernels in every float precision (DirectConvF32::RunsEightChannelRows), all of one
+// geometry. The host is then a CONV_2D whose output is the concatenation (for the fusions after
+// it: a pooling, an LceQuantize).
+struct GroupConvFusion {
+  int split = -1;
+  std::vector<int> convs;  // per part, in order; the first one hosts the others
+  int concat = -1;
+  int32_t in = -1;              // the split's input
+  int32_t out = -1;             // the concatenation's output
+  std::vector<int32_t> elided;  // the parts and the convolutions' outputs
+  int host() const { return *std::min_element(convs.begin(), convs.end()); }
+};
+
 struct FusionPlan {
   std::vector<BconvFusion> fusions;
+  std::vector<GroupConvFusion> groups;
   std::vector<QuantizeFusion> quantizes;
   std::vector<PoolFusion> pools;
   std::vector<ChainFusion> chains;

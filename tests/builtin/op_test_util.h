@@ -23,11 +23,12 @@ using graph::DType;
 
 // TFLite BuiltinOptions union types used by the tests.
 namespace opt {
-inline constexpr uint8_t kConv2D = 1, kDepthwiseConv2D = 2, kPool2D = 5, kFullyConnected = 8, kSoftmax = 9,
-                         kConcatenation = 10, kAdd = 11, kReshape = 17, kMul = 21, kPad = 22, kBatchToSpaceND = 24,
-                         kSpaceToBatchND = 25, kReducer = 27, kSub = 28, kDiv = 29, kSqueeze = 30,
-                         kStridedSlice = 32, kDequantize = 38, kMaximumMinimum = 39, kPadV2 = 43,
-                         kGreaterEqual = 45, kLeakyRelu = 75, kQuantize = 89, kHardSwish = 91, kSelectV2 = 98,
+inline constexpr uint8_t kConv2D = 1, kDepthwiseConv2D = 2, kPool2D = 5, kFullyConnected = 8,
+                         kSoftmax = 9, kConcatenation = 10, kAdd = 11, kReshape = 17, kMul = 21,
+                         kPad = 22, kBatchToSpaceND = 24, kSpaceToBatchND = 25, kReducer = 27,
+                         kSub = 28, kDiv = 29, kSqueeze = 30, kStridedSlice = 32, kSplit = 35,
+                         kDequantize = 38, kMaximumMinimum = 39, kPadV2 = 43, kGreaterEqual = 45,
+                         kLeakyRelu = 75, kQuantize = 89, kHardSwish = 91, kSelectV2 = 98,
                          kSign = 123;
 }
 

@@ -2,13 +2,15 @@
 // channels and a large kernel (7x7 stems), xbnn's direct AVX-512 kernel (conv_direct.h), split by
 // output rows on the interpreter's threads; int8 with per-tensor or per-channel weights in
 // TFLite's integer arithmetic. A float convolution can also run the LceQuantize or the max
-// pooling of its output (runtime/fusion.h).
+// pooling of its output, and the other parts of a grouped convolution written as SPLIT, a
+// CONV_2D per part and CONCATENATION (runtime/fusion.h).
 #include "kernels/binary/optimized/bitpack.h"
 #include "kernels/builtin/common.h"
 #include "kernels/builtin/conv_binary_valued.h"
 #include "kernels/builtin/conv_common.h"
 #include "kernels/builtin/conv_direct.h"
 #include "kernels/builtin/conv_direct_bf16.h"
+#include "kernels/builtin/conv_group.h"
 #include "kernels/builtin/conv_winograd.h"
 #include "kernels/builtin/pooling.h"
 #include "kernels/builtin/xnn_chunks.h"
@@ -59,6 +61,7 @@ class Conv2D final : public runtime::OpKernel {
     const double macs = static_cast<double>(g_.batch) * g_.gh.out * g_.gw.out * g_.out_c * g_.k_h *
                         g_.k_w * filter_c_;
     seconds_ = macs / (in_->type() == DType::kFloat32 ? kConvMacsPerSecond : kInt8MacsPerSecond);
+    if (!ctx.fused_group.empty()) XBNN_RETURN_IF_ERROR(PrepareGroups(ctx));
     if (ctx.fused_pool) {
       const RuntimeTensor* x = out_;
       for (const OpContext* e : ctx.fused_before_pool) {
@@ -81,7 +84,7 @@ class Conv2D final : public runtime::OpKernel {
   void Invoke(OpContext& ctx) override {
     if (pool_ctx_ == nullptr) {
       InvokeConv(ctx);
-    } else if (winograd_.prepared() ||
+    } else if (winograd_.prepared() || grouped_.prepared() ||
                (direct_.prepared() ? direct_.by_rows() : bf16_.prepared() && bf16_.by_rows())) {
       InvokePooled(ctx);
     } else {  // other kernels: the pooling after the whole convolution, as the separate op
@@ -144,6 +147,8 @@ class Conv2D final : public runtime::OpKernel {
           bf16_.RunRows(out, r, e);
         } else if (winograd_.prepared()) {
           winograd_.RunRows(thread, in, out, r, e);
+        } else if (grouped_.prepared()) {
+          grouped_.RunRows(thread, in, out, r, e);
         } else {
           direct_.RunRows(in, out, r, e);
         }
@@ -302,6 +307,13 @@ class Conv2D final : public runtime::OpKernel {
           ctx, winograd_.rows(), WinogradStemF32::kTileRows, out, packed,
           [&](int row) { return direct_conv::RowRegion(g_.gw.out, g_.out_c, row); },
           [&](int thread, int begin, int end) { winograd_.RunRows(thread, in, out, begin, end); });
+    } else if (grouped_.prepared()) {
+      const float* in = in_->as<float>();
+      float* out = out_->as<float>();
+      RunItems(
+          ctx, g_.batch * g_.gh.out, GroupedDirectConv::kChunkRows, out, packed,
+          [&](int row) { return direct_conv::RowRegion(g_.gw.out, g_.out_c, row); },
+          [&](int thread, int begin, int end) { grouped_.RunRows(thread, in, out, begin, end); });
     } else if (direct_.prepared()) {
       const float* in = in_->as<float>();
       float* out = out_->as<float>();
@@ -345,8 +357,66 @@ class Conv2D final : public runtime::OpKernel {
     return Status::Ok();
   }
 
+  // A grouped convolution (ctx.fused_group, runtime/fusion.h): a DirectConvF32 per part, all of
+  // this convolution's geometry; then in_ and out_ are the SPLIT's input and the CONCATENATION's
+  // output, and g_ describes them (in_c and out_c their channels).
+  Status PrepareGroups(OpContext& ctx) {
+    const OpContext& split = *ctx.fused_split;
+    const OpContext& concat = *ctx.fused_group_concat;
+    const size_t n = ctx.fused_group.size();
+    const int ni = static_cast<int>(n);
+    RuntimeTensor* x = split.input(1);
+    RuntimeTensor* y = concat.output(0);
+    const bool ok =
+        x && y && in_->type() == DType::kFloat32 && x->type() == DType::kFloat32 &&
+        y->type() == DType::kFloat32 && split.outputs.size() == n && concat.num_inputs() == n &&
+        groups_ == 1 &&
+        x->shape() == std::vector<int32_t>{g_.batch, g_.in_h, g_.in_w, g_.in_c * ni} &&
+        y->shape() == std::vector<int32_t>{g_.batch, g_.gh.out, g_.gw.out, g_.out_c * ni} &&
+        DirectConvF32::RunsEightChannelRows(g_.in_c, g_.out_c, g_.k_h, g_.k_w, g_.stride_h,
+                                            g_.stride_w, g_.dil_h, g_.dil_w);
+    if (!ok) return ctx.Error("cannot run the grouped convolution fused into it");
+    const DirectConvGeometry dg{
+        g_.batch, g_.in_h, g_.in_w,     g_.in_c,     g_.gh.out,        g_.gw.out,       g_.out_c,
+        g_.k_h,   g_.k_w,  g_.stride_h, g_.stride_w, g_.gh.pad_before, g_.gw.pad_before};
+    grouped_.Init(dg, ni, NumThreads(ctx), !ctx.shapes_only);
+    for (size_t k = 0; k < n; ++k) {
+      const OpContext& c = *ctx.fused_group[k];
+      const RuntimeTensor* f = c.input(1);
+      const RuntimeTensor* b = c.input(2);
+      // The same geometry as this convolution: filter shape, strides, dilations, padding.
+      bool same =
+          c.input(0) == split.output(k) && concat.input(k) == c.output(0) && f && f->constant &&
+          f->type() == DType::kFloat32 && f->shape() == filter_->shape() &&
+          (!b || (b->constant && b->type() == DType::kFloat32 && b->elements() == g_.out_c));
+      for (const char* o :
+           {"stride_h", "stride_w", "dilation_h_factor", "dilation_w_factor", "padding"}) {
+        same = same && c.options().GetInt(o, 1) == ctx.options().GetInt(o, 1);
+      }
+      if (!same) return c.Error("cannot run as a part of the grouped convolution it belongs to");
+      builtin::Activation act = builtin::Activation::kNone;
+      XBNN_RETURN_IF_ERROR(ReadActivation(c, &act));
+      float lo, hi;
+      FloatActivationRange(act, &lo, &hi);
+      grouped_.PreparePart(static_cast<int>(k), f->as<float>(), b ? b->as<float>() : nullptr, lo,
+                           hi);
+    }
+    in_ = x;
+    out_ = y;
+    g_.in_c *= ni;
+    g_.out_c *= ni;
+    seconds_ *= ni;
+    return Status::Ok();
+  }
+
   Status PrepareFloat(OpContext& ctx) {
     XBNN_RETURN_IF_ERROR(PrepareFloatWeights(ctx, filter_, bias_, out_));
+    if (grouped_.prepared()) {  // (the other parts' ops count their own weights)
+      if (ctx.prepared_bytes) {
+        *ctx.prepared_bytes += static_cast<size_t>(filter_->bytes + (bias_ ? bias_->bytes : 0));
+      }
+      return Status::Ok();
+    }
     if (TryBinaryValued(ctx)) return Status::Ok();
     float lo, hi;
     FloatActivationRange(g_.act, &lo, &hi);
@@ -472,6 +542,7 @@ class Conv2D final : public runtime::OpKernel {
   DirectConvF32 direct_;     // used instead of XNNPACK where DirectConvF32::Applies
   WinogradStemF32 winograd_;  // instead of direct_ where WinogradStemF32::Applies
   DirectConvBf16 bf16_;   // instead of direct_ with InterpreterOptions::float_precision kBFloat16
+  GroupedDirectConv grouped_;                    // a grouped convolution (ctx.fused_group)
   std::unique_ptr<optimized::PackKernel> pack_;  // the fused LceQuantize on the XNNPACK path
   ChannelRequant rq_;
   std::vector<int32_t> acc_;

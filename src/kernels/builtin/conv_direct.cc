@@ -103,7 +103,7 @@ __attribute__((target("avx512f"))) void TileKernel(const Tile& t, const float* b
 // as the other kernels: bias, then filter rows, then the taps of a row.
 template <int NPAIR>
 __attribute__((target("avx512f"))) void PairKernel8(const Tile& t, const float* bias, float lo,
-                                                    float hi, float* out) {
+                                                    float hi, float* out, int out_pixel_stride) {
   const __m512 b = _mm512_loadu_ps(bias);  // the 8 biases twice
   __m512 acc[NPAIR];
   for (int p = 0; p < NPAIR; ++p) acc[p] = b;
@@ -127,13 +127,22 @@ __attribute__((target("avx512f"))) void PairKernel8(const Tile& t, const float* 
     }
   }
   const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-  for (int p = 0; p < NPAIR; ++p) _mm512_storeu_ps(out + 16 * p, ClampPs(acc[p], vlo, vhi));
+  for (int p = 0; p < NPAIR; ++p) {
+    const __m512 v = ClampPs(acc[p], vlo, vhi);
+    if (out_pixel_stride == 8) {
+      _mm512_storeu_ps(out + 16 * p, v);
+    } else {  // the pair's pixels apart (a grouped convolution's part of wider output pixels)
+      float* o = out + int64_t{2 * p} * out_pixel_stride;
+      _mm512_mask_storeu_ps(o, 0x00FF, v);
+      _mm512_mask_storeu_ps(o + out_pixel_stride - 8, 0xFF00, v);
+    }
+  }
 }
 
 // One pixel of 8 channels (the image's left and right edges, and an odd pixel at a row's end):
 // the low 8 lanes of the 16-channel single-pixel kernel.
 __attribute__((target("avx512f"))) void SingleKernel8(const Tile& t, const float* bias, float lo,
-                                                      float hi, float* out) {
+                                                      float hi, float* out, int) {
   const __mmask16 low = 0xFF;
   __m512 acc = _mm512_maskz_loadu_ps(low, bias);
   for (int ky = 0; ky < t.rows; ++ky) {
@@ -232,11 +241,11 @@ __attribute__((target("avx2,fma"))) void TileKernelAvx2(const Tile& t, const flo
 // GCC stored every accumulator after each FMA (QuickNetSmall's stem at 30% of the FMA rate).
 template <int NP>
 __attribute__((target("avx2,fma"))) void EightAvx2(const Tile& t, const float* bias, float lo,
-                                                   float hi, float* out) {
+                                                   float hi, float* out, int out_pixel_stride) {
   const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
   if (t.rows <= 0 || t.taps <= 0) {  // no tap inside the image: the bias
     const __m256 b = _mm256_min_ps(_mm256_max_ps(_mm256_loadu_ps(bias), vlo), vhi);
-    for (int p = 0; p < NP; ++p) _mm256_storeu_ps(out + 8 * p, b);
+    for (int p = 0; p < NP; ++p) _mm256_storeu_ps(out + int64_t{p} * out_pixel_stride, b);
     return;
   }
   __m256 acc[NP];
@@ -260,8 +269,10 @@ __attribute__((target("avx2,fma"))) void EightAvx2(const Tile& t, const float* b
     x += t.row_stride;
     wr += w_row;
   } while (--ky != 0);
-  for (int p = 0; p < NP; ++p)
-    _mm256_storeu_ps(out + 8 * p, _mm256_min_ps(_mm256_max_ps(acc[p], vlo), vhi));
+  for (int p = 0; p < NP; ++p) {
+    _mm256_storeu_ps(out + int64_t{p} * out_pixel_stride,
+                     _mm256_min_ps(_mm256_max_ps(acc[p], vlo), vhi));
+  }
 }
 
 using TileFn = void (*)(const Tile&, const float*, float, float, float*, int);
@@ -307,6 +318,18 @@ bool DirectConvF32::IsEightChannelStem(const DirectConvGeometry& g) {
 
 bool DirectConvF32::PairsFit(const DirectConvGeometry& g) {
   return (g.stride_w + g.k_w) * g.in_c <= 16;  // a pair's taps within one 16-float load
+}
+
+bool DirectConvF32::RunsEightChannelRows(int in_c, int out_c, int k_h, int k_w, int stride_h,
+                                         int stride_w, int dil_h, int dil_w) {
+  DirectConvGeometry g;
+  g.in_c = in_c;
+  g.out_c = out_c;
+  g.k_h = k_h;
+  g.k_w = k_w;
+  g.stride_h = stride_h;
+  g.stride_w = stride_w;
+  return out_c == 8 && Applies(g, 1, dil_h, dil_w);
 }
 
 bool DirectConvF32::IsPointwise(const DirectConvGeometry& g) {
@@ -420,7 +443,7 @@ void DirectConvF32::RunPointwise(const float* in, float* out, int item_begin, in
 // One output row of an 8-channel stem: pairs of pixels inside the image (PairKernel8, 6 pairs at
 // a time), single pixels at the edges and at the end.
 void DirectConvF32::RowEight(const void* tile, const float* in_row, float* out_row, int ky_lo,
-                             int x_lo, int x_hi) const {
+                             int x_lo, int x_hi, int out_pixel_stride) const {
 #if defined(XBNN_DIRECT_CONV_X86)
   const DirectConvGeometry& g = g_;
   const Tile& t = *static_cast<const Tile*>(tile);
@@ -428,7 +451,7 @@ void DirectConvF32::RowEight(const void* tile, const float* in_row, float* out_r
   const float* w_rows = packed_.data() + static_cast<int64_t>(ky_lo) * taps * 16;
   auto run = [&](auto kernel, int ox) {
     kernel(ColumnTile(g, t, in_row, w_rows, 16, ox), bias_.data(), lo_, hi_,
-           out_row + static_cast<int64_t>(ox) * 8);
+           out_row + static_cast<int64_t>(ox) * out_pixel_stride, out_pixel_stride);
   };
   if (!avx512_ || !PairsFit(g)) {  // (AVX-512 CPUs run AVX2 code too)
     for (int ox = 0; ox < x_lo; ++ox) run(EightAvx2<1>, ox);
@@ -445,7 +468,8 @@ void DirectConvF32::RowEight(const void* tile, const float* in_row, float* out_r
   for (; ox + 2 <= x_hi; ox += 2) run(PairKernel8<1>, ox);
   for (; ox < g.out_w; ++ox) run(SingleKernel8, ox);
 #else
-  (void)tile, (void)in_row, (void)out_row, (void)ky_lo, (void)x_lo, (void)x_hi;
+  (void)tile, (void)in_row, (void)out_row, (void)ky_lo, (void)x_lo, (void)x_hi,
+      (void)out_pixel_stride;
 #endif
 }
 
@@ -454,6 +478,11 @@ void DirectConvF32::RunRows(const float* in, float* out, int row_begin, int row_
     RunPointwise(in, out, row_begin, row_end);
     return;
   }
+  RunRowsAt(in, 0, out, g_.out_c, row_begin, row_end);
+}
+
+void DirectConvF32::RunRowsAt(const float* in, int64_t in_first_row, float* out,
+                              int out_pixel_stride, int row_begin, int row_end) const {
 #if defined(XBNN_DIRECT_CONV_X86)
   const DirectConvGeometry& g = g_;
   const int taps = g.k_w * g.in_c;
@@ -464,7 +493,8 @@ void DirectConvF32::RunRows(const float* in, float* out, int row_begin, int row_
       g.in_w - g.k_w + g.pad_left;  // the last window start inside, from the padded left
   const int x_hi = last < 0 ? x_lo : std::max(x_lo, std::min(g.out_w, last / g.stride_w + 1));
   const int64_t row_stride = static_cast<int64_t>(g.in_w) * g.in_c;
-  const int64_t out_row_floats = static_cast<int64_t>(g.out_w) * g.out_c;
+  const int ops = out_pixel_stride;
+  const int64_t out_row_floats = static_cast<int64_t>(g.out_w) * ops;
   // Output rows stride_h input rows apart whose windows visit the same filter rows read the same
   // taps of each input row: the columns outside the full tiles of up to kRowGroup such rows run
   // as one tile whose pixels are the rows (offsets in int, hence the bound).
@@ -488,11 +518,12 @@ void DirectConvF32::RunRows(const float* in, float* out, int row_begin, int row_
     t.rows = std::max(0, ky_hi - ky_lo);
     t.taps_per_row = taps;
     // The first input row read (iy0 itself may lie above the image).
-    const float* in_row = in + (static_cast<int64_t>(b) * g.in_h + iy0 + ky_lo) * row_stride;
+    const float* in_row =
+        in + (static_cast<int64_t>(b) * g.in_h + iy0 + ky_lo - in_first_row) * row_stride;
     float* out_row = out + static_cast<int64_t>(row) * out_row_floats;
     n = 1;
     if (g.out_c == 8) {
-      RowEight(&t, in_row, out_row, ky_lo, x_lo, x_hi);
+      RowEight(&t, in_row, out_row, ky_lo, x_lo, x_hi, ops);
       continue;
     }
     for (int lo = 0, hi = 0; n < max_group && row + n < row_end && oy + n < g.out_h; ++n) {
@@ -511,7 +542,7 @@ void DirectConvF32::RunRows(const float* in, float* out, int row_begin, int row_
       for (int q = 0; q < n; ++q) {
         for (int ox = x_lo; ox < x_full; ox += np) {
           full(ColumnTile(g, t, in_row + q * row_step, w_rows, bc, ox), bias, lo_, hi_,
-               o + q * out_row_floats + static_cast<int64_t>(ox) * g.out_c, g.out_c);
+               o + q * out_row_floats + static_cast<int64_t>(ox) * ops, ops);
         }
       }
       auto column = [&](int ox) {  // column ox of the n rows
@@ -520,7 +551,7 @@ void DirectConvF32::RunRows(const float* in, float* out, int row_begin, int row_
           Tile c = ColumnTile(g, t, in_row + q * row_step, w_rows, bc, ox);
           c.step = static_cast<int>(row_step);
           PickTile(nb, m, avx512_)(c, bias, lo_, hi_,
-                                   o + q * out_row_floats + static_cast<int64_t>(ox) * g.out_c,
+                                   o + q * out_row_floats + static_cast<int64_t>(ox) * ops,
                                    static_cast<int>(out_row_floats));
         }
       };
@@ -530,7 +561,7 @@ void DirectConvF32::RunRows(const float* in, float* out, int row_begin, int row_
     }
   }
 #else
-  (void)in, (void)out, (void)row_begin, (void)row_end;
+  (void)in, (void)in_first_row, (void)out, (void)out_pixel_stride, (void)row_begin, (void)row_end;
 #endif
 }
 

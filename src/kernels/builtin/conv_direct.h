@@ -116,6 +116,10 @@ class DirectConvF32 {
   // An 8-channel convolution whose pixel pairs fit one AVX-512 vector (PairKernel8); the others
   // run one pixel per AVX2 vector (EightAvx2), on AVX-512 CPUs too.
   static bool PairsFit(const DirectConvGeometry& g);
+  // A convolution of this shape (groups 1) runs on the 8-channel kernels by rows in every float
+  // precision (no bf16 or Winograd form takes it): what CONV_2D's group fusion needs.
+  static bool RunsEightChannelRows(int in_c, int out_c, int k_h, int k_w, int stride_h,
+                                   int stride_w, int dil_h, int dil_w);
   // Repacks the OHWI filter into 64-channel blocks; bias may be null; [lo, hi] is the fused
   // activation's range.
   void Prepare(const DirectConvGeometry& g, const float* filter_ohwi, const float* bias, float lo,
@@ -123,6 +127,12 @@ class DirectConvF32 {
   // Work items [row_begin, row_end) of rows(), NHWC in and out: output rows (batch * out_h), or
   // for 1x1 convolutions chunks of pixels x channel blocks (direct_conv::SplitPointwise).
   void RunRows(const float* in, float* out, int row_begin, int row_end) const;
+  // Output rows [row_begin, row_end) of a kernel by rows (by_rows()) with the input from image
+  // row `in_first_row` (batch * in_h + y) at `in` (the rows these output rows read, NHWC) and
+  // output pixels `out_pixel_stride` floats apart from `out` (output row 0): a grouped
+  // convolution's parts of wider tensors (CONV_2D's group fusion, runtime/fusion.h).
+  void RunRowsAt(const float* in, int64_t in_first_row, float* out, int out_pixel_stride,
+                 int row_begin, int row_end) const;
   bool prepared() const { return packed_.size() != 0; }
   int rows() const;
   // What work item `item` writes.
@@ -135,7 +145,7 @@ class DirectConvF32 {
   static bool IsEightChannelStem(const DirectConvGeometry& g);
   // One output row of an 8-channel stem; `tile` is the row's Tile (conv_direct.cc).
   void RowEight(const void* tile, const float* in_row, float* out_row, int ky_lo, int x_lo,
-                int x_hi) const;
+                int x_hi, int out_pixel_stride) const;
   void RunPointwise(const float* in, float* out, int item_begin, int item_end) const;
 
   bool pointwise_ = false;
