@@ -3,9 +3,9 @@
 // the first convolution's kernel, reading the split's input in place and writing the
 // concatenation (runtime/fusion.h, GroupConvFusion), and a pooling or LceQuantize after it as
 // after any convolution. Outputs must equal the separate ops' bit for bit for every 8-channel
-// kernel path (pairs of pixels, one pixel per AVX2 vector, the edges), batches whose chunks of rows
-// meet at an image's end, per-part activations, on 1 to 3 threads; graphs that only look like one
-// must run unfused.
+// kernel path (16-pixel lanes from planes where the width's stride is 1, the NHWC kernels of the
+// separate ops otherwise, the edges), batches whose chunks of rows meet at an image's end, per-part
+// activations, on 1 to 3 threads; graphs that only look like one must run unfused.
 #include <cstring>
 
 #include "builtin/op_test_util.h"
@@ -194,7 +194,12 @@ INSTANTIATE_TEST_SUITE_P(
             GroupCase{2, 21, 17, 3, 4, 3, 2, false, "batch2_s2_valid"},
             // 16 input channels per part, a 5x5 kernel; 2 input channels (pairs), 19 rows.
             GroupCase{1, 20, 21, 2, 16, 5, 2, true, "c16_k5"},
-            GroupCase{1, 19, 40, 3, 2, 3, 1, true, "c2"}),
+            GroupCase{1, 19, 40, 3, 2, 3, 1, true, "c2"},
+            // Wide rows (tiles of 48 pixels, then 16, then one overlapping the one before); a 5x5
+            // kernel with two edge columns on each side, and VALID without any.
+            GroupCase{1, 9, 70, 2, 8, 3, 1, true, "wide_c8"},
+            GroupCase{1, 10, 66, 3, 8, 5, 1, true, "k5_same"},
+            GroupCase{1, 11, 53, 2, 4, 5, 1, false, "k5_valid"}),
         ::testing::Values(Tail::kNone, Tail::kPool, Tail::kQuantize),
         ::testing::Values(Shape::kGrouped, Shape::kPartAlsoOutput, Shape::kSwapped)),
     CaseName);
