@@ -71,6 +71,17 @@ struct FusedResidualAdd {
   RuntimeTensor* packed = nullptr;
 };
 
+class OpContext;
+
+// Bits of an elementwise chain's fused LceQuantize that another chain's first op computes
+// (runtime/fusion.h, ChainBits): those of the channels [offset, offset + part's channels) of
+// `chain`'s input, from `part`, which holds them.
+struct ChainBitsJob {
+  const RuntimeTensor* part = nullptr;
+  int64_t offset = 0;
+  const OpContext* chain = nullptr;  // the chain's first op: its fused_chain and fused_packed
+};
+
 class OpContext {
  public:
   const graph::Graph* graph = nullptr;
@@ -112,6 +123,10 @@ class OpContext {
   // MAXIMUM, MINIMUM or PRELU hosts them), in order; fused_packed is then an LceQuantize of the
   // last one's output (of this op's output without them).
   std::vector<const OpContext*> fused_chain;
+  // This chain's value is not written: its LceQuantize's bits come from ChainBits jobs
+  // (runtime/fusion.h), those in fused_chain_bits run by this op among them.
+  bool chain_bits_only = false;
+  std::vector<ChainBitsJob> fused_chain_bits;
   // A PAD of one of this op's inputs (a float ADD; runtime/fusion.h, PadAddFusion): the ADD reads
   // the PAD's input and adds +0.0 in the padded channels; the PAD's output has no memory.
   const OpContext* fused_pad = nullptr;

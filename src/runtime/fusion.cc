@@ -3,212 +3,10 @@
 #include <algorithm>
 #include <cstring>
 
-#include "graph/lce_options.h"
-#include "kernels/binary/binary_ops.h"
 #include "kernels/builtin/common.h"
-#include "kernels/builtin/conv_direct.h"
+#include "runtime/fusion_rules.h"
 
 namespace xbnn::runtime {
-namespace {
-
-using graph::DType;
-
-bool IsFloat(const RuntimeTensor& t) { return t.type() == DType::kFloat32; }
-
-// `packed` has the shape and type of LceQuantize's output for input `x`.
-bool PacksOf(const RuntimeTensor& x, const RuntimeTensor& packed) {
-  std::vector<int32_t> expected = x.dims;
-  if (expected.empty()) return false;
-  expected.back() = kernels::PackedWords(expected.back());
-  return packed.type() == DType::kInt32 && packed.dims == expected && !packed.constant;
-}
-
-// One value, or one per channel of the last of `dims` (all other dimensions 1).
-bool IsPerChannelOrScalar(const RuntimeTensor& k, const std::vector<int32_t>& dims) {
-  int64_t elements = 1;
-  for (int32_t d : k.dims) elements *= d;
-  for (size_t i = 0; i + 1 < k.dims.size(); ++i) {
-    if (k.dims[i] != 1) return false;
-  }
-  return elements == 1 || (k.dims.size() <= dims.size() && elements == dims.back());
-}
-
-// A float ADD, SUB or MUL of the float tensor `x` and a constant of one value or one per channel
-// of x's last dimension, or a PRELU of x with such a constant slope, writing a float tensor of
-// x's shape (an op a fused pooling can run row by row before or after pooling; the kernel checks
-// it again at Prepare).
-bool IsRowOp(const graph::Graph& g, const graph::Operator& op, int32_t x,
-             const std::vector<RuntimeTensor>& tensors) {
-  const int32_t code = g.CodeOf(op).builtin;
-  if (code != graph::op::kAdd && code != graph::op::kSub && code != graph::op::kMul &&
-      code != graph::op::kPrelu)
-    return false;
-  if (op.inputs.size() != 2 || op.outputs.size() != 1 || op.outputs[0] < 0) return false;
-  if ((op.inputs[0] == x) == (op.inputs[1] == x)) return false;
-  if (code == graph::op::kPrelu && op.inputs[0] != x) return false;
-  const int32_t c = op.inputs[0] == x ? op.inputs[1] : op.inputs[0];
-  if (c < 0) return false;
-  const RuntimeTensor& k = tensors[c];
-  const RuntimeTensor& out = tensors[op.outputs[0]];
-  if (!k.constant || !IsFloat(k) || !IsFloat(out) || out.constant || out.dims != tensors[x].dims ||
-      tensors[x].dims.empty())
-    return false;
-  const int64_t act = op.builtin_options.GetInt("fused_activation_function", 0);
-  if (act < 0 || act > 3) return false;
-  return IsPerChannelOrScalar(k, tensors[x].dims);
-}
-
-// The float elementwise ops a chain runs (ChainFusion).
-bool IsChainOp(const graph::Graph& g, const graph::Operator& op) {
-  const int32_t code = g.CodeOf(op).builtin;
-  return code == graph::op::kAdd || code == graph::op::kSub || code == graph::op::kMul ||
-         code == graph::op::kDiv || code == graph::op::kMaximum || code == graph::op::kMinimum ||
-         code == graph::op::kPrelu;
-}
-
-// A float operand a chain can read row by row against an output of `dims`: the same shape, one
-// value per channel (all dimensions 1 but the last) or one value.
-bool IsRowOperand(const RuntimeTensor& k, const std::vector<int32_t>& dims) {
-  if (!IsFloat(k) || dims.empty()) return false;
-  return k.dims == dims || IsPerChannelOrScalar(k, dims);
-}
-
-// Op `op` of a chain whose value so far is `x`: x is one of its two inputs, the other a row
-// operand that exists before op `first` runs; the output a float tensor of x's shape.
-bool ExtendsChain(const graph::Graph& g, const graph::Operator& op, int32_t x, int first,
-                  const std::vector<RuntimeTensor>& tensors, const std::vector<int>& producer) {
-  if (!IsChainOp(g, op) || op.inputs.size() != 2 || op.outputs.size() != 1 || op.outputs[0] < 0)
-    return false;
-  if ((op.inputs[0] == x) == (op.inputs[1] == x)) return false;
-  const int32_t k = op.inputs[0] == x ? op.inputs[1] : op.inputs[0];
-  if (k < 0) return false;
-  const RuntimeTensor& out = tensors[op.outputs[0]];
-  if (!IsFloat(out) || out.constant || out.dims != tensors[x].dims) return false;
-  if (!tensors[k].constant && producer[k] >= first) return false;
-  const int64_t act = op.builtin_options.GetInt("fused_activation_function", 0);
-  if (act < 0 || act > 3) return false;
-  return IsRowOperand(tensors[k], tensors[x].dims);
-}
-
-// A float PAD or PADV2 of the last axis only, with +0.0 (bitwise), from a float tensor of the
-// same rank.
-bool PadsLastAxisWithZeros(const graph::Graph& g, const graph::Operator& op,
-                           const std::vector<RuntimeTensor>& tensors) {
-  const int32_t code = g.CodeOf(op).builtin;
-  if (code != graph::op::kPad && code != graph::op::kPadV2) return false;
-  if (op.inputs.size() < 2 || op.outputs.size() != 1 || op.inputs[0] < 0 || op.inputs[1] < 0 ||
-      op.outputs[0] < 0)
-    return false;
-  const RuntimeTensor& x = tensors[op.inputs[0]];
-  const RuntimeTensor& p = tensors[op.inputs[1]];
-  const RuntimeTensor& y = tensors[op.outputs[0]];
-  const size_t rank = x.dims.size();
-  if (!IsFloat(x) || !IsFloat(y) || y.constant || rank == 0 || y.dims.size() != rank) return false;
-  if (!p.constant || !p.data || p.type() != DType::kInt32 ||
-      p.dims != std::vector<int32_t>{static_cast<int32_t>(rank), 2})
-    return false;
-  const int32_t* a = p.as<int32_t>();
-  for (size_t d = 0; d + 1 < rank; ++d) {
-    if (a[2 * d] != 0 || a[2 * d + 1] != 0 || x.dims[d] != y.dims[d]) return false;
-  }
-  if (a[2 * rank - 2] < 0 || a[2 * rank - 1] < 0 ||
-      int64_t{x.dims.back()} + a[2 * rank - 2] + a[2 * rank - 1] != y.dims.back())
-    return false;
-  if (code == graph::op::kPadV2 && op.inputs.size() > 2 && op.inputs[2] >= 0) {
-    const RuntimeTensor& v = tensors[op.inputs[2]];
-    if (!v.constant || !v.data || !IsFloat(v) || v.bytes != 4) return false;
-    uint32_t bits = 1;
-    std::memcpy(&bits, v.data, 4);
-    if (bits != 0) return false;
-  }
-  return true;
-}
-
-constexpr int32_t kMinConcatPart = 16;  // channels, see ConcatenatesLastAxis
-
-// A float CONCATENATION of float tensors of at least `min_part` channels along the last axis,
-// without activation, into a float tensor of rank >= 1.
-bool ConcatenatesLastAxis(const graph::Graph& g, const graph::Operator& op,
-                          const std::vector<RuntimeTensor>& tensors,
-                          int32_t min_part = kMinConcatPart) {
-  if (g.CodeOf(op).builtin != graph::op::kConcatenation || op.inputs.empty() ||
-      op.outputs.size() != 1 || op.outputs[0] < 0)
-    return false;
-  const RuntimeTensor& y = tensors[op.outputs[0]];
-  const auto rank = static_cast<int64_t>(y.dims.size());
-  if (!IsFloat(y) || y.constant || rank == 0) return false;
-  if (op.builtin_options.GetInt("fused_activation_function", 0) != 0) return false;
-  const int64_t axis = op.builtin_options.GetInt("axis", 0);
-  if (axis != rank - 1 && axis != -1) return false;
-  int64_t channels = 0;
-  for (int32_t t : op.inputs) {
-    if (t < 0) return false;
-    const RuntimeTensor& x = tensors[t];
-    if (!IsFloat(x) || x.dims.size() != y.dims.size()) return false;
-    // Narrower parts are read row by row in short vector runs: MeliusNet's stem concatenates
-    // four and eight 8-channel convolutions, and its batch norms ran 1.01-1.08x slower than the
-    // concatenation and the batch norm on the concatenated rows.
-    if (x.dims.back() < min_part) return false;
-    if (!std::equal(x.dims.begin(), x.dims.end() - 1, y.dims.begin())) return false;
-    channels += x.dims.back();
-  }
-  return channels == y.dims.back();
-}
-
-// A float elementwise op that can read its input `x` (a concatenation) from its parts: ADD, SUB,
-// MUL, DIV, MAXIMUM or MINIMUM reading x once against a row operand of x's shape (the kernel
-// checks it again at Prepare).
-bool ReadsInPlace(const graph::Graph& g, const graph::Operator& op, int32_t x,
-                  const std::vector<RuntimeTensor>& tensors) {
-  if (!IsChainOp(g, op) || g.CodeOf(op).builtin == graph::op::kPrelu || op.inputs.size() != 2 ||
-      op.outputs.size() != 1 || op.outputs[0] < 0)
-    return false;
-  if ((op.inputs[0] == x) == (op.inputs[1] == x)) return false;
-  const int32_t k = op.inputs[0] == x ? op.inputs[1] : op.inputs[0];
-  if (k < 0) return false;
-  const RuntimeTensor& out = tensors[op.outputs[0]];
-  if (!IsFloat(out) || out.dims != tensors[x].dims) return false;
-  const int64_t act = op.builtin_options.GetInt("fused_activation_function", 0);
-  if (act < 0 || act > 3) return false;
-  return IsRowOperand(tensors[k], tensors[x].dims);
-}
-
-// A CONV_2D of the float tensor `x` (no other input is x) with a constant float filter whose
-// depth is x's channels and an optional constant bias, writing a float rank-4 tensor, that runs
-// on the 8-channel direct kernels (GroupConvFusion).
-bool IsGroupConv(const graph::Graph& g, const graph::Operator& op, int32_t x,
-                 const std::vector<RuntimeTensor>& tensors) {
-  if (g.CodeOf(op).builtin != graph::op::kConv2D || op.inputs.size() < 2 || op.inputs.size() > 3 ||
-      op.outputs.size() != 1 || op.outputs[0] < 0 || op.inputs[0] != x)
-    return false;
-  const RuntimeTensor& f = tensors[static_cast<size_t>(op.inputs[1])];
-  if (op.inputs[1] < 0 || !f.constant || !IsFloat(f) || f.dims.size() != 4) return false;
-  if (op.inputs.size() == 3 && op.inputs[2] >= 0) {
-    const RuntimeTensor& b = tensors[static_cast<size_t>(op.inputs[2])];
-    if (!b.constant || !IsFloat(b)) return false;
-  }
-  const RuntimeTensor& y = tensors[static_cast<size_t>(op.outputs[0])];
-  if (!IsFloat(y) || y.constant || y.dims.size() != 4 || f.dims[3] != tensors[x].dims[3])
-    return false;
-  const auto& o = op.builtin_options;
-  return kernels::builtin::DirectConvF32::RunsEightChannelRows(
-      f.dims[3], f.dims[0], f.dims[1], f.dims[2], static_cast<int>(o.GetInt("stride_h", 1)),
-      static_cast<int>(o.GetInt("stride_w", 1)), static_cast<int>(o.GetInt("dilation_h_factor", 1)),
-      static_cast<int>(o.GetInt("dilation_w_factor", 1)));
-}
-
-// The same geometry: filter shape, strides, dilations and padding.
-bool SameConv(const graph::Operator& a, const graph::Operator& b,
-              const std::vector<RuntimeTensor>& tensors) {
-  for (const char* k :
-       {"stride_h", "stride_w", "dilation_h_factor", "dilation_w_factor", "padding"}) {
-    if (a.builtin_options.GetInt(k, 1) != b.builtin_options.GetInt(k, 1)) return false;
-  }
-  return tensors[static_cast<size_t>(a.inputs[1])].dims ==
-         tensors[static_cast<size_t>(b.inputs[1])].dims;
-}
-
-}  // namespace
 
 FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
                        const std::vector<RuntimeTensor>& tensors, const std::vector<bool>& skip) {
@@ -307,7 +105,7 @@ FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
       continue;
     const RuntimeTensor& axis = tensors[static_cast<size_t>(split.inputs[0])];
     const int32_t x = split.inputs[1];
-    if (!axis.constant || !axis.data || axis.type() != DType::kInt32 || axis.bytes != 4 ||
+    if (!axis.constant || !axis.data || axis.type() != graph::DType::kInt32 || axis.bytes != 4 ||
         !IsFloat(tensors[x]) || tensors[x].dims.size() != 4)
       continue;
     const int32_t a = axis.as<int32_t>()[0];
@@ -543,7 +341,45 @@ FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
     }
   }
   plan.concats = std::move(found);
+  PlanChainBits(g, sg, tensors, readers, plan);
   return plan;
+}
+
+std::vector<bool> ElidedTensors(const FusionPlan& plan, const graph::Subgraph& sg, size_t n) {
+  std::vector<bool> elided(n, false);
+  for (const BconvFusion& f : plan.fusions) {
+    elided[f.conv_out] = true;
+    if (!f.sum_read) elided[f.sum] = true;
+  }
+  for (const ChainFusion& f : plan.chains) {
+    for (int32_t t : f.elided) elided[t] = true;
+  }
+  for (const PoolFusion& f : plan.pools) {
+    for (int32_t t : f.elided) elided[t] = true;
+  }
+  for (const GroupConvFusion& f : plan.groups) {
+    for (int32_t t : f.elided) elided[t] = true;
+  }
+  for (const PadAddFusion& f : plan.pad_adds) elided[f.padded] = true;
+  for (const ConcatFusion& f : plan.concats) elided[f.out] = true;
+  // A chain computed by ChainBits jobs writes only its LceQuantize's bits.
+  for (int ci : plan.bits_chains) {
+    const ChainFusion& f = plan.chains[static_cast<size_t>(ci)];
+    elided[sg.operators[f.after.empty() ? f.first : f.after.back()].outputs[0]] = true;
+  }
+  return elided;
+}
+
+void ExtendFusedLifetimes(const FusionPlan& plan, std::vector<int>& first, std::vector<int>& last) {
+  for (const ConcatFusion& f : plan.concats) {
+    for (int32_t t : f.parts) last[t] = std::max(last[t], f.end);
+  }
+  for (const ChainBits& b : plan.chain_bits) {
+    for (const ChainBitsPart& j : b.jobs) {
+      const int32_t packed = plan.chains[static_cast<size_t>(j.chain)].packed;
+      first[packed] = std::min(first[packed], b.host);
+    }
+  }
 }
 
 std::vector<int32_t> PlanInPlaceSums(const FusionPlan& plan,
@@ -585,6 +421,13 @@ void AttachConvFusions(const FusionPlan& plan, std::vector<OpContext>& contexts,
     OpContext& c = contexts[f.first];
     for (int k : f.after) c.fused_chain.push_back(&contexts[k]);
     if (f.packed >= 0) c.fused_packed = &tensors[f.packed];
+  }
+  for (int ci : plan.bits_chains) contexts[plan.chains[ci].first].chain_bits_only = true;
+  for (const ChainBits& b : plan.chain_bits) {
+    for (const ChainBitsPart& j : b.jobs) {
+      contexts[b.host].fused_chain_bits.push_back(
+          {&tensors[j.part], j.offset, &contexts[plan.chains[j.chain].first]});
+    }
   }
   for (const PadAddFusion& f : plan.pad_adds) contexts[f.add].fused_pad = &contexts[f.pad];
   for (const ConcatFusion& f : plan.concats) {

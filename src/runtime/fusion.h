@@ -115,6 +115,24 @@ struct GroupConvFusion {
   int host() const { return *std::min_element(convs.begin(), convs.end()); }
 };
 
+// Elementwise chains (ChainFusion) of ADD, SUB, MUL or DIV ops with constant operands of one value
+// or one per channel, ending in a fused LceQuantize that is the only reader of the last value,
+// whose input is a tensor or a concatenation read in place (ConcatFusion) with parts starting on
+// packed words: BinaryDenseNet's batch norms before each binary convolution, whose inputs are all
+// earlier blocks' features. Such a chain writes no floats (its last output gets no memory): its
+// bits are computed part by part, each part by the first such chain that reads it, for itself and
+// for every later one, while the part is new (in cache); no chain rereads the older blocks'
+// features. The LceQuantize outputs then live from the first chain that writes part of them.
+struct ChainBitsPart {
+  int32_t part = -1;   // a part of the chain's input
+  int64_t offset = 0;  // its first channel there
+  int chain = -1;      // the chain (index into FusionPlan::chains)
+};
+struct ChainBits {
+  int host = -1;  // the first op of the chain that computes these bits
+  std::vector<ChainBitsPart> jobs;
+};
+
 struct FusionPlan {
   std::vector<BconvFusion> fusions;
   std::vector<GroupConvFusion> groups;
@@ -123,12 +141,23 @@ struct FusionPlan {
   std::vector<ChainFusion> chains;
   std::vector<PadAddFusion> pad_adds;
   std::vector<ConcatFusion> concats;  // in op order
+  std::vector<int> bits_chains;       // the chains computed by ChainBits jobs (indices into chains)
+  std::vector<ChainBits> chain_bits;  // per chain host with jobs
   std::vector<int> host;  // per op: the op whose kernel runs it, or -1 for itself
 };
 
 // Finds the fusable patterns among the ops not marked in `skip` (folded at load time).
 FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
                        const std::vector<RuntimeTensor>& tensors, const std::vector<bool>& skip);
+
+// Per tensor of `sg` (n of them): whether the plan leaves it without memory (nothing reads it
+// once its readers run inside their producer).
+std::vector<bool> ElidedTensors(const FusionPlan& plan, const graph::Subgraph& sg, size_t n);
+
+// Lifetimes (per tensor, the first and last op step that uses it) that fusion extends: the parts
+// of a concatenation read in place live until its last reader, and a chain's LceQuantize output
+// from the first chain that computes part of it (ChainBits).
+void ExtendFusedLifetimes(const FusionPlan& plan, std::vector<int>& first, std::vector<int>& last);
 
 // A fused residual ADD whose residual nothing reads after it writes its sum over the residual:
 // each element is read and then written by the same task of the convolution's epilogue, which so

@@ -344,21 +344,7 @@ Status Interpreter::Impl::ComputeLifetimes(LoadState& s) {
   if (options.fuse_ops && !options.use_reference_kernels) {
     std::vector<bool> skip(inferred.folded.begin(), inferred.folded.end());
     fusion = runtime::PlanFusions(g, *sg, tensors, skip);
-    for (const runtime::BconvFusion& f : fusion.fusions) {
-      elided[f.conv_out] = true;
-      if (!f.sum_read) elided[f.sum] = true;
-    }
-    for (const runtime::ChainFusion& f : fusion.chains) {
-      for (int32_t t : f.elided) elided[t] = true;
-    }
-    for (const runtime::PoolFusion& f : fusion.pools) {
-      for (int32_t t : f.elided) elided[t] = true;
-    }
-    for (const runtime::GroupConvFusion& f : fusion.groups) {
-      for (int32_t t : f.elided) elided[t] = true;
-    }
-    for (const runtime::PadAddFusion& f : fusion.pad_adds) elided[f.padded] = true;
-    for (const runtime::ConcatFusion& f : fusion.concats) elided[f.out] = true;
+    elided = runtime::ElidedTensors(fusion, *sg, n);
   } else {
     fusion.host.assign(static_cast<size_t>(n_ops), -1);
   }
@@ -388,10 +374,7 @@ Status Interpreter::Impl::ComputeLifetimes(LoadState& s) {
       last[t] = std::max(last[t], at);
     }
   }
-  // A concatenation read in place: its parts live until the last op that reads them through it.
-  for (const runtime::ConcatFusion& f : fusion.concats) {
-    for (int32_t t : f.parts) last[t] = std::max(last[t], f.end);
-  }
+  runtime::ExtendFusedLifetimes(fusion, first, last);
   for (size_t t = 0; t < n; ++t) {
     if (elided[t]) last[t] = -2;
   }

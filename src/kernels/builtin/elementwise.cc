@@ -5,6 +5,7 @@
 // stored values (the converter gives inputs and output one scale). ADD and MUL reproduce TFLite's
 // default x86 kernels, whose SIMD blocks compute differently from the leftovers (see below).
 // Float rows run in vector_loops.cc.
+#include "kernels/builtin/chain_bits.h"
 #include "kernels/builtin/common.h"
 #include "kernels/builtin/fused_input.h"
 #include "kernels/builtin/vector_loops.h"
@@ -175,7 +176,10 @@ class Binary final : public runtime::OpKernel {
         FloatActivationRange(act_, &flo_, &fhi_);
         rows_.Plan(plan_, out_);
         XBNN_RETURN_IF_ERROR(chain_.Prepare(ctx, FloatKind(), rows_, flo_, fhi_));
-        return fused_input_.Prepare(ctx, FloatKind(), rows_, a_, b_, out_, flo_, fhi_);
+        XBNN_RETURN_IF_ERROR(
+            fused_input_.Prepare(ctx, FloatKind(), rows_, a_, b_, out_, flo_, fhi_));
+        bits_only_ = ctx.chain_bits_only;
+        return bits_only_ ? bits_.Prepare(ctx) : Status::Ok();
       case DType::kInt32:
         if (op_ == BinOp::kDiv) break;
         IntActivationRange();
@@ -192,7 +196,9 @@ class Binary final : public runtime::OpKernel {
   void Invoke(OpContext& ctx) override {
     switch (type_) {
       case DType::kFloat32:
-        if (fused_input_.active()) {
+        if (bits_only_) {
+          bits_.Run(ctx);
+        } else if (fused_input_.active()) {
           fused_input_.Run(ctx, chain_, out_->as<float>());
         } else if (chain_.active()) {
           chain_.Run(ctx, a_->as<float>(), b_->as<float>(), out_->as<float>());
@@ -400,6 +406,8 @@ class Binary final : public runtime::OpKernel {
   FloatBroadcastRows rows_;  // the float path
   FloatChain chain_;         // elementwise ops fused after this one (runtime/fusion.h)
   FusedInputRows fused_input_;  // a fused PAD or CONCATENATION input (runtime/fusion.h)
+  bool bits_only_ = false;      // its chain's LceQuantize bits come from ChainBits jobs
+  ChainBitsRunner bits_;        // those this op runs
   int32_t ilo_ = 0, ihi_ = 0;
   AddSubParams as_;
   Fivefold fivefold_;
