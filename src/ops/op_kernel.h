@@ -103,7 +103,8 @@ class OpContext {
   // An LceQuantize of this op's float output fused into it (CONV_2D, or the first op of an
   // elementwise chain; runtime/fusion.h): the kernel also writes the packed bits there.
   RuntimeTensor* fused_packed = nullptr;
-  // A MAX_POOL_2D of this op's output fused into it (CONV_2D only): the pool's own context. Then
+  // A MAX_POOL_2D of this op's output fused into it (CONV_2D, or the first op of an elementwise
+  // chain whose last value it pools): the pool's own context. For a CONV_2D, then
   // fused_after_pool lists float ADD/SUB/MUL ops with a constant per-channel or scalar operand,
   // or PRELUs with such a slope, applied to each pooled row in turn (a batch norm after the
   // pooling), and fused_packed is an LceQuantize of the last of those outputs (of the pooled

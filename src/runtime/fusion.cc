@@ -342,6 +342,27 @@ FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
   }
   plan.concats = std::move(found);
   PlanChainBits(g, sg, tensors, readers, plan);
+  // A chain's value pooled by its first op.
+  for (size_t ci = 0; ci < plan.chains.size(); ++ci) {
+    const ChainFusion& f = plan.chains[ci];
+    const graph::Operator& first = sg.operators[f.first];
+    const int32_t code = g.CodeOf(first).builtin;
+    if (f.quantize >= 0 || f.after.empty() ||
+        (code != graph::op::kAdd && code != graph::op::kSub && code != graph::op::kMul &&
+         code != graph::op::kDiv))
+      continue;
+    const int32_t v = sg.operators[f.after.back()].outputs[0];
+    const int k = only_reader(v);
+    if (k < 0 || plan.host[k] >= 0 || tensors[v].dims.size() != 4) continue;
+    const graph::Operator& pool = sg.operators[k];
+    if (g.CodeOf(pool).builtin != graph::op::kMaxPool2D || pool.inputs.size() != 1 ||
+        pool.outputs.size() != 1 || pool.outputs[0] < 0 || !IsFloat(tensors[pool.outputs[0]]))
+      continue;
+    const auto& o = pool.builtin_options;
+    if (o.GetInt("stride_h", 1) < o.GetInt("filter_height", 1)) continue;  // rows computed once
+    plan.host[k] = f.first;
+    plan.chain_pools.push_back({static_cast<int>(ci), k, v});
+  }
   return plan;
 }
 
@@ -362,6 +383,7 @@ std::vector<bool> ElidedTensors(const FusionPlan& plan, const graph::Subgraph& s
   }
   for (const PadAddFusion& f : plan.pad_adds) elided[f.padded] = true;
   for (const ConcatFusion& f : plan.concats) elided[f.out] = true;
+  for (const ChainPoolFusion& f : plan.chain_pools) elided[f.value] = true;
   // A chain computed by ChainBits jobs writes only its LceQuantize's bits.
   for (int ci : plan.bits_chains) {
     const ChainFusion& f = plan.chains[static_cast<size_t>(ci)];
@@ -423,6 +445,9 @@ void AttachConvFusions(const FusionPlan& plan, std::vector<OpContext>& contexts,
     if (f.packed >= 0) c.fused_packed = &tensors[f.packed];
   }
   for (int ci : plan.bits_chains) contexts[plan.chains[ci].first].chain_bits_only = true;
+  for (const ChainPoolFusion& f : plan.chain_pools) {
+    contexts[plan.chains[static_cast<size_t>(f.chain)].first].fused_pool = &contexts[f.pool];
+  }
   for (const ChainBits& b : plan.chain_bits) {
     for (const ChainBitsPart& j : b.jobs) {
       contexts[b.host].fused_chain_bits.push_back(

@@ -133,6 +133,16 @@ struct ChainBits {
   std::vector<ChainBitsPart> jobs;
 };
 
+// A float MAX_POOL_2D that is the only reader of an elementwise chain's last value (a chain
+// without LceQuantize), with windows that do not overlap along the height: the chain's first op
+// computes the value of each pooling row's input rows into scratch rows and pools them
+// (BinaryDenseNet's batch norm before each transition's pooling); the value gets no memory.
+struct ChainPoolFusion {
+  int chain = -1;  // index into FusionPlan::chains
+  int pool = -1;
+  int32_t value = -1;  // the chain's last value, the pool's input
+};
+
 struct FusionPlan {
   std::vector<BconvFusion> fusions;
   std::vector<GroupConvFusion> groups;
@@ -143,6 +153,7 @@ struct FusionPlan {
   std::vector<ConcatFusion> concats;  // in op order
   std::vector<int> bits_chains;       // the chains computed by ChainBits jobs (indices into chains)
   std::vector<ChainBits> chain_bits;  // per chain host with jobs
+  std::vector<ChainPoolFusion> chain_pools;
   std::vector<int> host;  // per op: the op whose kernel runs it, or -1 for itself
 };
 

@@ -409,65 +409,75 @@ Status FloatChain::Prepare(const OpContext& ctx, FloatBinary first, const FloatB
   return Status::Ok();
 }
 
-void FloatChain::Run(const OpContext& ctx, const float* a, const float* b, float* out,
-                     FirstRows first, const void* self, FirstChain first_chain) const {
+void FloatChain::ValueRows(int thread, const float* a, const float* b, int64_t q, int64_t m,
+                           float* dst, bool* vector, FirstRows first, const void* self,
+                           FirstChain first_chain) const {
   const FloatBroadcastRows& r = *rows_;
-  const int64_t n = r.n_, block = block_rows_ * n;
-  float* last = steps_.empty() ? out : steps_.back().out->as<float>();
-  int32_t* packed = packed_ ? packed_->as<int32_t>() : nullptr;
+  const int64_t n = r.n_;
   // The whole chain per element in vector registers where the CPU and the rows allow it
   // (FloatRowsVector), not a pass per op over each block: RealToBinaryNet's chains (its MUL
   // rows in the profile) 1.10x faster (Zen 5).
   std::array<FloatStep, kMaxFloatSteps> vsteps;
-  bool vector = (!first || first_chain) && !steps_.empty() && steps_.size() <= vsteps.size();
-  for (size_t j = 0; vector && j < steps_.size(); ++j) {
+  const int nsteps = static_cast<int>(steps_.size());
+  *vector = *vector && (!first || first_chain) && !steps_.empty() && steps_.size() <= vsteps.size();
+  for (size_t j = 0; *vector && j < steps_.size(); ++j) {
     const Step& st = steps_[j];
     vsteps[j] = {st.op, st.operand->as<float>(), st.s, st.row, st.operand_first, st.lo, st.hi};
   }
-  auto task = [&](int thread, int64_t r0, int64_t r1) {
-    bool try_vector = vector;  // per task: the tasks run on several threads
-    float* buf[2] = {nullptr, nullptr};
-    if (!steps_.empty()) {
-      buf[0] = scratch_.data() + static_cast<size_t>(thread) * 2 * static_cast<size_t>(block);
-      buf[1] = buf[0] + block;
+  if (*vector &&
+      (first ? first_chain(self, q, m, vsteps.data(), nsteps, dst)
+             : FloatRowsVector(first_, a + q * r.a_row_, r.sa_, r.a_row_, b + q * r.b_row_, r.sb_,
+                               r.b_row_, lo_, hi_, vsteps.data(), nsteps, q, dst, n, m, n))) {
+    return;
+  }
+  // What declines depends on the shapes and the CPU only: the caller's other blocks would too.
+  *vector = false;
+  const int64_t block = block_rows_ * n;
+  float* buf[2] = {nullptr, nullptr};
+  if (!steps_.empty()) {
+    buf[0] = scratch_.data() + static_cast<size_t>(thread) * 2 * static_cast<size_t>(block);
+    buf[1] = buf[0] + block;
+  }
+  for (int64_t p = q, mm = 0; p < q + m; p += mm) {
+    mm = std::min(block_rows_, q + m - p);
+    float* out = dst + (p - q) * n;
+    float* d = steps_.empty() ? out : buf[0];
+    if (first) {
+      first(self, p, mm, d);
+    } else {
+      BinaryRowsF32(first_, a + p * r.a_row_, r.sa_, r.a_row_, b + p * r.b_row_, r.sb_, r.b_row_, d,
+                    mm, n, lo_, hi_);
     }
+    const float* cur = d;
+    for (size_t j = 0; j < steps_.size(); ++j) {
+      const Step& st = steps_[j];
+      d = j + 1 == steps_.size() ? out : (cur == buf[0] ? buf[1] : buf[0]);
+      const float* k = st.operand->as<float>() + p * st.row;
+      if (st.operand_first) {
+        BinaryRowsF32(st.op, k, st.s, st.row, cur, 1, n, d, mm, n, st.lo, st.hi);
+      } else {
+        BinaryRowsF32(st.op, cur, 1, n, k, st.s, st.row, d, mm, n, st.lo, st.hi);
+      }
+      cur = d;
+    }
+  }
+}
+
+void FloatChain::Run(const OpContext& ctx, const float* a, const float* b, float* out,
+                     FirstRows first, const void* self, FirstChain first_chain) const {
+  const FloatBroadcastRows& r = *rows_;
+  const int64_t n = r.n_;
+  float* last = steps_.empty() ? out : steps_.back().out->as<float>();
+  int32_t* packed = packed_ ? packed_->as<int32_t>() : nullptr;
+  auto task = [&](int thread, int64_t r0, int64_t r1) {
+    bool vector = true;  // per task: the tasks run on several threads
     for (int64_t q = r0, m = 0; q < r1; q += m) {
       // The vector path needs no scratch: blocks of ~256 KB, packed by the LceQuantize from L2.
       // Each part of a concatenation is read as one sequential run per block: with 8 KB blocks
       // BinaryDenseNet's chains ran 1.1x slower than one pass per op, and with 64 KB blocks
       // (9 KB per part of its widest chains) 1.1x slower than with these (Zen 5).
-      m = std::min(std::max<int64_t>(block_rows_, 65536 / n), r1 - q);
-      const int nsteps = static_cast<int>(steps_.size());
-      if (try_vector &&
-          (first ? first_chain(self, q, m, vsteps.data(), nsteps, last + q * n)
-                 : FloatRowsVector(first_, a + q * r.a_row_, r.sa_, r.a_row_, b + q * r.b_row_,
-                                   r.sb_, r.b_row_, lo_, hi_, vsteps.data(), nsteps, q,
-                                   last + q * n, n, m, n))) {
-        if (pack_) pack_->RunRows(last, packed, q, q + m);
-        continue;
-      }
-      // What declines depends on the shapes and the CPU only: the task's other blocks would too.
-      try_vector = false;
-      m = std::min(block_rows_, r1 - q);
-      float* dst = steps_.empty() ? out + q * n : buf[0];
-      if (first) {
-        first(self, q, m, dst);
-      } else {
-        BinaryRowsF32(first_, a + q * r.a_row_, r.sa_, r.a_row_, b + q * r.b_row_, r.sb_, r.b_row_,
-                      dst, m, n, lo_, hi_);
-      }
-      const float* cur = dst;
-      for (size_t j = 0; j < steps_.size(); ++j) {
-        const Step& st = steps_[j];
-        dst = j + 1 == steps_.size() ? last + q * n : (cur == buf[0] ? buf[1] : buf[0]);
-        const float* k = st.operand->as<float>() + q * st.row;
-        if (st.operand_first) {
-          BinaryRowsF32(st.op, k, st.s, st.row, cur, 1, n, dst, m, n, st.lo, st.hi);
-        } else {
-          BinaryRowsF32(st.op, cur, 1, n, k, st.s, st.row, dst, m, n, st.lo, st.hi);
-        }
-        cur = dst;
-      }
+      m = std::min(vector ? std::max<int64_t>(block_rows_, 65536 / n) : block_rows_, r1 - q);
+      ValueRows(thread, a, b, q, m, last + q * n, &vector, first, self, first_chain);
       if (pack_) pack_->RunRows(last, packed, q, q + m);
     }
   };

@@ -361,6 +361,13 @@ class FloatChain {
   void Run(const OpContext& ctx, const float* a, const float* b, float* out,
            FirstRows first = nullptr, const void* self = nullptr,
            FirstChain first_chain = nullptr) const;
+  // Rows [q, q + m) of the chain's last value into dst (m rows) on thread `thread`, as Run
+  // computes them: in vector registers where *vector and the rows allow it (else *vector is
+  // cleared), else one pass per op through the thread's scratch blocks.
+  void ValueRows(int thread, const float* a, const float* b, int64_t q, int64_t m, float* dst,
+                 bool* vector, FirstRows first = nullptr, const void* self = nullptr,
+                 FirstChain first_chain = nullptr) const;
+  int64_t channels() const { return rows_ ? rows_->n_ : 0; }
 
  private:
   struct Step {

@@ -6,6 +6,7 @@
 // default x86 kernels, whose SIMD blocks compute differently from the leftovers (see below).
 // Float rows run in vector_loops.cc.
 #include "kernels/builtin/chain_bits.h"
+#include "kernels/builtin/chain_pool.h"
 #include "kernels/builtin/common.h"
 #include "kernels/builtin/fused_input.h"
 #include "kernels/builtin/vector_loops.h"
@@ -179,7 +180,9 @@ class Binary final : public runtime::OpKernel {
         XBNN_RETURN_IF_ERROR(
             fused_input_.Prepare(ctx, FloatKind(), rows_, a_, b_, out_, flo_, fhi_));
         bits_only_ = ctx.chain_bits_only;
-        return bits_only_ ? bits_.Prepare(ctx) : Status::Ok();
+        if (bits_only_) return bits_.Prepare(ctx);
+        return pool_.Prepare(ctx,
+                             ctx.fused_chain.empty() ? out_ : ctx.fused_chain.back()->output(0));
       case DType::kInt32:
         if (op_ == BinOp::kDiv) break;
         IntActivationRange();
@@ -198,6 +201,10 @@ class Binary final : public runtime::OpKernel {
       case DType::kFloat32:
         if (bits_only_) {
           bits_.Run(ctx);
+        } else if (pool_.active() && fused_input_.active()) {
+          fused_input_.RunPool(ctx, chain_, pool_);
+        } else if (pool_.active()) {
+          pool_.Run(ctx, chain_, a_->as<float>(), b_->as<float>());
         } else if (fused_input_.active()) {
           fused_input_.Run(ctx, chain_, out_->as<float>());
         } else if (chain_.active()) {
@@ -408,6 +415,7 @@ class Binary final : public runtime::OpKernel {
   FusedInputRows fused_input_;  // a fused PAD or CONCATENATION input (runtime/fusion.h)
   bool bits_only_ = false;      // its chain's LceQuantize bits come from ChainBits jobs
   ChainBitsRunner bits_;        // those this op runs
+  ChainPool pool_;              // a MAX_POOL_2D of its chain\'s value (runtime/fusion.h)
   int32_t ilo_ = 0, ihi_ = 0;
   AddSubParams as_;
   Fivefold fivefold_;

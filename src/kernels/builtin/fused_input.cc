@@ -140,19 +140,25 @@ bool FusedInputRows::ChainRows(int64_t r0, int64_t m, const FloatStep* steps, in
 
 void FusedInputRows::Run(const OpContext& ctx, const FloatChain& chain, float* out) const {
   if (chain.active()) {
-    chain.Run(
-        ctx, nullptr, nullptr, out,
-        [](const void* self, int64_t q, int64_t m, float* dst) {
-          static_cast<const FusedInputRows*>(self)->Rows(q, m, dst);
-        },
-        this,
-        [](const void* self, int64_t q, int64_t m, const FloatStep* steps, int nsteps, float* dst) {
-          return static_cast<const FusedInputRows*>(self)->ChainRows(q, m, steps, nsteps, dst);
-        });
+    chain.Run(ctx, nullptr, nullptr, out, FirstRows, this, FirstChain);
     return;
   }
   ParallelForRows(ctx, rows_, static_cast<double>(rows_ * channels_) / kElementwiseFloatsPerSecond,
                   [&](int, int64_t r0, int64_t r1) { Rows(r0, r1 - r0, out + r0 * channels_); });
+}
+
+void FusedInputRows::RunPool(const OpContext& ctx, const FloatChain& chain,
+                             const ChainPool& pool) const {
+  pool.Run(ctx, chain, nullptr, nullptr, FirstRows, this, FirstChain);
+}
+
+void FusedInputRows::FirstRows(const void* self, int64_t q, int64_t m, float* dst) {
+  static_cast<const FusedInputRows*>(self)->Rows(q, m, dst);
+}
+
+bool FusedInputRows::FirstChain(const void* self, int64_t q, int64_t m, const FloatStep* steps,
+                                int nsteps, float* dst) {
+  return static_cast<const FusedInputRows*>(self)->ChainRows(q, m, steps, nsteps, dst);
 }
 
 }  // namespace xbnn::kernels::builtin

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/builtin/chain_pool.h"
 #include "kernels/builtin/common.h"
 #include "kernels/builtin/vector_loops.h"
 
@@ -24,6 +25,8 @@ class FusedInputRows {
   bool active() const { return active_; }
   // The op's output, or the first op's rows of its elementwise chain.
   void Run(const OpContext& ctx, const FloatChain& chain, float* out) const;
+  // The chain and the pooling of its value fused after it, from these inputs.
+  void RunPool(const OpContext& ctx, const FloatChain& chain, const ChainPool& pool) const;
 
  private:
   // Channels [c0, c1) of an input: channel c of row r at t[offset + r * row + (c - c0) * s],
@@ -45,6 +48,10 @@ class FusedInputRows {
   // stretch of channels whose pieces do not change is one FloatRowsVector call. False where one
   // declines (then before writing anything).
   bool ChainRows(int64_t r0, int64_t m, const FloatStep* steps, int nsteps, float* out) const;
+  // The two as FloatChain's FirstRows and FirstChain callbacks (self: this object).
+  static void FirstRows(const void* self, int64_t q, int64_t m, float* dst);
+  static bool FirstChain(const void* self, int64_t q, int64_t m, const FloatStep* steps, int nsteps,
+                         float* dst);
 
   bool active_ = false;
   FloatBinary op_ = FloatBinary::kAdd;
