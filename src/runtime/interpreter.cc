@@ -348,13 +348,21 @@ Status Interpreter::Impl::ComputeLifetimes(LoadState& s) {
   } else {
     fusion.host.assign(static_cast<size_t>(n_ops), -1);
   }
+  // A value computed at load time (constant since) is still written by its op: an op before that
+  // one must not read it (its value would be released once the ops folded after it are done).
+  std::vector<int> writer(n, -1);
+  for (int i = n_ops - 1; i >= 0; --i) {
+    for (int32_t t : sg->operators[i].outputs) {
+      if (t >= 0) writer[t] = i;
+    }
+  }
   for (int i = 0; i < n_ops; ++i) {
     const graph::Operator& op = sg->operators[i];
     if (inferred.folded[i]) continue;
     const int at = fusion.host[i] >= 0 ? fusion.host[i] : i;  // when the op's work happens
     for (int32_t t : op.inputs) {
-      if (t < 0 || tensors[t].constant) continue;
-      if (!produced[t] && !is_input[t]) {
+      if (t < 0 || (tensors[t].constant && writer[t] < i)) continue;
+      if ((!produced[t] || writer[t] > i) && !is_input[t]) {
         return Status::Error("op " + std::to_string(i) + " (" + g.OpName(op) + ") reads tensor " + std::to_string(t) +
                              " '" + sg->tensors[t].name + "', which no earlier op writes and is not a model input");
       }

@@ -165,6 +165,21 @@ TEST(ErrorsTest, Elementwise) {
     m.Op(op::kAdd, {a, b}, {out}, opt::kAdd, {}, 2);
     EXPECT_THAT(ErrorOf(m), HasSubstr("zero point 300 outside [-128, 127]"));
   }
+  {
+    // An op that reads a value an op after it computes from constants (folded at load): refused
+    // by name, not read after the later folded op released it (a fuzzer's model, crashed before).
+    OpModel m;
+    const int a = m.Input(DType::kFloat32, {2, 3});
+    const int c = m.Const(DType::kFloat32, {1}, std::vector<float>{2.0f});
+    const int t = m.Temp(DType::kFloat32, {1});
+    const int y = m.Output(DType::kFloat32, {2, 3});
+    const int z = m.Output(DType::kFloat32, {1});
+    m.Op(op::kAdd, {a, t}, {y}, opt::kAdd);
+    m.Op(op::kMul, {c, c}, {t}, opt::kMul);
+    m.Op(op::kAdd, {t, c}, {z}, opt::kAdd);
+    EXPECT_THAT(ErrorOf(m), HasSubstr("op 0 (ADD) reads tensor"));
+    EXPECT_THAT(ErrorOf(m), HasSubstr("which no earlier op writes"));
+  }
 }
 
 TEST(ErrorsTest, PoolReduceShape) {

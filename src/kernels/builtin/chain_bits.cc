@@ -81,7 +81,6 @@ __attribute__((target("avx2"))) void SignsAvx2(const float* x, int64_t rows, int
     }
   }
 }
-#endif
 
 // A batch norm's bits, per element clamp(clamp(x * k0, lo0, hi0) + k1, lo1, hi1) < 0 with k0, k1
 // one value per channel: FloatRowsVector's expressions (its clamps as vmaxps(lo, v) and
@@ -111,6 +110,8 @@ __attribute__((target("avx512f"))) void BatchNormSignsAvx512(const float* x, con
     }
   }
 }
+
+#endif  // __x86_64__
 
 // The LceQuantize bits of `rows` rows of n floats (x < 0, as the pack kernels test: NaN and -0.0
 // give 0) into words[r * words_row], bit i % 32 of word i / 32 (little-endian bytes); n a multiple
