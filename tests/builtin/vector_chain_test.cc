@@ -53,7 +53,9 @@ TEST(VectorChainTest, EveryOpAndOperandKindMatchesTheScalarExpressions) {
   const float specials[] = {NAN, -0.0f, 0.0f, INFINITY, -INFINITY, 1e-40f, 3e38f, -3e38f};
   const float lowest = std::numeric_limits<float>::lowest();
   const float highest = std::numeric_limits<float>::max();
-  for (int64_t n : {16, 80}) {  // 16: single vectors only on AVX-512; 80: a chunk of 4 and one
+  // 16: single vectors only on AVX-512; 80: a chunk of 4 and one; 64 (AVX-512) and 32 (AVX2):
+  // rows of exactly one chunk (BinaryDenseNet's and RealToBinaryNet's 64-channel rows).
+  for (int64_t n : {16, 32, 64, 80}) {
     const int64_t rows = 7, row = n + 16;  // output and operand rows wider than n
     auto with_specials = [&](std::vector<float> v, size_t first) {
       for (size_t i = first, k = 0; i < v.size(); i += 11, ++k) {
