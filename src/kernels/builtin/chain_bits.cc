@@ -177,17 +177,18 @@ Status ChainBitsRunner::PrepareJob(const runtime::ChainBitsJob& j, int64_t rows,
   if (job->packed->type() != DType::kInt32 || job->packed->elements() != rows * job->words) {
     return c.Error("cannot run as a job: its LceQuantize's output is not the chain's bits");
   }
+#if defined(__x86_64__)
+  job->batch_norm = job->op == FloatBinary::kMul && job->ks == 1 && job->nsteps == 1 &&
+                    job->steps[0].op == FloatBinary::kAdd && job->steps[0].s == 1 && pc % 32 == 0 &&
+                    __builtin_cpu_supports("avx512f");
+#endif
+  if (job->batch_norm) return Status::Ok();
   optimized::PackParams pp;
   pp.outer = block_rows_;
   pp.channels = static_cast<int>(pc);
   auto k = optimized::PackKernel::Create(pp);
   if (!k.ok()) return c.Error(k.status().message());
   job->pack = std::move(*k);
-#if defined(__x86_64__)
-  job->batch_norm = job->op == FloatBinary::kMul && job->ks == 1 && job->nsteps == 1 &&
-                    job->steps[0].op == FloatBinary::kAdd && job->steps[0].s == 1 && pc % 32 == 0 &&
-                    __builtin_cpu_supports("avx512f");
-#endif
   return Status::Ok();
 }
 

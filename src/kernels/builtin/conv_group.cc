@@ -154,8 +154,8 @@ __attribute__((target("avx2,fma"))) void PixelKernel(const LaneTile& t, int kx_l
 void GroupedDirectConv::Init(const DirectConvGeometry& part, int groups, int threads,
                              bool allocate) {
   g_ = part;
+  groups_ = groups;
   parts_.clear();
-  parts_.resize(static_cast<size_t>(groups));
   // Output columns whose windows lie inside the image.
   x_lo_ = std::min(g_.out_w, (g_.pad_left + g_.stride_w - 1) / g_.stride_w);
   const int last = g_.in_w - g_.k_w + g_.pad_left;
@@ -165,6 +165,7 @@ void GroupedDirectConv::Init(const DirectConvGeometry& part, int groups, int thr
            __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
            __builtin_cpu_supports("fma");
 #endif
+  if (!lanes_) parts_.resize(static_cast<size_t>(groups));
   if (lanes_) {
     const size_t taps = static_cast<size_t>(g_.k_h) * g_.k_w * g_.in_c;
     lane_w_.assign(static_cast<size_t>(groups) * taps * 8, 0.0f);
@@ -204,7 +205,7 @@ void GroupedDirectConv::PreparePart(int k, const float* filter_ohwi, const float
 void GroupedDirectConv::RunLanes(float* buf, const float* in, float* out, int64_t first, int lo,
                                  int hi, int r, int e) const {
 #if defined(XBNN_GROUP_CONV_X86)
-  const int cin = g_.in_c, groups = static_cast<int>(parts_.size());
+  const int cin = g_.in_c, groups = groups_;
   const int64_t in_pixel = int64_t{cin} * groups, out_pixel = int64_t{8} * groups;
   const int64_t plane = g_.in_w, row = plane * cin;
   const int64_t taps = int64_t{g_.k_h} * g_.k_w * cin;
@@ -265,7 +266,7 @@ void GroupedDirectConv::RunLanes(float* buf, const float* in, float* out, int64_
 // part's DirectConvF32, which writes its channels of the output pixels.
 void GroupedDirectConv::RunRows(int thread, const float* in, float* out, int r0, int r1) const {
   const int h = g_.out_h, cin = g_.in_c;
-  const int groups = static_cast<int>(parts_.size());
+  const int groups = groups_;
   const int64_t in_pixel = int64_t{cin} * groups, out_pixel = int64_t{g_.out_c} * groups;
   float* buf = scratch_.data() + static_cast<size_t>(thread) * rows_ * g_.in_w * cin;
   for (int r = r0; r < r1;) {

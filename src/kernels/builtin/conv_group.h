@@ -28,7 +28,7 @@ class GroupedDirectConv {
   // Output rows [r0, r1) (batch * out_h) of every part; `in` and `out` are the whole NHWC
   // tensors (groups * in_c and groups * out_c channels).
   void RunRows(int thread, const float* in, float* out, int r0, int r1) const;
-  bool prepared() const { return !parts_.empty(); }
+  bool prepared() const { return groups_ > 0; }
   // Whether the pixel-lane kernels run (else the DirectConvF32 per part).
   bool lanes() const { return lanes_; }
 
@@ -37,7 +37,8 @@ class GroupedDirectConv {
                 int e) const;
 
   DirectConvGeometry g_;  // one part's
-  std::vector<DirectConvF32> parts_;
+  int groups_ = 0;
+  std::vector<DirectConvF32> parts_;  // per part, without the pixel lanes
   bool lanes_ = false;
   // Pixel lanes: per part the filter as [k_h][k_w][in_c][8], the bias and the range.
   std::vector<float> lane_w_, lane_bias_, lane_lo_, lane_hi_;
