@@ -213,7 +213,10 @@ Status ChainBitsRunner::Prepare(const OpContext& ctx) {
     jobs_.push_back(std::move(job));
   }
   seconds_ = floats / kElementwiseFloatsPerSecond;
-  if (!ctx.shapes_only && !jobs_.empty()) {
+  // Scratch for the jobs that do not take the one-pass batch norm.
+  const bool scratch =
+      std::any_of(jobs_.begin(), jobs_.end(), [](const Job& j) { return !j.batch_norm; });
+  if (!ctx.shapes_only && scratch) {
     scratch_.assign(static_cast<size_t>(NumThreads(ctx)) * 2 * static_cast<size_t>(block_), 0.0f);
     words_.assign(
         static_cast<size_t>(NumThreads(ctx)) * static_cast<size_t>(block_ / 32 + block_rows_), 0);
@@ -268,9 +271,14 @@ void ChainBitsRunner::RunBlock(const Job& job, int64_t q, int64_t m, float* buf,
 void ChainBitsRunner::Run(const OpContext& ctx) const {
   if (jobs_.empty()) return;
   auto task = [&](int thread, int64_t r0, int64_t r1) {
-    float* buf = scratch_.data() + static_cast<size_t>(thread) * 2 * static_cast<size_t>(block_);
-    int32_t* words = words_.data() +
-                     static_cast<size_t>(thread) * static_cast<size_t>(block_ / 32 + block_rows_);
+    // (No scratch where every job takes the one-pass batch norm.)
+    float* buf = scratch_.empty() ? nullptr
+                                  : scratch_.data() + static_cast<size_t>(thread) * 2 *
+                                                          static_cast<size_t>(block_);
+    int32_t* words = words_.empty()
+                         ? nullptr
+                         : words_.data() + static_cast<size_t>(thread) *
+                                               static_cast<size_t>(block_ / 32 + block_rows_);
     for (int64_t q = r0; q < r1; q += block_rows_) {
       const int64_t m = std::min(block_rows_, r1 - q);
       for (const Job& job : jobs_) RunBlock(job, q, m, buf, words);
