@@ -210,6 +210,63 @@ BENCHMARK(BM_ResidualBlock)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
+// RealToBinaryNet's block after its binary convolution (56x56x64, zero padding), the first
+// `steps` of its epilogue chain (BConvFused::chain) in the convolution's epilogue: gate (MUL per
+// channel), PReLU, residual ADD (per pixel, the sum written over the residual), batch norm (MUL,
+// ADD per channel, written), and the LceQuantize bits of the last value. Counter best_us.
+void BM_ChainEpilogue(benchmark::State& state) {
+  const int steps = static_cast<int>(state.range(0));
+  const int hw = 56, c = 64;
+  BConv2DParams p;
+  p.in_h = p.in_w = hw;
+  p.channels_in = p.out_channels = c;
+  p.kernel_h = p.kernel_w = 3;
+  p.padding = Padding::kSame;
+  p.pad_values = 0;
+  p.output_type = BOutputType::kFloat32;
+  std::mt19937 rng(1);
+  const int words = xbnn::kernels::PackedWords(c);
+  std::vector<int32_t> input(int64_t{hw} * hw * words), filter(int64_t{c} * 9 * words);
+  for (auto& w : input) w = static_cast<int32_t>(rng());
+  for (auto& w : filter) w = static_cast<int32_t>(rng());
+  std::vector<float> mult(c, 0.01f), bias(c, -0.1f);
+  auto kernel = BConv2DKernel::Create(p, filter.data(), mult.data(), bias.data(), nullptr);
+  if (!kernel.ok() || !(*kernel)->SupportsChain()) {
+    state.SkipWithError("no chain epilogue for this shape on this CPU");
+    return;
+  }
+  const size_t n = size_t{hw} * hw * c;
+  std::vector<float> gate(c, 0.5f), alpha(c, 0.25f), residual(n, 0.1f), bn_mul(c, 1.1f),
+      bn_add(c, 0.2f), bn(n);
+  std::vector<int32_t> packed(size_t{hw} * hw * words);
+  const float lo = std::numeric_limits<float>::lowest(), hi = std::numeric_limits<float>::max();
+  using xbnn::kernels::optimized::BConvChainStep;
+  using xbnn::kernels::optimized::EpilogueOp;
+  const BConvChainStep chain[5] = {
+      {EpilogueOp::kMul, gate.data(), BConvChainStep::kChannel, false, lo, hi, nullptr},
+      {EpilogueOp::kPrelu, alpha.data(), BConvChainStep::kChannel, false, lo, hi, nullptr},
+      {EpilogueOp::kAdd, residual.data(), BConvChainStep::kPixel, false, lo, hi, residual.data()},
+      {EpilogueOp::kMul, bn_mul.data(), BConvChainStep::kChannel, false, lo, hi, nullptr},
+      {EpilogueOp::kAdd, bn_add.data(), BConvChainStep::kChannel, false, lo, hi, bn.data()}};
+  xbnn::kernels::optimized::BConvFused f;
+  f.chain = chain;
+  f.chain_steps = steps;
+  f.packed = packed.data();
+  double fastest = 1e9;
+  for (auto _ : state) {
+    std::fill(residual.begin(), residual.end(), 0.1f);  // (the sum is written over it)
+    const auto t0 = std::chrono::steady_clock::now();
+    (*kernel)->Run(input.data(), nullptr, nullptr, &f);
+    fastest = std::min(
+        fastest, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    benchmark::ClobberMemory();
+  }
+  state.counters["best_us"] = fastest * 1e6;
+  state.SetLabel("56x56x64->64_3x3 zero-padded, " + std::to_string(steps) + " chain steps");
+}
+
+BENCHMARK(BM_ChainEpilogue)->DenseRange(0, 5)->Unit(benchmark::kMicrosecond);
+
 }  // namespace
 
 int main(int argc, char** argv) {

@@ -63,12 +63,25 @@ inline constexpr double kMinParallelSeconds = 4e-6;
 // A residual ADD, and an LceQuantize of its sum, that the interpreter fused into an LceBconv2d
 // (runtime/fusion.h): the convolution writes `sum` (null when nothing reads it) and `packed` (null
 // without a fused LceQuantize) instead of its own float output, which stays unallocated.
+// With `chain` instead of a residual ADD: float elementwise ops after the convolution, in order
+// (runtime/fusion.h, BconvChainFusion), each clamp(x op operand, lo, hi) or, with k_first,
+// clamp(operand op x, lo, hi), as the separate op computes it (MAXIMUM, MINIMUM and PRELU without
+// the clamp); a step's value is written to `store` where other ops read it, and `packed` is an
+// LceQuantize of the last value.
+struct FusedEpilogueStep {
+  enum Op : int8_t { kAdd, kSub, kMul, kDiv, kMax, kMin, kPrelu } op = kAdd;
+  const RuntimeTensor* operand = nullptr;  // one value, one per channel, or the output's shape
+  bool k_first = false;
+  float lo = 0, hi = 0;
+  RuntimeTensor* store = nullptr;
+};
 struct FusedResidualAdd {
   RuntimeTensor* residual = nullptr;
   bool residual_first = false;  // the ADD computes residual + conv
   float min = 0, max = 0;       // the ADD's activation range
   RuntimeTensor* sum = nullptr;
   RuntimeTensor* packed = nullptr;
+  std::vector<FusedEpilogueStep> chain;
 };
 
 class OpContext;

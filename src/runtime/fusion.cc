@@ -363,6 +363,7 @@ FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
     plan.host[k] = f.first;
     plan.chain_pools.push_back({static_cast<int>(ci), k, v});
   }
+  PlanBconvChains(g, sg, tensors, readers, producer, plan);
   return plan;
 }
 
@@ -384,6 +385,9 @@ std::vector<bool> ElidedTensors(const FusionPlan& plan, const graph::Subgraph& s
   for (const PadAddFusion& f : plan.pad_adds) elided[f.padded] = true;
   for (const ConcatFusion& f : plan.concats) elided[f.out] = true;
   for (const ChainPoolFusion& f : plan.chain_pools) elided[f.value] = true;
+  for (const BconvChainFusion& f : plan.bconv_chains) {
+    for (int32_t t : f.elided) elided[t] = true;
+  }
   // A chain computed by ChainBits jobs writes only its LceQuantize's bits.
   for (int ci : plan.bits_chains) {
     const ChainFusion& f = plan.chains[static_cast<size_t>(ci)];
@@ -420,6 +424,21 @@ std::vector<int32_t> PlanInPlaceSums(const FusionPlan& plan,
     home[z] = static_cast<int32_t>(root);
     last[root] = std::max(last[root], last[z]);
   }
+  // The same for values in an LceBconv2d's epilogue chain: each element of the operand is read
+  // before the value is written at that element (same task, same or later step).
+  for (const BconvChainFusion& f : plan.bconv_chains) {
+    const int at = RunStep(plan, f.bconv);
+    for (const auto& [r32, z32] : f.in_place) {
+      const auto r = static_cast<size_t>(r32);
+      const auto z = static_cast<size_t>(z32);
+      if (tensors[r].constant || last[r] != at || tensors[r].bytes != tensors[z].bytes ||
+          home[z] >= 0 || last[z] < 0)
+        continue;
+      const size_t root = home[r] >= 0 ? static_cast<size_t>(home[r]) : r;
+      home[z] = static_cast<int32_t>(root);
+      last[root] = std::max(last[root], last[z]);
+    }
+  }
   return home;
 }
 
@@ -440,6 +459,7 @@ void AttachConvFusions(const FusionPlan& plan, std::vector<OpContext>& contexts,
     if (f.packed >= 0) c.fused_packed = &tensors[f.packed];
   }
   for (const ChainFusion& f : plan.chains) {
+    if (f.in_bconv) continue;  // (EpilogueChains)
     OpContext& c = contexts[f.first];
     for (int k : f.after) c.fused_chain.push_back(&contexts[k]);
     if (f.packed >= 0) c.fused_packed = &tensors[f.packed];

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "graph/graph.h"
@@ -64,6 +65,7 @@ struct PoolFusion {
 // RealToBinaryNet's gate, PReLU, residual and batch norm after each binary convolution.
 struct ChainFusion {
   int first = -1;
+  bool in_bconv = false;        // runs in an LceBconv2d's epilogue (BconvChainFusion)
   std::vector<int> after;       // the other ops, in order
   int quantize = -1;            // an LceQuantize of the last output, or -1
   int32_t packed = -1;          // its output
@@ -143,6 +145,24 @@ struct ChainPoolFusion {
   int32_t value = -1;  // the chain's last value, the pool's input
 };
 
+// An LceBconv2d with float output whose only reader is the first op of an elementwise chain
+// (ChainFusion), and the chains after it, each chain's first op reading the last value of the one
+// before (only the last may end in an LceQuantize): all their ops run in the convolution's
+// epilogue, in registers, the same float operations in the same order (RealToBinaryNet's gate,
+// PReLU and residual ADD after each binary convolution, then the batch norm and binarization of
+// the sum). Chain values that other ops read are written, the others and the convolution's output
+// get no memory. The convolution runs where the first chain's first op would (run_at), when the
+// chains' operands exist (RealToBinaryNet's gate is computed after the convolution).
+struct BconvChainFusion {
+  int bconv = -1;
+  std::vector<int> chains;      // indices into FusionPlan::chains, in order
+  std::vector<int32_t> elided;  // the convolution's output and the chain values nothing else reads
+  // (operand, value): a full-shape operand and a value written at or after the step that reads
+  // it, which may take the operand's memory where nothing reads the operand later
+  // (PlanInPlaceSums).
+  std::vector<std::pair<int32_t, int32_t>> in_place;
+};
+
 struct FusionPlan {
   std::vector<BconvFusion> fusions;
   std::vector<GroupConvFusion> groups;
@@ -154,8 +174,25 @@ struct FusionPlan {
   std::vector<int> bits_chains;       // the chains computed by ChainBits jobs (indices into chains)
   std::vector<ChainBits> chain_bits;  // per chain host with jobs
   std::vector<ChainPoolFusion> chain_pools;
+  std::vector<BconvChainFusion> bconv_chains;
   std::vector<int> host;  // per op: the op whose kernel runs it, or -1 for itself
+  // Per op: the step at which it runs (its index, or later for an LceBconv2d in bconv_chains).
+  std::vector<int> run_at;
 };
+
+// Op i's step (FusionPlan::run_at; its own index where the plan has none).
+inline int RunStep(const FusionPlan& plan, int i) {
+  return plan.run_at.empty() ? i : plan.run_at[static_cast<size_t>(i)];
+}
+
+// The indices of ops [0, n) in the order they run (by RunStep, ties in index order).
+std::vector<size_t> RunOrder(const FusionPlan& plan, size_t n);
+
+// The epilogue steps of each BconvChainFusion, in plan order (OpContext::fused of its LceBconv2d).
+std::vector<FusedResidualAdd> EpilogueChains(const graph::Graph& g, const graph::Subgraph& sg,
+                                             const FusionPlan& plan,
+                                             std::vector<RuntimeTensor>& tensors,
+                                             const std::vector<bool>& elided);
 
 // Finds the fusable patterns among the ops not marked in `skip` (folded at load time).
 FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,

@@ -69,6 +69,11 @@ bool SameConv(const graph::Operator& a, const graph::Operator& b,
 
 // ChainBits (fusion.h): the chains whose bits can be computed part by part, then each part's jobs
 // at the first of them that reads it.
+void PlanBconvChains(const graph::Graph& g, const graph::Subgraph& sg,
+                     const std::vector<RuntimeTensor>& tensors,
+                     const std::vector<std::vector<int>>& readers, const std::vector<int>& producer,
+                     FusionPlan& plan);
+
 void PlanChainBits(const graph::Graph& g, const graph::Subgraph& sg,
                    const std::vector<RuntimeTensor>& tensors,
                    const std::vector<std::vector<int>>& readers, FusionPlan& plan);

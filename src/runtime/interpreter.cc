@@ -52,7 +52,9 @@ struct Interpreter::Impl {
   std::vector<std::unique_ptr<runtime::OpKernel>> kernels;
   std::vector<runtime::OpContext> contexts;
   runtime::FusionPlan fusion;
-  std::vector<runtime::FusedResidualAdd> fused;  // one per fusion.fusions entry
+  // One per fusion.fusions entry, then one per fusion.bconv_chains entry.
+  std::vector<runtime::FusedResidualAdd> fused;
+  std::vector<size_t> order;  // op indices in the order they run (fusion.run_at)
   std::vector<TensorInfo> input_infos, output_infos;
   MemoryStats memory;
   std::vector<OpProfile> profile;
@@ -358,8 +360,18 @@ Status Interpreter::Impl::ComputeLifetimes(LoadState& s) {
   }
   for (int i = 0; i < n_ops; ++i) {
     const graph::Operator& op = sg->operators[i];
+    // A model input that an op writes (one computed at load time too, which left the input a
+    // constant without memory to fill).
+    for (int32_t t : op.outputs) {
+      if (t >= 0 && std::find(sg->inputs.begin(), sg->inputs.end(), t) != sg->inputs.end()) {
+        return Status::Error("op " + std::to_string(i) + " (" + g.OpName(op) + ") writes tensor " +
+                             std::to_string(t) + " '" + sg->tensors[t].name +
+                             "', which is a model input");
+      }
+    }
     if (inferred.folded[i]) continue;
-    const int at = fusion.host[i] >= 0 ? fusion.host[i] : i;  // when the op's work happens
+    // When the op's work happens: its host's step.
+    const int at = runtime::RunStep(fusion, fusion.host[i] >= 0 ? fusion.host[i] : i);
     for (int32_t t : op.inputs) {
       if (t < 0 || (tensors[t].constant && writer[t] < i)) continue;
       if ((!produced[t] || writer[t] > i) && !is_input[t]) {
@@ -434,7 +446,12 @@ Status Interpreter::Impl::PrepareKernels(LoadState& s) {
   const int n_ops = static_cast<int>(sg->operators.size());
   contexts.resize(static_cast<size_t>(n_ops));
   std::vector<int> fusion_of(static_cast<size_t>(n_ops), -1);
-  fused.resize(fusion.fusions.size());
+  fused = runtime::EpilogueChains(g, *sg, fusion, tensors,
+                                  runtime::ElidedTensors(fusion, *sg, sg->tensors.size()));
+  fused.insert(fused.begin(), fusion.fusions.size(), runtime::FusedResidualAdd{});
+  for (size_t k = 0; k < fusion.bconv_chains.size(); ++k) {
+    fusion_of[fusion.bconv_chains[k].bconv] = static_cast<int>(fusion.fusions.size() + k);
+  }
   for (size_t k = 0; k < fusion.fusions.size(); ++k) {
     const runtime::BconvFusion& f = fusion.fusions[k];
     fusion_of[f.bconv] = static_cast<int>(k);
@@ -508,6 +525,7 @@ Status Interpreter::Impl::Init() {
   XBNN_RETURN_IF_ERROR(AllocateActivations(s));
   // 5. Kernels.
   XBNN_RETURN_IF_ERROR(PrepareKernels(s));
+  order = runtime::RunOrder(fusion, kernels.size());
   for (int32_t t : sg->inputs)
     input_infos.push_back(runtime::MakeTensorInfo(g, *sg, t, tensors[t].dims));
   for (int32_t t : sg->outputs)
@@ -547,7 +565,7 @@ TensorView Interpreter::output(size_t i) {
 Status Interpreter::Invoke() {
   Impl& m = *impl_;
   using Clock = std::chrono::steady_clock;
-  for (size_t i = 0; i < m.kernels.size(); ++i) {
+  for (size_t i : m.order) {
     if (!m.kernels[i]) continue;
     runtime::OpContext& ctx = m.contexts[i];
     if (!m.options.profile) {

@@ -180,6 +180,20 @@ TEST(ErrorsTest, Elementwise) {
     EXPECT_THAT(ErrorOf(m), HasSubstr("op 0 (ADD) reads tensor"));
     EXPECT_THAT(ErrorOf(m), HasSubstr("which no earlier op writes"));
   }
+  for (const bool folded : {true, false}) {
+    // An op that writes a model input: refused by name, also where the op runs at load time (its
+    // inputs all constant), which had left the input a constant without memory to fill (a
+    // fuzzer's model: invoking it wrote through a null input pointer).
+    OpModel m;
+    const int a = m.Input(DType::kFloat32, {3});
+    const int c = m.Const(DType::kFloat32, {3}, std::vector<float>{1.0f, 2.0f, 3.0f});
+    const int b = folded ? c : m.Input(DType::kFloat32, {3});
+    const int y = m.Output(DType::kFloat32, {3});
+    m.Op(op::kMul, {c, b}, {a}, opt::kMul);
+    m.Op(op::kAdd, {a, c}, {y}, opt::kAdd);
+    EXPECT_THAT(ErrorOf(m), HasSubstr("op 0 (MUL) writes tensor 0"));
+    EXPECT_THAT(ErrorOf(m), HasSubstr("which is a model input"));
+  }
 }
 
 TEST(ErrorsTest, PoolReduceShape) {

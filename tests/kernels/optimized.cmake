@@ -3,6 +3,7 @@
 add_executable(xbnn_kernels_optimized_test
   optimized_bconv2d_test.cc
   optimized_bconv2d_fused_test.cc
+  optimized_bconv2d_chain_test.cc
   optimized_bitpack_test.cc
   optimized_bmaxpool2d_test.cc
   optimized_runtime_test.cc

@@ -3,6 +3,7 @@
 // for the rare types the optimized library does not cover (bool).
 
 #include <algorithm>
+#include <list>
 
 #include "graph/lce_options.h"
 #include "kernels/binary/binary_ops.h"
@@ -264,6 +265,7 @@ class LceBconv2d final : public runtime::OpKernel {
   Status PrepareFused(OpContext& ctx, const runtime::FusedResidualAdd& f) {
     if (out_->type() != DType::kFloat32) return ctx.Error("a fused residual ADD needs float output");
     ctx_fused_ = &f;
+    if (!f.chain.empty()) return PrepareChain(ctx, f);
     fused_.residual = f.residual->as<float>();
     fused_.residual_first = f.residual_first;
     fused_.clamp = true;
@@ -274,7 +276,53 @@ class LceBconv2d final : public runtime::OpKernel {
     if (!kernel_->SupportsFused()) scratch_.assign(static_cast<size_t>(out_->elements()), 0.0f);
     return Status::Ok();
   }
+  // Elementwise ops after the convolution in its epilogue (FusedResidualAdd::chain).
+  Status PrepareChain(OpContext& ctx, const runtime::FusedResidualAdd& f) {
+    const int64_t n = out_->elements();
+    const int64_t channels = out_->shape().back();
+    chain_.clear();
+    for (const runtime::FusedEpilogueStep& st : f.chain) {
+      optimized::BConvChainStep s;
+      s.op = static_cast<optimized::EpilogueOp>(st.op);
+      const int64_t k = st.operand ? st.operand->elements() : 0;
+      if (!st.operand || st.operand->type() != DType::kFloat32 ||
+          (k != 1 && k != channels && k != n)) {
+        return ctx.Error(
+            "a fused elementwise op needs a float operand of one value, one per channel or the "
+            "output's shape");
+      }
+      s.k = st.operand->as<float>();
+      s.kind = k == n ? optimized::BConvChainStep::kPixel : optimized::BConvChainStep::kChannel;
+      if (k != n && k != channels) {  // one value: one per channel (the kernels read vectors)
+        splats_.emplace_back(static_cast<size_t>(channels), s.k[0]);
+        s.k = splats_.back().data();
+      }
+      s.k_first = st.k_first;
+      s.lo = st.lo;
+      s.hi = st.hi;
+      s.store = st.store ? st.store->as<float>() : nullptr;
+      chain_.push_back(s);
+    }
+    fused_ = optimized::BConvFused{};
+    fused_.chain = chain_.data();
+    fused_.chain_steps = static_cast<int>(chain_.size());
+    fused_.packed = f.packed ? f.packed->as<int32_t>() : nullptr;
+    if (!kernel_->SupportsChain()) scratch_.assign(static_cast<size_t>(n), 0.0f);
+    return Status::Ok();
+  }
   void InvokeFusedSeparately() {
+    if (fused_.chain != nullptr) {
+      kernel_->Run(in_->as<int32_t>(), scratch_.data(), runner_);
+      const int channels = out_->shape().back();
+      for (size_t i = 0; i < scratch_.size(); ++i) {
+        const auto pixel = static_cast<int64_t>(i / channels);
+        scratch_[i] = optimized::ApplyChain(fused_, scratch_[i], pixel, channels,
+                                            static_cast<int>(i % channels));
+      }
+      if (fused_.packed)
+        reference::PackFloat(scratch_.data(), pixel_count(), channels, fused_.packed);
+      return;
+    }
     kernel_->Run(in_->as<int32_t>(), scratch_.data(), runner_);
     const float* r = fused_.residual;
     float* z = scratch_.data();
@@ -293,7 +341,10 @@ class LceBconv2d final : public runtime::OpKernel {
   kernels::TaskRunner* runner_ = nullptr;
   const runtime::FusedResidualAdd* ctx_fused_ = nullptr;
   optimized::BConvFused fused_;
+  std::vector<optimized::BConvChainStep> chain_;  // fused_.chain
+  std::list<std::vector<float>> splats_;          // its one-value operands, per channel
   std::vector<float> scratch_;  // the conv output, where the fused ops run separately
+  int64_t pixel_count() const { return out_->elements() / out_->shape().back(); }
   // The reference path (use_reference_kernels).
   BConv2DParams params_;
   BConv2DGeometry geometry_;

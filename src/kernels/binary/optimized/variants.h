@@ -98,6 +98,26 @@ inline int BorderOffset(const BConvPlan& p, int oy, int ox) {
 // sum, computed in the epilogue: z = clamp(conv + residual) in the ADD's operand order, the same
 // float operations the separate ops do, so the results are bit-identical. The float conv output
 // itself is not stored.
+// One float elementwise op after the convolution in its epilogue (BConvFused::chain): the value
+// x and the operand k give clamp(x op k, lo, hi), or clamp(k op x, lo, hi) with k_first, as the
+// separate op computes it (TFLite's expressions: the clamp as min(max(v, lo), hi); kPrelu is
+// a >= 0 ? a : a * b; kMax / kMin are a > b ? a : b / a < b ? a : b; those three ignore lo, hi).
+enum class EpilogueOp : int8_t { kAdd, kSub, kMul, kDiv, kMax, kMin, kPrelu };
+struct BConvChainStep {
+  EpilogueOp op = EpilogueOp::kAdd;
+  const float* k = nullptr;  // the operand: k[channel] or k[pixel * out_channels + channel]
+  enum Kind : int8_t { kChannel, kPixel } kind = kChannel;
+  bool k_first = false;
+  float lo = 0, hi = 0;
+  float* store = nullptr;  // where the value after this step is read: [pixels][out_channels]
+};
+
+// Float output followed by a residual ADD (with its fused activation) and an LceQuantize of the
+// sum, computed in the epilogue: z = clamp(conv + residual) in the ADD's operand order, the same
+// float operations the separate ops do, so the results are bit-identical. The float conv output
+// itself is not stored. With `chain` instead: the steps chain[0, chain_steps) in turn on the
+// convolution's float output (each value stored where its step says), and `packed` the bits
+// (value < 0) of the last value.
 struct BConvFused {
   const float* residual = nullptr;  // [pixels][out_channels]
   bool residual_first = false;      // the ADD computes residual + conv (else conv + residual)
@@ -105,7 +125,50 @@ struct BConvFused {
   float min = 0, max = 0;
   float* sum = nullptr;             // z, [pixels][out_channels]; null when nothing reads it
   int32_t* packed = nullptr;        // bit (z < 0) of every channel, [pixels][out_words]; or null
+  const BConvChainStep* chain = nullptr;
+  int chain_steps = 0;
 };
+
+// The value after `step` for x at output `channel` of `pixel` (scalar form of the epilogue op).
+inline float ApplyChainStep(const BConvChainStep& st, float x, int64_t pixel, int out_channels,
+                            int channel) {
+  const float k =
+      st.kind == BConvChainStep::kChannel ? st.k[channel] : st.k[pixel * out_channels + channel];
+  const float a = st.k_first ? k : x, b = st.k_first ? x : k;
+  float v = 0;
+  switch (st.op) {
+    case EpilogueOp::kMax:
+      return a > b ? a : b;
+    case EpilogueOp::kMin:
+      return a < b ? a : b;
+    case EpilogueOp::kPrelu:
+      return a >= 0.0f ? a : a * b;
+    case EpilogueOp::kAdd:
+      v = a + b;
+      break;
+    case EpilogueOp::kSub:
+      v = a - b;
+      break;
+    case EpilogueOp::kMul:
+      v = a * b;
+      break;
+    case EpilogueOp::kDiv:
+      v = a / b;
+      break;
+  }
+  const float t = v < st.lo ? st.lo : v;
+  return st.hi < t ? st.hi : t;
+}
+
+// The whole chain for one output value x: stores each step's value where asked; returns the last.
+inline float ApplyChain(const BConvFused& f, float x, int64_t pixel, int out_channels,
+                        int channel) {
+  for (int s = 0; s < f.chain_steps; ++s) {
+    x = ApplyChainStep(f.chain[s], x, pixel, out_channels, channel);
+    if (f.chain[s].store != nullptr) f.chain[s].store[pixel * out_channels + channel] = x;
+  }
+  return x;
+}
 
 struct BConvVariant {
   int lanes;         // output channels per vector

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "kernels/binary/optimized/variants.h"
+
 namespace xbnn::kernels::optimized {
 namespace {
 
@@ -63,6 +65,54 @@ struct Avx512Epilogue {
       const __mmask32 hi = NV == 4 ? _mm512_kunpackw(m[3], m[2]) : __mmask32{m[2]};
       return MaskBits(_cvtmask64_u64(_mm512_kunpackd(hi, lo)));
     }
+  }
+  // One BConvFused::chain step on the MR x NV vectors z of a block (pixel i's vector j, its
+  // operand at k + i * pixel_stride + 16 * j): ApplyChainStep's expressions lane by lane (the
+  // clamp: vmaxps(lo, v) is v < lo ? lo : v and vminps(hi, t) is hi < t ? hi : t, NaN and signed
+  // zeros included).
+  static constexpr bool kChainOps = true;
+  template <int MR, int NV>
+  static inline __attribute__((always_inline)) void ChainOp(EpilogueOp op, bool k_first,
+                                                            const float* k, int64_t pixel_stride,
+                                                            VF lo, VF hi, VF (&z)[MR][NV]) {
+    // (Plain loops per case: lambdas returning vectors lose this file's target.)
+#define XBNN_CHAIN_EACH(EXPR)                                       \
+  for (int i = 0; i < MR; ++i) {                                    \
+    for (int j = 0; j < NV; ++j) {                                  \
+      const VF kv = _mm512_loadu_ps(k + i * pixel_stride + 16 * j); \
+      const VF a = k_first ? kv : z[i][j];                          \
+      const VF b = k_first ? z[i][j] : kv;                          \
+      z[i][j] = (EXPR);                                             \
+    }                                                               \
+  }
+#define XBNN_CLAMP(V) _mm512_min_ps(hi, _mm512_max_ps(lo, (V)))
+    switch (op) {
+      case EpilogueOp::kAdd:
+        XBNN_CHAIN_EACH(XBNN_CLAMP(_mm512_add_ps(a, b)))
+        break;
+      case EpilogueOp::kSub:
+        XBNN_CHAIN_EACH(XBNN_CLAMP(_mm512_sub_ps(a, b)))
+        break;
+      case EpilogueOp::kMul:
+        XBNN_CHAIN_EACH(XBNN_CLAMP(_mm512_mul_ps(a, b)))
+        break;
+      case EpilogueOp::kDiv:
+        XBNN_CHAIN_EACH(XBNN_CLAMP(_mm512_div_ps(a, b)))
+        break;
+      case EpilogueOp::kMax:
+        XBNN_CHAIN_EACH(_mm512_max_ps(a, b))
+        break;
+      case EpilogueOp::kMin:
+        XBNN_CHAIN_EACH(_mm512_min_ps(a, b))
+        break;
+      case EpilogueOp::kPrelu:
+        // (not a >= 0, NaN included: a * b)
+        XBNN_CHAIN_EACH(
+            _mm512_mask_mul_ps(a, _mm512_cmp_ps_mask(a, _mm512_setzero_ps(), _CMP_NGE_UQ), a, b))
+        break;
+    }
+#undef XBNN_CLAMP
+#undef XBNN_CHAIN_EACH
   }
   static inline VI MinI(VI a, VI b) { return _mm512_min_epi32(a, b); }
   static inline VI MaxI(VI a, VI b) { return _mm512_max_epi32(a, b); }
