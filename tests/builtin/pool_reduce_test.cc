@@ -203,6 +203,30 @@ TEST(PoolTest, MultiThreadedMatchesSingleThread) {
   }
 }
 
+// A global average pooling (one output row) splits its channels among the threads, in 16-channel
+// blocks: on 2 and 3 threads the same bits as TFLite's sum order gives (special values, channel
+// counts that end inside a block, two images, a fused activation), as on one thread.
+TEST(PoolTest, GlobalAverageSplitsChannelsExactly) {
+  for (const PoolCase& c : {PoolCase{1, 28, 28, 64, 28, 28, 28, 28, false, 0},
+                            PoolCase{2, 7, 9, 83, 7, 9, 1, 1, false, 1},
+                            PoolCase{1, 14, 14, 200, 14, 14, 14, 14, true, 0},
+                            PoolCase{1, 5, 5, 40, 5, 5, 1, 1, false, 3}}) {
+    SCOPED_TRACE(std::to_string(c.n) + "x" + std::to_string(c.h) + "x" + std::to_string(c.w) + "x" +
+                 std::to_string(c.c));
+    const std::vector<float> x = WithSpecials(c, 96, 3);
+    float lo, hi;
+    TfliteFloatActivation(c.act, &lo, &hi);
+    std::vector<float> want(static_cast<size_t>(c.n) * c.c);
+    ForWindows(c, [&](int64_t o, const std::vector<int64_t>& taps) {
+      float v = 0;
+      for (int64_t t : taps) v += x[t];
+      v /= static_cast<float>(taps.size());
+      want[o] = std::min(std::max(v, lo), hi);
+    });
+    for (int threads : {1, 2, 3}) ExpectSameBits(RunFloatPool(c, x, true, threads), want);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Grid, PoolTest,
     ::testing::Combine(::testing::Values(PoolCase{1, 6, 6, 3, 2, 2, 2, 2, false, 0},

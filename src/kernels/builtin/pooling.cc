@@ -88,13 +88,26 @@ class Pool2D final : public runtime::OpKernel {
   void Invoke(OpContext& ctx) override {
     const int out_h = p_.gh.out;
     if (in_->type() == DType::kFloat32) {
-      auto* pool_row = kind_ == PoolKind::kMax ? MaxPoolRowF32 : AvgPoolRowF32;
+      const int rows = p_.batch * out_h;
+      const int channels = p_.rows.channels;
+      // Fewer output rows than threads (a global average pooling has one): the channels split
+      // among the threads too, in 16-channel blocks; each channel's sum is the same in any split.
+      const int blocks = (channels + 15) / 16;
+      const int parts =
+          kind_ != PoolKind::kMax && rows < NumThreads(ctx) ? std::min(NumThreads(ctx), blocks) : 1;
       auto row = [&](int, int task) {
-        const int64_t row_floats = int64_t{p_.rows.out_w} * p_.rows.channels;
-        pool_row(p_.rows, in_->as<float>(), out_->as<float>() + task * row_floats, task / out_h,
-                 task % out_h);
+        const int64_t row_floats = int64_t{p_.rows.out_w} * channels;
+        const int r = task / parts, part = task % parts;
+        float* out = out_->as<float>() + r * row_floats;
+        if (kind_ == PoolKind::kMax) {
+          MaxPoolRowF32(p_.rows, in_->as<float>(), out, r / out_h, r % out_h);
+        } else {
+          AvgPoolRowF32(p_.rows, in_->as<float>(), out, r / out_h, r % out_h,
+                        std::min(channels, part * blocks / parts * 16),
+                        std::min(channels, (part + 1) * blocks / parts * 16));
+        }
       };
-      ParallelFor(ctx, p_.batch * out_h, row, p_.seconds);
+      ParallelFor(ctx, rows * parts, row, p_.seconds);
     } else {
       auto row = [&](int thread, int task) { RowInt8(thread, task); };
       ParallelFor(ctx, p_.batch * out_h, row, p_.seconds);

@@ -255,24 +255,27 @@ namespace {
 
 template <typename V>
 inline __attribute__((always_inline)) void AvgPoolRow(const MaxPoolGeometry& g, const float* in,
-                                                      float* out_row, int b, int oy) {
-  const int64_t c = g.channels;
+                                                      float* out_row, int b, int oy, int c_begin,
+                                                      int c_end) {
+  // (g.channels is the pixel stride; channels [c_begin, c_end) are computed.)
   ForPoolRow(
       g, out_row, b, oy,
       [&](float* __restrict po, int y0, int ky0, int ky1, int x0, int kx0, int kx1)
           __attribute__((always_inline)) {
             constexpr int L = sizeof(V) / sizeof(float);
-            int64_t i = 0;
+            const int64_t c = c_end;  // (as the loops below name the end)
+            int64_t i = c_begin;
             for (; i + 4 * L <= c; i += 4 * L)
               WindowAvg<V, 4>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
             for (; i + L <= c; i += L) WindowAvg<V, 1>(g, in, b, y0, ky0, ky1, x0, kx0, kx1, i, po);
             for (; i < c; ++i) {
               float acc = 0;
               int count = 0;
+              const int64_t stride = g.channels;
               for (int ky = ky0; ky < ky1; ++ky) {
                 const float* row =
-                    in + ((static_cast<int64_t>(b) * g.in_h + y0 + ky) * g.in_w + x0) * c + i;
-                for (int kx = kx0; kx < kx1; ++kx, ++count) acc += row[kx * c];
+                    in + ((static_cast<int64_t>(b) * g.in_h + y0 + ky) * g.in_w + x0) * stride + i;
+                for (int kx = kx0; kx < kx1; ++kx, ++count) acc += row[kx * stride];
               }
               po[i] = std::min(std::max(acc / static_cast<float>(count), g.lo), g.hi);
             }
@@ -410,12 +413,13 @@ inline __attribute__((always_inline)) void MaxPoolRow(const MaxPoolGeometry& g, 
 
 #if defined(__x86_64__)
 __attribute__((target("avx512f"))) void AvgPoolRowAvx512(const MaxPoolGeometry& g, const float* in,
-                                                         float* out_row, int b, int oy) {
-  AvgPoolRow<V16>(g, in, out_row, b, oy);
+                                                         float* out_row, int b, int oy, int c0,
+                                                         int c1) {
+  AvgPoolRow<V16>(g, in, out_row, b, oy, c0, c1);
 }
 __attribute__((target("avx2"))) void AvgPoolRowAvx2(const MaxPoolGeometry& g, const float* in,
-                                                    float* out_row, int b, int oy) {
-  AvgPoolRow<V8>(g, in, out_row, b, oy);
+                                                    float* out_row, int b, int oy, int c0, int c1) {
+  AvgPoolRow<V8>(g, in, out_row, b, oy, c0, c1);
 }
 __attribute__((target("avx512f"))) void MaxPoolRowAvx512(const MaxPoolGeometry& g, const float* in,
                                                          float* out_row, int b, int oy) {
@@ -431,11 +435,16 @@ __attribute__((target("avx2"))) void MaxPoolRowAvx2(const MaxPoolGeometry& g, co
 
 // Pooling rows in the widest registers the CPU has (one vector type per target, see V16).
 void AvgPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out_row, int b, int oy) {
+  AvgPoolRowF32(g, in, out_row, b, oy, 0, g.channels);
+}
+void AvgPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out_row, int b, int oy,
+                   int c_begin, int c_end) {
 #if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx512f")) return AvgPoolRowAvx512(g, in, out_row, b, oy);
-  if (__builtin_cpu_supports("avx2")) return AvgPoolRowAvx2(g, in, out_row, b, oy);
+  if (__builtin_cpu_supports("avx512f"))
+    return AvgPoolRowAvx512(g, in, out_row, b, oy, c_begin, c_end);
+  if (__builtin_cpu_supports("avx2")) return AvgPoolRowAvx2(g, in, out_row, b, oy, c_begin, c_end);
 #endif
-  AvgPoolRow<V4>(g, in, out_row, b, oy);
+  AvgPoolRow<V4>(g, in, out_row, b, oy, c_begin, c_end);
 }
 
 void MaxPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out_row, int b, int oy) {

@@ -62,5 +62,9 @@ void MaxPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out_row, in
 // The same for average pooling: the window's sum in order from zero, divided by the number of
 // pixels inside the input, clamped to [g.lo, g.hi] whatever g.clamp says (TFLite's float kernel).
 void AvgPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out_row, int b, int oy);
+// The same for channels [c_begin, c_end) only (out_row still holds all channels of each pixel):
+// the same values as the whole row's, each channel's sum in the same order.
+void AvgPoolRowF32(const MaxPoolGeometry& g, const float* in, float* out_row, int b, int oy,
+                   int c_begin, int c_end);
 
 }  // namespace xbnn::kernels::builtin
