@@ -37,6 +37,7 @@ struct LoadState {
   runtime::InferredShapes inferred;
   std::vector<int> first, last;          // per tensor: lifetime in op steps (-2: no memory)
   std::vector<bool> produced, is_input;  // per tensor
+  std::vector<bool> elided;              // per tensor: no memory, its readers run in its writer
   std::string oversize;                  // the first tensor too large to allocate, as an error
 };
 
@@ -342,7 +343,8 @@ Status Interpreter::Impl::ComputeLifetimes(LoadState& s) {
   }
   // Fusion: an op that runs inside another op's kernel reads and writes its tensors when that op
   // runs; the tensors it makes unnecessary get no memory.
-  std::vector<bool> elided(n, false);
+  std::vector<bool>& elided = s.elided;
+  elided.assign(n, false);
   if (options.fuse_ops && !options.use_reference_kernels) {
     std::vector<bool> skip(inferred.folded.begin(), inferred.folded.end());
     fusion = runtime::PlanFusions(g, *sg, tensors, skip);
@@ -385,7 +387,7 @@ Status Interpreter::Impl::ComputeLifetimes(LoadState& s) {
         return Status::Error("op " + std::to_string(i) + " (" + g.OpName(op) + ") writes constant tensor " +
                              std::to_string(t) + " '" + sg->tensors[t].name + "'");
       }
-      if (produced[t] || is_input[t]) {
+      if (produced[t]) {  // (model inputs refused above)
         return Status::Error("op " + std::to_string(i) + " (" + g.OpName(op) + ") writes tensor " + std::to_string(t) +
                              " '" + sg->tensors[t].name + "', which is already written earlier");
       }
@@ -446,8 +448,7 @@ Status Interpreter::Impl::PrepareKernels(LoadState& s) {
   const int n_ops = static_cast<int>(sg->operators.size());
   contexts.resize(static_cast<size_t>(n_ops));
   std::vector<int> fusion_of(static_cast<size_t>(n_ops), -1);
-  fused = runtime::EpilogueChains(g, *sg, fusion, tensors,
-                                  runtime::ElidedTensors(fusion, *sg, sg->tensors.size()));
+  fused = runtime::EpilogueChains(g, *sg, fusion, tensors, s.elided);
   fused.insert(fused.begin(), fusion.fusions.size(), runtime::FusedResidualAdd{});
   for (size_t k = 0; k < fusion.bconv_chains.size(); ++k) {
     fusion_of[fusion.bconv_chains[k].bconv] = static_cast<int>(fusion.fusions.size() + k);
