@@ -46,8 +46,8 @@ class BConv2DKernel {
   bool SupportsFused() const {
     return !fallback_ && params_.output_type == BOutputType::kFloat32 && plan_.bitpacked_aligned;
   }
-  // SupportsFused() with BConvFused::chain: not on AMX tiles nor the pixel-lane layout.
-  bool SupportsChain() const { return SupportsFused() && amx_ == nullptr && plan_.lane_pitch == 0; }
+  // SupportsFused() with BConvFused::chain: not on the pixel-lane layout.
+  bool SupportsChain() const { return SupportsFused() && plan_.lane_pitch == 0; }
 
   Isa isa() const { return isa_; }
   // Whether this layer runs on the AMX tiles (the amx variant, within its limits) ...

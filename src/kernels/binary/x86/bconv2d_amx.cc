@@ -207,7 +207,7 @@ void Products(const BConvAmxPlan& a, const int8_t* in, int taps, const int8_t* w
   }
 }
 
-template <int NV, BOutputType OT, bool kFull>
+template <int NV, BOutputType OT, bool kFull, EpilogueKind kKind = EpilogueKind{}>
 void EpilogueRows(Pending& e, int count) {
   // Local copies: the epilogue's stores may alias anything, so without them the compiler reloads
   // every plan field after each store.
@@ -223,9 +223,9 @@ void EpilogueRows(Pending& e, int count) {
         sums[0][j] = _mm512_sub_epi32(e.pop[j], _mm512_load_si512(e.acc + 512 * j + 16 * r));
       }
       const int border[1] = {BorderOffset(p, oy, ox)};
-      Driver::Epilogue<1, NV, OT, kFull, true>(p, e.output, e.has_fused, f,
-                                               e.base + oy * p.out_w + ox, border, e.cp, e.cp,
-                                               e.real, sums);
+      Driver::Epilogue<1, NV, OT, kFull, true, kKind>(p, e.output, e.has_fused, f,
+                                                      e.base + oy * p.out_w + ox, border, e.cp,
+                                                      e.cp, e.real, sums);
     }
     if (++ox == plane_w) {
       ox = 0;
@@ -330,13 +330,23 @@ void TileJobs(const BConvPlan& p, const BConvAmxPlan& a, const int32_t* input, v
   pending.fused = &f;
   pending.has_fused = has_fused;
   int parity = 0;
+  // An epilogue chain (whole tiles) runs step by step on each pixel's 4 vectors in registers
+  // (Driver::ChainSteps); on a partial tile, lane by lane in the general epilogue.
+  const bool chain = OT == BOutputType::kFloat32 && has_fused && real >= 64 && f.chain != nullptr;
   const bool fast_fused = OT == BOutputType::kFloat32 && has_fused && real >= 64 &&
-                          f.sum != nullptr && f.packed != nullptr;
-  const FusedRowsFn fused_rows =
+                          f.chain == nullptr && f.sum != nullptr && f.packed != nullptr;
+  FusedRowsFn fused_rows =
       !p.zero_padding
           ? (f.residual_first ? &FusedTileRows<true, false> : &FusedTileRows<false, false>)
       : f.residual_first ? &FusedTileRows<true, true>
                          : &FusedTileRows<false, true>;
+  if constexpr (OT == BOutputType::kFloat32) {
+    if (chain) {
+      fused_rows = p.clamp_x
+                       ? &EpilogueRows<4, OT, true, EpilogueKind{.clamp_x = true, .chain = true}>
+                       : &EpilogueRows<4, OT, true, EpilogueKind{.chain = true}>;
+    }
+  }
   for (int job = job_begin; job < job_end; ++job) {
     const int n = job / a.jobs_per_image;
     const int q = (job - n * a.jobs_per_image) * kAmxJobRows;
@@ -368,12 +378,12 @@ void TileJobs(const BConvPlan& p, const BConvAmxPlan& a, const int32_t* input, v
       }
     }
     pending.Run(kAmxJobRows);  // what the products' K steps left
-    pending.rows = fast_fused   ? fused_rows
-                   : real >= 64 ? &EpilogueRows<4, OT, true>
-                   : real > 48  ? &EpilogueRows<4, OT, false>
-                   : real > 32  ? &EpilogueRows<3, OT, false>
-                   : real > 16  ? &EpilogueRows<2, OT, false>
-                                : &EpilogueRows<1, OT, false>;
+    pending.rows = fast_fused || chain ? fused_rows
+                   : real >= 64        ? &EpilogueRows<4, OT, true>
+                   : real > 48         ? &EpilogueRows<4, OT, false>
+                   : real > 32         ? &EpilogueRows<3, OT, false>
+                   : real > 16         ? &EpilogueRows<2, OT, false>
+                                       : &EpilogueRows<1, OT, false>;
     pending.base = n * p.out_h * p.out_w;
     pending.oy = q / a.plane_w;
     pending.ox = q - pending.oy * a.plane_w;
