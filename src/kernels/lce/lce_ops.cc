@@ -313,14 +313,28 @@ class LceBconv2d final : public runtime::OpKernel {
   void InvokeFusedSeparately() {
     if (fused_.chain != nullptr) {
       kernel_->Run(in_->as<int32_t>(), scratch_.data(), runner_);
-      const int channels = out_->shape().back();
-      for (size_t i = 0; i < scratch_.size(); ++i) {
-        const auto pixel = static_cast<int64_t>(i / channels);
-        scratch_[i] = optimized::ApplyChain(fused_, scratch_[i], pixel, channels,
-                                            static_cast<int>(i % channels));
+      // The steps and the bits over the threads, in pixel ranges.
+      struct Pass {
+        const optimized::BConvFused* f;
+        float* z;
+        int64_t pixels;
+        int channels, parts;
+      } pass{&fused_, scratch_.data(), pixel_count(), static_cast<int>(out_->shape().back()),
+             runner_ ? runner_->num_threads() : 1};
+      void (*range)(void*, int, int) = [](void* ctx, int, int i) {
+        const auto& a = *static_cast<const Pass*>(ctx);
+        const int64_t begin = a.pixels * i / a.parts, end = a.pixels * (i + 1) / a.parts;
+        optimized::ApplyChainRange(*a.f, a.z, begin, end, a.channels);
+        if (a.f->packed != nullptr) {
+          reference::PackFloat(a.z + begin * a.channels, end - begin, a.channels,
+                               a.f->packed + begin * PackedWords(a.channels));
+        }
+      };
+      if (runner_ != nullptr) {
+        runner_->ParallelFor(pass.parts, range, &pass);
+      } else {
+        range(&pass, 0, 0);
       }
-      if (fused_.packed)
-        reference::PackFloat(scratch_.data(), pixel_count(), channels, fused_.packed);
       return;
     }
     kernel_->Run(in_->as<int32_t>(), scratch_.data(), runner_);

@@ -4,6 +4,7 @@
 // is compiled for the wider ISA, whose COMDAT copies could leak into baseline code at link time.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -168,6 +169,24 @@ inline float ApplyChain(const BConvFused& f, float x, int64_t pixel, int out_cha
     if (f.chain[s].store != nullptr) f.chain[s].store[pixel * out_channels + channel] = x;
   }
   return x;
+}
+
+// The whole chain over pixels [pixel_begin, pixel_end) of z (values in place), step by step (the
+// same values as ApplyChain per value, in loops the compiler vectorizes): for kernels that cannot
+// run the chain in their epilogue.
+inline void ApplyChainRange(const BConvFused& f, float* z, int64_t pixel_begin, int64_t pixel_end,
+                            int out_channels) {
+  for (int s = 0; s < f.chain_steps; ++s) {
+    const BConvChainStep& st = f.chain[s];
+    for (int64_t p = pixel_begin; p < pixel_end; ++p) {
+      float* row = z + p * out_channels;
+      for (int c = 0; c < out_channels; ++c)
+        row[c] = ApplyChainStep(st, row[c], p, out_channels, c);
+      if (st.store != nullptr) {
+        std::copy(row, row + out_channels, st.store + p * out_channels);
+      }
+    }
+  }
 }
 
 struct BConvVariant {
