@@ -490,6 +490,106 @@ TEST(AmxBConv2DTest, SharedScratchAcrossKernels) {
   }
 }
 
+// A layer whose tiles ran slow twice in a row (1.5x their best, slower than its best vpopcntd Run)
+// leaves them for 1, 2, 4 ... Runs, up to kMaxWait; a fast tile Run ends that; each thread count
+// has its own times.
+TEST(TileChoiceTest, LeavesSlowTilesForLongerEachTime) {
+  TileChoice c;
+  EXPECT_TRUE(c.UseTiles(1));
+  c.Record(1, true, 1000);
+  c.Record(1, true, 1400);  // within 1.5x the tiles' best: not slow
+  c.Record(1, true, 1600);  // slow once: still the tiles
+  EXPECT_TRUE(c.UseTiles(1));
+  c.Record(1, true, 1000);  // fast: the count starts again
+  c.Record(1, true, 1600);
+  EXPECT_TRUE(c.UseTiles(1));
+  c.Record(1, true, 1600);  // slow twice in a row (no vpopcntd time yet): wait 1
+  EXPECT_EQ(c.wait(), 1);
+  EXPECT_FALSE(c.UseTiles(1));
+  EXPECT_TRUE(c.UseTiles(2));  // another thread count starts afresh
+  c.Record(1, false, 1200);
+  EXPECT_TRUE(c.UseTiles(1));
+  c.Record(1, true, 1700);  // the probe is slow too: wait 2
+  EXPECT_EQ(c.wait(), 2);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_FALSE(c.UseTiles(1));
+    c.Record(1, false, 1200);
+  }
+  EXPECT_TRUE(c.UseTiles(1));
+  c.Record(2, true, 1000);  // a Run on 2 threads drops the 1-thread times
+  EXPECT_EQ(c.wait(), 0);
+  EXPECT_TRUE(c.UseTiles(1));
+
+  TileChoice slower_vector;  // tiles 1.6x their best but faster than vpopcntd: not slow
+  slower_vector.Record(1, true, 1000);
+  slower_vector.Record(1, false, 2000);
+  for (int i = 0; i < 3; ++i) slower_vector.Record(1, true, 1600);
+  EXPECT_TRUE(slower_vector.UseTiles(1));
+
+  TileChoice d;
+  d.Record(1, true, 1000);
+  d.Record(1, false, 1200);
+  int waits[8];
+  for (int& w : waits) {
+    while (!d.UseTiles(1)) d.Record(1, false, 1200);
+    d.Record(1, true, 5000);
+    w = d.wait();
+  }
+  const int expected[8] = {0, 1, 2, 4, 8, 16, 32, 32};
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(waits[i], expected[i]) << i;
+}
+
+// A layer that left its tiles runs on the vpopcntd kernel with the same outputs, then returns.
+TEST(AmxBConv2DTest, LeavesSlowTilesBitExact) {
+  XBNN_SKIP_IF_UNAVAILABLE(Isa::kAvx512Amx);
+  std::mt19937_64 rng(7);
+  // batch, h, w, cin, cout, kh, kw, groups, sh, sw, dh, dw
+  BConv2DParams p = ParamsFor({1, 20, 18, 128, 96, 3, 3, 1, 1, 1, 1, 1});
+  p.pad_values = 0;
+  p.padding = Padding::kSame;
+  const BConv2DGeometry g = *ComputeBConv2DGeometry(p);
+  const std::vector<int32_t> input = RandomPacked(rng, int64_t{p.in_h} * p.in_w, p.channels_in);
+  const std::vector<int32_t> filter =
+      RandomPacked(rng, int64_t{p.out_channels} * 9, g.channels_per_group);
+  std::vector<float> multiplier(p.out_channels), bias(p.out_channels);
+  for (int c = 0; c < p.out_channels; ++c) {
+    multiplier[c] = 0.25f + 0.01f * static_cast<float>(c);
+    bias[c] = -1.0f + 0.03f * static_cast<float>(c);
+  }
+  std::vector<float> expected(int64_t{g.out_h} * g.out_w * p.out_channels);
+  BConv2DArgs args;
+  args.input = input.data();
+  args.filter = filter.data();
+  args.multiplier = multiplier.data();
+  args.bias = bias.data();
+  args.output = expected.data();
+  reference::BConv2D(p, g, args);
+  auto k = BConv2DKernel::Create(p, filter.data(), multiplier.data(), bias.data(), nullptr,
+                                 Isa::kAvx512Amx);
+  ASSERT_TRUE(k.ok()) << k.status().message();
+  ASSERT_TRUE((*k)->RunsOnTiles(1));
+  for (int threads : {1, 2}) {
+    StdThreadRunner runner(threads);
+    runner.ReserveScratch(static_cast<size_t>((*k)->scratch_bytes()));
+    TileChoice& choice = (*k)->tile_choice();
+    choice = TileChoice(threads);
+    choice.Record(threads, true, 1);  // best Runs so fast that every tile Run is slow
+    choice.Record(threads, false, 1);
+    int vector_runs = 0;
+    const int64_t tile_runs = (*k)->tile_runs();
+    for (int run = 0; run < 12; ++run) {
+      vector_runs += !choice.UseTiles(threads);
+      std::vector<float> actual(expected.size(), -7.0f);
+      (*k)->Run(input.data(), actual.data(), &runner);
+      ASSERT_TRUE(SameBytes(expected, actual)) << threads << " threads, run " << run;
+    }
+    // Tiles at runs 0, 1, 3, 6 and 11 (each slow), vpopcntd between them: waits 1, 2, 4, then 8.
+    EXPECT_EQ(vector_runs, 7) << threads;
+    EXPECT_EQ((*k)->tile_runs() - tile_runs, 5) << threads;
+    EXPECT_EQ(choice.wait(), 8) << threads;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Variants, OptimizedBConv2DTest, ::testing::ValuesIn(AllVariants()),
                          testing::VariantName);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <chrono>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -347,6 +348,7 @@ Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
       (amx_every_layer || int64_t{taps} * cin_g >= kAmxMinKBits)) {
     k->amx_ = std::make_unique<BConvAmxStorage>();
     if (!k->amx_->Build(p, g, plan, filter)) k->amx_.reset();
+    k->pin_tiles_ = amx_every_layer;
   }
   if (variant->pixel_lanes && !k->amx_ && !k->fallback_ && p.groups == 1 && in_words == 1 &&
       p.stride_h == 1 && p.stride_w == 1 && p.dilation_h == 1 && p.dilation_w == 1) {
@@ -487,7 +489,6 @@ void BConv2DKernel::Run(const int32_t* input, void* output, TaskRunner* runner,
     return;
   }
   const int threads = runner == nullptr ? 1 : runner->threads_now();
-  const bool bitpacked = plan_.output_type == BOutputType::kBitpacked;
   if (variant_->nibble_planes) {
     // Each input word w becomes (w & 0x0F0F0F0F, (w >> 4) & 0x0F0F0F0F): once per Run instead of
     // once per pixel, tap and channel tile in the micro-kernel.
@@ -510,9 +511,36 @@ void BConv2DKernel::Run(const int32_t* input, void* output, TaskRunner* runner,
     }
     input = dst;
   }
-  RunContext c{&plan_, variant_, input, output, fused, total_pixels_,
-               CeilDiv(total_pixels_, plan_.rows), 1, 1, bitpacked && !plan_.bitpacked_aligned};
-  const bool amx = RunsOnTiles(threads);
+  if (!RunsOnTiles(threads)) {
+    RunOn(input, output, runner, fused, threads, false);
+    return;
+  }
+  if (pin_tiles_) {
+    RunOn(input, output, runner, fused, threads, true);
+    return;
+  }
+  const bool tiles = tile_choice_.UseTiles(threads);
+  const auto t0 = std::chrono::steady_clock::now();
+  RunOn(input, output, runner, fused, threads, tiles);
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  tile_choice_.Record(threads, tiles, static_cast<int64_t>(ns));
+}
+
+void BConv2DKernel::RunOn(const int32_t* input, void* output, TaskRunner* runner,
+                          const BConvFused* fused, int threads, bool amx) const {
+  const bool bitpacked = plan_.output_type == BOutputType::kBitpacked;
+  RunContext c{&plan_,
+               variant_,
+               input,
+               output,
+               fused,
+               total_pixels_,
+               CeilDiv(total_pixels_, plan_.rows),
+               1,
+               1,
+               bitpacked && !plan_.bitpacked_aligned};
   if (amx) {
     amx_->ReserveThreads(threads, runner);
     c.amx = amx_.get();

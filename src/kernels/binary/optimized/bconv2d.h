@@ -11,6 +11,7 @@
 #include "kernels/binary/optimized/bconv_amx_plan.h"
 #include "kernels/binary/optimized/isa.h"
 #include "kernels/binary/optimized/task_runner.h"
+#include "kernels/binary/optimized/tile_choice.h"
 #include "kernels/binary/optimized/variants.h"
 #include "xbnn/status.h"
 
@@ -24,7 +25,9 @@ class BConv2DKernel {
   // the caller may free them afterwards. `isa` picks a variant (kBest: the CPU's fastest, or the
   // one named by the XBNN_ISA environment variable). The amx variant runs the layers with at
   // least kAmxMinKBits per output on the tiles (the others on its vpopcntd kernel, as fast or
-  // faster there); `amx_every_layer` takes every layer within its limits (tests).
+  // faster there); `amx_every_layer` takes every layer within its limits and keeps it on the tiles
+  // (tests; otherwise a layer whose tiles run slower than its vpopcntd kernel moves there for a
+  // while, tile_choice.h).
   static Result<std::unique_ptr<BConv2DKernel>> Create(const BConv2DParams& params,
                                                        const int32_t* filter,
                                                        const float* multiplier, const float* bias,
@@ -59,6 +62,10 @@ class BConv2DKernel {
   // threads (TaskRunner::ReserveScratch; else the kernel allocates its own): 0 without AMX; and
   // the threads that use it on a runner of `threads` (runs with more take no scratch).
   int64_t scratch_bytes() const { return amx_ ? amx_->image_bytes() : 0; }
+  // The choice between the tiles and the vpopcntd kernel for the next Run (tests steer it).
+  TileChoice& tile_choice() const { return tile_choice_; }
+  // Runs so far on the tiles.
+  int64_t tile_runs() const { return runs_; }
   int scratch_threads(int threads) const;
   const BConv2DParams& params() const { return params_; }
   const BConv2DGeometry& geometry() const { return geometry_; }
@@ -71,6 +78,9 @@ class BConv2DKernel {
  private:
   BConv2DKernel() = default;
   static void RunTask(void* ctx, int thread, int task);
+  // Run's work after the input's preparation, on the tiles or not.
+  void RunOn(const int32_t* input, void* output, TaskRunner* runner, const BConvFused* fused,
+             int threads, bool amx) const;
 
   BConv2DParams params_;
   BConv2DGeometry geometry_;
@@ -95,6 +105,8 @@ class BConv2DKernel {
   bool fallback_ = false;
   std::unique_ptr<BConvAmxStorage> amx_;  // the amx variant's plan, where it applies
   mutable int64_t runs_ = 0;              // numbers the runs for the AMX scratch
+  bool pin_tiles_ = false;                // amx_every_layer: no TileChoice
+  mutable TileChoice tile_choice_;        // (one Run at a time)
   // Nibble-plane variants: the input split into its planes at each Run (one Run at a time).
   mutable AlignedBuffer<int32_t> input_planes_;
   // The pixel-lane layout's padded input (BConvPlan::lane_pitch), copied at each Run.
