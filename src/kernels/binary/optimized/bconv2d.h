@@ -55,8 +55,9 @@ class BConv2DKernel {
   Isa isa() const { return isa_; }
   // Whether this layer runs on the AMX tiles (the amx variant, within its limits) ...
   bool uses_amx() const { return amx_ != nullptr; }
-  // ... and whether a Run with `threads` threads does: not with more than kAmxMaxThreads, nor
-  // strided layers with few jobs at more than one (the vpopcntd kernel is faster there).
+  // ... and whether a Run with `threads` threads may (unless tile_choice() moved the layer to the
+  // vpopcntd kernel for now): not with more than kAmxMaxThreads, nor strided layers with few jobs
+  // at more than one (the vpopcntd kernel is faster there).
   bool RunsOnTiles(int threads) const;
   // Per-thread scratch that Run takes from a runner that reserved this much for at least its
   // threads (TaskRunner::ReserveScratch; else the kernel allocates its own): 0 without AMX; and
