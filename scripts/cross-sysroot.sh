@@ -28,7 +28,8 @@ if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 if ! dpkg --print-foreign-architectures | grep -qx "$ARCH"; then
   echo "cross-sysroot: adding Debian architecture $ARCH"
   $SUDO dpkg --add-architecture "$ARCH"
-  $SUDO apt-get update -qq
+  bash "$ROOT/scripts/apt-update.sh" ||
+    echo "cross-sysroot: apt-get update failed; going on with the package lists apt has" >&2
 fi
 
 # The exact versions apt would fetch; the stamp records them so a rerun is a no-op.
@@ -45,7 +46,8 @@ versions() {
 }
 want="$(versions)"
 if grep -q '=(none)$\|=$' <<<"$want"; then
-  $SUDO apt-get update -qq
+  bash "$ROOT/scripts/apt-update.sh" ||
+    echo "cross-sysroot: apt-get update failed; going on with the package lists apt has" >&2
   want="$(versions)"
 fi
 if missing="$(grep '=(none)$\|=$' <<<"$want")"; then

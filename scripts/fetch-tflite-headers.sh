@@ -19,7 +19,8 @@ if ! command -v mvn >/dev/null; then
   echo "fetch-tflite-headers: installing Maven (Debian package 'maven')"
   SUDO=""
   if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
-  $SUDO apt-get update -qq
+  bash "$ROOT/scripts/apt-update.sh" ||
+    echo "fetch-tflite-headers: apt-get update failed; going on with the package lists apt has" >&2
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends maven >/dev/null
 fi
 

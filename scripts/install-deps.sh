@@ -27,7 +27,8 @@ if ((${#missing[@]})); then
   echo "install-deps: installing Debian packages: ${missing[*]}"
   SUDO=""
   if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
-  $SUDO apt-get update -qq
+  bash "$ROOT/scripts/apt-update.sh" ||
+    echo "install-deps: apt-get update failed; going on with the package lists apt has" >&2
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
