@@ -330,11 +330,7 @@ class LceBconv2d final : public runtime::OpKernel {
                                a.f->packed + begin * PackedWords(a.channels));
         }
       };
-      if (runner_ != nullptr) {
-        runner_->ParallelFor(pass.parts, range, &pass);
-      } else {
-        range(&pass, 0, 0);
-      }
+      kernels::RunParallel(runner_, pass.parts, range, &pass);
       return;
     }
     kernel_->Run(in_->as<int32_t>(), scratch_.data(), runner_);

@@ -171,9 +171,9 @@ inline float ApplyChain(const BConvFused& f, float x, int64_t pixel, int out_cha
   return x;
 }
 
-// The whole chain over pixels [pixel_begin, pixel_end) of z (values in place), step by step (the
-// same values as ApplyChain per value, in loops the compiler vectorizes): for kernels that cannot
-// run the chain in their epilogue.
+// The whole chain over pixels [pixel_begin, pixel_end) of z (values in place), step by step over
+// the range (the same values as ApplyChain per value): for kernels that cannot run the chain in
+// their epilogue.
 inline void ApplyChainRange(const BConvFused& f, float* z, int64_t pixel_begin, int64_t pixel_end,
                             int out_channels) {
   for (int s = 0; s < f.chain_steps; ++s) {
