@@ -28,6 +28,8 @@ struct FusedCase {
   int add_activation = 0;  // TFLite's NONE, RELU, RELU_N1_TO_1, RELU6
   bool residual_first = false, want_sum = true, want_packed = true;
   bool no_clamp = false;  // BConvFused::clamp false (activation NONE): infinities pass through
+  float multiplier1 = 0;  // nonzero: channel 1's multiplier (one whose double overflows)
+  bool like_portable = false;  // expect the portable variant's outputs instead of the reference's
 };
 
 void AddRange(int act, float* lo, float* hi) {
@@ -40,16 +42,24 @@ void CheckFused(Isa isa, const FusedCase& c, std::mt19937_64& rng) {
   auto geometry = ComputeBConv2DGeometry(p);
   ASSERT_TRUE(geometry.ok()) << geometry.status().message();
   const BConv2DGeometry& g = *geometry;
-  const std::vector<int32_t> input =
+  std::vector<int32_t> input =
       RandomPacked(rng, int64_t{p.batch} * p.in_h * p.in_w, p.channels_in);
-  const std::vector<int32_t> filter =
+  std::vector<int32_t> filter =
       RandomPacked(rng, int64_t{p.out_channels} * p.kernel_h * p.kernel_w, g.channels_per_group);
+  if (c.multiplier1 != 0) {
+    // Zero input bits and channel 1's filter: its one-padded sums are all 0, where 0 * 2m (inf)
+    // would be NaN and float(2 * 0) * m is 0.
+    std::fill(input.begin(), input.end(), 0);
+    const int64_t per_channel = filter.size() / p.out_channels;
+    std::fill(filter.begin() + per_channel, filter.begin() + 2 * per_channel, 0);
+  }
   std::uniform_real_distribution<float> real(-1.5f, 1.5f);
   std::vector<float> multiplier(p.out_channels), bias(p.out_channels);
   for (int ch = 0; ch < p.out_channels; ++ch) {
     multiplier[ch] = ch % 5 == 0 ? 0.0f : real(rng);  // 0: the conv output is +-0 or the bias
     bias[ch] = ch % 7 == 0 ? 0.0f : 4.0f * real(rng);
   }
+  if (c.multiplier1 != 0 && p.out_channels > 1) multiplier[1] = c.multiplier1;
   const int64_t count = int64_t{p.batch} * g.out_h * g.out_w * p.out_channels;
   std::vector<float> y(count);
   BConv2DArgs args;
@@ -97,6 +107,24 @@ void CheckFused(Isa isa, const FusedCase& c, std::mt19937_64& rng) {
   std::vector<int32_t> want_packed(pixels * PackedWords(p.out_channels));
   reference::PackFloat(want_sum.data(), pixels, p.out_channels, want_packed.data());
 
+  auto fused = [&](std::vector<float>& sum, std::vector<int32_t>& packed) {
+    BConvFused f;
+    f.residual = residual.data();
+    f.residual_first = c.residual_first;
+    f.clamp = !c.no_clamp;
+    f.min = c.no_clamp ? 0.0f : lo;  // unused without clamp
+    f.max = c.no_clamp ? 0.0f : hi;
+    f.sum = c.want_sum ? sum.data() : nullptr;
+    f.packed = c.want_packed ? packed.data() : nullptr;
+    return f;
+  };
+  if (c.like_portable) {
+    auto portable = BConv2DKernel::Create(p, filter.data(), multiplier.data(), bias.data(), nullptr,
+                                          Isa::kPortable);
+    ASSERT_TRUE(portable.ok()) << portable.status().message();
+    const BConvFused f = fused(want_sum, want_packed);
+    (*portable)->Run(input.data(), nullptr, nullptr, &f);
+  }
   auto kernel =
       BConv2DKernel::Create(p, filter.data(), multiplier.data(), bias.data(), nullptr, isa,
                             /*amx_every_layer=*/true);
@@ -112,14 +140,7 @@ void CheckFused(Isa isa, const FusedCase& c, std::mt19937_64& rng) {
   for (auto& [name, runner] : SharedRunners().All()) {
     std::vector<float> sum(count, 12345.0f);
     std::vector<int32_t> packed(want_packed.size(), 0x5A5A5A5A);
-    BConvFused f;
-    f.residual = residual.data();
-    f.residual_first = c.residual_first;
-    f.clamp = !c.no_clamp;
-    f.min = c.no_clamp ? 0.0f : lo;  // unused without clamp
-    f.max = c.no_clamp ? 0.0f : hi;
-    f.sum = c.want_sum ? sum.data() : nullptr;
-    f.packed = c.want_packed ? packed.data() : nullptr;
+    const BConvFused f = fused(sum, packed);
     (*kernel)->Run(input.data(), nullptr, runner, &f);
     if (c.want_sum) {
       EXPECT_TRUE(SameBytes(want_sum, sum)) << what << " sum (" << name << ")";
@@ -190,13 +211,16 @@ TEST_P(FusedBConv2DTest, QuickNetBlockShape) {
 // Bi-Real Net's and BinaryResNetE18's blocks: zero padding (pad_values 0), whole 64-channel
 // tiles, both fused outputs (the AMX fast epilogue, with the general one on the border pixels); a
 // 28x28 map whose inner rows run apart from the border pixels (TileByPadding); with and without
-// an activation (the x clamp) and the LceQuantize bits (the compile-time epilogue kinds).
+// an activation (the x clamp) and the LceQuantize bits (the compile-time epilogue kinds); the
+// ADD's bounds +-infinity, TFLite's [lowest, max] without an activation, and RELU's.
 TEST_P(FusedBConv2DTest, ZeroPaddedBlockShape) {
   XBNN_SKIP_IF_UNAVAILABLE(GetParam());
   std::mt19937_64 rng(11);
+  int round = 0;
   for (const auto& [hw, stride] : {std::pair{14, 1}, std::pair{14, 2}, std::pair{28, 1}}) {
     for (const Activation act : {Activation::kNone, Activation::kRelu}) {
       for (const bool packed : {true, false}) {
+        ++round;
         FusedCase c;
         c.p.in_h = c.p.in_w = hw;
         c.p.channels_in = c.p.out_channels = 64;
@@ -206,12 +230,37 @@ TEST_P(FusedBConv2DTest, ZeroPaddedBlockShape) {
         c.p.pad_values = 0;
         c.p.activation = act;
         c.p.output_type = BOutputType::kFloat32;
-        c.no_clamp = true;
+        c.add_activation = round % 3 == 1 ? 1 : 0;  // RELU, or NONE
+        c.no_clamp = round % 3 == 0;
         c.want_packed = packed;
         CheckFused(GetParam(), c, rng);
         if (HasFailure()) return;
       }
     }
+  }
+}
+
+// A multiplier whose double overflows (the AMX epilogue then forms x = 2s instead of doubling the
+// multipliers; doubled, s = 0 would give 0 * inf = NaN): its products and folded bias are
+// infinite (x = 0 gives the bias), the ADD's finite bounds turn infinities into +-max. Against the portable variant:
+// the reference forms the NaNs of inf - inf in another order (a NaN's sign is the arithmetic's,
+// x86 and ARM differ too).
+TEST_P(FusedBConv2DTest, MultiplierWhoseDoubleOverflows) {
+  XBNN_SKIP_IF_UNAVAILABLE(GetParam());
+  std::mt19937_64 rng(13);
+  for (const bool no_clamp : {false, true}) {
+    FusedCase c;
+    c.p.in_h = c.p.in_w = 14;
+    c.p.channels_in = c.p.out_channels = 64;
+    c.p.kernel_h = c.p.kernel_w = 3;
+    c.p.padding = Padding::kSame;
+    c.p.pad_values = 1;
+    c.p.output_type = BOutputType::kFloat32;
+    c.no_clamp = no_clamp;
+    c.multiplier1 = 3e38f;
+    c.like_portable = true;
+    CheckFused(GetParam(), c, rng);
+    if (HasFailure()) return;
   }
 }
 

@@ -9,6 +9,10 @@
 #endif
 #include <immintrin.h>
 
+#include <array>
+#include <cstddef>
+#include <utility>
+
 // AMX and AVX-512 for this file only: BConv2DKernel calls it where AmxUsable(kAmxInt8) said so.
 #if defined(__clang__)
 #pragma clang attribute push(                                                 \
@@ -243,7 +247,13 @@ void EpilogueRows(Pending& e, int count) {
 // registers and no per-vector tests of the fused outputs (the general epilogue's branches and
 // reloads took 10 cycles per 16 outputs on 56x56x64). With zero padding (kZeroPadding) the pixels
 // with taps in the padding take the general epilogue (its correction); the others need none.
-template <bool kResidualFirst, bool kZeroPadding>
+// The ADD's clamp (kZ) as kZClamp, or for TFLite's bounds without an activation [lowest, max]
+// (kZFinite) one vfixupimmps that turns -inf and +inf into them and returns every other value
+// (NaN included) as it is, as the clamp does; +-infinity bounds (kZNone) are the identity.
+// kDoubled (no x clamp, DoublesExactly multipliers): x = 2 * s is not formed, s meets 2 *
+// multiplier instead: float(2s) * m and float(s) * 2m are both the rounded 2sm.
+enum ZClamp { kZClamp, kZFinite, kZNone };
+template <bool kResidualFirst, bool kZeroPadding, bool kDoubled, ZClamp kZ>
 void FusedTileRows(Pending& e, int count) {
   const BConvPlan& p = *e.plan;
   const BConvFused& f = *e.fused;
@@ -260,6 +270,7 @@ void FusedTileRows(Pending& e, int count) {
   for (int j = 0; j < 4; ++j) {
     pop[j] = e.pop[j];
     mul[j] = _mm512_loadu_ps(p.multiplier + e.cp + 16 * j);
+    if constexpr (kDoubled) mul[j] = _mm512_add_ps(mul[j], mul[j]);
     add[j] = _mm512_loadu_ps(p.bias + e.cp + 16 * j);
   }
   const int end = e.r + count < kAmxJobRows ? e.r + count : kAmxJobRows;
@@ -275,21 +286,28 @@ void FusedTileRows(Pending& e, int count) {
           p, e.output, true, f, e.base + oy * out_w + ox, border, e.cp, e.cp, 64, sums);
     } else if (ox < out_w) {
       const int64_t pix = e.base + oy * out_w + ox;
-      uint64_t bits = 0;
+      __m512 z4[4];
 #pragma GCC unroll 4
       for (int j = 0; j < 4; ++j) {
         __m512i x = _mm512_sub_epi32(pop[j], _mm512_load_si512(acc + 512 * j + 16 * r));
-        x = _mm512_add_epi32(x, x);
-        x = _mm512_max_epi32(_mm512_min_epi32(x, cmax), cmin);
+        if constexpr (!kDoubled) {
+          x = _mm512_add_epi32(x, x);
+          x = _mm512_max_epi32(_mm512_min_epi32(x, cmax), cmin);
+        }
         const __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(x), mul[j]), add[j]);
         const __m512 res = _mm512_loadu_ps(residual + pix * channels + 16 * j);
         __m512 z = kResidualFirst ? _mm512_add_ps(res, v) : _mm512_add_ps(v, res);
-        z = _mm512_min_ps(hi, _mm512_max_ps(lo, z));
+        if constexpr (kZ == kZClamp) {
+          z = _mm512_min_ps(hi, _mm512_max_ps(lo, z));
+        } else if constexpr (kZ == kZFinite) {
+          // Table nibbles by class (QNaN, SNaN, 0, +1, -inf, +inf, <0, >0): 1 returns z,
+          // 0xF -FLT_MAX, 0xE FLT_MAX.
+          z = _mm512_fixupimm_ps(z, z, _mm512_set1_epi32(0x11EF1111), 0);
+        }
         _mm512_storeu_ps(sum + pix * channels + 16 * j, z);
-        bits |= uint64_t{MaskBits(
-                    _cvtmask16_u32(_mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_LT_OQ)))}
-                << (16 * j);
+        z4[j] = z;
       }
+      const uint64_t bits = Traits::NegBitsAll<4>(z4);
       __builtin_memcpy(packed + pix * out_words, &bits, 8);
     }
     if (++ox == plane_w) {
@@ -303,6 +321,23 @@ void FusedTileRows(Pending& e, int count) {
 }
 
 using FusedRowsFn = void (*)(Pending& e, int count);
+
+// Whether float(s) * 2m is float(2s) * m for every sum s (|s| < 2^23) and each of the n multipliers
+// m: both are 2sm rounded once where 2m does not overflow (subnormal m included).
+bool DoublesExactly(const float* m, int n) {
+  for (int i = 0; i < n; ++i) {
+    const float a = m[i] < 0 ? -m[i] : m[i];
+    if (a >= 0x1p127f && a < __builtin_inff()) return false;
+  }
+  return true;
+}
+
+// FusedTileRows for index (residual first) + 2 (zero padding) + 4 (doubled) + 8 ZClamp.
+template <size_t... I>
+constexpr std::array<FusedRowsFn, sizeof...(I)> FusedRowsTable(std::index_sequence<I...>) {
+  return {&FusedTileRows<(I & 1) != 0, (I & 2) != 0, (I & 4) != 0, static_cast<ZClamp>(I / 8)>...};
+}
+constexpr auto kFusedRows = FusedRowsTable(std::make_index_sequence<24>());
 
 template <BOutputType OT>
 void TileJobs(const BConvPlan& p, const BConvAmxPlan& a, const int32_t* input, void* output,
@@ -335,11 +370,15 @@ void TileJobs(const BConvPlan& p, const BConvAmxPlan& a, const int32_t* input, v
   const bool chain = OT == BOutputType::kFloat32 && has_fused && real >= 64 && f.chain != nullptr;
   const bool fast_fused = OT == BOutputType::kFloat32 && has_fused && real >= 64 &&
                           f.chain == nullptr && f.sum != nullptr && f.packed != nullptr;
-  FusedRowsFn fused_rows =
-      !p.zero_padding
-          ? (f.residual_first ? &FusedTileRows<true, false> : &FusedTileRows<false, false>)
-      : f.residual_first ? &FusedTileRows<true, true>
-                         : &FusedTileRows<false, true>;
+  const bool doubled =
+      fast_fused && !p.clamp_x && DoublesExactly(p.multiplier + tile * p.tile_channels, 64);
+  // (FusedCopy gives an ADD without a clamp +-infinity bounds; TFLite ADD NONE is [lowest, max].)
+  constexpr float kInf = __builtin_inff(), kMax = __FLT_MAX__;
+  const ZClamp zc = f.min == -kInf && f.max == kInf   ? kZNone
+                    : f.min == -kMax && f.max == kMax ? kZFinite
+                                                      : kZClamp;
+  FusedRowsFn fused_rows = kFusedRows[(f.residual_first ? 1 : 0) | (p.zero_padding ? 2 : 0) |
+                                      (doubled ? 4 : 0) | 8 * zc];
   if constexpr (OT == BOutputType::kFloat32) {
     if (chain) {
       fused_rows = p.clamp_x
