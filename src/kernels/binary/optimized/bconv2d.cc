@@ -239,10 +239,11 @@ Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
     // LCE's folded output transform (geometry.cc), so every variant rounds exactly alike.
     std::vector<float> folded_multiplier(p.out_channels), folded_bias(p.out_channels);
     FoldOutputTransform(p, g, multiplier, bias, folded_multiplier.data(), folded_bias.data());
-    k->multiplier_ = AlignedBuffer<float>(plan.padded_channels);
+    k->multiplier_ = AlignedBuffer<float>(2 * int64_t{plan.padded_channels});  // and doubled
     k->bias_ = AlignedBuffer<float>(plan.padded_channels);
     for (int c = 0; c < p.out_channels; ++c) {
       k->multiplier_[padded_index(c)] = folded_multiplier[c];
+      k->multiplier_[plan.padded_channels + padded_index(c)] = 2 * folded_multiplier[c];
       k->bias_[padded_index(c)] = folded_bias[c];
     }
     plan.multiplier = k->multiplier_.data();
@@ -252,6 +253,10 @@ Result<std::unique_ptr<BConv2DKernel>> BConv2DKernel::Create(
     plan.clamp_max = clamp.max;
     // (x = K - y with |y| <= K: without an activation the range [0, 2K] is all x can be.)
     plan.clamp_x = clamp.min > 0 || int64_t{clamp.max} < 2 * int64_t{g.kernel_elements};
+    // EpilogueKind::doubled where no finite multiplier doubles to infinity.
+    auto ok = [](float m) { return !__builtin_isfinite(m) || __builtin_isfinite(m + m); };
+    const bool doubles = !plan.clamp_x && std::ranges::all_of(folded_multiplier, ok);
+    if (doubles) plan.multiplier2 = plan.multiplier + plan.padded_channels;
   }
 
   // Zero padding: per output row/column the in-bounds kernel range; the rows and the columns

@@ -55,6 +55,9 @@ struct BConvPlan {
   // epilogue then skips it (QuickNet's 56x56 layers 1.13-1.16x faster on Zen 5).
   bool clamp_x = true;
   const float* multiplier = nullptr;       // folded, padded channel index
+  // 2 * multiplier where float(acc) * (2 * m) is float(2 * acc) * m for every channel (no double
+  // overflows: both are 2 * acc * m rounded once), else null.
+  const float* multiplier2 = nullptr;
   const float* bias = nullptr;             // folded
   const int32_t* threshold = nullptr;      // INT32_MAX on padding lanes, so their bits are 0
   // The tile of every group starts at a word boundary of the bitpacked output.

@@ -47,6 +47,12 @@ struct Avx512Epilogue {
   static inline uint32_t GtBits(VI a, VI b) {
     return MaskBits(_cvtmask16_u32(_mm512_cmpgt_epi32_mask(a, b)));
   }
+  // min(max(v, lowest), max) as the clamp computes it (NaN returned as it is): vfixupimmps turns
+  // -inf and +inf into -FLT_MAX and FLT_MAX and returns the other classes as they are (table
+  // nibbles by class QNaN, SNaN, 0, +1, -inf, +inf, <0, >0: 1 = the value, 0xF / 0xE = -+max).
+  static inline VF ClampFinite(VF v) {
+    return _mm512_fixupimm_ps(v, v, _mm512_set1_epi32(0x11EF1111), 0);
+  }
   static inline uint32_t NegBits(VF v) {
     return MaskBits(_cvtmask16_u32(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ)));
   }

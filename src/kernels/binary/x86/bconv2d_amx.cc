@@ -247,11 +247,9 @@ void EpilogueRows(Pending& e, int count) {
 // registers and no per-vector tests of the fused outputs (the general epilogue's branches and
 // reloads took 10 cycles per 16 outputs on 56x56x64). With zero padding (kZeroPadding) the pixels
 // with taps in the padding take the general epilogue (its correction); the others need none.
-// The ADD's clamp (kZ) as kZClamp, or for TFLite's bounds without an activation [lowest, max]
-// (kZFinite) one vfixupimmps that turns -inf and +inf into them and returns every other value
-// (NaN included) as it is, as the clamp does; +-infinity bounds (kZNone) are the identity.
-// kDoubled (no x clamp, DoublesExactly multipliers): x = 2 * s is not formed, s meets 2 *
-// multiplier instead: float(2s) * m and float(s) * 2m are both the rounded 2sm.
+// The ADD's clamp (kZ) as kZClamp, for TFLite's bounds without an activation [lowest, max]
+// (kZFinite) as Traits::ClampFinite, and none for +-infinity bounds (kZNone: the identity).
+// kDoubled (EpilogueKind::doubled): x = 2 * s not formed, s meets BConvPlan::multiplier2.
 enum ZClamp { kZClamp, kZFinite, kZNone };
 template <bool kResidualFirst, bool kZeroPadding, bool kDoubled, ZClamp kZ>
 void FusedTileRows(Pending& e, int count) {
@@ -269,8 +267,7 @@ void FusedTileRows(Pending& e, int count) {
   __m512 mul[4], add[4];
   for (int j = 0; j < 4; ++j) {
     pop[j] = e.pop[j];
-    mul[j] = _mm512_loadu_ps(p.multiplier + e.cp + 16 * j);
-    if constexpr (kDoubled) mul[j] = _mm512_add_ps(mul[j], mul[j]);
+    mul[j] = _mm512_loadu_ps((kDoubled ? p.multiplier2 : p.multiplier) + e.cp + 16 * j);
     add[j] = _mm512_loadu_ps(p.bias + e.cp + 16 * j);
   }
   const int end = e.r + count < kAmxJobRows ? e.r + count : kAmxJobRows;
@@ -300,9 +297,7 @@ void FusedTileRows(Pending& e, int count) {
         if constexpr (kZ == kZClamp) {
           z = _mm512_min_ps(hi, _mm512_max_ps(lo, z));
         } else if constexpr (kZ == kZFinite) {
-          // Table nibbles by class (QNaN, SNaN, 0, +1, -inf, +inf, <0, >0): 1 returns z,
-          // 0xF -FLT_MAX, 0xE FLT_MAX.
-          z = _mm512_fixupimm_ps(z, z, _mm512_set1_epi32(0x11EF1111), 0);
+          z = Traits::ClampFinite(z);
         }
         _mm512_storeu_ps(sum + pix * channels + 16 * j, z);
         z4[j] = z;
@@ -321,16 +316,6 @@ void FusedTileRows(Pending& e, int count) {
 }
 
 using FusedRowsFn = void (*)(Pending& e, int count);
-
-// Whether float(s) * 2m is float(2s) * m for every sum s (|s| < 2^23) and each of the n multipliers
-// m: both are 2sm rounded once where 2m does not overflow (subnormal m included).
-bool DoublesExactly(const float* m, int n) {
-  for (int i = 0; i < n; ++i) {
-    const float a = m[i] < 0 ? -m[i] : m[i];
-    if (a >= 0x1p127f && a < __builtin_inff()) return false;
-  }
-  return true;
-}
 
 // FusedTileRows for index (residual first) + 2 (zero padding) + 4 (doubled) + 8 ZClamp.
 template <size_t... I>
@@ -370,8 +355,7 @@ void TileJobs(const BConvPlan& p, const BConvAmxPlan& a, const int32_t* input, v
   const bool chain = OT == BOutputType::kFloat32 && has_fused && real >= 64 && f.chain != nullptr;
   const bool fast_fused = OT == BOutputType::kFloat32 && has_fused && real >= 64 &&
                           f.chain == nullptr && f.sum != nullptr && f.packed != nullptr;
-  const bool doubled =
-      fast_fused && !p.clamp_x && DoublesExactly(p.multiplier + tile * p.tile_channels, 64);
+  const bool doubled = !p.clamp_x && p.multiplier2 != nullptr;
   // (FusedCopy gives an ADD without a clamp +-infinity bounds; TFLite ADD NONE is [lowest, max].)
   constexpr float kInf = __builtin_inff(), kMax = __FLT_MAX__;
   const ZClamp zc = f.min == -kInf && f.max == kInf   ? kZNone
@@ -381,9 +365,9 @@ void TileJobs(const BConvPlan& p, const BConvAmxPlan& a, const int32_t* input, v
                                       (doubled ? 4 : 0) | 8 * zc];
   if constexpr (OT == BOutputType::kFloat32) {
     if (chain) {
-      fused_rows = p.clamp_x
-                       ? &EpilogueRows<4, OT, true, EpilogueKind{.clamp_x = true, .chain = true}>
-                       : &EpilogueRows<4, OT, true, EpilogueKind{.chain = true}>;
+      fused_rows = doubled
+                       ? &EpilogueRows<4, OT, true, EpilogueKind{.chain = true, .doubled = true}>
+                       : &EpilogueRows<4, OT, true, EpilogueKind{.clamp_x = true, .chain = true}>;
     }
   }
   for (int job = job_begin; job < job_end; ++job) {
