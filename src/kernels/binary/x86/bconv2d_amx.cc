@@ -242,16 +242,17 @@ void EpilogueRows(Pending& e, int count) {
 }
 
 // EpilogueRows for the common fused case (a whole 64-channel tile, float output feeding a residual
-// ADD whose sum and packed bits are both read): the same operations in the same order as
-// Driver::Epilogue / FuseResidual, with the tile's multipliers, biases and bounds held in
-// registers and no per-vector tests of the fused outputs (the general epilogue's branches and
-// reloads took 10 cycles per 16 outputs on 56x56x64). With zero padding (kZeroPadding) the pixels
-// with taps in the padding take the general epilogue (its correction); the others need none.
+// ADD whose sum is read, and its packed bits where kBits: QuickNet's last block of a stage feeds
+// a pool, and took 1.5x the time per layer in the general epilogue): the same operations in the
+// same order as Driver::Epilogue / FuseResidual, with the tile's multipliers, biases and bounds
+// held in registers and no per-vector tests of the fused outputs (the general epilogue's branches
+// and reloads took 10 cycles per 16 outputs on 56x56x64). With zero padding (kZeroPadding) the
+// pixels with taps in the padding take the general epilogue (its correction); the others need none.
 // The ADD's clamp (kZ) as kZClamp, for TFLite's bounds without an activation [lowest, max]
 // (kZFinite) as Traits::ClampFinite, and none for +-infinity bounds (kZNone: the identity).
 // kDoubled (EpilogueKind::doubled): x = 2 * s not formed, s meets BConvPlan::multiplier2.
 enum ZClamp { kZClamp, kZFinite, kZNone };
-template <bool kResidualFirst, bool kZeroPadding, bool kDoubled, ZClamp kZ>
+template <bool kResidualFirst, bool kZeroPadding, bool kDoubled, bool kBits, ZClamp kZ>
 void FusedTileRows(Pending& e, int count) {
   const BConvPlan& p = *e.plan;
   const BConvFused& f = *e.fused;
@@ -259,7 +260,7 @@ void FusedTileRows(Pending& e, int count) {
   const int channels = p.out_channels, out_words = p.out_words;
   const float* residual = f.residual + e.cp;
   float* sum = f.sum + e.cp;
-  int32_t* packed = f.packed + e.cp / 32;
+  int32_t* packed = kBits ? f.packed + e.cp / 32 : nullptr;
   const int32_t* acc = e.acc;
   const __m512i cmin = _mm512_set1_epi32(p.clamp_min), cmax = _mm512_set1_epi32(p.clamp_max);
   const __m512 lo = _mm512_set1_ps(f.min), hi = _mm512_set1_ps(f.max);
@@ -302,8 +303,10 @@ void FusedTileRows(Pending& e, int count) {
         _mm512_storeu_ps(sum + pix * channels + 16 * j, z);
         z4[j] = z;
       }
-      const uint64_t bits = Traits::NegBitsAll<4>(z4);
-      __builtin_memcpy(packed + pix * out_words, &bits, 8);
+      if constexpr (kBits) {
+        const uint64_t bits = Traits::NegBitsAll<4>(z4);
+        __builtin_memcpy(packed + pix * out_words, &bits, 8);
+      }
     }
     if (++ox == plane_w) {
       ox = 0;
@@ -317,12 +320,13 @@ void FusedTileRows(Pending& e, int count) {
 
 using FusedRowsFn = void (*)(Pending& e, int count);
 
-// FusedTileRows for index (residual first) + 2 (zero padding) + 4 (doubled) + 8 ZClamp.
+// FusedTileRows for index (residual first) + 2 (zero padding) + 4 (doubled) + 8 (bits) + 16 ZClamp.
 template <size_t... I>
 constexpr std::array<FusedRowsFn, sizeof...(I)> FusedRowsTable(std::index_sequence<I...>) {
-  return {&FusedTileRows<(I & 1) != 0, (I & 2) != 0, (I & 4) != 0, static_cast<ZClamp>(I / 8)>...};
+  return {&FusedTileRows<(I & 1) != 0, (I & 2) != 0, (I & 4) != 0, (I & 8) != 0,
+                         static_cast<ZClamp>(I / 16)>...};
 }
-constexpr auto kFusedRows = FusedRowsTable(std::make_index_sequence<24>());
+constexpr auto kFusedRows = FusedRowsTable(std::make_index_sequence<48>());
 
 template <BOutputType OT>
 void TileJobs(const BConvPlan& p, const BConvAmxPlan& a, const int32_t* input, void* output,
@@ -354,7 +358,7 @@ void TileJobs(const BConvPlan& p, const BConvAmxPlan& a, const int32_t* input, v
   // (Driver::ChainSteps); on a partial tile, lane by lane in the general epilogue.
   const bool chain = OT == BOutputType::kFloat32 && has_fused && real >= 64 && f.chain != nullptr;
   const bool fast_fused = OT == BOutputType::kFloat32 && has_fused && real >= 64 &&
-                          f.chain == nullptr && f.sum != nullptr && f.packed != nullptr;
+                          f.chain == nullptr && f.sum != nullptr;
   const bool doubled = !p.clamp_x && p.multiplier2 != nullptr;
   // (FusedCopy gives an ADD without a clamp +-infinity bounds; TFLite ADD NONE is [lowest, max].)
   constexpr float kInf = __builtin_inff(), kMax = __FLT_MAX__;
@@ -362,7 +366,7 @@ void TileJobs(const BConvPlan& p, const BConvAmxPlan& a, const int32_t* input, v
                     : f.min == -kMax && f.max == kMax ? kZFinite
                                                       : kZClamp;
   FusedRowsFn fused_rows = kFusedRows[(f.residual_first ? 1 : 0) | (p.zero_padding ? 2 : 0) |
-                                      (doubled ? 4 : 0) | 8 * zc];
+                                      (doubled ? 4 : 0) | (f.packed != nullptr ? 8 : 0) | 16 * zc];
   if constexpr (OT == BOutputType::kFloat32) {
     if (chain) {
       fused_rows = doubled
