@@ -539,6 +539,17 @@ TEST(TileChoiceTest, LeavesSlowTilesForLongerEachTime) {
   for (int i = 0; i < 8; ++i) EXPECT_EQ(waits[i], expected[i]) << i;
 }
 
+// Two threads as kernels see them, their tasks run in turn on the calling thread: a pool backing
+// off on a busy machine (threads_now() 1, seen under TSan beside other work) would move Runs to
+// the one-thread tile choice and fail the counts below.
+class TwoThreadsInTurn final : public TaskRunner {
+ public:
+  int num_threads() const override { return 2; }
+  void ParallelFor(int n, void (*fn)(void*, int, int), void* ctx) override {
+    for (int i = 0; i < n; ++i) fn(ctx, i % 2, i);
+  }
+};
+
 // A layer that left its tiles runs on the vpopcntd kernel with the same outputs, then returns.
 TEST(AmxBConv2DTest, LeavesSlowTilesBitExact) {
   XBNN_SKIP_IF_UNAVAILABLE(Isa::kAvx512Amx);
@@ -569,7 +580,9 @@ TEST(AmxBConv2DTest, LeavesSlowTilesBitExact) {
   ASSERT_TRUE(k.ok()) << k.status().message();
   ASSERT_TRUE((*k)->RunsOnTiles(1));
   for (int threads : {1, 2}) {
-    StdThreadRunner runner(threads);
+    StdThreadRunner one(1);
+    TwoThreadsInTurn two;
+    TaskRunner& runner = threads == 1 ? static_cast<TaskRunner&>(one) : two;
     runner.ReserveScratch(static_cast<size_t>((*k)->scratch_bytes()));
     TileChoice& choice = (*k)->tile_choice();
     choice = TileChoice(threads);
