@@ -280,7 +280,11 @@ void FusedTileRows(Pending& e, int count) {
       for (int j = 0; j < 4; ++j) {
         sums[0][j] = _mm512_sub_epi32(pop[j], _mm512_load_si512(acc + 512 * j + 16 * r));
       }
-      Driver::Epilogue<1, 4, BOutputType::kFloat32, true, true>(
+      // (The driver's fused kind: the general one's run-time tests cost the 14x14 and 7x7 maps,
+      // a quarter to half of whose pixels have padding taps.)
+      constexpr EpilogueKind kBorder{
+          .fused = true, .bits = kBits, .clamp_x = !kDoubled, .finite_z = kZ == kZFinite};
+      Driver::Epilogue<1, 4, BOutputType::kFloat32, true, true, kBorder>(
           p, e.output, true, f, e.base + oy * out_w + ox, border, e.cp, e.cp, 64, sums);
     } else if (ox < out_w) {
       const int64_t pix = e.base + oy * out_w + ox;
