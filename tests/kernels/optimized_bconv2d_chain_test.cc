@@ -22,6 +22,7 @@ namespace {
 using testing::AllVariants;
 using testing::RandomPacked;
 using testing::SameBytes;
+using testing::SameValues;
 using testing::SharedRunners;
 
 struct Step {
@@ -79,22 +80,6 @@ float Special(std::mt19937_64& rng) {
     default:
       return real(rng);
   }
-}
-
-// Bit for bit, except that any NaN equals any NaN: where two NaNs meet (a NaN operand and a NaN
-// value, or inf - inf), which one's payload and sign the result carries is the instruction's
-// operand order, which neither C++ nor TFLite's kernels fix.
-::testing::AssertionResult SameValues(const std::vector<float>& want,
-                                      const std::vector<float>& got) {
-  if (want.size() != got.size()) return ::testing::AssertionFailure() << "sizes differ";
-  for (size_t i = 0; i < want.size(); ++i) {
-    if (std::isnan(want[i]) && std::isnan(got[i])) continue;
-    if (std::memcmp(&want[i], &got[i], sizeof(float)) != 0) {
-      return ::testing::AssertionFailure() << "element " << i << " of " << want.size()
-                                           << ": expected " << want[i] << ", got " << got[i];
-    }
-  }
-  return ::testing::AssertionSuccess();
 }
 
 // Adds 1 to *ran where the kernel ran the chain (SupportsChain()).

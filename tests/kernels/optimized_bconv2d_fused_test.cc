@@ -21,6 +21,7 @@ namespace {
 using testing::AllVariants;
 using testing::RandomPacked;
 using testing::SameBytes;
+using testing::SameValues;
 using testing::SharedRunners;
 
 struct FusedCase {
@@ -31,20 +32,6 @@ struct FusedCase {
   float multiplier1 = 0;  // nonzero: channel 1's multiplier (one whose double overflows)
   bool any_nan = false;   // a NaN matches any NaN (sign and payload are the arithmetic's)
 };
-
-// The same bits, or NaN both.
-::testing::AssertionResult SameOrNan(const std::vector<float>& want,
-                                     const std::vector<float>& got) {
-  if (want.size() != got.size()) return ::testing::AssertionFailure() << "sizes differ";
-  for (size_t i = 0; i < want.size(); ++i) {
-    if (std::isnan(want[i]) && std::isnan(got[i])) continue;
-    if (std::memcmp(&want[i], &got[i], sizeof(float)) != 0) {
-      return ::testing::AssertionFailure()
-             << "element " << i << ": expected " << want[i] << ", got " << got[i];
-    }
-  }
-  return ::testing::AssertionSuccess();
-}
 
 void AddRange(int act, float* lo, float* hi) {
   *lo = act == 0 ? std::numeric_limits<float>::lowest() : act == 2 ? -1.0f : 0.0f;
@@ -146,7 +133,7 @@ void CheckFused(Isa isa, const FusedCase& c, std::mt19937_64& rng) {
     f.packed = c.want_packed ? packed.data() : nullptr;
     (*kernel)->Run(input.data(), nullptr, runner, &f);
     if (c.want_sum) {
-      EXPECT_TRUE(c.any_nan ? SameOrNan(want_sum, sum) : SameBytes(want_sum, sum))
+      EXPECT_TRUE(c.any_nan ? SameValues(want_sum, sum) : SameBytes(want_sum, sum))
           << what << " sum (" << name << ")";
     }
     if (c.want_packed) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -72,6 +73,22 @@ template <typename T>
       return ::testing::AssertionFailure()
              << "element " << i << " of " << expected.size() << ": expected " << +expected[i]
              << ", got " << +actual[i];
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// Bit for bit, except that any NaN equals any NaN: where two NaNs meet (a NaN operand and a NaN
+// value, or inf - inf), which one's payload and sign the result carries is the instruction's
+// operand order, which neither C++ nor TFLite's kernels fix.
+inline ::testing::AssertionResult SameValues(const std::vector<float>& want,
+                                             const std::vector<float>& got) {
+  if (want.size() != got.size()) return ::testing::AssertionFailure() << "sizes differ";
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (std::isnan(want[i]) && std::isnan(got[i])) continue;
+    if (std::memcmp(&want[i], &got[i], sizeof(float)) != 0) {
+      return ::testing::AssertionFailure() << "element " << i << " of " << want.size()
+                                           << ": expected " << want[i] << ", got " << got[i];
     }
   }
   return ::testing::AssertionSuccess();
