@@ -247,7 +247,8 @@ void EpilogueRows(Pending& e, int count) {
 // same order as Driver::Epilogue / FuseResidual, with the tile's multipliers, biases and bounds
 // held in registers and no per-vector tests of the fused outputs (the general epilogue's branches
 // and reloads took 10 cycles per 16 outputs on 56x56x64). With zero padding (kZeroPadding) the
-// pixels with taps in the padding take the general epilogue (its correction); the others need none.
+// pixels with taps in the padding take the driver's epilogue (its correction; its fused kind); the
+// others need none.
 // The ADD's clamp (kZ) as kZClamp, for TFLite's bounds without an activation [lowest, max]
 // (kZFinite) as Traits::ClampFinite, and none for +-infinity bounds (kZNone: the identity).
 // kDoubled (EpilogueKind::doubled): x = 2 * s not formed, s meets BConvPlan::multiplier2.
