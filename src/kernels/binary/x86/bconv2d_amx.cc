@@ -365,11 +365,10 @@ void TileJobs(const BConvPlan& p, const BConvAmxPlan& a, const int32_t* input, v
   const bool fast_fused = OT == BOutputType::kFloat32 && has_fused && real >= 64 &&
                           f.chain == nullptr && f.sum != nullptr;
   const bool doubled = !p.clamp_x && p.multiplier2 != nullptr;
-  // (FusedCopy gives an ADD without a clamp +-infinity bounds; TFLite ADD NONE is [lowest, max].)
-  constexpr float kInf = __builtin_inff(), kMax = __FLT_MAX__;
-  const ZClamp zc = f.min == -kInf && f.max == kInf   ? kZNone
-                    : f.min == -kMax && f.max == kMax ? kZFinite
-                                                      : kZClamp;
+  // (FusedCopy gives an ADD without a clamp +-infinity bounds.)
+  const ZClamp zc = f.min == -__builtin_inff() && f.max == __builtin_inff() ? kZNone
+                    : Driver::FiniteBounds(f)                               ? kZFinite
+                                                                            : kZClamp;
   FusedRowsFn fused_rows = kFusedRows[(f.residual_first ? 1 : 0) | (p.zero_padding ? 2 : 0) |
                                       (doubled ? 4 : 0) | (f.packed != nullptr ? 8 : 0) | 16 * zc];
   if constexpr (OT == BOutputType::kFloat32) {
