@@ -9,6 +9,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "kernels/binary/binary_ops.h"
@@ -200,21 +201,23 @@ TEST_P(FusedBConv2DTest, QuickNetBlockShape) {
 }
 
 // Bi-Real Net's and BinaryResNetE18's blocks: zero padding (pad_values 0), whole 64-channel
-// tiles, both fused outputs (the AMX fast epilogue, with the general one on the border pixels); a
-// 28x28 map whose inner rows run apart from the border pixels (TileByPadding); with and without
-// an activation (the x clamp) and the LceQuantize bits (the compile-time epilogue kinds); the
-// ADD's bounds +-infinity, TFLite's [lowest, max] without an activation, and RELU's.
+// tiles (and a 32-channel layer: tiles of two vectors), both fused outputs (the AMX fast epilogue,
+// with the general one on the border pixels); a 28x28 map whose inner rows run apart from the
+// border pixels (TileByPadding); with and without an activation (the x clamp) and the LceQuantize
+// bits (the compile-time epilogue kinds); the ADD's bounds +-infinity, TFLite's [lowest, max]
+// without an activation, and RELU's.
 TEST_P(FusedBConv2DTest, ZeroPaddedBlockShape) {
   XBNN_SKIP_IF_UNAVAILABLE(GetParam());
   std::mt19937_64 rng(11);
   int round = 0;
-  for (const auto& [hw, stride] : {std::pair{14, 1}, std::pair{14, 2}, std::pair{28, 1}}) {
+  for (const auto& [hw, stride, channels] : {std::tuple{14, 1, 64}, std::tuple{14, 2, 64},
+                                             std::tuple{28, 1, 64}, std::tuple{14, 1, 32}}) {
     for (const Activation act : {Activation::kNone, Activation::kRelu}) {
       for (const bool packed : {true, false}) {
         ++round;
         FusedCase c;
         c.p.in_h = c.p.in_w = hw;
-        c.p.channels_in = c.p.out_channels = 64;
+        c.p.channels_in = c.p.out_channels = channels;
         c.p.kernel_h = c.p.kernel_w = 3;
         c.p.stride_h = c.p.stride_w = stride;
         c.p.padding = Padding::kSame;
