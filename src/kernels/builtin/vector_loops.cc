@@ -285,16 +285,20 @@ inline __attribute__((always_inline)) void AvgPoolRow(const MaxPoolGeometry& g, 
 // Max over a window of `taps` pixels at offsets offs[0..taps) (offs[0] = 0: the first tap, copied)
 // from p, channels [0, L * NV), then the clamp, to po: WindowMax's expressions in the same order.
 // kTaps > 0: taps is kTaps (the loop unrolled).
+// kTaps 9 (a 3x3 window, all its rows): the taps from the row stride and the channel count, where
+// eight offsets from memory took the registers the loop's pointers needed (GCC parked them in
+// vector registers and moved them back per pixel).
 template <typename V, int NV, int kTaps, bool kClamp>
 inline __attribute__((always_inline)) void TapsMax(const float* p, const int64_t* offs, int taps,
                                                    const V& lo, const V& hi, float* po) {
   constexpr int L = sizeof(V) / sizeof(float);
   if constexpr (kTaps > 0) taps = kTaps;
+  [[maybe_unused]] const int64_t row = kTaps == 9 ? offs[3] : 0, col = kTaps == 9 ? offs[1] : 0;
   V acc[NV];
   for (int v = 0; v < NV; ++v) LoadV(acc[v], p + L * v);
 #pragma GCC unroll 16
   for (int t = 1; t < taps; ++t) {
-    const float* px = p + offs[t];
+    const float* px = kTaps == 9 ? p + (t / 3) * row + (t % 3) * col : p + offs[t];
     for (int v = 0; v < NV; ++v) {
       V x;
       LoadV(x, px + L * v);
@@ -371,7 +375,7 @@ inline __attribute__((always_inline)) void MaxPoolRow(const MaxPoolGeometry& g, 
     const int n = ox_hi - ox_lo;
     if (taps == 4) {
       InteriorMax<V, 4>(g, p, n, offs, taps, po);
-    } else if (taps == 9) {
+    } else if (taps == 9 && g.filter_w == 3) {  // (a 3x3 window: TapsMax's grid form)
       InteriorMax<V, 9>(g, p, n, offs, taps, po);
     } else {
       InteriorMax<V, 0>(g, p, n, offs, taps, po);
