@@ -280,7 +280,7 @@ void FusedTileRows(Pending& e, int count) {
   // The pixel's rows by pointers stepped per output pixel (NHWC: (oy + 1, 0) follows
   // (oy, out_w - 1), and a slice starting on a padding column starts at the next row's first
   // pixel). Recomputed from oy and ox per pixel, the index arithmetic and the registers it took
-  // (GCC kept pointers in vector registers) cost 1.03-1.05x of LceBconv2d's time.
+  // (GCC kept pointers in vector registers) made LceBconv2d 1.03-1.05x slower.
   int64_t pix = e.base + int64_t{oy} * out_w + (ox < out_w ? ox : out_w);
   const float* res = residual + pix * channels;
   float* out = sum + pix * channels;
