@@ -285,9 +285,9 @@ inline __attribute__((always_inline)) void AvgPoolRow(const MaxPoolGeometry& g, 
 // Max over a window of `taps` pixels at offsets offs[0..taps) (offs[0] = 0: the first tap, copied)
 // from p, channels [0, L * NV), then the clamp, to po: WindowMax's expressions in the same order.
 // kTaps > 0: taps is kTaps (the loop unrolled).
-// kTaps 9 (a 3x3 window, all its rows): the taps from the row stride and the channel count, where
-// eight offsets from memory took the registers the loop's pointers needed (GCC parked them in
-// vector registers and moved them back per pixel).
+// kTaps 9 (a 3x3 window, all its rows): tap t from the row stride offs[3] and the pixel stride
+// offs[1] (its row t / 3, column t % 3), where eight offsets from memory took the registers the
+// loop's pointers needed (GCC parked them in vector registers and moved them back per pixel).
 template <typename V, int NV, int kTaps, bool kClamp>
 inline __attribute__((always_inline)) void TapsMax(const float* p, const int64_t* offs, int taps,
                                                    const V& lo, const V& hi, float* po) {

@@ -288,7 +288,7 @@ void FusedTileRows(Pending& e, int count) {
   const int32_t* a = acc + 16 * r;
   for (; r < end && oy < out_h; ++r, a += 16) {
     if (ox < out_w) {
-      const int border[1] = {kZeroPadding ? p.border_row[oy] + p.border_col[ox] : 0};
+      const int border[1] = {kZeroPadding ? BorderOffset(p, oy, ox) : 0};
       if (border[0] != 0) {
         __m512i sums[1][4];
         for (int j = 0; j < 4; ++j) {
