@@ -201,11 +201,11 @@ TEST_P(FusedBConv2DTest, QuickNetBlockShape) {
 }
 
 // Bi-Real Net's and BinaryResNetE18's blocks: zero padding (pad_values 0), whole 64-channel
-// tiles (and a 32-channel layer: tiles of two vectors), both fused outputs (the AMX fast epilogue,
-// with the general one on the border pixels); a 28x28 map whose inner rows run apart from the
-// border pixels (TileByPadding); with and without an activation (the x clamp) and the LceQuantize
-// bits (the compile-time epilogue kinds); the ADD's bounds +-infinity, TFLite's [lowest, max]
-// without an activation, and RELU's.
+// tiles, both fused outputs (the AMX fast epilogue, with the driver's fused kind on the pixels
+// with padding taps), and a 32-channel layer (tiles of two vectors: the general epilogue on the
+// tiles); a 28x28 map whose inner rows run apart from the border pixels (TileByPadding); with and
+// without an activation (the x clamp) and the LceQuantize bits (the compile-time epilogue kinds);
+// the ADD's bounds +-infinity, TFLite's [lowest, max] without an activation, and RELU's.
 TEST_P(FusedBConv2DTest, ZeroPaddedBlockShape) {
   XBNN_SKIP_IF_UNAVAILABLE(GetParam());
   std::mt19937_64 rng(11);
