@@ -272,6 +272,11 @@ TEST(ConvTest, DirectKernelSumsInFilterOrder) {
                             ConvCase{2, 5, 9, 16, 80, 1, 1, 1, 1, 1, 1, 1, false, true, 1},
                             ConvCase{1, 3, 11, 256, 48, 1, 1, 1, 1, 1, 1, 1, true, false, 3},
                             ConvCase{1, 10, 11, 5, 32, 1, 1, 1, 1, 1, 1, 1, true, true, 2},
+                            // 3x3 stride-2 stems over 3 channels, wide enough for interior tiles
+                            // of 12 and 8 pixels (the kernel with constant taps).
+                            ConvCase{1, 29, 61, 3, 16, 3, 3, 2, 2, 1, 1, 1, true, true, 1},
+                            ConvCase{2, 20, 44, 3, 32, 3, 3, 2, 2, 1, 1, 1, false, false, 0},
+                            ConvCase{1, 15, 40, 3, 48, 3, 3, 2, 2, 1, 1, 1, true, true, 3},
                             // 8-channel stems (QuickNetSmall's 3x3 stride 2), edges and odd widths.
                             ConvCase{1, 31, 29, 3, 8, 3, 3, 2, 2, 1, 1, 1, true, true, 1},
                             ConvCase{2, 26, 40, 3, 8, 3, 3, 2, 2, 1, 1, 1, true, false, 3},

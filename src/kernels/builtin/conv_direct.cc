@@ -54,11 +54,17 @@ __attribute__((target("avx512f"))) inline __m512 ClampPs(__m512 v, __m512 lo, __
 // taps of a row, one FMA each. The accumulators start from loads of the bias and the loops run at
 // least once (a tile without taps returns early): written as plain loops, GCC kept a copy of the
 // accumulators on the stack for the zero-trip case, ~5% of a 1x1 tile's time.
-template <int NP, int NB>
+// With kStep > 0 the tile's pixel step, taps and filter rows are compile-time constants (the
+// interior tiles of 3x3 stride-2 stems over 3 channels): GCC then unrolls the taps with immediate
+// offsets instead of keeping NP pixel offsets in registers and spilling the loop state.
+template <int NP, int NB, int kStep = 0, int kTaps = 0, int kRows = 0>
 __attribute__((target("avx512f"))) void TileKernel(const Tile& t, const float* bias, float lo,
                                                    float hi, float* out, int out_pixel_stride) {
   const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-  if (t.rows <= 0 || t.taps <= 0) {  // no tap inside the image: the bias
+  const int step = kStep > 0 ? kStep : t.step;
+  const int taps = kStep > 0 ? kTaps : t.taps;
+  const int rows = kStep > 0 ? kRows : t.rows;
+  if (rows <= 0 || taps <= 0) {  // no tap inside the image: the bias
     for (int p = 0; p < NP; ++p)
       for (int j = 0; j < NB; ++j)
         _mm512_storeu_ps(out + p * out_pixel_stride + 16 * j,
@@ -70,17 +76,17 @@ __attribute__((target("avx512f"))) void TileKernel(const Tile& t, const float* b
     for (int j = 0; j < NB; ++j) acc[p][j] = _mm512_loadu_ps(bias + 16 * j);
   const float* x = t.in;
   const float* wr = t.w;
-  const int64_t w_row = static_cast<int64_t>(t.taps_per_row) * NB * 16;
-  int ky = t.rows;
+  const int64_t w_row = static_cast<int64_t>(kStep > 0 ? kTaps : t.taps_per_row) * NB * 16;
+  int ky = rows;
   do {
     const float* xk = x;
-    const float* const x_end = x + t.taps;
+    const float* const x_end = x + taps;
     const float* wk = wr;
     do {
       __m512 wv[NB];
       for (int j = 0; j < NB; ++j) wv[j] = _mm512_loadu_ps(wk + 16 * j);
       for (int p = 0; p < NP; ++p) {
-        const __m512 xv = _mm512_set1_ps(xk[p * t.step]);
+        const __m512 xv = _mm512_set1_ps(xk[p * step]);
         for (int j = 0; j < NB; ++j) acc[p][j] = _mm512_fmadd_ps(wv[j], xv, acc[p][j]);
       }
       ++xk;
@@ -304,6 +310,16 @@ TileFn PickTile(int nb, int n, bool avx512) {
     default:
       return PickTileOf<4>(n, avx512);
   }
+}
+
+// The interior tile kernel of a 3x3 stride-2 stem over 3 channels (QuickNet's and MeliusNet22's:
+// 16 and 32 channels) on all three filter rows, or null: with the taps as constants the stem ran
+// 1.33x (16 channels) and 1.10x (32) faster than on the general kernel, the same sums.
+TileFn FixedStemTile(const DirectConvGeometry& g, int rows, int nb, bool avx512) {
+  if (!avx512 || g.in_c != 3 || g.k_w != 3 || g.stride_w != 2 || rows != 3) return nullptr;
+  if (nb == 1) return TileKernel<TilePixels(1), 1, 6, 9, 3>;
+  if (nb == 2) return TileKernel<TilePixels(2), 2, 6, 9, 3>;
+  return nullptr;
 }
 
 #endif  // XBNN_DIRECT_CONV_X86
@@ -534,7 +550,8 @@ void DirectConvF32::RunRowsAt(const float* in, int64_t in_first_row, float* out,
     for (int blk = 0; blk < blocks; ++blk) {
       const int bc = BlockChannels(g.out_c, blk), nb = bc / 16;
       const int np = TilePixels(nb);
-      const TileFn full = PickTile(nb, np, avx512_);
+      const TileFn fixed = FixedStemTile(g, t.rows, nb, avx512_);
+      const TileFn full = fixed != nullptr ? fixed : PickTile(nb, np, avx512_);
       const float* bias = bias_.data() + blk * kBlock;
       float* o = out_row + blk * kBlock;
       const float* w_rows = w + static_cast<int64_t>(ky_lo) * taps * bc;
