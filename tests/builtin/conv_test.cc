@@ -6,6 +6,7 @@
 
 #include "builtin/op_test_util.h"
 #include "kernels/builtin/conv_direct.h"
+#include "kernels/builtin/conv_eight_pairs.h"
 #include "kernels/builtin/depthwise_direct.h"
 
 namespace xbnn::testing {
@@ -191,12 +192,12 @@ TEST(ConvTest, DirectKernelCoversTheStemShapes) {
   EXPECT_FALSE(
       DirectConvF32::Applies(DirectConvGeometry{1, 8, 8, 17, 8, 8, 8, 3, 3, 1, 1, 1, 1}, 1, 1, 1));
   EXPECT_FALSE(DirectConvF32::Applies(DirectConvGeometry{1, 8, 8, 16, 8, 8, 8, 1, 1, 1, 1, 0, 0}, 1, 1, 1));
-  // Pixel pairs (AVX-512) only where a pair's taps fit in 16 floats.
-  EXPECT_TRUE(DirectConvF32::PairsFit(DirectConvGeometry{1, 16, 16, 3, 8, 8, 8, 3, 3, 2, 2, 1, 1}));
-  EXPECT_FALSE(
-      DirectConvF32::PairsFit(DirectConvGeometry{1, 16, 16, 3, 6, 6, 8, 5, 5, 2, 2, 2, 2}));
-  EXPECT_FALSE(
-      DirectConvF32::PairsFit(DirectConvGeometry{1, 16, 16, 8, 16, 16, 8, 3, 3, 1, 1, 1, 1}));
+  // Pair rows (AVX-512) for rows of up to 16384 / (2 * k_h) floats; wider rows take the AVX2
+  // kernel (the last case of DirectKernelSumsInFilterOrder).
+  EXPECT_TRUE(kernels::builtin::eight_pairs::PairRows::Fits(224 * 3, 3));
+  EXPECT_TRUE(kernels::builtin::eight_pairs::PairRows::Fits(8192 / 3, 3));
+  EXPECT_FALSE(kernels::builtin::eight_pairs::PairRows::Fits(8192 / 3 + 1, 3));
+  EXPECT_FALSE(kernels::builtin::eight_pairs::PairRows::Fits(16, 17));
 #if defined(__x86_64__)
   if (!__builtin_cpu_supports("avx512f") &&
       !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")))
@@ -263,28 +264,37 @@ TEST(ConvTest, DirectKernelThreadsBitExact) {
 TEST(ConvTest, DirectKernelSumsInFilterOrder) {
   using kernels::builtin::DirectConvF32;
   using kernels::builtin::DirectConvGeometry;
-  for (const ConvCase& c : {ConvCase{1, 30, 29, 3, 64, 7, 7, 2, 2, 1, 1, 1, true, true, 1},
-                            ConvCase{2, 17, 23, 3, 80, 7, 7, 2, 2, 1, 1, 1, true, false, 0},
-                            ConvCase{1, 12, 27, 4, 32, 5, 3, 1, 2, 1, 1, 1, false, true, 2},
-                            ConvCase{1, 23, 50, 3, 48, 3, 5, 3, 1, 1, 1, 1, true, true, 3},
-                            ConvCase{1, 26, 13, 1, 16, 3, 3, 1, 1, 1, 1, 1, true, true, 0},
-                            ConvCase{1, 7, 7, 64, 128, 1, 1, 1, 1, 1, 1, 1, true, true, 0},
-                            ConvCase{2, 5, 9, 16, 80, 1, 1, 1, 1, 1, 1, 1, false, true, 1},
-                            ConvCase{1, 3, 11, 256, 48, 1, 1, 1, 1, 1, 1, 1, true, false, 3},
-                            ConvCase{1, 10, 11, 5, 32, 1, 1, 1, 1, 1, 1, 1, true, true, 2},
-                            // 3x3 stride-2 stems over 3 channels, wide enough for interior tiles
-                            // of 12 and 8 pixels (the kernel with constant taps).
-                            ConvCase{1, 29, 61, 3, 16, 3, 3, 2, 2, 1, 1, 1, true, true, 1},
-                            ConvCase{2, 20, 44, 3, 32, 3, 3, 2, 2, 1, 1, 1, false, false, 0},
-                            ConvCase{1, 15, 40, 3, 48, 3, 3, 2, 2, 1, 1, 1, true, true, 3},
-                            // 8-channel stems (QuickNetSmall's 3x3 stride 2), edges and odd widths.
-                            ConvCase{1, 31, 29, 3, 8, 3, 3, 2, 2, 1, 1, 1, true, true, 1},
-                            ConvCase{2, 26, 40, 3, 8, 3, 3, 2, 2, 1, 1, 1, true, false, 3},
-                            ConvCase{1, 9, 33, 1, 8, 5, 5, 2, 2, 1, 1, 1, false, true, 2},
-                            // ... over 8 to 16 input channels (one pixel per vector).
-                            ConvCase{1, 13, 27, 8, 8, 3, 3, 1, 1, 1, 1, 1, true, true, 0},
-                            ConvCase{2, 9, 14, 12, 8, 3, 3, 2, 2, 1, 1, 1, true, false, 3},
-                            ConvCase{1, 11, 23, 16, 8, 5, 5, 2, 2, 1, 1, 1, false, true, 1}}) {
+  std::vector<ConvCase> cases = {
+      ConvCase{1, 30, 29, 3, 64, 7, 7, 2, 2, 1, 1, 1, true, true, 1},
+      ConvCase{2, 17, 23, 3, 80, 7, 7, 2, 2, 1, 1, 1, true, false, 0},
+      ConvCase{1, 12, 27, 4, 32, 5, 3, 1, 2, 1, 1, 1, false, true, 2},
+      ConvCase{1, 23, 50, 3, 48, 3, 5, 3, 1, 1, 1, 1, true, true, 3},
+      ConvCase{1, 26, 13, 1, 16, 3, 3, 1, 1, 1, 1, 1, true, true, 0},
+      ConvCase{1, 7, 7, 64, 128, 1, 1, 1, 1, 1, 1, 1, true, true, 0},
+      ConvCase{2, 5, 9, 16, 80, 1, 1, 1, 1, 1, 1, 1, false, true, 1},
+      ConvCase{1, 3, 11, 256, 48, 1, 1, 1, 1, 1, 1, 1, true, false, 3},
+      ConvCase{1, 10, 11, 5, 32, 1, 1, 1, 1, 1, 1, 1, true, true, 2},
+      // 3x3 stride-2 stems over 3 channels, wide enough for interior tiles
+      // of 12 and 8 pixels (the kernel with constant taps).
+      ConvCase{1, 29, 61, 3, 16, 3, 3, 2, 2, 1, 1, 1, true, true, 1},
+      ConvCase{2, 20, 44, 3, 32, 3, 3, 2, 2, 1, 1, 1, false, false, 0},
+      ConvCase{1, 15, 40, 3, 48, 3, 3, 2, 2, 1, 1, 1, true, true, 3},
+      // 8-channel stems (QuickNetSmall's 3x3 stride 2), edges and odd widths.
+      ConvCase{1, 31, 29, 3, 8, 3, 3, 2, 2, 1, 1, 1, true, true, 1},
+      ConvCase{2, 26, 40, 3, 8, 3, 3, 2, 2, 1, 1, 1, true, false, 3},
+      ConvCase{1, 9, 33, 1, 8, 5, 5, 2, 2, 1, 1, 1, false, true, 2},
+      // ... over 8 to 16 input channels (one pixel per vector).
+      ConvCase{1, 13, 27, 8, 8, 3, 3, 1, 1, 1, 1, 1, true, true, 0},
+      ConvCase{2, 9, 14, 12, 8, 3, 3, 2, 2, 1, 1, 1, true, false, 3},
+      ConvCase{1, 11, 23, 16, 8, 5, 5, 2, 2, 1, 1, 1, false, true, 1}};
+  // 8-channel rows of every width up to 25 pixel pairs inside the image (AVX-512 runs them in
+  // tiles of 1 to 12 pairs), QuickNetSmall's stem shape and one with other taps and steps.
+  for (int w = 4; w <= 104; w += 2)
+    cases.push_back({1, 5, w, 3, 8, 3, 3, 2, 2, 1, 1, 1, true, true, 1});
+  for (int w = 3; w <= 60; ++w)
+    cases.push_back({1, 4, w, 2, 8, 3, 3, 1, 1, 1, 1, 1, false, true, 0});
+  cases.push_back({1, 4, 400, 16, 8, 3, 3, 2, 2, 1, 1, 1, true, true, 2});  // rows too wide
+  for (const ConvCase& c : cases) {
     const int oh = OutSize(c.h, c.kh, c.stride_h, 1, c.same), ow = OutSize(c.w, c.kw, c.stride_w, 1, c.same);
     const int pt = PadBefore(c.h, c.kh, c.stride_h, 1, c.same), pl = PadBefore(c.w, c.kw, c.stride_w, 1, c.same);
     const DirectConvGeometry g{c.n, c.h, c.w, c.cin, oh, ow, c.cout, c.kh, c.kw, c.stride_h, c.stride_w, pt, pl};

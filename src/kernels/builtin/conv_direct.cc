@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "kernels/builtin/conv_eight_pairs.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define XBNN_DIRECT_CONV_X86 1
@@ -100,51 +102,6 @@ __attribute__((target("avx512f"))) void TileKernel(const Tile& t, const float* b
       _mm512_storeu_ps(out + p * out_pixel_stride + 16 * j, ClampPs(acc[p][j], vlo, vhi));
 }
 
-// Eight output channels (QuickNetSmall's 3x3 stride-2 stem): one vector holds two neighbouring
-// pixels' 8 channels, so every multiply-add does 16 useful lanes. The two pixels' taps of one
-// filter row lie within 16 floats of the input row (step + taps <= 16): one masked load per pair
-// and row, then per tap a permute picks tap k for the first pixel's lanes and k + step for the
-// second's (where the 16-channel kernel needs one broadcast load per pixel and tap). `w` holds
-// each tap's 8 weights twice ([k_h][taps_per_row][16]), `bias` the 8 biases twice. Same sum order
-// as the other kernels: bias, then filter rows, then the taps of a row.
-template <int NPAIR>
-__attribute__((target("avx512f"))) void PairKernel8(const Tile& t, const float* bias, float lo,
-                                                    float hi, float* out, int out_pixel_stride) {
-  const __m512 b = _mm512_loadu_ps(bias);  // the 8 biases twice
-  __m512 acc[NPAIR];
-  for (int p = 0; p < NPAIR; ++p) acc[p] = b;
-  const __mmask16 span = static_cast<__mmask16>((1u << (t.step + t.taps)) - 1);
-  const __m512i second = _mm512_set_epi32(t.step, t.step, t.step, t.step, t.step, t.step, t.step,
-                                          t.step, 0, 0, 0, 0, 0, 0, 0, 0);
-  for (int ky = 0; ky < t.rows; ++ky) {
-    const float* x = t.in + ky * t.row_stride;
-    const float* wr = t.w + static_cast<int64_t>(ky) * t.taps_per_row * 16;
-    __m512 xv[NPAIR];
-    for (int p = 0; p < NPAIR; ++p) xv[p] = _mm512_maskz_loadu_ps(span, x + 2 * p * t.step);
-    for (int k = 0; k < t.taps; ++k) {
-      const __m512 wv = _mm512_loadu_ps(wr + k * 16);
-      const __m512i idx = _mm512_add_epi32(_mm512_set1_epi32(k), second);
-      // (The masked form with a full mask: GCC 12 warns that the unmasked one reads an
-      // uninitialized value, as for min and max in ClampPs.)
-      for (int p = 0; p < NPAIR; ++p) {
-        const __m512 xk = _mm512_mask_permutexvar_ps(xv[p], 0xFFFF, idx, xv[p]);
-        acc[p] = _mm512_fmadd_ps(wv, xk, acc[p]);
-      }
-    }
-  }
-  const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-  for (int p = 0; p < NPAIR; ++p) {
-    const __m512 v = ClampPs(acc[p], vlo, vhi);
-    if (out_pixel_stride == 8) {
-      _mm512_storeu_ps(out + 16 * p, v);
-    } else {  // the pair's pixels apart (a grouped convolution's part of wider output pixels)
-      float* o = out + int64_t{2 * p} * out_pixel_stride;
-      _mm512_mask_storeu_ps(o, 0x00FF, v);
-      _mm512_mask_storeu_ps(o + out_pixel_stride - 8, 0xFF00, v);
-    }
-  }
-}
-
 // One pixel of 8 channels (the image's left and right edges, and an odd pixel at a row's end):
 // the low 8 lanes of the 16-channel single-pixel kernel.
 __attribute__((target("avx512f"))) void SingleKernel8(const Tile& t, const float* bias, float lo,
@@ -241,10 +198,10 @@ __attribute__((target("avx2,fma"))) void TileKernelAvx2(const Tile& t, const flo
 }
 
 // The AVX2 form of the 8-channel stem kernels: NP pixels of one 8-channel vector each (`w`
-// holds each tap's 8 weights twice, as for PairKernel8), summed in their order (bias, filter rows,
-// the taps of a row, one FMA each): the same bits.
-// Do-while loops, entered only with taps (as in TileKernelAvx2): as for loops, or behind a branch,
-// GCC stored every accumulator after each FMA (QuickNetSmall's stem at 30% of the FMA rate).
+// holds each tap's 8 weights twice, as SingleKernel8 reads them), summed in their order (bias,
+// filter rows, the taps of a row, one FMA each): the same bits. Do-while loops, entered only with
+// taps (as in TileKernelAvx2): as for loops, or behind a branch, GCC stored every accumulator after
+// each FMA (QuickNetSmall's stem at 30% of the FMA rate).
 template <int NP>
 __attribute__((target("avx2,fma"))) void EightAvx2(const Tile& t, const float* bias, float lo,
                                                    float hi, float* out, int out_pixel_stride) {
@@ -332,10 +289,6 @@ bool DirectConvF32::IsEightChannelStem(const DirectConvGeometry& g) {
   return g.out_c == 8 && g.in_c <= 16 && g.k_h * g.k_w >= 9;
 }
 
-bool DirectConvF32::PairsFit(const DirectConvGeometry& g) {
-  return (g.stride_w + g.k_w) * g.in_c <= 16;  // a pair's taps within one 16-float load
-}
-
 bool DirectConvF32::RunsEightChannelRows(int in_c, int out_c, int k_h, int k_w, int stride_h,
                                          int stride_w, int dil_h, int dil_w) {
   DirectConvGeometry g;
@@ -404,7 +357,7 @@ void DirectConvF32::Prepare(const DirectConvGeometry& g, const float* filter_ohw
   bias_.assign(g.out_c, 0.0f);
   if (bias) std::copy(bias, bias + g.out_c, bias_.begin());
   pointwise_ = IsPointwise(g);
-  if (g.out_c == 8) {  // each tap's 8 weights and the 8 biases twice, for PairKernel8
+  if (g.out_c == 8) {  // each tap's 8 weights and the 8 biases twice (8-channel kernels)
     optimized::AlignedBuffer<float> twice(static_cast<size_t>(16) * g.k_h * taps);
     for (size_t i = 0; i < packed_.size(); ++i) {
       twice[i / 8 * 16 + i % 8] = twice[i / 8 * 16 + 8 + i % 8] = packed_[i];
@@ -412,6 +365,12 @@ void DirectConvF32::Prepare(const DirectConvGeometry& g, const float* filter_ohw
     packed_ = std::move(twice);
     bias_.resize(16);
     std::copy(bias_.begin(), bias_.begin() + 8, bias_.begin() + 8);
+    if (avx512_) {  // eight_pairs' interleaved weights, then its biases
+      pairs_ = optimized::AlignedBuffer<float>(packed_.size() + 16);
+      eight_pairs::InterleaveTaps(packed_.data(), static_cast<int64_t>(packed_.size() / 16),
+                                  pairs_.data());
+      eight_pairs::InterleaveTaps(bias_.data(), 1, pairs_.data() + packed_.size());
+    }
   }
 }
 
@@ -456,10 +415,11 @@ void DirectConvF32::RunPointwise(const float* in, float* out, int item_begin, in
 #endif
 }
 
-// One output row of an 8-channel stem: pairs of pixels inside the image (PairKernel8, 6 pairs at
-// a time), single pixels at the edges and at the end.
+// One output row of an 8-channel stem: on AVX-512 pairs of pixels inside the image from the pair
+// rows (eight_pairs), single pixels at the edges and at the end; else (or rows too wide for the
+// pair rows) one pixel per AVX2 vector.
 void DirectConvF32::RowEight(const void* tile, const float* in_row, float* out_row, int ky_lo,
-                             int x_lo, int x_hi, int out_pixel_stride) const {
+                             int x_lo, int x_hi, int out_pixel_stride, void* pair_rows) const {
 #if defined(XBNN_DIRECT_CONV_X86)
   const DirectConvGeometry& g = g_;
   const Tile& t = *static_cast<const Tile*>(tile);
@@ -469,7 +429,8 @@ void DirectConvF32::RowEight(const void* tile, const float* in_row, float* out_r
     kernel(ColumnTile(g, t, in_row, w_rows, 16, ox), bias_.data(), lo_, hi_,
            out_row + static_cast<int64_t>(ox) * out_pixel_stride, out_pixel_stride);
   };
-  if (!avx512_ || !PairsFit(g)) {  // (AVX-512 CPUs run AVX2 code too)
+  auto* rows = static_cast<eight_pairs::PairRows*>(pair_rows);
+  if (!avx512_ || rows == nullptr || t.rows <= 0) {  // (AVX-512 CPUs run AVX2 code too)
     for (int ox = 0; ox < x_lo; ++ox) run(EightAvx2<1>, ox);
     int ox = x_lo;
     // 10 pixels per call: with 12 GCC spilled accumulators (0.75x on QuickNetSmall's stem).
@@ -479,10 +440,20 @@ void DirectConvF32::RowEight(const void* tile, const float* in_row, float* out_r
     return;
   }
   for (int ox = 0; ox < x_lo; ++ox) run(SingleKernel8, ox);
-  int ox = x_lo;
-  for (; ox + 12 <= x_hi; ox += 12) run(PairKernel8<6>, ox);
-  for (; ox + 2 <= x_hi; ox += 2) run(PairKernel8<1>, ox);
-  for (; ox < g.out_w; ++ox) run(SingleKernel8, ox);
+  const float* visited[16];  // k_h <= 16 (Applies)
+  for (int r = 0; r < t.rows; ++r) visited[r] = rows->Get(in_row + r * t.row_stride);
+  const eight_pairs::PairTile pt{visited,
+                                 t.rows,
+                                 int64_t{x_lo * g.stride_w - g.pad_left} * g.in_c,
+                                 2 * t.step,
+                                 taps,
+                                 pairs_.data() + int64_t{ky_lo} * taps * 16,
+                                 pairs_.data() + packed_.size(),
+                                 lo_,
+                                 hi_};
+  const int pairs = (x_hi - x_lo) / 2;
+  eight_pairs::RunPairs(pt, pairs, out_row + int64_t{x_lo} * out_pixel_stride, out_pixel_stride);
+  for (int ox = x_lo + 2 * pairs; ox < g.out_w; ++ox) run(SingleKernel8, ox);
 #else
   (void)tile, (void)in_row, (void)out_row, (void)ky_lo, (void)x_lo, (void)x_hi,
       (void)out_pixel_stride;
@@ -518,6 +489,11 @@ void DirectConvF32::RunRowsAt(const float* in, int64_t in_first_row, float* out,
   const int max_group = std::max(row_step, out_row_floats) * direct_conv::kRowGroup < (1 << 30)
                             ? direct_conv::kRowGroup
                             : 1;
+  // 64 KB on the stack, not cleared (a std::optional of it was zeroed on every call).
+  const bool pairs =
+      g.out_c == 8 && pairs_.size() != 0 && eight_pairs::PairRows::Fits(row_stride, g.k_h);
+  eight_pairs::PairRows pair_rows(pairs ? static_cast<int>(row_stride) : 1, g.stride_w * g.in_c,
+                                  pairs ? g.k_h : 1);
   auto filter_rows = [&](int oy, int* ky_lo, int* ky_hi) {
     const int iy0 = oy * g.stride_h - g.pad_top;
     *ky_lo = std::max(0, -iy0);
@@ -539,7 +515,7 @@ void DirectConvF32::RunRowsAt(const float* in, int64_t in_first_row, float* out,
     float* out_row = out + static_cast<int64_t>(row) * out_row_floats;
     n = 1;
     if (g.out_c == 8) {
-      RowEight(&t, in_row, out_row, ky_lo, x_lo, x_hi, ops);
+      RowEight(&t, in_row, out_row, ky_lo, x_lo, x_hi, ops, pairs ? &pair_rows : nullptr);
       continue;
     }
     for (int lo = 0, hi = 0; n < max_group && row + n < row_end && oy + n < g.out_h; ++n) {

@@ -4,10 +4,10 @@
 // broadcast of one input value times a row of output channels, 6 pixels x 64 channels of
 // accumulators in AVX-512 registers. The same tiles run 1x1 convolutions (the transition blocks
 // of QuickNet and Bi-Real Net) as a matrix product over all pixels: 24 FMAs per 10 loads, where
-// XNNPACK's 7x16 AVX-512 GEMM tile needs 8 loads per 7 FMAs. 8-channel stems (QuickNetSmall's
-// 3x3 stride-2 stem) put two pixels in one vector (conv_direct.cc, PairKernel8), where XNNPACK
-// leaves half of each vector empty; 8-channel convolutions over more input channels (MeliusNet22's
-// grouped stem) run one pixel per 8-channel AVX2 vector. AVX-512F, or the AVX2 and FMA forms of
+// XNNPACK's 7x16 AVX-512 GEMM tile needs 8 loads per 7 FMAs. 8-channel convolutions
+// (QuickNetSmall's 3x3 stride-2 stem, MeliusNet22's grouped stem) put two pixels in one AVX-512
+// vector (conv_eight_pairs.h), where XNNPACK leaves half of each vector empty, and one pixel per
+// 8-channel vector in their AVX2 form. AVX-512F, or the AVX2 and FMA forms of
 // the same sums, chosen at run time: where neither applies (shape, or a CPU without them) the
 // caller keeps XNNPACK.
 #pragma once
@@ -113,9 +113,6 @@ class DirectConvF32 {
   // kernel; or out_c 8, in_c <= 16 and a kernel of at least 3x3) on a CPU with AVX-512F or with
   // AVX2 and FMA. Both instruction sets give the same bits.
   static bool Applies(const DirectConvGeometry& g, int groups, int dil_h, int dil_w);
-  // An 8-channel convolution whose pixel pairs fit one AVX-512 vector (PairKernel8); the others
-  // run one pixel per AVX2 vector (EightAvx2), on AVX-512 CPUs too.
-  static bool PairsFit(const DirectConvGeometry& g);
   // A convolution of this shape (groups 1) runs on the 8-channel kernels by rows in every float
   // precision (no bf16 or Winograd form takes it): what CONV_2D's group fusion needs.
   static bool RunsEightChannelRows(int in_c, int out_c, int k_h, int k_w, int stride_h,
@@ -144,8 +141,9 @@ class DirectConvF32 {
   static bool IsPointwise(const DirectConvGeometry& g);
   static bool IsEightChannelStem(const DirectConvGeometry& g);
   // One output row of an 8-channel stem; `tile` is the row's Tile (conv_direct.cc).
+  // `pair_rows`: an eight_pairs::PairRows for this call's rows, or null.
   void RowEight(const void* tile, const float* in_row, float* out_row, int ky_lo, int x_lo,
-                int x_hi, int out_pixel_stride) const;
+                int x_hi, int out_pixel_stride, void* pair_rows) const;
   void RunPointwise(const float* in, float* out, int item_begin, int item_end) const;
 
   bool pointwise_ = false;
@@ -155,6 +153,8 @@ class DirectConvF32 {
   // weight vector load straddles two lines.
   optimized::AlignedBuffer<float> packed_;
   std::vector<float> bias_;    // out_c values (zeros without a bias)
+  // 8 channels on AVX-512: the weights and biases interleaved for eight_pairs (else empty).
+  optimized::AlignedBuffer<float> pairs_;
   float lo_ = 0, hi_ = 0;
 };
 
