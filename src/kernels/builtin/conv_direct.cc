@@ -456,7 +456,7 @@ void DirectConvF32::RowEight(const void* tile, const float* in_row, float* out_r
   for (int ox = x_lo + 2 * pairs; ox < g.out_w; ++ox) run(SingleKernel8, ox);
 #else
   (void)tile, (void)in_row, (void)out_row, (void)ky_lo, (void)x_lo, (void)x_hi,
-      (void)out_pixel_stride;
+      (void)out_pixel_stride, (void)pair_rows;
 #endif
 }
 

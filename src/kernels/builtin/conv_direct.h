@@ -5,9 +5,10 @@
 // accumulators in AVX-512 registers. The same tiles run 1x1 convolutions (the transition blocks
 // of QuickNet and Bi-Real Net) as a matrix product over all pixels: 24 FMAs per 10 loads, where
 // XNNPACK's 7x16 AVX-512 GEMM tile needs 8 loads per 7 FMAs. 8-channel convolutions
-// (QuickNetSmall's 3x3 stride-2 stem, MeliusNet22's grouped stem) put two pixels in one AVX-512
-// vector (conv_eight_pairs.h), where XNNPACK leaves half of each vector empty, and one pixel per
-// 8-channel vector in their AVX2 form. AVX-512F, or the AVX2 and FMA forms of
+// (QuickNetSmall's 3x3 stride-2 stem; the parts of a grouped convolution that its pixel-lane
+// kernel does not take) put two pixels in one AVX-512 vector (conv_eight_pairs.h), where XNNPACK
+// leaves half of each vector empty, and one pixel per 8-channel vector in their AVX2 form.
+// AVX-512F, or the AVX2 and FMA forms of
 // the same sums, chosen at run time: where neither applies (shape, or a CPU without them) the
 // caller keeps XNNPACK.
 #pragma once
