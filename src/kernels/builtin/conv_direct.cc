@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "kernels/builtin/clamp_avx512.h"
 #include "kernels/builtin/conv_eight_pairs.h"
 
 #if defined(__x86_64__)
@@ -42,14 +43,6 @@ Tile ColumnTile(const DirectConvGeometry& g, const Tile& row, const float* in_ro
   s.w = w_rows + static_cast<int64_t>(t_lo) * width;
   s.taps = std::max(0, t_hi - t_lo);
   return s;
-}
-
-// min(max(v, lo), hi). The masked forms with a full mask: GCC 12 warns that the unmasked
-// _mm512_max_ps and _mm512_min_ps read an uninitialized value (its headers pass
-// _mm512_undefined_ps).
-__attribute__((target("avx512f"))) inline __m512 ClampPs(__m512 v, __m512 lo, __m512 hi) {
-  const __mmask16 all = 0xFFFF;
-  return _mm512_mask_min_ps(hi, all, _mm512_mask_max_ps(lo, all, v, lo), hi);
 }
 
 // NP pixels x NB vectors of 16 output channels. Per pixel: the bias, then filter rows, then the

@@ -9,6 +9,7 @@
 #endif
 
 #include "kernels/binary/optimized/bconv_amx.h"
+#include "kernels/builtin/clamp_avx512.h"
 
 namespace xbnn::kernels::builtin {
 namespace {
@@ -38,12 +39,6 @@ struct Tile {
   int rows, pairs;
 };
 
-// min(max(v, lo), hi) (the masked forms: see ClampPs in conv_direct.cc).
-XBNN_BF16_TARGET inline __m512 Clamp(__m512 v, __m512 lo, __m512 hi) {
-  const __mmask16 all = 0xFFFF;
-  return _mm512_mask_min_ps(hi, all, _mm512_mask_max_ps(lo, all, v, lo), hi);
-}
-
 // Per pixel: the bias, then filter rows, then tap pairs. As in the float32 kernel
 // (conv_direct.cc), the accumulators start from loads of the bias and the loops run at least once
 // (a tile without taps returns early), so that GCC keeps no stack copy of them.
@@ -55,7 +50,7 @@ XBNN_BF16_TARGET void TileKernel(const Tile& t, const float* bias, float lo, flo
     for (int p = 0; p < NP; ++p)
       for (int j = 0; j < NB; ++j)
         _mm512_storeu_ps(out + p * out_pixel_stride + 16 * j,
-                         Clamp(_mm512_loadu_ps(bias + 16 * j), vlo, vhi));
+                         ClampPs(_mm512_loadu_ps(bias + 16 * j), vlo, vhi));
     return;
   }
   __m512 acc[NP][NB];
@@ -82,7 +77,7 @@ XBNN_BF16_TARGET void TileKernel(const Tile& t, const float* bias, float lo, flo
   } while (--ky != 0);
   for (int p = 0; p < NP; ++p)
     for (int j = 0; j < NB; ++j)
-      _mm512_storeu_ps(out + p * out_pixel_stride + 16 * j, Clamp(acc[p][j], vlo, vhi));
+      _mm512_storeu_ps(out + p * out_pixel_stride + 16 * j, ClampPs(acc[p][j], vlo, vhi));
 }
 
 using TileFn = void (*)(const Tile&, const float*, float, float, float*, int);
@@ -230,10 +225,7 @@ XBNN_TILE_TARGET void StoreTile(const float* acc, const float* bias, int nb, int
     for (int j = 0; j < nb; ++j) {
       const __m512 v =
           _mm512_add_ps(_mm512_load_ps(acc + j * 256 + p * 16), _mm512_loadu_ps(bias + 16 * j));
-      // Masked forms: GCC 12 warns on the unmasked ones' undefined pass-through operand.
-      _mm512_storeu_ps(
-          out + static_cast<int64_t>(p) * out_c + 16 * j,
-          _mm512_mask_min_ps(vhi, 0xFFFF, _mm512_mask_max_ps(vlo, 0xFFFF, v, vlo), vhi));
+      _mm512_storeu_ps(out + static_cast<int64_t>(p) * out_c + 16 * j, ClampPs(v, vlo, vhi));
     }
 }
 

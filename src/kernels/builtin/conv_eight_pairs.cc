@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "kernels/builtin/clamp_avx512.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define XBNN_EIGHT_PAIRS_X86 1
@@ -64,13 +66,12 @@ __attribute__((target("avx512f"))) void Pairs(const PairTile& t, int64_t col, fl
     } while (x != x_end);
     wr += static_cast<int64_t>(taps) * 16;
   } while (++row != rows_end);
-  // min(max(v, lo), hi) with ClampPs's operands (conv_direct.cc), then each pair's lanes
-  // (c0 p0, c0 p1, c1 p0, ...) as the two pixels' 8 channels.
+  // The clamp, then each pair's lanes (c0 p0, c0 p1, c1 p0, ...) as the two pixels' 8 channels.
   const __m512 vlo = _mm512_set1_ps(t.lo), vhi = _mm512_set1_ps(t.hi);
   const __mmask16 all = 0xFFFF;
   const __m512i order = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
   for (int p = 0; p < NP; ++p) {
-    const __m512 v = _mm512_mask_min_ps(vhi, all, _mm512_mask_max_ps(vlo, all, acc[p], vlo), vhi);
+    const __m512 v = ClampPs(acc[p], vlo, vhi);
     const __m512 pixels = _mm512_mask_permutexvar_ps(v, all, order, v);
     if (out_pixel_stride == 8) {
       _mm512_storeu_ps(out + 16 * p, pixels);
