@@ -412,7 +412,8 @@ void DirectConvF32::RunPointwise(const float* in, float* out, int item_begin, in
 // rows (eight_pairs), single pixels at the edges and at the end; else (or rows too wide for the
 // pair rows) one pixel per AVX2 vector.
 void DirectConvF32::RowEight(const void* tile, const float* in_row, float* out_row, int ky_lo,
-                             int x_lo, int x_hi, int out_pixel_stride, void* pair_rows) const {
+                             int x_lo, int x_hi, int out_pixel_stride,
+                             eight_pairs::PairRows* rows) const {
 #if defined(XBNN_DIRECT_CONV_X86)
   const DirectConvGeometry& g = g_;
   const Tile& t = *static_cast<const Tile*>(tile);
@@ -422,7 +423,6 @@ void DirectConvF32::RowEight(const void* tile, const float* in_row, float* out_r
     kernel(ColumnTile(g, t, in_row, w_rows, 16, ox), bias_.data(), lo_, hi_,
            out_row + static_cast<int64_t>(ox) * out_pixel_stride, out_pixel_stride);
   };
-  auto* rows = static_cast<eight_pairs::PairRows*>(pair_rows);
   if (!avx512_ || rows == nullptr || t.rows <= 0) {  // (AVX-512 CPUs run AVX2 code too)
     for (int ox = 0; ox < x_lo; ++ox) run(EightAvx2<1>, ox);
     int ox = x_lo;
@@ -449,7 +449,7 @@ void DirectConvF32::RowEight(const void* tile, const float* in_row, float* out_r
   for (int ox = x_lo + 2 * pairs; ox < g.out_w; ++ox) run(SingleKernel8, ox);
 #else
   (void)tile, (void)in_row, (void)out_row, (void)ky_lo, (void)x_lo, (void)x_hi,
-      (void)out_pixel_stride, (void)pair_rows;
+      (void)out_pixel_stride, (void)rows;
 #endif
 }
 

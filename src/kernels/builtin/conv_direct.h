@@ -20,6 +20,10 @@
 
 namespace xbnn::kernels::builtin {
 
+namespace eight_pairs {
+class PairRows;  // conv_eight_pairs.h
+}  // namespace eight_pairs
+
 // The register blocking both direct kernels (float32 and bf16) share: output channels in blocks
 // of up to 64 (4 AVX-512 vectors), and per block width the pixels of a tile that fit the 32
 // registers beside the weight vectors and a broadcast (6 x 4 + 4 + 1 = 29 for a full block).
@@ -142,9 +146,9 @@ class DirectConvF32 {
   static bool IsPointwise(const DirectConvGeometry& g);
   static bool IsEightChannelStem(const DirectConvGeometry& g);
   // One output row of an 8-channel stem; `tile` is the row's Tile (conv_direct.cc).
-  // `pair_rows`: an eight_pairs::PairRows for this call's rows, or null.
+  // `pair_rows`: the pair rows of this call's rows, or null.
   void RowEight(const void* tile, const float* in_row, float* out_row, int ky_lo, int x_lo,
-                int x_hi, int out_pixel_stride, void* pair_rows) const;
+                int x_hi, int out_pixel_stride, eight_pairs::PairRows* pair_rows) const;
   void RunPointwise(const float* in, float* out, int item_begin, int item_end) const;
 
   bool pointwise_ = false;
