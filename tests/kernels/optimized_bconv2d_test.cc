@@ -415,6 +415,7 @@ TEST(AmxBConv2DTest, TakesItsShapesAndMatchesReference) {
       {1, 14, 14, 256, 80, 1, 1, 1, 1, 1, 1, 1},
       {1, 19, 13, 160, 64, 5, 3, 1, 1, 2, 1, 2},
       {1, 48, 46, 64, 64, 3, 3, 1, 2, 2, 1, 1},  // strided, enough jobs for the tiles at 2 threads
+      {1, 7, 7, 256, 96, 3, 3, 1, 1, 1, 1, 1},   // a 7x7 map's two jobs, one per thread at 2
   };
   int cases = 0;
   for (const Shape& s : shapes) {
@@ -438,7 +439,7 @@ TEST(AmxBConv2DTest, TakesItsShapesAndMatchesReference) {
       }
     }
   }
-  EXPECT_EQ(cases, 96);
+  EXPECT_EQ(cases, 108);
 }
 
 // Kernels that take their expanded input from the runner's shared scratch, run in turns (each

@@ -578,7 +578,11 @@ void BConv2DKernel::RunOn(const int32_t* input, void* output, TaskRunner* runner
   // are 590 KB, more than a Zen 3 core's 512 KB L2), where a tile's task reads its slice once.
   const bool big_filter = !amx && static_cast<int64_t>(filter_.size()) * int64_t{sizeof(int32_t)} >
                                       kTileSplitFilterBytes;
-  if (!c.zero_output && (c.blocks < target || big_filter)) {
+  // Not on the AMX tiles: there the (job, tile) split below gives each of a 7x7 map's two jobs
+  // all its tiles on one thread; its 7x7x512 layers ran 1.11-1.19x faster at two threads than
+  // with the channel tiles split (Zoo models 1.006-1.025x), and tile-major tasks on the 14x14 maps
+  // 0.67-0.81x (interleaved A/B, 2-vCPU Xeon with AMX, family 6 model 207).
+  if (!amx && !c.zero_output && (c.blocks < target || big_filter)) {
     c.tile_chunks = std::min<int64_t>(plan_.total_tiles, target);
     c.tile_major = true;
   }
@@ -587,7 +591,7 @@ void BConv2DKernel::RunOn(const int32_t* input, void* output, TaskRunner* runner
   // (job, tile) pairs evenly into one task per thread, where whole jobs split 3:4: those layers
   // ran ~10% faster at two threads, the Zoo models 1.002-1.012x (interleaved A/B, 2-vCPU Xeon).
   // On larger maps the same split measured no better.
-  if (amx && !c.tile_major && c.blocks < 4 * target && plan_.total_tiles > 1) {
+  if (amx && c.blocks < 4 * target && plan_.total_tiles > 1) {
     c.units = c.blocks * plan_.total_tiles;
     c.tasks = threads;
     RunParallel(runner, threads, &BConv2DKernel::RunTask, &c);
