@@ -338,25 +338,46 @@ TEST(ConvTest, DirectKernelSumsInFilterOrder) {
   }
 }
 
-// Work items of the 1x1 path: balanced chunks of whole 6-pixel tiles, times channel blocks.
+// Work items of the 1x1 path: chunks of whole 6-pixel tiles whose tile counts differ by at most
+// one, times channel blocks.
 TEST(ConvTest, PointwiseSplitBalancesChunks) {
+  using kernels::builtin::direct_conv::ItemRegion;
   using kernels::builtin::direct_conv::SplitPointwise;
   auto s = SplitPointwise(49, 512);  // QuickNet's last transition: 7x7, 512 channels
   EXPECT_EQ(s.chunks, 1);
   EXPECT_EQ(s.blocks, 8);
   EXPECT_EQ(s.items(), 8);
-  s = SplitPointwise(196, 256);  // 14x14: 3 chunks of 54 and one of 34, not 4 x 48 + 4
-  EXPECT_EQ(s.chunk_pixels, 54);
+  s = SplitPointwise(196, 256);  // 14x14: 48, 48, 48 and 52 pixels (not 54, 54, 54 and 34)
   EXPECT_EQ(s.chunks, 4);
   EXPECT_EQ(s.items(), 16);
-  for (int64_t pixels : {1, 5, 6, 47, 48, 49, 97, 1000, 12544}) {
+  const int64_t begins[] = {0, 48, 96, 144, 196};
+  for (int c = 0; c <= 4; ++c) EXPECT_EQ(s.ChunkBegin(c, 196), begins[c]);
+  EXPECT_EQ(SplitPointwise(0, 64).items(), 0);
+  for (int64_t pixels : {1, 5, 6, 47, 48, 49, 71, 72, 97, 784, 1000, 3136, 12544}) {
     for (int out_c : {16, 64, 80, 512}) {
+      SCOPED_TRACE(std::to_string(pixels) + " pixels, " + std::to_string(out_c) + " channels");
       s = SplitPointwise(pixels, out_c);
-      EXPECT_EQ(s.chunk_pixels % 6, 0);
-      EXPECT_LE(s.chunk_pixels, 72);
-      EXPECT_GE(s.chunk_pixels * s.chunks, pixels) << pixels;
-      EXPECT_LT(s.chunk_pixels * (s.chunks - 1), pixels) << pixels;
       EXPECT_EQ(s.blocks, (out_c + 63) / 64);
+      ASSERT_GE(s.chunks, 1);
+      int64_t fewest = pixels, most = 0, covered = 0;
+      for (int c = 0; c < s.chunks; ++c) {
+        const int64_t p0 = s.ChunkBegin(c, pixels), p1 = s.ChunkBegin(c + 1, pixels);
+        EXPECT_EQ(p0 % 6, 0);
+        EXPECT_LT(p0, p1);
+        EXPECT_LE(p1 - p0, 72);
+        const int64_t tiles = (p1 - p0 + 5) / 6;
+        fewest = std::min(fewest, tiles);
+        most = std::max(most, tiles);
+        covered += p1 - p0;
+      }
+      EXPECT_EQ(s.ChunkBegin(0, pixels), 0);
+      EXPECT_EQ(s.ChunkBegin(s.chunks, pixels), pixels);
+      EXPECT_EQ(covered, pixels);
+      EXPECT_LE(most - fewest, 1);
+      // Items: every chunk with every block, block by block within a chunk.
+      const auto r = ItemRegion(s, pixels, out_c, s.items() - 1);
+      EXPECT_EQ(r.p1, pixels);
+      EXPECT_EQ(r.c0 + r.channels, out_c);
     }
   }
 }

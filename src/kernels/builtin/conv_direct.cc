@@ -371,7 +371,7 @@ direct_conv::Region DirectConvF32::ItemRegion(int item) const {
   if (!pointwise_) return direct_conv::RowRegion(g_.out_w, g_.out_c, item);
   const int64_t pixels = static_cast<int64_t>(g_.batch) * g_.out_h * g_.out_w;
   const direct_conv::PointwiseSplit s = direct_conv::SplitPointwise(pixels, g_.out_c);
-  return direct_conv::ItemRegion(s.chunk_pixels, s.blocks, pixels, g_.out_c, item);
+  return direct_conv::ItemRegion(s, pixels, g_.out_c, item);
 }
 
 int DirectConvF32::rows() const {

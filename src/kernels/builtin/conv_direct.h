@@ -43,21 +43,28 @@ inline int RemainderPixels(int64_t left) { return left >= 4 ? 4 : left >= 2 ? 2 
 // up to this many rows as tiles down the rows.
 inline constexpr int kRowGroup = 4;
 
-// Work items of a 1x1 convolution: chunks of 48 to 72 pixels (8 to 12 tiles), all of one size
-// but the last, times the 64-channel blocks. Splitting channels too keeps threads busy on small
-// maps: a 7x7x512 output is 8 items of 49 pixels, where chunks of 48 alone made 2 items, 48 and 1.
+// Work items of a 1x1 convolution: chunks of about 48 pixels in whole 6-pixel tiles, their tile
+// counts differing by at most one, times the 64-channel blocks. Splitting channels too keeps
+// threads busy on small maps: a 7x7x512 output is 8 items of 49 pixels, where chunks of 48 alone
+// made 2 items, 48 and 1. Even chunks keep two threads' halves even: 14x14 as 48, 48, 48, 52
+// pixels, where chunks of 54 left 34 for the last, so one thread had 1.2x the other's work.
 struct PointwiseSplit {
-  int64_t chunk_pixels = 0;
+  int64_t tiles = 0;  // 6-pixel tiles over all pixels, the last one partial
   int chunks = 0, blocks = 0;
   int items() const { return chunks * blocks; }
+  // The first pixel of chunk `c` (c == chunks: the end).
+  int64_t ChunkBegin(int c, int64_t pixels) const {
+    const int64_t p = tiles * c / chunks * 6;
+    return p < pixels ? p : pixels;
+  }
 };
 inline PointwiseSplit SplitPointwise(int64_t pixels, int out_c) {
   PointwiseSplit s;
   s.blocks = (out_c + kBlock - 1) / kBlock;
-  const int64_t n = pixels >= 72 ? (pixels + 24) / 48 : 1;  // the nearest count of 48-pixel chunks
-  s.chunk_pixels = ((pixels + n - 1) / n + 5) / 6 * 6;      // whole tiles of 6
-  if (s.chunk_pixels == 0) s.chunk_pixels = 6;
-  s.chunks = static_cast<int>((pixels + s.chunk_pixels - 1) / s.chunk_pixels);
+  s.tiles = (pixels + 5) / 6;
+  // The nearest count of 48-pixel chunks (8 tiles), at most one per tile.
+  const int64_t n = pixels >= 72 ? (pixels + 24) / 48 : 1;
+  s.chunks = static_cast<int>(n < s.tiles ? n : s.tiles);
   return s;
 }
 
@@ -66,12 +73,22 @@ struct Region {
   int64_t p0 = 0, p1 = 0;
   int c0 = 0, channels = 0;
 };
-// Work item `item` of a 1x1 convolution over `pixels` pixels, `chunk_pixels` per chunk.
+// Work item `item` of a 1x1 convolution over `pixels` pixels in chunks of `chunk_pixels`.
 inline Region ItemRegion(int64_t chunk_pixels, int blocks, int64_t pixels, int out_c, int item) {
   const int blk = item % blocks;
   Region r;
   r.p0 = item / blocks * chunk_pixels;
   r.p1 = r.p0 + chunk_pixels < pixels ? r.p0 + chunk_pixels : pixels;
+  r.c0 = blk * kBlock;
+  r.channels = BlockChannels(out_c, blk);
+  return r;
+}
+// Work item `item` of a 1x1 convolution over `pixels` pixels split as `s`.
+inline Region ItemRegion(const PointwiseSplit& s, int64_t pixels, int out_c, int item) {
+  const int blk = item % s.blocks, c = item / s.blocks;
+  Region r;
+  r.p0 = s.ChunkBegin(c, pixels);
+  r.p1 = s.ChunkBegin(c + 1, pixels);
   r.c0 = blk * kBlock;
   r.channels = BlockChannels(out_c, blk);
   return r;
@@ -85,7 +102,7 @@ inline Region RowRegion(int out_w, int out_c, int row) {
 // of n = TilePixels(block width) pixels, then remainder tiles (RemainderPixels) at the item's end.
 template <class TileAt>
 void ForPointwiseItem(const PointwiseSplit& s, int64_t pixels, int out_c, int item, TileAt tile) {
-  const Region r = ItemRegion(s.chunk_pixels, s.blocks, pixels, out_c, item);
+  const Region r = ItemRegion(s, pixels, out_c, item);
   const int blk = r.c0 / kBlock;
   const int np = TilePixels(r.channels / 16);
   int64_t p = r.p0;

@@ -367,7 +367,7 @@ direct_conv::Region DirectConvBf16::ItemRegion(int item) const {
                                    g_.out_c, item);
   }
   const direct_conv::PointwiseSplit s = direct_conv::SplitPointwise(pixels, g_.out_c);
-  return direct_conv::ItemRegion(s.chunk_pixels, s.blocks, pixels, g_.out_c, item);
+  return direct_conv::ItemRegion(s, pixels, g_.out_c, item);
 }
 
 void DirectConvBf16::ConvertInput(const float* in) {
