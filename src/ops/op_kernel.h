@@ -141,6 +141,10 @@ class OpContext {
   // (runtime/fusion.h), those in fused_chain_bits run by this op among them.
   bool chain_bits_only = false;
   std::vector<ChainBitsJob> fused_chain_bits;
+  // A float MAX_POOL_2D whose output is this op's input 0 and has no memory (a float
+  // DEPTHWISE_CONV_2D; runtime/fusion.h, DepthwisePoolFusion): the pool's own context; the kernel
+  // pools the rows it reads from the pool's input.
+  const OpContext* fused_input_pool = nullptr;
   // A PAD of one of this op's inputs (a float ADD; runtime/fusion.h, PadAddFusion): the ADD reads
   // the PAD's input and adds +0.0 in the padded channels; the PAD's output has no memory.
   const OpContext* fused_pad = nullptr;

@@ -220,6 +220,27 @@ FusionPlan PlanFusions(const graph::Graph& g, const graph::Subgraph& sg,
     }
   }
 
+  // MAX_POOL_2D -> DEPTHWISE_CONV_2D, float, from poolings no convolution took.
+  for (int i = 0; i < n_ops; ++i) {
+    const graph::Operator& pool = sg.operators[i];
+    if (skip[i] || plan.host[i] >= 0 || g.CodeOf(pool).builtin != graph::op::kMaxPool2D ||
+        pool.inputs.size() != 1 || pool.outputs.size() != 1 || pool.inputs[0] < 0 ||
+        pool.outputs[0] < 0)
+      continue;
+    const int32_t y = pool.outputs[0];
+    if (!IsFloat(tensors[pool.inputs[0]]) || !IsFloat(tensors[y]) || tensors[y].rank() != 4)
+      continue;
+    const int k = reader_after(y, i);
+    if (k < 0 || plan.host[k] >= 0) continue;
+    const graph::Operator& dw = sg.operators[k];
+    if (g.CodeOf(dw).builtin != graph::op::kDepthwiseConv2D || dw.inputs.size() < 2 ||
+        dw.inputs[0] != y || dw.outputs.size() != 1 || dw.outputs[0] < 0 ||
+        !IsFloat(tensors[dw.outputs[0]]))
+      continue;
+    plan.host[i] = k;
+    plan.depthwise_pools.push_back({i, k, y});
+  }
+
   // Elementwise chains, from ops no other fusion took. The first op's operands must be row
   // operands too (its kernel splits the output into rows).
   for (int i = 0; i < n_ops; ++i) {
@@ -383,6 +404,7 @@ std::vector<bool> ElidedTensors(const FusionPlan& plan, const graph::Subgraph& s
     for (int32_t t : f.elided) elided[t] = true;
   }
   for (const PadAddFusion& f : plan.pad_adds) elided[f.padded] = true;
+  for (const DepthwisePoolFusion& f : plan.depthwise_pools) elided[f.pooled] = true;
   for (const ConcatFusion& f : plan.concats) elided[f.out] = true;
   for (const ChainPoolFusion& f : plan.chain_pools) elided[f.value] = true;
   for (const BconvChainFusion& f : plan.bconv_chains) {
@@ -475,6 +497,9 @@ void AttachConvFusions(const FusionPlan& plan, std::vector<OpContext>& contexts,
     }
   }
   for (const PadAddFusion& f : plan.pad_adds) contexts[f.add].fused_pad = &contexts[f.pad];
+  for (const DepthwisePoolFusion& f : plan.depthwise_pools) {
+    contexts[f.depthwise].fused_input_pool = &contexts[f.pool];
+  }
   for (const ConcatFusion& f : plan.concats) {
     for (int k : f.readers) {
       OpContext& c = contexts[k];

@@ -56,6 +56,17 @@ struct PoolFusion {
   int32_t packed = -1;  // the LceQuantize's output, or -1
 };
 
+// A float MAX_POOL_2D whose only reader is a float DEPTHWISE_CONV_2D (as its input): the
+// convolution pools the rows each band of its output reads into scratch rows of its thread, from
+// the pooling's input, and convolves them while they are in cache; the pooled tensor gets no
+// memory (QuickNet's transition blocks: a 2x2 max pooling, then a 3x3 stride-2 depthwise
+// convolution).
+struct DepthwisePoolFusion {
+  int pool = -1;
+  int depthwise = -1;
+  int32_t pooled = -1;  // the pooling's output
+};
+
 // A chain of float elementwise ops (ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM, PRELU), each after the
 // first the only reader of the output before it, whose other operands have the output's shape,
 // one value per channel or one value in all, and exist when the first op runs; optionally an
@@ -168,6 +179,7 @@ struct FusionPlan {
   std::vector<GroupConvFusion> groups;
   std::vector<QuantizeFusion> quantizes;
   std::vector<PoolFusion> pools;
+  std::vector<DepthwisePoolFusion> depthwise_pools;
   std::vector<ChainFusion> chains;
   std::vector<PadAddFusion> pad_adds;
   std::vector<ConcatFusion> concats;  // in op order

@@ -85,12 +85,7 @@ PoolRun RunModel(const PoolFusionCase& c, Head head, Tail tail, const std::vecto
     pool_in = prelu;
   }
   m.Op(op::kMaxPool2D, {pool_in}, {out}, opt::kPool2D,
-       {{"padding", int64_t{c.pool_same ? 0 : 1}},
-        {"stride_w", int64_t{c.pool_stride}},
-        {"stride_h", int64_t{c.pool_stride}},
-        {"filter_width", int64_t{c.pool}},
-        {"filter_height", int64_t{c.pool}},
-        {"fused_activation_function", int64_t{c.pool_act}}});
+       SquarePoolOptions(c.pool, c.pool_stride, c.pool_same, c.pool_act));
   int last = out, packed = -1;
   const auto scale = RandomFloats(static_cast<size_t>(c.cout), 74, 0.5f, 2.0f);
   const auto shift = RandomFloats(static_cast<size_t>(c.cout), 75, -1.0f, 1.0f);

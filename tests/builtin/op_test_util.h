@@ -141,6 +141,9 @@ std::vector<int8_t> RefAddInt8Optimized(const std::vector<int32_t>& a_shape, con
 void RefActivationRange(int act, float scale, int32_t zp, int32_t* lo, int32_t* hi);
 void RefFloatActivation(int act, float* lo, float* hi);
 
+// The options of a square MAX_POOL_2D / AVERAGE_POOL_2D window.
+std::vector<Field> SquarePoolOptions(int filter, int stride, bool same, int activation);
+
 // NHWC geometry helpers.
 int OutSize(int in, int k, int stride, int dilation, bool same);
 int PadBefore(int in, int k, int stride, int dilation, bool same);

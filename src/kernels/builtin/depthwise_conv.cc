@@ -4,6 +4,7 @@
 #include "kernels/builtin/common.h"
 #include "kernels/builtin/conv_common.h"
 #include "kernels/builtin/depthwise_direct.h"
+#include "kernels/builtin/pooling.h"
 #include "ops/op_def.h"
 #include "ops/shape_rules.h"
 
@@ -77,7 +78,9 @@ class DepthwiseConv2D final : public runtime::OpKernel {
   }
 
   void Invoke(OpContext& ctx) override {
-    if (direct_.prepared()) {
+    if (pool_ctx_ != nullptr) {
+      InvokePooled(ctx);
+    } else if (direct_.prepared()) {
       const float* in = in_->as<float>();
       float* out = out_->as<float>();
       auto rows = [&](int, int row) { direct_.RunRows(in, out, row, row + 1); };
@@ -103,7 +106,69 @@ class DepthwiseConv2D final : public runtime::OpKernel {
     seconds_ = static_cast<double>(g_.batch) * g_.gh.out * g_.gw.out * g_.out_c * g_.k_h * g_.k_w /
                kDirectDepthwiseMacsPerSecond;
     if (ctx.prepared_bytes) *ctx.prepared_bytes += direct_.bytes();
+    if (ctx.fused_input_pool) return PreparePool(ctx);
     return Status::Ok();
+  }
+
+  // A MAX_POOL_2D fused before it (runtime/fusion.h, DepthwisePoolFusion): the pooling's
+  // geometry, and per thread three scratch rows for the pooled rows an output row reads; where
+  // the direct kernel does not run, one scratch image for the whole pooled input.
+  Status PreparePool(const OpContext& ctx) {
+    const OpContext& pool = *ctx.fused_input_pool;
+    XBNN_RETURN_IF_ERROR(ReadPool(pool, &pool_));
+    if (pool.output(0) != in_ || pool.input(0)->type() != DType::kFloat32) {
+      return pool.Error("a pooling fused into a depthwise convolution must give its float input");
+    }
+    pool_ctx_ = &pool;
+    row_floats_ = int64_t{g_.in_w} * g_.in_c;
+    const int threads = NumThreads(ctx);
+    const int64_t floats = direct_.direct() ? int64_t{threads} * 3 * row_floats_
+                                            : int64_t{g_.batch} * g_.in_h * row_floats_;
+    if (!ctx.shapes_only) scratch_ = optimized::AlignedBuffer<float>(static_cast<size_t>(floats));
+    rings_.assign(static_cast<size_t>(threads), Ring{});
+    seconds_ += pool_.seconds;
+    return Status::Ok();
+  }
+
+  // Output rows as tasks. Each thread pools the rows its output rows read from the pooling's
+  // input into its three scratch rows (row r of batch * in_h in slot r % 3; the three rows an
+  // output row reads are consecutive), keeps them for its next output rows (its tasks are
+  // neighbours, task_runner.h) and convolves them while they are in L1: QuickNet's 55x55x64
+  // pooling is never written. Each pooled row is the separate op's MaxPoolRowF32, so the
+  // outputs are the separate ops' bits.
+  void InvokePooled(OpContext& ctx) {
+    const float* x = pool_ctx_->input(0)->as<float>();
+    float* out = out_->as<float>();
+    float* scratch = scratch_.data();
+    const MaxPoolGeometry& pg = pool_.rows;
+    const int in_h = g_.in_h;
+    if (!direct_.direct()) {
+      auto pool_row = [&](int, int r) {
+        MaxPoolRowF32(pg, x, scratch + r * row_floats_, r / in_h, r % in_h);
+      };
+      ParallelFor(ctx, g_.batch * in_h, pool_row, pool_.seconds);
+      auto conv_row = [&](int, int r) { direct_.RunRows(scratch, out, r, r + 1); };
+      ParallelFor(ctx, direct_.rows(), conv_row, seconds_);
+      return;
+    }
+    const int64_t run = ++runs_;
+    auto row = [&](int thread, int r) {
+      int needed[3];
+      direct_.InputRows(r, needed);
+      Ring& ring = rings_[static_cast<size_t>(thread)];
+      if (ring.run != run) ring = Ring{run, {-1, -1, -1}};
+      float* slots = scratch + int64_t{thread} * 3 * row_floats_;
+      const float* rows[3];
+      for (int ky = 0; ky < 3; ++ky) {
+        const int q = needed[ky];
+        rows[ky] = q < 0 ? nullptr : slots + q % 3 * row_floats_;
+        if (q < 0 || ring.row[q % 3] == q) continue;
+        MaxPoolRowF32(pg, x, slots + q % 3 * row_floats_, q / in_h, q % in_h);
+        ring.row[q % 3] = q;
+      }
+      direct_.RunRowFrom(rows, out, r);
+    };
+    ParallelFor(ctx, direct_.rows(), row, seconds_);
   }
 
   void InvokeInt8(OpContext& ctx) {
@@ -137,6 +202,18 @@ class DepthwiseConv2D final : public runtime::OpKernel {
   int mult_ = 1;
   double seconds_ = 0;            // estimated single-thread time
   DirectDepthwiseF32 direct_;     // float32
+  // A fused MAX_POOL_2D before it (PreparePool): its context and geometry, floats per input row,
+  // per thread 3 scratch rows (or one pooled image) and which pooled rows they hold in which run.
+  struct Ring {
+    int64_t run = -1;
+    int row[3] = {-1, -1, -1};
+  };
+  const OpContext* pool_ctx_ = nullptr;
+  PoolGeometry pool_;
+  int64_t row_floats_ = 0;
+  optimized::AlignedBuffer<float> scratch_;
+  std::vector<Ring> rings_;
+  int64_t runs_ = 0;
   ChannelRequant rq_;
   std::vector<int32_t> acc_;
 };

@@ -171,20 +171,16 @@ __attribute__((target("avx512f"))) void BlockRow(const Window& win, const float*
   for (int ox = x_hi; ox < out_w; ++ox) Border<Full>(win, w, bias, lo, hi, m, out, ox);
 }
 
-// One output row (task = batch * out_h + y), block by block.
+// One output row (task = batch * out_h + y), block by block, its input rows at rows[ky] (null
+// where outside the image).
 __attribute__((target("avx512f"))) void Row(const DepthwiseGeometry& g, const float* weights,
-                                            float lo, float hi, const float* in, float* out,
-                                            int task) {
+                                            float lo, float hi, const float* const rows[3],
+                                            float* out, int task) {
   const int b = task / g.out_h, oy = task % g.out_h;
   const int c = g.channels;
-  Window win{{}, c, int64_t{g.stride_w} * c, g.in_w, g.pad_left, g.stride_w};
-  bool all_rows = true;
-  for (int ky = 0; ky < 3; ++ky) {
-    const int iy = oy * g.stride_h - g.pad_top + ky;
-    const bool valid = iy >= 0 && iy < g.in_h;
-    win.row[ky] = valid ? in + (int64_t{b} * g.in_h + iy) * g.in_w * c : nullptr;
-    all_rows = all_rows && valid;
-  }
+  Window win{
+      {rows[0], rows[1], rows[2]}, c, int64_t{g.stride_w} * c, g.in_w, g.pad_left, g.stride_w};
+  const bool all_rows = rows[0] && rows[1] && rows[2];
   // Columns whose taps ox * stride - pad_left + {0, 1, 2} are all inside the row.
   int x_lo = (g.pad_left + g.stride_w - 1) / g.stride_w;
   int x_hi = g.in_w + g.pad_left >= 3 ? (g.in_w + g.pad_left - 3) / g.stride_w + 1 : 0;
@@ -406,10 +402,38 @@ void DirectDepthwiseF32::Prepare(const DepthwiseGeometry& g, const float* filter
   }
 }
 
+void DirectDepthwiseF32::InputRows(int row, int rows[3]) const {
+  const int b = row / g_.out_h, oy = row % g_.out_h;
+  for (int ky = 0; ky < 3; ++ky) {
+    const int iy = oy * g_.stride_h - g_.pad_top + ky;
+    rows[ky] = iy >= 0 && iy < g_.in_h ? b * g_.in_h + iy : -1;
+  }
+}
+
+void DirectDepthwiseF32::InputRows(const float* in, int row, const float* rows[3]) const {
+  int r[3];
+  InputRows(row, r);
+  for (int ky = 0; ky < 3; ++ky) {
+    rows[ky] = r[ky] >= 0 ? in + int64_t{r[ky]} * g_.in_w * g_.channels : nullptr;
+  }
+}
+
+void DirectDepthwiseF32::RunRowFrom(const float* const rows[3], float* out, int row) const {
+#if defined(XBNN_DEPTHWISE_X86)
+  Row(g_, weights_.data(), lo_, hi_, rows, out, row);
+#else
+  (void)rows, (void)out, (void)row;
+#endif
+}
+
 void DirectDepthwiseF32::RunRows(const float* in, float* out, int row_begin, int row_end) const {
 #if defined(XBNN_DEPTHWISE_X86)
   if (direct_) {
-    for (int r = row_begin; r < row_end; ++r) Row(g_, weights_.data(), lo_, hi_, in, out, r);
+    for (int r = row_begin; r < row_end; ++r) {
+      const float* rows[3];
+      InputRows(in, r, rows);
+      Row(g_, weights_.data(), lo_, hi_, rows, out, r);
+    }
     return;
   }
   if (avx2_) {

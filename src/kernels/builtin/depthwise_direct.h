@@ -30,12 +30,19 @@ class DirectDepthwiseF32 {
                float hi);
   // Output rows [row_begin, row_end) of batch * out_h, NHWC in and out.
   void RunRows(const float* in, float* out, int row_begin, int row_end) const;
+  // Where direct(): the input rows (of batch * in_h) that output row `row` reads, per filter row
+  // (-1 outside the image), and output row `row` from those rows at rows[ky] (null outside the
+  // image), e.g. pooled rows that exist only in a scratch buffer.
+  void InputRows(int row, int rows[3]) const;
+  void RunRowFrom(const float* const rows[3], float* out, int row) const;
   int rows() const { return g_.batch * g_.out_h; }
   size_t bytes() const { return weights_.size() * sizeof(float); }
   bool prepared() const { return weights_.size() != 0; }
   bool direct() const { return direct_; }
 
  private:
+  void InputRows(const float* in, int row, const float* rows[3]) const;
+
   DepthwiseGeometry g_;
   bool direct_ = false;
   bool avx2_ = false;  // the row loop for depth multiplier 1 on a CPU with AVX2

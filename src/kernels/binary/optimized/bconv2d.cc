@@ -573,24 +573,20 @@ void BConv2DKernel::RunOn(const int32_t* input, void* output, TaskRunner* runner
   // thread, since a task's last job has no next one to overlap its epilogue with and each task
   // expands its own input rows: QuickNet at two threads 1.09x faster than with 8 (1.07x with 4).
   const int64_t target = int64_t{threads} * (amx ? 2 : 8);
-  // A filter beyond kTileSplitFilterBytes is split by channel tiles on any map: split by pixels,
-  // every task streams the whole filter past its few pixels (a 7x7x512 3x3 layer's nibble planes
-  // are 590 KB, more than a Zen 3 core's 512 KB L2), where a tile's task reads its slice once.
+  // A filter beyond kTileSplitFilterBytes is split by channel tiles on any map (by pixels, every
+  // task streams it whole: 590 KB of nibble planes at 7x7x512 against a Zen 3 core's 512 KB L2).
   const bool big_filter = !amx && static_cast<int64_t>(filter_.size()) * int64_t{sizeof(int32_t)} >
                                       kTileSplitFilterBytes;
-  // Not on the AMX tiles: there the (job, tile) split below gives each of a 7x7 map's two jobs
-  // all its tiles on one thread; its 7x7x512 layers ran 1.11-1.19x faster at two threads than
-  // with the channel tiles split (Zoo models 1.006-1.025x), and tile-major tasks on the 14x14 maps
-  // 0.67-0.81x (interleaved A/B, 2-vCPU Xeon with AMX, family 6 model 207).
+  // Never on the AMX tiles: the (job, tile) split below ran 7x7x512 layers 1.11-1.19x faster at
+  // two threads, tile-major tasks 14x14 ones 0.67-0.81x (interleaved A/B, Xeon model 207).
   if (!amx && !c.zero_output && (c.blocks < target || big_filter)) {
     c.tile_chunks = std::min<int64_t>(plan_.total_tiles, target);
     c.tile_major = true;
   }
   c.pixel_chunks = std::min(c.blocks, std::max<int64_t>(1, CeilDiv(target, c.tile_chunks)));
-  // AMX layers with few jobs (14x14 maps: 7 jobs of 32 pixels x 4 channel tiles) split their
-  // (job, tile) pairs evenly into one task per thread, where whole jobs split 3:4: those layers
-  // ran ~10% faster at two threads, the Zoo models 1.002-1.012x (interleaved A/B, 2-vCPU Xeon).
-  // On larger maps the same split measured no better.
+  // AMX layers with few jobs (7x7 and 14x14 maps) split their (job, tile) pairs evenly into one
+  // task per thread, where whole jobs split 3:4 (14x14: ~10% faster at two threads, Zoo models
+  // 1.002-1.012x; interleaved A/B, 2-vCPU Xeon). On larger maps this measured no better.
   if (amx && c.blocks < 4 * target && plan_.total_tiles > 1) {
     c.units = c.blocks * plan_.total_tiles;
     c.tasks = threads;
