@@ -243,6 +243,9 @@ INSTANTIATE_TEST_SUITE_P(
                                          // QuickNet's transition pooling; a window of more taps
                                          // than the interior loop takes (the general loop then)
                                          PoolCase{1, 12, 13, 64, 2, 2, 1, 1, false, 0},
+                                         // its sliding form over 64 + 48 channels, with a clamp,
+                                         // batch 2, SAME padding (the border columns apart)
+                                         PoolCase{2, 9, 11, 112, 2, 2, 1, 1, true, 3},
                                          PoolCase{1, 10, 10, 8, 9, 9, 1, 1, false, 1}),
                        ::testing::Bool()),
     [](const ::testing::TestParamInfo<std::tuple<PoolCase, bool>>& i) {

@@ -329,6 +329,51 @@ inline __attribute__((always_inline)) void InteriorMax(const float* p, int64_t s
   }
 }
 
+// `n` neighbouring output pixels of a 2x2 window at stride 1 (the first one's window at p, its
+// second row `row` floats below): TapsMax's four taps in the same order (top left copied, then
+// top right, bottom left, bottom right), with each input column loaded once: a window's right
+// column is the next window's left one. Half the loads of TapsMax (QuickNet's 55x55x64 pooling).
+template <typename V, int NV, bool kClamp>
+inline __attribute__((always_inline)) void SlidingMax2x2(const float* p, int64_t row, int n,
+                                                         int64_t c, const V& lo, const V& hi,
+                                                         float* po) {
+  constexpr int L = sizeof(V) / sizeof(float);
+  V top[NV], bottom[NV];
+  for (int v = 0; v < NV; ++v) {
+    LoadV(top[v], p + L * v);
+    LoadV(bottom[v], p + row + L * v);
+  }
+  for (int k = 0; k < n; ++k, p += c, po += c) {
+    for (int v = 0; v < NV; ++v) {
+      V top_right, bottom_right;
+      LoadV(top_right, p + c + L * v);
+      LoadV(bottom_right, p + row + c + L * v);
+      V acc = top[v];
+      acc = acc > top_right ? acc : top_right;
+      acc = acc > bottom[v] ? acc : bottom[v];
+      acc = acc > bottom_right ? acc : bottom_right;
+      if constexpr (kClamp) {
+        const V t = acc < lo ? lo : acc;  // std::max(x, lo)
+        acc = hi < t ? hi : t;            // std::min(t, hi)
+      }
+      StoreV(po + L * v, acc);
+      top[v] = top_right;
+      bottom[v] = bottom_right;
+    }
+  }
+}
+
+template <typename V, bool kClamp>
+inline __attribute__((always_inline)) void SlidingMax2x2(const MaxPoolGeometry& g, const float* p,
+                                                         int64_t row, int n, const V& lo,
+                                                         const V& hi, float* po) {
+  constexpr int L = sizeof(V) / sizeof(float);
+  const int64_t c = g.channels;
+  int64_t i = 0;
+  for (; i + 4 * L <= c; i += 4 * L) SlidingMax2x2<V, 4, kClamp>(p + i, row, n, c, lo, hi, po + i);
+  for (; i < c; i += L) SlidingMax2x2<V, 1, kClamp>(p + i, row, n, c, lo, hi, po + i);
+}
+
 template <typename V, int kTaps>
 inline __attribute__((always_inline)) void InteriorMax(const MaxPoolGeometry& g, const float* p,
                                                        int n, const int64_t* offs, int taps,
@@ -373,7 +418,14 @@ inline __attribute__((always_inline)) void MaxPoolRow(const MaxPoolGeometry& g, 
                               c;
     float* po = out_row + int64_t{ox_lo} * c;
     const int n = ox_hi - ox_lo;
-    if (taps == 4) {
+    if (taps == 4 && g.filter_w == 2 && g.stride_w == 1) {
+      const V lo = V{} + g.lo, hi = V{} + g.hi;
+      if (g.clamp) {
+        SlidingMax2x2<V, true>(g, p, offs[2], n, lo, hi, po);
+      } else {
+        SlidingMax2x2<V, false>(g, p, offs[2], n, lo, hi, po);
+      }
+    } else if (taps == 4) {
       InteriorMax<V, 4>(g, p, n, offs, taps, po);
     } else if (taps == 9 && g.filter_w == 3) {  // (a 3x3 window: TapsMax's grid form)
       InteriorMax<V, 9>(g, p, n, offs, taps, po);
