@@ -46,6 +46,14 @@ inline __attribute__((always_inline)) void SplatV(V& out, float v) {
   out = v - V{};
 }
 
+// x = std::min(std::max(x, lo), hi) lane by lane (a NaN stays NaN, as std::max returns its first
+// argument). (In place: a vector result would depend on the target's ABI.)
+template <typename V>
+inline __attribute__((always_inline)) void ClampV(V& x, const V& lo, const V& hi) {
+  const V t = x < lo ? lo : x;  // std::max(x, lo)
+  x = hi < t ? hi : t;          // std::min(t, hi)
+}
+
 // r = op(x, y) lane by lane: BinaryRows's expressions (the clamp as std::min(std::max(v, lo),
 // hi); PRELU picks x or x * y, as its bit blend does).
 template <FloatBinary kOp, typename V, int NV>
@@ -65,8 +73,8 @@ inline __attribute__((always_inline)) void ApplyOp(const V (&x)[NV], const V (&y
       if constexpr (kOp == FloatBinary::kSub) v = x[j] - y[j];
       if constexpr (kOp == FloatBinary::kMul) v = x[j] * y[j];
       if constexpr (kOp == FloatBinary::kDiv) v = x[j] / y[j];
-      const V t = v < vlo ? vlo : v;  // std::max(v, lo)
-      r[j] = vhi < t ? vhi : t;       // std::min(t, hi)
+      ClampV(v, vlo, vhi);
+      r[j] = v;
     }
   }
 }

@@ -188,10 +188,7 @@ inline __attribute__((always_inline)) void WindowMax(const MaxPoolGeometry& g, c
   if (first) return;  // no pixel in the window: the output stays as it is
   if (g.clamp) {
     const V lo = V{} + g.lo, hi = V{} + g.hi;
-    for (int v = 0; v < NV; ++v) {
-      const V t = acc[v] < lo ? lo : acc[v];  // std::max(x, lo)
-      acc[v] = hi < t ? hi : t;               // std::min(t, hi)
-    }
+    for (int v = 0; v < NV; ++v) ClampV(acc[v], lo, hi);
   }
   for (int v = 0; v < NV; ++v) StoreV(po + i + L * v, acc[v]);
 }
@@ -221,9 +218,8 @@ inline __attribute__((always_inline)) void WindowAvg(const MaxPoolGeometry& g, c
   }
   const V n = V{} + static_cast<float>(count), lo = V{} + g.lo, hi = V{} + g.hi;
   for (int v = 0; v < NV; ++v) {
-    const V a = acc[v] / n;
-    const V t = a < lo ? lo : a;  // std::max(a, lo)
-    acc[v] = hi < t ? hi : t;     // std::min(t, hi)
+    acc[v] = acc[v] / n;
+    ClampV(acc[v], lo, hi);
     StoreV(po + i + L * v, acc[v]);
   }
 }
@@ -306,10 +302,7 @@ inline __attribute__((always_inline)) void TapsMax(const float* p, const int64_t
     }
   }
   for (int v = 0; v < NV; ++v) {
-    if constexpr (kClamp) {
-      const V t = acc[v] < lo ? lo : acc[v];  // std::max(x, lo)
-      acc[v] = hi < t ? hi : t;               // std::min(t, hi)
-    }
+    if constexpr (kClamp) ClampV(acc[v], lo, hi);
     StoreV(po + L * v, acc[v]);
   }
 }
@@ -352,10 +345,7 @@ inline __attribute__((always_inline)) void SlidingMax2x2(const float* p, int64_t
       acc = acc > top_right ? acc : top_right;
       acc = acc > bottom[v] ? acc : bottom[v];
       acc = acc > bottom_right ? acc : bottom_right;
-      if constexpr (kClamp) {
-        const V t = acc < lo ? lo : acc;  // std::max(x, lo)
-        acc = hi < t ? hi : t;            // std::min(t, hi)
-      }
+      if constexpr (kClamp) ClampV(acc, lo, hi);
       StoreV(po + L * v, acc);
       top[v] = top_right;
       bottom[v] = bottom_right;
