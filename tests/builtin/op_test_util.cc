@@ -17,8 +17,7 @@ OpModel::OpModel() {
   g_.subgraphs.push_back(std::move(sg));
 }
 
-int OpModel::AddTensor(DType t, std::vector<int32_t> shape, uint32_t buffer,
-                       std::optional<Quant> q) {
+int OpModel::AddTensor(DType t, std::vector<int32_t> shape, uint32_t buffer, std::optional<Quant> q) {
   graph::Subgraph& sg = g_.subgraphs[0];
   graph::Tensor x;
   x.name = "t" + std::to_string(sg.tensors.size());
@@ -52,14 +51,13 @@ int OpModel::Temp(DType t, std::vector<int32_t> shape, std::optional<Quant> q) {
   return AddTensor(t, std::move(shape), 0, std::move(q));
 }
 
-int OpModel::ConstBytes(DType t, std::vector<int32_t> shape, std::vector<uint8_t> bytes,
-                        std::optional<Quant> q) {
+int OpModel::ConstBytes(DType t, std::vector<int32_t> shape, std::vector<uint8_t> bytes, std::optional<Quant> q) {
   g_.buffers.push_back(graph::Buffer::Owned(std::move(bytes)));
   return AddTensor(t, std::move(shape), static_cast<uint32_t>(g_.buffers.size() - 1), std::move(q));
 }
 
-void OpModel::Op(int32_t code, std::vector<int32_t> inputs, std::vector<int32_t> outputs,
-                 uint8_t options_type, std::vector<Field> fields, int version) {
+void OpModel::Op(int32_t code, std::vector<int32_t> inputs, std::vector<int32_t> outputs, uint8_t options_type,
+                 std::vector<Field> fields, int version) {
   uint32_t index = 0;
   for (; index < g_.operator_codes.size(); ++index) {
     const graph::OperatorCode& c = g_.operator_codes[index];
@@ -75,8 +73,7 @@ void OpModel::Op(int32_t code, std::vector<int32_t> inputs, std::vector<int32_t>
   g_.subgraphs[0].operators.push_back(std::move(op));
 }
 
-void OpModel::CustomOp(const std::string& name, std::vector<int32_t> inputs,
-                       std::vector<int32_t> outputs) {
+void OpModel::CustomOp(const std::string& name, std::vector<int32_t> inputs, std::vector<int32_t> outputs) {
   const graph::OperatorCode code{graph::op::kCustom, name, 1};
   uint32_t index = 0;
   while (index < g_.operator_codes.size() && !(g_.operator_codes[index] == code)) ++index;
@@ -111,17 +108,14 @@ Status OpModel::Invoke() {
   if (const char* dir = std::getenv("XBNN_BUILTIN_DUMP")) {
     static int counter = 0;
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string base =
-        std::string(info->test_suite_name()) + "." + info->name() + "." + std::to_string(counter++);
+    std::string base = std::string(info->test_suite_name()) + "." + info->name() + "." + std::to_string(counter++);
     for (char& c : base) c = c == '/' ? '_' : c;
     const std::string name = std::string(dir) + "/" + base;
-    std::ofstream(name + ".tflite", std::ios::binary)
-        .write(reinterpret_cast<const char*>(bytes_.data()),
-               static_cast<std::streamsize>(bytes_.size()));
+    std::ofstream(name + ".tflite", std::ios::binary).write(reinterpret_cast<const char*>(bytes_.data()),
+                                                             static_cast<std::streamsize>(bytes_.size()));
     for (size_t i = 0; i < inputs_.size(); ++i) {
       std::ofstream(name + ".in" + std::to_string(i) + ".bin", std::ios::binary)
-          .write(reinterpret_cast<const char*>(inputs_[i].data()),
-                 static_cast<std::streamsize>(inputs_[i].size()));
+          .write(reinterpret_cast<const char*>(inputs_[i].data()), static_cast<std::streamsize>(inputs_[i].size()));
     }
     for (size_t i = 0; i < interp_->num_outputs(); ++i) {
       TensorView t = interp_->output(i);
@@ -172,16 +166,15 @@ void ExpectClose(const std::vector<float>& got, const std::vector<float>& want, 
   for (size_t i = 0; i < got.size() && bad < 8; ++i) {
     const double d = std::abs(static_cast<double>(got[i]) - want[i]);
     if (!(d <= tol * max_abs)) {
-      ADD_FAILURE() << "element " << i << ": got " << got[i] << ", want " << want[i]
-                    << " (tolerance " << tol * max_abs << ")";
+      ADD_FAILURE() << "element " << i << ": got " << got[i] << ", want " << want[i] << " (tolerance "
+                    << tol * max_abs << ")";
       ++bad;
     }
   }
 }
 
 int32_t RefSrdhm(int32_t a, int32_t b) {
-  if (a == std::numeric_limits<int32_t>::min() && b == a)
-    return std::numeric_limits<int32_t>::max();
+  if (a == std::numeric_limits<int32_t>::min() && b == a) return std::numeric_limits<int32_t>::max();
   const int64_t ab = static_cast<int64_t>(a) * b;
   const int64_t nudge = ab >= 0 ? (int64_t{1} << 30) : 1 - (int64_t{1} << 30);
   return static_cast<int32_t>((ab + nudge) / (int64_t{1} << 31));
@@ -240,10 +233,9 @@ int32_t Shl(int32_t x, int s) {  // NEON vshl: wrapping left, truncating right
 
 }  // namespace
 
-std::vector<int8_t> RefAddInt8Optimized(const std::vector<int32_t>& a_shape,
-                                        const std::vector<int8_t>& a,
-                                        const std::vector<int32_t>& b_shape,
-                                        const std::vector<int8_t>& b, const RefAddParams& p) {
+std::vector<int8_t> RefAddInt8Optimized(const std::vector<int32_t>& a_shape, const std::vector<int8_t>& a,
+                                        const std::vector<int32_t>& b_shape, const std::vector<int8_t>& b,
+                                        const RefAddParams& p) {
   const int left_shift = 20;
   const double twice_max = 2 * std::max(p.s1, p.s2);
   int32_t m1, m2, mo;
@@ -262,9 +254,7 @@ std::vector<int8_t> RefAddInt8Optimized(const std::vector<int32_t>& a_shape,
     const int16_t v = static_cast<int16_t>(static_cast<int16_t>(s) + p.zo);
     return clamp(std::min<int32_t>(std::max<int32_t>(v, -128), 127));
   };
-  auto out_stage = [&](int32_t sum) {
-    return narrow(RefRoundingDivideByPOT(RefSrdhm(sum, mo), -sho));
-  };
+  auto out_stage = [&](int32_t sum) { return narrow(RefRoundingDivideByPOT(RefSrdhm(sum, mo), -sho)); };
   // 16-wide blocks: each input's right shift folded into its left shift.
   auto block16 = [&](int8_t x, int8_t y) {
     const int32_t qx = RefSrdhm(Shl(x - p.z1, left_shift + sh1), m1);
@@ -285,8 +275,7 @@ std::vector<int8_t> RefAddInt8Optimized(const std::vector<int32_t>& a_shape,
   for (size_t i = 0; i < rank; ++i) total *= eo[i] = std::max(ea[i], eb[i]);
   std::vector<int8_t> out(static_cast<size_t>(total));
   if (ea == eb) {  // one flat run
-    for (int64_t i = 0; i < total; ++i)
-      out[i] = i < total - total % 16 ? block16(a[i], b[i]) : scalar(a[i], b[i]);
+    for (int64_t i = 0; i < total; ++i) out[i] = i < total - total % 16 ? block16(a[i], b[i]) : scalar(a[i], b[i]);
     return out;
   }
   // Which input broadcasts at the innermost differing dimension ("fast"), then the five runs
