@@ -465,6 +465,11 @@ void BConvAmxRun(const BConvPlan& p, const BConvAmxPlan& a, const int32_t* input
                  const BConvFused* fused, int job_begin, int job_end, int tile_begin, int tile_end,
                  int64_t run, BConvAmxScratch& s) {
   LoadAmxTileConfig();
+  // The tile unit sleeps after a few microseconds without products, and the first product then
+  // waits ~3 us for it while other instructions go on: one on the zeroed tiles (tile 0 is zeroed
+  // again before use) wakes it while the task expands its weights and first rows. QuickNet's
+  // tasks that met a sleeping unit at their first product: 25% -> 0.2% (docs/performance.md).
+  _tile_dpbssd(0, 4, 6);
   switch (p.output_type) {
     case BOutputType::kFloat32:
       RunTyped<BOutputType::kFloat32>(p, a, input, output, fused, job_begin, job_end, tile_begin,
